@@ -1,0 +1,182 @@
+"""Import a lead file into a campaign: stream, normalize, dedupe, filter DNC, insert, checkpoint.
+
+Invariants: every data row ends in exactly one outcome (accepted, duplicate, dnc, invalid) and
+the counts add up to the rows read; importing the same file again adds nothing; an import
+killed at any point and run again ends in the state of one clean run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.importer import store
+from campaigns.importer.classify import (
+    Candidate,
+    DncPrefixes,
+    Layout,
+    LayoutError,
+    Reject,
+    RowOutcome,
+    find_layout,
+    split_batch,
+)
+from campaigns.importer.pipeline import classified, default_workers
+from campaigns.importer.rejects import RejectsFile
+from campaigns.importer.sources import BadRow, Row, SourceError, open_table
+from campaigns.models import LeadList, utcnow
+
+BATCH_ROWS = 5000
+_PARALLEL_MIN_BYTES = 4 << 20
+
+
+class ImportError_(Exception):
+    """The import cannot start; nothing was written.  The message names the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    campaign: str
+    region: str | None = None
+    phone_column: str | None = None
+    rejects_path: Path | None = None
+    dedupe_across_campaigns: bool = False
+    batch_rows: int = BATCH_ROWS
+    workers: int | None = None  # classifying processes; None: by file size and CPU count
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    lead_list_id: int
+    rows: int = 0
+    counts: Counter[RowOutcome] = field(default_factory=Counter)
+    rejects_path: Path | None = None
+    already_imported: bool = False
+    resumed_from_row: int = 0
+
+    @classmethod
+    def of(cls, lead_list: LeadList, rejects_path: Path | None, **kw: object) -> ImportSummary:
+        counts: Counter[RowOutcome] = +Counter(
+            {
+                RowOutcome.ACCEPTED: lead_list.accepted,
+                RowOutcome.DUPLICATE: lead_list.duplicate,
+                RowOutcome.DNC: lead_list.dnc,
+                RowOutcome.INVALID: lead_list.invalid,
+            }
+        )
+        return cls(lead_list.id, sum(counts.values()), counts, rejects_path, **kw)  # type: ignore[arg-type]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_file(
+    sessions: sessionmaker[Session],
+    path: Path,
+    options: ImportOptions,
+    on_rows: Callable[[int], None] = lambda _n: None,
+) -> ImportSummary:
+    """Import ``path``; ``on_rows(n)`` is told after each committed batch of ``n`` rows."""
+    try:
+        first, rows = open_table(path)
+    except SourceError as exc:
+        raise ImportError_(str(exc)) from None
+    with sessions() as session:
+        campaign = store.find_campaign(session, options.campaign)
+        if campaign is None:
+            raise ImportError_(f"no campaign named {options.campaign!r}")
+        campaign_id = campaign.id
+        region = (options.region or campaign.default_region).upper()
+    try:
+        layout = find_layout(first, options.phone_column, region)
+    except LayoutError as exc:
+        raise ImportError_(f"{path}: {exc}") from None
+    data: Iterator[Row | BadRow] = (
+        rows if layout.has_header else itertools.chain([Row(1, first)], rows)
+    )
+    peeked = next(data, None)
+    if peeked is None:
+        raise ImportError_(f"{path}: the file has a header row but no data rows")
+    data = itertools.chain([peeked], data)
+    rejects_path = options.rejects_path or path.with_name(path.name + ".rejects.csv")
+
+    with sessions.begin() as session:
+        lead_list = store.lead_list_for(session, campaign_id, path.name, file_sha256(path))
+        lead_list_id, rows_done = lead_list.id, lead_list.rows_done
+        if lead_list.status == "complete":
+            return ImportSummary.of(lead_list, rejects_path, already_imported=True)
+        prefixes = DncPrefixes.of(store.dnc_prefixes(session, campaign_id, utcnow()))
+
+    batches = _batches((r for r in data if r.row_no > rows_done), options.batch_rows)
+    with RejectsFile(rejects_path, resume_after_row=rows_done) as rejects_file:
+        ctx = _BatchContext(
+            campaign_id, lead_list_id, region, layout, prefixes, options.dedupe_across_campaigns
+        )
+        workers = options.workers if options.workers is not None else _auto_workers(path)
+        for batch, candidates, rejects in classified(batches, layout, region, workers):
+            with sessions.begin() as session:
+                batch_rejects = _import_batch(session, candidates, rejects, ctx)
+                rejects_file.write(batch_rejects)
+                rejects_file.sync()
+                counts = Counter(r.outcome for r in batch_rejects)
+                counts[RowOutcome.ACCEPTED] = len(batch) - len(batch_rejects)
+                store.checkpoint(session, lead_list_id, batch[-1].row_no, counts)
+            on_rows(len(batch))
+    with sessions.begin() as session:
+        store.finish(session, lead_list_id)
+        final = session.get(LeadList, lead_list_id)
+        assert final is not None
+        return ImportSummary.of(final, rejects_path, resumed_from_row=rows_done)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchContext:
+    campaign_id: int
+    lead_list_id: int
+    region: str
+    layout: Layout
+    prefixes: DncPrefixes
+    dedupe_across_campaigns: bool
+
+
+def _batches(rows: Iterator[Row | BadRow], size: int) -> Iterator[list[Row | BadRow]]:
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
+
+
+def _auto_workers(path: Path) -> int:
+    """Worker processes pay off only when a file is large enough to amortize their start."""
+    return default_workers() if path.stat().st_size > _PARALLEL_MIN_BYTES else 0
+
+
+def _import_batch(
+    session: Session, candidates: list[Candidate], rejects: list[Reject], ctx: _BatchContext
+) -> list[Reject]:
+    """The rejects of one batch; every row of the batch not among them was inserted."""
+    numbers = [c.number.e164 for c in candidates]
+    exact = store.dnc_exact(session, ctx.campaign_id, numbers, utcnow())
+    kept, dropped = split_batch(candidates, exact, ctx.prefixes)
+    rejects = rejects + dropped
+    if ctx.dedupe_across_campaigns:
+        elsewhere = store.in_other_campaigns(
+            session, ctx.campaign_id, [c.number.e164 for c in kept]
+        )
+        rejects += [
+            Reject(c.row_no, c.raw, RowOutcome.DUPLICATE,
+                   f"{c.number.e164} is a lead of campaign #{elsewhere[c.number.e164]}")
+            for c in kept if c.number.e164 in elsewhere
+        ]  # fmt: skip
+        kept = [c for c in kept if c.number.e164 not in elsewhere]
+    rejects += store.insert_new(session, ctx.campaign_id, ctx.lead_list_id, kept)
+    return rejects

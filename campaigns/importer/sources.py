@@ -1,0 +1,208 @@
+"""Row sources for lead files: CSV (any common delimiter and encoding) and XLSX/XLS.
+
+A source yields one :class:`Row` per spreadsheet row after the header, in order, with its
+spreadsheet row number (the header is row 1).  A row that cannot be read (undecodable bytes,
+a line over ``MAX_LINE_BYTES``) comes out as a :class:`BadRow` in its place, so one bad line
+never costs the rows around it.  CSV is streamed; memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import IO
+
+MAX_LINE_BYTES = 1 << 20
+_SNIFF_BYTES = 64 * 1024
+_TOO_LONG = "\ue000"  # stands in for an over-long line; private-use, never in real data
+_XLSX_MAGIC = b"PK\x03\x04"
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+_DELIMITERS = ",;\t|"
+
+
+class SourceError(Exception):
+    """The file as a whole cannot be read as a lead list; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    row_no: int
+    cells: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    row_no: int
+    raw: str
+    reason: str
+
+
+def open_table(path: Path) -> tuple[list[str], Iterator[Row | BadRow]]:
+    """The first row (as read, header or not) and an iterator over the rows after it."""
+    try:
+        with path.open("rb") as probe:
+            head = probe.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot open: {exc.strerror}") from None
+    if not head:
+        raise SourceError(f"{path}: the file is empty")
+    if head.startswith(_XLSX_MAGIC) or head.startswith(_XLS_MAGIC):
+        return _spreadsheet_rows(path)
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise SourceError(f"{path}: not a CSV or XLSX file (binary data: NUL byte at offset {nul})")
+    return _csv_rows(path, head)
+
+
+def _check_text(head: bytes) -> None:
+    """Refuse a file whose start is neither UTF-8 nor GB18030 text."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        try:
+            head.decode("gb18030")
+        except UnicodeDecodeError:
+            raise SourceError(
+                "not a text file in UTF-8 or GB18030 (undecodable bytes near the start)"
+            ) from None
+
+
+def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+    lines = sample.splitlines()[:50]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS)
+    except csv.Error:
+        return csv.excel
+
+
+def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[Row | BadRow]]:
+    _check_text(head)
+    sample = _decode(head, errors="replace").lstrip("\ufeff")
+    dialect = _sniff_dialect(sample)
+    csv.field_size_limit(MAX_LINE_BYTES)
+    raw = path.open("rb")
+    bad_lines: dict[int, BadRow] = {}
+    lines = _decoded_lines(raw, bad_lines)
+    reader = csv.reader(lines, dialect)
+    records = _records(reader, bad_lines)
+    try:
+        first = next(records)
+    except StopIteration:
+        raw.close()
+        raise SourceError(f"{path}: the file has no rows") from None
+    if isinstance(first, BadRow):
+        raw.close()
+        raise SourceError(f"{path}: the first row cannot be read: {first.reason}")
+    return first.cells, _closing(records, raw)
+
+
+def _closing(rows: Iterator[Row | BadRow], handle: IO[bytes]) -> Iterator[Row | BadRow]:
+    with handle:
+        yield from rows
+
+
+def _decoded_lines(raw: IO[bytes], bad_lines: dict[int, BadRow]) -> Iterator[str]:
+    """Decode line by line, so a file that mixes encodings loses no line to the other's bytes."""
+    first = True
+    line_no = 0
+    while True:
+        chunk = raw.readline(MAX_LINE_BYTES + 1)
+        if not chunk:
+            return
+        line_no += 1
+        if len(chunk) > MAX_LINE_BYTES and not chunk.endswith(b"\n"):
+            size = len(chunk) + _skip_rest_of_line(raw)
+            bad_lines[line_no] = BadRow(
+                0,
+                _decode(chunk[:80], errors="replace"),
+                f"line of {size} bytes is longer than the limit of {MAX_LINE_BYTES}",
+            )
+            yield _TOO_LONG + "\n"
+            continue
+        text = _decode(chunk)
+        if first:
+            text = text.lstrip("\ufeff")
+            first = False
+        yield text
+
+
+def _skip_rest_of_line(raw: IO[bytes]) -> int:
+    skipped = 0
+    while True:
+        chunk = raw.readline(MAX_LINE_BYTES)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def _decode(chunk: bytes, errors: str = "strict") -> str:
+    """UTF-8 first: GBK text is almost never valid UTF-8, while GB18030 accepts nearly any bytes."""
+    try:
+        return chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return chunk.decode("gb18030")
+    except UnicodeDecodeError:
+        return chunk.decode("utf-8", errors="replace")
+
+
+def _records(reader: Iterator[list[str]], bad_lines: dict[int, BadRow]) -> Iterator[Row | BadRow]:
+    """Spreadsheet rows: one per CSV record, blank records counted but not yielded."""
+    row_no = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row_no += 1
+            yield BadRow(row_no, "", f"malformed CSV: {exc}")
+            continue
+        row_no += 1
+        if cells == [_TOO_LONG]:
+            line_no = getattr(reader, "line_num", 0)
+            bad = bad_lines.pop(line_no, None)
+            yield BadRow(row_no, bad.raw if bad else "", bad.reason if bad else "line too long")
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        yield Row(row_no, cells)
+
+
+def _spreadsheet_rows(path: Path) -> tuple[list[str], Iterator[Row | BadRow]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises its own types for every kind of broken file
+        raise SourceError(f"{path}: not a readable XLSX/XLS workbook: {exc}") from None
+    rows = (
+        Row(i, [cell_text(c) for c in cells]) for i, cells in enumerate(sheet.iter_rows(), start=1)
+    )
+    non_blank = (r for r in rows if any(c.strip() for c in r.cells))
+    try:
+        first = next(non_blank)
+    except StopIteration:
+        raise SourceError(f"{path}: the workbook's first sheet has no rows") from None
+    return first.cells, non_blank
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as text; integral floats lose their ``.0`` (phone columns)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e18 else repr(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)

@@ -1,0 +1,212 @@
+"""Tables of the campaigns context: campaigns, lead lists, leads, DNC entries, call attempts.
+
+All times are timezone-aware UTC.  Phone numbers are E.164 strings (``+8613800138000``).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dialer.db.base import Base, UtcDateTime
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as the value strings, checked by a named CHECK constraint on both databases.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+
+
+class DialMode(enum.StrEnum):
+    PREVIEW = "preview"
+    PROGRESSIVE = "progressive"
+    PREDICTIVE = "predictive"
+
+
+class LeadStatus(enum.StrEnum):
+    """``pending`` leads are due once ``next_attempt_at`` has passed; ``dialing`` are claimed."""
+
+    PENDING = "pending"
+    DIALING = "dialing"
+    DONE = "done"
+    FAILED = "failed"
+    DNC = "dnc"
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[CampaignStatus] = mapped_column(
+        _enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    dial_mode: Mapped[DialMode] = mapped_column(
+        _enum(DialMode, "dial_mode"), default=DialMode.PREDICTIVE
+    )
+    queue_name: Mapped[str] = mapped_column(String(100))
+    default_region: Mapped[str] = mapped_column(String(2), default="CN")
+    # CallingWindow rules and RetryPolicy as JSON (campaigns.rules defines the schema).
+    calling_window: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    retry_rules: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    abandon_target_pct: Mapped[float] = mapped_column(Float, default=3.0)
+    abandon_window_days: Mapped[int] = mapped_column(Integer, default=30)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    trunk_group: Mapped[str | None] = mapped_column(String(100))
+    caller_id_policy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LeadList(Base):
+    """One imported file; ``rows_done`` is the import checkpoint, committed with each batch."""
+
+    __tablename__ = "lead_lists"
+    __table_args__ = (UniqueConstraint("campaign_id", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="importing")
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    dnc: Mapped[int] = mapped_column(Integer, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone_e164"),
+        # The claim query walks this index in priority order, reading only pending rows.
+        Index(
+            "ix_leads_due",
+            "campaign_id",
+            text("priority DESC"),
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_leads_phone_e164", "phone_e164"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    lead_list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lead_lists.id", ondelete="SET NULL")
+    )
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    phone_raw: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    # Comma-joined IANA zones, sorted; the claim query filters on it to honour calling windows.
+    time_zones: Mapped[str] = mapped_column(String(255), default="")
+    number_type: Mapped[str] = mapped_column(String(24))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[LeadStatus] = mapped_column(
+        _enum(LeadStatus, "lead_status"), default=LeadStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_outcome: Mapped[str | None] = mapped_column(String(24))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DncEntry(Base):
+    """A number (``is_prefix`` false) or a number prefix never to be dialled.
+
+    ``campaign_id`` NULL means every campaign; ``expires_at`` NULL means forever.
+    """
+
+    __tablename__ = "dnc_entries"
+    __table_args__ = (Index("ix_dnc_entries_number_is_prefix", "number", "is_prefix"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))
+    is_prefix: Mapped[bool] = mapped_column(Boolean, default=False)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(100), default="manual")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CallAttempt(Base):
+    """One row per originate, keyed by the pre-assigned call uuid."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (
+        Index("ix_call_attempts_campaign_id_originated_at", "campaign_id", "originated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    attempt_no: Mapped[int] = mapped_column(Integer, default=1)
+    node: Mapped[str | None] = mapped_column(String(100))
+    trunk: Mapped[str | None] = mapped_column(String(100))
+    caller_id: Mapped[str | None] = mapped_column(String(32))
+    dialed_number: Mapped[str] = mapped_column(String(40))
+    originated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    connected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    agent: Mapped[str | None] = mapped_column(String(100))
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    recording_path: Mapped[str | None] = mapped_column(Text)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 5))

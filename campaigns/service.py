@@ -1,0 +1,132 @@
+"""Campaign lifecycle: create with validated rules, list, show, and status transitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns.models import Campaign, CampaignStatus, DialMode, Lead, LeadStatus
+from campaigns.rules import CallingWindow, RetryPolicy
+
+# Which statuses each action may start from; ``completed`` is set by the dialer itself.
+_TRANSITIONS: dict[str, tuple[frozenset[CampaignStatus], CampaignStatus]] = {
+    "start": (
+        frozenset({CampaignStatus.DRAFT, CampaignStatus.PAUSED, CampaignStatus.STOPPED}),
+        CampaignStatus.RUNNING,
+    ),
+    "pause": (frozenset({CampaignStatus.RUNNING}), CampaignStatus.PAUSED),
+    "stop": (
+        frozenset({CampaignStatus.DRAFT, CampaignStatus.RUNNING, CampaignStatus.PAUSED}),
+        CampaignStatus.STOPPED,
+    ),
+}
+
+
+class CampaignError(Exception):
+    """A campaign request that cannot be carried out; the message says why."""
+
+
+class CampaignSpec(BaseModel):
+    """What a manager states when creating a campaign (CLI flags or API body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    queue_name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    dial_mode: DialMode = DialMode.PREDICTIVE
+    default_region: str = "CN"
+    calling_window: CallingWindow = CallingWindow()
+    retry_rules: RetryPolicy = RetryPolicy()
+    abandon_target_pct: float = Field(default=3.0, gt=0, le=100)
+    abandon_window_days: int = Field(default=30, ge=1, le=366)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    trunk_group: str | None = None
+    caller_id_policy: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, region: str) -> str:
+        import phonenumbers
+
+        if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{region!r} is not a region code phonenumbers knows")
+        return region.upper()
+
+
+def parse_spec(**fields: Any) -> CampaignSpec:
+    try:
+        return CampaignSpec(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'campaign'}: {e['msg']}" for e in exc.errors()
+        )
+        raise CampaignError(f"invalid campaign: {problems}") from None
+
+
+def create_campaign(session: Session, spec: CampaignSpec) -> Campaign:
+    if session.scalars(select(Campaign.id).where(Campaign.name == spec.name)).first() is not None:
+        raise CampaignError(f"a campaign named {spec.name!r} exists already")
+    campaign = Campaign(
+        **spec.model_dump(exclude={"calling_window", "retry_rules"}),
+        calling_window=spec.calling_window.model_dump(mode="json"),
+        retry_rules=spec.retry_rules.model_dump(mode="json"),
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, name: str) -> Campaign:
+    campaign = session.scalars(select(Campaign).where(Campaign.name == name)).one_or_none()
+    if campaign is None:
+        raise CampaignError(f"no campaign named {name!r}")
+    return campaign
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).order_by(Campaign.name)))
+
+
+def transition(session: Session, name: str, action: str) -> Campaign:
+    """Apply ``action`` (start, pause, stop) or explain why it is not allowed now."""
+    allowed_from, target = _TRANSITIONS[action]
+    campaign = get_campaign(session, name)
+    if campaign.status not in allowed_from:
+        raise CampaignError(
+            f"cannot {action} campaign {name!r}: it is {campaign.status.value} "
+            f"(allowed from {', '.join(sorted(s.value for s in allowed_from))})"
+        )
+    campaign.status = target
+    return campaign
+
+
+@dataclass(frozen=True, slots=True)
+class LeadCounts:
+    by_status: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def lead_counts(session: Session, campaign_id: int) -> LeadCounts:
+    rows = session.execute(
+        select(Lead.status, func.count())
+        .where(Lead.campaign_id == campaign_id)
+        .group_by(Lead.status)
+    )
+    counts = {s.value: 0 for s in LeadStatus}
+    counts.update({LeadStatus(status).value: n for status, n in rows})
+    return LeadCounts(counts)
+
+
+def calling_window_of(campaign: Campaign) -> CallingWindow:
+    return CallingWindow.model_validate(campaign.calling_window)
+
+
+def retry_policy_of(campaign: Campaign) -> RetryPolicy:
+    return RetryPolicy.model_validate(campaign.retry_rules)

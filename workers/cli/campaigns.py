@@ -1,0 +1,131 @@
+"""``dialer campaigns``: create, list, show, start, pause, stop."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from campaigns import service
+from campaigns.models import DialMode
+from campaigns.service import CampaignError
+from workers.cli.common import console, user_errors
+from workers.context import app_context
+
+app = typer.Typer(help="Campaigns: create, list, show, start, pause, stop.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    name: str,
+    queue: Annotated[str, typer.Option(help="mod_callcenter queue answered calls enter")],
+    mode: Annotated[DialMode, typer.Option(help="dial mode")] = DialMode.PREDICTIVE,
+    region: Annotated[str, typer.Option(help="default region of lead numbers")] = "CN",
+    window: Annotated[
+        str | None,
+        typer.Option(
+            help='calling windows as JSON, e.g. {"windows":[{"days":"mon,sat",'
+            '"start":"09:00","end":"20:00"}]}'
+        ),
+    ] = None,
+    retry: Annotated[str | None, typer.Option(help="retry rules as JSON")] = None,
+    abandon_target_pct: float = 3.0,
+    abandon_window_days: int = 30,
+    max_attempts: int = 3,
+    trunk_group: str | None = None,
+) -> None:
+    """Create a campaign in draft status."""
+    with user_errors(CampaignError, ValueError):
+        fields: dict[str, object] = {
+            "name": name,
+            "queue_name": queue,
+            "dial_mode": mode,
+            "default_region": region,
+            "abandon_target_pct": abandon_target_pct,
+            "abandon_window_days": abandon_window_days,
+            "max_attempts": max_attempts,
+            "trunk_group": trunk_group,
+        }
+        if window:
+            fields["calling_window"] = _json_option("--window", window)
+        if retry:
+            fields["retry_rules"] = _json_option("--retry", retry)
+        spec = service.parse_spec(**fields)
+        ctx = app_context()
+        with ctx.sessions.begin() as session:
+            campaign = service.create_campaign(session, spec)
+            console.print(f"created campaign [bold]{campaign.name}[/bold] (#{campaign.id}, draft)")
+
+
+def _json_option(flag: str, text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CampaignError(f"{flag} is not valid JSON: {exc}") from None
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List campaigns with their lead counts."""
+    with user_errors(CampaignError):
+        ctx = app_context()
+        table = Table("name", "status", "mode", "queue", "leads", "pending", "done")
+        with ctx.sessions() as session:
+            for c in service.list_campaigns(session):
+                counts = service.lead_counts(session, c.id)
+                table.add_row(
+                    c.name, c.status.value, c.dial_mode.value, c.queue_name,
+                    str(counts.total), str(counts.by_status["pending"]),
+                    str(counts.by_status["done"]),
+                )  # fmt: skip
+        console.print(table)
+
+
+@app.command("show")
+def show(name: str) -> None:
+    """Show one campaign's settings, rules and lead counts."""
+    with user_errors(CampaignError):
+        ctx = app_context()
+        with ctx.sessions() as session:
+            c = service.get_campaign(session, name)
+            counts = service.lead_counts(session, c.id)
+            table = Table(show_header=False)
+            for key, value in (
+                ("name", c.name), ("status", c.status.value), ("dial mode", c.dial_mode.value),
+                ("queue", c.queue_name), ("default region", c.default_region),
+                ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
+                ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
+                ("calling window", json.dumps(c.calling_window, ensure_ascii=False)),
+                ("retry rules", json.dumps(c.retry_rules, ensure_ascii=False)),
+                ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),
+            ):  # fmt: skip
+                table.add_row(key, value)
+        console.print(table)
+
+
+def _transition(name: str, action: str) -> None:
+    with user_errors(CampaignError):
+        ctx = app_context()
+        with ctx.sessions.begin() as session:
+            campaign = service.transition(session, name, action)
+            console.print(f"campaign [bold]{campaign.name}[/bold] is {campaign.status.value}")
+
+
+@app.command("start")
+def start(name: str) -> None:
+    """Start (or resume) a campaign."""
+    _transition(name, "start")
+
+
+@app.command("pause")
+def pause(name: str) -> None:
+    """Pause a running campaign: no new calls; calls up now finish."""
+    _transition(name, "pause")
+
+
+@app.command("stop")
+def stop(name: str) -> None:
+    """Stop a campaign."""
+    _transition(name, "stop")
