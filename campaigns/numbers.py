@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder, timezone
-from phonenumbers.geodata import GEOCODE_LONGEST_PREFIX
-from phonenumbers.tzdata import TIMEZONE_LONGEST_PREFIX
+from phonenumbers import PhoneNumberType
 
-# Digits of the E.164 form (country code included) that decide geocode and time zone.
-_GEO_KEY_DIGITS = max(GEOCODE_LONGEST_PREFIX, TIMEZONE_LONGEST_PREFIX)
+# Digits of the E.164 form (country code included) that decide geocode and time zone: the
+# longest prefix in phonenumbers' geocoding and time-zone data (a test keeps them equal;
+# importing those data here would load them into every process that imports this module).
+GEO_KEY_DIGITS = 9
 _MAX_RAW_CHARS = 64
 _UNKNOWN_TZ = "Etc/Unknown"
 
@@ -67,7 +67,7 @@ def normalize(raw: str, default_region: str) -> Normalized | Invalid:
         return Invalid(_invalid_reason(parsed))
     country = phonenumbers.region_code_for_number(parsed) or default_region
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    key = (e164[: _GEO_KEY_DIGITS + 1], len(e164), number_type)
+    key = (e164[: GEO_KEY_DIGITS + 1], len(e164), number_type)
     geo = _GEO_CACHE.get(key)
     if geo is None:
         geo = _GEO_CACHE[key] = _geo(parsed, number_type, country)
@@ -102,12 +102,16 @@ def _invalid_reason(parsed: phonenumbers.PhoneNumber) -> str:
 # Geocode and time zones depend only on the number's first digits (no more than the longest
 # prefix in phonenumbers' data), its length and its type: numbers sharing that key share them.
 _GEO_CACHE: dict[tuple[str, int, int], tuple[str, tuple[str, ...]]] = {}
-_GEO_CACHE_MAX = 500_000
+_GEO_CACHE_MAX = 100_000
 
 
 def _geo(
     parsed: phonenumbers.PhoneNumber, number_type: int, country: str
 ) -> tuple[str, tuple[str, ...]]:
+    # Imported here: the geocoding data weigh about 100 MB, which a process that only writes
+    # to the database (the importer with worker processes) never needs.
+    from phonenumbers import geocoder, timezone
+
     lang = "zh" if country in {"CN", "TW", "HK", "MO"} else "en"
     region = geocoder.description_for_valid_number(parsed, lang, region=None)
     zones = tuple(

@@ -61,3 +61,12 @@ def test_normalization_is_idempotent(digits: str, decor: str, region: str) -> No
         again = normalize(first.e164, region)
         assert again == first
         assert normalize(first.e164, "US") == first
+
+
+def test_geo_cache_key_covers_the_longest_data_prefix() -> None:
+    from phonenumbers.geodata import GEOCODE_LONGEST_PREFIX
+    from phonenumbers.tzdata import TIMEZONE_LONGEST_PREFIX
+
+    from campaigns.numbers import GEO_KEY_DIGITS
+
+    assert max(GEOCODE_LONGEST_PREFIX, TIMEZONE_LONGEST_PREFIX) == GEO_KEY_DIGITS
