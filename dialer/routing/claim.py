@@ -1,0 +1,77 @@
+"""From a route decision to a reserved trunk: walk the candidates, reserve the first that fits.
+
+The router ranks on a snapshot; the reservation is the authority. A candidate whose limits
+were reached in the meantime is skipped (failover by capacity) and the refusal reported; the
+caller passes the trunks already tried when it fails over after a trunk rejected the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from dialer.routing.model import NumberWindow, Trunk
+from dialer.routing.reservation import (
+    CapacityReservations,
+    Refusal,
+    ReservationRequest,
+    calendar_window,
+)
+from dialer.routing.router import Candidate, RouteDecision
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """``candidate`` None when no candidate could be reserved; ``refused`` says why each failed."""
+
+    candidate: Candidate | None
+    refused: tuple[tuple[str, Refusal], ...]
+
+
+def reservation_for(
+    candidate: Candidate, trunk: Trunk, number: str, call_uuid: str, now: datetime, lease_s: float
+) -> ReservationRequest:
+    """Everything ``trunk`` limits, for one call to E.164 ``number`` through ``candidate``."""
+    number_window, number_ttl = calendar_window(now, trunk.time_zone, trunk.per_number_window)
+    cid_day, cid_ttl = calendar_window(now, trunk.time_zone, NumberWindow.DAY)
+    return ReservationRequest(
+        call_uuid=call_uuid,
+        trunk=trunk.name,
+        max_concurrency=trunk.max_concurrency,
+        max_cps=trunk.max_cps,
+        lease_s=lease_s,
+        number=number.lstrip("+"),
+        per_number_cap=trunk.per_number_cap,
+        number_window=number_window,
+        number_ttl_s=number_ttl,
+        caller_id=candidate.caller_id or "",
+        caller_id_cap=candidate.caller_id_cap if candidate.caller_id else 0,
+        caller_id_day=cid_day,
+        caller_id_ttl_s=cid_ttl,
+    )
+
+
+def claim(
+    decision: RouteDecision,
+    trunks: Mapping[str, Trunk],
+    reservations: CapacityReservations,
+    call_uuid: str,
+    now: datetime,
+    lease_s: float,
+    tried: Collection[str] = (),
+) -> Claim:
+    """Reserve the best candidate not in ``tried`` whose limits all still hold."""
+    refused: list[tuple[str, Refusal]] = []
+    for candidate in decision.candidates:
+        if candidate.trunk in tried:
+            continue
+        request = reservation_for(
+            candidate, trunks[candidate.trunk], decision.number, call_uuid, now, lease_s
+        )
+        result = reservations.reserve(request)
+        if result.granted:
+            return Claim(candidate, tuple(refused))
+        assert result.refusal is not None
+        refused.append((candidate.trunk, result.refusal))
+    return Claim(None, tuple(refused))

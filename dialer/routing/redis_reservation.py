@@ -1,0 +1,165 @@
+"""Capacity reservation in Redis: one Lua script takes every limit of a call or none.
+
+All keys of a trunk share the hash tag ``{trunk}`` so that a script touching them runs on
+one Redis Cluster node. Time is the server's (``TIME``), so the clocks of many pacer hosts
+never disagree about leases or the CPS window.
+
+Keys, for prefix ``P`` and trunk ``T``:
+  ``P:{T}:slots``   sorted set call uuid -> lease expiry (us)
+  ``P:{T}:cps``     sorted set uuid@time -> grant time (us), pruned to the last second
+  ``P:{T}:num:W:N`` calls to number N in window W (expires with the window)
+  ``P:{T}:cid:D:C`` calls from caller ID C on day D (expires with the day)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from dialer.routing.model import TrunkUsage
+from dialer.routing.reservation import Refusal, ReservationRequest, ReservationResult
+
+RESERVE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local uuid = ARGV[1]
+local max_conc = tonumber(ARGV[2])
+local max_cps = tonumber(ARGV[3])
+local lease_us = tonumber(ARGV[4])
+local num_cap = tonumber(ARGV[5])
+local num_ttl = tonumber(ARGV[6])
+local cid_cap = tonumber(ARGV[7])
+local cid_ttl = tonumber(ARGV[8])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], uuid) then
+  return {1, '', now}
+end
+if max_conc > 0 and redis.call('ZCARD', KEYS[1]) >= max_conc then
+  return {0, 'concurrency', now}
+end
+if max_cps > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 1000000)
+  if redis.call('ZCARD', KEYS[2]) >= max_cps then
+    return {0, 'cps', now}
+  end
+end
+if num_cap > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= num_cap then
+  return {0, 'per_number_cap', now}
+end
+if cid_cap > 0 and tonumber(redis.call('GET', KEYS[4]) or '0') >= cid_cap then
+  return {0, 'caller_id_cap', now}
+end
+redis.call('ZADD', KEYS[1], now + lease_us, uuid)
+if max_cps <= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 1000000)
+end
+redis.call('ZADD', KEYS[2], now, uuid .. '@' .. now)
+redis.call('PEXPIRE', KEYS[2], 2000)
+if num_cap > 0 and redis.call('INCR', KEYS[3]) == 1 then
+  redis.call('EXPIRE', KEYS[3], num_ttl)
+end
+if cid_cap > 0 and redis.call('INCR', KEYS[4]) == 1 then
+  redis.call('EXPIRE', KEYS[4], cid_ttl)
+end
+return {1, '', now}
+"""
+
+# ARGV[1] = uuid, ARGV[2] = 'release' | 'renew', ARGV[3] = new lease (us) for renew.
+LEASE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if ARGV[2] == 'release' then
+  return {redis.call('ZREM', KEYS[1], ARGV[1]), now}
+end
+return {redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[3]), ARGV[1]), now}
+"""
+
+USAGE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+return {redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'),
+        redis.call('ZCOUNT', KEYS[2], '(' .. (now - 1000000), '+inf')}
+"""
+
+
+class RedisReservations:
+    """:class:`~dialer.routing.reservation.CapacityReservations` over Redis (or a Cluster)."""
+
+    def __init__(self, client: redis.Redis[Any], prefix: str = "dialer:cap") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._reserve = client.register_script(RESERVE_LUA)
+        self._lease = client.register_script(LEASE_LUA)
+        self._usage = client.register_script(USAGE_LUA)
+
+    def keys(self, request: ReservationRequest) -> list[str]:
+        base = f"{self._prefix}:{{{request.trunk}}}"
+        return [
+            f"{base}:slots",
+            f"{base}:cps",
+            f"{base}:num:{request.number_window}:{request.number}",
+            f"{base}:cid:{request.caller_id_day}:{request.caller_id}",
+        ]
+
+    def reserve(self, request: ReservationRequest) -> ReservationResult:
+        reply = self._reserve(keys=self.keys(request), args=self.args(request))
+        return parse_reply(reply)
+
+    def reserve_many(self, requests: Iterable[ReservationRequest]) -> list[ReservationResult]:
+        """Reserve several calls in one round trip; each is still all-or-nothing on its own."""
+        pipe = self._client.pipeline(transaction=False)
+        for request in requests:
+            self._reserve(keys=self.keys(request), args=self.args(request), client=pipe)
+        return [parse_reply(reply) for reply in pipe.execute()]
+
+    def release(self, trunk: str, call_uuid: str) -> bool:
+        return self.release_at(trunk, call_uuid)[0]
+
+    def release_at(self, trunk: str, call_uuid: str) -> tuple[bool, int]:
+        """Release, also returning the server time (us) at which the slot was freed."""
+        freed, now_us = self._lease(keys=[self._slots(trunk)], args=[call_uuid, "release", 0])
+        return bool(int(freed)), int(now_us)
+
+    def renew(self, trunk: str, call_uuid: str, lease_s: float) -> bool:
+        lease_us = int(lease_s * 1_000_000)
+        renewed, _ = self._lease(keys=[self._slots(trunk)], args=[call_uuid, "renew", lease_us])
+        return bool(int(renewed))
+
+    def usage(self, trunks: Iterable[str]) -> dict[str, TrunkUsage]:
+        names = list(trunks)
+        pipe = self._client.pipeline(transaction=False)
+        for trunk in names:
+            base = f"{self._prefix}:{{{trunk}}}"
+            self._usage(keys=[f"{base}:slots", f"{base}:cps"], client=pipe)
+        replies = pipe.execute()
+        return {
+            name: TrunkUsage(in_flight=int(r[0]), calls_last_second=int(r[1]))
+            for name, r in zip(names, replies, strict=True)
+        }
+
+    def _slots(self, trunk: str) -> str:
+        return f"{self._prefix}:{{{trunk}}}:slots"
+
+    @staticmethod
+    def args(request: ReservationRequest) -> list[Any]:
+        return [
+            request.call_uuid,
+            request.max_concurrency,
+            request.max_cps,
+            int(request.lease_s * 1_000_000),
+            request.per_number_cap,
+            request.number_ttl_s,
+            request.caller_id_cap,
+            request.caller_id_ttl_s,
+        ]
+
+
+def parse_reply(reply: Any) -> ReservationResult:
+    granted, reason, now_us = reply
+    if isinstance(reason, bytes):
+        reason = reason.decode()
+    refusal = Refusal(reason) if reason else None
+    return ReservationResult(bool(int(granted)), refusal, int(now_us))

@@ -1,0 +1,94 @@
+"""Routing fixtures: trunk builders and the reservation backends (fake and real Redis)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import redis
+
+from dialer.routing.model import Trunk
+from dialer.routing.ratedeck import RateDeck, RateEntry
+from dialer.routing.redis_reservation import RedisReservations
+from dialer.routing.reservation import CapacityReservations, InMemoryReservations
+
+# A database of its own so that other areas' flushdb never meets these keys; keys carry a
+# per-test prefix as well and are deleted afterwards.
+ROUTING_REDIS_URL = os.environ.get("DIALER_TEST_ROUTING_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def _make_trunk(name: str, rates: dict[str, str] | None = None, **fields: Any) -> Trunk:
+    deck = RateDeck.of(RateEntry(p, Decimal(r)) for p, r in (rates or {"86": "0.05"}).items())
+    fields.setdefault("proxy_host", "192.0.2.1")
+    return Trunk(name=name, rates=deck, **fields)
+
+
+@pytest.fixture
+def make_trunk() -> Callable[..., Trunk]:
+    """``make_trunk(name, {prefix: rate}, **trunk_fields)``; default rate 0.05 for ``86``."""
+    return _make_trunk
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Backend:
+    name: str
+    reservations: CapacityReservations
+    advance: Callable[[float], None]
+
+
+def real_redis_client() -> redis.Redis[Any]:
+    client: redis.Redis[Any] = redis.Redis.from_url(ROUTING_REDIS_URL, decode_responses=True)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis at {ROUTING_REDIS_URL} is not reachable ({exc})")
+    return client
+
+
+def delete_prefix(client: redis.Redis[Any], prefix: str) -> None:
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[redis.Redis[Any], str]]:
+    client = real_redis_client()
+    prefix = f"test:routing:{uuid.uuid4().hex[:10]}"
+    yield client, prefix
+    delete_prefix(client, prefix)
+    client.close()
+
+
+@pytest.fixture(params=["fake", pytest.param("redis", marks=pytest.mark.integration)])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """The same reservation contract, on the in-memory fake and on the real Redis script."""
+    if request.param == "fake":
+        clock = FakeClock()
+
+        def advance_fake(seconds: float) -> None:
+            clock.now += seconds
+
+        yield Backend("fake", InMemoryReservations(clock), advance_fake)
+        return
+    client, prefix = request.getfixturevalue("redis_prefix")
+
+    def advance_real(seconds: float) -> None:
+        import time
+
+        time.sleep(seconds)
+
+    yield Backend("redis", RedisReservations(client, prefix), advance_real)

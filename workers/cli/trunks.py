@@ -1,0 +1,235 @@
+"""``dialer trunks``, ``dialer rates`` and ``dialer route``: trunks, rate decks, routing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from campaigns.models import Campaign
+from dialer.routing.model import (
+    ActiveWindow,
+    BlindAreas,
+    CallerIdMode,
+    CallerIdPolicy,
+    CampaignRouting,
+    NumberFormat,
+    NumberWindow,
+    Trunk,
+    UnknownRegionPolicy,
+    UsageSnapshot,
+)
+from dialer.routing.orm import caller_id_from_json
+from dialer.routing.ratedeck import parse_rate_csv
+from dialer.routing.router import route as route_number
+from dialer.routing.store import (
+    TrunkExists,
+    TrunkNotFound,
+    add_trunk,
+    get_trunk,
+    import_rates,
+    load_routing_table,
+    load_trunks,
+    rate_counts,
+)
+from workers.cli.common import console, user_errors
+from workers.context import app_context
+
+app = typer.Typer(help="SIP trunks (gateways): add, list, show, render.", no_args_is_help=True)
+rates_app = typer.Typer(help="Rate decks: import a CSV for a trunk.", no_args_is_help=True)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.replace("、", ",").split(",") if p.strip())
+
+
+@app.command("add")
+def add(
+    name: str,
+    proxy: Annotated[str, typer.Option(help="carrier HOST or HOST:PORT (UDP 5060 default)")],
+    callee_prefix: Annotated[str, typer.Option(help="digits before the callee (被叫加前缀)")] = "",
+    number_format: Annotated[NumberFormat, typer.Option()] = NumberFormat.NATIONAL,
+    caller_id: Annotated[
+        str, typer.Option(help="caller IDs to send (主叫送), comma-separated")
+    ] = "",
+    caller_id_mode: Annotated[CallerIdMode, typer.Option()] = CallerIdMode.SINGLE,
+    caller_id_daily_cap: Annotated[int, typer.Option(help="calls per caller ID per day")] = 0,
+    local_presence: Annotated[
+        bool, typer.Option(help="prefer a caller ID from the callee's province")
+    ] = False,
+    max_concurrency: Annotated[
+        int, typer.Option(help="simultaneous calls (并发), 0 = no limit")
+    ] = 0,
+    max_cps: Annotated[int, typer.Option(help="new calls per second, 0 = no limit")] = 0,
+    blind_areas: Annotated[
+        str, typer.Option(help="provinces (盲区), e.g. 北,新,西 or Beijing")
+    ] = "",
+    blind_prefixes: Annotated[str, typer.Option(help="E.164 digit prefixes it cannot reach")] = "",
+    unknown_region: Annotated[UnknownRegionPolicy, typer.Option()] = UnknownRegionPolicy.ALLOW,
+    per_number_cap: Annotated[
+        int, typer.Option(help="calls per number per window (一天一次 = 1)")
+    ] = 0,
+    per_number_window: Annotated[NumberWindow, typer.Option()] = NumberWindow.DAY,
+    time_zone: Annotated[str, typer.Option()] = "Asia/Shanghai",
+    active_hours: Annotated[str, typer.Option(help="e.g. 09:00-12:00,13:30-20:00")] = "",
+    weight: Annotated[int, typer.Option(help="share among equal-cost trunks; 0 = never")] = 1,
+    group: Annotated[list[str] | None, typer.Option(help="trunk group (repeatable)")] = None,
+    register: Annotated[bool, typer.Option()] = False,
+    username: str = "",
+    password: str = "",
+    profile: Annotated[str, typer.Option(help="sofia profile")] = "external",
+    ping_s: Annotated[int, typer.Option(help="OPTIONS ping interval, 0 = off")] = 0,
+    disabled: Annotated[bool, typer.Option()] = False,
+    fs_node: Annotated[list[str] | None, typer.Option(help="FreeSWITCH node (repeatable)")] = None,
+) -> None:
+    """Add a trunk as the carrier hands it over."""
+    with user_errors(TrunkExists, ValueError):
+        host, _, port = proxy.rpartition(":") if ":" in proxy else (proxy, "", "5060")
+        trunk = Trunk(
+            name=name,
+            proxy_host=host,
+            proxy_port=int(port),
+            sip_profile=profile,
+            register=register,
+            username=username,
+            password=password,
+            callee_prefix=callee_prefix,
+            number_format=number_format,
+            caller_id=CallerIdPolicy(
+                _split(caller_id), caller_id_mode, caller_id_daily_cap, local_presence
+            ),
+            max_concurrency=max_concurrency,
+            max_cps=max_cps,
+            blind_areas=BlindAreas(_split(blind_areas), _split(blind_prefixes), unknown_region),
+            per_number_cap=per_number_cap,
+            per_number_window=per_number_window,
+            time_zone=time_zone,
+            active_hours=tuple(ActiveWindow.parse(w) for w in _split(active_hours)),
+            enabled=not disabled,
+            weight=weight,
+            groups=tuple(group or ()),
+            ping_interval_s=ping_s,
+            fs_nodes=tuple(fs_node or ()),
+        )
+        with app_context().sessions.begin() as session:
+            add_trunk(session, trunk)
+    console.print(f"trunk {name} added")
+
+
+@app.command("list")
+def list_trunks() -> None:
+    """List trunks with their limits and rate-deck sizes."""
+    with app_context().sessions() as session:
+        trunks = load_trunks(session)
+        counts = rate_counts(session)
+    table = Table("name", "proxy", "prefix", "caller ID", "conc", "cps", "blind", "weight", "rates")
+    for t in sorted(trunks, key=lambda t: t.name):
+        table.add_row(
+            t.name + ("" if t.enabled else " (disabled)"),
+            f"{t.proxy_host}:{t.proxy_port}",
+            t.callee_prefix,
+            ",".join(t.caller_id.numbers),
+            str(t.max_concurrency or "-"),
+            str(t.max_cps or "-"),
+            "、".join(t.blind_areas.regions + t.blind_areas.prefixes),
+            str(t.weight),
+            str(counts.get(t.name, 0)),
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(name: str) -> None:
+    """Show one trunk and the gateway XML FreeSWITCH gets for it."""
+    from fs_conf.render import gateway_xml
+
+    with user_errors(TrunkNotFound), app_context().sessions() as session:
+        trunk = get_trunk(session, name, with_rates=True)
+    for label, value in (
+        ("proxy", f"{trunk.proxy_host}:{trunk.proxy_port} ({trunk.sip_profile})"),
+        ("dial string", trunk.dial_string("8613800138000", "13800138000")),
+        ("caller ID", f"{', '.join(trunk.caller_id.numbers)} ({trunk.caller_id.mode})"),
+        ("concurrency / cps", f"{trunk.max_concurrency} / {trunk.max_cps}"),
+        ("blind areas", repr(trunk.blind_areas)),
+        ("per-number cap", f"{trunk.per_number_cap} per {trunk.per_number_window}"),
+        ("active hours", ", ".join(map(str, trunk.active_hours)) or "always"),
+        ("weight / groups", f"{trunk.weight} / {', '.join(trunk.groups) or '-'}"),
+        ("rates", str(len(trunk.rates))),
+    ):
+        console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
+    console.print(gateway_xml(trunk), markup=False, highlight=False)
+
+
+@app.command("render")
+def render(
+    out_dir: Annotated[Path, typer.Argument(help="FreeSWITCH conf directory")],
+    node: Annotated[
+        str | None, typer.Option(help="only the trunks of this FreeSWITCH node")
+    ] = None,
+) -> None:
+    """Write gateway XMLs, distributor.conf.xml and mod_lcr data under OUT_DIR."""
+    from fs_conf.render import write_all
+
+    with app_context().sessions() as session:
+        trunks = load_trunks(session)
+    for path in write_all(trunks, out_dir, node):
+        console.print(str(path))
+
+
+@rates_app.command("import")
+def import_csv(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    trunk: Annotated[str, typer.Option(help="trunk whose rate deck this replaces")],
+) -> None:
+    """Replace a trunk's rate deck with a CSV (prefix,rate_per_min[,billing_increment_s,...])."""
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        parsed = parse_rate_csv(handle)
+    for error in parsed.errors:
+        console.print(f"[yellow]skipped[/yellow] {error}", highlight=False)
+    with user_errors(TrunkNotFound), app_context().sessions.begin() as session:
+        stored = import_rates(session, trunk, parsed.rows)
+    console.print(f"{stored} rates imported for {trunk} ({len(parsed.errors)} rows skipped)")
+
+
+def route(
+    number: Annotated[str, typer.Argument(help="E.164 number, e.g. +8613800138000")],
+    campaign: Annotated[str | None, typer.Option(help="campaign whose trunk group applies")] = None,
+    cost_band: Annotated[float, typer.Option(help="share traffic within this cost fraction")] = 0.0,
+) -> None:
+    """Rank the trunks for NUMBER now, explaining every exclusion."""
+    from dialer.routing.geo import region_of
+
+    with user_errors(LookupError, ValueError), app_context().sessions() as session:
+        routing = CampaignRouting()
+        if campaign is not None:
+            row = session.scalar(select(Campaign).where(Campaign.name == campaign))
+            if row is None:
+                raise LookupError(f"no campaign named {campaign!r}")
+            policy = caller_id_from_json(row.caller_id_policy) if row.caller_id_policy else None
+            routing = CampaignRouting(row.name, row.trunk_group, policy)
+        table = load_routing_table(session, Decimal(str(cost_band)))
+    e164 = "+" + number.lstrip("+")
+    decision = route_number(e164, routing, datetime.now(UTC), table, UsageSnapshot())
+    region = region_of(e164)
+    console.print(f"{e164}: {region.zh or '?'} / {region.en or '?'}", highlight=False)
+    ranked = Table("#", "trunk", "dial string", "caller ID", "rate/min", "prefix")
+    for i, c in enumerate(decision.candidates, start=1):
+        ranked.add_row(
+            str(i),
+            c.trunk,
+            c.dial_string,
+            c.caller_id or "-",
+            str(c.rate.rate_per_min),
+            c.rate.prefix,
+        )
+    console.print(ranked)
+    excluded = Table("trunk", "excluded for", "detail")
+    for x in decision.exclusions:
+        excluded.add_row(x.trunk, str(x.reason), x.detail)
+    if decision.exclusions:
+        console.print(excluded)
