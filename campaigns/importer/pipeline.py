@@ -20,7 +20,8 @@ Classified = tuple[Batch, list[Candidate], list[Reject]]
 
 
 def default_workers() -> int:
-    return max(1, (os.cpu_count() or 1) - 1)
+    """One per core: the importing process itself mostly waits on the database."""
+    return os.cpu_count() or 1
 
 
 def classified(
