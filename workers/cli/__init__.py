@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workers.cli import campaigns, db, demo, leads, trunks
+from workers.cli import campaigns, db, demo, leads, sim, trunks
 
 app = typer.Typer(
     name="dialer",
@@ -16,6 +16,7 @@ app.command("demo")(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(campaigns.app, name="campaigns")
 app.add_typer(leads.app, name="leads")
+app.add_typer(sim.app, name="sim")
 app.add_typer(trunks.app, name="trunks")
 app.add_typer(trunks.rates_app, name="rates")
 app.command("route")(trunks.route)

@@ -1,0 +1,273 @@
+"""Call state machine: switch events of one originated call -> one `CallEnd`.
+
+A call is keyed by its pre-assigned ``origination_uuid`` (the customer leg's Unique-ID).
+Events are attributed to it as follows (transcripts a, b, c, d*, e, h, j, t):
+
+* channel events whose Unique-ID is the call uuid (agent legs carry the same ``dialer_*``
+  variables through ``cc_export_vars`` but also ``cc_member_session_uuid``/``cc_side=agent``
+  and are skipped);
+* ``CUSTOM callcenter::info`` by ``CC-Member-Session-UUID``;
+* ``BACKGROUND_JOB`` by the registered Job-UUID, else by the ``origination_uuid=`` in
+  ``Job-Command-Arg``.
+
+The call ends at the customer leg's CHANNEL_HANGUP_COMPLETE, or at a ``-ERR`` job result
+when no channel was ever created (GATEWAY_DOWN, node limits). BACKGROUND_JOB may come
+before or after the hangup events; both orders give the same result.
+
+Pure and deterministic: ``CallBook.apply`` is the only mutator and touches only its dicts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from campaigns.rules import Outcome
+from dialer.calls.causes import BACKPRESSURE_CAUSES, unanswered_outcome
+from dialer.esl.events import Event, parse_result
+
+CC_SUBCLASS = "callcenter::info"
+_ORIGINATION_UUID_RE = re.compile(r"origination_uuid=([0-9a-fA-F-]{36})")
+_JOB_ID_RE = re.compile(r"dialer_(campaign|lead|attempt)_id=([0-9]+)")
+_JOB_GATEWAY_RE = re.compile(r"\}sofia/gateway/([A-Za-z0-9_.-]+)/")
+_FINISHED_KEPT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class CallState:
+    """What has been seen of one call so far (times in µs since the epoch, 0 = not yet)."""
+
+    call_uuid: str
+    campaign_id: int | None = None
+    lead_id: int | None = None
+    attempt_id: int | None = None
+    trunk: str = ""
+    dialed_number: str = ""
+    recording_path: str = ""
+    created: bool = False
+    progressed: bool = False
+    answered_at_us: int = 0
+    queued_at_us: int = 0
+    connected_at_us: int = 0
+    agent: str = ""
+    cancel_reason: str = ""
+    job_error: str = ""
+    machine: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnd:
+    """The final word on one attempt. ``outcome`` None: the node refused to dial (no
+    attempt is counted, the lead goes back as it was)."""
+
+    call_uuid: str
+    campaign_id: int | None
+    lead_id: int | None
+    attempt_id: int | None
+    outcome: Outcome | None
+    disposition: str
+    hangup_cause: str
+    abandoned: bool
+    trunk: str = ""
+    agent: str = ""
+    dialed_number: str = ""
+    recording_path: str = ""
+    answered_at: datetime | None = None
+    connected_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def _when(us: int) -> datetime | None:
+    return datetime.fromtimestamp(us / 1_000_000, UTC) if us else None
+
+
+def _is_agent_leg(event: Event) -> bool:
+    return bool(event.var("cc_member_session_uuid")) or event.var("cc_side") == "agent"
+
+
+@dataclass
+class CallBook:
+    """The calls of one node in flight; feed every event to `apply`."""
+
+    calls: dict[str, CallState] = field(default_factory=dict)
+    jobs: dict[str, str] = field(default_factory=dict)
+    # ended calls, oldest first: their late events (BACKGROUND_JOB after the hangup) are ignored
+    finished: dict[str, None] = field(default_factory=dict)
+
+    def expect(self, call_uuid: str, job_uuid: str = "") -> None:
+        """Track a call before its first event (the originator knows its uuid)."""
+        self.calls.setdefault(call_uuid, CallState(call_uuid))
+        if job_uuid:
+            self.jobs[job_uuid] = call_uuid
+
+    def call_uuid_of(self, event: Event) -> str:
+        """The call an event belongs to, or "" when it is not a call's event."""
+        name = event.name
+        if name == "BACKGROUND_JOB":
+            known = self.jobs.get(event.get("Job-UUID"), "")
+            if known or event.get("Job-Command") != "originate":
+                return known
+            found = _ORIGINATION_UUID_RE.search(event.get("Job-Command-Arg"))
+            return found.group(1).lower() if found else ""
+        if name == "CUSTOM":
+            return event.get("CC-Member-Session-UUID") if event.subclass == CC_SUBCLASS else ""
+        if name.startswith("CHANNEL_") and not _is_agent_leg(event):
+            return event.uuid
+        return ""
+
+    def apply(self, event: Event) -> CallEnd | None:
+        """Update the call the event belongs to; its `CallEnd` once it is over."""
+        key = self.call_uuid_of(event)
+        if not key or key in self.finished:
+            return None
+        state = self.calls.get(key)
+        if state is None:
+            if not event.var("dialer_attempt_id") and event.name != "BACKGROUND_JOB":
+                return None  # not one of ours
+            state = CallState(key)
+        state = _with_ids(state, event)
+        end: CallEnd | None
+        state, end = _step(state, event)
+        if end is None:
+            self.calls[key] = state
+        else:
+            self._forget(key)
+        return end
+
+    def _forget(self, key: str) -> None:
+        self.calls.pop(key, None)
+        for job, call in list(self.jobs.items()):
+            if call == key:
+                del self.jobs[job]
+        self.finished[key] = None
+        if len(self.finished) > _FINISHED_KEPT:
+            del self.finished[next(iter(self.finished))]
+
+    def end_missing(self, call_uuid: str, now_us: int) -> CallEnd | None:
+        """End a tracked call the switch no longer has (reconciliation after a reconnect):
+        its hangup event was lost, so the cause is unknown (``LOST``)."""
+        state = self.calls.get(call_uuid)
+        if state is None:
+            return None
+        self._forget(call_uuid)
+        return _finish(state, "LOST", now_us, sip_status="")
+
+
+def _with_ids(state: CallState, event: Event) -> CallState:
+    if state.attempt_id is not None:
+        return state
+    if event.name == "BACKGROUND_JOB":
+        ids = dict(_JOB_ID_RE.findall(event.get("Job-Command-Arg")))
+        if "attempt" not in ids:
+            return state
+        gateway = _JOB_GATEWAY_RE.search(event.get("Job-Command-Arg"))
+        return replace(
+            state,
+            campaign_id=_int(ids.get("campaign", "")),
+            lead_id=_int(ids.get("lead", "")),
+            attempt_id=_int(ids["attempt"]),
+            trunk=state.trunk or (gateway.group(1) if gateway else ""),
+        )
+    if not event.var("dialer_attempt_id"):
+        return state
+    return replace(
+        state,
+        campaign_id=_int(event.var("dialer_campaign_id")),
+        lead_id=_int(event.var("dialer_lead_id")),
+        attempt_id=_int(event.var("dialer_attempt_id")),
+        trunk=event.var("sip_gateway_name") or state.trunk,
+        recording_path=event.var("dialer_recording_path"),
+    )
+
+
+def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
+    name = event.name
+    ts = event.timestamp_us
+    if name == "BACKGROUND_JOB":
+        result = parse_result(event.body or "")
+        if result.ok:
+            # ignore_early_media=true: +OK only once the customer answered
+            return replace(state, created=True, answered_at_us=state.answered_at_us or ts), None
+        state = replace(state, job_error=result.detail or result.text)
+        if not state.created:
+            return state, _finish(state, state.job_error, ts, sip_status="")
+        return state, None
+    if name == "CUSTOM":
+        return _cc_step(state, event, ts), None
+    if name == "CHANNEL_CREATE":
+        # the dialled number before the dialplan rewrites Caller-Destination-Number
+        dialed = state.dialed_number or event.get("Caller-Destination-Number")
+        return replace(state, created=True, dialed_number=dialed), None
+    if name in ("CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA"):
+        return replace(state, created=True, progressed=True), None
+    if name == "CHANNEL_ANSWER":
+        return replace(state, created=True, answered_at_us=state.answered_at_us or ts), None
+    if name == "CHANNEL_HANGUP_COMPLETE":
+        answered_us = _int(event.get("Caller-Channel-Answered-Time")) or 0
+        progress_us = _int(event.get("Caller-Channel-Progress-Time")) or 0
+        state = replace(
+            state,
+            created=True,
+            progressed=state.progressed or progress_us > 0,
+            answered_at_us=state.answered_at_us or answered_us,
+            cancel_reason=state.cancel_reason or event.var("cc_cancel_reason"),
+            agent=state.agent or event.var("cc_agent"),
+            machine=state.machine or event.var("amd_result").upper() == "MACHINE",
+        )
+        cause = event.get("Hangup-Cause") or state.job_error
+        return state, _finish(state, cause, ts, sip_status=event.var("sip_term_status"))
+    return state, None
+
+
+def _cc_step(state: CallState, event: Event, ts: int) -> CallState:
+    action = event.get("CC-Action")
+    if action == "member-queue-start":
+        return replace(state, queued_at_us=state.queued_at_us or ts)
+    if action == "bridge-agent-start":
+        return replace(
+            state, connected_at_us=state.connected_at_us or ts, agent=event.get("CC-Agent")
+        )
+    if action == "member-queue-end" and event.get("CC-Cause") == "Cancel":
+        return replace(state, cancel_reason=event.get("CC-Cancel-Reason"))
+    return state
+
+
+def _finish(state: CallState, cause: str, ended_us: int, sip_status: str) -> CallEnd:
+    abandoned = False
+    outcome: Outcome | None
+    if state.connected_at_us:
+        outcome, disposition = Outcome.CONNECTED, f"connected to {state.agent}"
+    elif state.answered_at_us and state.machine:
+        outcome, disposition = Outcome.ANSWERING_MACHINE, "answering machine"
+    elif state.answered_at_us:
+        abandoned = True
+        reason = state.cancel_reason or "no queue"
+        outcome, disposition = Outcome.ABANDONED, f"answered, no agent ({reason})"
+    elif cause in BACKPRESSURE_CAUSES and not state.created:
+        outcome, disposition = None, f"refused by the node ({cause})"
+    else:
+        outcome = unanswered_outcome(cause, progressed=state.progressed, sip_status=sip_status)
+        detail = f" (SIP {sip_status})" if sip_status else ""
+        disposition = f"{cause}{detail}"
+    return CallEnd(
+        call_uuid=state.call_uuid,
+        campaign_id=state.campaign_id,
+        lead_id=state.lead_id,
+        attempt_id=state.attempt_id,
+        outcome=outcome,
+        disposition=disposition,
+        hangup_cause=cause,
+        abandoned=abandoned,
+        trunk=state.trunk,
+        agent=state.agent,
+        dialed_number=state.dialed_number,
+        recording_path=state.recording_path,
+        answered_at=_when(state.answered_at_us),
+        connected_at=_when(state.connected_at_us),
+        ended_at=_when(ended_us),
+    )

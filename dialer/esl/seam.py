@@ -1,0 +1,184 @@
+"""The seam between the dialer and a FreeSWITCH node, and its in-memory fake.
+
+`EslConnection` is what services use; `dialer.esl.client.EslClient` implements it over TCP,
+`FakeEslConnection` in memory (a ``responder`` plays the switch's API). Events are pushed to
+the ``on_event`` callback given at construction, on the connection's reader thread: it must
+return quickly (hand the event to a queue).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Protocol
+
+from dialer.esl.events import CommandResult, Event, parse_result
+
+EventHandler = Callable[[Event], None]
+ConnectHandler = Callable[[], None]
+
+
+class EslError(Exception):
+    """Base of every failure the Event Socket seam reports."""
+
+
+class EslTimeout(EslError):
+    """No answer within the command's timeout."""
+
+
+class EslDisconnected(EslError):
+    """The connection is down (or dropped while the command was pending)."""
+
+
+class EslRefused(EslError):
+    """The switch refused the command itself (``-ERR`` in a ``command/reply``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Events wanted on a connection, always in JSON (exact values, see docs/esl.md).
+
+    BACKGROUND_JOB is always subscribed: it is how ``bgapi`` results arrive.
+
+    ``filters`` are ``filter <header> <value>`` lines; FreeSWITCH drops every event that
+    matches none of them, BACKGROUND_JOB included, so a subscription with filters always
+    gets ``filter Event-Name BACKGROUND_JOB`` too.
+    """
+
+    events: tuple[str, ...]
+    custom: tuple[str, ...] = ()
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def commands(self) -> list[str]:
+        words = list(self.events)
+        if "ALL" not in words and "BACKGROUND_JOB" not in words:
+            words.append("BACKGROUND_JOB")  # bgapi results arrive only as this event
+        if self.custom:
+            # every word after CUSTOM is a subclass, so CUSTOM goes last
+            words += ["CUSTOM", *self.custom]
+        cmds = ["event json " + " ".join(words)] if words else []
+        filters = list(self.filters)
+        if filters and ("Event-Name", "BACKGROUND_JOB") not in filters:
+            filters.append(("Event-Name", "BACKGROUND_JOB"))
+        cmds += [f"filter {header} {value}" for header, value in filters]
+        return cmds
+
+    def wants(self, event: Event) -> bool:
+        """What the switch would deliver (used by the fake)."""
+        if event.name == "CUSTOM":
+            listed = event.subclass in self.custom or "ALL" in self.events
+        else:
+            listed = event.name in {*self.events, "ALL", "BACKGROUND_JOB"}
+        if not listed:
+            return False
+        return not self.filters or any(
+            event.get(h) == v for h, v in [*self.filters, ("Event-Name", "BACKGROUND_JOB")]
+        )
+
+
+class EslConnection(Protocol):
+    """One persistent connection to one node. Every call is bounded by its timeout."""
+
+    @property
+    def node(self) -> str: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    def api(self, command: str, timeout_s: float = 5.0) -> str:
+        """The ``api/response`` body; raises `EslTimeout` / `EslDisconnected`."""
+        ...
+
+    def bgapi(self, command: str, timeout_s: float = 60.0) -> Future[CommandResult]:
+        """A future resolved by the BACKGROUND_JOB with this job's uuid (its parsed body),
+        or failed with `EslTimeout` / `EslDisconnected` / `EslRefused`."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def check_command(command: str) -> str:
+    """A command line must be one line: a newline would start headers or a second command."""
+    if "\n" in command or "\r" in command:
+        raise ValueError(f"command holds a line break: {command[:80]!r}")
+    return command
+
+
+Responder = Callable[[str], str]
+
+
+class FakeEslConnection:
+    """In-memory `EslConnection`: ``responder("cmd args")`` returns the API reply text.
+
+    ``emit`` pushes an event as the switch would (subscription and filters applied);
+    ``drop`` simulates the socket going away, ``restore`` its return (``on_connect`` runs).
+    """
+
+    def __init__(
+        self,
+        node: str,
+        subscription: Subscription,
+        on_event: EventHandler,
+        responder: Responder,
+        on_connect: ConnectHandler | None = None,
+    ) -> None:
+        self._node = node
+        self._subscription = subscription
+        self._on_event = on_event
+        self._responder = responder
+        self._on_connect = on_connect
+        self._connected = True
+        self._lock = threading.Lock()
+        self.sent: list[str] = []
+
+    @property
+    def node(self) -> str:
+        return self._node
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def api(self, command: str, timeout_s: float = 5.0) -> str:
+        check_command(command)
+        if not self._connected:
+            raise EslDisconnected(f"{self._node}: not connected")
+        with self._lock:
+            self.sent.append("api " + command)
+        return self._responder(command)
+
+    def bgapi(self, command: str, timeout_s: float = 60.0) -> Future[CommandResult]:
+        check_command(command)
+        future: Future[CommandResult] = Future()
+        if not self._connected:
+            future.set_exception(EslDisconnected(f"{self._node}: not connected"))
+            return future
+        with self._lock:
+            self.sent.append("bgapi " + command)
+        job_uuid = str(uuid.uuid4())
+        text = self._responder(command) or "-ERR no reply\n"
+        cmd, _, args = command.partition(" ")
+        headers = {"Event-Name": "BACKGROUND_JOB", "Job-UUID": job_uuid, "Job-Command": cmd}
+        if args:
+            headers["Job-Command-Arg"] = args
+        future.set_result(parse_result(text))
+        self.emit(Event(headers, text))
+        return future
+
+    def emit(self, event: Event) -> None:
+        if self._connected and self._subscription.wants(event):
+            self._on_event(event)
+
+    def drop(self) -> None:
+        self._connected = False
+
+    def restore(self) -> None:
+        self._connected = True
+        if self._on_connect is not None:
+            self._on_connect()
+
+    def close(self) -> None:
+        self._connected = False

@@ -1,0 +1,1 @@
+"""The event listener: one Event Socket connection per node -> call outcomes, agent state."""

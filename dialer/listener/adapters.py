@@ -1,0 +1,144 @@
+"""Real adapters of the listener's seams: Redis live state, SQL attempt records.
+
+Redis layout (one hash per node and kind, JSON values):
+``dialer:live:<node>:calls`` call uuid -> `CallState` fields;
+``dialer:live:<node>:agents`` agent name -> ``{"status": ..., "state": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
+from campaigns.service import retry_policy_of
+from dialer.calls.machine import CallEnd, CallState
+from dialer.calls.retry import lead_update
+from dialer.db.base import transaction
+from dialer.listener.ports import Unsettled, state_from_dict, state_to_dict
+from dialer.listener.switch_state import AgentState
+
+_MERGE_AGENT = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local status, state = ARGV[2], ARGV[3]
+if old then
+  local o = cjson.decode(old)
+  if status == '' then status = o.status end
+  if state == '' then state = o.state end
+end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({status = status, state = state}))
+return 1
+"""
+
+
+class RedisLiveState:
+    """`dialer.listener.ports.LiveState` in Redis."""
+
+    def __init__(self, client: redis.Redis[Any], prefix: str = "dialer:live") -> None:
+        self._r = client
+        self._prefix = prefix
+        self._merge = client.register_script(_MERGE_AGENT)
+
+    def _key(self, node: str, kind: str) -> str:
+        return f"{self._prefix}:{node}:{kind}"
+
+    def put_call(self, node: str, state: CallState) -> None:
+        self._r.hset(self._key(node, "calls"), state.call_uuid, json.dumps(state_to_dict(state)))
+
+    def drop_call(self, node: str, call_uuid: str) -> None:
+        self._r.hdel(self._key(node, "calls"), call_uuid)
+
+    def calls(self, node: str) -> dict[str, CallState]:
+        raw = self._r.hgetall(self._key(node, "calls"))
+        return {_s(k): state_from_dict(json.loads(v)) for k, v in raw.items()}
+
+    def put_agent(self, node: str, agent: AgentState) -> None:
+        self._merge(keys=[self._key(node, "agents")], args=[agent.name, agent.status, agent.state])
+
+    def agents(self, node: str) -> dict[str, AgentState]:
+        raw = self._r.hgetall(self._key(node, "agents"))
+        out = {}
+        for k, v in raw.items():
+            data = json.loads(v)
+            out[_s(k)] = AgentState(_s(k), str(data["status"]), str(data["state"]))
+        return out
+
+
+def _s(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class SqlAttemptSink:
+    """`dialer.listener.ports.AttemptSink`: fills the CallAttempt row (created by the
+    originator, or here when missing) and moves the lead on, in one transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Any = None) -> None:
+        self._sessions = sessions
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def record(self, node: str, end: CallEnd) -> None:
+        if end.lead_id is None or end.campaign_id is None:
+            return  # not a dialer call (no ids): nothing to record
+        with transaction(self._sessions) as session:
+            attempt = session.scalar(
+                select(CallAttempt).where(CallAttempt.call_uuid == end.call_uuid)
+            )
+            if attempt is None:
+                attempt = CallAttempt(
+                    call_uuid=end.call_uuid,
+                    lead_id=end.lead_id,
+                    campaign_id=end.campaign_id,
+                    dialed_number=end.dialed_number,
+                )
+                session.add(attempt)
+            elif attempt.outcome is not None:
+                return  # already recorded (event replayed after a restart)
+            attempt.node = node
+            attempt.trunk = end.trunk or attempt.trunk
+            attempt.answered_at = end.answered_at
+            attempt.connected_at = end.connected_at
+            attempt.ended_at = end.ended_at or self._now()
+            attempt.hangup_cause = end.hangup_cause[:64]
+            attempt.outcome = end.outcome.value if end.outcome else "not_dialled"
+            attempt.agent = end.agent or None
+            attempt.abandoned = end.abandoned
+            attempt.recording_path = end.recording_path or attempt.recording_path
+            self._move_lead(session, end)
+
+    def unsettled(self, node: str, originated_before: datetime) -> list[Unsettled]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CallAttempt).where(
+                    CallAttempt.node == node,
+                    CallAttempt.outcome.is_(None),
+                    CallAttempt.originated_at < originated_before,
+                )
+            ).all()
+            return [
+                Unsettled(r.call_uuid, r.campaign_id, r.lead_id, r.id, r.trunk or "") for r in rows
+            ]
+
+    def _move_lead(self, session: Session, end: CallEnd) -> None:
+        lead = session.get(Lead, end.lead_id, with_for_update=True)
+        campaign = session.get(Campaign, end.campaign_id)
+        if lead is None or campaign is None or lead.status is not LeadStatus.DIALING:
+            return
+        update = lead_update(
+            end,
+            lead.id,
+            lead.attempts,
+            retry_policy_of(campaign),
+            campaign.max_attempts,
+            self._now(),
+        )
+        lead.status = update.status
+        lead.attempts = update.attempts
+        lead.next_attempt_at = update.next_attempt_at
+        lead.last_outcome = update.last_outcome
+        lead.claimed_at = None
+        lead.claimed_by = None

@@ -1,0 +1,214 @@
+"""`NodeListener`: the events of one node -> live state, attempt records, released trunks.
+
+Threads: the connection's reader calls `on_event`/`on_connect`, which only enqueue; `run`
+(one thread per node) does all the work in arrival order, so the call book needs no lock.
+
+Reconciliation (after every (re)connect and every ``reconcile_every_s``): a tracked call
+that the switch no longer lists in ``show channels as json`` has lost its hangup event and
+is ended as ``LOST``, unless an event for it arrived after the snapshot was requested (it may
+be newer than the snapshot); so is an attempt row without outcome, older than
+``unsettled_after_s``, of a call the switch does not have and we never heard of. Agent
+status/state are reloaded from ``callcenter_config agent list``. So no call stays in flight
+forever, and a listener that is restarted picks its calls up from the live state it left in
+Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
+from dialer.esl.events import Event
+from dialer.esl.seam import EslConnection, EslError, Subscription
+from dialer.listener.ports import AttemptSink, LiveState, TrunkRelease
+from dialer.listener.switch_state import agent_change, live_channel_uuids, parse_agent_list
+
+log = logging.getLogger(__name__)
+
+# Channel lifecycle we read, BACKGROUND_JOB, HEARTBEAT and mod_callcenter. The filters keep
+# the switch from queueing anything else for us: only outbound legs (ours; inbound traffic
+# of the node is not), heartbeats, callcenter events; BACKGROUND_JOB is added by
+# `Subscription.commands` because a filter would drop it otherwise.
+LISTENER_SUBSCRIPTION = Subscription(
+    events=(
+        "CHANNEL_CREATE",
+        "CHANNEL_PROGRESS",
+        "CHANNEL_PROGRESS_MEDIA",
+        "CHANNEL_ANSWER",
+        "CHANNEL_HANGUP_COMPLETE",
+        "BACKGROUND_JOB",
+        "HEARTBEAT",
+    ),
+    custom=(CC_SUBCLASS,),
+    filters=(
+        ("Call-Direction", "outbound"),
+        ("Event-Name", "HEARTBEAT"),
+        ("Event-Subclass", CC_SUBCLASS),
+    ),
+)
+_RECONCILE = object()
+_STOP = object()
+
+
+@dataclass
+class ListenerStats:
+    events: int = 0
+    ended: int = 0
+    lost: int = 0
+    reconciles: int = 0
+
+
+class NodeListener:
+    """Listener logic for one node; ``attach(conn)`` before ``run``."""
+
+    def __init__(
+        self,
+        node: str,
+        live: LiveState,
+        attempts: AttemptSink,
+        trunks: TrunkRelease,
+        *,
+        reconcile_every_s: float = 60.0,
+        unsettled_after_s: float = 120.0,
+        api_timeout_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.node = node
+        self._live = live
+        self._attempts = attempts
+        self._trunks = trunks
+        self._reconcile_every_s = reconcile_every_s
+        self._unsettled_after_s = unsettled_after_s
+        self._api_timeout_s = api_timeout_s
+        self._clock = clock
+        self._queue: queue.Queue[tuple[int, object]] = queue.Queue()
+        self._seq = 0
+        self._seq_lock = threading.Lock()
+        self._last_seq: dict[str, int] = {}
+        self._conn: EslConnection | None = None
+        self.book = CallBook()
+        for state in live.calls(node).values():
+            self.book.calls[state.call_uuid] = state
+        self.stats = ListenerStats()
+
+    def attach(self, conn: EslConnection) -> None:
+        self._conn = conn
+
+    # --- called on the connection's thread --------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        self._put(event)
+
+    def on_connect(self) -> None:
+        self._put(_RECONCILE)
+
+    def stop(self) -> None:
+        self._put(_STOP)
+
+    def _put(self, item: object) -> None:
+        with self._seq_lock:
+            self._seq += 1
+            self._queue.put((self._seq, item))
+
+    # --- the worker thread -----------------------------------------------------------------
+    def run(self) -> None:
+        next_reconcile = time.monotonic() + self._reconcile_every_s
+        while True:
+            try:
+                seq, item = self._queue.get(timeout=max(0.0, next_reconcile - time.monotonic()))
+            except queue.Empty:
+                item, seq = _RECONCILE, 0
+            if item is _STOP:
+                return
+            if item is _RECONCILE:
+                self.reconcile()
+                next_reconcile = time.monotonic() + self._reconcile_every_s
+            elif isinstance(item, Event):
+                self.handle(item, seq)
+
+    def drain(self) -> None:
+        """Process everything queued so far (tests, shutdown)."""
+        while True:
+            try:
+                seq, item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is _STOP:
+                self._queue.put((seq, item))
+                return
+            if item is _RECONCILE:
+                self.reconcile()
+            elif isinstance(item, Event):
+                self.handle(item, seq)
+
+    def handle(self, event: Event, seq: int = 0) -> CallEnd | None:
+        self.stats.events += 1
+        if event.name == "CUSTOM" and event.subclass == CC_SUBCLASS:
+            agent = agent_change(event)
+            if agent is not None and agent.name:
+                self._live.put_agent(self.node, agent)
+        key = self.book.call_uuid_of(event)
+        end = self.book.apply(event)
+        if end is not None:
+            self._finish(end)
+            return end
+        state = self.book.calls.get(key) if key else None
+        if state is not None:
+            self._last_seq[key] = seq
+            self._live.put_call(self.node, state)
+        return None
+
+    def _finish(self, end: CallEnd) -> None:
+        self.stats.ended += 1
+        self._last_seq.pop(end.call_uuid, None)
+        if end.trunk:
+            self._trunks.release(end.trunk, end.call_uuid)
+        self._attempts.record(self.node, end)
+        self._live.drop_call(self.node, end.call_uuid)
+
+    def reconcile(self) -> None:
+        conn = self._conn
+        if conn is None or not conn.connected:
+            return
+        with self._seq_lock:
+            snapshot_seq = self._seq
+        try:
+            live = live_channel_uuids(conn.api("show channels as json", self._api_timeout_s))
+            agents = parse_agent_list(conn.api("callcenter_config agent list", self._api_timeout_s))
+        except (EslError, ValueError) as exc:
+            log.warning("listener %s: reconcile failed: %s", self.node, exc)
+            return
+        self.stats.reconciles += 1
+        for agent in agents:
+            self._live.put_agent(self.node, agent)
+        self.drain()
+        now_us = int(self._clock() * 1_000_000)
+        self._adopt_unsettled(live)
+        for call_uuid in list(self.book.calls):
+            if call_uuid in live:
+                continue
+            if self._last_seq.get(call_uuid, 0) > snapshot_seq:
+                continue
+            end = self.book.end_missing(call_uuid, now_us)
+            if end is not None:
+                self.stats.lost += 1
+                self._finish(end)
+
+    def _adopt_unsettled(self, live: set[str]) -> None:
+        # Attempts the originator recorded but whose call we never heard of (the bgapi was
+        # lost with a connection, or every event of the call came while we were down): if
+        # the switch does not have them either, they are over and get ended below.
+        before = datetime.fromtimestamp(self._clock() - self._unsettled_after_s, UTC)
+        for row in self._attempts.unsettled(self.node, before):
+            if row.call_uuid in live or row.call_uuid in self.book.calls:
+                continue
+            if row.call_uuid in self.book.finished:
+                continue
+            self.book.calls[row.call_uuid] = CallState(
+                row.call_uuid, row.campaign_id, row.lead_id, row.attempt_id, row.trunk
+            )

@@ -1,0 +1,94 @@
+"""Ground truth: what really happened to every originated customer call.
+
+Times are simulated epoch seconds (None when the moment never came). ``abandoned`` is True
+for a customer who answered (a person, not a machine), was sent to a queue and was never
+bridged to an agent; ``answer_to_agent_s`` lets a test apply a stricter rule (e.g. "not
+connected within 2 s").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+
+@dataclass
+class CallRecord:
+    """One originate attempt on the simulated switch."""
+
+    uuid: str
+    gateway: str
+    number: str
+    created_s: float
+    planned_outcome: str = ""
+    machine: bool = False
+    refused: str = ""
+    progress_s: float | None = None
+    answered_s: float | None = None
+    queue: str = ""
+    queue_joined_s: float | None = None
+    queue_left_s: float | None = None
+    cc_cancel_reason: str = ""
+    agent: str = ""
+    agent_uuid: str = ""
+    bridged_s: float | None = None
+    hangup_s: float | None = None
+    hangup_cause: str = ""
+    originate_reply: str = ""
+
+    @property
+    def abandoned(self) -> bool:
+        """Answered by a person, queued, never connected to an agent."""
+        return (
+            self.answered_s is not None
+            and not self.machine
+            and bool(self.queue)
+            and self.bridged_s is None
+        )
+
+    @property
+    def answer_to_agent_s(self) -> float | None:
+        """Seconds from answer to the agent bridge (None if never bridged)."""
+        if self.answered_s is None or self.bridged_s is None:
+            return None
+        return self.bridged_s - self.answered_s
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain dict including the derived ``abandoned`` flag."""
+        data = asdict(self)
+        data["abandoned"] = self.abandoned
+        data["answer_to_agent_s"] = self.answer_to_agent_s
+        return data
+
+
+class Records:
+    """Call records by customer uuid, in creation order."""
+
+    def __init__(self) -> None:
+        self._by_uuid: dict[str, CallRecord] = {}
+
+    def add(self, record: CallRecord) -> None:
+        """Register a new attempt."""
+        self._by_uuid[record.uuid] = record
+
+    def get(self, uuid: str) -> CallRecord | None:
+        """The record of ``uuid`` if it is a customer call."""
+        return self._by_uuid.get(uuid)
+
+    def all(self) -> list[CallRecord]:
+        """Every record, oldest first."""
+        return list(self._by_uuid.values())
+
+    def dump(self, path: Path) -> None:
+        """Write ``.json`` (list of objects) or ``.csv`` depending on the suffix."""
+        rows = [r.to_dict() for r in self.all()]
+        if path.suffix == ".json":
+            path.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+            return
+        names = [f.name for f in fields(CallRecord)] + ["abandoned", "answer_to_agent_s"]
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=names)
+            writer.writeheader()
+            writer.writerows(rows)

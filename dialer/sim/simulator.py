@@ -1,0 +1,315 @@
+"""Composition root of the switch simulator and helpers to run it in-process.
+
+``async with run_simulator(scenario) as sim:`` starts the Event Socket on a free port of
+127.0.0.1 in the running loop; `SimulatorServer` does the same on a background thread for
+synchronous tests (greenswitch). ``sim.records`` is the ground truth of every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import random
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dialer.sim.agents import AgentLegs
+from dialer.sim.api import Api
+from dialer.sim.dialplan import Dialplan
+from dialer.sim.esl_server import EslServer
+from dialer.sim.flows import Flows
+from dialer.sim.ports import CallcenterEngine, CallcenterEngineFactory, TimerHandle
+from dialer.sim.records import Records
+from dialer.sim.scenario import Scenario, load_scenario, scenario_from_dict
+from dialer.sim.switch import Switch
+
+
+class SwitchPortAdapter:
+    """`dialer.sim.ports.SwitchPort` over the switch core and its call flows."""
+
+    def __init__(self, switch: Switch, agents: AgentLegs) -> None:
+        self._sw = switch
+        self._agents = agents
+
+    @property
+    def rng(self) -> random.Random:
+        """The run's seeded RNG."""
+        return self._sw.rng
+
+    def now_s(self) -> float:
+        """Simulated epoch seconds."""
+        return self._sw.now_s()
+
+    def call_later(self, delay_s: float, fn: Callable[[], None]) -> TimerHandle:
+        """Schedule ``fn`` in simulated seconds."""
+        return self._sw.call_later(delay_s, fn)
+
+    def cancel(self, handle: TimerHandle) -> None:
+        """Cancel a timer."""
+        self._sw.cancel(handle)
+
+    def new_uuid(self) -> str:
+        """A UUID from the seeded RNG."""
+        return self._sw.new_uuid()
+
+    def fire_event(
+        self,
+        event_name: str,
+        headers: Mapping[str, str],
+        *,
+        subclass: str | None = None,
+        channel_uuid: str | None = None,
+        calling_function: str = "",
+        calling_line: int = 0,
+        calling_file: str = "mod_callcenter.c",
+    ) -> None:
+        """Emit an event with core (and channel) headers."""
+        self._sw.fire_event(
+            event_name,
+            headers,
+            subclass=subclass,
+            channel_uuid=channel_uuid,
+            calling_function=calling_function,
+            calling_line=calling_line,
+            calling_file=calling_file,
+        )
+
+    def originate_agent_leg(
+        self,
+        contact: str,
+        variables: Mapping[str, str],
+        on_answer: Callable[[str], None],
+        on_fail: Callable[[str, str], None],
+    ) -> str:
+        """Ring a simulated agent phone."""
+        return self._agents.originate_agent_leg(contact, variables, on_answer, on_fail)
+
+    def bridge(self, member_uuid: str, agent_uuid: str) -> None:
+        """Bridge two answered legs."""
+        self._agents.bridge(member_uuid, agent_uuid)
+
+    def hangup(self, uuid: str, cause: str) -> None:
+        """Hang a channel up."""
+        self._sw.hangup(uuid, cause)
+
+    def on_hangup(self, uuid: str, fn: Callable[[str], None]) -> None:
+        """Watch a channel's hangup."""
+        self._sw.on_hangup(uuid, fn)
+
+    def on_channel_hangup(self, uuid: str, fn: Callable[[str], None]) -> None:
+        """Watch a channel's CHANNEL_HANGUP."""
+        self._sw.on_channel_hangup(uuid, fn)
+
+    def channel_exists(self, uuid: str) -> bool:
+        """Whether the channel is up."""
+        return self._sw.channel_exists(uuid)
+
+    def channel_vars(self, uuid: str) -> dict[str, str]:
+        """Copy of the channel variables."""
+        return self._sw.channel_vars(uuid)
+
+    def set_var(self, uuid: str, name: str, value: str) -> None:
+        """Set a channel variable."""
+        self._sw.set_var(uuid, name, value)
+
+    def playback(self, uuid: str, file: str) -> None:
+        """PLAYBACK_START."""
+        self._sw.playback(uuid, file)
+
+    def stop_playback(self, uuid: str) -> None:
+        """PLAYBACK_STOP."""
+        self._sw.stop_playback(uuid)
+
+
+def load_engine_factory() -> CallcenterEngineFactory | None:
+    """``dialer.sim.callcenter.create_engine`` if that package provides it."""
+    try:
+        module = importlib.import_module("dialer.sim.callcenter")
+    except ImportError:
+        return None
+    factory = getattr(module, "create_engine", None)
+    return factory if callable(factory) else None
+
+
+class Simulator:
+    """A whole simulated FreeSWITCH node (not yet listening)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        password: str = "ClueCon",
+        engine_factory: CallcenterEngineFactory | bool | None = True,
+    ) -> None:
+        self.scenario = scenario
+        self.switch = Switch(scenario)
+        self.flows = Flows(self.switch)
+        self.flows.dialplan = Dialplan(self.flows)
+        self.api = Api(self.switch, self.flows)
+        self.port = SwitchPortAdapter(self.switch, AgentLegs(self.flows))
+        factory = load_engine_factory() if engine_factory is True else engine_factory
+        if factory and not isinstance(factory, bool):
+            self.switch.engine = factory(self.port, scenario.callcenter)
+        self.server = EslServer(self.switch, self.api, password)
+        self.host = ""
+        self.port_number = 0
+        self._heartbeat: TimerHandle | None = None
+
+    @property
+    def engine(self) -> CallcenterEngine | None:
+        """The integrated callcenter engine, if any."""
+        return self.switch.engine
+
+    @property
+    def records(self) -> Records:
+        """Ground-truth call records."""
+        return self.switch.records
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
+        """Attach the clock to the running loop and listen."""
+        self.switch.clock.attach(asyncio.get_running_loop())
+        self.switch.counters.started_s = self.switch.now_s()
+        self.host, self.port_number = await self.server.start(host, port)
+        self._schedule_heartbeat()
+        return self.host, self.port_number
+
+    def _schedule_heartbeat(self) -> None:
+        def beat() -> None:
+            self.switch.emit("HEARTBEAT", self._heartbeat_headers())
+            self._schedule_heartbeat()
+
+        self._heartbeat = self.switch.call_later(self.scenario.heartbeat_s, beat)
+
+    def _heartbeat_headers(self) -> list[tuple[str, str]]:
+        sw = self.switch
+        up_s = int(sw.now_s() - sw.counters.started_s)
+        c = sw.counters
+        return [
+            ("Event-Info", "System Ready"),
+            (
+                "Up-Time",
+                f"0 years, 0 days, {up_s // 3600} hours, {up_s // 60 % 60} minutes, "
+                f"{up_s % 60} seconds, 0 milliseconds, 0 microseconds",
+            ),
+            ("FreeSWITCH-Version", "1.10.12-release~64bit"),
+            ("Uptime-msec", str(up_s * 1000)),
+            ("Session-Count", str(sw.live_sessions())),
+            ("Max-Sessions", str(c.max_sessions)),
+            ("Session-Per-Sec", str(c.sps_limit)),
+            ("Session-Per-Sec-Last", "0"),
+            ("Session-Per-Sec-Max", str(c.sps_peak)),
+            ("Session-Per-Sec-FiveMin", str(c.sps_peak)),
+            ("Session-Since-Startup", str(c.since_startup)),
+            ("Session-Peak-Max", str(c.peak)),
+            ("Session-Peak-FiveMin", str(c.peak)),
+            ("Idle-CPU", "99.000000"),
+        ]
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening."""
+        if self._heartbeat is not None:
+            self.switch.cancel(self._heartbeat)
+        await self.server.stop()
+
+
+def as_scenario(scenario: Scenario | Mapping[str, Any] | Path | str) -> Scenario:
+    """Accept a `Scenario`, a parsed mapping or a file path."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, Mapping):
+        return scenario_from_dict(scenario)
+    return load_scenario(scenario)
+
+
+@contextlib.asynccontextmanager
+async def run_simulator(
+    scenario: Scenario | Mapping[str, Any] | Path | str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    password: str = "ClueCon",
+    engine_factory: CallcenterEngineFactory | bool | None = True,
+) -> AsyncIterator[Simulator]:
+    """Run a simulator in the current loop for the duration of the block."""
+    sim = Simulator(as_scenario(scenario), password=password, engine_factory=engine_factory)
+    await sim.start(host, port)
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+class SimulatorServer:
+    """A simulator on its own thread and loop: ``start()`` returns (host, port)."""
+
+    def __init__(
+        self,
+        scenario: Scenario | Mapping[str, Any] | Path | str,
+        *,
+        password: str = "ClueCon",
+        engine_factory: CallcenterEngineFactory | bool | None = True,
+    ) -> None:
+        self.sim = Simulator(
+            as_scenario(scenario), password=password, engine_factory=engine_factory
+        )
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
+        """Start the loop thread and listen."""
+        self._thread.start()
+        fut = asyncio.run_coroutine_threadsafe(self.sim.start(host, port), self._loop)
+        return fut.result(timeout=10)
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the simulator's loop and return its result (thread-safe access)."""
+
+        async def wrapper() -> Any:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(timeout=10)
+
+    def stop(self) -> None:
+        """Close connections, stop the loop and join the thread."""
+        asyncio.run_coroutine_threadsafe(self.sim.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> SimulatorServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def serve_forever(
+    scenario_path: Path,
+    *,
+    host: str,
+    port: int,
+    password: str = "ClueCon",
+    speed: float | None = None,
+    seed: int | None = None,
+    records_path: Path | None = None,
+) -> None:
+    """The ``dialer sim serve`` process: run until cancelled, then dump records."""
+    scenario = load_scenario(scenario_path)
+    if speed is not None or seed is not None:
+        from dataclasses import replace
+
+        scenario = replace(
+            scenario,
+            speed=speed if speed is not None else scenario.speed,
+            seed=seed if seed is not None else scenario.seed,
+        )
+    async with run_simulator(scenario, host=host, port=port, password=password) as sim:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if records_path is not None:
+                sim.records.dump(records_path)

@@ -1,0 +1,214 @@
+"""One set of assertions for the `EslConnection` seam: the fake, and EslClient over TCP to
+the switch simulator (integration)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dialer.esl.client import EslClient
+from dialer.esl.events import Event
+from dialer.esl.originate import OriginateSpec, build_originate
+from dialer.esl.seam import EslConnection, EslDisconnected, FakeEslConnection, Subscription
+from dialer.sim.originate_parse import OriginateRequest, parse_originate
+from dialer.sim.scenario import load_scenario
+from dialer.sim.simulator import SimulatorServer
+
+LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
+SUB = Subscription(
+    events=("CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "HEARTBEAT"),
+    custom=("callcenter::info",),
+    filters=(("Call-Direction", "outbound"), ("Event-Subclass", "callcenter::info")),
+)
+
+
+@dataclass
+class Harness:
+    conn: EslConnection
+    events: list[Event]
+    cond: threading.Condition
+
+    def wait_for(self, pred: Callable[[Event], bool], timeout_s: float = 10) -> Event:
+        deadline = time.monotonic() + timeout_s
+        with self.cond:
+            while True:
+                for e in self.events:
+                    if pred(e):
+                        return e
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("event did not arrive")
+                self.cond.wait(left)
+
+
+def fake_switch(emit: Callable[[Event], None]) -> Callable[[str], str]:
+    """The fake's API: originate answers at once and the call ends at once."""
+
+    def respond(command: str) -> str:
+        cmd, _, args = command.partition(" ")
+        if cmd == "status":
+            return "UP 0 years, 0 days\nFreeSWITCH (Version 1.10.12-release  64bit) is ready\n"
+        if cmd == "originate":
+            req = parse_originate(args)
+            assert isinstance(req, OriginateRequest)
+            call_uuid = req.global_vars["origination_uuid"]
+            base = {"Unique-ID": call_uuid, "Call-Direction": "outbound"}
+            base.update({f"variable_{k}": v for k, v in req.global_vars.items()})
+            emit(Event({"Event-Name": "CHANNEL_ANSWER", **base}))
+            emit(Event({"Event-Name": "CHANNEL_HANGUP_COMPLETE", **base}))
+            return f"+OK {call_uuid}\n"
+        return f"-ERR {cmd} Command not found!\n"
+
+    return respond
+
+
+@pytest.fixture(params=["fake", pytest.param("sim", marks=pytest.mark.integration)])
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    events: list[Event] = []
+    cond = threading.Condition()
+
+    def on_event(e: Event) -> None:
+        with cond:
+            events.append(e)
+            cond.notify_all()
+
+    if request.param == "fake":
+        holder: list[FakeEslConnection] = []
+        fake = FakeEslConnection("fs1", SUB, on_event, fake_switch(lambda e: holder[0].emit(e)))
+        holder.append(fake)
+        yield Harness(fake, events, cond)
+        return
+    scenario = replace(load_scenario(LAB), speed=20.0)
+    with SimulatorServer(scenario) as server:
+        sim = server.sim
+        client = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, on_event).start()
+        assert client.wait_connected(5)
+        try:
+            yield Harness(client, events, cond)
+        finally:
+            client.close()
+
+
+def originate_command(call_uuid: str) -> str:
+    spec = OriginateSpec(
+        call_uuid=call_uuid,
+        dial_string="sofia/gateway/carrier_a/6138000000",
+        caller_id="20220601",
+        extension="cc_sales",
+        context="campaign",
+        campaign_id=7,
+        lead_id=12345,
+        attempt_id=99,
+        screen_pop={"dialer_name": "O'Brien, Pat"},
+    )
+    return "originate " + build_originate(spec, datetime.now(UTC))
+
+
+def test_api_status_and_unknown_command(harness: Harness) -> None:
+    assert harness.conn.connected
+    assert harness.conn.api("status", timeout_s=5).startswith("UP 0 years")
+    assert harness.conn.api("fslab_nope arg", timeout_s=5) == "-ERR fslab_nope Command not found!\n"
+
+
+def test_bgapi_originate_resolves_with_the_preassigned_uuid(harness: Harness) -> None:
+    call_uuid = str(uuid.uuid4())
+    result = harness.conn.bgapi(originate_command(call_uuid), timeout_s=10).result(timeout=10)
+    assert result.ok and result.detail == call_uuid
+    job = harness.wait_for(lambda e: e.name == "BACKGROUND_JOB")
+    assert job.body is not None and job.body.startswith(f"+OK {call_uuid}")
+
+
+def test_channel_events_carry_the_ids_exactly(harness: Harness) -> None:
+    call_uuid = str(uuid.uuid4())
+    harness.conn.bgapi(originate_command(call_uuid), timeout_s=10)
+    end = harness.wait_for(
+        lambda e: e.name == "CHANNEL_HANGUP_COMPLETE" and e.uuid == call_uuid, timeout_s=15
+    )
+    assert end.var("dialer_lead_id") == "12345"
+    assert end.var("dialer_name") == "O'Brien, Pat"
+    assert end.var("ignore_early_media") == "true"
+
+
+def test_commands_are_single_lines(harness: Harness) -> None:
+    with pytest.raises(ValueError):
+        harness.conn.api("status\n\nbgapi hupall", timeout_s=1)
+
+
+@pytest.mark.integration
+def test_simulator_drops_the_line_mid_job_and_the_client_comes_back() -> None:
+    scenario = replace(load_scenario(LAB), speed=1.0)
+    with SimulatorServer(scenario) as server:
+        sim = server.sim
+        connects: list[float] = []
+        client = EslClient(
+            "fs1",
+            sim.host,
+            sim.port_number,
+            "ClueCon",
+            SUB,
+            lambda e: None,
+            lambda: connects.append(time.monotonic()),
+            backoff_initial_s=0.05,
+        ).start()
+        try:
+            assert client.wait_connected(5)
+            # the customer answers after 1 s: the job is still pending when the line drops
+            job = client.bgapi(originate_command(str(uuid.uuid4())), timeout_s=30)
+            time.sleep(0.1)
+            dropped_at = time.monotonic()
+            server.call(lambda: [c.writer.transport.abort() for c in sim.server.connections])
+            with pytest.raises(EslDisconnected):
+                job.result(timeout=5)
+            assert time.monotonic() - dropped_at < 1.0
+            deadline = time.monotonic() + 5
+            while client.connects < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert client.connected and client.connects == 2
+            assert client.api("status", timeout_s=5).startswith("UP ")
+            assert len(connects) == 2
+        finally:
+            client.close()
+
+
+@pytest.mark.integration
+def test_heartbeats_keep_the_watchdog_quiet() -> None:
+    """The simulator beats every 20 sim-seconds (1 s at speed 20): a 3 s watchdog never
+    fires; a connection without HEARTBEAT events is not watched at all (silence tripping
+    the watchdog: test_esl_client.py)."""
+    scenario = replace(load_scenario(LAB), speed=20.0)
+    with SimulatorServer(scenario) as server:
+        sim = server.sim
+        beats: list[Event] = []
+        watched = EslClient(
+            "fs1",
+            sim.host,
+            sim.port_number,
+            "ClueCon",
+            Subscription(events=("HEARTBEAT",)),
+            beats.append,
+            heartbeat_timeout_s=3.0,
+        ).start()
+        unwatched = EslClient(
+            "fs1",
+            sim.host,
+            sim.port_number,
+            "ClueCon",
+            Subscription(events=("CHANNEL_ANSWER",)),
+            lambda e: None,
+            heartbeat_timeout_s=0.5,
+        ).start()
+        try:
+            assert watched.wait_connected(5) and unwatched.wait_connected(5)
+            time.sleep(4.0)
+            assert len(beats) >= 2
+            assert watched.connects == 1 and unwatched.connects == 1
+        finally:
+            watched.close()
+            unwatched.close()

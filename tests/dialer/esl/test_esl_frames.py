@@ -1,0 +1,270 @@
+"""Framing and event parsing against the raw FreeSWITCH transcripts, cut anywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialer.esl.events import (
+    CT_API_RESPONSE,
+    CT_AUTH_REQUEST,
+    CT_COMMAND_REPLY,
+    CT_DISCONNECT,
+    EVENT_TYPES,
+    Event,
+    EventParseError,
+    parse_event,
+    parse_event_json,
+    parse_result,
+)
+from dialer.esl.frames import Frame, FrameParser, FramingError
+
+TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
+NAMES = sorted(p.name[: -len(".esl.txt")] for p in TRANSCRIPTS.glob("*.esl.txt"))
+
+
+def transcript(name: str) -> bytes:
+    return (TRANSCRIPTS / f"{name}.esl.txt").read_bytes()
+
+
+def frames_of(name: str) -> list[Frame]:
+    parser = FrameParser()
+    frames = parser.feed(transcript(name))
+    assert parser.buffered_bytes == 0
+    return frames
+
+
+def events_of(name: str) -> list[Event]:
+    return [parse_event(f) for f in frames_of(name) if f.content_type in EVENT_TYPES]
+
+
+def feed_in_chunks(data: bytes, sizes: list[int]) -> list[Frame]:
+    parser = FrameParser()
+    frames: list[Frame] = []
+    pos = 0
+    i = 0
+    while pos < len(data):
+        size = sizes[i % len(sizes)] if sizes else len(data)
+        frames.extend(parser.feed(data[pos : pos + size]))
+        pos += size
+        i += 1
+    assert parser.buffered_bytes == 0
+    return frames
+
+
+def test_transcripts_present() -> None:
+    assert len(NAMES) >= 25
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_transcript_frames_completely(name: str) -> None:
+    frames = frames_of(name)
+    assert frames[0].content_type == CT_AUTH_REQUEST
+    assert frames[-1].content_type == CT_DISCONNECT
+    assert frames[-1].body_text().startswith("Disconnected, goodbye.")
+    for f in frames:
+        if f.content_type in EVENT_TYPES:
+            assert parse_event(f).name
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(NAMES),
+    sizes=st.lists(st.integers(min_value=1, max_value=9000), min_size=1, max_size=30),
+)
+def test_chunked_feed_equals_whole_feed(name: str, sizes: list[int]) -> None:
+    data = transcript(name)
+    assert feed_in_chunks(data, sizes) == frames_of(name)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=len(transcript("n_esl_commands"))))
+def test_cut_at_every_position(cut: int) -> None:
+    data = transcript("n_esl_commands")
+    parser = FrameParser()
+    frames = parser.feed(data[:cut]) + parser.feed(data[cut:])
+    assert frames == frames_of("n_esl_commands")
+
+
+def test_byte_by_byte_feed() -> None:
+    data = transcript("b_busy_486")
+    assert feed_in_chunks(data, [1]) == frames_of("b_busy_486")
+
+
+def test_command_replies_and_api_responses_of_n() -> None:
+    frames = frames_of("n_esl_commands")
+    replies = [f.reply_text for f in frames if f.content_type == CT_COMMAND_REPLY]
+    assert replies[:3] == [
+        "+OK accepted",
+        "+OK event listener enabled plain",
+        "+OK event listener enabled plain",
+    ]
+    assert "-ERR invalid syntax" in replies
+    assert "+OK filter deleted. [all][]" in replies
+    jobs = [f for f in frames if f.reply_text.startswith("+OK Job-UUID: ")]
+    assert all(f.header("Job-UUID") == f.reply_text.split(": ")[1] for f in jobs)
+    apis = [f.body_text() for f in frames if f.content_type == CT_API_RESPONSE]
+    assert apis[0] == "a9f667f3-0028-4d6e-85a8-8f583a6baa06"
+    assert "_undef_" in apis
+    assert "-ERR No such channel!\n" in apis
+
+
+def test_background_job_body_is_kept_apart_from_headers() -> None:
+    [busy] = [e for e in events_of("b_busy_486") if e.name == "BACKGROUND_JOB"]
+    assert busy.body == "-ERR USER_BUSY\n"
+    assert busy.get("Content-Length") == "15"
+    assert busy.get("Job-Command") == "originate"
+    jobs = {e.get("Job-Command"): e for e in events_of("n_esl_commands") if e.body is not None}
+    status = jobs["status"].body
+    assert status is not None
+    assert status.startswith("UP 0 years") and status.endswith("240K/8192K\n")
+    assert jobs["fslab_no_such_command"].body == "-ERR fslab_no_such_command Command not found!\n"
+    assert jobs["fslab_no_such_command"].get("Job-Command-Arg") == "arg1"
+
+
+def test_json_background_job_body() -> None:
+    [job] = [e for e in events_of("a_answered_bridged_to_agent.json") if e.name == "BACKGROUND_JOB"]
+    assert job.body == "+OK 3dcb8e9f-9a56-427f-b313-60078e6406d4\n"
+    assert "_body" not in job.headers
+    assert parse_result(job.body).detail == "3dcb8e9f-9a56-427f-b313-60078e6406d4"
+
+
+def test_plain_and_json_carry_the_same_call() -> None:
+    plain = events_of("a_answered_bridged_to_agent")
+    js = events_of("a_answered_bridged_to_agent.json")
+    names_plain = [e.name for e in plain if e.name not in ("HEARTBEAT", "RE_SCHEDULE")]
+    names_json = [e.name for e in js if e.name not in ("HEARTBEAT", "RE_SCHEDULE")]
+    assert names_plain.count("CHANNEL_HANGUP_COMPLETE") == names_json.count(
+        "CHANNEL_HANGUP_COMPLETE"
+    )
+    hangup = next(e for e in js if e.name == "CHANNEL_HANGUP" and e.var("cc_side") == "member")
+    assert hangup.get("Hangup-Cause") == "NORMAL_CLEARING"
+    p_hangup = next(e for e in plain if e.name == "CHANNEL_HANGUP" and e.var("cc_side") == "member")
+    assert p_hangup.get("Event-Date-Local")[10] == " "  # url-decoded
+
+
+def _g2(fmt: str) -> list[str]:
+    """The six fs_pN values as the ANSWER event carries them, then as uuid_getvar returns them."""
+    frames = frames_of(f"g2_percent_values_{fmt}_events")
+    [answer, _park] = [parse_event(f) for f in frames if f.content_type in EVENT_TYPES]
+    sent = [answer.var(f"fs_p{i}") for i in range(1, 7)]
+    apis = [f.body_text() for f in frames if f.content_type == CT_API_RESPONSE][1:7]
+    return [*sent, *apis]
+
+
+def test_json_events_carry_values_exactly_plain_do_not() -> None:
+    getvar = ["a%2Cb", "50%off", "100%", "a+b", 'say"hi"', "Zoë"]
+    js = _g2("json")
+    assert js[:6] == getvar
+    assert js[6:] == getvar
+    plain = _g2("plain")
+    # the literal "a%2Cb" cannot be told apart from "a,b" in a plain event
+    assert plain[0] == "a,b"
+    assert plain[1:6] == getvar[1:]
+
+
+def test_log_data_frames_keep_their_body() -> None:
+    logs = [f for f in frames_of("l_sps_throttle") if f.content_type == "log/data"]
+    assert logs and all(len(f.body) == int(f.header("Content-Length")) for f in logs)
+
+
+@pytest.mark.parametrize(
+    ("text", "ok", "detail"),
+    [
+        (
+            "+OK 00000000-0000-4000-8000-000000000001\n",
+            True,
+            "00000000-0000-4000-8000-000000000001",
+        ),
+        ("-ERR USER_BUSY\n", False, "USER_BUSY"),
+        ("-ERR no reply\n", False, "no reply"),
+        ("-USAGE: <call url> <exten>", False, "USAGE: <call url> <exten>"),
+        ("On Break", True, "On Break"),
+        ("+OK\n", True, ""),
+    ],
+)
+def test_parse_result(text: str, ok: bool, detail: str) -> None:
+    result = parse_result(text)
+    assert (result.ok, result.detail) == (ok, detail)
+
+
+def test_malformed_input_is_refused() -> None:
+    with pytest.raises(FramingError):
+        FrameParser().feed(b"Content-Type: api/response\nContent-Length: x\n\n")
+    with pytest.raises(FramingError):
+        FrameParser().feed(b"garbage without colon\n\n")
+    with pytest.raises(FramingError):
+        FrameParser().feed(b"Content-Type: api/response\nContent-Length: 99999999999\n\n")
+    with pytest.raises(EventParseError):
+        parse_event_json(b"[1,2]")
+    with pytest.raises(EventParseError):
+        parse_event_json(b"{not json")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    headers=st.dictionaries(
+        st.text(st.characters(codec="utf-8", exclude_characters='"\\'), min_size=1, max_size=8),
+        st.text(st.characters(codec="utf-8"), max_size=20),
+        max_size=6,
+    ),
+    body=st.none() | st.text(st.characters(codec="utf-8"), min_size=1, max_size=30),
+)
+def test_json_events_round_trip_any_value(headers: dict[str, str], body: str | None) -> None:
+    obj: dict[str, str] = {"Event-Name": "CUSTOM", **headers}
+    obj.pop("_body", None)
+    if body is not None:
+        obj["_body"] = body
+    payload = json.dumps(obj, ensure_ascii=False).encode()
+    frame = f"Content-Length: {len(payload)}\nContent-Type: text/event-json\n\n".encode() + payload
+    [parsed] = FrameParser().feed(frame)
+    event = parse_event(parsed)
+    obj.pop("_body", None)
+    assert event.headers == obj
+    assert event.body == body
+
+
+def test_json_array_values_and_lookalikes_inside_strings() -> None:
+    payload = json.dumps(
+        {
+            "Event-Name": "CHANNEL_ANSWER",
+            "variable_transfer_history": ["1:a:bl_xfer:x", "2:b:uuid_br:y"],
+            "variable_tricky": 'a":[b',
+            "variable_plain": "p",
+        }
+    ).encode()
+    event = parse_event_json(payload)
+    assert event.var("transfer_history") == "ARRAY::1:a:bl_xfer:x|:2:b:uuid_br:y"
+    assert event.var("tricky") == 'a":[b'
+    only_lookalike = parse_event_json(json.dumps({"x": 'q":[1]', "y": "z"}).encode())
+    assert only_lookalike.headers == {"x": 'q":[1]', "y": "z"}
+    with pytest.raises(EventParseError):
+        parse_event_json(b'{"x": 1}')
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.text(st.characters(codec="utf-8", exclude_characters="%"), max_size=20), max_size=8
+    ),
+    body=st.none() | st.text(st.characters(codec="utf-8"), min_size=1, max_size=30),
+)
+def test_plain_events_round_trip_values_without_percent(
+    values: list[str], body: str | None
+) -> None:
+    """FreeSWITCH's plain serialisation (the simulator's copy) read back exactly, as long as
+    no value holds a '%' (the ambiguity that makes us subscribe in JSON)."""
+    from dialer.sim.eventfmt import event_frame, serialize_plain
+
+    headers = [("Event-Name", "CUSTOM"), *((f"X-H{i}", v) for i, v in enumerate(values))]
+    [frame] = FrameParser().feed(event_frame(serialize_plain(headers, body), "plain"))
+    event = parse_event(frame)
+    expected = dict(headers)
+    if body:
+        expected["Content-Length"] = str(len(body.encode()))
+    assert event.headers == expected
+    assert event.body == (body or None)

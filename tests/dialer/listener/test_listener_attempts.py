@@ -1,0 +1,124 @@
+"""SqlAttemptSink: the CallAttempt row and the lead's next step, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
+from campaigns.rules import Outcome, RetryPolicy, RetryRule
+from dialer.calls.machine import CallEnd
+from dialer.listener.adapters import SqlAttemptSink
+
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+
+
+def seed(sessions: sessionmaker[Session], quiet_s: int = 0) -> tuple[int, int]:
+    policy = RetryPolicy(
+        rules={Outcome.ABANDONED: RetryRule(delay_s=60)}, abandoned_quiet_s=quiet_s
+    )
+    with sessions() as s, s.begin():
+        campaign = Campaign(
+            name="c1", queue_name="sales@default", retry_rules=policy.model_dump(mode="json")
+        )
+        s.add(campaign)
+        s.flush()
+        lead = Lead(
+            campaign_id=campaign.id,
+            phone_e164="+8613800138000",
+            phone_raw="13800138000",
+            country="CN",
+            number_type="mobile",
+            status=LeadStatus.DIALING,
+        )
+        s.add(lead)
+        s.flush()
+        return campaign.id, lead.id
+
+
+def end(campaign_id: int, lead_id: int, outcome: Outcome | None, uuid: str = "u-1") -> CallEnd:
+    return CallEnd(
+        call_uuid=uuid,
+        campaign_id=campaign_id,
+        lead_id=lead_id,
+        attempt_id=1,
+        outcome=outcome,
+        disposition="x",
+        hangup_cause="NORMAL_CLEARING",
+        abandoned=outcome is Outcome.ABANDONED,
+        trunk="carrier_a",
+        answered_at=NOW - timedelta(seconds=10),
+        ended_at=NOW,
+    )
+
+
+def test_abandoned_call_is_recorded_and_quiet_for_72h(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id = seed(sessions, quiet_s=72 * 3600)
+    sink = SqlAttemptSink(sessions, clock=lambda: NOW)
+    sink.record("fs1", end(campaign_id, lead_id, Outcome.ABANDONED))
+    sink.record("fs1", end(campaign_id, lead_id, Outcome.ABANDONED))  # replay: no effect
+    with sessions() as s:
+        [attempt] = s.scalars(select(CallAttempt)).all()
+        assert (attempt.outcome, attempt.abandoned, attempt.node, attempt.trunk) == (
+            "abandoned",
+            True,
+            "fs1",
+            "carrier_a",
+        )
+        lead = s.get(Lead, lead_id)
+        assert lead is not None
+        assert (lead.status, lead.attempts, lead.last_outcome) == (
+            LeadStatus.PENDING,
+            1,
+            "abandoned",
+        )
+        assert lead.next_attempt_at == NOW + timedelta(hours=72)
+
+
+def test_connected_call_completes_the_lead(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id = seed(sessions)
+    SqlAttemptSink(sessions, clock=lambda: NOW).record(
+        "fs1", end(campaign_id, lead_id, Outcome.CONNECTED)
+    )
+    with sessions() as s:
+        lead = s.get(Lead, lead_id)
+        assert lead is not None and lead.status is LeadStatus.DONE and lead.attempts == 1
+
+
+def test_refused_call_does_not_count(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id = seed(sessions)
+    SqlAttemptSink(sessions, clock=lambda: NOW).record("fs1", end(campaign_id, lead_id, None))
+    with sessions() as s:
+        lead = s.get(Lead, lead_id)
+        assert lead is not None and lead.status is LeadStatus.PENDING and lead.attempts == 0
+        [attempt] = s.scalars(select(CallAttempt)).all()
+        assert attempt.outcome == "not_dialled"
+
+
+def test_unsettled_attempts_of_a_node(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id = seed(sessions)
+    rows = [
+        ("a", "fs1", None, NOW - timedelta(minutes=10)),
+        ("b", "fs1", "busy", NOW - timedelta(minutes=10)),
+        ("c", "fs1", None, NOW - timedelta(seconds=10)),
+        ("d", "fs2", None, NOW - timedelta(minutes=10)),
+    ]
+    with sessions() as s, s.begin():
+        for call_uuid, node, outcome, at in rows:
+            s.add(
+                CallAttempt(
+                    call_uuid=call_uuid,
+                    lead_id=lead_id,
+                    campaign_id=campaign_id,
+                    node=node,
+                    trunk="carrier_a",
+                    dialed_number="6138000000",
+                    originated_at=at,
+                    outcome=outcome,
+                )
+            )
+    sink = SqlAttemptSink(sessions, clock=lambda: NOW)
+    found = sink.unsettled("fs1", NOW - timedelta(minutes=2))
+    assert [(u.call_uuid, u.lead_id, u.trunk) for u in found] == [("a", lead_id, "carrier_a")]

@@ -1,0 +1,231 @@
+"""NodeListener with in-memory seams, fed from the transcripts; live-state contract."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from campaigns.rules import Outcome
+from dialer.calls.machine import CallState
+from dialer.esl.events import EVENT_TYPES, Event, parse_event
+from dialer.esl.frames import FrameParser
+from dialer.esl.seam import FakeEslConnection
+from dialer.listener.adapters import RedisLiveState
+from dialer.listener.ports import LiveState, MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
+from dialer.listener.switch_state import AgentState, live_channel_uuids, parse_agent_list
+
+TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
+T_UUID = "c6019a7b-6024-4b1f-864d-c6cb2c92389b"
+
+
+def frames(name: str) -> list[tuple[str, str, Event | None]]:
+    data = (TRANSCRIPTS / f"{name}.esl.txt").read_bytes()
+    out: list[tuple[str, str, Event | None]] = []
+    for f in FrameParser().feed(data):
+        event = parse_event(f) if f.content_type in EVENT_TYPES else None
+        out.append((f.content_type, f.body_text(), event))
+    return out
+
+
+def events(name: str) -> list[Event]:
+    return [e for _, _, e in frames(name) if e is not None]
+
+
+def api_bodies(name: str) -> list[str]:
+    return [body for ctype, body, _ in frames(name) if ctype == "api/response"]
+
+
+def make(
+    responder: Callable[[str], str] = lambda c: '{"row_count": 0}\n',
+    live: LiveState | None = None,
+) -> tuple[NodeListener, MemoryAttempts, MemoryTrunks, LiveState, FakeEslConnection]:
+    live = live if live is not None else MemoryLiveState()
+    attempts, trunks = MemoryAttempts(), MemoryTrunks({T_UUID: "carrier_a"})
+    listener = NodeListener("fs1", live, attempts, trunks)
+    conn = FakeEslConnection("fs1", LISTENER_SUBSCRIPTION, listener.on_event, responder)
+    listener.attach(conn)
+    return listener, attempts, trunks, live, conn
+
+
+def test_switch_outputs_of_transcript_f() -> None:
+    bodies = api_bodies("f_api_outputs")
+    assert live_channel_uuids(bodies[4]) == set()
+    assert live_channel_uuids(bodies[11]) >= {"32718e41-a9a3-4350-8aa7-cb6685d36ae0"}
+    agents = parse_agent_list(bodies[7])
+    assert agents == [
+        AgentState("agent1@default", "Available", "Waiting"),
+        AgentState("agent2@default", "Available", "In a queue call"),
+    ]
+    assert parse_agent_list("+OK\n") == []
+    assert parse_agent_list("-ERR no reply\n") == []
+
+
+def test_the_subscription_keeps_background_jobs() -> None:
+    assert "filter Event-Name BACKGROUND_JOB" in LISTENER_SUBSCRIPTION.commands()
+    job = Event({"Event-Name": "BACKGROUND_JOB", "Job-UUID": "x"}, "+OK\n")
+    inbound = Event({"Event-Name": "CHANNEL_CREATE", "Call-Direction": "inbound"})
+    assert LISTENER_SUBSCRIPTION.wants(job)
+    assert not LISTENER_SUBSCRIPTION.wants(inbound)
+
+
+def test_a_whole_call_is_recorded_released_and_forgotten() -> None:
+    listener, attempts, trunks, live, conn = make()
+    seen_in_flight = False
+    for e in events("t_origination_uuid_export_vars"):
+        conn.emit(e)
+        listener.drain()
+        seen_in_flight = seen_in_flight or T_UUID in live.calls("fs1")
+    assert seen_in_flight
+    [(node, end)] = attempts.ended
+    assert (node, end.outcome, end.lead_id, end.agent) == (
+        "fs1",
+        Outcome.CONNECTED,
+        12345,
+        "agent2@default",
+    )
+    assert trunks.released == [T_UUID] and trunks.held == {}
+    assert live.calls("fs1") == {}
+    assert live.agents("fs1")["agent2@default"].state == "Waiting"
+
+
+def test_agent_status_and_state_changes_merge() -> None:
+    listener, _, _, live, conn = make()
+    for e in events("i_agent_status_changes"):
+        conn.emit(e)
+    listener.drain()
+    assert live.agents("fs1") == {
+        "agent1@default": AgentState("agent1@default", "Available", "Waiting")
+    }
+
+
+def _answered(call_uuid: str) -> CallState:
+    return CallState(call_uuid, 1, 2, 3, "carrier_a", created=True, answered_at_us=1)
+
+
+def test_reconcile_ends_calls_the_switch_no_longer_has() -> None:
+    gone, alive = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+    show = json.dumps({"row_count": 1, "rows": [{"uuid": alive}]})
+    agent_list = api_bodies("f_api_outputs")[0]
+    listener, attempts, _, live, _ = make(lambda c: show if c.startswith("show") else agent_list)
+    for call in (gone, alive):
+        listener.book.calls[call] = _answered(call)
+        live.put_call("fs1", _answered(call))
+    listener.on_connect()
+    listener.drain()
+    assert [(e.call_uuid, e.outcome, e.hangup_cause) for _, e in attempts.ended] == [
+        (gone, Outcome.ABANDONED, "LOST")
+    ]
+    assert set(live.calls("fs1")) == {alive}
+    assert live.agents("fs1")["agent1@default"].status == "Available"
+
+
+def test_restarted_listener_resumes_from_live_state() -> None:
+    live = MemoryLiveState()
+    first, _, _, _, conn = make(live=live)
+    evs = events("t_origination_uuid_export_vars")
+    cut = next(i for i, e in enumerate(evs) if e.get("CC-Action") == "bridge-agent-start")
+    for e in evs[: cut + 1]:
+        conn.emit(e)
+    first.drain()
+    assert T_UUID in live.calls("fs1")
+    second, attempts, _, _, conn2 = make(live=live)
+    for e in evs[cut + 1 :]:
+        conn2.emit(e)
+    second.drain()
+    [(_, end)] = attempts.ended
+    assert end.outcome is Outcome.CONNECTED and end.connected_at is not None
+    assert live.calls("fs1") == {}
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+def live_state(request: pytest.FixtureRequest) -> Iterator[LiveState]:
+    if request.param == "memory":
+        yield MemoryLiveState()
+        return
+    client: redis.Redis[str] = request.getfixturevalue("redis_client")
+    yield RedisLiveState(client, prefix="test:live")
+
+
+def test_live_state_contract(live_state: LiveState) -> None:
+    state = _answered("u1")
+    live_state.put_call("fs1", state)
+    live_state.put_call("fs2", _answered("u2"))
+    assert live_state.calls("fs1") == {"u1": state}
+    live_state.drop_call("fs1", "u1")
+    assert live_state.calls("fs1") == {}
+    assert set(live_state.calls("fs2")) == {"u2"}
+    live_state.put_agent("fs1", AgentState("a@d", status="Available"))
+    live_state.put_agent("fs1", AgentState("a@d", state="Waiting"))
+    live_state.put_agent("fs1", AgentState("a@d", status="On Break"))
+    assert live_state.agents("fs1") == {"a@d": AgentState("a@d", "On Break", "Waiting")}
+    assert live_state.agents("fs2") == {}
+
+
+def test_reconcile_spares_a_call_seen_after_the_snapshot() -> None:
+    fresh = "00000000-0000-4000-8000-00000000000c"
+    holder: list[FakeEslConnection] = []
+    snapshots: list[str] = []
+
+    def responder(command: str) -> str:
+        if not command.startswith("show"):
+            return "+OK\n"
+        snapshots.append(command)
+        if len(snapshots) == 1:
+            # the call is created while the snapshot is on its way: not listed, but alive
+            holder[0].emit(
+                Event(
+                    {
+                        "Event-Name": "CHANNEL_CREATE",
+                        "Unique-ID": fresh,
+                        "Call-Direction": "outbound",
+                        "variable_dialer_attempt_id": "5",
+                    }
+                )
+            )
+        return '{"row_count": 0}\n'
+
+    listener, attempts, _, live, conn = make(responder)
+    holder.append(conn)
+    listener.on_connect()
+    listener.drain()
+    assert attempts.ended == []
+    assert fresh in live.calls("fs1")
+    listener.on_connect()  # the next reconciliation ends it: the switch still lacks it
+    listener.drain()
+    assert [e.call_uuid for _, e in attempts.ended] == [fresh]
+
+
+def test_reconcile_ends_attempts_nobody_heard_of() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dialer.listener.ports import Unsettled
+
+    now = 1_795_300_000.0
+    old, recent, alive = (f"00000000-0000-4000-8000-0000000000{i}0" for i in (1, 2, 3))
+    show = json.dumps({"row_count": 1, "rows": [{"uuid": alive}]})
+    live_state = MemoryLiveState()
+    attempts, trunks = MemoryAttempts(), MemoryTrunks({old: "carrier_a"})
+    listener = NodeListener(
+        "fs1", live_state, attempts, trunks, unsettled_after_s=120, clock=lambda: now
+    )
+    conn = FakeEslConnection(
+        "fs1", LISTENER_SUBSCRIPTION, listener.on_event, lambda c: show if "show" in c else "+OK"
+    )
+    listener.attach(conn)
+    at = datetime.fromtimestamp(now, UTC)
+    for call, age_s in ((old, 600), (recent, 30), (alive, 600)):
+        row = Unsettled(call, 1, 10, 20, "carrier_a")
+        attempts.pending.append(("fs1", at - timedelta(seconds=age_s), row))
+    attempts.pending.append(("fs2", at - timedelta(seconds=600), Unsettled("x", 1, 1, 1)))
+    listener.on_connect()
+    listener.drain()
+    assert [(e.call_uuid, e.outcome, e.hangup_cause, e.lead_id) for _, e in attempts.ended] == [
+        (old, Outcome.FAILED, "LOST", 10)
+    ]
+    assert trunks.released == [old]
+    assert listener.book.calls == {}

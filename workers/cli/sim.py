@@ -1,0 +1,58 @@
+"""``dialer sim``: run the FreeSWITCH stand-in (switch simulator) as a process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="Switch simulator: a FreeSWITCH stand-in speaking the Event Socket protocol."
+)
+console = Console()
+
+
+def _split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise typer.BadParameter(f"expected HOST:PORT, got {listen!r}")
+    return host, int(port)
+
+
+@app.command()
+def serve(
+    scenario: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Scenario file (YAML or JSON).")
+    ],
+    listen: Annotated[str, typer.Option(help="HOST:PORT of the Event Socket.")] = "127.0.0.1:8021",
+    password: Annotated[str, typer.Option(help="Event Socket password.")] = "ClueCon",
+    speed: Annotated[
+        float | None, typer.Option(help="Clock speed-up k (overrides the scenario).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="RNG seed (overrides the scenario).")] = None,
+    records: Annotated[
+        Path | None, typer.Option(help="Write ground-truth call records (.csv/.json) on exit.")
+    ] = None,
+) -> None:
+    """Serve the Event Socket (inbound mode) until interrupted."""
+    from dialer.sim.simulator import serve_forever
+
+    host, port = _split_listen(listen)
+    console.print(f"switch simulator listening on {host}:{port} (scenario {scenario})")
+    try:
+        asyncio.run(
+            serve_forever(
+                scenario,
+                host=host,
+                port=port,
+                password=password,
+                speed=speed,
+                seed=seed,
+                records_path=records,
+            )
+        )
+    except KeyboardInterrupt:
+        console.print("stopped")
