@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from workers.cli import sim_pacing
+
 app = typer.Typer(
     help="Switch simulator: a FreeSWITCH stand-in speaking the Event Socket protocol."
 )
@@ -56,3 +58,6 @@ def serve(
         )
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+app.command("pacing")(sim_pacing.pacing)

@@ -1,0 +1,89 @@
+"""Online estimates with exponential forgetting.
+
+Each new observation weighs ``2 ** (1 / half_life)`` times the previous one, so an observation
+``half_life`` observations old counts half as much as the newest. Weights grow geometrically
+instead of old ones decaying, which keeps an update O(1); they are rescaled before overflowing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+_RESCALE_AT = 1e200
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class ForgettingRate:
+    """Probability of a yes/no event, starting from ``prior`` worth ``prior_weight`` events."""
+
+    def __init__(self, half_life: float, prior: float, prior_weight: float) -> None:
+        self._growth = 2.0 ** (1.0 / half_life)
+        self._step = 1.0
+        self._yes = prior * prior_weight
+        self._total = prior_weight
+        self.count = 0
+
+    def add(self, yes: bool) -> None:
+        self._step *= self._growth
+        self._total += self._step
+        if yes:
+            self._yes += self._step
+        self.count += 1
+        if self._step > _RESCALE_AT:
+            self._yes /= self._step
+            self._total /= self._step
+            self._step = 1.0
+
+    @property
+    def value(self) -> float:
+        return self._yes / self._total if self._total > 0 else 0.0
+
+
+class ForgettingHistogram:
+    """Distribution of a duration on 1-second bins ``[i, i+1)``; the last bin holds the tail."""
+
+    def __init__(self, max_s: int, half_life: float) -> None:
+        self._growth = 2.0 ** (1.0 / half_life)
+        self._step = 1.0
+        self._bins: FloatArray = np.zeros(max_s + 1)
+        self._sum_s = 0.0
+        self._cdf: FloatArray | None = None
+        self.count = 0
+
+    @property
+    def max_s(self) -> int:
+        return len(self._bins) - 1
+
+    def add(self, duration_s: float) -> None:
+        self._step *= self._growth
+        index = min(max(int(duration_s), 0), self.max_s)
+        self._bins[index] += self._step
+        self._sum_s += self._step * max(duration_s, 0.0)
+        self._cdf = None
+        self.count += 1
+        if self._step > _RESCALE_AT:
+            self._bins /= self._step
+            self._sum_s /= self._step
+            self._step = 1.0
+
+    def mean_s(self) -> float:
+        total = float(self._bins.sum())
+        return self._sum_s / total if total > 0 else 0.0
+
+    def cdf(self) -> FloatArray:
+        """``cdf()[i]`` = P(duration < i) for i in 0..max_s+1 (length max_s + 2)."""
+        if self._cdf is None:
+            total = float(self._bins.sum())
+            cum = np.concatenate(([0.0], np.cumsum(self._bins)))
+            self._cdf = cum / total if total > 0 else np.ones_like(cum)
+        return self._cdf
+
+
+def lognormal_params(mean_s: float, sd_s: float) -> tuple[float, float]:
+    """(mu, sigma) of the normal whose exponential has the given mean and sd."""
+    sigma2 = math.log(1.0 + (sd_s / mean_s) ** 2)
+    return math.log(mean_s) - sigma2 / 2.0, math.sqrt(sigma2)

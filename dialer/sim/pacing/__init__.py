@@ -1,0 +1,1 @@
+"""Fast discrete-event pacing simulator in virtual time (see docs/pacing.md)."""

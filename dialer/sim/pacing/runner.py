@@ -1,0 +1,85 @@
+"""Runs the pacer under test and the baselines on one scenario and seed."""
+
+from __future__ import annotations
+
+import math
+
+from dialer.pacing import Pacer, PredictivePacer, ProgressivePacer
+from dialer.sim.pacing.baselines import VicidialPacer
+from dialer.sim.pacing.engine import Simulation
+from dialer.sim.pacing.records import RunLog
+from dialer.sim.pacing.scenario import Scenario
+
+PACERS = ("predictive", "progressive", "fixed_best", "vicidial")
+RATIO_STEP = 0.05
+BRACKET_STEP = 0.2
+
+
+def run(scenario: Scenario, seed: int, pacer: Pacer, name: str) -> RunLog:
+    return Simulation(scenario, seed, pacer, name).run()
+
+
+def _fixed(scenario: Scenario, seed: int, ratio: float) -> RunLog:
+    log = run(scenario, seed, ProgressivePacer(ratio), "fixed_best")
+    log.extra["ratio"] = ratio
+    return log
+
+
+def best_fixed_ratio(
+    scenario: Scenario, seed: int, guess: float | None = None, first_step: float = BRACKET_STEP
+) -> RunLog:
+    """The fixed ratio with the most talk time within the abandon target, found by a sweep.
+
+    Talk time and abandons both grow with the ratio, so the best ratio is the largest one
+    within the target: bracketed by steps doubling from ``first_step`` away from ``guess`` (up
+    while within the target, down while above it), then bisected down to ``RATIO_STEP``. A
+    guess from another seed of the same scenario is usually close: pass a small first step.
+    """
+    target = scenario.abandon.target
+    ratio = max(1.0, round((guess or 1.0) / RATIO_STEP) * RATIO_STEP)
+    trial = _fixed(scenario, seed, ratio)
+    ok: RunLog | None = None
+    bad = math.inf
+    step = first_step
+    if trial.figures.abandon_rate <= target:
+        ok = trial
+        while bad == math.inf:
+            trial = _fixed(scenario, seed, ok.extra["ratio"] + step)
+            if trial.figures.abandon_rate <= target:
+                ok = trial
+                step *= 2.0
+            else:
+                bad = trial.extra["ratio"]
+    else:
+        bad = ratio
+        while ok is None:
+            lower = max(1.0, bad - step)
+            trial = _fixed(scenario, seed, lower)
+            if trial.figures.abandon_rate <= target or lower == 1.0:
+                ok = trial
+            else:
+                bad = lower
+                step *= 2.0
+    while bad - ok.extra["ratio"] > RATIO_STEP + 1e-9:
+        middle = round((ok.extra["ratio"] + bad) / 2.0 / RATIO_STEP) * RATIO_STEP
+        trial = _fixed(scenario, seed, middle)
+        if trial.figures.abandon_rate <= target:
+            ok = trial
+        else:
+            bad = middle
+    return ok
+
+
+def compare(
+    scenario: Scenario,
+    seed: int,
+    ratio_guess: float | None = None,
+    first_step: float = BRACKET_STEP,
+) -> dict[str, RunLog]:
+    """All pacers on the same scenario and seed (same callees, same talk times)."""
+    return {
+        "predictive": run(scenario, seed, PredictivePacer(), "predictive"),
+        "progressive": run(scenario, seed, ProgressivePacer(1.0), "progressive"),
+        "fixed_best": best_fixed_ratio(scenario, seed, ratio_guess, first_step),
+        "vicidial": run(scenario, seed, VicidialPacer(tick_s=scenario.tick_s), "vicidial"),
+    }
