@@ -20,8 +20,12 @@ Classified = tuple[Batch, list[Candidate], list[Reject]]
 
 
 def default_workers() -> int:
-    """One per core: the importing process itself mostly waits on the database."""
-    return os.cpu_count() or 1
+    """One per core but one, the database (often on the same machine) keeping the last.
+
+    Each worker holds its own ~100 MB of geocoding data; on 2 cores a second worker took a
+    1M-row import from 51 s to 47 s for 170 MB more memory.
+    """
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def classified(
