@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_import.py [--rows 1000000] [--pg postgresql://...]
 
 Generates a CSV (CN mobile, CN fixed-line and US numbers; 5% invalid, 5% duplicates), imports
-it into a fresh PostgreSQL database in a child process (whose peak RSS is the memory figure),
-then times claiming the next 100 due leads of the resulting campaign.
+it into a fresh PostgreSQL database in a child process (memory: the peak of the summed PSS of
+that process and its classifying workers), then times claiming the next 100 due leads of the
+resulting campaign.
 """
 
 from __future__ import annotations
