@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     freeswitch_nodes: list[FsNode] = Field(default_factory=lambda: [FsNode()])
     default_region: str = "CN"
     timezone: str = "Asia/Shanghai"
+    pacing_period_s: Annotated[float, Field(gt=0)] = 1.0  # tick period of a pacing slice
+    pacing_slice_s: Annotated[float, Field(gt=0)] = 30.0  # a slice, then it hands itself on
 
     @field_validator("database_url")
     @classmethod

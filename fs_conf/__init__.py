@@ -1,1 +1,3 @@
-"""FreeSWITCH configuration rendered from the project's models (see :mod:`fs_conf.render`)."""
+"""FreeSWITCH configuration rendered from the project's models: trunks (`fs_conf.render`),
+the campaign dialplan (`fs_conf.dialplan`) and the rest of a node's files (`fs_conf.switch`).
+See docs/fsconf.md."""

@@ -14,6 +14,7 @@ XML templates autoescape every value; the SQL template quotes strings with :func
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,10 +42,18 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["sql"] = sql_literal
+    env.filters["xmlbool"] = lambda value: "true" if value else "false"
+    # PCRE treats a backslash before a non-alphanumeric character as that literal character
+    env.filters["regex"] = re.escape
     return env
 
 
 _ENV = _environment()
+
+
+def render_template(name: str, **context: object) -> str:
+    """Render one template of ``fs_conf/templates`` (XML ones autoescaped)."""
+    return _ENV.get_template(name).render(**context)
 
 
 def gateway_xml(trunk: Trunk) -> str:

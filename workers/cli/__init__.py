@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workers.cli import campaigns, db, demo, leads, sim, trunks
+from workers.cli import agents, campaigns, db, demo, fsconf, leads, run, sim, trunks
 
 app = typer.Typer(
     name="dialer",
@@ -20,3 +20,6 @@ app.add_typer(sim.app, name="sim")
 app.add_typer(trunks.app, name="trunks")
 app.add_typer(trunks.rates_app, name="rates")
 app.command("route")(trunks.route)
+app.add_typer(fsconf.app, name="fsconf")
+app.add_typer(agents.app, name="agents")
+run.register(app)

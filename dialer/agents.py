@@ -1,0 +1,151 @@
+"""Agents and tiers in mod_callcenter, managed over the Event Socket (``callcenter_config``).
+
+Nothing about agents lives in callcenter.conf.xml: ``queue load|reload`` would reset XML agents
+(transcript m). A team is set up with:
+
+* ``add``: ``agent add <name> callback``, ``agent set contact <name> <contact>``, optionally
+  ``tier add <queue> <name> <level> <position>``; the agent starts ``Logged Out``;
+* ``login``: status ``On Break`` (logged in, not offered calls), ``logout``: ``Logged Out``,
+  ``break``: ``On Break``, ``ready``: ``Available``, and state ``Waiting`` when it was
+  ``Idle`` (mod_callcenter offers calls to Available agents in state Waiting; the state of an
+  agent in a call is never touched).
+
+Replies are mod_callcenter's (transcript m): ``+OK``, ``-ERR Agent not found!``, ...; bare
+values for ``agent get``. Statuses holding a blank are single-quoted, as FreeSWITCH's argument
+splitter expects (transcript i). Names and contacts are checked against strict patterns so that
+a value can never add an argument or a second command. The builders are pure; `apply` runs them
+on an `EslConnection`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dialer.esl.events import parse_result
+from dialer.esl.seam import EslConnection
+from dialer.listener.switch_state import AgentState, parse_agent_list
+
+STATUS_LOGGED_OUT = "Logged Out"
+STATUS_AVAILABLE = "Available"
+STATUS_ON_BREAK = "On Break"
+STATE_WAITING = "Waiting"
+STATE_IDLE = "Idle"
+AGENT_TYPE = "callback"
+
+_NAME_RE = re.compile(r"[A-Za-z0-9_.+-]{1,64}(@[A-Za-z0-9_.-]{1,64})?")
+# dial string of the agent's phone: [leg vars]endpoint/target, e.g.
+# [leg_timeout=15]sofia/external/agent1@127.0.0.1:5094 or user/1001@default
+_CONTACT_RE = re.compile(
+    r"(\[[A-Za-z0-9_.:@/+=-]+(,[A-Za-z0-9_.:@/+=-]+)*\])?[a-z_]+/[A-Za-z0-9_.:@/+-]+"
+)
+_QUEUE_RE = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
+_API = "callcenter_config"
+
+
+class AgentError(ValueError):
+    """A name, contact or queue that is refused, or a reply of the switch that is an error."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    queue: str
+    level: int = 1
+    position: int = 1
+
+
+def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if len(value) > 255 or not pattern.fullmatch(value):
+        raise AgentError(f"{what} {value!r} is not allowed")
+    return value
+
+
+def check_name(name: str) -> str:
+    return _check(_NAME_RE, name, "agent name")
+
+
+def check_contact(contact: str) -> str:
+    return _check(_CONTACT_RE, contact, "contact")
+
+
+def _quoted(status: str) -> str:
+    return f"'{status}'" if " " in status else status
+
+
+def add_commands(name: str, contact: str, tier: Tier | None = None) -> list[str]:
+    """``agent add``, ``agent set contact`` and the optional ``tier add``."""
+    cmds = [
+        f"{_API} agent add {check_name(name)} {AGENT_TYPE}",
+        f"{_API} agent set contact {name} {check_contact(contact)}",
+    ]
+    if tier is not None:
+        cmds.append(tier_add_command(name, tier))
+    return cmds
+
+
+def tier_add_command(name: str, tier: Tier) -> str:
+    if tier.level < 0 or tier.position < 0:
+        raise AgentError("tier level and position are >= 0")
+    queue = _check(_QUEUE_RE, tier.queue, "queue")
+    return f"{_API} tier add {queue} {check_name(name)} {int(tier.level)} {int(tier.position)}"
+
+
+def set_status_command(name: str, status: str) -> str:
+    if status not in (STATUS_LOGGED_OUT, STATUS_AVAILABLE, STATUS_ON_BREAK):
+        raise AgentError(f"status {status!r} is not one the dialer sets")
+    return f"{_API} agent set status {check_name(name)} {_quoted(status)}"
+
+
+def set_state_command(name: str, state: str) -> str:
+    return f"{_API} agent set state {check_name(name)} {state}"
+
+
+def get_state_command(name: str) -> str:
+    return f"{_API} agent get state {check_name(name)}"
+
+
+LIST_COMMAND = f"{_API} agent list"
+
+# CLI verb -> status
+VERB_STATUS = {
+    "login": STATUS_ON_BREAK,
+    "logout": STATUS_LOGGED_OUT,
+    "break": STATUS_ON_BREAK,
+    "ready": STATUS_AVAILABLE,
+}
+
+
+def _api(conn: EslConnection, command: str, timeout_s: float) -> str:
+    reply = conn.api(command, timeout_s)
+    result = parse_result(reply)
+    if not result.ok:
+        raise AgentError(f"{conn.node}: {command}: {result.text}")
+    return reply
+
+
+def apply(conn: EslConnection, commands: Sequence[str], timeout_s: float = 5.0) -> list[str]:
+    """Run ``commands`` in order; stops with `AgentError` at the first error reply."""
+    return [_api(conn, cmd, timeout_s) for cmd in commands]
+
+
+def add(
+    conn: EslConnection, name: str, contact: str, tier: Tier | None = None, timeout_s: float = 5.0
+) -> None:
+    apply(conn, add_commands(name, contact, tier), timeout_s)
+
+
+def set_status(conn: EslConnection, name: str, verb: str, timeout_s: float = 5.0) -> None:
+    """``login`` / ``logout`` / ``break`` / ``ready`` (see the module docstring)."""
+    status = VERB_STATUS.get(verb)
+    if status is None:
+        raise AgentError(f"unknown agent action {verb!r}")
+    apply(conn, [set_status_command(name, status)], timeout_s)
+    if status == STATUS_AVAILABLE:
+        state = _api(conn, get_state_command(name), timeout_s).strip()
+        if state == STATE_IDLE:
+            apply(conn, [set_state_command(name, STATE_WAITING)], timeout_s)
+
+
+def list_agents(conn: EslConnection, timeout_s: float = 5.0) -> list[AgentState]:
+    return parse_agent_list(_api(conn, LIST_COMMAND, timeout_s))

@@ -1,0 +1,252 @@
+"""Real adapters of the tick's seams: SQL campaign rows, the listener's live state, ESL nodes.
+
+A campaign's calls are originated to its dialplan entry (`fs_conf.dialplan.dialplan_entry`:
+the extension that answers, sends the caller into the campaign's mod_callcenter queue and
+plays the safe-harbor message when no agent takes the call within 2 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import CallAttempt, Campaign, CampaignStatus, Lead, LeadStatus
+from campaigns.selection import ClaimedLead, claim_due_leads, open_zone_sets
+from campaigns.service import calling_window_of
+from dialer.calls.machine import CallState
+from dialer.db.base import transaction
+from dialer.esl.seam import EslConnection, EslDisconnected
+from dialer.listener.ports import LiveState
+from dialer.listener.switch_state import AgentState
+from dialer.pacing import Mode
+from dialer.routing.model import CampaignRouting
+from dialer.routing.orm import caller_id_from_json
+from dialer.runner.ports import CampaignPlan, EndedAttempt, NewAttempt
+from fs_conf.dialplan import dialplan_entry
+
+NOT_DIALLED = "not_dialled"
+# Calls longer than this are not fed back to the pacer (their end is outside the scan).
+MAX_CALL = timedelta(hours=6)
+
+
+def plan_of(campaign: Campaign) -> CampaignPlan:
+    policy = caller_id_from_json(campaign.caller_id_policy) if campaign.caller_id_policy else None
+    entry = dialplan_entry(campaign.name, campaign.queue_name)
+    return CampaignPlan(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        running=campaign.status is CampaignStatus.RUNNING,
+        mode=Mode(campaign.dial_mode.value),
+        extension=entry.extension,
+        context=entry.context,
+        routing=CampaignRouting(campaign.name, campaign.trunk_group, policy),
+        abandon_target=campaign.abandon_target_pct / 100,
+        abandon_window_s=campaign.abandon_window_days * 86_400.0,
+    )
+
+
+class SqlCampaignStore:
+    """`dialer.runner.ports.CampaignStore` on the campaigns tables (SQLite or PostgreSQL)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._zones: dict[int, tuple[datetime, list[str]]] = {}
+
+    def _open_zones(self, session: Session, campaign: Campaign, now: datetime) -> list[str]:
+        # Windows open and close on whole minutes: the distinct zones of the campaign's
+        # pending leads are looked up once per minute, not on every tick.
+        minute = now.replace(second=0, microsecond=0)
+        cached = self._zones.get(campaign.id)
+        if cached is not None and cached[0] == minute:
+            return cached[1]
+        zones = open_zone_sets(session, campaign.id, calling_window_of(campaign), now)
+        self._zones[campaign.id] = (minute, zones)
+        return zones
+
+    def plan(self, campaign_id: int) -> CampaignPlan | None:
+        with self._sessions() as session:
+            campaign = session.get(Campaign, campaign_id)
+            return None if campaign is None else plan_of(campaign)
+
+    def count_due(self, campaign_id: int, now: datetime, cap: int) -> int:
+        with self._sessions() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                return 0
+            zones = self._open_zones(session, campaign, now)
+            due = (
+                select(Lead.id)
+                .where(
+                    Lead.campaign_id == campaign_id,
+                    Lead.status == LeadStatus.PENDING,
+                    Lead.next_attempt_at <= now,
+                    Lead.time_zones.in_(zones),
+                )
+                .limit(cap)
+                .subquery()
+            )
+            return int(session.scalar(select(func.count()).select_from(due)) or 0)
+
+    def claim(self, campaign_id: int, limit: int, now: datetime, claimer: str) -> list[ClaimedLead]:
+        with transaction(self._sessions) as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                return []
+            zones = self._open_zones(session, campaign, now)
+            return claim_due_leads(session, campaign_id, limit, now, zones, claimer)
+
+    def start_attempts(self, attempts: Sequence[NewAttempt], now: datetime) -> list[int]:
+        with transaction(self._sessions) as session:
+            rows = [
+                CallAttempt(
+                    call_uuid=a.call_uuid,
+                    lead_id=a.lead_id,
+                    campaign_id=a.campaign_id,
+                    attempt_no=a.attempt_no,
+                    node=a.node,
+                    trunk=a.trunk,
+                    caller_id=a.caller_id,
+                    dialed_number=a.dialed_number,
+                    originated_at=now,
+                )
+                for a in attempts
+            ]
+            session.add_all(rows)
+            session.flush()
+            return [r.id for r in rows]
+
+    def unclaim(self, lead_ids: Sequence[int], claimer: str) -> None:
+        if not lead_ids:
+            return
+        with transaction(self._sessions) as session:
+            session.execute(
+                update(Lead)
+                .where(
+                    Lead.id.in_(list(lead_ids)),
+                    Lead.status == LeadStatus.DIALING,
+                    Lead.claimed_by == claimer,
+                )
+                .values(status=LeadStatus.PENDING, claimed_at=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def cancel_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
+        with transaction(self._sessions) as session:
+            rows = session.scalars(
+                select(CallAttempt).where(CallAttempt.call_uuid.in_(list(call_uuids)))
+            ).all()
+            for row in rows:
+                if row.outcome is None:
+                    row.outcome, row.ended_at, row.hangup_cause = NOT_DIALLED, now, "NOT_SENT"
+            lead_ids = [r.lead_id for r in rows]
+        self.unclaim(lead_ids, claimer)
+
+    def release_orphans(self, campaign_id: int, claimed_before: datetime, keep: str) -> int:
+        in_flight = select(CallAttempt.lead_id).where(
+            CallAttempt.campaign_id == campaign_id, CallAttempt.outcome.is_(None)
+        )
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(Lead)
+                .where(
+                    Lead.campaign_id == campaign_id,
+                    Lead.status == LeadStatus.DIALING,
+                    Lead.claimed_at < claimed_before,
+                    Lead.claimed_by != keep,
+                    Lead.id.not_in(in_flight),
+                )
+                .values(status=LeadStatus.PENDING, claimed_at=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def ended_since(self, campaign_id: int, since: datetime, limit: int) -> list[EndedAttempt]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CallAttempt)
+                .where(
+                    CallAttempt.campaign_id == campaign_id,
+                    # bounds the scan by the (campaign_id, originated_at) index
+                    CallAttempt.originated_at >= since - MAX_CALL,
+                    CallAttempt.ended_at >= since,
+                    CallAttempt.outcome.is_not(None),
+                )
+                .order_by(CallAttempt.ended_at, CallAttempt.id)
+                .limit(limit)
+            ).all()
+            return [
+                EndedAttempt(
+                    r.id,
+                    r.outcome or "",
+                    r.abandoned,
+                    r.originated_at,
+                    r.ended_at or r.originated_at,
+                    r.answered_at,
+                    r.connected_at,
+                )
+                for r in rows
+            ]
+
+    def budget_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+        scope = (CallAttempt.campaign_id == campaign_id, CallAttempt.originated_at >= since)
+        with self._sessions() as session:
+            answered = session.scalar(
+                select(func.count()).where(
+                    *scope,
+                    CallAttempt.answered_at.is_not(None),
+                    CallAttempt.outcome != "answering_machine",
+                )
+            )
+            abandoned = session.scalar(
+                select(func.count()).where(*scope, CallAttempt.abandoned.is_(True))
+            )
+            return int(answered or 0), int(abandoned or 0)
+
+
+class LiveStateView:
+    """`dialer.runner.ports.LiveView` over the listener's `LiveState` of several nodes."""
+
+    def __init__(self, live: LiveState, nodes: Sequence[str]) -> None:
+        self._live = live
+        self._nodes = list(nodes)
+
+    def agents(self) -> list[AgentState]:
+        return [a for node in self._nodes for a in self._live.agents(node).values()]
+
+    def calls(self, campaign_id: int) -> list[CallState]:
+        return [
+            c
+            for node in self._nodes
+            for c in self._live.calls(node).values()
+            if c.campaign_id == campaign_id
+        ]
+
+
+class EslSwitch:
+    """`dialer.runner.ports.Switch` over one `EslConnection` per node (the worker's own)."""
+
+    def __init__(self, connections: Mapping[str, EslConnection], job_timeout_s: float = 90.0):
+        self._connections = dict(connections)
+        self._job_timeout_s = job_timeout_s
+
+    def nodes(self) -> list[str]:
+        return sorted(n for n, c in self._connections.items() if c.connected)
+
+    def originate(self, node: str, args: str) -> bool:
+        future = self._connections[node].bgapi("originate " + args, self._job_timeout_s)
+        # Only an immediate disconnect proves the command never left; any later failure is
+        # the listener's to settle (it sees the job's result or reconciles the attempt).
+        return not (future.done() and isinstance(future.exception(), EslDisconnected))
+
+
+def running_campaign_ids(sessions: sessionmaker[Session]) -> list[int]:
+    with sessions() as session:
+        ids = session.scalars(
+            select(Campaign.id)
+            .where(Campaign.status == CampaignStatus.RUNNING)
+            .order_by(Campaign.id)
+        )
+        return list(ids)

@@ -1,0 +1,126 @@
+"""Seams of the tick service: the campaign's database rows, the live switch state, the switch.
+
+Each `Protocol` has an in-memory fake (`dialer.runner.memory`) and a real adapter
+(`dialer.runner.sql` for the database; the listener's `LiveState` and an `EslConnection` per
+node for the rest, wrapped in `dialer.runner.switch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from campaigns.selection import ClaimedLead
+from dialer.calls.machine import CallState
+from dialer.listener.switch_state import AgentState
+from dialer.pacing import Mode
+from dialer.routing.model import CampaignRouting
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPlan:
+    """What a tick needs of a campaign, read once per slice.
+
+    ``running`` False stops the pacing; ``extension``/``context`` name the campaign's dialplan
+    entry (answered call -> its mod_callcenter queue); ``abandon_window_s`` is the legal window.
+    """
+
+    campaign_id: int
+    name: str
+    running: bool
+    mode: Mode
+    extension: str
+    context: str
+    routing: CampaignRouting = field(default_factory=CampaignRouting)
+    abandon_target: float = 0.03
+    abandon_window_s: float = 30 * 86_400.0
+    ring_timeout_s: int = 30
+    max_lines_per_agent: float = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttempt:
+    """The CallAttempt row written before the originate leaves (``attempt_no`` counts from 1)."""
+
+    call_uuid: str
+    lead_id: int
+    campaign_id: int
+    attempt_no: int
+    node: str
+    trunk: str
+    caller_id: str | None
+    dialed_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndedAttempt:
+    """A finished CallAttempt as the listener recorded it (aware UTC times)."""
+
+    attempt_id: int
+    outcome: str
+    abandoned: bool
+    originated_at: datetime
+    ended_at: datetime
+    answered_at: datetime | None = None
+    connected_at: datetime | None = None
+
+
+class CampaignStore(Protocol):
+    """The campaign's rows. Claims and attempt rows commit before the call's originate."""
+
+    def plan(self, campaign_id: int) -> CampaignPlan | None: ...
+
+    def count_due(self, campaign_id: int, now: datetime, cap: int) -> int:
+        """Due leads inside their calling window, counted up to ``cap``."""
+        ...
+
+    def claim(self, campaign_id: int, limit: int, now: datetime, claimer: str) -> list[ClaimedLead]:
+        """Up to ``limit`` due leads inside their calling window, turned ``dialing``."""
+        ...
+
+    def start_attempts(self, attempts: Sequence[NewAttempt], now: datetime) -> list[int]:
+        """Write the attempt rows (in order); their ids."""
+        ...
+
+    def unclaim(self, lead_ids: Sequence[int], claimer: str) -> None:
+        """Leads ``claimer`` holds that were not dialled go back to ``pending`` untouched."""
+        ...
+
+    def cancel_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
+        """Attempts whose originate never left: outcome ``not_dialled``, lead back pending."""
+        ...
+
+    def release_orphans(self, campaign_id: int, claimed_before: datetime, keep: str) -> int:
+        """Leads left ``dialing`` by a dead pacer (claimed before ``claimed_before`` by anyone
+        but ``keep``, with no attempt in flight) go back to ``pending``; how many."""
+        ...
+
+    def ended_since(self, campaign_id: int, since: datetime, limit: int) -> list[EndedAttempt]:
+        """Attempts that ended at or after ``since``, oldest end first."""
+        ...
+
+    def budget_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+        """(answered by a person, abandoned) among attempts originated since ``since``."""
+        ...
+
+
+class LiveView(Protocol):
+    """The listener's picture of the switches (agents of mod_callcenter, calls in flight)."""
+
+    def agents(self) -> list[AgentState]: ...
+
+    def calls(self, campaign_id: int) -> list[CallState]: ...
+
+
+class Switch(Protocol):
+    """The nodes this worker can originate on."""
+
+    def nodes(self) -> list[str]:
+        """Connected nodes, in a stable order."""
+        ...
+
+    def originate(self, node: str, args: str) -> bool:
+        """Send ``bgapi originate <args>``; False when it surely never left (node down)."""
+        ...

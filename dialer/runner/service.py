@@ -1,0 +1,80 @@
+"""Pacing one campaign for one bounded slice under its lease, and finding lapsed campaigns.
+
+A slice either starts a new lease (``token`` None: the supervisor's hand) or continues the one
+handed on by the previous slice (same token, renewed). It ends with the lease still held and
+renewed (hand it on) or released/lost (stop). The lease's TTL covers the gap between two
+slices; a slice that waited longer than that in a queue finds its lease gone and does nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from dialer.pacing import make_pacer
+from dialer.runner.lease import Lease, LeaseStore
+from dialer.runner.tick import CampaignTicker, TickDeps, TickStats
+from dialer.runner.ticker import SliceReport, run_slice
+
+# Longer than any tick, so that a slow but live pacer's fresh claims are never taken back.
+ORPHAN_AFTER_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class SliceResult:
+    """``lease`` is the lease to hand on (None: stop); ``reason`` says why a slice stopped."""
+
+    lease: Lease | None
+    reason: str
+    report: SliceReport | None = None
+    stats: TickStats | None = None
+
+
+def take_lease(
+    leases: LeaseStore, campaign_id: int, owner: str, token: int | None, ttl_ms: int
+) -> Lease | None:
+    """A fresh lease (``token`` None), or the handed-on one if it is still current."""
+    if token is None:
+        return leases.acquire(campaign_id, owner, ttl_ms)
+    lease = Lease(campaign_id, owner, token)
+    return lease if leases.renew(lease, ttl_ms) else None
+
+
+def pace_slice(
+    campaign_id: int,
+    owner: str,
+    token: int | None,
+    deps: TickDeps,
+    *,
+    period_s: float = 1.0,
+    slice_s: float = 30.0,
+    now_s: Callable[[], float] = time.monotonic,
+    sleep_s: Callable[[float], None] = time.sleep,
+) -> SliceResult:
+    ttl_ms = deps.config.lease_ttl_ms
+    lease = take_lease(deps.leases, campaign_id, owner, token, ttl_ms)
+    if lease is None:
+        return SliceResult(None, "lease held elsewhere or lapsed")
+    plan = deps.store.plan(campaign_id)
+    if plan is None or not plan.running:
+        deps.leases.release(lease)
+        return SliceResult(None, "campaign not running")
+    if token is None:
+        # A fresh lease: the previous holder may have died between claiming and dialling.
+        claimed_before = deps.clock() - timedelta(seconds=ORPHAN_AFTER_S)
+        deps.store.release_orphans(campaign_id, claimed_before, f"{owner}#{lease.token}")
+    ticker = CampaignTicker(lease, make_pacer(plan.mode), deps)
+    report = run_slice(ticker.tick, now_s, sleep_s, period_s, slice_s)
+    if report.stopped_early:
+        deps.leases.release(lease)
+        return SliceResult(None, "stopped", report, ticker.stats)
+    if not deps.leases.renew(lease, ttl_ms):
+        return SliceResult(None, "lease lost", report, ticker.stats)
+    return SliceResult(lease, "slice done", report, ticker.stats)
+
+
+def lapsed_campaigns(leases: LeaseStore, running: Iterable[int]) -> list[int]:
+    """Running campaigns that nobody paces (their lease lapsed or never existed)."""
+    return [cid for cid in running if leases.holder(cid) is None]

@@ -1,0 +1,95 @@
+"""Pure pieces of a tick: the listener's records -> the pacer's views and outcomes.
+
+Times: ``now_s`` and launch times are seconds since the epoch; `CallState` times are µs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from dialer.calls.machine import CallState
+from dialer.listener.switch_state import AgentState
+from dialer.pacing import (
+    AgentView,
+    CallStage,
+    CallView,
+    Outcome,
+    OutcomeKind,
+    phase_from_callcenter,
+)
+from dialer.runner.ports import EndedAttempt
+
+# Outcomes that mean "launched, rang, no person": they lower the estimated answer rate.
+_UNANSWERED = frozenset({"no_answer", "busy", "rejected", "invalid_number", "failed"})
+
+
+def agent_views(agents: Iterable[AgentState]) -> tuple[AgentView, ...]:
+    """mod_callcenter agents -> pacer views, sorted by name. The listener keeps no phase
+    start times, so ``in_phase_s`` is 0 (the pacer then sees wrap-ups and talks as fresh)."""
+    return tuple(
+        AgentView(a.name, phase_from_callcenter(a.status, a.state, 0.0), 0.0)
+        for a in sorted(agents, key=lambda a: a.name)
+    )
+
+
+@dataclass
+class InFlight:
+    """Calls of one campaign not yet connected to an agent, from launch to the listener's word.
+
+    A launched call counts as ringing from its originate until the listener reports it; once
+    reported, the listener's state decides; a call the listener never reports is forgotten
+    after ``unseen_grace_s`` (the switch refused it before any channel existed).
+    """
+
+    unseen_grace_s: float = 10.0
+    launched_s: dict[str, float] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+
+    def launch(self, call_uuid: str, now_s: float) -> None:
+        self.launched_s[call_uuid] = now_s
+
+    def views(self, live: Mapping[str, CallState], now_s: float) -> tuple[CallView, ...]:
+        out: list[CallView] = []
+        for call_uuid, state in sorted(live.items()):
+            if call_uuid in self.launched_s:
+                self.seen.add(call_uuid)
+            if state.connected_at_us:
+                continue
+            if state.answered_at_us:
+                age = max(0.0, now_s - state.answered_at_us / 1e6)
+                out.append(CallView(call_uuid, CallStage.QUEUED, age))
+            else:
+                age = max(0.0, now_s - self.launched_s.get(call_uuid, now_s))
+                out.append(CallView(call_uuid, CallStage.RINGING, age))
+        for call_uuid, at_s in sorted(self.launched_s.items()):
+            if call_uuid in live:
+                continue
+            if call_uuid in self.seen or now_s - at_s > self.unseen_grace_s:
+                del self.launched_s[call_uuid]
+                self.seen.discard(call_uuid)
+                continue
+            out.append(CallView(call_uuid, CallStage.RINGING, max(0.0, now_s - at_s)))
+        return tuple(out)
+
+
+def outcomes_of(ended: EndedAttempt) -> list[Outcome]:
+    """What one ended attempt teaches the pacer. Abandons reach it through the budget, and
+    calls the switch refused (``not_dialled``) or lost say nothing about callees."""
+    rang_s = (ended.answered_at or ended.ended_at) - ended.originated_at
+    after_s = max(0.0, rang_s.total_seconds())
+    if ended.outcome == "answering_machine":
+        return [Outcome(OutcomeKind.MACHINE, after_s=after_s)]
+    if ended.outcome in _UNANSWERED:
+        return [Outcome(OutcomeKind.NO_ANSWER, after_s=after_s)]
+    if ended.answered_at is None:
+        return []
+    answered = Outcome(OutcomeKind.ANSWERED, after_s=after_s)
+    if ended.connected_at is None:
+        return [answered]
+    talk_s = max(0.0, (ended.ended_at - ended.connected_at).total_seconds())
+    return [answered, Outcome(OutcomeKind.HANDLED, talk_s=talk_s)]
+
+
+def answered_by_person(ended: EndedAttempt) -> bool:
+    return ended.answered_at is not None and ended.outcome != "answering_machine"

@@ -1,0 +1,283 @@
+"""One campaign's tick: snapshot -> pacing decision -> claim -> route + reserve -> originate.
+
+Invariants:
+
+* every claimed lead is either dialled (an attempt row exists and the originate left) or goes
+  back to ``pending`` in the same tick; a lead is ``dialing`` only while one call of it is up;
+* nothing is originated unless the lease was current after the attempt rows were written;
+  a tick that finds its lease gone cancels its rows, frees its reservations and stops;
+* claims are stamped ``owner#token`` (the lease's fencing token), so a row always says which
+  grant of the lease produced it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from campaigns.selection import ClaimedLead
+from dialer.esl.originate import UnsafeValue, build_originate, spec_for
+from dialer.pacing import AbandonBudget, Limits, Pacer, Snapshot
+from dialer.routing.claim import claim
+from dialer.routing.model import UsageSnapshot
+from dialer.routing.reservation import CapacityReservations
+from dialer.routing.router import Candidate, RouterState, route
+from dialer.routing.table import RoutingTable
+from dialer.runner.lease import Lease, LeaseStore
+from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Switch
+from dialer.runner.snapshot import InFlight, agent_views, answered_by_person, outcomes_of
+
+_UNLIMITED = 1_000_000
+_LEADS_DUE_CAP = 10_000
+_FEED_OVERLAP_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class TickConfig:
+    """``lease_ttl_ms`` must exceed the longest tick; a trunk slot lives ``slot_lease_s``
+    unless the listener frees it at hangup (a crashed listener's slots free themselves)."""
+
+    lease_ttl_ms: int = 5_000
+    slot_lease_s: float = 3_600.0
+    failover_depth: int = 3
+    warm_up_outcomes: int = 500
+
+
+@dataclass
+class TickDeps:
+    store: CampaignStore
+    live: LiveView
+    switch: Switch
+    leases: LeaseStore
+    reservations: CapacityReservations
+    table: RoutingTable
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    config: TickConfig = field(default_factory=TickConfig)
+
+
+@dataclass
+class TickStats:
+    ticks: int = 0
+    launched: int = 0
+    unroutable: int = 0
+    cancelled: int = 0
+    decided: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
+
+    def refused(self, reason: str) -> None:
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Routed:
+    lead: ClaimedLead
+    call_uuid: str
+    candidate: Candidate
+    node: str
+
+
+class CampaignTicker:
+    """Ticks one campaign under ``lease``; ``tick()`` returns False when pacing must stop."""
+
+    def __init__(self, lease: Lease, pacer: Pacer, deps: TickDeps) -> None:
+        self.lease = lease
+        self.pacer = pacer
+        self.deps = deps
+        self.stats = TickStats()
+        self.in_flight = InFlight()
+        self._claimer = f"{lease.owner}#{lease.token}"
+        self._router_state = RouterState()
+        self._node_cursor = 0
+        self._seen_ended: dict[int, datetime] = {}
+        now = deps.clock()
+        self._feed_since = now
+        plan = deps.store.plan(lease.campaign_id)
+        window_s = plan.abandon_window_s if plan else 30 * 86_400.0
+        self._window_start = now - timedelta(seconds=window_s)
+        self._answered, self._abandoned = deps.store.budget_counts(
+            lease.campaign_id, self._window_start
+        )
+        self._warm_up(now)
+
+    def _warm_up(self, now: datetime) -> None:
+        # A new slice may run in another process: the pacer relearns from recent outcomes.
+        recent = self.deps.store.ended_since(
+            self.lease.campaign_id, now - timedelta(hours=1), self.deps.config.warm_up_outcomes
+        )
+        for ended in recent:
+            self._seen_ended[ended.attempt_id] = ended.ended_at
+            for outcome in outcomes_of(ended):
+                self.pacer.observe(outcome)
+
+    def tick(self) -> bool:
+        deps = self.deps
+        self.stats.ticks += 1
+        if not deps.leases.renew(self.lease, deps.config.lease_ttl_ms):
+            return False
+        plan = deps.store.plan(self.lease.campaign_id)
+        if plan is None or not plan.running:
+            return False
+        now = deps.clock()
+        self._observe(now)
+        nodes = deps.switch.nodes()
+        snapshot = self._snapshot(plan, now, dialing_allowed=bool(nodes))
+        launch = self.pacer.decide(snapshot).launch
+        self.stats.decided += launch
+        if launch <= 0 or not nodes:
+            return True
+        leads = deps.store.claim(plan.campaign_id, launch, now, self._claimer)
+        routed, unroutable = self._route(plan, leads, nodes, now)
+        return self._launch(plan, routed, unroutable, now)
+
+    def _snapshot(self, plan: CampaignPlan, now: datetime, dialing_allowed: bool) -> Snapshot:
+        deps = self.deps
+        live = {c.call_uuid: c for c in deps.live.calls(plan.campaign_id)}
+        limits = Limits(
+            max_lines_per_agent=plan.max_lines_per_agent,
+            trunk_free_lines=self._trunk_free_lines(plan),
+            leads_due=deps.store.count_due(plan.campaign_id, now, _LEADS_DUE_CAP),
+            dialing_allowed=dialing_allowed,
+        )
+        budget = AbandonBudget(
+            target=plan.abandon_target,
+            window_s=plan.abandon_window_s,
+            answered_in_window=self._answered,
+            abandoned_in_window=self._abandoned,
+        )
+        return Snapshot(
+            agents=agent_views(deps.live.agents()),
+            calls=self.in_flight.views(live, now.timestamp()),
+            limits=limits,
+            budget=budget,
+            no_answer_timeout_s=float(plan.ring_timeout_s),
+        )
+
+    def _trunk_free_lines(self, plan: CampaignPlan) -> int:
+        group = plan.routing.trunk_group
+        trunks = [t for t in self.deps.table.trunks if t.enabled and t.weight > 0]
+        trunks = [t for t in trunks if group is None or group in t.groups]
+        usage = self.deps.reservations.usage(t.name for t in trunks)
+        free = 0
+        for trunk in trunks:
+            if trunk.max_concurrency == 0:
+                return _UNLIMITED
+            in_flight = usage[trunk.name].in_flight if trunk.name in usage else 0
+            free += max(0, trunk.max_concurrency - in_flight)
+        return free
+
+    def _observe(self, now: datetime) -> None:
+        since = self._feed_since - timedelta(seconds=_FEED_OVERLAP_S)
+        ended = self.deps.store.ended_since(self.lease.campaign_id, since, 10_000)
+        for row in ended:
+            if row.attempt_id in self._seen_ended:
+                continue
+            self._seen_ended[row.attempt_id] = row.ended_at
+            for outcome in outcomes_of(row):
+                self.pacer.observe(outcome)
+            if row.originated_at >= self._window_start:
+                self._answered += answered_by_person(row)
+                self._abandoned += row.abandoned
+            self._feed_since = max(self._feed_since, row.ended_at)
+        horizon = self._feed_since - timedelta(seconds=2 * _FEED_OVERLAP_S)
+        self._seen_ended = {k: v for k, v in self._seen_ended.items() if v >= horizon}
+
+    def _route(
+        self, plan: CampaignPlan, leads: list[ClaimedLead], nodes: list[str], now: datetime
+    ) -> tuple[list[_Routed], list[int]]:
+        deps = self.deps
+        usage = UsageSnapshot(trunks=deps.reservations.usage(t.name for t in deps.table.trunks))
+        routed: list[_Routed] = []
+        unroutable: list[int] = []
+        for lead in leads:
+            decision = route(
+                lead.phone_e164,
+                plan.routing,
+                now,
+                deps.table,
+                usage,
+                self._router_state,
+                deps.config.failover_depth,
+            )
+            self._router_state = decision.state
+            call_uuid = str(uuid.uuid4())
+            got = claim(
+                decision,
+                deps.table.by_name,
+                deps.reservations,
+                call_uuid,
+                now,
+                deps.config.slot_lease_s,
+            )
+            if got.candidate is None:
+                for _, refusal in got.refused:
+                    self.stats.refused(refusal.value)
+                for excluded in decision.exclusions if not got.refused else ():
+                    self.stats.refused(excluded.reason)
+                unroutable.append(lead.id)
+                continue
+            node = nodes[self._node_cursor % len(nodes)]
+            self._node_cursor += 1
+            routed.append(_Routed(lead, call_uuid, got.candidate, node))
+        return routed, unroutable
+
+    def _launch(
+        self, plan: CampaignPlan, routed: list[_Routed], unroutable: list[int], now: datetime
+    ) -> bool:
+        deps = self.deps
+        if unroutable:
+            deps.store.unclaim(unroutable, self._claimer)
+            self.stats.unroutable += len(unroutable)
+        if not routed:
+            return True
+        rows = [
+            NewAttempt(
+                r.call_uuid,
+                r.lead.id,
+                plan.campaign_id,
+                r.lead.attempts + 1,
+                r.node,
+                r.candidate.trunk,
+                r.candidate.caller_id,
+                r.lead.phone_e164,
+            )
+            for r in routed
+        ]
+        attempt_ids = deps.store.start_attempts(rows, now)
+        if not deps.leases.is_current(self.lease):
+            self._cancel(routed, now)
+            return False
+        failed: list[_Routed] = []
+        for r, attempt_id in zip(routed, attempt_ids, strict=True):
+            if self._originate(plan, r, attempt_id, now):
+                self.in_flight.launch(r.call_uuid, now.timestamp())
+                self.stats.launched += 1
+            else:
+                failed.append(r)
+        if failed:
+            self._cancel(failed, now)
+        return True
+
+    def _originate(self, plan: CampaignPlan, r: _Routed, attempt_id: int, now: datetime) -> bool:
+        try:
+            spec = spec_for(
+                r.lead,
+                r.candidate,
+                plan.campaign_id,
+                call_uuid=r.call_uuid,
+                attempt_id=attempt_id,
+                extension=plan.extension,
+                context=plan.context,
+                ring_timeout_s=plan.ring_timeout_s,
+            )
+            args = build_originate(spec, now)
+        except UnsafeValue:
+            return False
+        return self.deps.switch.originate(r.node, args)
+
+    def _cancel(self, routed: list[_Routed], now: datetime) -> None:
+        for r in routed:
+            self.deps.reservations.release(r.candidate.trunk, r.call_uuid)
+        self.deps.store.cancel_attempts([r.call_uuid for r in routed], self._claimer, now)
+        self.stats.cancelled += len(routed)

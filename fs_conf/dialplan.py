@@ -1,0 +1,156 @@
+"""The campaigns' dialplan: where an answered originate goes, and what the simulator runs.
+
+Every campaign's calls are originated to ``<extension> XML campaign`` (`dialplan_entry`), an
+extension of context ``campaign`` that runs, in order (transcripts j/k, lab ``cc_sales2s``):
+
+1. ``answer`` (a no-op on the answered outbound leg) and ``set hangup_after_bridge=true``;
+2. optionally ``amd`` (mod_amd, sets ``amd_result``), then ``execute_extension dialer_amd``,
+   which hangs up a ``MACHINE`` and only logs otherwise;
+3. ``callcenter <queue>``: the queue's ``max-wait-time`` (2 s) lets the member go with
+   ``cc_cancel_reason=TIMEOUT`` (``NO_AGENT_TIMEOUT`` when the queue has no agent);
+4. ``execute_extension dialer_after_queue``: for TIMEOUT / NO_AGENT_TIMEOUT, the safe-harbor
+   message then ``hangup NORMAL_CLEARING`` (an abandoned call); otherwise (anti-action)
+   ``hangup``. A bridged call never gets here: ``hangup_after_bridge`` ends it.
+
+XML dialplan conditions are evaluated when the extension is hunted, before any of its actions
+ran; ``execute_extension`` hunts its target when it runs, so the conditions on
+``${cc_cancel_reason}`` and ``${amd_result}`` see the values the applications set.
+
+Extension names: ``cc_<campaign name>`` (as ``dialer.runner.adapters.plan_of`` originates;
+campaign ``sales`` with queue ``sales@default`` is the lab's ``cc_sales``). Pure.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from fs_conf.render import render_template
+
+CAMPAIGN_CONTEXT = "campaign"
+EXTENSION_PREFIX = "cc_"
+AFTER_QUEUE_EXTENSION = "dialer_after_queue"
+AMD_EXTENSION = "dialer_amd"
+ABANDON_REASONS = ("TIMEOUT", "NO_AGENT_TIMEOUT")
+DEFAULT_SAFE_HARBOR = "$${sounds_dir}/dialer/safe_harbor.wav"
+# campaigns.service's name and queue patterns; the extension must also fit the originate
+# builder's 100 characters
+_QUEUE_RE = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
+_CAMPAIGN_RE = re.compile(r"[A-Za-z0-9_.-]{1,97}")
+
+
+class DialplanError(ValueError):
+    """A campaign or queue name that cannot go into the dialplan."""
+
+
+@dataclass(frozen=True, slots=True)
+class DialplanEntry:
+    """Where a campaign's answered calls go: ``originate ... <extension> XML <context>``,
+    which enters ``queue``."""
+
+    campaign: str
+    extension: str
+    context: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialplanOptions:
+    """``safe_harbor``: what ``playback`` plays to an abandoned caller (file or stream)."""
+
+    safe_harbor: str = DEFAULT_SAFE_HARBOR
+    amd: bool = False
+
+
+def check_queue_name(queue: str) -> str:
+    if not _QUEUE_RE.fullmatch(queue):
+        raise DialplanError(f"queue name {queue!r} is not allowed (letters, digits, _.@-)")
+    return queue
+
+
+def dialplan_entry(campaign: str, queue: str) -> DialplanEntry:
+    """The extension/context the originates of ``campaign`` name, entering ``queue``."""
+    if not _CAMPAIGN_RE.fullmatch(campaign):
+        raise DialplanError(
+            f"campaign name {campaign!r} cannot be an extension (letters, digits, _.-; <= 97)"
+        )
+    return DialplanEntry(
+        campaign, EXTENSION_PREFIX + campaign, CAMPAIGN_CONTEXT, check_queue_name(queue)
+    )
+
+
+def dialplan_entries(campaigns: Iterable[tuple[str, str]]) -> list[DialplanEntry]:
+    """One entry per ``(campaign name, queue)``, sorted by extension."""
+    entries = {name: dialplan_entry(name, queue) for name, queue in campaigns}
+    return sorted(entries.values(), key=lambda e: e.extension)
+
+
+def dialplan_xml(
+    campaigns: Iterable[tuple[str, str]], options: DialplanOptions = DialplanOptions()
+) -> str:
+    """``dialplan/campaign.xml``: context ``campaign``, one extension per ``(name, queue)``."""
+    return render_template(
+        "campaign_dialplan.xml.j2",
+        context=CAMPAIGN_CONTEXT,
+        entries=dialplan_entries(campaigns),
+        amd=options.amd,
+        amd_extension=AMD_EXTENSION,
+        after_queue_extension=AFTER_QUEUE_EXTENSION,
+        abandon_reasons=ABANDON_REASONS,
+        safe_harbor=options.safe_harbor,
+    )
+
+
+def destination_of(extension: ET.Element) -> str | None:
+    """The destination number an extension's ``^literal$`` destination condition matches."""
+    for cond in extension.findall("condition"):
+        if cond.get("field") == "destination_number":
+            expression = cond.get("expression", "")
+            literal = re.sub(r"\\(.)", r"\1", expression.removeprefix("^").removesuffix("$"))
+            return literal if re.fullmatch(expression, literal) else None
+    return None
+
+
+def _actions(extension: ET.Element) -> list[tuple[str, str]]:
+    return [
+        (a.get("application", ""), a.get("data", ""))
+        for cond in extension.iter("condition")
+        for a in cond.findall("action")
+    ]
+
+
+def sim_dialplan(xml_text: str, safe_harbor_s: float = 2.0) -> list[dict[str, Any]]:
+    """The simulator's scenario ``dialplan:`` entries for a rendered ``dialplan_xml``.
+
+    The simulator runs answer / ``hangup_after_bridge`` / ``callcenter`` / safe harbor /
+    hangup itself; this reads them from the XML, so it runs what the switch would. AMD is
+    not simulated (the simulator's callees decide machine answers).
+    """
+    context = ET.fromstring(xml_text).find("context")
+    if context is None:
+        raise DialplanError("no <context> in the dialplan")
+    extensions = {e.get("name", ""): e for e in context.findall("extension")}
+    after = extensions.get(AFTER_QUEUE_EXTENSION)
+    playback = [d for a, d in _actions(after) if a == "playback"] if after is not None else []
+    entries = []
+    for ext in extensions.values():
+        actions = _actions(ext)
+        queues = [d for a, d in actions if a == "callcenter"]
+        destination = destination_of(ext)
+        if not queues or destination is None:
+            continue
+        entries.append(
+            {
+                "name": destination,
+                "context": context.get("name", ""),
+                "queue": queues[0],
+                "answer": ("answer", "") in actions,
+                "hangup_after_bridge": ("set", "hangup_after_bridge=true") in actions,
+                "after_queue_playback": playback[0] if playback else None,
+                "after_queue_playback_s": safe_harbor_s,
+            }
+        )
+    return entries

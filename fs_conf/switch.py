@@ -1,0 +1,270 @@
+"""The rest of a switch's configuration for the dialer, laid out as FreeSWITCH's conf dir.
+
+- ``autoload_configs/event_socket.conf.xml``: the inbound Event Socket the dialer connects to
+  (listen port and password of the settings' `FsNode`);
+- ``autoload_configs/modules.conf.xml``: what the dialplan and the dialer use, plus the
+  call-center set of seed 000;
+- ``sip_profiles/external.xml``: the ``external`` profile, including the trunks' gateway
+  files (``sip_profiles/external/<trunk>.xml``, `fs_conf.render.gateway_xml`);
+- ``autoload_configs/callcenter.conf.xml``: one queue per distinct campaign queue. Agents and tiers
+  are not in the XML: ``callcenter_config`` manages them (`dialer.agents`), and a
+  ``queue load|reload`` would reset XML agents (transcript m);
+- ``dialplan/campaign.xml``: `fs_conf.dialplan`.
+
+Values written from settings and data go through XML autoescape. ``$${name}`` values are
+FreeSWITCH pre-processor variables of the stock ``vars.xml``. Pure except `write_switch_conf`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from dialer.routing.model import Trunk
+from fs_conf.dialplan import DialplanOptions, check_queue_name, dialplan_xml
+from fs_conf.render import render_template, write_all
+
+STRATEGIES = frozenset(
+    {
+        "ring-all",
+        "longest-idle-agent",
+        "round-robin",
+        "top-down",
+        "agent-with-least-talk-time",
+        "agent-with-fewest-calls",
+        "sequentially-by-agent-order",
+        "random",
+        "ring-progressively",
+    }
+)
+
+# Modules the campaign dialplan and the dialer use (ESL, SIP, apps, sound files, queues).
+CORE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Loggers", ("mod_console", "mod_logfile")),
+    ("Event handlers", ("mod_event_socket",)),
+    ("Endpoints", ("mod_sofia", "mod_loopback")),
+    ("Applications", ("mod_commands", "mod_dptools", "mod_callcenter", "mod_distributor")),
+    ("Dialplan", ("mod_dialplan_xml",)),
+    ("Formats", ("mod_sndfile", "mod_native_file", "mod_local_stream", "mod_tone_stream")),
+)
+# Seed 000's call-center set: each module reads its own autoload_configs file.
+CALLCENTER_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Event handlers (call center)", ("mod_fail2ban",)),
+    (
+        "Applications (call center)",
+        (
+            "mod_blacklist",
+            "mod_curl",
+            "mod_hiredis",
+            "mod_redis",
+            "mod_lcr",
+            "mod_cidlookup",
+            "mod_nibblebill",
+        ),
+    ),
+    ("Languages", ("mod_python3",)),
+)
+AMD_MODULE = "mod_amd"
+# a ``pgsql://`` DSN (mod_lcr, mod_callcenter) needs the PostgreSQL driver loaded first
+PGSQL_MODULE = "mod_pgsql"
+PGSQL_DSN_PREFIX = "pgsql://"
+
+
+class EslEndpoint(Protocol):
+    """What is read of `dialer.config.FsNode`."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def password(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSettings:
+    """One mod_callcenter queue's parameters (names as in callcenter.conf.xml, units in the
+    names). ``max_wait_time_s`` 2: an answered caller not connected within 2 s leaves the
+    queue (TIMEOUT, after 1.5-2.05 s: whole seconds checked every 0.5 s, DESIGN Findings)."""
+
+    strategy: str = "longest-idle-agent"
+    moh_sound: str = "local_stream://moh"
+    time_base_score: str = "system"
+    max_wait_time_s: int = 2
+    # no agent logged in for 2 s: new callers leave at once (k2: NO_AGENT_TIMEOUT)
+    max_wait_time_with_no_agent_s: int = 2
+    max_wait_time_with_no_agent_time_reached_s: int = 0
+    tier_rules_apply: bool = False
+    tier_rule_wait_second: int = 300
+    tier_rule_wait_multiply_level: bool = True
+    tier_rule_no_agent_no_wait: bool = False
+    discard_abandoned_after_s: int = 60
+    abandoned_resume_allowed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown queue strategy {self.strategy!r}")
+        if self.max_wait_time_s < 1:
+            # 0 disables the limit: an answered caller would wait for an agent indefinitely
+            raise ValueError(f"max-wait-time must be >= 1 s, not {self.max_wait_time_s}")
+        if self.time_base_score not in ("queue", "system"):
+            raise ValueError(f"time-base-score must be queue or system: {self.time_base_score!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    name: str
+    settings: QueueSettings = QueueSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchOptions:
+    """Everything of a node's configuration that is not a trunk or a campaign."""
+
+    esl_listen_ip: str | None = None  # None: the node's host from the settings
+    esl_inbound_acl: str = ""
+    sip_port: str = "$${external_sip_port}"
+    sip_ip: str = "$${local_ip_v4}"
+    ext_ip: str = "auto-nat"
+    codecs: str = "PCMA,PCMU"
+    queue: QueueSettings = QueueSettings()
+    callcenter_odbc_dsn: str = ""
+    lcr_odbc_dsn: str = ""  # empty: no lcr.conf.xml (mod_lcr reads the lcr.sql tables there)
+    dialplan: DialplanOptions = field(default_factory=DialplanOptions)
+    callcenter_modules: bool = True
+
+
+def queues_for(queue_names: Iterable[str], settings: QueueSettings) -> list[Queue]:
+    """One queue per distinct name, sorted; names are checked (`check_queue_name`)."""
+    return [Queue(check_queue_name(n), settings) for n in sorted(set(queue_names))]
+
+
+def event_socket_xml(node: EslEndpoint, listen_ip: str | None = None, inbound_acl: str = "") -> str:
+    """``listen_ip`` defaults to the node's host, which must then be an IP address (FreeSWITCH
+    binds ``listen-ip`` as given)."""
+    address = listen_ip or node.host
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(
+            f"Event Socket listen-ip {address!r} is not an IP address; give one explicitly"
+        ) from None
+    return render_template(
+        "event_socket.conf.xml.j2",
+        node=node,
+        listen_ip=address,
+        inbound_acl=inbound_acl,
+    )
+
+
+def modules_xml(*, amd: bool = False, callcenter_modules: bool = True, pgsql: bool = False) -> str:
+    groups: list[tuple[str, tuple[str, ...]]] = [("Databases", (PGSQL_MODULE,))] if pgsql else []
+    groups += CORE_MODULES
+    if callcenter_modules:
+        groups += CALLCENTER_MODULES
+    if amd:
+        groups.append(("Answering machine detection", (AMD_MODULE,)))
+    return render_template("modules.conf.xml.j2", groups=groups)
+
+
+def external_profile_xml(options: SwitchOptions, profile: str = "external") -> str:
+    return render_template(
+        "external.xml.j2",
+        profile=profile,
+        sip_port=options.sip_port,
+        sip_ip=options.sip_ip,
+        rtp_ip=options.sip_ip,
+        ext_ip=options.ext_ip,
+        codecs=options.codecs,
+        moh_sound=options.queue.moh_sound,
+    )
+
+
+def callcenter_xml(queues: Iterable[Queue], odbc_dsn: str = "") -> str:
+    return render_template("callcenter.conf.xml.j2", queues=list(queues), odbc_dsn=odbc_dsn)
+
+
+def lcr_conf_xml(odbc_dsn: str) -> str:
+    """mod_lcr's database and its ``default`` profile (id 0, the ``lcr_profile`` of lcr.sql)."""
+    return render_template("lcr.conf.xml.j2", dsn=odbc_dsn)
+
+
+def write_switch_conf(
+    out_dir: Path,
+    trunks: Iterable[Trunk],
+    campaigns: Iterable[tuple[str, str]],
+    node: EslEndpoint,
+    options: SwitchOptions = SwitchOptions(),
+    node_name: str | None = None,
+) -> list[Path]:
+    """Write the whole dialer configuration of one node under ``out_dir``; returns paths.
+
+    ``campaigns`` are ``(name, queue)`` pairs. Trunk files come from
+    `fs_conf.render.write_all` (``node_name`` selects the trunks). Nothing is written when a
+    name is refused.
+    """
+    campaign_list = list(campaigns)
+    files = {
+        Path("autoload_configs/event_socket.conf.xml"): event_socket_xml(
+            node, options.esl_listen_ip, options.esl_inbound_acl
+        ),
+        Path("autoload_configs/modules.conf.xml"): modules_xml(
+            amd=options.dialplan.amd,
+            callcenter_modules=options.callcenter_modules,
+            pgsql=any(
+                dsn.startswith(PGSQL_DSN_PREFIX)
+                for dsn in (options.lcr_odbc_dsn, options.callcenter_odbc_dsn)
+            ),
+        ),
+        Path("autoload_configs/callcenter.conf.xml"): callcenter_xml(
+            queues_for((q for _, q in campaign_list), options.queue), options.callcenter_odbc_dsn
+        ),
+        Path("sip_profiles/external.xml"): external_profile_xml(options),
+        Path("dialplan/campaign.xml"): dialplan_xml(campaign_list, options.dialplan),
+    }
+    if options.lcr_odbc_dsn:
+        files[Path("autoload_configs/lcr.conf.xml")] = lcr_conf_xml(options.lcr_odbc_dsn)
+    written = write_all(trunks, out_dir, node_name)
+    for relative, text in files.items():
+        path = out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+# callcenter.conf.xml param -> the simulator's QueueConfig field (docs/callcenter-sim.md)
+_SIM_QUEUE_FIELDS = {
+    "strategy": ("strategy", str),
+    "moh-sound": ("moh_sound", str),
+    "time-base-score": ("time_base_score", str),
+    "max-wait-time": ("max_wait_time_s", int),
+    "max-wait-time-with-no-agent": ("max_wait_time_with_no_agent_s", int),
+    "max-wait-time-with-no-agent-time-reached": ("max_wait_time_with_no_agent_time_reached_s", int),
+    "tier-rules-apply": ("tier_rules_apply", bool),
+    "tier-rule-wait-second": ("tier_rule_wait_second", int),
+    "tier-rule-wait-multiply-level": ("tier_rule_wait_multiply_level", bool),
+    "tier-rule-no-agent-no-wait": ("tier_rule_no_agent_no_wait", bool),
+    "discard-abandoned-after": ("discard_abandoned_after_s", int),
+    "abandoned-resume-allowed": ("abandoned_resume_allowed", bool),
+}
+
+
+def sim_queues(xml_text: str) -> list[dict[str, object]]:
+    """The simulator's scenario ``callcenter: queues:`` for a rendered ``callcenter_xml``, so
+    that the simulated mod_callcenter runs the queues a real switch would load."""
+    queues: list[dict[str, object]] = []
+    for queue in ET.fromstring(xml_text).iter("queue"):
+        entry: dict[str, object] = {"name": queue.get("name", "")}
+        for param in queue.iter("param"):
+            key, kind = _SIM_QUEUE_FIELDS[param.get("name", "")]
+            value = param.get("value", "")
+            entry[key] = value == "true" if kind is bool else kind(value)
+        queues.append(entry)
+    return queues

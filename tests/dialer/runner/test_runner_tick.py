@@ -1,0 +1,257 @@
+"""The tick with fakes: decisions respected, leads never lost, a lost lease launches nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from dialer.calls.machine import CallState
+from dialer.listener.switch_state import AgentState
+from dialer.pacing import Decision, Mode, Outcome, OutcomeKind, Snapshot
+from dialer.routing.model import Trunk
+from dialer.routing.ratedeck import RateDeck, RateEntry
+from dialer.routing.reservation import InMemoryReservations
+from dialer.routing.table import RoutingTable
+from dialer.runner.lease import MemoryLeaseStore
+from dialer.runner.memory import MemoryCampaignStore, MemoryLiveView, MemorySwitch
+from dialer.runner.ports import CampaignPlan, EndedAttempt
+from dialer.runner.service import lapsed_campaigns, pace_slice
+from dialer.runner.snapshot import InFlight, outcomes_of
+from dialer.runner.tick import CampaignTicker, TickDeps
+
+T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+CID = 7
+
+
+class FixedPacer:
+    """Launches ``launch`` each tick and remembers what it saw."""
+
+    mode = Mode.PROGRESSIVE
+
+    def __init__(self, launch: int) -> None:
+        self.launch = launch
+        self.snapshots: list[Snapshot] = []
+        self.observed: list[Outcome] = []
+
+    def decide(self, snapshot: Snapshot) -> Decision:
+        self.snapshots.append(snapshot)
+        return Decision(self.launch)
+
+    def observe(self, outcome: Outcome) -> None:
+        self.observed.append(outcome)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def seconds(self) -> float:
+        return self.now.timestamp()
+
+
+def trunk(name: str, max_concurrency: int) -> Trunk:
+    deck = RateDeck.of([RateEntry("86", Decimal("0.05"))])
+    return Trunk(name=name, proxy_host="192.0.2.1", max_concurrency=max_concurrency, rates=deck)
+
+
+def setup(
+    leads: int = 20, max_concurrency: int = 100, agents: int = 3
+) -> tuple[TickDeps, MemoryCampaignStore, MemorySwitch, MemoryLeaseStore, Clock]:
+    clock = Clock()
+    store = MemoryCampaignStore()
+    store.plans[CID] = CampaignPlan(CID, "c", True, Mode.PROGRESSIVE, "cc_c", "campaign")
+    for i in range(leads):
+        store.add_lead(CID, i + 1, f"+86138{i:08d}")
+    live = MemoryLiveView([AgentState(f"a{i}", "Available", "Waiting") for i in range(agents)])
+    switch = MemorySwitch()
+    leases = MemoryLeaseStore(clock.seconds)
+    deps = TickDeps(
+        store,
+        live,
+        switch,
+        leases,
+        InMemoryReservations(clock.seconds),
+        RoutingTable([trunk("t1", max_concurrency)]),
+        clock,
+    )
+    return deps, store, switch, leases, clock
+
+
+def test_tick_launches_what_the_pacer_decides_with_attempts_written() -> None:
+    deps, store, switch, leases, _ = setup()
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    ticker = CampaignTicker(lease, FixedPacer(4), deps)
+    assert ticker.tick()
+    assert len(switch.sent) == 4
+    assert len(store.dialing()) == 4
+    assert len(store.attempts) == 4
+    for _, args in switch.sent:
+        assert "sofia/gateway/t1/" in args and "cc_c XML campaign" in args
+    # the snapshot saw the agents, and the launched calls count as ringing on the next tick
+    assert ticker.tick()
+    snap = ticker.pacer.snapshots[-1]  # type: ignore[attr-defined]
+    assert len(snap.agents) == 3 and len(snap.calls) == 4
+    assert all(
+        m.claimed_by == f"w1#{lease.token}"
+        for m in store.leads[CID].values()
+        if m.status == "dialing"
+    )
+
+
+def test_leads_that_cannot_be_reserved_go_back_to_pending() -> None:
+    deps, store, switch, leases, _ = setup(max_concurrency=3)
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    ticker = CampaignTicker(lease, FixedPacer(5), deps)
+    assert ticker.tick()
+    assert len(switch.sent) == 3
+    assert len(store.dialing()) == 3
+    assert ticker.stats.unroutable == 2
+    pending = [m for m in store.leads[CID].values() if m.status == "pending"]
+    assert len(pending) == 17  # nothing lost
+
+
+def test_a_lost_lease_launches_nothing_and_returns_its_leads() -> None:
+    deps, store, switch, leases, clock = setup()
+    lease = leases.acquire(CID, "w1", 1_000)
+    assert lease is not None
+    ticker = CampaignTicker(lease, FixedPacer(4), deps)
+    clock.now += timedelta(seconds=2)  # the lease lapsed
+    taken = leases.acquire(CID, "w2", 10_000)
+    assert taken is not None and taken.token > lease.token
+    assert not ticker.tick()
+    assert switch.sent == [] and store.dialing() == set()
+
+
+def test_lease_lost_between_claim_and_originate_cancels_everything() -> None:
+    deps, store, switch, leases, _ = setup()
+    taken = leases.acquire(CID, "w1", 10_000)
+    assert taken is not None
+    lease = taken
+
+    class StealingStore(MemoryCampaignStore):
+        def start_attempts(self, attempts, now):  # type: ignore[no-untyped-def]
+            ids = super().start_attempts(attempts, now)
+            leases.release(lease)
+            leases.acquire(CID, "w2", 10_000)
+            return ids
+
+    stealing = StealingStore(store.plans, store.leads)
+    deps.store = stealing
+    ticker = CampaignTicker(lease, FixedPacer(4), deps)
+    assert not ticker.tick()
+    assert switch.sent == []
+    assert stealing.dialing() == set()
+    assert {o for _, _, o in stealing.attempts.values()} == {"not_dialled"}
+    assert deps.reservations.usage(["t1"])["t1"].in_flight == 0
+
+
+def test_node_down_returns_the_leads() -> None:
+    deps, store, switch, leases, _ = setup()
+    switch.down.add("fs1")
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    pacer = FixedPacer(4)
+    assert CampaignTicker(lease, pacer, deps).tick()
+    assert switch.sent == [] and store.dialing() == set()
+    assert pacer.snapshots[-1].limits.dialing_allowed is False
+
+
+def test_originate_refused_at_once_cancels_the_attempt_and_returns_the_lead() -> None:
+    deps, store, switch, leases, _ = setup()
+    switch.refusing.add("fs1")
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    ticker = CampaignTicker(lease, FixedPacer(4), deps)
+    assert ticker.tick()
+    assert store.dialing() == set() and ticker.stats.cancelled == 4
+    assert {o for _, _, o in store.attempts.values()} == {"not_dialled"}
+    assert deps.reservations.usage(["t1"])["t1"].in_flight == 0
+
+
+def test_outcomes_are_fed_back_once() -> None:
+    deps, store, _, leases, clock = setup()
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    pacer = FixedPacer(0)
+    ticker = CampaignTicker(lease, pacer, deps)
+    t = clock.now
+    sec = [t + timedelta(seconds=k) for k in range(4)]
+    store.ended.append((CID, EndedAttempt(1, "connected", False, t, sec[3], sec[1], sec[2])))
+    store.ended.append((CID, EndedAttempt(2, "no_answer", False, t, sec[2])))
+    clock.now += timedelta(seconds=4)
+    assert ticker.tick() and ticker.tick()
+    kinds = [o.kind for o in pacer.observed]
+    assert sorted(kinds) == sorted(
+        [OutcomeKind.ANSWERED, OutcomeKind.HANDLED, OutcomeKind.NO_ANSWER]
+    )
+    assert pacer.snapshots[-1].budget.answered_in_window == 1
+
+
+def test_outcomes_of_abandoned_and_machine() -> None:
+    t = T0
+    ab = EndedAttempt(1, "abandoned", True, t, t + timedelta(seconds=12), t + timedelta(seconds=7))
+    assert [o.kind for o in outcomes_of(ab)] == [OutcomeKind.ANSWERED]
+    assert outcomes_of(ab)[0].after_s == pytest.approx(7)
+    m = EndedAttempt(
+        2, "answering_machine", False, t, t + timedelta(seconds=20), t + timedelta(seconds=5)
+    )
+    assert [o.kind for o in outcomes_of(m)] == [OutcomeKind.MACHINE]
+    assert outcomes_of(EndedAttempt(3, "not_dialled", False, t, t)) == []
+
+
+def test_in_flight_keeps_launched_calls_until_the_listener_has_seen_them_end() -> None:
+    flight = InFlight(unseen_grace_s=5)
+    flight.launch("u1", 100.0)
+    flight.launch("u2", 100.0)
+    assert len(flight.views({}, 101.0)) == 2
+    live = {"u1": CallState("u1", CID, answered_at_us=102_000_000)}
+    views = flight.views(live, 103.0)
+    assert {(v.call_id, v.stage.value) for v in views} == {("u1", "queued"), ("u2", "ringing")}
+    assert [v.call_id for v in flight.views({}, 104.0)] == ["u2"]  # u1 ended
+    assert flight.views({}, 106.0) == ()  # u2 never seen: refused before any channel
+
+
+def test_pace_slice_hands_on_the_same_lease_and_the_next_slice_continues() -> None:
+    deps, _, _, leases, clock = setup(leads=100)
+    ticks = {"t": 0.0}
+
+    def sleep(s: float) -> None:
+        ticks["t"] += s
+        clock.now += timedelta(seconds=s)
+
+    first = pace_slice(
+        CID, "w1", None, deps, period_s=1.0, slice_s=5.0, now_s=lambda: ticks["t"], sleep_s=sleep
+    )
+    assert first.lease is not None and first.report is not None
+    assert first.report.ticks == 5
+    # a second worker cannot start pacing while the lease is held
+    assert pace_slice(CID, "w2", None, deps, slice_s=1.0).lease is None
+    assert lapsed_campaigns(leases, [CID]) == []
+    second = pace_slice(
+        CID,
+        "w1",
+        first.lease.token,
+        deps,
+        period_s=1.0,
+        slice_s=2.0,
+        now_s=lambda: ticks["t"],
+        sleep_s=sleep,
+    )
+    assert second.lease == first.lease
+    clock.now += timedelta(seconds=11)
+    assert lapsed_campaigns(leases, [CID]) == [CID]
+    assert pace_slice(CID, "w1", first.lease.token, deps, slice_s=1.0).lease is None
+
+
+def test_a_stopped_campaign_releases_its_lease() -> None:
+    deps, store, _, leases, _ = setup()
+    store.plans[CID] = CampaignPlan(CID, "c", False, Mode.PROGRESSIVE, "cc_c", "campaign")
+    result = pace_slice(CID, "w1", None, deps, slice_s=1.0)
+    assert result.lease is None and leases.holder(CID) is None

@@ -1,0 +1,156 @@
+"""The simulator runs the rendered configuration (queues of callcenter.conf.xml, the campaign
+dialplan) over TCP: a call originated the way the dialer does enters the campaign's queue; with
+no agent it leaves after at most 2 s, hears the safe-harbor message and is hung up (abandoned);
+with an agent set up through `dialer.agents` it is bridged."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dialer import agents
+from dialer.esl.client import EslClient
+from dialer.esl.events import Event
+from dialer.esl.originate import OriginateSpec, build_originate
+from dialer.esl.seam import Subscription
+from dialer.sim.records import CallRecord
+from dialer.sim.simulator import SimulatorServer
+from fs_conf.dialplan import DialplanOptions, dialplan_entry, dialplan_xml, sim_dialplan
+from fs_conf.switch import QueueSettings, callcenter_xml, queues_for, sim_queues
+
+pytestmark = pytest.mark.integration
+
+LAB = Path(__file__).parents[2] / "scenarios/sim/lab.yaml"
+QUEUE = "sales@default"
+SAFE_HARBOR = "/usr/share/freeswitch/sounds/dialer/safe_harbor.wav"
+SUB = Subscription(
+    events=("CHANNEL_EXECUTE", "CHANNEL_HANGUP_COMPLETE"), custom=("callcenter::info",)
+)
+
+
+@dataclass
+class Switch:
+    server: SimulatorServer
+    conn: EslClient
+    events: list[Event]
+    cond: threading.Condition
+
+    def wait_for(self, pred: Callable[[Event], bool], timeout_s: float = 20) -> Event:
+        deadline = time.monotonic() + timeout_s
+        with self.cond:
+            while True:
+                for e in self.events:
+                    if pred(e):
+                        return e
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("event did not arrive")
+                self.cond.wait(left)
+
+    def record(self, call_uuid: str) -> CallRecord:
+        rec: CallRecord | None = self.server.call(lambda: self.server.sim.records.get(call_uuid))
+        assert rec is not None
+        return rec
+
+
+def rendered_scenario() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load(LAB.read_text(encoding="utf-8"))
+    raw["speed"] = 10.0
+    raw["population"][0]["talk_time_s"] = 20.0
+    campaigns = [("spring", QUEUE), ("other", "other@default")]
+    plan = dialplan_xml(campaigns, DialplanOptions(safe_harbor=SAFE_HARBOR))
+    raw["dialplan"] = sim_dialplan(plan, safe_harbor_s=2.0)
+    queues = callcenter_xml(queues_for([QUEUE, "other@default"], QueueSettings()))
+    raw["callcenter"] = {"queues": sim_queues(queues), "agents": [], "tiers": []}
+    return raw
+
+
+@pytest.fixture
+def switch() -> Iterator[Switch]:
+    events: list[Event] = []
+    cond = threading.Condition()
+
+    def on_event(e: Event) -> None:
+        with cond:
+            events.append(e)
+            cond.notify_all()
+
+    with SimulatorServer(rendered_scenario()) as server:
+        sim = server.sim
+        conn = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, on_event).start()
+        assert conn.wait_connected(5)
+        try:
+            yield Switch(server, conn, events, cond)
+        finally:
+            conn.close()
+
+
+def originate(sw: Switch) -> str:
+    entry = dialplan_entry("spring", QUEUE)
+    call_uuid = str(uuid.uuid4())
+    spec = OriginateSpec(
+        call_uuid=call_uuid,
+        dial_string="sofia/gateway/carrier_a/6138000000",
+        caller_id="20220601",
+        extension=entry.extension,
+        context=entry.context,
+        campaign_id=7,
+        lead_id=1,
+        attempt_id=1,
+    )
+    result = sw.conn.bgapi("originate " + build_originate(spec, datetime.now(UTC))).result(20)
+    assert result.ok, result.text
+    return call_uuid
+
+
+def _of(call_uuid: str, name: str) -> Callable[[Event], bool]:
+    return lambda e: e.name == name and e.get("Unique-ID") == call_uuid
+
+
+def test_no_agent_means_safe_harbor_then_hangup(switch: Switch) -> None:
+    call_uuid = originate(switch)
+    end = switch.wait_for(_of(call_uuid, "CHANNEL_HANGUP_COMPLETE"))
+    assert end.get("Hangup-Cause") == "NORMAL_CLEARING"
+    queued = switch.wait_for(
+        lambda e: (
+            e.get("CC-Action") == "member-queue-start"
+            and e.get("CC-Member-Session-UUID") == call_uuid
+        )
+    )
+    assert queued.get("CC-Queue") == QUEUE
+    apps = [
+        (e.get("Application"), e.get("Application-Data"))
+        for e in switch.events
+        if _of(call_uuid, "CHANNEL_EXECUTE")(e)
+    ]
+    assert apps.index(("callcenter", QUEUE)) < apps.index(("playback", SAFE_HARBOR))
+    rec = switch.record(call_uuid)
+    assert rec.queue == QUEUE and rec.abandoned
+    assert rec.cc_cancel_reason in ("TIMEOUT", "NO_AGENT_TIMEOUT")
+    assert rec.queue_joined_s is not None and rec.queue_left_s is not None
+    assert rec.queue_left_s - rec.queue_joined_s <= 2.05
+
+
+def test_ready_agent_takes_the_call(switch: Switch) -> None:
+    contact = "[leg_timeout=15]sofia/external/agent1@127.0.0.1:5094"
+    agents.add(switch.conn, "agent1@default", contact, agents.Tier(QUEUE))
+    agents.set_status(switch.conn, "agent1@default", "ready")
+    call_uuid = originate(switch)
+    bridged = switch.wait_for(
+        lambda e: (
+            e.get("CC-Action") == "bridge-agent-start"
+            and e.get("CC-Member-Session-UUID") == call_uuid
+        )
+    )
+    assert bridged.get("CC-Agent") == "agent1@default"
+    rec = switch.record(call_uuid)
+    assert rec.queue == QUEUE and not rec.abandoned and rec.agent == "agent1@default"

@@ -1,0 +1,154 @@
+"""The pacing tasks through Celery (eager): slices hand on under one lease; the supervisor
+starts only campaigns whose lease lapsed, once; the commands build the right processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from dialer.listener.switch_state import AgentState
+from dialer.pacing import Mode
+from dialer.routing.reservation import InMemoryReservations
+from dialer.routing.table import RoutingTable
+from dialer.runner.lease import LeaseStore, MemoryLeaseStore
+from dialer.runner.memory import MemoryCampaignStore, MemoryLiveView, MemorySwitch
+from dialer.runner.ports import CampaignPlan
+from dialer.runner.tick import TickDeps
+from workers import tasks
+from workers.cli.run import up_commands
+
+CID = 3
+
+
+class StoppingStore(MemoryCampaignStore):
+    """The campaign is paused after ``running_for`` reads of its plan."""
+
+    running_for = 25
+
+    def plan(self, campaign_id: int) -> CampaignPlan | None:
+        self.running_for -= 1
+        found = super().plan(campaign_id)
+        if found is None or self.running_for > 0:
+            return found
+        return CampaignPlan(CID, "c", False, Mode.PROGRESSIVE, "cc_c", "campaign")
+
+
+@dataclass
+class FakeRuntime:
+    store: StoppingStore
+    switch: MemorySwitch = field(default_factory=MemorySwitch)
+    lease_store: MemoryLeaseStore = field(default_factory=lambda: MemoryLeaseStore(time.time))
+    running: list[int] = field(default_factory=list)
+    kicked: set[int] = field(default_factory=set)
+
+    @property
+    def leases(self) -> LeaseStore:
+        return self.lease_store
+
+    def tick_deps(self) -> TickDeps:
+        live = MemoryLiveView([AgentState("a1", "Available", "Waiting")])
+        reservations = InMemoryReservations(time.time)
+        return TickDeps(
+            self.store, live, self.switch, self.lease_store, reservations, RoutingTable([])
+        )
+
+    def running_campaigns(self) -> list[int]:
+        return list(self.running)
+
+    def kick(self, campaign_id: int, ttl_s: int) -> bool:
+        first = campaign_id not in self.kicked
+        self.kicked.add(campaign_id)
+        return first
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRuntime]:
+    monkeypatch.setenv("DIALER_REDIS_URL", "redis://127.0.0.1:6379/14")
+    from workers.celery_app import app
+
+    app.conf.update(
+        task_always_eager=True,
+        dialer_pacing_period_s=0.01,
+        dialer_pacing_slice_s=0.05,
+    )
+    store = StoppingStore()
+    store.plans[CID] = CampaignPlan(CID, "c", True, Mode.PROGRESSIVE, "cc_c", "campaign")
+    rt = FakeRuntime(store)
+    tasks.set_runtime(rt)
+    yield rt
+    tasks.set_runtime(None)
+    app.conf.update(task_always_eager=False)
+
+
+def test_pace_hands_slices_on_under_one_lease_until_the_campaign_stops(
+    runtime: FakeRuntime,
+) -> None:
+    from workers.celery_app import app
+
+    ticks: list[float] = []
+    original = runtime.store.count_due
+
+    def counting(campaign_id: int, now: object, cap: int) -> int:
+        ticks.append(time.monotonic())
+        return original(campaign_id, now, cap)  # type: ignore[arg-type]
+
+    runtime.store.count_due = counting  # type: ignore[method-assign]
+    result = app.tasks["dialer.pace"].apply(args=(CID,))
+    assert result.get() == "slice done"  # the first slice; the ones it handed on ran inline
+    assert len(ticks) > 6  # several slices ran (about 5 ticks per slice)
+    assert runtime.lease_store._fences[CID] == 1  # one lease for all slices
+    assert runtime.lease_store.holder(CID) is None  # released when the campaign stopped
+
+
+def test_supervisor_starts_lapsed_campaigns_once(runtime: FakeRuntime) -> None:
+    from workers.celery_app import app
+
+    held = runtime.lease_store.acquire(CID, "elsewhere", 60_000)
+    assert held is not None
+    runtime.running = [CID, 99]  # 99: no plan, its slice stops at once
+    assert app.tasks["dialer.supervise"].apply().get() == [99]
+    assert app.tasks["dialer.supervise"].apply().get() == []  # kicked recently
+    assert runtime.lease_store.holder(99) is None
+
+
+def test_up_runs_listener_two_workers_and_beat() -> None:
+    commands = up_commands(16, "info", "sched")
+    assert set(commands) == {"listener", "worker", "imports", "beat"}
+    worker = commands["worker"]
+    assert worker[worker.index("-Q") + 1] == "pacing,originate,post-call"
+    assert worker[worker.index("-P") + 1] == "threads"
+    imports = commands["imports"]
+    assert imports[imports.index("-P") + 1] == "prefork"
+    assert "beat" in commands["beat"] and "workers.listener" in commands["listener"]
+
+
+@pytest.mark.integration
+def test_slices_travel_through_a_real_broker_and_worker(runtime: FakeRuntime) -> None:
+    """Redis broker (db 14) and a thread-pool worker: the supervisor's kick starts the
+    campaign, slices hand on through the queue under one lease until the campaign stops."""
+    import redis
+    from celery.contrib.testing.worker import start_worker
+
+    from workers.celery_app import app
+
+    broker = "redis://127.0.0.1:6379/14"
+    redis.Redis.from_url(broker).flushdb()
+    app.conf.update(task_always_eager=False, broker_url=broker, result_backend=broker)
+    runtime.running = [CID]
+    runtime.store.running_for = 60
+    try:
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False):
+            app.tasks["dialer.supervise"].delay()
+            deadline = time.monotonic() + 15
+            while runtime.store.running_for > 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+        assert runtime.kicked == {CID}
+        assert runtime.store.running_for <= 0
+        assert runtime.lease_store._fences[CID] == 1
+        assert runtime.lease_store.holder(CID) is None
+    finally:
+        redis.Redis.from_url(broker).flushdb()

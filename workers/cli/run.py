@@ -1,0 +1,161 @@
+"""Process commands: ``dialer worker``, ``dialer beat``, ``dialer listener`` and ``dialer up``.
+
+``up`` runs everything one machine needs as child processes (the listener, a thread-pool worker
+for pacing/originate/post-call, a prefork worker for imports, beat) and stops them all when
+one of them dies or on Ctrl-C. With the embedded Redis it starts the server first and keeps
+it for the children, which join it through its socket.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+
+from workers.cli.common import console, user_errors
+
+CELERY_APP = "workers.celery_app:app"
+DEFAULT_WORKER_QUEUES = "pacing,originate,post-call"
+IMPORTS_QUEUES = "imports"
+
+
+def worker_argv(queues: str, pool: str, concurrency: int, name: str, loglevel: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        CELERY_APP,
+        "worker",
+        "-Q",
+        queues,
+        "-P",
+        pool,
+        "-c",
+        str(concurrency),
+        "-n",
+        f"{name}@%h",
+        "-l",
+        loglevel,
+    ]
+
+
+def beat_argv(schedule: str, loglevel: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        CELERY_APP,
+        "beat",
+        "-s",
+        schedule,
+        "-l",
+        loglevel,
+    ]
+
+
+def listener_argv() -> list[str]:
+    return [sys.executable, "-m", "workers.listener"]
+
+
+def up_commands(concurrency: int, loglevel: str, schedule: str) -> dict[str, list[str]]:
+    """The child processes of ``dialer up``, by name."""
+    return {
+        "listener": listener_argv(),
+        "worker": worker_argv(DEFAULT_WORKER_QUEUES, "threads", concurrency, "pacing", loglevel),
+        "imports": worker_argv(IMPORTS_QUEUES, "prefork", 2, "imports", loglevel),
+        "beat": beat_argv(schedule, loglevel),
+    }
+
+
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated queues.")] = DEFAULT_WORKER_QUEUES,
+    pool: Annotated[str, typer.Option(help="threads (pacing), prefork (imports), gevent.")] = (
+        "threads"
+    ),
+    concurrency: Annotated[int, typer.Option(help="Campaign slices at once (threads).")] = 32,
+    name: Annotated[str, typer.Option(help="Worker node name (before @host).")] = "dialer",
+    loglevel: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Run a Celery worker (pacing slices, the supervisor, other queues)."""
+    raise typer.Exit(subprocess.call(worker_argv(queues, pool, concurrency, name, loglevel)))
+
+
+def beat(
+    schedule: Annotated[str, typer.Option(help="Beat's schedule state file.")] = (
+        "dialer-beat-schedule"
+    ),
+    loglevel: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Run Celery beat (the pacing supervisor every 2 s). Run one per deployment."""
+    raise typer.Exit(subprocess.call(beat_argv(schedule, loglevel)))
+
+
+def listener() -> None:
+    """Run the event listener: one Event Socket connection per FreeSWITCH node."""
+    from workers.listener import main
+
+    with user_errors():
+        main()
+
+
+def up(
+    concurrency: Annotated[int, typer.Option(help="Pacing worker threads.")] = 32,
+    schedule: Annotated[str, typer.Option()] = "dialer-beat-schedule",
+    loglevel: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Run listener, workers and beat on this machine until Ctrl-C or until one exits."""
+    from dialer.kv import connect_redis
+    from workers.context import app_context
+
+    with user_errors():
+        ctx = app_context()  # migrates the database once, before the children start
+        keep = connect_redis(ctx.settings.redis_url)  # starts the embedded server if any
+    children = {
+        name: subprocess.Popen(argv)
+        for name, argv in up_commands(concurrency, loglevel, schedule).items()
+    }
+    console.print(f"started {', '.join(f'{n} (pid {p.pid})' for n, p in children.items())}")
+    stopping = {"now": False}
+
+    def stop(*_: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping["now"]:
+        exited = [(n, p.returncode) for n, p in children.items() if p.poll() is not None]
+        if exited:
+            console.print(f"[red]{exited[0][0]} exited ({exited[0][1]}); stopping[/red]")
+            code = 1
+            break
+        time.sleep(0.5)
+    _stop_children(list(children.values()))
+    del keep
+    raise typer.Exit(code)
+
+
+def _stop_children(processes: list[subprocess.Popen[bytes]], wait_s: float = 10.0) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + wait_s
+    for proc in processes:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)
+    app.command("beat")(beat)
+    app.command("listener")(listener)
+    app.command("up")(up)

@@ -1,0 +1,74 @@
+"""Thin Celery tasks: decode arguments, call `dialer.runner.service`, hand on, return.
+
+``dialer.pace(campaign_id, owner, token)`` paces one campaign for one slice and re-enqueues
+itself under the same lease (message expiry = the lease TTL: a hand-off that waited longer
+finds its lease gone anyway). ``dialer.supervise()`` (beat, every 2 s) enqueues a first slice
+for each running campaign whose lease lapsed; a short Redis marker per campaign keeps several
+beats or slow workers from piling up duplicates, and duplicates that do get through lose the
+lease race at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+from celery import Celery
+
+from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
+from workers.tasks_runtime import PacingRuntime, worker_runtime
+
+KICK_TTL_S = 3
+_runtime: PacingRuntime | None = None
+_runtime_lock = threading.Lock()
+
+
+def set_runtime(runtime: PacingRuntime | None) -> None:
+    """Use ``runtime`` instead of the one built from the settings (tests, embedding)."""
+    global _runtime
+    with _runtime_lock:
+        _runtime = runtime
+
+
+def runtime() -> PacingRuntime:
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = worker_runtime()
+        return _runtime
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def register(app: Celery) -> None:
+    def pace(campaign_id: int, owner: str | None = None, token: int | None = None) -> str:
+        deps = runtime().tick_deps()
+        result: SliceResult = pace_slice(
+            int(campaign_id),
+            owner or worker_id(),
+            token,
+            deps,
+            period_s=float(app.conf.get("dialer_pacing_period_s", 1.0)),
+            slice_s=float(app.conf.get("dialer_pacing_slice_s", 30.0)),
+        )
+        if result.lease is not None:
+            ttl_s = deps.config.lease_ttl_ms / 1000
+            lease = result.lease
+            pace_task.apply_async((lease.campaign_id, lease.owner, lease.token), expires=ttl_s)
+        return result.reason
+
+    def supervise() -> list[int]:
+        rt = runtime()
+        started = []
+        for campaign_id in lapsed_campaigns(rt.leases, rt.running_campaigns()):
+            if rt.kick(campaign_id, KICK_TTL_S):
+                pace_task.apply_async((campaign_id,), expires=KICK_TTL_S)
+                started.append(campaign_id)
+        return started
+
+    pace_task: Any = app.task(name="dialer.pace", ignore_result=True)(pace)
+    app.task(name="dialer.supervise", ignore_result=True)(supervise)
