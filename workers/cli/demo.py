@@ -5,53 +5,74 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.live import Live
 from rich.table import Table
 
 from campaigns import service
-from campaigns.importer.service import ImportOptions, import_file
+from campaigns.importer.service import ImportError_, ImportOptions, import_file
 from campaigns.samples import write_sample_leads
-from campaigns.selection import claim_due_leads, open_zone_sets
+from workers import demo as wiring
 from workers.cli.common import console, user_errors
 from workers.cli.leads import print_summary
 from workers.context import app_context
 
-DEMO_CAMPAIGN = "demo"
-
 
 def demo(
     leads: int = typer.Option(5000, help="how many leads to generate"),
-    claim: int = typer.Option(20, help="how many due leads to claim at the end"),
+    seconds: float = typer.Option(120.0, help="how long to run, in wall-clock seconds"),
+    speed: float = typer.Option(10.0, help="how much faster than real time the switch runs"),
+    out: Annotated[Path, typer.Option(help="where the charts go")] = Path("demo-out"),
 ) -> None:
-    """Create a campaign, import generated leads, start it and claim its first due leads."""
-    with user_errors(service.CampaignError):
+    """Create a campaign with 20 agents and 3 trunks, import generated leads, and run it
+    against the switch simulator with a live display; then print the report and write charts."""
+    with user_errors(service.CampaignError, ImportError_):
         ctx = app_context()
-        with ctx.sessions.begin() as session:
-            try:
-                service.get_campaign(session, DEMO_CAMPAIGN)
-            except service.CampaignError:
-                spec = service.parse_spec(name=DEMO_CAMPAIGN, queue_name="demo@default")
-                service.create_campaign(session, spec)
-                console.print(f"created campaign [bold]{DEMO_CAMPAIGN}[/bold]")
+        campaign_id = wiring.prepare(ctx)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"demo-{leads}.csv"
             write_sample_leads(path, leads)
-            options = ImportOptions(campaign=DEMO_CAMPAIGN, rejects_path=Path("demo.rejects.csv"))
+            options = ImportOptions(campaign=wiring.DEMO_CAMPAIGN, rejects_path=out / "rejects.csv")
+            out.mkdir(parents=True, exist_ok=True)
             started = datetime.now(UTC)
             summary = import_file(ctx.sessions, path, options)
             print_summary(summary, (datetime.now(UTC) - started).total_seconds())
-        with ctx.sessions.begin() as session:
-            campaign = service.get_campaign(session, DEMO_CAMPAIGN)
-            if campaign.status.value != "running":
-                service.transition(session, DEMO_CAMPAIGN, "start")
-            now = datetime.now(UTC)
-            window = service.calling_window_of(campaign)
-            zones = open_zone_sets(session, campaign.id, window, now)
-            claimed = claim_due_leads(session, campaign.id, claim, now, zones, claimer="demo")
-        table = Table("lead", "number", "region", "time zones", title="first leads claimed")
-        for lead in claimed:
-            table.add_row(str(lead.id), lead.phone_e164, lead.region, lead.time_zones)
-        console.print(table)
-        if not claimed:
-            console.print("no lead is inside its calling window right now")
+        since = wiring.started_at()
+        with Live(_table(None), console=console, refresh_per_second=2) as live:
+            samples = wiring.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))
+        _print_report(wiring.report(ctx, campaign_id, since))
+        if samples:
+            console.print(f"charts: {wiring.write_charts(samples, out)}")
+
+
+def _table(sample: wiring.Sample | None) -> Table:
+    table = Table("figure", "value", title="demo campaign (switch simulator)")
+    if sample is None:
+        table.add_row("starting", "switch simulator, listener, pacer")
+        return table
+    for name, value in (
+        ("elapsed", f"{sample.t_s:.0f} s"),
+        ("dialled", str(sample.dialled)),
+        ("ringing now", str(sample.ringing)),
+        ("answered by a person", str(sample.answered)),
+        ("connected to an agent", str(sample.connected)),
+        ("abandoned", str(sample.abandoned)),
+        ("agents busy / waiting", f"{sample.agents_busy} / {sample.agents_ready}"),
+        ("dial level", f"{sample.dial_level:.2f}"),
+        ("trunk lines in use", ", ".join(f"{k} {v}" for k, v in sorted(sample.per_trunk.items()))),
+    ):
+        table.add_row(name, value)
+    return table
+
+
+def _print_report(report: wiring.Report) -> None:
+    table = Table("campaign report", "count")
+    for status, n in sorted(report.leads_by_status.items()):
+        table.add_row(f"leads {status}", str(n))
+    for outcome, n in sorted(report.attempts_by_outcome.items()):
+        table.add_row(f"calls {outcome}", str(n))
+    table.add_row("answered by a person", str(report.answered))
+    table.add_row("abandoned", f"{report.abandoned} ({report.abandon_rate:.1%} of answered)")
+    console.print(table)

