@@ -206,7 +206,9 @@ def report(ctx: AppContext, campaign_id: int, since: datetime) -> Report:
                 select(Lead.status, func.count())
                 .where(Lead.campaign_id == campaign_id)
                 .group_by(Lead.status)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         recent = (CallAttempt.campaign_id == campaign_id, CallAttempt.originated_at >= since)
         outcomes: dict[str | None, int] = dict(
@@ -214,7 +216,9 @@ def report(ctx: AppContext, campaign_id: int, since: datetime) -> Report:
                 select(CallAttempt.outcome, func.count())
                 .where(*recent)
                 .group_by(CallAttempt.outcome)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         answered = session.scalar(
             select(func.count()).where(*recent, CallAttempt.answered_at.is_not(None))
