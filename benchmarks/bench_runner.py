@@ -27,7 +27,6 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from campaigns.models import Campaign, CampaignStatus, Lead  # noqa: E402
-from campaigns.rules import CallingWindow, Window  # noqa: E402
+from campaigns.rules import CallingWindow  # noqa: E402
 from dialer.db.base import make_engine, make_session_factory, transaction  # noqa: E402
 from dialer.db.migrate import upgrade  # noqa: E402
 from dialer.esl.client import EslClient  # noqa: E402
@@ -59,9 +58,7 @@ from dialer.runner.tick import CampaignTicker, TickDeps  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"
-ALWAYS = CallingWindow(
-    windows=(Window(days=frozenset(range(7)), start=dtime(0), end=dtime(23, 59, 59)),)
-)
+ALWAYS = CallingWindow.always_open()
 
 
 class Burst:

@@ -75,6 +75,11 @@ class CallingWindow(BaseModel):
         _zone_info(name)
         return name
 
+    @classmethod
+    def always_open(cls) -> CallingWindow:
+        """Every day, 00:00 to 23:59:59 local time: for demos, tests and benchmarks."""
+        return cls(windows=(Window(days=frozenset(range(7)), start=time(0), end=time(23, 59, 59)),))
+
     def is_open(self, time_zones: str, now: datetime) -> bool:
         """``time_zones`` is a lead's comma-joined zone list; ``now`` is aware."""
         zones = [z for z in time_zones.split(",") if z] or [self.fallback_timezone]

@@ -11,14 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from campaigns.models import CallAttempt, CampaignStatus, Lead
-from campaigns.rules import CallingWindow, Window
+from campaigns.rules import CallingWindow
 from campaigns.service import CampaignError, create_campaign, get_campaign, parse_spec
 from dialer.config import FsNode
 from dialer.esl.client import EslClient
@@ -71,9 +70,7 @@ class Sample:
 
 def prepare(ctx: AppContext) -> int:
     """The demo campaign (created once, running, always inside its window) and its trunks."""
-    always = CallingWindow(
-        windows=(Window(days=frozenset(range(7)), start=dtime(0), end=dtime(23, 59, 59)),)
-    )
+    always = CallingWindow.always_open()
     with ctx.sessions.begin() as session:
         try:
             campaign = get_campaign(session, DEMO_CAMPAIGN)

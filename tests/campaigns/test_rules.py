@@ -67,3 +67,10 @@ def test_abandoned_number_stays_quiet_for_72_hours_when_asked() -> None:
     policy = RetryPolicy(abandoned_quiet_s=72 * 3600)
     step = next_step(policy, Outcome.ABANDONED, attempts=1, max_attempts=3, now=SAT_0200_UTC)
     assert step == Retry(at=SAT_0200_UTC + timedelta(hours=72))
+
+
+def test_always_open_window_covers_every_day() -> None:
+    window = CallingWindow.always_open()
+    sunday_noon_shanghai = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+    assert window.is_open("Asia/Shanghai", sunday_noon_shanghai)
+    assert window.is_open("America/New_York", SAT_0200_UTC)

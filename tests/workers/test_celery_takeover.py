@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from datetime import time as dtime
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -25,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import CallAttempt, CampaignStatus, Lead, LeadStatus
-from campaigns.rules import CallingWindow, Window
+from campaigns.rules import CallingWindow
 from campaigns.service import create_campaign, parse_spec
 from dialer.config import FsNode
 from dialer.db.base import transaction
@@ -47,9 +46,7 @@ LEADS = 80
 
 
 def seed(sessions: sessionmaker[Session]) -> int:
-    always = CallingWindow(
-        windows=(Window(days=frozenset(range(7)), start=dtime(0), end=dtime(23, 59, 59)),)
-    )
+    always = CallingWindow.always_open()
     with transaction(sessions) as session:
         campaign = create_campaign(
             session,

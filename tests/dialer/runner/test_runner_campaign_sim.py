@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import CallAttempt, CampaignStatus, Lead, LeadStatus
-from campaigns.rules import CallingWindow, Window
+from campaigns.rules import CallingWindow
 from campaigns.service import create_campaign, parse_spec
 from dialer.config import FsNode
 from dialer.db.base import transaction
@@ -61,9 +60,7 @@ def runner_redis() -> Iterator[redis.Redis[str]]:
 
 
 def seed(sessions: sessionmaker[Session]) -> int:
-    always = CallingWindow(
-        windows=(Window(days=frozenset(range(7)), start=dtime(0), end=dtime(23, 59, 59)),)
-    )
+    always = CallingWindow.always_open()
     with transaction(sessions) as session:
         campaign = create_campaign(
             session,
