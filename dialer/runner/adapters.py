@@ -42,6 +42,7 @@ def plan_of(campaign: Campaign) -> CampaignPlan:
         mode=Mode(campaign.dial_mode.value),
         extension=entry.extension,
         context=entry.context,
+        queue=campaign.queue_name,
         routing=CampaignRouting(campaign.name, campaign.trunk_group, policy),
         abandon_target=campaign.abandon_target_pct / 100,
         abandon_window_s=campaign.abandon_window_days * 86_400.0,
@@ -186,6 +187,7 @@ class SqlCampaignStore:
                     r.ended_at or r.originated_at,
                     r.answered_at,
                     r.connected_at,
+                    r.agent,
                 )
                 for r in rows
             ]

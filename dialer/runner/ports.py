@@ -24,7 +24,8 @@ class CampaignPlan:
     """What a tick needs of a campaign, read once per slice.
 
     ``running`` False stops the pacing; ``extension``/``context`` name the campaign's dialplan
-    entry (answered call -> its mod_callcenter queue); ``abandon_window_s`` is the legal window.
+    entry (answered call -> its mod_callcenter ``queue``, whose tiered agents are the ones the
+    pacer counts); ``abandon_window_s`` is the legal window.
     """
 
     campaign_id: int
@@ -33,6 +34,7 @@ class CampaignPlan:
     mode: Mode
     extension: str
     context: str
+    queue: str = ""
     routing: CampaignRouting = field(default_factory=CampaignRouting)
     abandon_target: float = 0.03
     abandon_window_s: float = 30 * 86_400.0
@@ -65,6 +67,7 @@ class EndedAttempt:
     ended_at: datetime
     answered_at: datetime | None = None
     connected_at: datetime | None = None
+    agent: str | None = None
 
 
 class CampaignStore(Protocol):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from dialer.calls.machine import CallState
 from dialer.listener.switch_state import AgentState
 from dialer.pacing import (
+    AgentPhase,
     AgentView,
     CallStage,
     CallView,
@@ -24,13 +25,23 @@ from dialer.runner.ports import EndedAttempt
 _UNANSWERED = frozenset({"no_answer", "busy", "rejected", "invalid_number", "failed"})
 
 
-def agent_views(agents: Iterable[AgentState]) -> tuple[AgentView, ...]:
-    """mod_callcenter agents -> pacer views, sorted by name. The listener keeps no phase
-    start times, so ``in_phase_s`` is 0 (the pacer then sees wrap-ups and talks as fresh)."""
-    return tuple(
-        AgentView(a.name, phase_from_callcenter(a.status, a.state, 0.0), 0.0)
-        for a in sorted(agents, key=lambda a: a.name)
-    )
+def agent_views(agents: Iterable[AgentState], queue: str, now_s: float) -> tuple[AgentView, ...]:
+    """The agents tiered in ``queue`` -> pacer views, sorted by name.
+
+    A waiting agent is wrapping up until mod_callcenter may offer it a call again; its
+    wrap-up counts from its last bridge end, any other phase from its start. An unknown start
+    (0) reads as a phase that has just begun.
+    """
+    views = []
+    for a in sorted(agents, key=lambda a: a.name):
+        if queue not in a.queues:
+            continue
+        phase = phase_from_callcenter(a.status, a.state, a.ready_from_s() - now_s)
+        since_s = a.changed_at_s
+        if phase is AgentPhase.WRAP_UP and a.bridge_end_s:
+            since_s = a.bridge_end_s
+        views.append(AgentView(a.name, phase, max(0.0, now_s - since_s) if since_s else 0.0))
+    return tuple(views)
 
 
 @dataclass
@@ -73,9 +84,10 @@ class InFlight:
         return tuple(out)
 
 
-def outcomes_of(ended: EndedAttempt) -> list[Outcome]:
-    """What one ended attempt teaches the pacer. Abandons reach it through the budget, and
-    calls the switch refused (``not_dialled``) or lost say nothing about callees."""
+def outcomes_of(ended: EndedAttempt, wrap_s: float = 0.0) -> list[Outcome]:
+    """What one ended attempt teaches the pacer; ``wrap_s`` is the wrap-up of the agent who
+    took the call. Abandons reach it through the budget, and calls the switch refused
+    (``not_dialled``) or lost say nothing about callees."""
     rang_s = (ended.answered_at or ended.ended_at) - ended.originated_at
     after_s = max(0.0, rang_s.total_seconds())
     if ended.outcome == "answering_machine":
@@ -88,7 +100,12 @@ def outcomes_of(ended: EndedAttempt) -> list[Outcome]:
     if ended.connected_at is None:
         return [answered]
     talk_s = max(0.0, (ended.ended_at - ended.connected_at).total_seconds())
-    return [answered, Outcome(OutcomeKind.HANDLED, talk_s=talk_s)]
+    return [answered, Outcome(OutcomeKind.HANDLED, talk_s=talk_s, wrap_s=wrap_s)]
+
+
+def wrap_up_by_agent(agents: Iterable[AgentState]) -> dict[str, float]:
+    """Agent name -> its configured wrap-up time (s), for the outcomes of its calls."""
+    return {a.name: a.wrap_up_s for a in agents}
 
 
 def answered_by_person(ended: EndedAttempt) -> bool:

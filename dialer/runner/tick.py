@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from campaigns.selection import ClaimedLead
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
+from dialer.listener.switch_state import AgentState
 from dialer.pacing import AbandonBudget, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
 from dialer.routing.model import UsageSnapshot
@@ -27,7 +28,13 @@ from dialer.routing.router import Candidate, RouterState, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.lease import Lease, LeaseStore
 from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Switch
-from dialer.runner.snapshot import InFlight, agent_views, answered_by_person, outcomes_of
+from dialer.runner.snapshot import (
+    InFlight,
+    agent_views,
+    answered_by_person,
+    outcomes_of,
+    wrap_up_by_agent,
+)
 
 _UNLIMITED = 1_000_000
 _LEADS_DUE_CAP = 10_000
@@ -99,16 +106,17 @@ class CampaignTicker:
         self._answered, self._abandoned = deps.store.budget_counts(
             lease.campaign_id, self._window_start
         )
-        self._warm_up(now)
+        self._warm_up(now, deps.live.agents())
 
-    def _warm_up(self, now: datetime) -> None:
+    def _warm_up(self, now: datetime, agents: list[AgentState]) -> None:
         # A new slice may run in another process: the pacer relearns from recent outcomes.
         recent = self.deps.store.ended_since(
             self.lease.campaign_id, now - timedelta(hours=1), self.deps.config.warm_up_outcomes
         )
+        wraps = wrap_up_by_agent(agents)
         for ended in recent:
             self._seen_ended[ended.attempt_id] = ended.ended_at
-            for outcome in outcomes_of(ended):
+            for outcome in outcomes_of(ended, wraps.get(ended.agent or "", 0.0)):
                 self.pacer.observe(outcome)
 
     def tick(self) -> bool:
@@ -120,9 +128,10 @@ class CampaignTicker:
         if plan is None or not plan.running:
             return False
         now = deps.clock()
-        self._observe(now)
+        agents = deps.live.agents()
+        self._observe(now, agents)
         nodes = deps.switch.nodes()
-        snapshot = self._snapshot(plan, now, dialing_allowed=bool(nodes))
+        snapshot = self._snapshot(plan, now, agents, dialing_allowed=bool(nodes))
         launch = self.pacer.decide(snapshot).launch
         self.stats.decided += launch
         if launch <= 0 or not nodes:
@@ -131,7 +140,9 @@ class CampaignTicker:
         routed, unroutable = self._route(plan, leads, nodes, now)
         return self._launch(plan, routed, unroutable, now)
 
-    def _snapshot(self, plan: CampaignPlan, now: datetime, dialing_allowed: bool) -> Snapshot:
+    def _snapshot(
+        self, plan: CampaignPlan, now: datetime, agents: list[AgentState], dialing_allowed: bool
+    ) -> Snapshot:
         deps = self.deps
         live = {c.call_uuid: c for c in deps.live.calls(plan.campaign_id)}
         limits = Limits(
@@ -147,7 +158,7 @@ class CampaignTicker:
             abandoned_in_window=self._abandoned,
         )
         return Snapshot(
-            agents=agent_views(deps.live.agents()),
+            agents=agent_views(agents, plan.queue, now.timestamp()),
             calls=self.in_flight.views(live, now.timestamp()),
             limits=limits,
             budget=budget,
@@ -167,14 +178,15 @@ class CampaignTicker:
             free += max(0, trunk.max_concurrency - in_flight)
         return free
 
-    def _observe(self, now: datetime) -> None:
+    def _observe(self, now: datetime, agents: list[AgentState]) -> None:
         since = self._feed_since - timedelta(seconds=_FEED_OVERLAP_S)
         ended = self.deps.store.ended_since(self.lease.campaign_id, since, 10_000)
+        wraps = wrap_up_by_agent(agents)
         for row in ended:
             if row.attempt_id in self._seen_ended:
                 continue
             self._seen_ended[row.attempt_id] = row.ended_at
-            for outcome in outcomes_of(row):
+            for outcome in outcomes_of(row, wraps.get(row.agent or "", 0.0)):
                 self.pacer.observe(outcome)
             if row.originated_at >= self._window_start:
                 self._answered += answered_by_person(row)

@@ -16,6 +16,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 @dataclass(order=True)
@@ -44,6 +45,25 @@ class LagStats:
         self.max_s = max(self.max_s, lag_s)
         if len(self.samples) < 200_000:
             self.samples.append(lag_s)
+
+
+@dataclass(frozen=True, slots=True)
+class SimTime:
+    """Simulated time read from ``time.monotonic`` (the clock asyncio's loop keeps), so any
+    thread can read it without touching the loop. ``sleep_s`` waits simulated seconds."""
+
+    start_s: float
+    loop_start_s: float
+    speed: float
+
+    def now_s(self) -> float:
+        return self.start_s + (time.monotonic() - self.loop_start_s) * self.speed
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_s(), UTC)
+
+    def sleep_s(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds) / self.speed)
 
 
 class SimClock:
@@ -76,6 +96,13 @@ class SimClock:
         if self._loop is None:
             return self._start_s
         return self._start_s + (self._loop.time() - self._loop_start) * self.speed
+
+    def follower(self) -> SimTime:
+        """A reader of this clock for other threads and processes' components (a dialer
+        driving the simulator keeps its own time on the switch's clock). Call after `attach`."""
+        if self._loop is None:
+            raise RuntimeError("the clock is not attached to a running loop yet")
+        return SimTime(self._start_s, self._loop_start, self.speed)
 
     def now_us(self) -> int:
         """Current simulated time in whole microseconds."""

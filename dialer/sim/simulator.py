@@ -18,6 +18,7 @@ from typing import Any
 
 from dialer.sim.agents import AgentLegs
 from dialer.sim.api import Api
+from dialer.sim.clock import SimTime
 from dialer.sim.dialplan import Dialplan
 from dialer.sim.esl_server import EslServer
 from dialer.sim.flows import Flows
@@ -271,6 +272,11 @@ class SimulatorServer:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(timeout=10)
+
+    def time(self) -> SimTime:
+        """The simulator's clock, readable from any thread (after ``start``)."""
+        follower: SimTime = self.call(self.sim.switch.clock.follower)
+        return follower
 
     def stop(self) -> None:
         """Close connections, stop the loop and join the thread."""

@@ -29,13 +29,20 @@ def test_demo_campaign_dials_and_connects_calls(embedded: AppContext, tmp_path: 
     leads = tmp_path / "leads.csv"
     write_sample_leads(leads, 300)
     import_file(embedded.sessions, leads, ImportOptions(campaign=wiring.DEMO_CAMPAIGN))
-    since = wiring.started_at()
     seen: list[wiring.Sample] = []
-    samples = wiring.run(embedded, campaign_id, seconds=8.0, speed=10.0, on_tick=seen.append)
-    assert samples == seen and len(samples) >= 6
+    run = wiring.run(embedded, campaign_id, seconds=8.0, speed=10.0, on_tick=seen.append)
+    samples = run.samples
+    # one tick per simulated second: 80 in 8 s of wall time at 10x
+    assert samples == seen and len(samples) >= 60
     last = samples[-1]
     assert last.dialled > 0 and last.connected > 0
-    report = wiring.report(embedded, campaign_id, since)
+    report = wiring.report(embedded, campaign_id, run.started)
     assert report.answered > 0
     assert sum(report.attempts_by_outcome.values()) >= last.dialled - last.ringing
     assert (tmp_path / "out" / "demo.png") == wiring.write_charts(samples, tmp_path / "out")
+    # a second run resumes the switch's clock after the first run's last attempt
+    again = wiring.run(embedded, campaign_id, seconds=1.0, speed=10.0, on_tick=lambda s: None)
+    assert again.started > run.started
+    assert (
+        wiring.report(embedded, campaign_id, again.started).answered <= again.samples[-1].answered
+    )

@@ -39,12 +39,11 @@ def demo(
             started = datetime.now(UTC)
             summary = import_file(ctx.sessions, path, options)
             print_summary(summary, (datetime.now(UTC) - started).total_seconds())
-        since = wiring.started_at()
         with Live(_table(None), console=console, refresh_per_second=2) as live:
-            samples = wiring.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))
-        _print_report(wiring.report(ctx, campaign_id, since))
-        if samples:
-            console.print(f"charts: {wiring.write_charts(samples, out)}")
+            run = wiring.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))
+        _print_report(wiring.report(ctx, campaign_id, run.started))
+        if run.samples:
+            console.print(f"charts: {wiring.write_charts(run.samples, out)}")
 
 
 def _table(sample: wiring.Sample | None) -> Table:
@@ -59,7 +58,10 @@ def _table(sample: wiring.Sample | None) -> Table:
         ("answered by a person", str(sample.answered)),
         ("connected to an agent", str(sample.connected)),
         ("abandoned", str(sample.abandoned)),
-        ("agents busy / waiting", f"{sample.agents_busy} / {sample.agents_ready}"),
+        (
+            "agents busy / wrap-up / waiting",
+            f"{sample.agents_busy} / {sample.agents_wrapping} / {sample.agents_ready}",
+        ),
         ("dial level", f"{sample.dial_level:.2f}"),
         ("trunk lines in use", ", ".join(f"{k} {v}" for k, v in sorted(sample.per_trunk.items()))),
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from dialer.esl.seam import FakeEslConnection
 from dialer.listener.adapters import RedisLiveState
 from dialer.listener.ports import LiveState, MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
-from dialer.listener.switch_state import AgentState, live_channel_uuids, parse_agent_list
+from dialer.listener.switch_state import (
+    AgentState,
+    agent_change,
+    live_channel_uuids,
+    parse_agent_list,
+    parse_tier_list,
+    reconciled,
+)
 
 TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
 T_UUID = "c6019a7b-6024-4b1f-864d-c6cb2c92389b"
@@ -43,10 +51,11 @@ def api_bodies(name: str) -> list[str]:
 def make(
     responder: Callable[[str], str] = lambda c: '{"row_count": 0}\n',
     live: LiveState | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> tuple[NodeListener, MemoryAttempts, MemoryTrunks, LiveState, FakeEslConnection]:
     live = live if live is not None else MemoryLiveState()
     attempts, trunks = MemoryAttempts(), MemoryTrunks({T_UUID: "carrier_a"})
-    listener = NodeListener("fs1", live, attempts, trunks)
+    listener = NodeListener("fs1", live, attempts, trunks, clock=clock)
     conn = FakeEslConnection("fs1", LISTENER_SUBSCRIPTION, listener.on_event, responder)
     listener.attach(conn)
     return listener, attempts, trunks, live, conn
@@ -58,11 +67,64 @@ def test_switch_outputs_of_transcript_f() -> None:
     assert live_channel_uuids(bodies[11]) >= {"32718e41-a9a3-4350-8aa7-cb6685d36ae0"}
     agents = parse_agent_list(bodies[7])
     assert agents == [
-        AgentState("agent1@default", "Available", "Waiting"),
-        AgentState("agent2@default", "Available", "In a queue call"),
+        # waiting: since its last status change; wrap-up 3 s after its bridge end
+        AgentState(
+            "agent1@default",
+            "Available",
+            "Waiting",
+            changed_at_s=1795270226,
+            bridge_end_s=1795270141,
+            wrap_up_s=3,
+        ),
+        # in a queue call: since the bridge started
+        AgentState(
+            "agent2@default", "Available", "In a queue call", changed_at_s=1795270230, wrap_up_s=3
+        ),
     ]
+    assert agents[0].ready_from_s() == 1795270144
     assert parse_agent_list("+OK\n") == []
     assert parse_agent_list("-ERR no reply\n") == []
+    assert parse_tier_list(bodies[10]) == {
+        "agent1@default": ("sales@default",),
+        "agent2@default": ("sales@default",),
+    }
+    assert parse_tier_list("+OK\n") == {}
+    with pytest.raises(ValueError, match="not a tier list"):
+        parse_tier_list("name|status\nx|y\n+OK\n")
+
+
+def test_agent_events_keep_phase_start_and_bridge_end() -> None:
+    def change(action: str, value: str) -> Event:
+        key = "CC-Agent-Status" if action == "agent-status-change" else "CC-Agent-State"
+        return Event({"Event-Name": "CUSTOM", "CC-Agent": "a@d", "CC-Action": action, key: value})
+
+    talking = AgentState("a@d", "Available", "In a queue call", changed_at_s=100, wrap_up_s=5)
+    after = agent_change(talking, change("agent-state-change", "Waiting"), 160)
+    assert after == AgentState(
+        "a@d", "Available", "Waiting", changed_at_s=160, bridge_end_s=160, wrap_up_s=5
+    )
+    assert after.ready_from_s() == 165
+    # a repeated value is no change: the phase keeps its start
+    same = agent_change(after, change("agent-state-change", "Waiting"), 170)
+    assert same == after
+    on_break = agent_change(after, change("agent-status-change", "On Break"), 180)
+    assert on_break is not None and on_break.changed_at_s == 180 and on_break.bridge_end_s == 160
+    fresh = agent_change(None, change("agent-status-change", "Available"), 1)
+    assert fresh == AgentState("a@d", "Available", changed_at_s=1)
+    offering = Event({"CC-Action": "agent-offering", "CC-Agent": "a@d"})
+    assert agent_change(None, offering, 1) is None
+
+
+def test_listed_agents_move_onto_the_dialers_clock() -> None:
+    listed = AgentState("a@d", "Available", "Waiting", 1_000, bridge_end_s=990, wrap_up_s=10)
+    # the switch's clock is 100 s behind ours
+    moved = reconciled(None, listed, ("q@d",), skew_s=100)
+    assert moved == AgentState("a@d", "Available", "Waiting", 1_100, 1_090, 10, 0, ("q@d",))
+    # same phase as we already knew: the start time we had stays
+    known = AgentState("a@d", "Available", "Waiting", changed_at_s=1_095.5)
+    assert reconciled(known, listed, (), 100).changed_at_s == 1_095.5
+    talking = AgentState("a@d", "Available", "In a queue call", changed_at_s=1_050)
+    assert reconciled(talking, listed, (), 100).changed_at_s == 1_100
 
 
 def test_the_subscription_keeps_background_jobs() -> None:
@@ -94,12 +156,17 @@ def test_a_whole_call_is_recorded_released_and_forgotten() -> None:
 
 
 def test_agent_status_and_state_changes_merge() -> None:
-    listener, _, _, live, conn = make()
+    arrivals = iter(range(1, 100))
+    listener, _, _, live, conn = make(clock=lambda: float(next(arrivals)))
+    changes = 0
     for e in events("i_agent_status_changes"):
         conn.emit(e)
-    listener.drain()
+        listener.drain()
+        changes += e.get("CC-Action").endswith("-change")
+    assert changes == 6
+    # timed by arrival: the last change of (status, state) was the sixth event to arrive
     assert live.agents("fs1") == {
-        "agent1@default": AgentState("agent1@default", "Available", "Waiting")
+        "agent1@default": AgentState("agent1@default", "Available", "Waiting", changed_at_s=6)
     }
 
 
@@ -110,8 +177,9 @@ def _answered(call_uuid: str) -> CallState:
 def test_reconcile_ends_calls_the_switch_no_longer_has() -> None:
     gone, alive = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
     show = json.dumps({"row_count": 1, "rows": [{"uuid": alive}]})
-    agent_list = api_bodies("f_api_outputs")[0]
-    listener, attempts, _, live, _ = make(lambda c: show if c.startswith("show") else agent_list)
+    bodies = api_bodies("f_api_outputs")
+    replies = {"show": show, "agent": bodies[0], "tier": bodies[3]}
+    listener, attempts, _, live, _ = make(lambda c: replies[c.split()[1 if "_" in c else 0]])
     for call in (gone, alive):
         listener.book.calls[call] = _answered(call)
         live.put_call("fs1", _answered(call))
@@ -121,7 +189,13 @@ def test_reconcile_ends_calls_the_switch_no_longer_has() -> None:
         (gone, Outcome.ABANDONED, "LOST")
     ]
     assert set(live.calls("fs1")) == {alive}
-    assert live.agents("fs1")["agent1@default"].status == "Available"
+    agent1 = live.agents("fs1")["agent1@default"]
+    assert (agent1.status, agent1.queues, agent1.wrap_up_s) == ("Available", ("sales@default",), 3)
+    # an agent the switch no longer lists is dropped at the next reconcile
+    live.put_agent("fs1", AgentState("gone@default", "Available", "Waiting"))
+    listener.agents["gone@default"] = AgentState("gone@default", "Available", "Waiting")
+    listener.reconcile()
+    assert set(live.agents("fs1")) == {"agent1@default", "agent2@default"}
 
 
 def test_restarted_listener_resumes_from_live_state() -> None:
@@ -159,10 +233,13 @@ def test_live_state_contract(live_state: LiveState) -> None:
     live_state.drop_call("fs1", "u1")
     assert live_state.calls("fs1") == {}
     assert set(live_state.calls("fs2")) == {"u2"}
+    agent = AgentState("a@d", "Available", "Waiting", 1.5, 1.0, 10.0, 0.0, ("q@d", "r@d"))
     live_state.put_agent("fs1", AgentState("a@d", status="Available"))
-    live_state.put_agent("fs1", AgentState("a@d", state="Waiting"))
-    live_state.put_agent("fs1", AgentState("a@d", status="On Break"))
-    assert live_state.agents("fs1") == {"a@d": AgentState("a@d", "On Break", "Waiting")}
+    live_state.put_agent("fs1", agent)
+    live_state.put_agent("fs1", AgentState("b@d", "On Break"))
+    assert live_state.agents("fs1") == {"a@d": agent, "b@d": AgentState("b@d", "On Break")}
+    live_state.drop_agent("fs1", "b@d")
+    assert live_state.agents("fs1") == {"a@d": agent}
     assert live_state.agents("fs2") == {}
 
 

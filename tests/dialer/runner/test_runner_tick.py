@@ -23,6 +23,7 @@ from dialer.runner.tick import CampaignTicker, TickDeps
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 CID = 7
+QUEUE = "c@default"
 
 
 class FixedPacer:
@@ -64,10 +65,12 @@ def setup(
 ) -> tuple[TickDeps, MemoryCampaignStore, MemorySwitch, MemoryLeaseStore, Clock]:
     clock = Clock()
     store = MemoryCampaignStore()
-    store.plans[CID] = CampaignPlan(CID, "c", True, Mode.PROGRESSIVE, "cc_c", "campaign")
+    store.plans[CID] = CampaignPlan(CID, "c", True, Mode.PROGRESSIVE, "cc_c", "campaign", QUEUE)
     for i in range(leads):
         store.add_lead(CID, i + 1, f"+86138{i:08d}")
-    live = MemoryLiveView([AgentState(f"a{i}", "Available", "Waiting") for i in range(agents)])
+    live = MemoryLiveView(
+        [AgentState(f"a{i}", "Available", "Waiting", queues=(QUEUE,)) for i in range(agents)]
+    )
     switch = MemorySwitch()
     leases = MemoryLeaseStore(clock.seconds)
     deps = TickDeps(
@@ -252,6 +255,6 @@ def test_pace_slice_hands_on_the_same_lease_and_the_next_slice_continues() -> No
 
 def test_a_stopped_campaign_releases_its_lease() -> None:
     deps, store, _, leases, _ = setup()
-    store.plans[CID] = CampaignPlan(CID, "c", False, Mode.PROGRESSIVE, "cc_c", "campaign")
+    store.plans[CID] = CampaignPlan(CID, "c", False, Mode.PROGRESSIVE, "cc_c", "campaign", QUEUE)
     result = pace_slice(CID, "w1", None, deps, slice_s=1.0)
     assert result.lease is None and leases.holder(CID) is None
