@@ -95,6 +95,13 @@ def transition(session: Session, name: str, action: str) -> Campaign:
     """Apply ``action`` (start, pause, stop) or explain why it is not allowed now."""
     allowed_from, target = _TRANSITIONS[action]
     campaign = get_campaign(session, name)
+    if action == "start" and campaign.dial_mode is DialMode.PREVIEW:
+        # Preview needs the answered call delivered to the one agent who previewed the lead;
+        # the campaign dialplan hands calls to the queue, so such a campaign would never dial.
+        raise CampaignError(
+            f"cannot start campaign {name!r}: preview mode is not dialled yet "
+            "(use progressive or predictive)"
+        )
     if campaign.status not in allowed_from:
         raise CampaignError(
             f"cannot {action} campaign {name!r}: it is {campaign.status.value} "

@@ -42,3 +42,12 @@ def test_wrong_input_gets_a_clear_error(cli: CliRunner, tmp_path: Path) -> None:
     assert bad_window.exit_code == 1 and "unknown weekday" in bad_window.output
     missing = cli.invoke(app, ["leads", "import", "nope.csv", "--campaign", "x"])
     assert missing.exit_code == 1 and "cannot open" in missing.output
+
+
+def test_a_preview_campaign_is_refused_at_start_not_left_silent(cli: CliRunner) -> None:
+    created = cli.invoke(app, ["campaigns", "create", "look", "--queue", "q", "--mode", "preview"])
+    assert created.exit_code == 0, created.output
+    started = cli.invoke(app, ["campaigns", "start", "look"])
+    assert started.exit_code == 1 and "preview mode is not dialled yet" in started.output
+    shown = cli.invoke(app, ["campaigns", "show", "look"])
+    assert "draft" in shown.output and "running" not in shown.output, shown.output
