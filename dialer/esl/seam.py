@@ -9,6 +9,7 @@ return quickly (hand the event to a queue).
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -182,3 +183,32 @@ class FakeEslConnection:
 
     def close(self) -> None:
         self._connected = False
+
+
+class EventLog:
+    """An event handler that keeps every event it is given, for code (a test, a command)
+    that waits for one to arrive; thread-safe: the connection's reader appends."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event: Event) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def wait_for(self, pred: Callable[[Event], bool], timeout_s: float) -> Event:
+        """The first event (oldest first) matching ``pred``; `EslTimeout` after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            seen = 0
+            while True:
+                for event in self.events[seen:]:
+                    if pred(event):
+                        return event
+                seen = len(self.events)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise EslTimeout(f"no matching event within {timeout_s} s")
+                self._cond.wait(left)

@@ -5,8 +5,6 @@ with an agent set up through `dialer.agents` it is bridged."""
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from dialer import agents
 from dialer.esl.client import EslClient
 from dialer.esl.events import Event
 from dialer.esl.originate import OriginateSpec, build_originate
-from dialer.esl.seam import Subscription
+from dialer.esl.seam import EventLog, Subscription
 from dialer.sim.records import CallRecord
 from dialer.sim.simulator import SimulatorServer
 from fs_conf.dialplan import DialplanOptions, dialplan_entry, dialplan_xml, sim_dialplan
@@ -41,20 +39,10 @@ SUB = Subscription(
 class Switch:
     server: SimulatorServer
     conn: EslClient
-    events: list[Event]
-    cond: threading.Condition
+    log: EventLog
 
     def wait_for(self, pred: Callable[[Event], bool], timeout_s: float = 20) -> Event:
-        deadline = time.monotonic() + timeout_s
-        with self.cond:
-            while True:
-                for e in self.events:
-                    if pred(e):
-                        return e
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("event did not arrive")
-                self.cond.wait(left)
+        return self.log.wait_for(pred, timeout_s)
 
     def record(self, call_uuid: str) -> CallRecord:
         rec: CallRecord | None = self.server.call(lambda: self.server.sim.records.get(call_uuid))
@@ -76,20 +64,13 @@ def rendered_scenario() -> dict[str, Any]:
 
 @pytest.fixture
 def switch() -> Iterator[Switch]:
-    events: list[Event] = []
-    cond = threading.Condition()
-
-    def on_event(e: Event) -> None:
-        with cond:
-            events.append(e)
-            cond.notify_all()
-
+    log = EventLog()
     with SimulatorServer(rendered_scenario()) as server:
         sim = server.sim
-        conn = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, on_event).start()
+        conn = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, log).start()
         assert conn.wait_connected(5)
         try:
-            yield Switch(server, conn, events, cond)
+            yield Switch(server, conn, log)
         finally:
             conn.close()
 
@@ -129,7 +110,7 @@ def test_no_agent_means_safe_harbor_then_hangup(switch: Switch) -> None:
     assert queued.get("CC-Queue") == QUEUE
     apps = [
         (e.get("Application"), e.get("Application-Data"))
-        for e in switch.events
+        for e in switch.log.events
         if _of(call_uuid, "CHANNEL_EXECUTE")(e)
     ]
     assert apps.index(("callcenter", QUEUE)) < apps.index(("playback", SAFE_HARBOR))

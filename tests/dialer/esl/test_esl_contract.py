@@ -16,7 +16,14 @@ import pytest
 from dialer.esl.client import EslClient
 from dialer.esl.events import Event
 from dialer.esl.originate import OriginateSpec, build_originate
-from dialer.esl.seam import EslConnection, EslDisconnected, FakeEslConnection, Subscription
+from dialer.esl.seam import (
+    EslConnection,
+    EslDisconnected,
+    EslTimeout,
+    EventLog,
+    FakeEslConnection,
+    Subscription,
+)
 from dialer.sim.originate_parse import OriginateRequest, parse_originate
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
@@ -32,20 +39,10 @@ SUB = Subscription(
 @dataclass
 class Harness:
     conn: EslConnection
-    events: list[Event]
-    cond: threading.Condition
+    log: EventLog
 
     def wait_for(self, pred: Callable[[Event], bool], timeout_s: float = 10) -> Event:
-        deadline = time.monotonic() + timeout_s
-        with self.cond:
-            while True:
-                for e in self.events:
-                    if pred(e):
-                        return e
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError("event did not arrive")
-                self.cond.wait(left)
+        return self.log.wait_for(pred, timeout_s)
 
 
 def fake_switch(emit: Callable[[Event], None]) -> Callable[[str], str]:
@@ -71,27 +68,20 @@ def fake_switch(emit: Callable[[Event], None]) -> Callable[[str], str]:
 
 @pytest.fixture(params=["fake", pytest.param("sim", marks=pytest.mark.integration)])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    events: list[Event] = []
-    cond = threading.Condition()
-
-    def on_event(e: Event) -> None:
-        with cond:
-            events.append(e)
-            cond.notify_all()
-
+    log = EventLog()
     if request.param == "fake":
         holder: list[FakeEslConnection] = []
-        fake = FakeEslConnection("fs1", SUB, on_event, fake_switch(lambda e: holder[0].emit(e)))
+        fake = FakeEslConnection("fs1", SUB, log, fake_switch(lambda e: holder[0].emit(e)))
         holder.append(fake)
-        yield Harness(fake, events, cond)
+        yield Harness(fake, log)
         return
     scenario = replace(load_scenario(LAB), speed=20.0)
     with SimulatorServer(scenario) as server:
         sim = server.sim
-        client = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, on_event).start()
+        client = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, log).start()
         assert client.wait_connected(5)
         try:
-            yield Harness(client, events, cond)
+            yield Harness(client, log)
         finally:
             client.close()
 
@@ -212,3 +202,14 @@ def test_heartbeats_keep_the_watchdog_quiet() -> None:
         finally:
             watched.close()
             unwatched.close()
+
+
+def test_event_log_waits_for_a_match_and_times_out_by_name() -> None:
+    log = EventLog()
+    first = Event({"Event-Name": "HEARTBEAT"})
+    log(first)
+    threading.Timer(0.05, lambda: log(Event({"Event-Name": "CHANNEL_ANSWER"}))).start()
+    answered = log.wait_for(lambda e: e.name == "CHANNEL_ANSWER", 5)
+    assert answered.name == "CHANNEL_ANSWER" and log.events[0] is first
+    with pytest.raises(EslTimeout, match=r"no matching event within 0\.05 s"):
+        log.wait_for(lambda e: e.name == "CHANNEL_HANGUP", 0.05)
