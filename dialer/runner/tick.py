@@ -12,6 +12,7 @@ Invariants:
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from campaigns.selection import ClaimedLead
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
 from dialer.listener.switch_state import AgentState
-from dialer.pacing import AbandonBudget, Limits, Pacer, Snapshot
+from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
 from dialer.routing.model import UsageSnapshot
 from dialer.routing.reservation import CapacityReservations
@@ -37,7 +38,6 @@ from dialer.runner.snapshot import (
 )
 
 _UNLIMITED = 1_000_000
-_LEADS_DUE_CAP = 10_000
 _FEED_OVERLAP_S = 5.0
 
 
@@ -145,10 +145,16 @@ class CampaignTicker:
     ) -> Snapshot:
         deps = self.deps
         live = {c.call_uuid: c for c in deps.live.calls(plan.campaign_id)}
+        views = agent_views(agents, plan.queue, now.timestamp())
+        trunk_free = self._trunk_free_lines(plan)
+        # Due leads only bound the launch: counting past the most lines the pacer may
+        # open this tick would scan a large campaign's backlog for nothing.
+        staffed = sum(1 for a in views if a.phase is not AgentPhase.AWAY)
+        most = min(trunk_free, math.floor(plan.max_lines_per_agent * staffed + 1e-9))
         limits = Limits(
             max_lines_per_agent=plan.max_lines_per_agent,
-            trunk_free_lines=self._trunk_free_lines(plan),
-            leads_due=deps.store.count_due(plan.campaign_id, now, _LEADS_DUE_CAP),
+            trunk_free_lines=trunk_free,
+            leads_due=deps.store.count_due(plan.campaign_id, now, most) if most > 0 else 0,
             dialing_allowed=dialing_allowed,
         )
         budget = AbandonBudget(
@@ -158,7 +164,7 @@ class CampaignTicker:
             abandoned_in_window=self._abandoned,
         )
         return Snapshot(
-            agents=agent_views(agents, plan.queue, now.timestamp()),
+            agents=views,
             calls=self.in_flight.views(live, now.timestamp()),
             limits=limits,
             budget=budget,
