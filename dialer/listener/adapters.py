@@ -8,6 +8,8 @@ Redis layout (one hash per node and kind, JSON values):
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +25,8 @@ from dialer.calls.retry import lead_update
 from dialer.db.base import transaction
 from dialer.listener.ports import Unsettled, state_from_dict, state_to_dict
 from dialer.listener.switch_state import AgentState
+
+log = logging.getLogger(__name__)
 
 
 class RedisLiveState:
@@ -68,15 +72,35 @@ def _agent_from_json(raw: str | bytes) -> AgentState:
 
 class SqlAttemptSink:
     """`dialer.listener.ports.AttemptSink`: fills the CallAttempt row (created by the
-    originator, or here when missing) and moves the lead on, in one transaction."""
+    originator, or here when missing) and moves the lead on, in one transaction.
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Any = None) -> None:
+    ``notify(attempt_id)`` is called once per newly recorded attempt, after the commit (a
+    replayed end calls nothing); its failure is logged and never undoes the record.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Any = None,
+        notify: Callable[[int], None] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._now = clock or (lambda: datetime.now(UTC))
+        self._notify = notify
 
     def record(self, node: str, end: CallEnd) -> None:
         if end.lead_id is None or end.campaign_id is None:
             return  # not a dialer call (no ids): nothing to record
+        attempt_id = self._write(node, end)
+        if attempt_id is None or self._notify is None:
+            return
+        try:
+            self._notify(attempt_id)
+        except Exception:
+            log.exception("post-call notification of attempt %s failed", attempt_id)
+
+    def _write(self, node: str, end: CallEnd) -> int | None:
+        """The recorded attempt's id; None when it had been recorded before."""
         with transaction(self._sessions) as session:
             attempt = session.scalar(
                 select(CallAttempt).where(CallAttempt.call_uuid == end.call_uuid)
@@ -90,7 +114,7 @@ class SqlAttemptSink:
                 )
                 session.add(attempt)
             elif attempt.outcome is not None:
-                return  # already recorded (event replayed after a restart)
+                return None  # already recorded (event replayed after a restart)
             attempt.node = node
             attempt.trunk = end.trunk or attempt.trunk
             attempt.answered_at = end.answered_at
@@ -102,6 +126,8 @@ class SqlAttemptSink:
             attempt.abandoned = end.abandoned
             attempt.recording_path = end.recording_path or attempt.recording_path
             self._move_lead(session, end)
+            session.flush()
+            return attempt.id
 
     def unsettled(self, node: str, originated_before: datetime) -> list[Unsettled]:
         with self._sessions() as session:

@@ -89,13 +89,13 @@ def test_pace_hands_slices_on_under_one_lease_until_the_campaign_stops(
     from workers.celery_app import app
 
     ticks: list[float] = []
-    original = runtime.store.count_due
+    original = runtime.store.plan
 
-    def counting(campaign_id: int, now: object, cap: int) -> int:
-        ticks.append(time.monotonic())
-        return original(campaign_id, now, cap)  # type: ignore[arg-type]
+    def counting(campaign_id: int) -> CampaignPlan | None:
+        ticks.append(time.monotonic())  # every tick reads the plan once
+        return original(campaign_id)
 
-    runtime.store.count_due = counting  # type: ignore[method-assign]
+    runtime.store.plan = counting  # type: ignore[method-assign]
     result = app.tasks["dialer.pace"].apply(args=(CID,))
     assert result.get() == "slice done"  # the first slice; the ones it handed on ran inline
     assert len(ticks) > 6  # several slices ran (about 5 ticks per slice)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workers.cli import agents, campaigns, db, demo, fsconf, leads, run, sim, trunks
+from workers.cli import agents, calls, campaigns, db, demo, fsconf, leads, run, sim, trunks
 
 app = typer.Typer(
     name="dialer",
@@ -22,4 +22,5 @@ app.add_typer(trunks.rates_app, name="rates")
 app.command("route")(trunks.route)
 app.add_typer(fsconf.app, name="fsconf")
 app.add_typer(agents.app, name="agents")
+app.add_typer(calls.app, name="calls")
 run.register(app)

@@ -35,6 +35,9 @@ def create(
     abandon_window_days: int = 30,
     max_attempts: int = 3,
     trunk_group: str | None = None,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="POST each ended call here as JSON (docs/postcall.md)")
+    ] = None,
 ) -> None:
     """Create a campaign in draft status."""
     with user_errors(CampaignError, ValueError):
@@ -47,6 +50,7 @@ def create(
             "abandon_window_days": abandon_window_days,
             "max_attempts": max_attempts,
             "trunk_group": trunk_group,
+            "webhook_url": webhook_url,
         }
         if window:
             fields["calling_window"] = _json_option("--window", window)
@@ -97,6 +101,7 @@ def show(name: str) -> None:
                 ("queue", c.queue_name), ("default region", c.default_region),
                 ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
                 ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
+                ("webhook", c.webhook_url or "-"),
                 ("calling window", json.dumps(c.calling_window, ensure_ascii=False)),
                 ("retry rules", json.dumps(c.retry_rules, ensure_ascii=False)),
                 ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),

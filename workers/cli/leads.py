@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import service
 from campaigns.dnc import DncError, add_entry
@@ -18,6 +19,7 @@ from campaigns.importer.service import ImportError_, ImportOptions, ImportSummar
 from campaigns.service import CampaignError
 from workers.cli.common import console, user_errors
 from workers.context import app_context
+from workers.tasks_imports import IMPORT_TASK
 
 app = typer.Typer(help="Lead lists: import files; do-not-call entries.", no_args_is_help=True)
 
@@ -32,10 +34,17 @@ def import_cmd(
     ] = None,
     rejects: Annotated[Path | None, typer.Option(help="where to write rejected rows")] = None,
     dedupe_across_campaigns: bool = typer.Option(False, help="also skip leads of other campaigns"),
+    queue: bool = typer.Option(
+        False, "--queue", help="import in an `imports` worker instead; prints the task id"
+    ),
 ) -> None:
     """Import FILE into a campaign; every row ends accepted, duplicate, dnc or invalid."""
     with user_errors(ImportError_, CampaignError):
         ctx = app_context()
+        if queue:
+            _enqueue(ctx.sessions, file, campaign, region, phone_column, rejects,
+                     dedupe_across_campaigns)  # fmt: skip
+            return
         options = ImportOptions(
             campaign=campaign,
             region=region,
@@ -62,6 +71,29 @@ def import_cmd(
 
             summary = import_file(ctx.sessions, file, options, on_rows)
         print_summary(summary, time.perf_counter() - started)
+
+
+def _enqueue(
+    sessions: sessionmaker[Session],
+    file: Path,
+    campaign: str,
+    region: str | None,
+    phone_column: str | None,
+    rejects: Path | None,
+    dedupe_across_campaigns: bool,
+) -> None:
+    """Queue the import for a worker, which must see FILE at the same absolute path."""
+    if not file.is_file():
+        raise ImportError_(f"{file}: no such file")
+    with sessions() as session:
+        service.get_campaign(session, campaign)
+    from workers.celery_app import app as celery
+
+    result = celery.tasks[IMPORT_TASK].apply_async(
+        (str(file.resolve()), campaign, region, phone_column,
+         str(rejects.resolve()) if rejects else None, dedupe_across_campaigns),
+    )  # fmt: skip
+    console.print(f"queued import of {file} into {campaign}: task {result.id}")
 
 
 def print_summary(summary: ImportSummary, elapsed_s: float) -> None:

@@ -1,0 +1,1 @@
+"""Post-call work: webhooks of ended attempts, dispositions set after the call."""

@@ -1,0 +1,207 @@
+"""The post-call adapters on SQLite and PostgreSQL: the listener's notifier, dispositions in
+one transaction, webhook deliveries recorded try by try (httpx over a mock transport, and
+once over TCP to a local server)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, LeadStatus, WebhookDelivery
+from campaigns.rules import Outcome
+from dialer.calls.machine import CallEnd
+from dialer.listener.adapters import SqlAttemptSink
+from dialer.postcall.adapters import (
+    HttpxSender,
+    SqlDeliveryStore,
+    SqlDispositionStore,
+    describe_call,
+)
+from dialer.postcall.dispositions import Disposition, DispositionError, DispositionRequest
+from dialer.postcall.service import PostCallDeps, deliver_webhook, set_disposition
+from dialer.postcall.webhooks import MAX_TRIES
+
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+URL = "http://crm.test/hook"
+
+
+def seed(sessions: sessionmaker[Session], webhook_url: str | None = URL) -> tuple[int, int]:
+    with sessions.begin() as s:
+        campaign = Campaign(name="c1", queue_name="sales@default", webhook_url=webhook_url)
+        s.add(campaign)
+        s.flush()
+        lead = Lead(
+            campaign_id=campaign.id, phone_e164="+8613800138000", phone_raw="13800138000",
+            country="CN", number_type="mobile", status=LeadStatus.DIALING,
+        )  # fmt: skip
+        s.add(lead)
+        s.flush()
+        return campaign.id, lead.id
+
+
+def end(campaign_id: int, lead_id: int, uuid: str = "u-1") -> CallEnd:
+    return CallEnd(
+        call_uuid=uuid, campaign_id=campaign_id, lead_id=lead_id, attempt_id=None,
+        outcome=Outcome.NO_ANSWER, disposition="x", hangup_cause="NO_ANSWER", abandoned=False,
+        trunk="carrier1", dialed_number="+8613800138000", ended_at=NOW,
+    )  # fmt: skip
+
+
+def recorded(sessions: sessionmaker[Session], uuid: str = "u-1") -> tuple[int, int, list[int]]:
+    """A campaign whose lead's attempt ``uuid`` ended (no answer, retry scheduled)."""
+    campaign_id, lead_id = seed(sessions)
+    notified: list[int] = []
+    SqlAttemptSink(sessions, clock=lambda: NOW, notify=notified.append).record(
+        "fs1", end(campaign_id, lead_id, uuid)
+    )
+    return campaign_id, lead_id, notified
+
+
+def test_listener_notifies_once_per_recorded_attempt(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id, notified = recorded(sessions)
+    with sessions() as s:
+        attempt_id = s.scalars(select(CallAttempt.id)).one()
+    assert notified == [attempt_id]
+
+    sink = SqlAttemptSink(sessions, clock=lambda: NOW, notify=notified.append)
+    sink.record("fs1", end(campaign_id, lead_id))  # replay: not recorded, not notified
+    assert notified == [attempt_id]
+
+    def broken(_attempt_id: int) -> None:
+        raise ConnectionError("broker down")
+
+    SqlAttemptSink(sessions, clock=lambda: NOW, notify=broken).record(
+        "fs1", end(campaign_id, lead_id, "u-2")
+    )  # the notifier fails: the row is kept, the listener goes on
+    with sessions() as s:
+        assert len(s.scalars(select(CallAttempt)).all()) == 2
+
+
+def test_callback_disposition_moves_the_lead(sessions: sessionmaker[Session]) -> None:
+    _, lead_id, _ = recorded(sessions)
+    at = NOW + timedelta(days=1)
+    request = DispositionRequest("u-1", Disposition.CALLBACK, at, "call after lunch")
+    set_disposition(SqlDispositionStore(sessions), request, NOW)
+    with sessions() as s:
+        attempt = s.scalars(select(CallAttempt)).one()
+        assert (attempt.disposition, attempt.callback_at) == ("callback", at)
+        assert attempt.disposition_note == "call after lunch"
+        assert attempt.disposition_at == NOW
+        lead = s.get(Lead, lead_id)
+        assert lead is not None
+        assert (lead.status, lead.next_attempt_at) == (LeadStatus.PENDING, at)
+
+
+def test_dnc_disposition_lists_the_number(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id, _ = recorded(sessions)
+    set_disposition(SqlDispositionStore(sessions), DispositionRequest("u-1", Disposition.DNC), NOW)
+    with sessions() as s:
+        lead = s.get(Lead, lead_id)
+        assert lead is not None and lead.status is LeadStatus.DNC
+        [entry] = s.scalars(select(DncEntry)).all()
+        assert (entry.number, entry.campaign_id, entry.source) == (
+            "+8613800138000",
+            campaign_id,
+            "disposition",
+        )
+
+
+def test_refused_dispositions_change_nothing(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id = seed(sessions)
+    with sessions.begin() as s:
+        s.add(CallAttempt(call_uuid="u-live", lead_id=lead_id, campaign_id=campaign_id,
+                          dialed_number="+8613800138000"))  # fmt: skip
+    store = SqlDispositionStore(sessions)
+    with pytest.raises(DispositionError, match="u-live is still in progress"):
+        set_disposition(store, DispositionRequest("u-live", Disposition.SALE), NOW)
+    with pytest.raises(DispositionError, match="no call with uuid nope"):
+        set_disposition(store, DispositionRequest("nope", Disposition.SALE), NOW)
+    with sessions() as s:
+        lead = s.get(Lead, lead_id)
+        assert lead is not None and lead.status is LeadStatus.DIALING
+        assert s.scalars(select(CallAttempt.disposition)).all() == [None]
+
+
+def sender(codes: list[int], seen: list[dict[str, Any]]) -> HttpxSender:
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(codes[min(len(seen), len(codes)) - 1])
+
+    return HttpxSender(httpx.MockTransport(handle))
+
+
+def test_each_try_is_recorded_until_delivered(sessions: sessionmaker[Session]) -> None:
+    recorded(sessions)
+    with sessions() as s:
+        attempt_id = s.scalars(select(CallAttempt.id)).one()
+    seen: list[dict[str, Any]] = []
+    deps = PostCallDeps(SqlDeliveryStore(sessions), sender([503, 200], seen), lambda: NOW, 6)
+    first = deliver_webhook(attempt_id, deps)
+    assert (first.state, first.retry_in_s) == ("retrying", 2)
+    with sessions() as s:
+        row = s.scalars(select(WebhookDelivery)).one()
+        assert (row.state, row.tries, row.status_code) == ("retrying", 1, 503)
+        assert row.next_try_at == NOW + timedelta(seconds=2) and row.delivered_at is None
+    assert deliver_webhook(attempt_id, deps).state == "delivered"
+    assert deliver_webhook(attempt_id, deps).state == "delivered before"
+    with sessions() as s:
+        row = s.scalars(select(WebhookDelivery)).one()
+        assert (row.state, row.tries, row.status_code, row.delivered_at) == (
+            "delivered", 2, 200, NOW,
+        )  # fmt: skip
+    assert len(seen) == 2
+    assert seen[0]["number"] == "+8613800138000" and seen[0]["outcome"] == "no_answer"
+    view = describe_call(sessions, "u-1")
+    assert view is not None and view["webhook"] == "delivered after 2 tries, last HTTP 200"
+
+
+def test_campaign_without_webhook_sends_nothing(sessions: sessionmaker[Session]) -> None:
+    campaign_id, lead_id = seed(sessions, webhook_url=None)
+    SqlAttemptSink(sessions, clock=lambda: NOW).record("fs1", end(campaign_id, lead_id))
+    seen: list[dict[str, Any]] = []
+    deps = PostCallDeps(SqlDeliveryStore(sessions), sender([200], seen), lambda: NOW, MAX_TRIES)
+    with sessions() as s:
+        attempt_id = s.scalars(select(CallAttempt.id)).one()
+    assert deliver_webhook(attempt_id, deps).state == "no webhook"
+    assert seen == []
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        type(self).bodies.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    _Receiver.bodies = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.integration
+def test_delivery_over_tcp_to_a_local_server(receiver: str) -> None:
+    sent = HttpxSender(timeout_s=5).post(receiver, {"call_uuid": "u-1"}, {})
+    assert sent.status_code == 204 and _Receiver.bodies == [{"call_uuid": "u-1"}]
+    refused = HttpxSender(timeout_s=5).post("http://127.0.0.1:9/none", {}, {})
+    assert refused.status_code is None and "ConnectError" in refused.error

@@ -1,0 +1,84 @@
+"""``dialer calls disposition`` / ``calls show`` and ``campaigns create --webhook-url``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, LeadStatus
+from workers.cli import app
+from workers.cli.calls import parse_time
+from workers.context import app_context
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    app_context.cache_clear()
+    runner = CliRunner()
+    created = runner.invoke(
+        app, ["campaigns", "create", "spring", "--queue", "q",
+              "--webhook-url", "https://crm.example/hook"],
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    with app_context().sessions.begin() as s:
+        campaign = s.scalars(select(Campaign)).one()
+        lead = Lead(
+            campaign_id=campaign.id, phone_e164="+8613800138000", phone_raw="13800138000",
+            country="CN", number_type="mobile", status=LeadStatus.PENDING,
+        )  # fmt: skip
+        s.add(lead)
+        s.flush()
+        for uuid, outcome in (("u-ended", "no_answer"), ("u-live", None)):
+            s.add(CallAttempt(call_uuid=uuid, lead_id=lead.id, campaign_id=campaign.id,
+                              dialed_number=lead.phone_e164, outcome=outcome))  # fmt: skip
+    yield runner
+    app_context.cache_clear()
+
+
+def test_webhook_url_is_stored_and_checked(cli: CliRunner) -> None:
+    shown = cli.invoke(app, ["campaigns", "show", "spring"])
+    assert "https://crm.example/hook" in shown.output
+    bad = cli.invoke(app, ["campaigns", "create", "x", "--queue", "q", "--webhook-url", "ftp://x"])
+    assert bad.exit_code == 1 and "is not an http:// or https:// URL" in bad.output
+
+
+def test_disposition_errors_name_the_problem(cli: CliRunner) -> None:
+    unknown = cli.invoke(app, ["calls", "disposition", "u-nope", "sale"])
+    assert unknown.exit_code == 1 and "no call with uuid u-nope" in unknown.output
+    # u-live is the lead's latest attempt and has no outcome yet
+    live = cli.invoke(app, ["calls", "disposition", "u-live", "sale"])
+    assert live.exit_code == 1 and "u-live is still in progress" in live.output
+    code = cli.invoke(app, ["calls", "disposition", "u-live", "maybe"])
+    assert code.exit_code == 1 and "unknown disposition 'maybe'" in code.output
+
+
+def test_dnc_disposition_and_show(cli: CliRunner) -> None:
+    with app_context().sessions.begin() as s:
+        live = s.scalars(select(CallAttempt).where(CallAttempt.call_uuid == "u-live")).one()
+        live.outcome = "connected"
+    past = cli.invoke(app, ["calls", "disposition", "u-live", "callback",
+                            "--callback-at", "2020-01-01T10:00"])  # fmt: skip
+    assert past.exit_code == 1 and "not in the future" in past.output
+    older = cli.invoke(app, ["calls", "disposition", "u-ended", "sale"])
+    assert older.exit_code == 1 and "not its lead's latest attempt" in older.output
+    done = cli.invoke(app, ["calls", "disposition", "u-live", "dnc", "--note", "asked"])
+    assert done.exit_code == 0, done.output
+    assert "lead dnc; number added to the campaign's DNC list" in done.output
+    with app_context().sessions() as s:
+        assert s.scalars(select(DncEntry.number)).all() == ["+8613800138000"]
+    shown = cli.invoke(app, ["calls", "show", "u-live"])
+    assert "dnc" in shown.output and "asked" in shown.output
+
+
+def test_callback_time_without_offset_is_the_operations_zone() -> None:
+    at = parse_time("2026-11-22T10:00", "Asia/Shanghai")
+    assert at.astimezone(UTC) == datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert parse_time(later.isoformat(), "Asia/Shanghai") == later

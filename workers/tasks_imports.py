@@ -1,0 +1,80 @@
+"""``dialer.import_leads`` (queue ``imports``): one lead file into one campaign, in a worker.
+
+The import is idempotent and resumable (file SHA-256 + a checkpoint committed with each
+batch), so the message is acknowledged only after the task finished (``acks_late``) and is
+handed back when the process running it dies (``reject_on_worker_lost``): a redelivered
+import skips the rows already committed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.importer.classify import RowOutcome
+from campaigns.importer.service import ImportOptions, ImportSummary, import_file
+
+IMPORT_TASK = "dialer.import_leads"
+_sessions: Callable[[], sessionmaker[Session]] | None = None
+_lock = threading.Lock()
+
+
+def set_sessions(factory: Callable[[], sessionmaker[Session]] | None) -> None:
+    """Use ``factory`` for the database instead of the settings' (tests, embedding)."""
+    global _sessions
+    with _lock:
+        _sessions = factory
+
+
+def sessions() -> sessionmaker[Session]:
+    with _lock:
+        factory = _sessions
+    if factory is not None:
+        return factory()
+    from workers.context import app_context
+
+    return app_context().sessions
+
+
+def summary_counts(summary: ImportSummary) -> dict[str, Any]:
+    """The summary as the task's JSON result: rows by outcome and how the run went."""
+    return {
+        "lead_list_id": summary.lead_list_id,
+        "rows": summary.rows,
+        **{outcome.value: summary.counts[outcome] for outcome in RowOutcome},
+        "already_imported": summary.already_imported,
+        "resumed_from_row": summary.resumed_from_row,
+        "rejects_path": str(summary.rejects_path) if summary.rejects_path else None,
+    }
+
+
+def register(app: Celery) -> None:
+    def import_leads(
+        path: str,
+        campaign: str,
+        region: str | None = None,
+        phone_column: str | None = None,
+        rejects: str | None = None,
+        dedupe_across_campaigns: bool = False,
+    ) -> dict[str, Any]:
+        options = ImportOptions(
+            campaign=campaign,
+            region=region,
+            phone_column=phone_column,
+            rejects_path=Path(rejects) if rejects else None,
+            dedupe_across_campaigns=dedupe_across_campaigns,
+            # A prefork pool's processes are daemonic and may not start classifying
+            # processes: there the pool's own concurrency is the parallelism.
+            workers=0 if multiprocessing.current_process().daemon else None,
+        )
+        return summary_counts(import_file(sessions(), Path(path), options))
+
+    app.task(name=IMPORT_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=False)(
+        import_leads
+    )

@@ -1,0 +1,66 @@
+"""``dialer.post_call(attempt_id)`` (queue ``post-call``): the webhook of an ended attempt.
+
+The listener enqueues it after the attempt's row is committed (`enqueue_post_call`). One
+try per run; a failed try that may succeed later is retried by Celery after the delay the
+service chose (2, 4, 8, 16, 32 s); the delivery row counts the tries and bounds them. A
+delivered attempt is never sent again, so duplicate messages are harmless (``acks_late``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import Celery
+
+from dialer.postcall.adapters import HttpxSender, SqlDeliveryStore
+from dialer.postcall.service import PostCallDeps, deliver_webhook
+from dialer.postcall.webhooks import MAX_TRIES
+
+POST_CALL_TASK = "dialer.post_call"
+log = logging.getLogger(__name__)
+_deps: PostCallDeps | None = None
+_lock = threading.Lock()
+
+
+def set_deps(deps: PostCallDeps | None) -> None:
+    """Use ``deps`` instead of the ones built from the settings (tests, embedding)."""
+    global _deps
+    with _lock:
+        _deps = deps
+
+
+def deps() -> PostCallDeps:
+    global _deps
+    with _lock:
+        if _deps is None:
+            from workers.context import app_context
+
+            store = SqlDeliveryStore(app_context().sessions)
+            _deps = PostCallDeps(store, HttpxSender(), lambda: datetime.now(UTC), MAX_TRIES)
+        return _deps
+
+
+def enqueue_post_call(attempt_id: int) -> None:
+    """The listener's notifier: queue the post-call work of a just-recorded attempt."""
+    from workers.celery_app import app
+
+    app.send_task(POST_CALL_TASK, (attempt_id,))
+
+
+def register(app: Celery) -> None:
+    def post_call(task: Any, attempt_id: int) -> str:
+        result = deliver_webhook(int(attempt_id), deps())
+        if result.retry_in_s is not None:
+            log.info(
+                "webhook of attempt %s: try %d failed (%s), retry in %d s",
+                attempt_id, result.tries, result.detail, result.retry_in_s,
+            )  # fmt: skip
+            raise task.retry(countdown=result.retry_in_s)
+        return result.state
+
+    # The delivery row bounds the tries (the service gives up), not Celery's retry count.
+    options = {"bind": True, "acks_late": True, "ignore_result": True, "max_retries": None}
+    app.task(name=POST_CALL_TASK, **options)(post_call)
