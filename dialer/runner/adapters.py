@@ -7,7 +7,7 @@ plays the safe-harbor message when no agent takes the call within 2 s).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -24,10 +24,18 @@ from dialer.listener.switch_state import AgentState
 from dialer.pacing import Mode
 from dialer.routing.model import CampaignRouting
 from dialer.routing.orm import caller_id_from_json
-from dialer.runner.ports import CampaignPlan, EndedAttempt, NewAttempt
+from dialer.runner.ports import (
+    NOT_DIALLED,
+    NOT_SENT_CAUSE,
+    UNROUTABLE,
+    UNSAFE_VALUE,
+    UNSAFE_VALUE_CAUSE,
+    CampaignPlan,
+    EndedAttempt,
+    NewAttempt,
+)
 from fs_conf.dialplan import dialplan_entry
 
-NOT_DIALLED = "not_dialled"
 # Calls longer than this are not fed back to the pacer (their end is outside the scan).
 MAX_CALL = timedelta(hours=6)
 
@@ -99,8 +107,11 @@ class SqlCampaignStore:
             zones = self._open_zones(session, campaign, now)
             return claim_due_leads(session, campaign_id, limit, now, zones, claimer)
 
-    def start_attempts(self, attempts: Sequence[NewAttempt], now: datetime) -> list[int]:
+    def start_attempts(
+        self, attempts: Sequence[NewAttempt], claimer: str, now: datetime
+    ) -> dict[str, int]:
         with transaction(self._sessions) as session:
+            held = _hold(session, {a.lead_id for a in attempts}, claimer)
             rows = [
                 CallAttempt(
                     call_uuid=a.call_uuid,
@@ -114,36 +125,36 @@ class SqlCampaignStore:
                     originated_at=now,
                 )
                 for a in attempts
+                if a.lead_id in held
             ]
             session.add_all(rows)
             session.flush()
-            return [r.id for r in rows]
+            return {r.call_uuid: r.id for r in rows}
 
     def unclaim(self, lead_ids: Sequence[int], claimer: str) -> None:
-        if not lead_ids:
-            return
         with transaction(self._sessions) as session:
-            session.execute(
-                update(Lead)
-                .where(
-                    Lead.id.in_(list(lead_ids)),
-                    Lead.status == LeadStatus.DIALING,
-                    Lead.claimed_by == claimer,
-                )
-                .values(status=LeadStatus.PENDING, claimed_at=None, claimed_by=None)
-                .execution_options(synchronize_session=False)
-            )
+            _settle(session, lead_ids, claimer, status=LeadStatus.PENDING)
 
     def cancel_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
         with transaction(self._sessions) as session:
-            rows = session.scalars(
-                select(CallAttempt).where(CallAttempt.call_uuid.in_(list(call_uuids)))
-            ).all()
-            for row in rows:
-                if row.outcome is None:
-                    row.outcome, row.ended_at, row.hangup_cause = NOT_DIALLED, now, "NOT_SENT"
-            lead_ids = [r.lead_id for r in rows]
-        self.unclaim(lead_ids, claimer)
+            lead_ids = _end_unsent(session, call_uuids, NOT_SENT_CAUSE, now)
+            _settle(session, lead_ids, claimer, status=LeadStatus.PENDING)
+
+    def fail_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
+        with transaction(self._sessions) as session:
+            lead_ids = _end_unsent(session, call_uuids, UNSAFE_VALUE_CAUSE, now)
+            _settle(session, lead_ids, claimer, status=LeadStatus.FAILED, last_outcome=UNSAFE_VALUE)
+
+    def park(self, lead_ids: Sequence[int], claimer: str, until: datetime) -> None:
+        with transaction(self._sessions) as session:
+            _settle(
+                session,
+                lead_ids,
+                claimer,
+                status=LeadStatus.PENDING,
+                next_attempt_at=until,
+                last_outcome=UNROUTABLE,
+            )
 
     def release_orphans(self, campaign_id: int, claimed_before: datetime, keep: str) -> int:
         in_flight = select(CallAttempt.lead_id).where(
@@ -206,6 +217,65 @@ class SqlCampaignStore:
                 select(func.count()).where(*scope, CallAttempt.abandoned.is_(True))
             )
             return int(answered or 0), int(abandoned or 0)
+
+
+def _end_unsent(
+    session: Session, call_uuids: Sequence[str], cause: str, now: datetime
+) -> list[int]:
+    """Open attempts among ``call_uuids`` end ``not_dialled`` with ``cause``; their leads."""
+    if not call_uuids:
+        return []
+    rows = session.scalars(
+        select(CallAttempt).where(CallAttempt.call_uuid.in_(list(call_uuids)))
+    ).all()
+    for row in rows:
+        if row.outcome is None:
+            row.outcome, row.ended_at, row.hangup_cause = NOT_DIALLED, now, cause
+    return [r.lead_id for r in rows]
+
+
+def _settle(session: Session, lead_ids: Sequence[int], claimer: str, **values: object) -> None:
+    """Leads ``claimer`` still holds take ``values`` and lose the claim."""
+    if not lead_ids:
+        return
+    session.execute(
+        update(Lead)
+        .where(
+            Lead.id.in_(list(lead_ids)),
+            Lead.status == LeadStatus.DIALING,
+            Lead.claimed_by == claimer,
+        )
+        .values(claimed_at=None, claimed_by=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _hold(session: Session, lead_ids: Collection[int], claimer: str) -> set[int]:
+    """The leads among ``lead_ids`` that ``claimer`` still holds, locked until the commit.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` (in id order, as every locker should), re-checked
+    on the newest row version after a wait. SQLite: a SELECT would run outside the write
+    transaction (the driver opens it at the first write), so the check is itself a write,
+    a no-op UPDATE that takes the database's one write lock in the same statement.
+    """
+    if not lead_ids:
+        return set()
+    held_by_claimer = (
+        Lead.id.in_(sorted(lead_ids)),
+        Lead.status == LeadStatus.DIALING,
+        Lead.claimed_by == claimer,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        locked = select(Lead.id).where(*held_by_claimer).order_by(Lead.id).with_for_update()
+        return set(session.scalars(locked))
+    touched = session.execute(
+        update(Lead)
+        .where(*held_by_claimer)
+        .values(claimed_by=Lead.claimed_by)
+        .returning(Lead.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(touched.scalars())
 
 
 class LiveStateView:

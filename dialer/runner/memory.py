@@ -3,29 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from campaigns.models import LeadStatus
 from campaigns.selection import ClaimedLead
 from dialer.calls.machine import CallState
 from dialer.listener.switch_state import AgentState
-from dialer.runner.ports import CampaignPlan, EndedAttempt, NewAttempt
+from dialer.runner.ports import (
+    NOT_DIALLED,
+    NOT_SENT_CAUSE,
+    UNROUTABLE,
+    UNSAFE_VALUE,
+    UNSAFE_VALUE_CAUSE,
+    CampaignPlan,
+    EndedAttempt,
+    NewAttempt,
+)
 
 
 @dataclass
 class MemoryLead:
     lead: ClaimedLead
-    status: str = "pending"
+    status: str = LeadStatus.PENDING
     claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    last_outcome: str | None = None
+
+
+@dataclass
+class MemoryAttempt:
+    attempt_id: int
+    row: NewAttempt
+    outcome: str | None = None
+    hangup_cause: str | None = None
 
 
 @dataclass
 class MemoryCampaignStore:
-    """`CampaignStore` over dicts; leads are due in insertion order, windows always open."""
+    """`CampaignStore` over dicts; windows always open; due leads in the SQL claim's order
+    (priority, then longest due, then id)."""
 
     plans: dict[int, CampaignPlan] = field(default_factory=dict)
     leads: dict[int, dict[int, MemoryLead]] = field(default_factory=dict)
-    attempts: dict[str, tuple[int, NewAttempt, str | None]] = field(default_factory=dict)
+    attempts: dict[str, MemoryAttempt] = field(default_factory=dict)
     ended: list[tuple[int, EndedAttempt]] = field(default_factory=list)
 
     def add_lead(self, campaign_id: int, lead_id: int, phone_e164: str) -> None:
@@ -35,25 +56,40 @@ class MemoryCampaignStore:
     def plan(self, campaign_id: int) -> CampaignPlan | None:
         return self.plans.get(campaign_id)
 
-    def _pending(self, campaign_id: int) -> list[MemoryLead]:
-        return [m for m in self.leads.get(campaign_id, {}).values() if m.status == "pending"]
+    def _due(self, campaign_id: int, now: datetime) -> list[MemoryLead]:
+        due = [
+            m
+            for m in self.leads.get(campaign_id, {}).values()
+            if m.status == LeadStatus.PENDING and m.lead.next_attempt_at <= now
+        ]
+        return sorted(due, key=lambda m: (-m.lead.priority, m.lead.next_attempt_at, m.lead.id))
 
     def count_due(self, campaign_id: int, now: datetime, cap: int) -> int:
-        return min(cap, len(self._pending(campaign_id)))
+        return min(cap, len(self._due(campaign_id, now)))
 
     def claim(self, campaign_id: int, limit: int, now: datetime, claimer: str) -> list[ClaimedLead]:
-        chosen = self._pending(campaign_id)[: max(0, limit)]
+        chosen = self._due(campaign_id, now)[: max(0, limit)]
         for m in chosen:
-            m.status, m.claimed_by = "dialing", claimer
+            m.status, m.claimed_by, m.claimed_at = LeadStatus.DIALING, claimer, now
         return [m.lead for m in chosen]
 
-    def start_attempts(self, attempts: Sequence[NewAttempt], now: datetime) -> list[int]:
-        ids = []
+    def _held(self, lead_id: int, claimer: str) -> MemoryLead | None:
+        m = self._lead(lead_id)
+        if m is None or m.status != LeadStatus.DIALING or m.claimed_by != claimer:
+            return None
+        return m
+
+    def start_attempts(
+        self, attempts: Sequence[NewAttempt], claimer: str, now: datetime
+    ) -> dict[str, int]:
+        written: dict[str, int] = {}
         for a in attempts:
+            if self._held(a.lead_id, claimer) is None:
+                continue
             attempt_id = len(self.attempts) + 1
-            self.attempts[a.call_uuid] = (attempt_id, a, None)
-            ids.append(attempt_id)
-        return ids
+            self.attempts[a.call_uuid] = MemoryAttempt(attempt_id, a)
+            written[a.call_uuid] = attempt_id
+        return written
 
     def _lead(self, lead_id: int) -> MemoryLead | None:
         for leads in self.leads.values():
@@ -61,24 +97,55 @@ class MemoryCampaignStore:
                 return leads[lead_id]
         return None
 
+    def _settle(self, lead_id: int, claimer: str, status: str) -> MemoryLead | None:
+        m = self._held(lead_id, claimer)
+        if m is not None:
+            m.status, m.claimed_by, m.claimed_at = status, None, None
+        return m
+
     def unclaim(self, lead_ids: Sequence[int], claimer: str) -> None:
         for lead_id in lead_ids:
-            m = self._lead(lead_id)
-            if m is not None and m.status == "dialing" and m.claimed_by == claimer:
-                m.status, m.claimed_by = "pending", None
+            self._settle(lead_id, claimer, LeadStatus.PENDING)
+
+    def _end_unsent(self, call_uuids: Sequence[str], cause: str) -> list[int]:
+        lead_ids = []
+        for call_uuid in call_uuids:
+            attempt = self.attempts.get(call_uuid)
+            if attempt is None:
+                continue
+            if attempt.outcome is None:
+                attempt.outcome, attempt.hangup_cause = NOT_DIALLED, cause
+            lead_ids.append(attempt.row.lead_id)
+        return lead_ids
 
     def cancel_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
-        for call_uuid in call_uuids:
-            attempt_id, row, _ = self.attempts[call_uuid]
-            self.attempts[call_uuid] = (attempt_id, row, "not_dialled")
-            self.unclaim([row.lead_id], claimer)
+        self.unclaim(self._end_unsent(call_uuids, NOT_SENT_CAUSE), claimer)
+
+    def fail_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
+        for lead_id in self._end_unsent(call_uuids, UNSAFE_VALUE_CAUSE):
+            m = self._settle(lead_id, claimer, LeadStatus.FAILED)
+            if m is not None:
+                m.last_outcome = UNSAFE_VALUE
+
+    def park(self, lead_ids: Sequence[int], claimer: str, until: datetime) -> None:
+        for lead_id in lead_ids:
+            m = self._settle(lead_id, claimer, LeadStatus.PENDING)
+            if m is not None:
+                m.lead = replace(m.lead, next_attempt_at=until)
+                m.last_outcome = UNROUTABLE
 
     def release_orphans(self, campaign_id: int, claimed_before: datetime, keep: str) -> int:
-        open_leads = {row.lead_id for _, row, outcome in self.attempts.values() if outcome is None}
+        open_leads = {a.row.lead_id for a in self.attempts.values() if a.outcome is None}
         freed = 0
         for lead_id, m in self.leads.get(campaign_id, {}).items():
-            if m.status == "dialing" and m.claimed_by != keep and lead_id not in open_leads:
-                m.status, m.claimed_by = "pending", None
+            if (
+                m.status == LeadStatus.DIALING
+                and m.claimed_at is not None
+                and m.claimed_at < claimed_before
+                and m.claimed_by != keep
+                and lead_id not in open_leads
+            ):
+                m.status, m.claimed_by, m.claimed_at = LeadStatus.PENDING, None, None
                 freed += 1
         return freed
 
@@ -96,7 +163,7 @@ class MemoryCampaignStore:
             lead_id
             for leads in self.leads.values()
             for lead_id, m in leads.items()
-            if m.status == "dialing"
+            if m.status == LeadStatus.DIALING
         }
 
 

@@ -1,8 +1,8 @@
 """Seams of the tick service: the campaign's database rows, the live switch state, the switch.
 
-Each `Protocol` has an in-memory fake (`dialer.runner.memory`) and a real adapter
-(`dialer.runner.sql` for the database; the listener's `LiveState` and an `EslConnection` per
-node for the rest, wrapped in `dialer.runner.switch`).
+Each `Protocol` has an in-memory fake (`dialer.runner.memory`) and a real adapter in
+`dialer.runner.adapters`: SQL for the database, the listener's `LiveState` and one
+`EslConnection` per node for the rest.
 """
 
 from __future__ import annotations
@@ -17,6 +17,17 @@ from dialer.calls.machine import CallState
 from dialer.listener.switch_state import AgentState
 from dialer.pacing import Mode
 from dialer.routing.model import CampaignRouting
+
+# CallAttempt.outcome of an attempt whose originate never left, and the hangup cause when it
+# was not sent (lease lost, node refused at once).
+NOT_DIALLED = "not_dialled"
+NOT_SENT_CAUSE = "NOT_SENT"
+# Lead.last_outcome and CallAttempt.hangup_cause of a lead whose data cannot be carried in an
+# originate (`dialer.esl.originate.UnsafeValue`): the lead is final, ``failed``.
+UNSAFE_VALUE = "unsafe_value"
+UNSAFE_VALUE_CAUSE = "UNSAFE_VALUE"
+# Lead.last_outcome of a lead that no trunk of its campaign can reach (it waits, ``pending``).
+UNROUTABLE = "unroutable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +94,13 @@ class CampaignStore(Protocol):
         """Up to ``limit`` due leads inside their calling window, turned ``dialing``."""
         ...
 
-    def start_attempts(self, attempts: Sequence[NewAttempt], now: datetime) -> list[int]:
-        """Write the attempt rows (in order); their ids."""
+    def start_attempts(
+        self, attempts: Sequence[NewAttempt], claimer: str, now: datetime
+    ) -> dict[str, int]:
+        """Write the rows of the leads ``claimer`` still holds (``dialing``, ``claimed_by ==
+        claimer``, checked under a lock on the lead rows); call uuid -> attempt id of each row
+        written. An attempt missing from the result was fenced off: its lead was released or
+        claimed by someone else, it has no row and must not be originated."""
         ...
 
     def unclaim(self, lead_ids: Sequence[int], claimer: str) -> None:
@@ -93,6 +109,17 @@ class CampaignStore(Protocol):
 
     def cancel_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
         """Attempts whose originate never left: outcome ``not_dialled``, lead back pending."""
+        ...
+
+    def fail_attempts(self, call_uuids: Sequence[str], claimer: str, now: datetime) -> None:
+        """Attempts whose originate can never be built from their lead's data: outcome
+        ``not_dialled``, hangup cause ``UNSAFE_VALUE``; the lead, if ``claimer`` holds it,
+        ends ``failed`` with last outcome ``unsafe_value`` (its attempt count unchanged)."""
+        ...
+
+    def park(self, lead_ids: Sequence[int], claimer: str, until: datetime) -> None:
+        """Leads ``claimer`` holds that no trunk can reach go back to ``pending``, due again at
+        ``until``, last outcome ``unroutable`` (their attempt count unchanged)."""
         ...
 
     def release_orphans(self, campaign_id: int, claimed_before: datetime, keep: str) -> int:

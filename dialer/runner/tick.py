@@ -2,8 +2,12 @@
 
 Invariants:
 
-* every claimed lead is either dialled (an attempt row exists and the originate left) or goes
-  back to ``pending`` in the same tick; a lead is ``dialing`` only while one call of it is up;
+* every claimed lead is either dialled (an attempt row exists and the originate left) or
+  leaves ``dialing`` in the same tick: back to ``pending`` (untouched, or due again later when
+  no trunk can reach it), or ``failed`` when its data cannot be put in an originate; a lead is
+  ``dialing`` only while one call of it is up;
+* an attempt row is written only while the lead is still ``dialing`` under this tick's claim
+  (checked under a lock in the database), and only written attempts are originated;
 * nothing is originated unless the lease was current after the attempt rows were written;
   a tick that finds its lease gone cancels its rows, frees its reservations and stops;
 * claims are stamped ``owner#token`` (the lease's fencing token), so a row always says which
@@ -12,11 +16,13 @@ Invariants:
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from campaigns.selection import ClaimedLead
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
@@ -25,7 +31,7 @@ from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
 from dialer.routing.model import UsageSnapshot
 from dialer.routing.reservation import CapacityReservations
-from dialer.routing.router import Candidate, RouterState, route
+from dialer.routing.router import Candidate, Exclusion, RouteDecision, RouterState, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.lease import Lease, LeaseStore
 from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Switch
@@ -37,19 +43,27 @@ from dialer.runner.snapshot import (
     wrap_up_by_agent,
 )
 
+log = logging.getLogger(__name__)
+
 _UNLIMITED = 1_000_000
 _FEED_OVERLAP_S = 5.0
+# Exclusions that hold under the routing table itself, whatever the load or the hour.
+_TABLE_EXCLUSIONS = frozenset(
+    {Exclusion.DISABLED, Exclusion.WEIGHT_ZERO, Exclusion.BLIND_AREA, Exclusion.NO_RATE}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class TickConfig:
     """``lease_ttl_ms`` must exceed the longest tick; a trunk slot lives ``slot_lease_s``
-    unless the listener frees it at hangup (a crashed listener's slots free themselves)."""
+    unless the listener frees it at hangup (a crashed listener's slots free themselves); a
+    lead no trunk can reach is due again after ``unroutable_retry_s``."""
 
     lease_ttl_ms: int = 5_000
     slot_lease_s: float = 3_600.0
     failover_depth: int = 3
     warm_up_outcomes: int = 500
+    unroutable_retry_s: float = 3_600.0
 
 
 @dataclass
@@ -66,10 +80,18 @@ class TickDeps:
 
 @dataclass
 class TickStats:
+    """Counts of claimed leads by fate: ``launched``; ``unroutable`` (no trunk free now, back
+    to pending), ``parked`` (no trunk reaches the number), ``fenced`` (the claim was no longer
+    this tick's when its row was to be written), ``cancelled`` (row written, originate never
+    left), ``unsafe`` (data that no originate can carry: lead failed)."""
+
     ticks: int = 0
     launched: int = 0
     unroutable: int = 0
+    parked: int = 0
+    fenced: int = 0
     cancelled: int = 0
+    unsafe: int = 0
     decided: int = 0
     refusals: dict[str, int] = field(default_factory=dict)
 
@@ -83,6 +105,28 @@ class _Routed:
     call_uuid: str
     candidate: Candidate
     node: str
+
+
+@dataclass
+class _Unrouted:
+    """Claimed leads without a reserved trunk: ``busy`` ones only for now (capacity, hours,
+    health, caps), ``unreachable`` ones by no trunk of the campaign under the current table."""
+
+    busy: list[int] = field(default_factory=list)
+    unreachable: list[int] = field(default_factory=list)
+
+
+class _Sent(StrEnum):
+    SENT = "sent"
+    REFUSED = "refused"  # the node's connection dropped: it surely never left
+    UNSAFE = "unsafe"  # the lead's data cannot be put in an originate
+
+
+def _unreachable(decision: RouteDecision) -> bool:
+    """No trunk of the campaign can ever take the number while the table stays as it is."""
+    return not decision.candidates and all(
+        e.reason in _TABLE_EXCLUSIONS for e in decision.exclusions
+    )
 
 
 class CampaignTicker:
@@ -203,11 +247,11 @@ class CampaignTicker:
 
     def _route(
         self, plan: CampaignPlan, leads: list[ClaimedLead], nodes: list[str], now: datetime
-    ) -> tuple[list[_Routed], list[int]]:
+    ) -> tuple[list[_Routed], _Unrouted]:
         deps = self.deps
         usage = UsageSnapshot(trunks=deps.reservations.usage(t.name for t in deps.table.trunks))
         routed: list[_Routed] = []
-        unroutable: list[int] = []
+        unrouted = _Unrouted()
         for lead in leads:
             decision = route(
                 lead.phone_e164,
@@ -233,20 +277,31 @@ class CampaignTicker:
                     self.stats.refused(refusal.value)
                 for excluded in decision.exclusions if not got.refused else ():
                     self.stats.refused(excluded.reason)
-                unroutable.append(lead.id)
+                aside = unrouted.unreachable if _unreachable(decision) else unrouted.busy
+                aside.append(lead.id)
                 continue
             node = nodes[self._node_cursor % len(nodes)]
             self._node_cursor += 1
             routed.append(_Routed(lead, call_uuid, got.candidate, node))
-        return routed, unroutable
+        return routed, unrouted
+
+    def _set_aside(self, unrouted: _Unrouted, now: datetime) -> None:
+        store = self.deps.store
+        if unrouted.busy:
+            store.unclaim(unrouted.busy, self._claimer)
+            self.stats.unroutable += len(unrouted.busy)
+        if unrouted.unreachable:
+            # Returned untouched they would be claimed first again on every tick, in place
+            # of leads that can be dialled.
+            until = now + timedelta(seconds=self.deps.config.unroutable_retry_s)
+            store.park(unrouted.unreachable, self._claimer, until)
+            self.stats.parked += len(unrouted.unreachable)
 
     def _launch(
-        self, plan: CampaignPlan, routed: list[_Routed], unroutable: list[int], now: datetime
+        self, plan: CampaignPlan, routed: list[_Routed], unrouted: _Unrouted, now: datetime
     ) -> bool:
         deps = self.deps
-        if unroutable:
-            deps.store.unclaim(unroutable, self._claimer)
-            self.stats.unroutable += len(unroutable)
+        self._set_aside(unrouted, now)
         if not routed:
             return True
         rows = [
@@ -262,22 +317,30 @@ class CampaignTicker:
             )
             for r in routed
         ]
-        attempt_ids = deps.store.start_attempts(rows, now)
+        attempt_ids = deps.store.start_attempts(rows, self._claimer, now)
+        written = [r for r in routed if r.call_uuid in attempt_ids]
+        fenced = [r for r in routed if r.call_uuid not in attempt_ids]
+        if fenced:
+            # Someone else holds these leads now: no row, no call, nothing of theirs to undo.
+            self._release(fenced)
+            self.stats.fenced += len(fenced)
         if not deps.leases.is_current(self.lease):
-            self._cancel(routed, now)
+            self._cancel(written, now)
             return False
-        failed: list[_Routed] = []
-        for r, attempt_id in zip(routed, attempt_ids, strict=True):
-            if self._originate(plan, r, attempt_id, now):
+        refused: list[_Routed] = []
+        unsafe: list[_Routed] = []
+        for r in written:
+            sent = self._originate(plan, r, attempt_ids[r.call_uuid], now)
+            if sent is _Sent.SENT:
                 self.in_flight.launch(r.call_uuid, now.timestamp())
                 self.stats.launched += 1
             else:
-                failed.append(r)
-        if failed:
-            self._cancel(failed, now)
+                (unsafe if sent is _Sent.UNSAFE else refused).append(r)
+        self._cancel(refused, now)
+        self._fail(unsafe, now)
         return True
 
-    def _originate(self, plan: CampaignPlan, r: _Routed, attempt_id: int, now: datetime) -> bool:
+    def _originate(self, plan: CampaignPlan, r: _Routed, attempt_id: int, now: datetime) -> _Sent:
         try:
             spec = spec_for(
                 r.lead,
@@ -290,12 +353,26 @@ class CampaignTicker:
                 ring_timeout_s=plan.ring_timeout_s,
             )
             args = build_originate(spec, now)
-        except UnsafeValue:
-            return False
-        return self.deps.switch.originate(r.node, args)
+        except UnsafeValue as exc:
+            log.warning("lead %s of campaign %s not dialled: %s", r.lead.id, plan.campaign_id, exc)
+            return _Sent.UNSAFE
+        return _Sent.SENT if self.deps.switch.originate(r.node, args) else _Sent.REFUSED
 
-    def _cancel(self, routed: list[_Routed], now: datetime) -> None:
+    def _release(self, routed: list[_Routed]) -> None:
         for r in routed:
             self.deps.reservations.release(r.candidate.trunk, r.call_uuid)
+
+    def _cancel(self, routed: list[_Routed], now: datetime) -> None:
+        if not routed:
+            return
+        self._release(routed)
         self.deps.store.cancel_attempts([r.call_uuid for r in routed], self._claimer, now)
         self.stats.cancelled += len(routed)
+
+    def _fail(self, routed: list[_Routed], now: datetime) -> None:
+        """Leads whose originate can never be built end ``failed``: retrying cannot help."""
+        if not routed:
+            return
+        self._release(routed)
+        self.deps.store.fail_attempts([r.call_uuid for r in routed], self._claimer, now)
+        self.stats.unsafe += len(routed)

@@ -1,4 +1,5 @@
-"""The tick with fakes: decisions respected, leads never lost, a lost lease launches nothing."""
+"""The tick with fakes: decisions respected, leads never lost, a lost lease launches nothing,
+a claim taken over is never dialled, leads that can never be dialled do not come back."""
 
 from __future__ import annotations
 
@@ -118,6 +119,7 @@ def test_leads_that_cannot_be_reserved_go_back_to_pending() -> None:
     assert ticker.stats.unroutable == 2
     pending = [m for m in store.leads[CID].values() if m.status == "pending"]
     assert len(pending) == 17  # nothing lost
+    assert ticker.stats.parked == 0 and {m.last_outcome for m in pending} == {None}
 
 
 def test_a_lost_lease_launches_nothing_and_returns_its_leads() -> None:
@@ -139,8 +141,8 @@ def test_lease_lost_between_claim_and_originate_cancels_everything() -> None:
     lease = taken
 
     class StealingStore(MemoryCampaignStore):
-        def start_attempts(self, attempts, now):  # type: ignore[no-untyped-def]
-            ids = super().start_attempts(attempts, now)
+        def start_attempts(self, attempts, claimer, now):  # type: ignore[no-untyped-def]
+            ids = super().start_attempts(attempts, claimer, now)
             leases.release(lease)
             leases.acquire(CID, "w2", 10_000)
             return ids
@@ -151,7 +153,7 @@ def test_lease_lost_between_claim_and_originate_cancels_everything() -> None:
     assert not ticker.tick()
     assert switch.sent == []
     assert stealing.dialing() == set()
-    assert {o for _, _, o in stealing.attempts.values()} == {"not_dialled"}
+    assert {a.outcome for a in stealing.attempts.values()} == {"not_dialled"}
     assert deps.reservations.usage(["t1"])["t1"].in_flight == 0
 
 
@@ -174,7 +176,7 @@ def test_originate_refused_at_once_cancels_the_attempt_and_returns_the_lead() ->
     ticker = CampaignTicker(lease, FixedPacer(4), deps)
     assert ticker.tick()
     assert store.dialing() == set() and ticker.stats.cancelled == 4
-    assert {o for _, _, o in store.attempts.values()} == {"not_dialled"}
+    assert {a.outcome for a in store.attempts.values()} == {"not_dialled"}
     assert deps.reservations.usage(["t1"])["t1"].in_flight == 0
 
 
@@ -258,3 +260,98 @@ def test_a_stopped_campaign_releases_its_lease() -> None:
     store.plans[CID] = CampaignPlan(CID, "c", False, Mode.PROGRESSIVE, "cc_c", "campaign", QUEUE)
     result = pace_slice(CID, "w1", None, deps, slice_s=1.0)
     assert result.lease is None and leases.holder(CID) is None
+
+
+def test_a_claim_taken_over_before_its_rows_are_written_is_never_dialled() -> None:
+    deps, store, switch, leases, _ = setup()
+    old = leases.acquire(CID, "w1", 10_000)
+    assert old is not None
+    taken: list[str] = []
+
+    class TakenOverStore(MemoryCampaignStore):
+        def start_attempts(self, attempts, claimer, now):  # type: ignore[no-untyped-def]
+            # The old pacer stalls here; a new one takes the lease, frees its claims as
+            # orphans and claims them itself before the old one writes its rows.
+            leases.release(old)
+            new = leases.acquire(CID, "w2", 10_000)
+            assert new is not None
+            taken.append(f"w2#{new.token}")
+            assert self.release_orphans(CID, now + timedelta(seconds=1), taken[0]) == 4
+            assert len(self.claim(CID, 4, now, taken[0])) == 4
+            return super().start_attempts(attempts, claimer, now)
+
+    deps.store = taken_over = TakenOverStore(store.plans, store.leads)
+    ticker = CampaignTicker(old, FixedPacer(4), deps)
+    assert not ticker.tick()
+    assert switch.sent == [] and taken_over.attempts == {}
+    assert ticker.stats.fenced == 4 and ticker.stats.launched == 0
+    assert deps.reservations.usage(["t1"])["t1"].in_flight == 0
+    held = {m.claimed_by for m in taken_over.leads[CID].values() if m.status == "dialing"}
+    assert held == set(taken) and len(taken_over.dialing()) == 4  # the new claims stand
+
+
+def test_a_lead_taken_away_under_a_current_lease_is_skipped_alone() -> None:
+    deps, store, switch, leases, _ = setup()
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+
+    class OperatorStore(MemoryCampaignStore):
+        def start_attempts(self, attempts, claimer, now):  # type: ignore[no-untyped-def]
+            self.leads[CID][attempts[0].lead_id].status = "dnc"  # changed by hand meanwhile
+            return super().start_attempts(attempts, claimer, now)
+
+    deps.store = operated = OperatorStore(store.plans, store.leads)
+    ticker = CampaignTicker(lease, FixedPacer(4), deps)
+    assert ticker.tick()
+    assert len(switch.sent) == 3 and len(operated.attempts) == 3
+    assert (ticker.stats.fenced, ticker.stats.launched) == (1, 3)
+    assert deps.reservations.usage(["t1"])["t1"].in_flight == 3
+    assert operated.leads[CID][1].status == "dnc"
+
+
+def test_a_lead_no_originate_can_carry_fails_for_good_and_frees_its_slot() -> None:
+    deps, store, switch, leases, _ = setup(leads=0)
+    store.add_lead(CID, 1, "+8613800000001x")  # survives routing, not the dial string check
+    store.add_lead(CID, 2, "+8613800000002")
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    ticker = CampaignTicker(lease, FixedPacer(2), deps)
+    assert ticker.tick()
+    bad = store.leads[CID][1]
+    assert (bad.status, bad.last_outcome, bad.claimed_by) == ("failed", "unsafe_value", None)
+    [attempt] = [a for a in store.attempts.values() if a.row.lead_id == 1]
+    assert (attempt.outcome, attempt.hangup_cause) == ("not_dialled", "UNSAFE_VALUE")
+    assert (ticker.stats.unsafe, ticker.stats.launched, ticker.stats.cancelled) == (1, 1, 0)
+    assert deps.reservations.usage(["t1"])["t1"].in_flight == 1  # the good call only
+    assert ticker.tick()  # the failed lead is not claimed again
+    assert len([a for a in store.attempts.values() if a.row.lead_id == 1]) == 1
+    assert len(switch.sent) == 1
+
+
+def test_a_number_no_trunk_reaches_is_parked_and_does_not_crowd_out_others() -> None:
+    deps, store, _, leases, clock = setup(leads=0)
+    store.add_lead(CID, 1, "+15551230001")  # the only trunk has rates for 86 only
+    for i in range(2, 6):
+        store.add_lead(CID, i, f"+8613800000{i:03d}")
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    ticker = CampaignTicker(lease, FixedPacer(2), deps)
+    assert ticker.tick()
+    parked = store.leads[CID][1]
+    assert (parked.status, parked.last_outcome, parked.claimed_by) == (
+        "pending",
+        "unroutable",
+        None,
+    )
+    assert parked.lead.next_attempt_at == clock.now + timedelta(hours=1)
+    assert (ticker.stats.parked, ticker.stats.unroutable, ticker.stats.launched) == (1, 0, 1)
+    assert ticker.stats.refusals == {"no rate": 1}
+    assert ticker.tick()  # the next tick dials two others, not the parked lead again
+    assert ticker.stats.launched == 3 and ticker.stats.parked == 1
+    assert 1 not in {a.row.lead_id for a in store.attempts.values()}
+    clock.now += timedelta(hours=1)
+    later = leases.acquire(CID, "w1", 10_000)
+    assert later is not None
+    next_slice = CampaignTicker(later, FixedPacer(2), deps)
+    assert next_slice.tick()  # due again after the delay, and still unreachable
+    assert (next_slice.stats.parked, next_slice.stats.launched) == (1, 1)
