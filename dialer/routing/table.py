@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from phonenumbers.geodata import GEOCODE_LONGEST_PREFIX
 
-from dialer.routing.geo import BlindMatcher, Region, region_of
+from dialer.routing.geo import UNKNOWN, BlindMatcher, Region, region_of
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateEntry
 
@@ -36,6 +36,7 @@ class Exclusion(enum.StrEnum):
     CPS = "cps"
     PER_NUMBER_CAP = "per-number cap"
     CALLER_ID_CAP = "caller-ID cap"
+    NOT_A_NUMBER = "not an E.164 number"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,12 @@ class RoutingTable:
         return plan
 
     def _build_plan(self, group: str | None, digits: str) -> StaticPlan:
+        trunks = [self.trunks[i] for i in self._groups.get(group or ALL_TRUNKS, ())]
+        if not (digits.isdigit() and digits.isascii()):
+            detail = f"{digits[:20]!r} is not digits"
+            return StaticPlan(
+                UNKNOWN, (), tuple(Excluded(t.name, Exclusion.NOT_A_NUMBER, detail) for t in trunks)
+            )
         region = region_of("+" + digits)
         rates = self.rates_for(digits)
         usable: list[Planned] = []

@@ -49,7 +49,13 @@ _UNLIMITED = 1_000_000
 _FEED_OVERLAP_S = 5.0
 # Exclusions that hold under the routing table itself, whatever the load or the hour.
 _TABLE_EXCLUSIONS = frozenset(
-    {Exclusion.DISABLED, Exclusion.WEIGHT_ZERO, Exclusion.BLIND_AREA, Exclusion.NO_RATE}
+    {
+        Exclusion.DISABLED,
+        Exclusion.WEIGHT_ZERO,
+        Exclusion.BLIND_AREA,
+        Exclusion.NO_RATE,
+        Exclusion.NOT_A_NUMBER,
+    }
 )
 
 

@@ -99,6 +99,17 @@ def test_every_exclusion_is_explained(make_trunk: MakeTrunk) -> None:
     assert all(x.detail for x in decision.exclusions)
 
 
+def test_a_number_that_is_not_digits_is_excluded_not_a_crash(make_trunk: MakeTrunk) -> None:
+    table = RoutingTable([make_trunk("a"), make_trunk("b")])
+    for bad in ("+86138abc0001", "+", "+８６１３８"):
+        decision = route(bad, CampaignRouting(), NOW, table, UsageSnapshot())
+        assert decision.candidates == ()
+        assert {(x.trunk, x.reason) for x in decision.exclusions} == {
+            ("a", Exclusion.NOT_A_NUMBER),
+            ("b", Exclusion.NOT_A_NUMBER),
+        }
+
+
 def test_rank_by_longest_prefix_rate_then_quality(make_trunk: MakeTrunk) -> None:
     trunks = [
         make_trunk("cheap_general", {"86": "0.02"}),

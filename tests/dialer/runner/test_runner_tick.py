@@ -311,7 +311,7 @@ def test_a_lead_taken_away_under_a_current_lease_is_skipped_alone() -> None:
 
 def test_a_lead_no_originate_can_carry_fails_for_good_and_frees_its_slot() -> None:
     deps, store, switch, leases, _ = setup(leads=0)
-    store.add_lead(CID, 1, "+8613800000001x")  # survives routing, not the dial string check
+    store.add_lead(CID, 1, "+86" + "1" * 45)  # routes (digits), too long for a dial string
     store.add_lead(CID, 2, "+8613800000002")
     lease = leases.acquire(CID, "w1", 10_000)
     assert lease is not None
