@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from campaigns.models import CallAttempt, CampaignStatus, Lead
+from campaigns.models import CallAttempt, CampaignStatus
+from campaigns.report import CampaignReport, campaign_report
 from campaigns.rules import CallingWindow
 from campaigns.service import CampaignError, create_campaign, get_campaign, parse_spec
 from dialer.config import FsNode
@@ -220,50 +221,10 @@ def _sample(t_s: float, server: SimulatorServer, agents: tuple[AgentView, ...]) 
     )
 
 
-@dataclass(frozen=True)
-class Report:
-    leads_by_status: dict[str, int]
-    attempts_by_outcome: dict[str, int]
-    answered: int
-    abandoned: int
-
-    @property
-    def abandon_rate(self) -> float:
-        return self.abandoned / self.answered if self.answered else 0.0
-
-
-def report(ctx: AppContext, campaign_id: int, since: datetime) -> Report:
-    """The campaign's figures from the database, for the attempts made since ``since``."""
+def report(ctx: AppContext, campaign_id: int, since: datetime) -> CampaignReport:
+    """The campaign's figures for the attempts made since ``since``."""
     with ctx.sessions() as session:
-        leads: dict[object, int] = dict(
-            session.execute(
-                select(Lead.status, func.count())
-                .where(Lead.campaign_id == campaign_id)
-                .group_by(Lead.status)
-            )
-            .tuples()
-            .all()
-        )
-        recent = (CallAttempt.campaign_id == campaign_id, CallAttempt.originated_at >= since)
-        outcomes: dict[str | None, int] = dict(
-            session.execute(
-                select(CallAttempt.outcome, func.count())
-                .where(*recent)
-                .group_by(CallAttempt.outcome)
-            )
-            .tuples()
-            .all()
-        )
-        answered = session.scalar(
-            select(func.count()).where(*recent, CallAttempt.answered_at.is_not(None))
-        )
-        abandoned = session.scalar(select(func.count()).where(*recent, CallAttempt.abandoned))
-    return Report(
-        {getattr(k, "value", str(k)): v for k, v in leads.items()},
-        {str(k or "in flight"): v for k, v in outcomes.items()},
-        int(answered or 0),
-        int(abandoned or 0),
-    )
+        return campaign_report(session, campaign_id, since)
 
 
 def write_charts(samples: list[Sample], out_dir: Path) -> Path:

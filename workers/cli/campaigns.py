@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -10,8 +11,9 @@ from rich.table import Table
 
 from campaigns import service
 from campaigns.models import DialMode
+from campaigns.report import campaign_report
 from campaigns.service import CampaignError
-from workers.cli.common import console, user_errors
+from workers.cli.common import console, report_table, user_errors
 from workers.context import app_context
 
 app = typer.Typer(help="Campaigns: create, list, show, start, pause, stop.", no_args_is_help=True)
@@ -107,7 +109,10 @@ def show(name: str) -> None:
                 ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),
             ):  # fmt: skip
                 table.add_row(key, value)
+            since = datetime.now(UTC) - timedelta(days=c.abandon_window_days)
+            report = campaign_report(session, c.id, since)
         console.print(table)
+        console.print(report_table(report, f"calls of the last {c.abandon_window_days} days"))
 
 
 def _transition(name: str, action: str) -> None:

@@ -15,7 +15,7 @@ from campaigns import service
 from campaigns.importer.service import ImportError_, ImportOptions, import_file
 from campaigns.samples import write_sample_leads
 from workers import demo as wiring
-from workers.cli.common import console, user_errors
+from workers.cli.common import console, report_table, user_errors
 from workers.cli.leads import print_summary
 from workers.context import app_context
 
@@ -41,7 +41,7 @@ def demo(
             print_summary(summary, (datetime.now(UTC) - started).total_seconds())
         with Live(_table(None), console=console, refresh_per_second=2) as live:
             run = wiring.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))
-        _print_report(wiring.report(ctx, campaign_id, run.started))
+        console.print(report_table(wiring.report(ctx, campaign_id, run.started), "campaign report"))
         if run.samples:
             console.print(f"charts: {wiring.write_charts(run.samples, out)}")
 
@@ -67,14 +67,3 @@ def _table(sample: wiring.Sample | None) -> Table:
     ):
         table.add_row(name, value)
     return table
-
-
-def _print_report(report: wiring.Report) -> None:
-    table = Table("campaign report", "count")
-    for status, n in sorted(report.leads_by_status.items()):
-        table.add_row(f"leads {status}", str(n))
-    for outcome, n in sorted(report.attempts_by_outcome.items()):
-        table.add_row(f"calls {outcome}", str(n))
-    table.add_row("answered by a person", str(report.answered))
-    table.add_row("abandoned", f"{report.abandoned} ({report.abandon_rate:.1%} of answered)")
-    console.print(table)
