@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -16,8 +17,14 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dialer.db.base import load_all_models, make_engine, make_session_factory
+from campaigns.models import CampaignStatus, Lead
+from campaigns.rules import CallingWindow
+from campaigns.service import create_campaign, parse_spec
+from dialer.db.base import load_all_models, make_engine, make_session_factory, transaction
 from dialer.db.migrate import upgrade
+from dialer.routing.model import Trunk
+from dialer.routing.ratedeck import RateEntry
+from dialer.routing.store import add_trunk, import_rates
 
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -86,3 +93,40 @@ def redis_client() -> Iterator[redis.Redis[str]]:
     yield client
     client.flushdb()
     client.close()
+
+
+SeedCampaign = Callable[..., int]
+
+
+@pytest.fixture
+def seed_campaign(sessions: sessionmaker[Session]) -> SeedCampaign:
+    """A running campaign named ``campaign`` (queue ``campaign@default``, always inside its
+    window) with ``leads`` CN mobile leads ``+86<prefix><8 digits>`` and trunks
+    ``{name: max_concurrency}`` rated for +86; returns its id."""
+
+    def seed(leads: int, trunks: Mapping[str, int], prefix: str = "138") -> int:
+        spec = parse_spec(
+            name="campaign",
+            queue_name="campaign@default",
+            calling_window=CallingWindow.always_open(),
+        )
+        with transaction(sessions) as session:
+            campaign = create_campaign(session, spec)
+            campaign.status = CampaignStatus.RUNNING
+            session.add_all(
+                Lead(
+                    campaign_id=campaign.id,
+                    phone_e164=f"+86{prefix}{i:08d}",
+                    phone_raw=f"{prefix}{i:08d}",
+                    country="CN",
+                    time_zones="Asia/Shanghai",
+                    number_type="mobile",
+                )
+                for i in range(leads)
+            )
+            for name, limit in trunks.items():
+                add_trunk(session, Trunk(name=name, proxy_host="10.0.0.10", max_concurrency=limit))
+                import_rates(session, name, [RateEntry("86", Decimal("0.03"))])
+            return campaign.id
+
+    return seed

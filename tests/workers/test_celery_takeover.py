@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 
@@ -23,16 +22,10 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, CampaignStatus, Lead, LeadStatus
-from campaigns.rules import CallingWindow
-from campaigns.service import create_campaign, parse_spec
+from campaigns.models import CallAttempt, Lead, LeadStatus
 from dialer.config import FsNode
-from dialer.db.base import transaction
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
-from dialer.routing.model import Trunk
-from dialer.routing.ratedeck import RateEntry
 from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.store import add_trunk, import_rates
 from dialer.runner.lease import RedisLeaseStore
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
@@ -43,30 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "sim" / "campaign.yaml"
 REDIS_URL = os.environ.get("DIALER_TEST_RUNNER_REDIS_URL", "redis://127.0.0.1:6379/14")
 LEADS = 80
-
-
-def seed(sessions: sessionmaker[Session]) -> int:
-    always = CallingWindow.always_open()
-    with transaction(sessions) as session:
-        campaign = create_campaign(
-            session,
-            parse_spec(name="campaign", queue_name="campaign@default", calling_window=always),
-        )
-        campaign.status = CampaignStatus.RUNNING
-        for i in range(LEADS):
-            session.add(
-                Lead(
-                    campaign_id=campaign.id,
-                    phone_e164=f"+86137{i:08d}",
-                    phone_raw=f"137{i:08d}",
-                    country="CN",
-                    time_zones="Asia/Shanghai",
-                    number_type="mobile",
-                )
-            )
-        add_trunk(session, Trunk(name="cheap_cn", proxy_host="10.0.0.10", max_concurrency=12))
-        import_rates(session, "cheap_cn", [RateEntry("86", Decimal("0.03"))])
-        return campaign.id
 
 
 def settled(sessions: sessionmaker[Session]) -> bool:
@@ -95,13 +64,13 @@ def wait_for(pred: Callable[[], bool], timeout_s: float, ping: Callable[[], None
 @pytest.mark.integration
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_killed_pacing_worker_is_replaced_within_seconds(
-    db_url: str, sessions: sessionmaker[Session]
+    db_url: str, sessions: sessionmaker[Session], seed_campaign: Callable[..., int]
 ) -> None:
     from workers.celery_app import app
 
     client: redis.Redis[str] = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     client.flushdb()
-    campaign_id = seed(sessions)
+    campaign_id = seed_campaign(LEADS, {"cheap_cn": 12}, prefix="137")
     app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
     scenario = replace(load_scenario(SCENARIO), speed=50.0)
     workers: list[subprocess.Popen[bytes]] = []
