@@ -29,6 +29,7 @@ from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.pacing import AgentPhase, AgentView, Mode, make_pacer
 from dialer.routing.model import BlindAreas, Trunk
 from dialer.routing.ratedeck import RateEntry
+from dialer.routing.redis_health import RedisTrunkHealth
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.store import add_trunk, import_rates, load_routing_table
 from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore
@@ -121,6 +122,7 @@ def run(
     client.delete(*client.keys("demo:*") or ["demo:none"])
     live = RedisLiveState(client, prefix="demo:live")
     reservations = RedisReservations(client, prefix="demo:cap")
+    health = RedisTrunkHealth(client, prefix="demo:health")
     leases = RedisLeaseStore(client)
     scenario = replace(
         load_scenario(DEMO_SCENARIO), speed=speed, start_epoch_s=_resume_s(ctx, campaign_id)
@@ -137,6 +139,7 @@ def run(
             reservations,
             reconcile_every_s=5,
             clock=clock.now_s,
+            health=health,
         )
         dialer = EslClient(
             node.name, node.host, node.port, node.password, Subscription(events=()), _ignore
@@ -155,6 +158,7 @@ def run(
                 reservations,
                 table,
                 clock=clock.now,
+                health=health,
             )
             lease = leases.acquire(campaign_id, "demo", 10_000)
             if lease is None:

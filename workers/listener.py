@@ -21,6 +21,7 @@ from dialer.kv import connect_redis
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.listener.ports import AttemptSink, LiveState, TrunkRelease
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
+from dialer.routing.redis_health import RedisTrunkHealth
 from dialer.routing.redis_reservation import RedisReservations
 from workers.tasks_post_call import enqueue_post_call
 
@@ -67,7 +68,11 @@ def start_all(
     live = RedisLiveState(client)
     attempts = SqlAttemptSink(sessions, notify=enqueue_post_call)
     trunks = RedisReservations(client)
-    return [start_node(node, live, attempts, trunks) for node in settings.freeswitch_nodes]
+    health = RedisTrunkHealth(client)
+    return [
+        start_node(node, live, attempts, trunks, health=health)
+        for node in settings.freeswitch_nodes
+    ]
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from dialer.esl.client import EslClient
 from dialer.esl.seam import EslConnection, Subscription
 from dialer.kv import connect_redis
 from dialer.listener.adapters import RedisLiveState
+from dialer.routing.redis_health import RedisTrunkHealth
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.store import load_routing_table
 from dialer.runner.adapters import (
@@ -88,6 +89,7 @@ class WorkerRuntime:
             self.leases,
             RedisReservations(self.client),
             table,
+            health=RedisTrunkHealth(self.client),
         )
 
     def running_campaigns(self) -> list[int]:

@@ -76,6 +76,7 @@ class CallEnd:
     answered_at: datetime | None = None
     connected_at: datetime | None = None
     ended_at: datetime | None = None
+    sip_status: str = ""  # the final SIP code received (``sip_term_status``), "" if none
 
 
 def _int(text: str) -> int | None:
@@ -270,4 +271,5 @@ def _finish(state: CallState, cause: str, ended_us: int, sip_status: str) -> Cal
         answered_at=_when(state.answered_at_us),
         connected_at=_when(state.connected_at_us),
         ended_at=_when(ended_us),
+        sip_status=sip_status,
     )

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
 from campaigns.service import retry_policy_of
 from dialer.calls.machine import CallEnd, CallState
-from dialer.calls.retry import lead_update
+from dialer.calls.retry import CARRIER_FAILURES_FREE, lead_update
+from dialer.calls.trunk import carrier_failed
 from dialer.db.base import transaction
 from dialer.listener.ports import Unsettled, state_from_dict, state_to_dict
 from dialer.listener.switch_state import AgentState
@@ -147,6 +148,23 @@ class SqlAttemptSink:
         campaign = session.get(Campaign, end.campaign_id)
         if lead is None or campaign is None or lead.status is not LeadStatus.DIALING:
             return
+        carrier_failures = 0
+        if carrier_failed(end.outcome, end.hangup_cause):
+            # The lead's latest earlier attempts, node refusals skipped: how many of them in
+            # a row failed for their trunk (bounds the retries that do not count).
+            earlier = session.execute(
+                select(CallAttempt.outcome, CallAttempt.hangup_cause)
+                .where(
+                    CallAttempt.lead_id == lead.id,
+                    CallAttempt.call_uuid != end.call_uuid,
+                    CallAttempt.outcome.is_not(None),
+                    CallAttempt.outcome != "not_dialled",
+                )
+                .order_by(CallAttempt.id.desc())
+                .limit(CARRIER_FAILURES_FREE)
+            ).all()
+            while carrier_failures < len(earlier) and carrier_failed(*earlier[carrier_failures]):
+                carrier_failures += 1
         update = lead_update(
             end,
             lead.id,
@@ -154,6 +172,7 @@ class SqlAttemptSink:
             retry_policy_of(campaign),
             campaign.max_attempts,
             self._now(),
+            carrier_failures,
         )
         lead.status = update.status
         lead.attempts = update.attempts

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from dialer.calls.machine import CallEnd, CallState
 from dialer.listener.switch_state import AgentState
+from dialer.routing.health import TrunkHealth
 
 
 class LiveState(Protocol):
@@ -57,6 +58,12 @@ class TrunkRelease(Protocol):
     """The part of `dialer.routing.reservation.CapacityReservations` the listener uses."""
 
     def release(self, trunk: str, call_uuid: str) -> bool: ...
+
+
+class TrunkHealthFeed(Protocol):
+    """The part of `dialer.routing.health_store.TrunkHealthStore` the listener uses."""
+
+    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth: ...
 
 
 def state_to_dict(state: CallState) -> dict[str, object]:

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
+from dialer.calls.trunk import trunk_verdict
 from dialer.esl.events import Event
 from dialer.esl.seam import EslConnection, EslError, Subscription
-from dialer.listener.ports import AttemptSink, LiveState, TrunkRelease
+from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
 from dialer.listener.switch_state import (
     AgentState,
     agent_change,
@@ -86,8 +87,10 @@ class NodeListener:
         unsettled_after_s: float = 120.0,
         api_timeout_s: float = 10.0,
         clock: Callable[[], float] = time.time,
+        health: TrunkHealthFeed | None = None,
     ) -> None:
         self.node = node
+        self._health = health
         self._live = live
         self._attempts = attempts
         self._trunks = trunks
@@ -184,8 +187,19 @@ class NodeListener:
         self._last_seq.pop(end.call_uuid, None)
         if end.trunk:
             self._trunks.release(end.trunk, end.call_uuid)
+            self._feed_health(end)
         self._attempts.record(self.node, end)
         self._live.drop_call(self.node, end.call_uuid)
+
+    def _feed_health(self, end: CallEnd) -> None:
+        # Health is advisory: failing to record it must not stop the call's record.
+        verdict = trunk_verdict(end)
+        if self._health is None or verdict is None:
+            return
+        try:
+            self._health.record(end.trunk, verdict, self._clock())
+        except Exception:
+            log.exception("listener %s: trunk health of %s not recorded", self.node, end.trunk)
 
     def reconcile(self) -> None:
         conn = self._conn

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -29,6 +29,8 @@ from dialer.esl.originate import UnsafeValue, build_originate, spec_for
 from dialer.listener.switch_state import AgentState
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
+from dialer.routing.health import Availability, TrunkHealth
+from dialer.routing.health_store import TrunkHealthStore
 from dialer.routing.model import UsageSnapshot
 from dialer.routing.reservation import CapacityReservations
 from dialer.routing.router import Candidate, Exclusion, RouteDecision, RouterState, route
@@ -82,6 +84,8 @@ class TickDeps:
     table: RoutingTable
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     config: TickConfig = field(default_factory=TickConfig)
+    # Trunk health as the listeners record it; None: every trunk counts as healthy.
+    health: TrunkHealthStore | None = None
 
 
 @dataclass
@@ -226,13 +230,21 @@ class CampaignTicker:
         trunks = [t for t in self.deps.table.trunks if t.enabled and t.weight > 0]
         trunks = [t for t in trunks if group is None or group in t.groups]
         usage = self.deps.reservations.usage(t.name for t in trunks)
+        health = self._health_of(t.name for t in trunks)
+        now_s = self.deps.clock().timestamp()
         free = 0
         for trunk in trunks:
+            state = health.get(trunk.name)
+            if state is not None and state.availability(now_s) is Availability.DOWN:
+                continue  # the router sends it nothing: its lines would only inflate the pace
             if trunk.max_concurrency == 0:
                 return _UNLIMITED
             in_flight = usage[trunk.name].in_flight if trunk.name in usage else 0
             free += max(0, trunk.max_concurrency - in_flight)
         return free
+
+    def _health_of(self, trunks: Iterable[str]) -> dict[str, TrunkHealth]:
+        return {} if self.deps.health is None else self.deps.health.snapshot(trunks)
 
     def _observe(self, now: datetime, agents: list[AgentState]) -> None:
         since = self._feed_since - timedelta(seconds=_FEED_OVERLAP_S)
@@ -255,7 +267,8 @@ class CampaignTicker:
         self, plan: CampaignPlan, leads: list[ClaimedLead], nodes: list[str], now: datetime
     ) -> tuple[list[_Routed], _Unrouted]:
         deps = self.deps
-        usage = UsageSnapshot(trunks=deps.reservations.usage(t.name for t in deps.table.trunks))
+        names = [t.name for t in deps.table.trunks]
+        usage = UsageSnapshot(trunks=deps.reservations.usage(names), health=self._health_of(names))
         routed: list[_Routed] = []
         unrouted = _Unrouted()
         for lead in leads:

@@ -1,0 +1,142 @@
+"""The listener feeds trunk health; the SQL sink lets carrier failures not count (bounded)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
+from campaigns.rules import Outcome, RetryPolicy, RetryRule
+from dialer.calls.machine import CallEnd
+from dialer.calls.retry import CARRIER_FAILURES_FREE
+from dialer.esl.events import Event
+from dialer.listener.adapters import SqlAttemptSink
+from dialer.listener.ports import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.service import NodeListener
+from dialer.routing.health import Availability, HealthPolicy, TrunkHealth
+from dialer.routing.health_store import InMemoryTrunkHealth
+
+NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+NOW_S = NOW.timestamp()
+
+
+def job(trunk: str, reply: str) -> Event:
+    """An originate's BACKGROUND_JOB with no channel before it (gateway down, node limits)."""
+    call_uuid = str(uuid.uuid4())
+    arg = (
+        f"{{origination_uuid={call_uuid},dialer_campaign_id=1,dialer_lead_id=2,"
+        f"dialer_attempt_id=3}}sofia/gateway/{trunk}/13800138000 cc_c XML campaign"
+    )
+    headers = {
+        "Event-Name": "BACKGROUND_JOB",
+        "Job-UUID": str(uuid.uuid4()),
+        "Job-Command": "originate",
+        "Job-Command-Arg": arg,
+    }
+    return Event(headers, body=f"{reply}\n")
+
+
+def listener(health: object) -> NodeListener:
+    return NodeListener(
+        "fs1",
+        MemoryLiveState(),
+        MemoryAttempts(),
+        MemoryTrunks(),
+        clock=lambda: NOW_S,
+        health=health,  # type: ignore[arg-type]
+    )
+
+
+def test_trunk_failures_suspend_the_trunk_and_refusals_say_nothing() -> None:
+    health = InMemoryTrunkHealth(HealthPolicy(failure_threshold=2, cooldown_s=30))
+    node = listener(health)
+    node.handle(job("bad", "-ERR GATEWAY_DOWN"))
+    node.handle(job("bad", "-ERR DESTINATION_OUT_OF_ORDER"))  # back-pressure: no verdict
+    assert health.snapshot(["bad"])["bad"].consecutive_failures == 1
+    node.handle(job("bad", "-ERR NORMAL_TEMPORARY_FAILURE"))
+    assert health.snapshot(["bad"])["bad"].availability(NOW_S + 1) is Availability.DOWN
+    node.handle(job("good", "-ERR USER_BUSY"))  # a callee outcome: the trunk works
+    node.handle(job("bad", "-ERR USER_BUSY"))
+    assert health.snapshot(["bad", "good"]) == {}
+
+
+class BrokenHealth:
+    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth:
+        raise ConnectionError("redis is away")
+
+
+def test_a_failing_health_store_never_stops_the_record() -> None:
+    node = listener(BrokenHealth())
+    attempts = node._attempts
+    end = node.handle(job("bad", "-ERR GATEWAY_DOWN"))
+    assert end is not None and isinstance(attempts, MemoryAttempts)
+    assert [e.call_uuid for _, e in attempts.ended] == [end.call_uuid]
+
+
+def seed(sessions: sessionmaker[Session], max_attempts: int) -> tuple[int, int]:
+    policy = RetryPolicy(rules={Outcome.FAILED: RetryRule(delay_s=60)})
+    with sessions() as s, s.begin():
+        campaign = Campaign(
+            name="c1",
+            queue_name="sales@default",
+            retry_rules=policy.model_dump(mode="json"),
+            max_attempts=max_attempts,
+        )
+        s.add(campaign)
+        s.flush()
+        lead = Lead(
+            campaign_id=campaign.id,
+            phone_e164="+8613800138000",
+            phone_raw="13800138000",
+            country="CN",
+            number_type="mobile",
+            status=LeadStatus.DIALING,
+        )
+        s.add(lead)
+        s.flush()
+        return campaign.id, lead.id
+
+
+def fail(sessions: sessionmaker[Session], ids: tuple[int, int], outcome: Outcome | None) -> Lead:
+    campaign_id, lead_id = ids
+    cause = "GATEWAY_DOWN" if outcome is Outcome.FAILED else "DESTINATION_OUT_OF_ORDER"
+    end = CallEnd(
+        call_uuid=str(uuid.uuid4()),
+        campaign_id=campaign_id,
+        lead_id=lead_id,
+        attempt_id=None,
+        outcome=outcome,
+        disposition=cause,
+        hangup_cause=cause,
+        abandoned=False,
+        trunk="bad",
+        ended_at=NOW,
+    )
+    SqlAttemptSink(sessions, clock=lambda: NOW).record("fs1", end)
+    with sessions() as s, s.begin():
+        lead = s.get(Lead, lead_id)
+        assert lead is not None
+        if lead.status is LeadStatus.PENDING:
+            lead.status = LeadStatus.DIALING  # claimed again
+            s.flush()
+        s.expunge(lead)
+        return lead
+
+
+def test_carrier_failures_are_free_only_in_a_short_streak(
+    sessions: sessionmaker[Session],
+) -> None:
+    ids = seed(sessions, max_attempts=2)
+    for _ in range(CARRIER_FAILURES_FREE):
+        lead = fail(sessions, ids, Outcome.FAILED)
+        assert lead.attempts == 0
+        fail(sessions, ids, None)  # node refusals neither count nor end the streak
+    assert fail(sessions, ids, Outcome.FAILED).attempts == 1
+    last = fail(sessions, ids, Outcome.FAILED)
+    assert (last.status, last.attempts, last.last_outcome) == (LeadStatus.FAILED, 2, "failed")
+    with sessions() as s:
+        outcomes = s.scalars(select(CallAttempt.outcome).order_by(CallAttempt.id)).all()
+    assert outcomes.count("failed") == CARRIER_FAILURES_FREE + 2

@@ -1,0 +1,100 @@
+"""The tick reads trunk health: a down trunk gets no calls and its lines do not pace."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from dialer.listener.switch_state import AgentState
+from dialer.pacing import Decision, Mode, Outcome, Snapshot
+from dialer.routing.health import HealthPolicy
+from dialer.routing.health_store import InMemoryTrunkHealth
+from dialer.routing.model import Trunk
+from dialer.routing.ratedeck import RateDeck, RateEntry
+from dialer.routing.reservation import InMemoryReservations
+from dialer.routing.table import RoutingTable
+from dialer.runner.lease import MemoryLeaseStore
+from dialer.runner.memory import MemoryCampaignStore, MemoryLiveView, MemorySwitch
+from dialer.runner.ports import CampaignPlan
+from dialer.runner.tick import CampaignTicker, TickDeps
+
+T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+CID = 7
+QUEUE = "c@default"
+
+
+class FixedPacer:
+    mode = Mode.PROGRESSIVE
+
+    def __init__(self, launch: int) -> None:
+        self.launch = launch
+        self.snapshots: list[Snapshot] = []
+
+    def decide(self, snapshot: Snapshot) -> Decision:
+        self.snapshots.append(snapshot)
+        return Decision(self.launch)
+
+    def observe(self, outcome: Outcome) -> None:
+        return None
+
+
+def trunk(name: str, rate: str, lines: int) -> Trunk:
+    deck = RateDeck.of([RateEntry("86", Decimal(rate))])
+    return Trunk(name=name, proxy_host="192.0.2.1", max_concurrency=lines, rates=deck)
+
+
+def ticker(health: InMemoryTrunkHealth | None) -> tuple[CampaignTicker, MemorySwitch, FixedPacer]:
+    store = MemoryCampaignStore()
+    store.plans[CID] = CampaignPlan(CID, "c", True, Mode.PROGRESSIVE, "cc_c", "campaign", QUEUE)
+    for i in range(10):
+        store.add_lead(CID, i + 1, f"+86138{i:08d}")
+    live = MemoryLiveView([AgentState("a0", "Available", "Waiting", queues=(QUEUE,))])
+    switch, leases = MemorySwitch(), MemoryLeaseStore(lambda: T0.timestamp())
+    table = RoutingTable([trunk("cheap", "0.01", 20), trunk("dear", "0.05", 5)])
+    deps = TickDeps(
+        store,
+        live,
+        switch,
+        leases,
+        InMemoryReservations(lambda: T0.timestamp()),
+        table,
+        lambda: T0,
+        health=health,
+    )
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    pacer = FixedPacer(4)
+    return CampaignTicker(lease, pacer, deps), switch, pacer
+
+
+def trunks_of(switch: MemorySwitch) -> set[str]:
+    return {args.split("sofia/gateway/")[1].split("/")[0] for _, args in switch.sent}
+
+
+def test_without_health_the_cheapest_trunk_takes_the_calls() -> None:
+    tick, switch, pacer = ticker(None)
+    assert tick.tick()
+    assert trunks_of(switch) == {"cheap"}
+    assert pacer.snapshots[0].limits.trunk_free_lines == 25
+
+
+def test_a_suspended_trunk_is_skipped_and_its_lines_not_counted() -> None:
+    health = InMemoryTrunkHealth(HealthPolicy(failure_threshold=2, cooldown_s=60))
+    for _ in range(2):
+        health.record("cheap", True, T0.timestamp() - 1)
+    tick, switch, pacer = ticker(health)
+    assert tick.tick()
+    assert trunks_of(switch) == {"dear"} and len(switch.sent) == 4
+    assert pacer.snapshots[0].limits.trunk_free_lines == 5
+
+
+def test_a_gateway_down_is_skipped_until_it_is_up() -> None:
+    health = InMemoryTrunkHealth()
+    health.set_gateway("cheap", False)
+    tick, switch, _ = ticker(health)
+    assert tick.tick()
+    assert trunks_of(switch) == {"dear"}
+    health.set_gateway("cheap", True)
+    switch.sent.clear()
+    assert tick.tick()
+    assert trunks_of(switch) == {"cheap"}

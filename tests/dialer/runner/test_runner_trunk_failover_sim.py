@@ -1,0 +1,156 @@
+"""Two trunks, the cheaper one's gateway down (simulator over TCP, Redis, PostgreSQL, the
+listener feeding trunk health): the down trunk is suspended after its first failures, the
+other carries every lead, and no lead spends an attempt on the down trunk."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import CallAttempt, CampaignStatus, Lead, LeadStatus
+from campaigns.rules import CallingWindow
+from campaigns.service import create_campaign, parse_spec
+from dialer.calls.trunk import carrier_failed
+from dialer.config import FsNode
+from dialer.db.base import transaction
+from dialer.esl.client import EslClient
+from dialer.esl.seam import Subscription
+from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
+from dialer.pacing import Mode, make_pacer
+from dialer.routing.health import HealthPolicy
+from dialer.routing.model import Trunk
+from dialer.routing.ratedeck import RateEntry
+from dialer.routing.redis_health import RedisTrunkHealth
+from dialer.routing.redis_reservation import RedisReservations
+from dialer.routing.store import add_trunk, import_rates, load_routing_table
+from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore
+from dialer.runner.lease import RedisLeaseStore
+from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.runner.ticker import run_slice
+from dialer.sim.scenario import load_scenario
+from dialer.sim.simulator import SimulatorServer
+from workers.listener import start_node
+
+SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "campaign.yaml"
+LEADS = 20
+# "broken" is DOWN in the scenario (GATEWAY_DOWN, no channel) and the cheaper trunk.
+RATES = {"broken": "0.01", "cheap_cn": "0.03"}
+# Few lines on the down trunk: the pacer counts a call refused before any channel existed as
+# ringing for 10 s (`snapshot.InFlight`), which would otherwise stall the first seconds.
+LINES = {"broken": 3, "cheap_cn": 10}
+
+
+def seed(sessions: sessionmaker[Session]) -> int:
+    always = CallingWindow.always_open()
+    with transaction(sessions) as session:
+        campaign = create_campaign(
+            session,
+            parse_spec(name="campaign", queue_name="campaign@default", calling_window=always),
+        )
+        campaign.status = CampaignStatus.RUNNING
+        for i in range(LEADS):
+            session.add(
+                Lead(
+                    campaign_id=campaign.id,
+                    phone_e164=f"+86138{i:08d}",
+                    phone_raw=f"138{i:08d}",
+                    country="CN",
+                    time_zones="Asia/Shanghai",
+                    number_type="mobile",
+                )
+            )
+        for name, rate in RATES.items():
+            trunk = Trunk(name=name, proxy_host="10.0.0.10", max_concurrency=LINES[name])
+            add_trunk(session, trunk)
+            import_rates(session, name, [RateEntry("86", Decimal(rate))])
+        return campaign.id
+
+
+def settled(sessions: sessionmaker[Session]) -> bool:
+    now = datetime.now(UTC)
+    with sessions() as session:
+        for status, next_at, attempts in session.execute(
+            select(Lead.status, Lead.next_attempt_at, Lead.attempts)
+        ):
+            if status is LeadStatus.DIALING or attempts == 0:
+                return False
+            if status is LeadStatus.PENDING and next_at <= now:
+                return False
+    return True
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_down_trunk_is_failed_over_without_spending_attempts(
+    sessions: sessionmaker[Session], redis_client: redis.Redis[str]
+) -> None:
+    campaign_id = seed(sessions)
+    scenario = replace(load_scenario(SCENARIO), speed=50.0)
+    health = RedisTrunkHealth(
+        redis_client, HealthPolicy(failure_threshold=3, cooldown_s=600), prefix="test:fo:health"
+    )
+    with SimulatorServer(scenario) as server:
+        sim = server.sim
+        server.call(lambda: setattr(sim.switch.counters, "sps_limit", 10_000))
+        node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
+        live = RedisLiveState(redis_client, prefix="test:fo:live")
+        reservations = RedisReservations(redis_client, prefix="test:fo:cap")
+        listener = start_node(
+            node, live, SqlAttemptSink(sessions), reservations, reconcile_every_s=5, health=health
+        )
+        dialer = EslClient(
+            "fs1", sim.host, sim.port_number, "ClueCon", Subscription(events=()), lambda e: None
+        ).start()
+        try:
+            assert listener.client.wait_connected(5) and dialer.wait_connected(5)
+            deadline = time.monotonic() + 10
+            while not live.agents("fs1") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with sessions() as session:
+                table = load_routing_table(session)
+            leases = RedisLeaseStore(redis_client)
+            deps = TickDeps(
+                SqlCampaignStore(sessions),
+                LiveStateView(live, ["fs1"]),
+                EslSwitch({"fs1": dialer}),
+                leases,
+                reservations,
+                table,
+                health=health,
+            )
+            lease = leases.acquire(campaign_id, "test", 10_000)
+            assert lease is not None
+            ticker = CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps)
+
+            def tick() -> bool:
+                return ticker.tick() and not settled(sessions)
+
+            report = run_slice(tick, time.monotonic, time.sleep, 0.1, 18.0)
+            with sessions() as session:
+                states = session.execute(select(Lead.status, Lead.attempts)).all()
+            assert report.stopped_early, (ticker.stats, report, states)
+        finally:
+            dialer.close()
+            listener.stop()
+
+    assert health.snapshot(["broken", "cheap_cn"])["broken"].consecutive_failures >= 3
+    with sessions() as session:
+        rows = session.scalars(select(CallAttempt)).all()
+        leads = session.scalars(select(Lead)).all()
+    broken = [r for r in rows if r.trunk == "broken"]
+    carried = [r for r in rows if r.trunk == "cheap_cn" and r.outcome != "not_dialled"]
+    causes = {(r.outcome, r.hangup_cause) for r in broken}
+    assert broken and causes == {("failed", "GATEWAY_DOWN")}, causes
+    assert {r.lead_id for r in carried} == {lead.id for lead in leads}  # every lead carried
+    # carrier failures (the down trunk's, and the scenario's 503s) were not counted
+    counted = [r for r in carried if not carrier_failed(r.outcome, r.hangup_cause)]
+    per_lead = {lead.id: sum(1 for r in counted if r.lead_id == lead.id) for lead in leads}
+    assert {lead.id: lead.attempts for lead in leads} == per_lead
