@@ -199,6 +199,7 @@ class SqlCampaignStore:
                     r.answered_at,
                     r.connected_at,
                     r.agent,
+                    r.call_uuid,
                 )
                 for r in rows
             ]

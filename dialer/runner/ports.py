@@ -79,6 +79,7 @@ class EndedAttempt:
     answered_at: datetime | None = None
     connected_at: datetime | None = None
     agent: str | None = None
+    call_uuid: str = ""
 
 
 class CampaignStore(Protocol):

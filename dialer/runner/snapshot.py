@@ -49,8 +49,9 @@ class InFlight:
     """Calls of one campaign not yet connected to an agent, from launch to the listener's word.
 
     A launched call counts as ringing from its originate until the listener reports it; once
-    reported, the listener's state decides; a call the listener never reports is forgotten
-    after ``unseen_grace_s`` (the switch refused it before any channel existed).
+    reported, the listener's state decides; a call whose attempt has ended is forgotten at
+    once (a trunk down before any channel existed ends it with no channel event), and one the
+    listener never reports at all after ``unseen_grace_s``.
     """
 
     unseen_grace_s: float = 10.0
@@ -59,6 +60,11 @@ class InFlight:
 
     def launch(self, call_uuid: str, now_s: float) -> None:
         self.launched_s[call_uuid] = now_s
+
+    def ended(self, call_uuid: str) -> None:
+        """The call's attempt is over (the switch may have refused it before any channel)."""
+        self.launched_s.pop(call_uuid, None)
+        self.seen.discard(call_uuid)
 
     def views(self, live: Mapping[str, CallState], now_s: float) -> tuple[CallView, ...]:
         out: list[CallView] = []

@@ -254,6 +254,7 @@ class CampaignTicker:
             if row.attempt_id in self._seen_ended:
                 continue
             self._seen_ended[row.attempt_id] = row.ended_at
+            self.in_flight.ended(row.call_uuid)
             for outcome in outcomes_of(row, wraps.get(row.agent or "", 0.0)):
                 self.pacer.observe(outcome)
             if row.originated_at >= self._window_start:

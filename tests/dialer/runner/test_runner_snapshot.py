@@ -9,7 +9,7 @@ import pytest
 from dialer.listener.switch_state import AgentState
 from dialer.pacing import AgentPhase, AgentView, OutcomeKind
 from dialer.runner.ports import EndedAttempt
-from dialer.runner.snapshot import agent_views, outcomes_of, wrap_up_by_agent
+from dialer.runner.snapshot import InFlight, agent_views, outcomes_of, wrap_up_by_agent
 
 Q = "sales@default"
 NOW_S = 1_000.0
@@ -67,3 +67,13 @@ def test_a_handled_call_teaches_the_agents_wrap_up() -> None:
     assert answered.kind is OutcomeKind.ANSWERED and answered.after_s == pytest.approx(10)
     assert handled.kind is OutcomeKind.HANDLED
     assert (handled.talk_s, handled.wrap_s) == (pytest.approx(89), 15)
+
+
+def test_a_launched_call_whose_attempt_ended_stops_counting_as_ringing() -> None:
+    flight = InFlight(unseen_grace_s=10.0)
+    flight.launch("refused", 100.0)  # the trunk was down: no channel, only the attempt's end
+    flight.launch("ringing", 100.0)
+    assert {v.call_id for v in flight.views({}, 101.0)} == {"refused", "ringing"}
+    flight.ended("refused")
+    flight.ended("never-launched")
+    assert [v.call_id for v in flight.views({}, 102.0)] == ["ringing"]
