@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
@@ -101,15 +102,13 @@ SeedCampaign = Callable[..., int]
 @pytest.fixture
 def seed_campaign(sessions: sessionmaker[Session]) -> SeedCampaign:
     """A running campaign named ``campaign`` (queue ``campaign@default``, always inside its
-    window) with ``leads`` CN mobile leads ``+86<prefix><8 digits>`` and trunks
-    ``{name: max_concurrency}`` rated for +86; returns its id."""
+    window, further `CampaignSpec` fields as keywords) with ``leads`` CN mobile leads
+    ``+86<prefix><8 digits>`` and trunks ``{name: max_concurrency}`` rated for +86; returns its
+    id."""
 
-    def seed(leads: int, trunks: Mapping[str, int], prefix: str = "138") -> int:
-        spec = parse_spec(
-            name="campaign",
-            queue_name="campaign@default",
-            calling_window=CallingWindow.always_open(),
-        )
+    def seed(leads: int, trunks: Mapping[str, int], prefix: str = "138", **fields: Any) -> int:
+        fields.setdefault("calling_window", CallingWindow.always_open())
+        spec = parse_spec(name="campaign", queue_name="campaign@default", **fields)
         with transaction(sessions) as session:
             campaign = create_campaign(session, spec)
             campaign.status = CampaignStatus.RUNNING
