@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -126,29 +127,23 @@ def test_up_runs_listener_two_workers_and_beat() -> None:
 
 
 @pytest.mark.integration
-def test_slices_travel_through_a_real_broker_and_worker(runtime: FakeRuntime) -> None:
+def test_slices_travel_through_a_real_broker_and_worker(
+    runtime: FakeRuntime, real_broker: Any
+) -> None:
     """Redis broker (db 14) and a thread-pool worker: the supervisor's kick starts the
     campaign, slices hand on through the queue under one lease until the campaign stops."""
-    import redis
     from celery.contrib.testing.worker import start_worker
 
-    from workers.celery_app import app
-
-    broker = "redis://127.0.0.1:6379/14"
-    redis.Redis.from_url(broker).flushdb()
-    app.conf.update(task_always_eager=False, broker_url=broker, result_backend=broker)
+    app = real_broker
     runtime.running = [CID]
     runtime.store.running_for = 60
-    try:
-        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False):
-            app.tasks["dialer.supervise"].delay()
-            deadline = time.monotonic() + 15
-            while runtime.store.running_for > 0 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.3)
-        assert runtime.kicked == {CID}
-        assert runtime.store.running_for <= 0
-        assert runtime.lease_store._fences[CID] == 1
-        assert runtime.lease_store.holder(CID) is None
-    finally:
-        redis.Redis.from_url(broker).flushdb()
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False):
+        app.tasks["dialer.supervise"].delay()
+        deadline = time.monotonic() + 15
+        while runtime.store.running_for > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+    assert runtime.kicked == {CID}
+    assert runtime.store.running_for <= 0
+    assert runtime.lease_store._fences[CID] == 1
+    assert runtime.lease_store.holder(CID) is None
