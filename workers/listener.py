@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,11 +63,15 @@ def start_node(
 
 
 def start_all(
-    settings: Settings, client: redis.Redis[Any], sessions: sessionmaker[Session]
+    settings: Settings,
+    client: redis.Redis[Any],
+    sessions: sessionmaker[Session],
+    notify: Callable[[int], None] = enqueue_post_call,
 ) -> list[RunningNode]:
-    """One listener per configured node, sharing the Redis state and the database."""
+    """One listener per configured node, sharing the Redis state and the database;
+    ``notify(attempt_id)`` hands each recorded attempt to the post-call work."""
     live = RedisLiveState(client)
-    attempts = SqlAttemptSink(sessions, notify=enqueue_post_call)
+    attempts = SqlAttemptSink(sessions, notify=notify)
     trunks = RedisReservations(client)
     health = RedisTrunkHealth(client)
     return [

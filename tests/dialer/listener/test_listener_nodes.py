@@ -57,7 +57,8 @@ def test_two_nodes_at_once(sessions: sessionmaker[Session], redis_client: redis.
             for i, s in ((1, sim1), (2, sim2))
         ]
         settings = Settings(freeswitch_nodes=nodes)
-        running = start_all(settings, redis_client, sessions)
+        notified: list[int] = []
+        running = start_all(settings, redis_client, sessions, notify=notified.append)
         dialers = [
             EslClient(n.name, n.host, n.port, "ClueCon", Subscription(events=()), lambda e: None)
             for n in nodes
@@ -97,6 +98,7 @@ def test_two_nodes_at_once(sessions: sessionmaker[Session], redis_client: redis.
                     break
                 time.sleep(0.1)
             assert {a.call_uuid: a.node for a in done} == uuids
+            assert sorted(notified) == sorted(a.id for a in done)  # each handed to post-call
             live = RedisLiveState(redis_client)
             assert live.calls("fs1") == {} and live.calls("fs2") == {}
             assert set(live.agents("fs1")) == {"agent1@default", "agent2@default"}
