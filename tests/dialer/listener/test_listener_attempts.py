@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
+from campaigns.models import CallAttempt, Lead, LeadStatus
 from campaigns.rules import Outcome, RetryPolicy, RetryRule
 from dialer.calls.machine import CallEnd
 from dialer.listener.adapters import SqlAttemptSink
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+SeedDialingLead = Callable[[RetryPolicy, int], tuple[int, int]]  # the conftest fixture
 
 
-def seed(sessions: sessionmaker[Session], quiet_s: int = 0) -> tuple[int, int]:
-    policy = RetryPolicy(
-        rules={Outcome.ABANDONED: RetryRule(delay_s=60)}, abandoned_quiet_s=quiet_s
-    )
-    with sessions() as s, s.begin():
-        campaign = Campaign(
-            name="c1", queue_name="sales@default", retry_rules=policy.model_dump(mode="json")
-        )
-        s.add(campaign)
-        s.flush()
-        lead = Lead(
-            campaign_id=campaign.id,
-            phone_e164="+8613800138000",
-            phone_raw="13800138000",
-            country="CN",
-            number_type="mobile",
-            status=LeadStatus.DIALING,
-        )
-        s.add(lead)
-        s.flush()
-        return campaign.id, lead.id
+def abandon_policy(quiet_s: int = 0) -> RetryPolicy:
+    return RetryPolicy(rules={Outcome.ABANDONED: RetryRule(delay_s=60)}, abandoned_quiet_s=quiet_s)
 
 
 def end(campaign_id: int, lead_id: int, outcome: Outcome | None, uuid: str = "u-1") -> CallEnd:
@@ -54,8 +37,10 @@ def end(campaign_id: int, lead_id: int, outcome: Outcome | None, uuid: str = "u-
     )
 
 
-def test_abandoned_call_is_recorded_and_quiet_for_72h(sessions: sessionmaker[Session]) -> None:
-    campaign_id, lead_id = seed(sessions, quiet_s=72 * 3600)
+def test_abandoned_call_is_recorded_and_quiet_for_72h(
+    sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
+) -> None:
+    campaign_id, lead_id = seed_dialing_lead(abandon_policy(quiet_s=72 * 3600), 3)
     sink = SqlAttemptSink(sessions, clock=lambda: NOW)
     sink.record("fs1", end(campaign_id, lead_id, Outcome.ABANDONED))
     sink.record("fs1", end(campaign_id, lead_id, Outcome.ABANDONED))  # replay: no effect
@@ -77,8 +62,10 @@ def test_abandoned_call_is_recorded_and_quiet_for_72h(sessions: sessionmaker[Ses
         assert lead.next_attempt_at == NOW + timedelta(hours=72)
 
 
-def test_connected_call_completes_the_lead(sessions: sessionmaker[Session]) -> None:
-    campaign_id, lead_id = seed(sessions)
+def test_connected_call_completes_the_lead(
+    sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
+) -> None:
+    campaign_id, lead_id = seed_dialing_lead(abandon_policy(), 3)
     SqlAttemptSink(sessions, clock=lambda: NOW).record(
         "fs1", end(campaign_id, lead_id, Outcome.CONNECTED)
     )
@@ -87,8 +74,10 @@ def test_connected_call_completes_the_lead(sessions: sessionmaker[Session]) -> N
         assert lead is not None and lead.status is LeadStatus.DONE and lead.attempts == 1
 
 
-def test_refused_call_does_not_count(sessions: sessionmaker[Session]) -> None:
-    campaign_id, lead_id = seed(sessions)
+def test_refused_call_does_not_count(
+    sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
+) -> None:
+    campaign_id, lead_id = seed_dialing_lead(abandon_policy(), 3)
     SqlAttemptSink(sessions, clock=lambda: NOW).record("fs1", end(campaign_id, lead_id, None))
     with sessions() as s:
         lead = s.get(Lead, lead_id)
@@ -97,8 +86,10 @@ def test_refused_call_does_not_count(sessions: sessionmaker[Session]) -> None:
         assert attempt.outcome == "not_dialled"
 
 
-def test_unsettled_attempts_of_a_node(sessions: sessionmaker[Session]) -> None:
-    campaign_id, lead_id = seed(sessions)
+def test_unsettled_attempts_of_a_node(
+    sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
+) -> None:
+    campaign_id, lead_id = seed_dialing_lead(abandon_policy(), 3)
     rows = [
         ("a", "fs1", None, NOW - timedelta(minutes=10)),
         ("b", "fs1", "busy", NOW - timedelta(minutes=10)),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
+from campaigns.models import CallAttempt, Lead, LeadStatus
 from campaigns.rules import Outcome, RetryPolicy, RetryRule
 from dialer.calls.machine import CallEnd
 from dialer.calls.retry import CARRIER_FAILURES_FREE
@@ -76,30 +77,6 @@ def test_a_failing_health_store_never_stops_the_record() -> None:
     assert [e.call_uuid for _, e in attempts.ended] == [end.call_uuid]
 
 
-def seed(sessions: sessionmaker[Session], max_attempts: int) -> tuple[int, int]:
-    policy = RetryPolicy(rules={Outcome.FAILED: RetryRule(delay_s=60)})
-    with sessions() as s, s.begin():
-        campaign = Campaign(
-            name="c1",
-            queue_name="sales@default",
-            retry_rules=policy.model_dump(mode="json"),
-            max_attempts=max_attempts,
-        )
-        s.add(campaign)
-        s.flush()
-        lead = Lead(
-            campaign_id=campaign.id,
-            phone_e164="+8613800138000",
-            phone_raw="13800138000",
-            country="CN",
-            number_type="mobile",
-            status=LeadStatus.DIALING,
-        )
-        s.add(lead)
-        s.flush()
-        return campaign.id, lead.id
-
-
 def fail(sessions: sessionmaker[Session], ids: tuple[int, int], outcome: Outcome | None) -> Lead:
     campaign_id, lead_id = ids
     cause = "GATEWAY_DOWN" if outcome is Outcome.FAILED else "DESTINATION_OUT_OF_ORDER"
@@ -128,8 +105,9 @@ def fail(sessions: sessionmaker[Session], ids: tuple[int, int], outcome: Outcome
 
 def test_carrier_failures_are_free_only_in_a_short_streak(
     sessions: sessionmaker[Session],
+    seed_dialing_lead: Callable[[RetryPolicy, int], tuple[int, int]],
 ) -> None:
-    ids = seed(sessions, max_attempts=2)
+    ids = seed_dialing_lead(RetryPolicy(rules={Outcome.FAILED: RetryRule(delay_s=60)}), 2)
     for _ in range(CARRIER_FAILURES_FREE):
         lead = fail(sessions, ids, Outcome.FAILED)
         assert lead.attempts == 0
