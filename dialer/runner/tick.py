@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -29,7 +29,7 @@ from dialer.esl.originate import UnsafeValue, build_originate, spec_for
 from dialer.listener.switch_state import AgentState
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
-from dialer.routing.health import Availability, TrunkHealth
+from dialer.routing.health import Availability
 from dialer.routing.health_store import TrunkHealthStore
 from dialer.routing.model import UsageSnapshot
 from dialer.routing.reservation import CapacityReservations
@@ -185,22 +185,28 @@ class CampaignTicker:
         agents = deps.live.agents()
         self._observe(now, agents)
         nodes = deps.switch.nodes()
-        snapshot = self._snapshot(plan, now, agents, dialing_allowed=bool(nodes))
+        usage = self._usage()
+        snapshot = self._snapshot(plan, now, agents, usage, dialing_allowed=bool(nodes))
         launch = self.pacer.decide(snapshot).launch
         self.stats.decided += launch
         if launch <= 0 or not nodes:
             return True
         leads = deps.store.claim(plan.campaign_id, launch, now, self._claimer)
-        routed, unroutable = self._route(plan, leads, nodes, now)
+        routed, unroutable = self._route(plan, leads, nodes, now, usage)
         return self._launch(plan, routed, unroutable, now)
 
     def _snapshot(
-        self, plan: CampaignPlan, now: datetime, agents: list[AgentState], dialing_allowed: bool
+        self,
+        plan: CampaignPlan,
+        now: datetime,
+        agents: list[AgentState],
+        usage: UsageSnapshot,
+        dialing_allowed: bool,
     ) -> Snapshot:
         deps = self.deps
         live = {c.call_uuid: c for c in deps.live.calls(plan.campaign_id)}
         views = agent_views(agents, plan.queue, now.timestamp())
-        trunk_free = self._trunk_free_lines(plan)
+        trunk_free = self._trunk_free_lines(plan, usage, now)
         # Due leads only bound the launch: counting past the most lines the pacer may
         # open this tick would scan a large campaign's backlog for nothing.
         staffed = sum(1 for a in views if a.phase is not AgentPhase.AWAY)
@@ -225,26 +231,29 @@ class CampaignTicker:
             no_answer_timeout_s=float(plan.ring_timeout_s),
         )
 
-    def _trunk_free_lines(self, plan: CampaignPlan) -> int:
+    def _trunk_free_lines(self, plan: CampaignPlan, usage: UsageSnapshot, now: datetime) -> int:
         group = plan.routing.trunk_group
         trunks = [t for t in self.deps.table.trunks if t.enabled and t.weight > 0]
         trunks = [t for t in trunks if group is None or group in t.groups]
-        usage = self.deps.reservations.usage(t.name for t in trunks)
-        health = self._health_of(t.name for t in trunks)
-        now_s = self.deps.clock().timestamp()
+        now_s = now.timestamp()
         free = 0
         for trunk in trunks:
-            state = health.get(trunk.name)
+            state = usage.health.get(trunk.name)
             if state is not None and state.availability(now_s) is Availability.DOWN:
                 continue  # the router sends it nothing: its lines would only inflate the pace
             if trunk.max_concurrency == 0:
                 return _UNLIMITED
-            in_flight = usage[trunk.name].in_flight if trunk.name in usage else 0
+            lines = usage.trunks.get(trunk.name)
+            in_flight = lines.in_flight if lines is not None else 0
             free += max(0, trunk.max_concurrency - in_flight)
         return free
 
-    def _health_of(self, trunks: Iterable[str]) -> dict[str, TrunkHealth]:
-        return {} if self.deps.health is None else self.deps.health.snapshot(trunks)
+    def _usage(self) -> UsageSnapshot:
+        """Lines in use and health of the table's trunks, read once per tick: the snapshot's
+        free lines and the routing see the same state (Redis still decides each claim)."""
+        names = [t.name for t in self.deps.table.trunks]
+        health = {} if self.deps.health is None else self.deps.health.snapshot(names)
+        return UsageSnapshot(trunks=self.deps.reservations.usage(names), health=health)
 
     def _observe(self, now: datetime, agents: list[AgentState]) -> None:
         since = self._feed_since - timedelta(seconds=_FEED_OVERLAP_S)
@@ -265,11 +274,14 @@ class CampaignTicker:
         self._seen_ended = {k: v for k, v in self._seen_ended.items() if v >= horizon}
 
     def _route(
-        self, plan: CampaignPlan, leads: list[ClaimedLead], nodes: list[str], now: datetime
+        self,
+        plan: CampaignPlan,
+        leads: list[ClaimedLead],
+        nodes: list[str],
+        now: datetime,
+        usage: UsageSnapshot,
     ) -> tuple[list[_Routed], _Unrouted]:
         deps = self.deps
-        names = [t.name for t in deps.table.trunks]
-        usage = UsageSnapshot(trunks=deps.reservations.usage(names), health=self._health_of(names))
         routed: list[_Routed] = []
         unrouted = _Unrouted()
         for lead in leads:
