@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +28,35 @@ from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateEntry
 from dialer.routing.store import add_trunk, import_rates
 
+# Every service the suite reaches is named here and nowhere else. Two suites can run side by
+# side on one machine by giving each its own DIALER_TEST_REDIS_DB_BASE (databases BASE to
+# BASE+3); PostgreSQL databases are created per session with unique names anyway.
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_SERVER_URL = os.environ.get("DIALER_TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
+REDIS_DB_BASE = int(os.environ.get("DIALER_TEST_REDIS_DB_BASE", "12"))
+
+
+@dataclass(frozen=True)
+class RedisUrls:
+    """One Redis database per area of the suite, so one area's flushdb never meets
+    another's keys."""
+
+    default: str
+    routing: str
+    runner: str
+    celery: str
+
+
+REDIS_URLS = RedisUrls(
+    *(f"{REDIS_SERVER_URL}/{REDIS_DB_BASE + i}" for i in (3, 1, 0, 2)),
+)
+REDIS_URL = REDIS_URLS.default
+
+
+@pytest.fixture(scope="session")
+def redis_urls() -> RedisUrls:
+    """The test Redis databases by area."""
+    return REDIS_URLS
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +112,7 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis[str]]:
-    """The machine's Redis, database 15, emptied before and after the test."""
+    """The machine's Redis, the default test database, emptied before and after the test."""
     client: redis.Redis[str] = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     try:
         client.ping()

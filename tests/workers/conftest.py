@@ -8,25 +8,36 @@ from typing import Any
 import pytest
 import redis
 
-CELERY_TEST_BROKER = "redis://127.0.0.1:6379/14"
+
+@pytest.fixture
+def celery_broker_url(redis_urls: Any) -> str:
+    """The Redis database the Celery tests use as broker and result backend."""
+    url: str = redis_urls.celery
+    return url
+
+
+@pytest.fixture(autouse=True)
+def broker_env(monkeypatch: pytest.MonkeyPatch, celery_broker_url: str) -> None:
+    """Whichever test first reads the app's settings, they name the test broker."""
+    monkeypatch.setenv("DIALER_REDIS_URL", celery_broker_url)
 
 
 @pytest.fixture
-def real_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The Celery app sending to and reading from Redis db 14 (emptied before and after).
+def real_broker(monkeypatch: pytest.MonkeyPatch, celery_broker_url: str) -> Iterator[Any]:
+    """The Celery app sending to and reading from the test broker (emptied before and after).
 
     The app keeps its connection pools and a test worker's queue selection: they are dropped
     (and the settings put back afterwards) so that each test's messages go to the broker it
     configured and reach the worker it started.
     """
-    monkeypatch.setenv("DIALER_REDIS_URL", CELERY_TEST_BROKER)
+    monkeypatch.setenv("DIALER_REDIS_URL", celery_broker_url)
     from workers.celery_app import app
 
-    client = redis.Redis.from_url(CELERY_TEST_BROKER)
+    client = redis.Redis.from_url(celery_broker_url)
     client.flushdb()
     before = {k: app.conf.get(k) for k in ("task_always_eager", "broker_url", "result_backend")}
     app.conf.update(
-        task_always_eager=False, broker_url=CELERY_TEST_BROKER, result_backend=CELERY_TEST_BROKER
+        task_always_eager=False, broker_url=celery_broker_url, result_backend=celery_broker_url
     )
     _drop_pools(app)
     try:

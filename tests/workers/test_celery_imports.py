@@ -19,20 +19,11 @@ from workers.celery_app import IMPORTS_QUEUE
 from workers.cli import app as cli_app
 from workers.context import app_context
 
-BROKER = "redis://127.0.0.1:6379/14"
-
-
-@pytest.fixture(autouse=True)
-def broker_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whichever test first reads the app's settings, they name the test Redis."""
-    monkeypatch.setenv("DIALER_REDIS_URL", BROKER)
-
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("DIALER_REDIS_URL", BROKER)
     app_context.cache_clear()
     runner = CliRunner()
     created = runner.invoke(cli_app, ["campaigns", "create", "spring", "--queue", "q"])
@@ -87,9 +78,9 @@ def test_queued_import_runs_the_import_service(cli: CliRunner, tmp_path: Path) -
 
 @pytest.mark.integration
 def test_import_through_a_real_broker_and_worker(
-    cli: CliRunner, tmp_path: Path, real_broker: Any
+    cli: CliRunner, tmp_path: Path, real_broker: Any, celery_broker_url: str
 ) -> None:
-    """Redis broker (db 14) and a worker on ``imports``: the task's result is the counts."""
+    """The test broker and a worker on ``imports``: the task's result is the counts."""
     from celery.backends.redis import RedisBackend
     from celery.contrib.testing.worker import start_worker
     from celery.result import AsyncResult
@@ -105,7 +96,7 @@ def test_import_through_a_real_broker_and_worker(
                 (str(tmp_path / "leads.csv"), "spring")
             )
             # A backend of its own: this thread's may be bound to an earlier test's Redis.
-            backend = RedisBackend(app=app, url=BROKER)
+            backend = RedisBackend(app=app, url=celery_broker_url)
             counts = AsyncResult(sent.id, backend=backend, app=app).get(timeout=20)
         assert counts["accepted"] == 2 and counts["already_imported"] is False
         assert time.monotonic() - started < 20

@@ -67,7 +67,6 @@ class FakeRuntime:
 
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRuntime]:
-    monkeypatch.setenv("DIALER_REDIS_URL", "redis://127.0.0.1:6379/14")
     from workers.celery_app import app
 
     app.conf.update(

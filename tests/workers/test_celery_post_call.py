@@ -16,7 +16,6 @@ from dialer.postcall.webhooks import MAX_TRIES, AttemptRecord, RetryIn, TryResul
 from workers import tasks_post_call
 from workers.celery_app import POST_CALL_QUEUE
 
-BROKER = "redis://127.0.0.1:6379/14"
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
 
@@ -30,15 +29,8 @@ def job() -> WebhookJob:
     return WebhookJob(record, "https://crm.example/hook")
 
 
-@pytest.fixture(autouse=True)
-def broker_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whichever test first reads the app's settings, they name the test Redis."""
-    monkeypatch.setenv("DIALER_REDIS_URL", BROKER)
-
-
 @pytest.fixture
 def eager(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DIALER_REDIS_URL", BROKER)
     from workers.celery_app import app
 
     app.conf.update(task_always_eager=True)

@@ -34,7 +34,6 @@ from workers.listener import start_node
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "sim" / "campaign.yaml"
-REDIS_URL = os.environ.get("DIALER_TEST_RUNNER_REDIS_URL", "redis://127.0.0.1:6379/14")
 LEADS = 80
 
 
@@ -64,14 +63,19 @@ def wait_for(pred: Callable[[], bool], timeout_s: float, ping: Callable[[], None
 @pytest.mark.integration
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_killed_pacing_worker_is_replaced_within_seconds(
-    db_url: str, sessions: sessionmaker[Session], seed_campaign: Callable[..., int]
+    db_url: str,
+    sessions: sessionmaker[Session],
+    seed_campaign: Callable[..., int],
+    celery_broker_url: str,
 ) -> None:
     from workers.celery_app import app
 
-    client: redis.Redis[str] = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    redis_url = celery_broker_url
+
+    client: redis.Redis[str] = redis.Redis.from_url(redis_url, decode_responses=True)
     client.flushdb()
     campaign_id = seed_campaign(LEADS, {"cheap_cn": 12}, prefix="137")
-    app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
     scenario = replace(load_scenario(SCENARIO), speed=50.0)
     workers: list[subprocess.Popen[bytes]] = []
     with SimulatorServer(scenario) as server:
@@ -84,7 +88,7 @@ def test_killed_pacing_worker_is_replaced_within_seconds(
         env = {
             **os.environ,
             "DIALER_DATABASE_URL": db_url,
-            "DIALER_REDIS_URL": REDIS_URL,
+            "DIALER_REDIS_URL": redis_url,
             "DIALER_FREESWITCH_NODES": json.dumps([node.model_dump()]),
             "DIALER_PACING_PERIOD_S": "0.1",
             "DIALER_PACING_SLICE_S": "2",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,10 +15,6 @@ from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.reservation import CapacityReservations, InMemoryReservations
-
-# A database of its own so that other areas' flushdb never meets these keys; keys carry a
-# per-test prefix as well and are deleted afterwards.
-ROUTING_REDIS_URL = os.environ.get("DIALER_TEST_ROUTING_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def _make_trunk(name: str, rates: dict[str, str] | None = None, **fields: Any) -> Trunk:
@@ -49,12 +44,12 @@ class Backend:
     advance: Callable[[float], None]
 
 
-def real_redis_client() -> redis.Redis[Any]:
-    client: redis.Redis[Any] = redis.Redis.from_url(ROUTING_REDIS_URL, decode_responses=True)
+def real_redis_client(url: str) -> redis.Redis[Any]:
+    client: redis.Redis[Any] = redis.Redis.from_url(url, decode_responses=True)
     try:
         client.ping()
     except redis.ConnectionError as exc:
-        pytest.fail(f"Redis at {ROUTING_REDIS_URL} is not reachable ({exc})")
+        pytest.fail(f"Redis at {url} is not reachable ({exc})")
     return client
 
 
@@ -65,8 +60,10 @@ def delete_prefix(client: redis.Redis[Any], prefix: str) -> None:
 
 
 @pytest.fixture
-def redis_prefix() -> Iterator[tuple[redis.Redis[Any], str]]:
-    client = real_redis_client()
+def redis_prefix(redis_urls: Any) -> Iterator[tuple[redis.Redis[Any], str]]:
+    # A database of its own so that other areas' flushdb never meets these keys; keys carry
+    # a per-test prefix as well and are deleted afterwards.
+    client = real_redis_client(redis_urls.routing)
     prefix = f"test:routing:{uuid.uuid4().hex[:10]}"
     yield client, prefix
     delete_prefix(client, prefix)

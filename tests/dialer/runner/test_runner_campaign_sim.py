@@ -7,8 +7,8 @@ the one the simulator saw."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,8 +39,6 @@ from dialer.sim.simulator import SimulatorServer
 from workers.listener import start_node
 
 SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "e2e.yaml"
-# a database no other test empties (the Celery tests flush db 14 while they run)
-RUNNER_REDIS_URL = os.environ.get("DIALER_TEST_RUNNER_REDIS_URL", "redis://127.0.0.1:6379/12")
 LEADS = 2_000
 # Same rate and weight: the router alternates between the trunks, so cheap_cn's 30 lines are
 # full whenever some 60 calls are up and premium_cn takes the overflow.
@@ -59,12 +57,14 @@ FINAL = {LeadStatus.DONE, LeadStatus.FAILED}
 
 
 @pytest.fixture
-def runner_redis() -> Iterator[redis.Redis[str]]:
-    client: redis.Redis[str] = redis.Redis.from_url(RUNNER_REDIS_URL, decode_responses=True)
+def runner_redis(redis_urls: Any) -> Iterator[redis.Redis[str]]:
+    # a database no other test empties (the Celery tests flush theirs while they run)
+    url: str = redis_urls.runner
+    client: redis.Redis[str] = redis.Redis.from_url(url, decode_responses=True)
     try:
         client.ping()
     except redis.ConnectionError as exc:
-        pytest.fail(f"Redis at {RUNNER_REDIS_URL} is not reachable ({exc})")
+        pytest.fail(f"Redis at {url} is not reachable ({exc})")
     client.flushdb()
     yield client
     client.flushdb()

@@ -1,0 +1,1 @@
+"""Test doubles shared by the whole suite (the clock, the id source)."""
