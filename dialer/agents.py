@@ -23,9 +23,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dialer.agent_state import AgentState
 from dialer.esl.events import parse_result
 from dialer.esl.seam import EslConnection
-from dialer.listener.switch_state import AgentState, parse_agent_list
+from dialer.listener.switch_state import parse_agent_list
 
 STATUS_LOGGED_OUT = "Logged Out"
 STATUS_AVAILABLE = "Available"

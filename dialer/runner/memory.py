@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from campaigns.models import LeadStatus
-from campaigns.selection import ClaimedLead
+from campaigns.domain import NOT_DIALLED, ClaimedLead, LeadStatus
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
-from dialer.listener.switch_state import AgentState
 from dialer.runner.ports import (
-    NOT_DIALLED,
     NOT_SENT_CAUSE,
     UNROUTABLE,
     UNSAFE_VALUE,

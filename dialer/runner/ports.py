@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from campaigns.selection import ClaimedLead
+from campaigns.domain import ClaimedLead
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import Mode
 from dialer.routing.model import CampaignRouting
 
-# CallAttempt.outcome of an attempt whose originate never left, and the hangup cause when it
-# was not sent (lease lost, node refused at once).
-NOT_DIALLED = "not_dialled"
+# CallAttempt.hangup_cause of an attempt (outcome `campaigns.domain.NOT_DIALLED`) whose
+# originate was not sent (lease lost, node refused at once).
 NOT_SENT_CAUSE = "NOT_SENT"
 # Lead.last_outcome and CallAttempt.hangup_cause of a lead whose data cannot be carried in an
 # originate (`dialer.esl.originate.UnsafeValue`): the lead is final, ``failed``.

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from campaigns.selection import ClaimedLead
+from campaigns.domain import ClaimedLead
+from dialer.agent_state import AgentState
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
 from dialer.routing.health import Availability
