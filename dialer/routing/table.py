@@ -39,6 +39,19 @@ class Exclusion(enum.StrEnum):
     NOT_A_NUMBER = "not an E.164 number"
 
 
+# The exclusions of a static plan: they hold under the table itself, whatever the load or
+# the hour.
+STATIC_EXCLUSIONS = frozenset(
+    {
+        Exclusion.DISABLED,
+        Exclusion.WEIGHT_ZERO,
+        Exclusion.BLIND_AREA,
+        Exclusion.NO_RATE,
+        Exclusion.NOT_A_NUMBER,
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Excluded:
     trunk: str
@@ -108,6 +121,10 @@ class RoutingTable:
                         found[i] = entry
         return found
 
+    def trunks_in(self, group: str | None) -> tuple[Trunk, ...]:
+        """The trunks of ``group`` (None or empty: every trunk), by name."""
+        return tuple(self.trunks[i] for i in self._groups.get(group or ALL_TRUNKS, ()))
+
     def plan(self, group: str | None, digits: str) -> StaticPlan:
         """The static plan of E.164 ``digits`` (no ``+``) in ``group`` (None: every trunk)."""
         key = (group, digits[: self._key_digits], len(digits))
@@ -119,9 +136,9 @@ class RoutingTable:
         return plan
 
     def _build_plan(self, group: str | None, digits: str) -> StaticPlan:
-        trunks = [self.trunks[i] for i in self._groups.get(group or ALL_TRUNKS, ())]
         if not (digits.isdigit() and digits.isascii()):
             detail = f"{digits[:20]!r} is not digits"
+            trunks = self.trunks_in(group)
             return StaticPlan(
                 UNKNOWN, (), tuple(Excluded(t.name, Exclusion.NOT_A_NUMBER, detail) for t in trunks)
             )
