@@ -6,6 +6,8 @@ import typer
 
 from workers.cli import agents, calls, campaigns, db, demo, fsconf, leads, run, sim, trunks
 
+__all__ = ["app"]
+
 app = typer.Typer(
     name="dialer",
     help="Predictive outbound dialer and campaign service over FreeSWITCH.",
