@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from phonenumbers.geodata import GEOCODE_LONGEST_PREFIX
 
-from dialer.routing.geo import UNKNOWN, BlindMatcher, Region, region_of
+from dialer.routing.geo import UNKNOWN_REGION, BlindMatcher, Region, region_of
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateEntry
 
@@ -140,7 +140,9 @@ class RoutingTable:
             detail = f"{digits[:20]!r} is not digits"
             trunks = self.trunks_in(group)
             return StaticPlan(
-                UNKNOWN, (), tuple(Excluded(t.name, Exclusion.NOT_A_NUMBER, detail) for t in trunks)
+                UNKNOWN_REGION,
+                (),
+                tuple(Excluded(t.name, Exclusion.NOT_A_NUMBER, detail) for t in trunks),
             )
         region = region_of("+" + digits)
         rates = self.rates_for(digits)
