@@ -299,7 +299,7 @@ class LiveStateView:
 
 
 class EslSwitch:
-    """`dialer.runner.ports.Switch` over one `EslConnection` per node (the worker's own)."""
+    """`dialer.runner.ports.Originator` over one `EslConnection` per node (the worker's own)."""
 
     def __init__(self, connections: Mapping[str, EslConnection], job_timeout_s: float = 90.0):
         self._connections = dict(connections)

@@ -181,7 +181,7 @@ class MemoryLiveView:
 
 @dataclass
 class MemorySwitch:
-    """`Switch` that records originates; ``down`` nodes are not offered, ``refusing`` ones
+    """`Originator` that records originates; ``down`` nodes are not offered, ``refusing`` ones
     are offered but refuse at once (the connection dropped between the two)."""
 
     node_names: list[str] = field(default_factory=lambda: ["fs1"])

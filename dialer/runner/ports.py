@@ -144,8 +144,8 @@ class LiveView(Protocol):
     def calls(self, campaign_id: int) -> list[CallState]: ...
 
 
-class Switch(Protocol):
-    """The nodes this worker can originate on."""
+class Originator(Protocol):
+    """The switch nodes this worker can originate on."""
 
     def nodes(self) -> list[str]:
         """Connected nodes, in a stable order."""

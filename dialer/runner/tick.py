@@ -35,7 +35,7 @@ from dialer.routing.reservation import CapacityReservations
 from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.lease import Lease, LeaseStore
-from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Switch
+from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Originator
 from dialer.runner.snapshot import (
     InFlight,
     agent_views,
@@ -68,7 +68,7 @@ class TickConfig:
 class TickDeps:
     store: CampaignStore
     live: LiveView
-    switch: Switch
+    switch: Originator
     leases: LeaseStore
     reservations: CapacityReservations
     table: RoutingTable
