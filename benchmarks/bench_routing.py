@@ -25,7 +25,7 @@ from typing import Any
 
 import redis
 
-from dialer.routing.audit import Limits, violations
+from dialer.routing.audit import TrunkLimits, violations
 from dialer.routing.loadgen import LoadPlan, run_load
 from dialer.routing.model import (
     BlindAreas,
@@ -199,7 +199,9 @@ def bench_load(url: str, processes: int, attempts: int) -> None:
     """The load test at benchmark size, audited: limits must hold across all processes."""
     plan = LoadPlan(
         trunks={
-            f"load{i}": Limits(max_concurrency=8, max_cps=400, per_number_cap=3, caller_id_cap=4000)
+            f"load{i}": TrunkLimits(
+                max_concurrency=8, max_cps=400, per_number_cap=3, caller_id_cap=4000
+            )
             for i in range(4)
         },
         numbers=tuple(f"86139{i:08d}" for i in range(5_000)),

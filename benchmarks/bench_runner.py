@@ -38,14 +38,15 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from campaigns.models import Campaign, CampaignStatus, Lead  # noqa: E402
+from campaigns.domain import CampaignStatus  # noqa: E402
+from campaigns.models import Campaign, Lead  # noqa: E402
 from campaigns.rules import CallingWindow  # noqa: E402
+from dialer.agent_state import AgentState  # noqa: E402
 from dialer.db.base import make_engine, make_session_factory, transaction  # noqa: E402
 from dialer.db.migrate import upgrade  # noqa: E402
 from dialer.esl.client import EslClient  # noqa: E402
 from dialer.esl.seam import Subscription  # noqa: E402
 from dialer.listener.adapters import RedisLiveState  # noqa: E402
-from dialer.listener.switch_state import AgentState  # noqa: E402
 from dialer.pacing import Decision, Mode, Outcome, Snapshot, make_pacer  # noqa: E402
 from dialer.routing.model import Trunk  # noqa: E402
 from dialer.routing.ratedeck import RateEntry  # noqa: E402

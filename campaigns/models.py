@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from campaigns.domain import CampaignStatus, DialMode, LeadStatus
 from dialer.db.base import Base, UtcDateTime
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -50,30 +51,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
-
-
-class CampaignStatus(enum.StrEnum):
-    DRAFT = "draft"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-    COMPLETED = "completed"
-
-
-class DialMode(enum.StrEnum):
-    PREVIEW = "preview"
-    PROGRESSIVE = "progressive"
-    PREDICTIVE = "predictive"
-
-
-class LeadStatus(enum.StrEnum):
-    """``pending`` leads are due once ``next_attempt_at`` has passed; ``dialing`` are claimed."""
-
-    PENDING = "pending"
-    DIALING = "dialing"
-    DONE = "done"
-    FAILED = "failed"
-    DNC = "dnc"
 
 
 class Campaign(Base):

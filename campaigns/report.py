@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.domain import AttemptOutcome
 from campaigns.models import CallAttempt
-from campaigns.rules import Outcome
 from campaigns.service import lead_counts
 
 IN_FLIGHT = "in flight"
@@ -54,7 +54,7 @@ def campaign_report(
         select(func.count()).where(
             *scope,
             CallAttempt.answered_at.is_not(None),
-            CallAttempt.outcome.is_distinct_from(Outcome.ANSWERING_MACHINE.value),
+            CallAttempt.outcome.is_distinct_from(AttemptOutcome.ANSWERING_MACHINE.value),
         )
     )
     abandoned = session.scalar(select(func.count()).where(*scope, CallAttempt.abandoned))
@@ -72,6 +72,6 @@ def campaign_report(
         attempts_by_outcome=outcomes,
         answered=int(answered or 0),
         abandoned=int(abandoned or 0),
-        connected=outcomes.get(Outcome.CONNECTED.value, 0),
+        connected=outcomes.get(AttemptOutcome.CONNECTED.value, 0),
         talk_s=talk_s,
     )

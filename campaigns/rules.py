@@ -7,11 +7,12 @@ back with ``model_validate``, so a malformed rule is rejected with the field tha
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from campaigns.domain import AttemptOutcome
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -101,19 +102,6 @@ def _zone_info(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
-class Outcome(StrEnum):
-    """How an attempt ended, as far as retries care."""
-
-    CONNECTED = "connected"
-    BUSY = "busy"
-    NO_ANSWER = "no_answer"
-    FAILED = "failed"
-    ABANDONED = "abandoned"
-    ANSWERING_MACHINE = "answering_machine"
-    REJECTED = "rejected"
-    INVALID_NUMBER = "invalid_number"
-
-
 class RetryRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -121,13 +109,13 @@ class RetryRule(BaseModel):
     max_attempts: int | None = Field(default=None, ge=1)
 
 
-def _default_rules() -> dict[Outcome, RetryRule]:
+def _default_rules() -> dict[AttemptOutcome, RetryRule]:
     return {
-        Outcome.BUSY: RetryRule(delay_s=15 * 60),
-        Outcome.NO_ANSWER: RetryRule(delay_s=2 * 3600),
-        Outcome.FAILED: RetryRule(delay_s=30 * 60),
-        Outcome.ABANDONED: RetryRule(delay_s=3600),
-        Outcome.ANSWERING_MACHINE: RetryRule(delay_s=4 * 3600),
+        AttemptOutcome.BUSY: RetryRule(delay_s=15 * 60),
+        AttemptOutcome.NO_ANSWER: RetryRule(delay_s=2 * 3600),
+        AttemptOutcome.FAILED: RetryRule(delay_s=30 * 60),
+        AttemptOutcome.ABANDONED: RetryRule(delay_s=3600),
+        AttemptOutcome.ANSWERING_MACHINE: RetryRule(delay_s=4 * 3600),
     }
 
 
@@ -140,7 +128,7 @@ class RetryPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rules: dict[Outcome, RetryRule] = Field(default_factory=_default_rules)
+    rules: dict[AttemptOutcome, RetryRule] = Field(default_factory=_default_rules)
     abandoned_quiet_s: int = Field(default=0, ge=0)
 
 
@@ -153,7 +141,7 @@ class Final(BaseModel):
 
 
 def next_step(
-    policy: RetryPolicy, outcome: Outcome, attempts: int, max_attempts: int, now: datetime
+    policy: RetryPolicy, outcome: AttemptOutcome, attempts: int, max_attempts: int, now: datetime
 ) -> Retry | Final:
     """What happens to a lead after its ``attempts``-th attempt ended with ``outcome``."""
     rule = policy.rules.get(outcome)
@@ -163,6 +151,6 @@ def next_step(
     if attempts >= limit:
         return Final(reason=f"max attempts ({limit}) reached after {outcome.value}")
     delay_s = rule.delay_s
-    if outcome is Outcome.ABANDONED:
+    if outcome is AttemptOutcome.ABANDONED:
         delay_s = max(delay_s, policy.abandoned_quiet_s)
     return Retry(at=now.astimezone(UTC) + timedelta(seconds=delay_s))

@@ -8,26 +8,14 @@ the candidates are locked ``FOR UPDATE SKIP LOCKED``; SQLite serializes writers,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import Lead, LeadStatus
+from campaigns.domain import ClaimedLead, LeadStatus
+from campaigns.models import Lead
 from campaigns.rules import CallingWindow
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedLead:
-    id: int
-    phone_e164: str
-    attempts: int
-    priority: int
-    next_attempt_at: datetime
-    time_zones: str
-    region: str
-    custom_fields: dict[str, object]
 
 
 def open_zone_sets(

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign, CampaignStatus, DialMode, Lead, LeadStatus
+from campaigns.domain import CampaignStatus, DialMode, LeadStatus
+from campaigns.models import Campaign, Lead
 from campaigns.rules import CallingWindow, RetryPolicy
 
 # Which statuses each action may start from; ``completed`` is set by the dialer itself.

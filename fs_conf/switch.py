@@ -7,7 +7,7 @@
 - ``sip_profiles/external.xml``: the ``external`` profile, including the trunks' gateway
   files (``sip_profiles/external/<trunk>.xml``, `fs_conf.render.gateway_xml`);
 - ``autoload_configs/callcenter.conf.xml``: one queue per distinct campaign queue. Agents and tiers
-  are not in the XML: ``callcenter_config`` manages them (`dialer.agents`), and a
+  are not in the XML: ``callcenter_config`` manages them (`dialer.agent_admin`), and a
   ``queue load|reload`` would reset XML agents (transcript m);
 - ``dialplan/campaign.xml``: `fs_conf.dialplan`.
 

@@ -19,7 +19,8 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CampaignStatus, Lead
+from campaigns.domain import CampaignStatus
+from campaigns.models import Lead
 from campaigns.rules import CallingWindow
 from campaigns.service import create_campaign, parse_spec
 from dialer.db.base import load_all_models, make_engine, make_session_factory, transaction

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from campaigns.models import CallAttempt, CampaignStatus
+from campaigns.domain import CampaignStatus
+from campaigns.models import CallAttempt
 from campaigns.report import CampaignReport, campaign_report
 from campaigns.rules import CallingWindow
 from campaigns.service import CampaignError, create_campaign, get_campaign, parse_spec

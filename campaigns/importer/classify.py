@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from campaigns.importer.sources import BadRow, Row
+from campaigns.importer.sources import BadRow, TableRow
 from campaigns.numbers import Invalid, Normalized, normalize
 
 PHONE_HEADERS = (
@@ -44,7 +44,7 @@ class Layout:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class LeadCandidate:
     row_no: int
     raw: str
     number: Normalized
@@ -96,7 +96,9 @@ def _column_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(n or f"col{i + 1}" for i, n in enumerate(names))
 
 
-def classify(row_no: int, cells: Sequence[str], layout: Layout, region: str) -> Candidate | Reject:
+def classify(
+    row_no: int, cells: Sequence[str], layout: Layout, region: str
+) -> LeadCandidate | Reject:
     if layout.phone_index >= len(cells):
         return Reject(row_no, "", RowOutcome.INVALID, "row has no value in the phone column")
     raw = cells[layout.phone_index]
@@ -115,7 +117,7 @@ def classify(row_no: int, cells: Sequence[str], layout: Layout, region: str) -> 
         for i, value in enumerate(cells)
         if i != layout.phone_index and value != ""
     }
-    return Candidate(row_no, raw.strip(), result, extra)
+    return LeadCandidate(row_no, raw.strip(), result, extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +140,10 @@ class DncPrefixes:
 
 
 def split_batch(
-    candidates: Iterable[Candidate], dnc_exact: frozenset[str], dnc_prefixes: DncPrefixes
-) -> tuple[list[Candidate], list[Reject]]:
+    candidates: Iterable[LeadCandidate], dnc_exact: frozenset[str], dnc_prefixes: DncPrefixes
+) -> tuple[list[LeadCandidate], list[Reject]]:
     """Drop DNC numbers and numbers repeated inside the batch; keep the first occurrence."""
-    kept: dict[str, Candidate] = {}
+    kept: dict[str, LeadCandidate] = {}
     rejects: list[Reject] = []
     for cand in candidates:
         e164 = cand.number.e164
@@ -165,17 +167,17 @@ def split_batch(
 
 
 def classify_batch(
-    batch: Sequence[Row | BadRow], layout: Layout, region: str
-) -> tuple[list[Candidate], list[Reject]]:
+    batch: Sequence[TableRow | BadRow], layout: Layout, region: str
+) -> tuple[list[LeadCandidate], list[Reject]]:
     """Candidates and rejects of one batch, each row in exactly one of them."""
-    candidates: list[Candidate] = []
+    candidates: list[LeadCandidate] = []
     rejects: list[Reject] = []
     for row in batch:
         if isinstance(row, BadRow):
             rejects.append(Reject(row.row_no, row.raw, RowOutcome.INVALID, row.reason))
             continue
         result = classify(row.row_no, row.cells, layout, region)
-        if isinstance(result, Candidate):
+        if isinstance(result, LeadCandidate):
             candidates.append(result)
         else:
             rejects.append(result)

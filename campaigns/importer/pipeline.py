@@ -12,11 +12,11 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from campaigns.importer.classify import Candidate, Layout, Reject, classify_batch
-from campaigns.importer.sources import BadRow, Row
+from campaigns.importer.classify import Layout, LeadCandidate, Reject, classify_batch
+from campaigns.importer.sources import BadRow, TableRow
 
-Batch = list[Row | BadRow]
-Classified = tuple[Batch, list[Candidate], list[Reject]]
+Batch = list[TableRow | BadRow]
+Classified = tuple[Batch, list[LeadCandidate], list[Reject]]
 
 
 def default_workers() -> int:
@@ -41,7 +41,7 @@ def classified(
     # those sockets are not closed under the parent.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[tuple[Batch, Future[tuple[list[Candidate], list[Reject]]]]] = deque()
+        pending: deque[tuple[Batch, Future[tuple[list[LeadCandidate], list[Reject]]]]] = deque()
         for batch in batches:
             pending.append((batch, pool.submit(classify_batch, batch, layout, region)))
             if len(pending) > workers:

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.importer import store
 from campaigns.importer.classify import (
-    Candidate,
     DncPrefixes,
     Layout,
     LayoutError,
+    LeadCandidate,
     Reject,
     RowOutcome,
     find_layout,
@@ -29,7 +29,7 @@ from campaigns.importer.classify import (
 )
 from campaigns.importer.pipeline import classified, default_workers
 from campaigns.importer.rejects import RejectsFile
-from campaigns.importer.sources import BadRow, Row, SourceError, open_table
+from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table
 from campaigns.models import LeadList, utcnow
 
 BATCH_ROWS = 5000
@@ -102,8 +102,8 @@ def import_file(
         layout = find_layout(first, options.phone_column, region)
     except LayoutError as exc:
         raise ImportError_(f"{path}: {exc}") from None
-    data: Iterator[Row | BadRow] = (
-        rows if layout.has_header else itertools.chain([Row(1, first)], rows)
+    data: Iterator[TableRow | BadRow] = (
+        rows if layout.has_header else itertools.chain([TableRow(1, first)], rows)
     )
     peeked = next(data, None)
     if peeked is None:
@@ -150,7 +150,7 @@ class _BatchContext:
     dedupe_across_campaigns: bool
 
 
-def _batches(rows: Iterator[Row | BadRow], size: int) -> Iterator[list[Row | BadRow]]:
+def _batches(rows: Iterator[TableRow | BadRow], size: int) -> Iterator[list[TableRow | BadRow]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch
 
@@ -161,7 +161,7 @@ def _auto_workers(path: Path) -> int:
 
 
 def _import_batch(
-    session: Session, candidates: list[Candidate], rejects: list[Reject], ctx: _BatchContext
+    session: Session, candidates: list[LeadCandidate], rejects: list[Reject], ctx: _BatchContext
 ) -> list[Reject]:
     """The rejects of one batch; every row of the batch not among them was inserted."""
     numbers = [c.number.e164 for c in candidates]

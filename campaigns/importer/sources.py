@@ -1,6 +1,6 @@
 """Row sources for lead files: CSV (any common delimiter and encoding) and XLSX/XLS.
 
-A source yields one :class:`Row` per spreadsheet row after the header, in order, with its
+A source yields one :class:`TableRow` per spreadsheet row after the header, in order, with its
 spreadsheet row number (the header is row 1).  A row that cannot be read (undecodable bytes,
 a line over ``MAX_LINE_BYTES``) comes out as a :class:`BadRow` in its place, so one bad line
 never costs the rows around it.  CSV is streamed; memory does not grow with the file.
@@ -29,7 +29,7 @@ class SourceError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
+class TableRow:
     row_no: int
     cells: list[str]
 
@@ -41,7 +41,7 @@ class BadRow:
     reason: str
 
 
-def open_table(path: Path) -> tuple[list[str], Iterator[Row | BadRow]]:
+def open_table(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     """The first row (as read, header or not) and an iterator over the rows after it."""
     try:
         with path.open("rb") as probe:
@@ -79,7 +79,7 @@ def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[Row | BadRow]]:
+def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     _check_text(head)
     sample = _decode(head, errors="replace").lstrip("\ufeff")
     dialect = _sniff_dialect(sample)
@@ -100,7 +100,7 @@ def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[Row | BadRow
     return first.cells, _closing(records, raw)
 
 
-def _closing(rows: Iterator[Row | BadRow], handle: IO[bytes]) -> Iterator[Row | BadRow]:
+def _closing(rows: Iterator[TableRow | BadRow], handle: IO[bytes]) -> Iterator[TableRow | BadRow]:
     with handle:
         yield from rows
 
@@ -151,7 +151,9 @@ def _decode(chunk: bytes, errors: str = "strict") -> str:
         return chunk.decode("utf-8", errors="replace")
 
 
-def _records(reader: Iterator[list[str]], bad_lines: dict[int, BadRow]) -> Iterator[Row | BadRow]:
+def _records(
+    reader: Iterator[list[str]], bad_lines: dict[int, BadRow]
+) -> Iterator[TableRow | BadRow]:
     """Spreadsheet rows: one per CSV record, blank records counted but not yielded."""
     row_no = 0
     while True:
@@ -171,10 +173,10 @@ def _records(reader: Iterator[list[str]], bad_lines: dict[int, BadRow]) -> Itera
             continue
         if not any(c.strip() for c in cells):
             continue
-        yield Row(row_no, cells)
+        yield TableRow(row_no, cells)
 
 
-def _spreadsheet_rows(path: Path) -> tuple[list[str], Iterator[Row | BadRow]]:
+def _spreadsheet_rows(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -183,7 +185,8 @@ def _spreadsheet_rows(path: Path) -> tuple[list[str], Iterator[Row | BadRow]]:
     except Exception as exc:  # calamine raises its own types for every kind of broken file
         raise SourceError(f"{path}: not a readable XLSX/XLS workbook: {exc}") from None
     rows = (
-        Row(i, [cell_text(c) for c in cells]) for i, cells in enumerate(sheet.iter_rows(), start=1)
+        TableRow(i, [cell_text(c) for c in cells])
+        for i, cells in enumerate(sheet.iter_rows(), start=1)
     )
     non_blank = (r for r in rows if any(c.strip() for c in r.cells))
     try:

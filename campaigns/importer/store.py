@@ -15,7 +15,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from campaigns.importer.classify import Candidate, Reject, RowOutcome
+from campaigns.importer.classify import LeadCandidate, Reject, RowOutcome
 from campaigns.models import Campaign, DncEntry, Lead, LeadList, utcnow
 
 _LOOKUP_CHUNK = 5000
@@ -92,7 +92,7 @@ _STAGED_COLUMNS = (
 )  # fmt: skip
 
 
-def _row(campaign_id: int, lead_list_id: int, c: Candidate) -> tuple[object, ...]:
+def _row(campaign_id: int, lead_list_id: int, c: LeadCandidate) -> tuple[object, ...]:
     return (
         campaign_id, lead_list_id, c.row_no, c.number.e164, c.raw[:64], c.number.country,
         c.number.region[:100], ",".join(sorted(c.number.time_zones)), c.number.number_type,
@@ -101,7 +101,7 @@ def _row(campaign_id: int, lead_list_id: int, c: Candidate) -> tuple[object, ...
 
 
 def insert_new(
-    session: Session, campaign_id: int, lead_list_id: int, candidates: list[Candidate]
+    session: Session, campaign_id: int, lead_list_id: int, candidates: list[LeadCandidate]
 ) -> list[Reject]:
     """Insert candidates whose number the campaign lacks; the others come back as duplicates."""
     if not candidates:
@@ -152,7 +152,7 @@ def _insert_by_copy(session: Session, rows: list[tuple[object, ...]]) -> set[str
 
 
 def _explain_duplicates(
-    session: Session, campaign_id: int, lead_list_id: int, dupes: list[Candidate]
+    session: Session, campaign_id: int, lead_list_id: int, dupes: list[LeadCandidate]
 ) -> list[Reject]:
     if not dupes:
         return []

@@ -1,4 +1,4 @@
-"""Hangup causes of an unanswered customer leg -> `campaigns.rules.Outcome`.
+"""Hangup causes of an unanswered customer leg -> `campaigns.domain.AttemptOutcome`.
 
 From the transcripts (b, c, d, d2, d3, o, p): SIP 486 -> ``USER_BUSY``; 180 then
 ``originate_timeout`` -> ``NO_ANSWER`` (with ``Caller-Channel-Progress-Time`` set); a trunk
@@ -15,30 +15,30 @@ Pure.
 
 from __future__ import annotations
 
-from campaigns.rules import Outcome
+from campaigns.domain import AttemptOutcome
 
 BACKPRESSURE_CAUSES = frozenset({"DESTINATION_OUT_OF_ORDER"})
 
-_UNANSWERED: dict[str, Outcome] = {
-    "USER_BUSY": Outcome.BUSY,
-    "NO_ANSWER": Outcome.NO_ANSWER,
-    "NO_USER_RESPONSE": Outcome.NO_ANSWER,
-    "ORIGINATOR_CANCEL": Outcome.NO_ANSWER,
-    "ALLOTTED_TIMEOUT": Outcome.NO_ANSWER,
-    "NORMAL_CLEARING": Outcome.NO_ANSWER,
-    "SUBSCRIBER_ABSENT": Outcome.NO_ANSWER,
-    "CALL_REJECTED": Outcome.REJECTED,
-    "USER_CHALLENGE": Outcome.REJECTED,
-    "UNALLOCATED_NUMBER": Outcome.INVALID_NUMBER,
-    "NO_ROUTE_DESTINATION": Outcome.INVALID_NUMBER,
-    "INVALID_NUMBER_FORMAT": Outcome.INVALID_NUMBER,
-    "NUMBER_CHANGED": Outcome.INVALID_NUMBER,
-    "INCOMPATIBLE_DESTINATION": Outcome.INVALID_NUMBER,
+_UNANSWERED: dict[str, AttemptOutcome] = {
+    "USER_BUSY": AttemptOutcome.BUSY,
+    "NO_ANSWER": AttemptOutcome.NO_ANSWER,
+    "NO_USER_RESPONSE": AttemptOutcome.NO_ANSWER,
+    "ORIGINATOR_CANCEL": AttemptOutcome.NO_ANSWER,
+    "ALLOTTED_TIMEOUT": AttemptOutcome.NO_ANSWER,
+    "NORMAL_CLEARING": AttemptOutcome.NO_ANSWER,
+    "SUBSCRIBER_ABSENT": AttemptOutcome.NO_ANSWER,
+    "CALL_REJECTED": AttemptOutcome.REJECTED,
+    "USER_CHALLENGE": AttemptOutcome.REJECTED,
+    "UNALLOCATED_NUMBER": AttemptOutcome.INVALID_NUMBER,
+    "NO_ROUTE_DESTINATION": AttemptOutcome.INVALID_NUMBER,
+    "INVALID_NUMBER_FORMAT": AttemptOutcome.INVALID_NUMBER,
+    "NUMBER_CHANGED": AttemptOutcome.INVALID_NUMBER,
+    "INCOMPATIBLE_DESTINATION": AttemptOutcome.INVALID_NUMBER,
 }
 
 
-def unanswered_outcome(cause: str, *, progressed: bool, sip_status: str) -> Outcome:
-    """Outcome of a customer leg that never answered.
+def unanswered_outcome(cause: str, *, progressed: bool, sip_status: str) -> AttemptOutcome:
+    """The outcome of a customer leg that never answered.
 
     ``progressed``: the far end sent any provisional response with ringing/media (a
     CHANNEL_PROGRESS event or a ``Caller-Channel-Progress-Time``); ``sip_status`` the
@@ -46,5 +46,5 @@ def unanswered_outcome(cause: str, *, progressed: bool, sip_status: str) -> Outc
     listed is a trunk failure (``FAILED``).
     """
     if cause == "NO_ANSWER" and not progressed and not sip_status:
-        return Outcome.FAILED  # the trunk never answered the INVITE (transcript d3)
-    return _UNANSWERED.get(cause, Outcome.FAILED)
+        return AttemptOutcome.FAILED  # the trunk never answered the INVITE (transcript d3)
+    return _UNANSWERED.get(cause, AttemptOutcome.FAILED)

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from campaigns.rules import Outcome
+from campaigns.domain import AttemptOutcome
 from dialer.calls.causes import BACKPRESSURE_CAUSES, unanswered_outcome
 from dialer.esl.events import Event, parse_result
 
@@ -65,7 +65,7 @@ class CallEnd:
     campaign_id: int | None
     lead_id: int | None
     attempt_id: int | None
-    outcome: Outcome | None
+    outcome: AttemptOutcome | None
     disposition: str
     hangup_cause: str
     abandoned: bool
@@ -240,15 +240,15 @@ def _cc_step(state: CallState, event: Event, ts: int) -> CallState:
 
 def _finish(state: CallState, cause: str, ended_us: int, sip_status: str) -> CallEnd:
     abandoned = False
-    outcome: Outcome | None
+    outcome: AttemptOutcome | None
     if state.connected_at_us:
-        outcome, disposition = Outcome.CONNECTED, f"connected to {state.agent}"
+        outcome, disposition = AttemptOutcome.CONNECTED, f"connected to {state.agent}"
     elif state.answered_at_us and state.machine:
-        outcome, disposition = Outcome.ANSWERING_MACHINE, "answering machine"
+        outcome, disposition = AttemptOutcome.ANSWERING_MACHINE, "answering machine"
     elif state.answered_at_us:
         abandoned = True
         reason = state.cancel_reason or "no queue"
-        outcome, disposition = Outcome.ABANDONED, f"answered, no agent ({reason})"
+        outcome, disposition = AttemptOutcome.ABANDONED, f"answered, no agent ({reason})"
     elif cause in BACKPRESSURE_CAUSES and not state.created:
         outcome, disposition = None, f"refused by the node ({cause})"
     else:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from campaigns.models import LeadStatus
-from campaigns.rules import Final, Outcome, RetryPolicy, next_step
+from campaigns.domain import AttemptOutcome, LeadStatus
+from campaigns.rules import Final, RetryPolicy, next_step
 from dialer.calls.machine import CallEnd
 from dialer.calls.trunk import carrier_failed
 
@@ -60,7 +60,7 @@ def lead_update(
     attempts = attempts_before + 1
     step = next_step(policy, end.outcome, attempts, max_attempts, now)
     if isinstance(step, Final):
-        status = LeadStatus.DONE if end.outcome is Outcome.CONNECTED else LeadStatus.FAILED
+        status = LeadStatus.DONE if end.outcome is AttemptOutcome.CONNECTED else LeadStatus.FAILED
         return LeadUpdate(lead_id, status, attempts, now, end.outcome.value, step.reason)
     return LeadUpdate(
         lead_id,

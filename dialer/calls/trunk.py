@@ -10,7 +10,7 @@ Pure. Two views of the same rule of `dialer.routing.health.is_trunk_failure`:
 
 from __future__ import annotations
 
-from campaigns.rules import Outcome
+from campaigns.domain import AttemptOutcome
 from dialer.calls.machine import CallEnd
 from dialer.routing.health import is_trunk_failure
 
@@ -31,7 +31,7 @@ def trunk_verdict(end: CallEnd) -> bool | None:
         is_trunk_failure(cause, sip) or carrier_failed(end.outcome, cause)
     ):
         return True
-    if end.outcome is Outcome.FAILED:
+    if end.outcome is AttemptOutcome.FAILED:
         return None
     return False
 
@@ -39,7 +39,7 @@ def trunk_verdict(end: CallEnd) -> bool | None:
 def carrier_failed(outcome: str | None, hangup_cause: str | None) -> bool:
     """An attempt that failed for its trunk: FAILED with a trunk-failure cause.
 
-    ``outcome`` as an `Outcome` or a CallAttempt row's text (``not_dialled`` included)."""
-    if outcome != Outcome.FAILED or not hangup_cause:
+    ``outcome`` as an `AttemptOutcome` or a CallAttempt row's text (``not_dialled`` included)."""
+    if outcome != AttemptOutcome.FAILED or not hangup_cause:
         return False
     return is_trunk_failure(hangup_cause) or hangup_cause == _SILENT_TRUNK_CAUSE

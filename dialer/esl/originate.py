@@ -181,7 +181,7 @@ def build_originate(spec: OriginateSpec, now: datetime) -> str:
 
 
 class LeadLike(Protocol):
-    """What the builder reads of a lead (`campaigns.selection.ClaimedLead`)."""
+    """What the builder reads of a lead (`campaigns.domain.ClaimedLead`)."""
 
     @property
     def id(self) -> int: ...

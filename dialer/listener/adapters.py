@@ -18,14 +18,15 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
+from campaigns.domain import NOT_DIALLED, LeadStatus
+from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import retry_policy_of
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.retry import CARRIER_FAILURES_FREE, lead_update
 from dialer.calls.trunk import carrier_failed
 from dialer.db.base import transaction
 from dialer.listener.ports import Unsettled, state_from_dict, state_to_dict
-from dialer.listener.switch_state import AgentState
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class SqlAttemptSink:
             attempt.connected_at = end.connected_at
             attempt.ended_at = end.ended_at or self._now()
             attempt.hangup_cause = end.hangup_cause[:64]
-            attempt.outcome = end.outcome.value if end.outcome else "not_dialled"
+            attempt.outcome = end.outcome.value if end.outcome else NOT_DIALLED
             attempt.agent = end.agent or None
             attempt.abandoned = end.abandoned
             attempt.recording_path = end.recording_path or attempt.recording_path
@@ -158,7 +159,7 @@ class SqlAttemptSink:
                     CallAttempt.lead_id == lead.id,
                     CallAttempt.call_uuid != end.call_uuid,
                     CallAttempt.outcome.is_not(None),
-                    CallAttempt.outcome != "not_dialled",
+                    CallAttempt.outcome != NOT_DIALLED,
                 )
                 .order_by(CallAttempt.id.desc())
                 .limit(CARRIER_FAILURES_FREE)

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
-from dialer.listener.switch_state import AgentState
 from dialer.routing.health import TrunkHealth
 
 

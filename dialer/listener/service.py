@@ -24,13 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
 from dialer.calls.trunk import trunk_verdict
 from dialer.esl.events import Event
 from dialer.esl.seam import EslConnection, EslError, Subscription
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
 from dialer.listener.switch_state import (
-    AgentState,
     agent_change,
     live_channel_uuids,
     parse_agent_list,

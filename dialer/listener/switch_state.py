@@ -11,36 +11,12 @@ cannot make phases look longer or shorter to the pacer.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from dialer.agent_state import AgentState
 from dialer.esl.events import Event
 
 IN_A_QUEUE_CALL = "In a queue call"
-
-
-@dataclass(frozen=True, slots=True)
-class AgentState:
-    """mod_callcenter's view of one agent: ``status`` (Available, On Break, Logged Out,
-    Available (On Demand)) and ``state`` (Idle, Waiting, Receiving, In a queue call).
-
-    ``changed_at_s``: when the agent entered its current (status, state); ``bridge_end_s``:
-    when its last queue call ended; ``wrap_up_s``: its wrap-up time (it is offered nothing
-    before ``bridge_end_s + wrap_up_s``, nor before ``ready_at_s``); ``queues``: the queues it
-    has tiers in, as of the last reconcile.
-    """
-
-    name: str
-    status: str = ""
-    state: str = ""
-    changed_at_s: float = 0.0
-    bridge_end_s: float = 0.0
-    wrap_up_s: float = 0.0
-    ready_at_s: float = 0.0
-    queues: tuple[str, ...] = ()
-
-    def ready_from_s(self) -> float:
-        """The first moment mod_callcenter may offer this agent a call."""
-        return max(self.ready_at_s, self.bridge_end_s + self.wrap_up_s if self.bridge_end_s else 0)
 
 
 def live_channel_uuids(show_channels_json: str) -> set[str]:

@@ -1,1 +1,3 @@
 """Post-call work: webhooks of ended attempts, dispositions set after the call."""
+
+__all__: list[str] = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from campaigns.models import LeadStatus
+from campaigns.domain import LeadStatus
 
 
 class DispositionError(Exception):

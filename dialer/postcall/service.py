@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from campaigns.domain import NOT_DIALLED
 from dialer.postcall.dispositions import (
     AttemptFacts,
     DispositionRequest,
@@ -15,14 +16,7 @@ from dialer.postcall.dispositions import (
     lead_change,
 )
 from dialer.postcall.ports import DeliveryStore, DispositionStore, WebhookSender
-from dialer.postcall.webhooks import (
-    NOT_DIALLED,
-    RetryIn,
-    delivery_state,
-    document,
-    headers,
-    verdict,
-)
+from dialer.postcall.webhooks import RetryIn, delivery_state, document, headers, verdict
 
 
 @dataclass(frozen=True, slots=True)

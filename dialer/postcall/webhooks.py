@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 EVENT = "call.ended"
-NOT_DIALLED = "not_dialled"  # the listener's outcome for an originate the node refused
 MAX_TRIES = 6
 """The first try and 5 retries, after 2, 4, 8, 16 and 32 s."""
 FIRST_RETRY_DELAY_S = 2

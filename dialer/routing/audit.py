@@ -24,7 +24,7 @@ class Grant:
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
+class TrunkLimits:
     max_concurrency: int = 0
     max_cps: int = 0
     per_number_cap: int = 0
@@ -55,7 +55,7 @@ def peak_per_second(grants: Iterable[Grant]) -> int:
     return peak
 
 
-def violations(grants: Iterable[Grant], limits: Mapping[str, Limits]) -> list[str]:
+def violations(grants: Iterable[Grant], limits: Mapping[str, TrunkLimits]) -> list[str]:
     """Every limit a trunk's grants broke, as readable lines; empty when all held.
 
     Counters are audited over the whole log, which must lie within one cap window.
@@ -65,7 +65,7 @@ def violations(grants: Iterable[Grant], limits: Mapping[str, Limits]) -> list[st
         by_trunk[g.trunk].append(g)
     found: list[str] = []
     for trunk, rows in sorted(by_trunk.items()):
-        lim = limits.get(trunk, Limits())
+        lim = limits.get(trunk, TrunkLimits())
         if lim.max_concurrency and (peak := peak_concurrency(rows)) > lim.max_concurrency:
             found.append(f"{trunk}: {peak} concurrent > {lim.max_concurrency}")
         if lim.max_cps and (peak := peak_per_second(rows)) > lim.max_cps:

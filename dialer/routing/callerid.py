@@ -25,13 +25,13 @@ class CallerIdChoice:
     cursor: int
 
 
-def province_of(region: Region) -> str:
+def _province_of(region: Region) -> str:
     """The province part of an English geocoder description (``Changzhou, Jiangsu`` -> Jiangsu)."""
     return region.en.rsplit(",", 1)[-1].strip() if region.known else ""
 
 
 @lru_cache(maxsize=10_000)
-def caller_id_province(number: str, default_region: str = "CN") -> str:
+def _caller_id_province(number: str, default_region: str = "CN") -> str:
     """Province of a caller ID written nationally (``02581234567``) or as E.164 digits."""
     text = number if number.startswith("0") else "+" + number
     try:
@@ -67,8 +67,8 @@ def pick_caller_id(
     if not numbers:
         return CallerIdChoice(None, cursor)
     if policy.local_presence and callee.known:
-        province = province_of(callee)
-        local = tuple(n for n in numbers if caller_id_province(n) == province)
+        province = _province_of(callee)
+        local = tuple(n for n in numbers if _caller_id_province(n) == province)
         numbers = local or numbers
     mode = policy.mode
     if mode is CallerIdMode.SINGLE or len(numbers) == 1:

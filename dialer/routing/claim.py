@@ -29,7 +29,7 @@ class Claim:
     refused: tuple[tuple[str, Refusal], ...]
 
 
-def reservation_for(
+def _reservation_for(
     candidate: Candidate, trunk: Trunk, number: str, call_uuid: str, now: datetime, lease_s: float
 ) -> ReservationRequest:
     """Everything ``trunk`` limits, for one call to E.164 ``number`` through ``candidate``."""
@@ -66,7 +66,7 @@ def claim(
     for candidate in decision.candidates:
         if candidate.trunk in tried:
             continue
-        request = reservation_for(
+        request = _reservation_for(
             candidate, trunks[candidate.trunk], decision.number, call_uuid, now, lease_s
         )
         result = reservations.reserve(request)

@@ -41,7 +41,7 @@ class Region:
         return self.national_prefix + digits[self.cc_digits :]
 
 
-UNKNOWN = Region("", "", frozenset(), False)
+UNKNOWN_REGION = Region("", "", frozenset(), False)
 
 
 def region_of(e164: str) -> Region:
@@ -55,7 +55,7 @@ def _region(key: str, length: int) -> Region:
     """Region of every number that starts with ``key`` and has ``length`` digits."""
     sample = _sample_number(key + "0" * (length - len(key)))
     if sample is None:
-        return UNKNOWN
+        return UNKNOWN_REGION
     cc_digits = len(str(sample.country_code))
     formatted = phonenumbers.format_number(sample, phonenumbers.PhoneNumberFormat.NATIONAL)
     national_digits = "".join(ch for ch in formatted if ch.isdigit())

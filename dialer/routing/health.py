@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 # unreachable gateway likewise; a pinged-down gateway as GATEWAY_DOWN with no channel at all.
 # DESTINATION_OUT_OF_ORDER is left out: FreeSWITCH uses it for its own session limits, which
 # are back-pressure on the node, not a verdict on the trunk.
-TRUNK_FAILURE_CAUSES = frozenset(
+_TRUNK_FAILURE_CAUSES = frozenset(
     {
         "GATEWAY_DOWN",
         "INVALID_GATEWAY",
@@ -34,15 +34,15 @@ TRUNK_FAILURE_CAUSES = frozenset(
         "BEARERCAPABILITY_NOTAVAIL",
     }
 )
-TRUNK_FAILURE_SIP_CODES = frozenset({403, 408, 500, 502, 503, 504})
+_TRUNK_FAILURE_SIP_CODES = frozenset({403, 408, 500, 502, 503, 504})
 
 _STATUS_RE = re.compile(r"^Status\s+(\S+)\s*$", re.MULTILINE)
 
 
 def is_trunk_failure(hangup_cause: str, sip_code: int | None = None) -> bool:
     """Whether a failed originate is the trunk's fault (fail over) rather than the callee's."""
-    return hangup_cause in TRUNK_FAILURE_CAUSES or (
-        sip_code is not None and sip_code in TRUNK_FAILURE_SIP_CODES
+    return hangup_cause in _TRUNK_FAILURE_CAUSES or (
+        sip_code is not None and sip_code in _TRUNK_FAILURE_SIP_CODES
     )
 
 

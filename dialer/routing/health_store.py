@@ -21,7 +21,7 @@ from typing import Protocol
 
 from dialer.routing.health import HealthPolicy, TrunkHealth, on_call_result, on_gateway_status
 
-HEALTHY = TrunkHealth()
+_HEALTHY = TrunkHealth()
 
 
 class TrunkHealthStore(Protocol):
@@ -48,12 +48,12 @@ class InMemoryTrunkHealth:
 
     def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth:
         with self._lock:
-            health = self._health.get(trunk, HEALTHY)
+            health = self._health.get(trunk, _HEALTHY)
             return self._store(trunk, on_call_result(health, trunk_failure, now_s, self.policy))
 
     def set_gateway(self, trunk: str, up: bool) -> TrunkHealth:
         with self._lock:
-            health = self._health.get(trunk, HEALTHY)
+            health = self._health.get(trunk, _HEALTHY)
             return self._store(trunk, on_gateway_status(health, up))
 
     def snapshot(self, trunks: Iterable[str]) -> dict[str, TrunkHealth]:
@@ -61,7 +61,7 @@ class InMemoryTrunkHealth:
             return {t: self._health[t] for t in trunks if t in self._health}
 
     def _store(self, trunk: str, health: TrunkHealth) -> TrunkHealth:
-        if health == HEALTHY:
+        if health == _HEALTHY:
             self._health.pop(trunk, None)
         else:
             self._health[trunk] = health

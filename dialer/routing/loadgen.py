@@ -17,14 +17,14 @@ from typing import Any
 
 import redis
 
-from dialer.routing.audit import Grant, Limits
+from dialer.routing.audit import Grant, TrunkLimits
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.reservation import ReservationRequest
 
 
 @dataclass(frozen=True, slots=True)
 class LoadPlan:
-    trunks: Mapping[str, Limits]
+    trunks: Mapping[str, TrunkLimits]
     numbers: tuple[str, ...]
     caller_ids: tuple[str, ...]
     attempts: int

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from dialer.routing.health import TrunkHealth, TrunkQuality
 from dialer.routing.ratedeck import RateDeck
 
-TRUNK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_TRUNK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _DIGITS_RE = re.compile(r"^[0-9]{1,20}$")
 
 
@@ -159,7 +159,7 @@ class Trunk:
     rates: RateDeck = field(default_factory=RateDeck)
 
     def __post_init__(self) -> None:
-        if not TRUNK_NAME_RE.match(self.name):
+        if not _TRUNK_NAME_RE.match(self.name):
             raise ValueError(f"trunk name {self.name!r}: letters, digits, _ . - only")
         if self.callee_prefix and not _DIGITS_RE.match(self.callee_prefix):
             raise ValueError(f"callee prefix {self.callee_prefix!r} must be digits")

@@ -86,7 +86,7 @@ class RateRow(Base):
     trunk: Mapped[TrunkRow] = relationship(back_populates="rates")
 
 
-def caller_id_to_json(policy: CallerIdPolicy) -> dict[str, Any]:
+def _caller_id_to_json(policy: CallerIdPolicy) -> dict[str, Any]:
     return {
         "numbers": list(policy.numbers),
         "mode": policy.mode.value,
@@ -116,7 +116,7 @@ def row_from_trunk(trunk: Trunk, row: TrunkRow | None = None) -> TrunkRow:
     row.username, row.password, row.realm = trunk.username, trunk.password, trunk.realm
     row.callee_prefix = trunk.callee_prefix
     row.number_format = trunk.number_format.value
-    row.caller_id_policy = caller_id_to_json(trunk.caller_id)
+    row.caller_id_policy = _caller_id_to_json(trunk.caller_id)
     row.max_concurrency, row.max_cps = trunk.max_concurrency, trunk.max_cps
     row.blind_areas = {
         "regions": list(trunk.blind_areas.regions),

@@ -20,7 +20,7 @@ from dialer.routing.health import HealthPolicy, TrunkHealth
 # ARGV[1] = 'call' | 'gateway'; call: ARGV[2] = '1' trunk failure / '0' success, ARGV[3] =
 # now_s, ARGV[4] = failure_threshold, ARGV[5] = cooldown_s; gateway: ARGV[2] = '1' up / '0'.
 # Mirrors on_call_result / on_gateway_status line for line.
-UPDATE_LUA = """
+_UPDATE_LUA = """
 local h = redis.call('HMGET', KEYS[1], 'up', 'failures', 'until')
 local up = h[1] ~= '0'
 local failures = tonumber(h[2] or '0')
@@ -60,7 +60,7 @@ class RedisTrunkHealth:
         self.policy = policy or HealthPolicy()
         self._client = client
         self._prefix = prefix
-        self._update = client.register_script(UPDATE_LUA)
+        self._update = client.register_script(_UPDATE_LUA)
 
     def key(self, trunk: str) -> str:
         return f"{self._prefix}:{{{trunk}}}"

@@ -21,7 +21,7 @@ import redis
 from dialer.routing.model import TrunkUsage
 from dialer.routing.reservation import Refusal, ReservationRequest, ReservationResult
 
-RESERVE_LUA = """
+_RESERVE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local uuid = ARGV[1]
@@ -67,7 +67,7 @@ return {1, '', now}
 """
 
 # ARGV[1] = uuid, ARGV[2] = 'release' | 'renew', ARGV[3] = new lease (us) for renew.
-LEASE_LUA = """
+_LEASE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -77,7 +77,7 @@ end
 return {redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[3]), ARGV[1]), now}
 """
 
-USAGE_LUA = """
+_USAGE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 return {redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'),
@@ -91,9 +91,9 @@ class RedisReservations:
     def __init__(self, client: redis.Redis[Any], prefix: str = "dialer:cap") -> None:
         self._client = client
         self._prefix = prefix
-        self._reserve = client.register_script(RESERVE_LUA)
-        self._lease = client.register_script(LEASE_LUA)
-        self._usage = client.register_script(USAGE_LUA)
+        self._reserve = client.register_script(_RESERVE_LUA)
+        self._lease = client.register_script(_LEASE_LUA)
+        self._usage = client.register_script(_USAGE_LUA)
 
     def keys(self, request: ReservationRequest) -> list[str]:
         base = f"{self._prefix}:{{{request.trunk}}}"
@@ -106,14 +106,14 @@ class RedisReservations:
 
     def reserve(self, request: ReservationRequest) -> ReservationResult:
         reply = self._reserve(keys=self.keys(request), args=self.args(request))
-        return parse_reply(reply)
+        return _parse_reply(reply)
 
     def reserve_many(self, requests: Iterable[ReservationRequest]) -> list[ReservationResult]:
         """Reserve several calls in one round trip; each is still all-or-nothing on its own."""
         pipe = self._client.pipeline(transaction=False)
         for request in requests:
             self._reserve(keys=self.keys(request), args=self.args(request), client=pipe)
-        return [parse_reply(reply) for reply in pipe.execute()]
+        return [_parse_reply(reply) for reply in pipe.execute()]
 
     def release(self, trunk: str, call_uuid: str) -> bool:
         return self.release_at(trunk, call_uuid)[0]
@@ -157,7 +157,7 @@ class RedisReservations:
         ]
 
 
-def parse_reply(reply: Any) -> ReservationResult:
+def _parse_reply(reply: Any) -> ReservationResult:
     granted, reason, now_us = reply
     if isinstance(reason, bytes):
         reason = reason.decode()

@@ -26,7 +26,14 @@ from dialer.routing.geo import Region
 from dialer.routing.health import Availability, TrunkHealth, TrunkQuality
 from dialer.routing.model import CampaignRouting, TrunkUsage, UsageSnapshot
 from dialer.routing.ratedeck import RateEntry
-from dialer.routing.table import ALL_TRUNKS, Excluded, Exclusion, Planned, RoutingTable
+from dialer.routing.table import (
+    ALL_TRUNKS,
+    STATIC_EXCLUSIONS,
+    Excluded,
+    Exclusion,
+    Planned,
+    RoutingTable,
+)
 
 __all__ = [
     "ALL_TRUNKS",
@@ -36,6 +43,7 @@ __all__ = [
     "RouteDecision",
     "RouterState",
     "RoutingTable",
+    "free_lines",
     "route",
 ]
 
@@ -70,6 +78,10 @@ class RouteDecision:
     exclusions: tuple[Excluded, ...]
     state: RouterState
     unexamined: int = 0
+
+    def unreachable(self) -> bool:
+        """No trunk of the campaign can ever take the number while the table stays as it is."""
+        return not self.candidates and all(e.reason in STATIC_EXCLUSIONS for e in self.exclusions)
 
 
 # (rate, connection fee, -ASR, post-dial delay, name): the ranking order.
@@ -119,6 +131,30 @@ def route(
         new_state,
         unexamined=len(plan.usable) - examined,
     )
+
+
+def free_lines(
+    campaign: CampaignRouting, now: datetime, table: RoutingTable, usage: UsageSnapshot
+) -> int | None:
+    """How many more calls the trunks of ``campaign``'s group can carry at aware time ``now``:
+    the unused concurrency of each enabled trunk of non-zero weight that is not down; None (no
+    bound) when one of those trunks has no concurrency limit.
+
+    A down trunk counts for nothing since `route` sends it nothing. Active hours, CPS and the
+    per-number and caller-ID caps are not counted: they refuse single calls, in `route`.
+    """
+    now_s = now.timestamp()
+    free = 0
+    for t in table.trunks_in(campaign.trunk_group):
+        if not t.enabled or t.weight == 0:
+            continue
+        health = usage.health.get(t.name)
+        if health is not None and health.availability(now_s) is Availability.DOWN:
+            continue
+        if t.max_concurrency == 0:
+            return None
+        free += max(0, t.max_concurrency - usage.trunks.get(t.name, _IDLE).in_flight)
+    return free
 
 
 def _examine(

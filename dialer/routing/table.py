@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from phonenumbers.geodata import GEOCODE_LONGEST_PREFIX
 
-from dialer.routing.geo import UNKNOWN, BlindMatcher, Region, region_of
+from dialer.routing.geo import UNKNOWN_REGION, BlindMatcher, Region, region_of
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateEntry
 
@@ -37,6 +37,19 @@ class Exclusion(enum.StrEnum):
     PER_NUMBER_CAP = "per-number cap"
     CALLER_ID_CAP = "caller-ID cap"
     NOT_A_NUMBER = "not an E.164 number"
+
+
+# The exclusions of a static plan: they hold under the table itself, whatever the load or
+# the hour.
+STATIC_EXCLUSIONS = frozenset(
+    {
+        Exclusion.DISABLED,
+        Exclusion.WEIGHT_ZERO,
+        Exclusion.BLIND_AREA,
+        Exclusion.NO_RATE,
+        Exclusion.NOT_A_NUMBER,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +121,10 @@ class RoutingTable:
                         found[i] = entry
         return found
 
+    def trunks_in(self, group: str | None) -> tuple[Trunk, ...]:
+        """The trunks of ``group`` (None or empty: every trunk), by name."""
+        return tuple(self.trunks[i] for i in self._groups.get(group or ALL_TRUNKS, ()))
+
     def plan(self, group: str | None, digits: str) -> StaticPlan:
         """The static plan of E.164 ``digits`` (no ``+``) in ``group`` (None: every trunk)."""
         key = (group, digits[: self._key_digits], len(digits))
@@ -119,11 +136,13 @@ class RoutingTable:
         return plan
 
     def _build_plan(self, group: str | None, digits: str) -> StaticPlan:
-        trunks = [self.trunks[i] for i in self._groups.get(group or ALL_TRUNKS, ())]
         if not (digits.isdigit() and digits.isascii()):
             detail = f"{digits[:20]!r} is not digits"
+            trunks = self.trunks_in(group)
             return StaticPlan(
-                UNKNOWN, (), tuple(Excluded(t.name, Exclusion.NOT_A_NUMBER, detail) for t in trunks)
+                UNKNOWN_REGION,
+                (),
+                tuple(Excluded(t.name, Exclusion.NOT_A_NUMBER, detail) for t in trunks),
             )
         region = region_of("+" + digits)
         rates = self.rates_for(digits)

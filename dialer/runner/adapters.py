@@ -13,19 +13,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Campaign, CampaignStatus, Lead, LeadStatus
-from campaigns.selection import ClaimedLead, claim_due_leads, open_zone_sets
+from campaigns.domain import NOT_DIALLED, CampaignStatus, ClaimedLead, LeadStatus
+from campaigns.models import CallAttempt, Campaign, Lead
+from campaigns.selection import claim_due_leads, open_zone_sets
 from campaigns.service import calling_window_of
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.db.base import transaction
 from dialer.esl.seam import EslConnection, EslDisconnected
 from dialer.listener.ports import LiveState
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import Mode
 from dialer.routing.model import CampaignRouting
 from dialer.routing.orm import caller_id_from_json
 from dialer.runner.ports import (
-    NOT_DIALLED,
     NOT_SENT_CAUSE,
     UNROUTABLE,
     UNSAFE_VALUE,
@@ -299,7 +299,7 @@ class LiveStateView:
 
 
 class EslSwitch:
-    """`dialer.runner.ports.Switch` over one `EslConnection` per node (the worker's own)."""
+    """`dialer.runner.ports.Originator` over one `EslConnection` per node (the worker's own)."""
 
     def __init__(self, connections: Mapping[str, EslConnection], job_timeout_s: float = 90.0):
         self._connections = dict(connections)

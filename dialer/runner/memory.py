@@ -6,12 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from campaigns.models import LeadStatus
-from campaigns.selection import ClaimedLead
+from campaigns.domain import NOT_DIALLED, ClaimedLead, LeadStatus
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
-from dialer.listener.switch_state import AgentState
 from dialer.runner.ports import (
-    NOT_DIALLED,
     NOT_SENT_CAUSE,
     UNROUTABLE,
     UNSAFE_VALUE,
@@ -183,7 +181,7 @@ class MemoryLiveView:
 
 @dataclass
 class MemorySwitch:
-    """`Switch` that records originates; ``down`` nodes are not offered, ``refusing`` ones
+    """`Originator` that records originates; ``down`` nodes are not offered, ``refusing`` ones
     are offered but refuse at once (the connection dropped between the two)."""
 
     node_names: list[str] = field(default_factory=lambda: ["fs1"])

@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from campaigns.selection import ClaimedLead
+from campaigns.domain import ClaimedLead
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import Mode
 from dialer.routing.model import CampaignRouting
 
-# CallAttempt.outcome of an attempt whose originate never left, and the hangup cause when it
-# was not sent (lease lost, node refused at once).
-NOT_DIALLED = "not_dialled"
+# CallAttempt.hangup_cause of an attempt (outcome `campaigns.domain.NOT_DIALLED`) whose
+# originate was not sent (lease lost, node refused at once).
 NOT_SENT_CAUSE = "NOT_SENT"
 # Lead.last_outcome and CallAttempt.hangup_cause of a lead whose data cannot be carried in an
 # originate (`dialer.esl.originate.UnsafeValue`): the lead is final, ``failed``.
@@ -145,8 +144,8 @@ class LiveView(Protocol):
     def calls(self, campaign_id: int) -> list[CallState]: ...
 
 
-class Switch(Protocol):
-    """The nodes this worker can originate on."""
+class Originator(Protocol):
+    """The switch nodes this worker can originate on."""
 
     def nodes(self) -> list[str]:
         """Connected nodes, in a stable order."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import (
     AgentPhase,
     AgentView,

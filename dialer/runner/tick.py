@@ -24,19 +24,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from campaigns.selection import ClaimedLead
+from campaigns.domain import ClaimedLead
+from dialer.agent_state import AgentState
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
-from dialer.routing.health import Availability
 from dialer.routing.health_store import TrunkHealthStore
 from dialer.routing.model import UsageSnapshot
 from dialer.routing.reservation import CapacityReservations
-from dialer.routing.router import Candidate, Exclusion, RouteDecision, RouterState, route
+from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.lease import Lease, LeaseStore
-from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Switch
+from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Originator
 from dialer.runner.snapshot import (
     InFlight,
     agent_views,
@@ -47,18 +46,9 @@ from dialer.runner.snapshot import (
 
 log = logging.getLogger(__name__)
 
+# Limits.trunk_free_lines when a trunk of the campaign has no concurrency limit.
 _UNLIMITED = 1_000_000
 _FEED_OVERLAP_S = 5.0
-# Exclusions that hold under the routing table itself, whatever the load or the hour.
-_TABLE_EXCLUSIONS = frozenset(
-    {
-        Exclusion.DISABLED,
-        Exclusion.WEIGHT_ZERO,
-        Exclusion.BLIND_AREA,
-        Exclusion.NO_RATE,
-        Exclusion.NOT_A_NUMBER,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +68,7 @@ class TickConfig:
 class TickDeps:
     store: CampaignStore
     live: LiveView
-    switch: Switch
+    switch: Originator
     leases: LeaseStore
     reservations: CapacityReservations
     table: RoutingTable
@@ -130,13 +120,6 @@ class _Sent(StrEnum):
     SENT = "sent"
     REFUSED = "refused"  # the node's connection dropped: it surely never left
     UNSAFE = "unsafe"  # the lead's data cannot be put in an originate
-
-
-def _unreachable(decision: RouteDecision) -> bool:
-    """No trunk of the campaign can ever take the number while the table stays as it is."""
-    return not decision.candidates and all(
-        e.reason in _TABLE_EXCLUSIONS for e in decision.exclusions
-    )
 
 
 class CampaignTicker:
@@ -206,7 +189,8 @@ class CampaignTicker:
         deps = self.deps
         live = {c.call_uuid: c for c in deps.live.calls(plan.campaign_id)}
         views = agent_views(agents, plan.queue, now.timestamp())
-        trunk_free = self._trunk_free_lines(plan, usage, now)
+        free = free_lines(plan.routing, now, deps.table, usage)
+        trunk_free = _UNLIMITED if free is None else free
         # Due leads only bound the launch: counting past the most lines the pacer may
         # open this tick would scan a large campaign's backlog for nothing.
         staffed = sum(1 for a in views if a.phase is not AgentPhase.AWAY)
@@ -230,23 +214,6 @@ class CampaignTicker:
             budget=budget,
             no_answer_timeout_s=float(plan.ring_timeout_s),
         )
-
-    def _trunk_free_lines(self, plan: CampaignPlan, usage: UsageSnapshot, now: datetime) -> int:
-        group = plan.routing.trunk_group
-        trunks = [t for t in self.deps.table.trunks if t.enabled and t.weight > 0]
-        trunks = [t for t in trunks if group is None or group in t.groups]
-        now_s = now.timestamp()
-        free = 0
-        for trunk in trunks:
-            state = usage.health.get(trunk.name)
-            if state is not None and state.availability(now_s) is Availability.DOWN:
-                continue  # the router sends it nothing: its lines would only inflate the pace
-            if trunk.max_concurrency == 0:
-                return _UNLIMITED
-            lines = usage.trunks.get(trunk.name)
-            in_flight = lines.in_flight if lines is not None else 0
-            free += max(0, trunk.max_concurrency - in_flight)
-        return free
 
     def _usage(self) -> UsageSnapshot:
         """Lines in use and health of the table's trunks, read once per tick: the snapshot's
@@ -309,7 +276,7 @@ class CampaignTicker:
                     self.stats.refused(refusal.value)
                 for excluded in decision.exclusions if not got.refused else ():
                     self.stats.refused(excluded.reason)
-                aside = unrouted.unreachable if _unreachable(decision) else unrouted.busy
+                aside = unrouted.unreachable if decision.unreachable() else unrouted.busy
                 aside.append(lead.id)
                 continue
             node = nodes[self._node_cursor % len(nodes)]

@@ -24,7 +24,7 @@ from campaigns.importer.classify import (
     split_batch,
 )
 from campaigns.importer.service import ImportOptions, import_file
-from campaigns.importer.sources import BadRow, Row
+from campaigns.importer.sources import BadRow, TableRow
 from campaigns.models import Lead
 from dialer.db.base import make_engine, make_session_factory
 from dialer.db.migrate import upgrade
@@ -40,7 +40,7 @@ LAYOUT = Layout(phone_index=0, columns=("phone", "name"), has_header=True)
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(phones, st.text(max_size=5)), max_size=40), st.booleans())
 def test_each_row_is_a_candidate_or_a_reject_once(cells: list[tuple[str, str]], bad: bool) -> None:
-    batch: list[Row | BadRow] = [Row(i + 2, [p, n]) for i, (p, n) in enumerate(cells)]
+    batch: list[TableRow | BadRow] = [TableRow(i + 2, [p, n]) for i, (p, n) in enumerate(cells)]
     if bad:
         batch.append(BadRow(len(batch) + 2, "", "line too long"))
     candidates, rejects = classify_batch(batch, LAYOUT, "CN")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Lead, LeadStatus
+from campaigns.domain import LeadStatus
+from campaigns.models import CallAttempt, Lead
 from campaigns.report import IN_FLIGHT, campaign_report
 from campaigns.rules import CallingWindow
 from campaigns.service import create_campaign, parse_spec

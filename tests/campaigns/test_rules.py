@@ -5,16 +5,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from pydantic import ValidationError
 
-from campaigns.rules import (
-    CallingWindow,
-    Final,
-    Outcome,
-    Retry,
-    RetryPolicy,
-    RetryRule,
-    Window,
-    next_step,
-)
+from campaigns.domain import AttemptOutcome
+from campaigns.rules import CallingWindow, Final, Retry, RetryPolicy, RetryRule, Window, next_step
 
 # Saturday 2026-11-21 02:00 UTC = 10:00 in Shanghai, 21:00 Friday in New York.
 SAT_0200_UTC = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
@@ -55,17 +47,17 @@ def test_window_rules_validate_with_named_fields() -> None:
 
 
 def test_retry_delays_and_attempt_limits() -> None:
-    policy = RetryPolicy(rules={Outcome.BUSY: RetryRule(delay_s=600, max_attempts=2)})
-    step = next_step(policy, Outcome.BUSY, attempts=1, max_attempts=5, now=SAT_0200_UTC)
+    policy = RetryPolicy(rules={AttemptOutcome.BUSY: RetryRule(delay_s=600, max_attempts=2)})
+    step = next_step(policy, AttemptOutcome.BUSY, attempts=1, max_attempts=5, now=SAT_0200_UTC)
     assert step == Retry(at=SAT_0200_UTC + timedelta(seconds=600))
-    assert isinstance(next_step(policy, Outcome.BUSY, 2, 5, SAT_0200_UTC), Final)
-    assert isinstance(next_step(policy, Outcome.NO_ANSWER, 1, 5, SAT_0200_UTC), Final)
-    assert isinstance(next_step(policy, Outcome.CONNECTED, 1, 5, SAT_0200_UTC), Final)
+    assert isinstance(next_step(policy, AttemptOutcome.BUSY, 2, 5, SAT_0200_UTC), Final)
+    assert isinstance(next_step(policy, AttemptOutcome.NO_ANSWER, 1, 5, SAT_0200_UTC), Final)
+    assert isinstance(next_step(policy, AttemptOutcome.CONNECTED, 1, 5, SAT_0200_UTC), Final)
 
 
 def test_abandoned_number_stays_quiet_for_72_hours_when_asked() -> None:
     policy = RetryPolicy(abandoned_quiet_s=72 * 3600)
-    step = next_step(policy, Outcome.ABANDONED, attempts=1, max_attempts=3, now=SAT_0200_UTC)
+    step = next_step(policy, AttemptOutcome.ABANDONED, attempts=1, max_attempts=3, now=SAT_0200_UTC)
     assert step == Retry(at=SAT_0200_UTC + timedelta(hours=72))
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import service
-from campaigns.models import Lead, LeadStatus
+from campaigns.domain import LeadStatus
+from campaigns.models import Lead
 from campaigns.rules import CallingWindow
 from campaigns.selection import claim_due_leads, open_zone_sets
 

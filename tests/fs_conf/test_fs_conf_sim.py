@@ -1,7 +1,7 @@
 """The simulator runs the rendered configuration (queues of callcenter.conf.xml, the campaign
 dialplan) over TCP: a call originated the way the dialer does enters the campaign's queue; with
 no agent it leaves after at most 2 s, hears the safe-harbor message and is hung up (abandoned);
-with an agent set up through `dialer.agents` it is bridged."""
+with an agent set up through `dialer.agent_admin` it is bridged."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dialer import agents
+from dialer import agent_admin
 from dialer.esl.client import EslClient
 from dialer.esl.events import Event
 from dialer.esl.originate import OriginateSpec, build_originate
@@ -123,8 +123,8 @@ def test_no_agent_means_safe_harbor_then_hangup(switch: Switch) -> None:
 
 def test_ready_agent_takes_the_call(switch: Switch) -> None:
     contact = "[leg_timeout=15]sofia/external/agent1@127.0.0.1:5094"
-    agents.add(switch.conn, "agent1@default", contact, agents.Tier(QUEUE))
-    agents.set_status(switch.conn, "agent1@default", "ready")
+    agent_admin.add(switch.conn, "agent1@default", contact, agent_admin.Tier(QUEUE))
+    agent_admin.set_status(switch.conn, "agent1@default", "ready")
     call_uuid = originate(switch)
     bridged = switch.wait_for(
         lambda e: (

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.models import Campaign, CampaignStatus, DialMode
+from campaigns.domain import CampaignStatus, DialMode
+from campaigns.models import Campaign
 from dialer.config import FsNode
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.routing.model import Trunk

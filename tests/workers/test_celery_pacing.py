@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dialer.listener.switch_state import AgentState
+from dialer.agent_state import AgentState
 from dialer.pacing import Mode
 from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable

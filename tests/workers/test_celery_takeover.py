@@ -22,7 +22,8 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Lead, LeadStatus
+from campaigns.domain import LeadStatus
+from campaigns.models import CallAttempt, Lead
 from dialer.config import FsNode
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.routing.redis_reservation import RedisReservations

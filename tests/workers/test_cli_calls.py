@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, LeadStatus
+from campaigns.domain import LeadStatus
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from workers.cli import app
 from workers.cli.calls import parse_time
 from workers.context import app_context

@@ -6,6 +6,8 @@ import typer
 
 from workers.cli import agents, calls, campaigns, db, demo, fsconf, leads, run, sim, trunks
 
+__all__ = ["app"]
+
 app = typer.Typer(
     name="dialer",
     help="Predictive outbound dialer and campaign service over FreeSWITCH.",
@@ -19,7 +21,7 @@ app.add_typer(leads.app, name="leads")
 app.add_typer(sim.app, name="sim")
 app.add_typer(trunks.app, name="trunks")
 app.add_typer(trunks.rates_app, name="rates")
-app.command("route")(trunks.route)
+app.command("route")(trunks.explain_route)
 app.add_typer(fsconf.app, name="fsconf")
 app.add_typer(agents.app, name="agents")
 app.add_typer(calls.app, name="calls")

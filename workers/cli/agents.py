@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dialer import agents
+from dialer import agent_admin
 from dialer.config import FsNode
 from dialer.esl.client import EslClient
 from dialer.esl.seam import EslConnection, EslError, Subscription
@@ -28,7 +28,7 @@ def _nodes(only: str | None) -> list[FsNode]:
 
     nodes = [n for n in load_settings().freeswitch_nodes if only is None or n.name == only]
     if not nodes:
-        raise agents.AgentError(f"no FreeSWITCH node named {only!r} in the settings")
+        raise agent_admin.AgentError(f"no FreeSWITCH node named {only!r} in the settings")
     return nodes
 
 
@@ -46,14 +46,14 @@ def _connected(node: FsNode) -> Iterator[EslConnection]:
 
 
 def _each_node(only: str | None, action: Callable[[EslConnection], None]) -> None:
-    with user_errors(agents.AgentError, EslError):
+    with user_errors(agent_admin.AgentError, EslError):
         for node in _nodes(only):
             with _connected(node) as conn:
                 action(conn)
 
 
 @app.command("add")
-def add(
+def _add(
     name: Annotated[str, typer.Argument(help="agent name, e.g. 1001@default")],
     contact: Annotated[str, typer.Option(help="dial string of the phone, e.g. user/1001")],
     queue: Annotated[str | None, typer.Option(help="queue to add a tier in")] = None,
@@ -62,20 +62,20 @@ def add(
     node: NodeOption = None,
 ) -> None:
     """Add a callback agent (Logged Out) and, with --queue, its tier."""
-    with user_errors(agents.AgentError):
-        tier = agents.Tier(queue, level, position) if queue else None
-        agents.add_commands(name, contact, tier)  # refuse bad values before connecting
-    _each_node(node, lambda conn: agents.add(conn, name, contact, tier))
+    with user_errors(agent_admin.AgentError):
+        tier = agent_admin.Tier(queue, level, position) if queue else None
+        agent_admin.add_commands(name, contact, tier)  # refuse bad values before connecting
+    _each_node(node, lambda conn: agent_admin.add(conn, name, contact, tier))
     console.print(f"agent {name} added", highlight=False)
 
 
 @app.command("list")
-def list_agents(node: NodeOption = None) -> None:
+def _list(node: NodeOption = None) -> None:
     """Agents with their status and state, per node."""
     table = Table("node", "agent", "status", "state")
 
     def fill(conn: EslConnection) -> None:
-        for a in agents.list_agents(conn):
+        for a in agent_admin.list_agents(conn):
             table.add_row(conn.node, a.name, a.status, a.state)
 
     _each_node(node, fill)
@@ -86,10 +86,10 @@ def _status_command(verb: str, doc: str) -> None:
     def command(
         name: Annotated[str, typer.Argument(help="agent name")], node: NodeOption = None
     ) -> None:
-        with user_errors(agents.AgentError):
-            agents.check_name(name)
-        _each_node(node, lambda conn: agents.set_status(conn, name, verb))
-        console.print(f"agent {name}: {agents.VERB_STATUS[verb]}", highlight=False)
+        with user_errors(agent_admin.AgentError):
+            agent_admin.check_name(name)
+        _each_node(node, lambda conn: agent_admin.set_status(conn, name, verb))
+        console.print(f"agent {name}: {agent_admin.VERB_STATUS[verb]}", highlight=False)
 
     command.__doc__ = doc
     app.command(verb)(command)

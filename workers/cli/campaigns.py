@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from campaigns import service
-from campaigns.models import DialMode
+from campaigns.domain import DialMode
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
 from workers.cli.common import console, report_table, user_errors

@@ -49,7 +49,7 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 @app.command("add")
-def add(
+def _add(
     name: str,
     proxy: Annotated[str, typer.Option(help="carrier HOST or HOST:PORT (UDP 5060 default)")],
     callee_prefix: Annotated[str, typer.Option(help="digits before the callee (被叫加前缀)")] = "",
@@ -196,7 +196,7 @@ def import_csv(
     console.print(f"{stored} rates imported for {trunk} ({len(parsed.errors)} rows skipped)")
 
 
-def route(
+def explain_route(
     number: Annotated[str, typer.Argument(help="E.164 number, e.g. +8613800138000")],
     campaign: Annotated[str | None, typer.Option(help="campaign whose trunk group applies")] = None,
     cost_band: Annotated[float, typer.Option(help="share traffic within this cost fraction")] = 0.0,

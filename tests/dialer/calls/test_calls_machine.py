@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.models import LeadStatus
-from campaigns.rules import Outcome, RetryPolicy, RetryRule
+from campaigns.domain import AttemptOutcome, LeadStatus
+from campaigns.rules import RetryPolicy, RetryRule
 from dialer.calls.causes import unanswered_outcome
 from dialer.calls.machine import CallBook, CallEnd
 from dialer.calls.retry import lead_update
@@ -20,8 +20,13 @@ from dialer.esl.frames import FrameParser
 TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 A1, A2 = "agent1@default", "agent2@default"
-C, N, B, F = Outcome.CONNECTED, Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED
-AB = Outcome.ABANDONED
+C, N, B, F = (
+    AttemptOutcome.CONNECTED,
+    AttemptOutcome.NO_ANSWER,
+    AttemptOutcome.BUSY,
+    AttemptOutcome.FAILED,
+)
+AB = AttemptOutcome.ABANDONED
 
 
 def events(name: str) -> list[Event]:
@@ -60,7 +65,7 @@ def run(name: str, jobs_without_channel: bool = False) -> tuple[list[CallEnd], C
     return ends, book
 
 
-Row = tuple[Outcome | None, str, bool, str]
+Row = tuple[AttemptOutcome | None, str, bool, str]
 TABLE: list[tuple[str, list[Row]]] = [
     ("a_answered_bridged_to_agent", [(C, "NORMAL_CLEARING", False, A1)]),
     ("a_answered_bridged_to_agent.json", [(C, "NORMAL_CLEARING", False, A1)]),
@@ -80,9 +85,9 @@ TABLE: list[tuple[str, list[Row]]] = [
         "p_sip_failure_responses",
         [
             (F, "NORMAL_TEMPORARY_FAILURE", False, ""),
-            (Outcome.INVALID_NUMBER, "UNALLOCATED_NUMBER", False, ""),
+            (AttemptOutcome.INVALID_NUMBER, "UNALLOCATED_NUMBER", False, ""),
             (N, "NO_USER_RESPONSE", False, ""),
-            (Outcome.REJECTED, "CALL_REJECTED", False, ""),
+            (AttemptOutcome.REJECTED, "CALL_REJECTED", False, ""),
             (N, "ORIGINATOR_CANCEL", False, ""),
         ],
     ),
@@ -172,8 +177,8 @@ def test_unanswered_causes() -> None:
     assert unanswered_outcome("SOMETHING_NEW", progressed=True, sip_status="500") is F
 
 
-def _end(outcome: Outcome | None) -> CallEnd:
-    return CallEnd("u", 1, 2, 3, outcome, "x", "CAUSE", outcome is Outcome.ABANDONED)
+def _end(outcome: AttemptOutcome | None) -> CallEnd:
+    return CallEnd("u", 1, 2, 3, outcome, "x", "CAUSE", outcome is AttemptOutcome.ABANDONED)
 
 
 def test_lead_updates() -> None:
@@ -185,7 +190,7 @@ def test_lead_updates() -> None:
     assert busy.next_attempt_at == NOW + timedelta(minutes=15)
     last = lead_update(_end(B), 2, 2, policy, 3, NOW)
     assert (last.status, last.attempts) == (LeadStatus.FAILED, 3)
-    invalid = lead_update(_end(Outcome.INVALID_NUMBER), 2, 0, policy, 3, NOW)
+    invalid = lead_update(_end(AttemptOutcome.INVALID_NUMBER), 2, 0, policy, 3, NOW)
     assert invalid.status is LeadStatus.FAILED
     refused = lead_update(_end(None), 2, 1, policy, 3, NOW)
     assert (refused.status, refused.attempts, refused.last_outcome) == (
@@ -197,7 +202,7 @@ def test_lead_updates() -> None:
 
 def test_abandoned_number_quiet_for_72_hours() -> None:
     policy = RetryPolicy(
-        rules={Outcome.ABANDONED: RetryRule(delay_s=600)}, abandoned_quiet_s=72 * 3600
+        rules={AttemptOutcome.ABANDONED: RetryRule(delay_s=600)}, abandoned_quiet_s=72 * 3600
     )
     update = lead_update(_end(AB), 2, 0, policy, 3, NOW)
     assert update.status is LeadStatus.PENDING
@@ -229,5 +234,5 @@ def test_answering_machine_from_mod_amd_variable() -> None:
     ]
     ends = [x for e in seq if (x := book.apply(e)) is not None]
     assert [(e.outcome, e.abandoned, e.lead_id) for e in ends] == [
-        (Outcome.ANSWERING_MACHINE, False, 2)
+        (AttemptOutcome.ANSWERING_MACHINE, False, 2)
     ]

@@ -217,7 +217,7 @@ def test_bad_uuid_and_clashing_names_rejected() -> None:
 def test_spec_for_claimed_lead_and_router_candidate() -> None:
     from decimal import Decimal
 
-    from campaigns.selection import ClaimedLead
+    from campaigns.domain import ClaimedLead
     from dialer.esl.originate import spec_for
     from dialer.routing.ratedeck import RateEntry
     from dialer.routing.router import Candidate

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import Campaign, Lead, LeadStatus
+from campaigns.domain import LeadStatus
+from campaigns.models import Campaign, Lead
 from campaigns.rules import RetryPolicy
 
 SeedDialingLead = Callable[[RetryPolicy, int], tuple[int, int]]

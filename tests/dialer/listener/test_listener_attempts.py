@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Lead, LeadStatus
-from campaigns.rules import Outcome, RetryPolicy, RetryRule
+from campaigns.domain import AttemptOutcome, LeadStatus
+from campaigns.models import CallAttempt, Lead
+from campaigns.rules import RetryPolicy, RetryRule
 from dialer.calls.machine import CallEnd
 from dialer.listener.adapters import SqlAttemptSink
 
@@ -18,10 +19,14 @@ SeedDialingLead = Callable[[RetryPolicy, int], tuple[int, int]]  # the conftest 
 
 
 def abandon_policy(quiet_s: int = 0) -> RetryPolicy:
-    return RetryPolicy(rules={Outcome.ABANDONED: RetryRule(delay_s=60)}, abandoned_quiet_s=quiet_s)
+    return RetryPolicy(
+        rules={AttemptOutcome.ABANDONED: RetryRule(delay_s=60)}, abandoned_quiet_s=quiet_s
+    )
 
 
-def end(campaign_id: int, lead_id: int, outcome: Outcome | None, uuid: str = "u-1") -> CallEnd:
+def end(
+    campaign_id: int, lead_id: int, outcome: AttemptOutcome | None, uuid: str = "u-1"
+) -> CallEnd:
     return CallEnd(
         call_uuid=uuid,
         campaign_id=campaign_id,
@@ -30,7 +35,7 @@ def end(campaign_id: int, lead_id: int, outcome: Outcome | None, uuid: str = "u-
         outcome=outcome,
         disposition="x",
         hangup_cause="NORMAL_CLEARING",
-        abandoned=outcome is Outcome.ABANDONED,
+        abandoned=outcome is AttemptOutcome.ABANDONED,
         trunk="carrier_a",
         answered_at=NOW - timedelta(seconds=10),
         ended_at=NOW,
@@ -42,8 +47,8 @@ def test_abandoned_call_is_recorded_and_quiet_for_72h(
 ) -> None:
     campaign_id, lead_id = seed_dialing_lead(abandon_policy(quiet_s=72 * 3600), 3)
     sink = SqlAttemptSink(sessions, clock=lambda: NOW)
-    sink.record("fs1", end(campaign_id, lead_id, Outcome.ABANDONED))
-    sink.record("fs1", end(campaign_id, lead_id, Outcome.ABANDONED))  # replay: no effect
+    sink.record("fs1", end(campaign_id, lead_id, AttemptOutcome.ABANDONED))
+    sink.record("fs1", end(campaign_id, lead_id, AttemptOutcome.ABANDONED))  # replay: no effect
     with sessions() as s:
         [attempt] = s.scalars(select(CallAttempt)).all()
         assert (attempt.outcome, attempt.abandoned, attempt.node, attempt.trunk) == (
@@ -67,7 +72,7 @@ def test_connected_call_completes_the_lead(
 ) -> None:
     campaign_id, lead_id = seed_dialing_lead(abandon_policy(), 3)
     SqlAttemptSink(sessions, clock=lambda: NOW).record(
-        "fs1", end(campaign_id, lead_id, Outcome.CONNECTED)
+        "fs1", end(campaign_id, lead_id, AttemptOutcome.CONNECTED)
     )
     with sessions() as s:
         lead = s.get(Lead, lead_id)

@@ -13,7 +13,8 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Campaign, Lead, LeadStatus
+from campaigns.domain import LeadStatus
+from campaigns.models import CallAttempt, Campaign, Lead
 from dialer.config import FsNode, Settings
 from dialer.esl.client import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from campaigns.rules import Outcome
+from campaigns.domain import AttemptOutcome
 from dialer.calls.machine import CallEnd
 from dialer.config import FsNode
 from dialer.esl.client import EslClient
@@ -98,7 +98,7 @@ def run_calls(
     return [by_uuid[u] for u in uuids]
 
 
-def summary(ends: list[CallEnd]) -> list[tuple[Outcome | None, str, bool]]:
+def summary(ends: list[CallEnd]) -> list[tuple[AttemptOutcome | None, str, bool]]:
     return [(e.outcome, e.hangup_cause, e.abandoned) for e in ends]
 
 
@@ -119,15 +119,15 @@ def test_failures_by_trunk_and_callee() -> None:
         ]
     )
     assert summary(ends) == [
-        (Outcome.BUSY, "USER_BUSY", False),
-        (Outcome.NO_ANSWER, "NO_ANSWER", False),
-        (Outcome.FAILED, "NORMAL_TEMPORARY_FAILURE", False),
-        (Outcome.FAILED, "GATEWAY_DOWN", False),
-        (Outcome.FAILED, "NO_ANSWER", False),
-        (Outcome.INVALID_NUMBER, "UNALLOCATED_NUMBER", False),
-        (Outcome.REJECTED, "CALL_REJECTED", False),
-        (Outcome.NO_ANSWER, "NO_USER_RESPONSE", False),
-        (Outcome.FAILED, "NORMAL_TEMPORARY_FAILURE", False),
+        (AttemptOutcome.BUSY, "USER_BUSY", False),
+        (AttemptOutcome.NO_ANSWER, "NO_ANSWER", False),
+        (AttemptOutcome.FAILED, "NORMAL_TEMPORARY_FAILURE", False),
+        (AttemptOutcome.FAILED, "GATEWAY_DOWN", False),
+        (AttemptOutcome.FAILED, "NO_ANSWER", False),
+        (AttemptOutcome.INVALID_NUMBER, "UNALLOCATED_NUMBER", False),
+        (AttemptOutcome.REJECTED, "CALL_REJECTED", False),
+        (AttemptOutcome.NO_ANSWER, "NO_USER_RESPONSE", False),
+        (AttemptOutcome.FAILED, "NORMAL_TEMPORARY_FAILURE", False),
     ]
     assert all(e.trunk for e in ends)
 
@@ -136,7 +136,7 @@ def test_failures_by_trunk_and_callee() -> None:
 def test_answered_and_bridged_to_an_agent() -> None:
     """Transcripts a, t."""
     [end] = run_calls([Call("6138000000")])
-    assert (end.outcome, end.abandoned, end.lead_id) == (Outcome.CONNECTED, False, 1)
+    assert (end.outcome, end.abandoned, end.lead_id) == (AttemptOutcome.CONNECTED, False, 1)
     assert end.agent in ("agent1@default", "agent2@default")
 
 
@@ -150,7 +150,7 @@ def test_no_agent_is_an_abandon(extension: str, reason: str) -> None:
     """Transcripts e and j: both agents On Break."""
     on_break = [f"callcenter_config agent set status agent{i}@default 'On Break'" for i in (1, 2)]
     [end] = run_calls([Call("6138000000", extension=extension)], setup=on_break)
-    assert (end.outcome, end.abandoned) == (Outcome.ABANDONED, True)
+    assert (end.outcome, end.abandoned) == (AttemptOutcome.ABANDONED, True)
     assert end.disposition == f"answered, no agent ({reason})"
 
 
@@ -158,7 +158,7 @@ def test_no_agent_is_an_abandon(extension: str, reason: str) -> None:
 def test_cancel_while_ringing_is_no_answer() -> None:
     """Transcript o: uuid_kill of a ringing call."""
     [end] = run_calls([Call("6101000000")], kill_after_s=0.1)
-    assert summary([end]) == [(Outcome.NO_ANSWER, "NORMAL_CLEARING", False)]
+    assert summary([end]) == [(AttemptOutcome.NO_ANSWER, "NORMAL_CLEARING", False)]
 
 
 @pytest.mark.integration
@@ -184,7 +184,7 @@ def test_no_agent_logged_in_times_out() -> None:
         population=patient,
     )
     assert (end.outcome, end.disposition) == (
-        Outcome.ABANDONED,
+        AttemptOutcome.ABANDONED,
         "answered, no agent (NO_AGENT_TIMEOUT)",
     )
 
@@ -197,14 +197,14 @@ def test_agent_rejects_the_offer() -> None:
         setup=["callcenter_config agent set status agent2@default 'On Break'"],
         agent_endpoints=[{"match": "agent1@", "behaviour": "reject", "answer_delay_s": 0.3}],
     )
-    assert (end.outcome, end.abandoned) == (Outcome.ABANDONED, True)
+    assert (end.outcome, end.abandoned) == (AttemptOutcome.ABANDONED, True)
 
 
 @pytest.mark.integration
 def test_ring_all_connects_one_agent() -> None:
     """Transcript r."""
     [end] = run_calls([Call("6138000000", extension="cc_ringall")])
-    assert end.outcome is Outcome.CONNECTED and end.agent.endswith("@default")
+    assert end.outcome is AttemptOutcome.CONNECTED and end.agent.endswith("@default")
 
 
 @pytest.mark.integration
@@ -213,6 +213,6 @@ def test_early_media_never_reaches_an_agent_before_the_answer() -> None:
     after the customer's 200 OK."""
     early = [{"gateway": "*", "outcomes": {"answer": 1.0}, "early_media": 1.0, "talk_time_s": 5.0}]
     [end] = run_calls([Call("6138000000")], population=early)
-    assert end.outcome is Outcome.CONNECTED
+    assert end.outcome is AttemptOutcome.CONNECTED
     assert end.answered_at is not None and end.connected_at is not None
     assert end.answered_at <= end.connected_at

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from campaigns.rules import Outcome
+from campaigns.domain import AttemptOutcome
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.esl.events import EVENT_TYPES, Event, parse_event
 from dialer.esl.frames import FrameParser
@@ -19,7 +20,6 @@ from dialer.listener.adapters import RedisLiveState
 from dialer.listener.ports import LiveState, MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from dialer.listener.switch_state import (
-    AgentState,
     agent_change,
     live_channel_uuids,
     parse_agent_list,
@@ -146,7 +146,7 @@ def test_a_whole_call_is_recorded_released_and_forgotten() -> None:
     [(node, end)] = attempts.ended
     assert (node, end.outcome, end.lead_id, end.agent) == (
         "fs1",
-        Outcome.CONNECTED,
+        AttemptOutcome.CONNECTED,
         12345,
         "agent2@default",
     )
@@ -186,7 +186,7 @@ def test_reconcile_ends_calls_the_switch_no_longer_has() -> None:
     listener.on_connect()
     listener.drain()
     assert [(e.call_uuid, e.outcome, e.hangup_cause) for _, e in attempts.ended] == [
-        (gone, Outcome.ABANDONED, "LOST")
+        (gone, AttemptOutcome.ABANDONED, "LOST")
     ]
     assert set(live.calls("fs1")) == {alive}
     agent1 = live.agents("fs1")["agent1@default"]
@@ -212,7 +212,7 @@ def test_restarted_listener_resumes_from_live_state() -> None:
         conn2.emit(e)
     second.drain()
     [(_, end)] = attempts.ended
-    assert end.outcome is Outcome.CONNECTED and end.connected_at is not None
+    assert end.outcome is AttemptOutcome.CONNECTED and end.connected_at is not None
     assert live.calls("fs1") == {}
 
 
@@ -302,7 +302,7 @@ def test_reconcile_ends_attempts_nobody_heard_of() -> None:
     listener.on_connect()
     listener.drain()
     assert [(e.call_uuid, e.outcome, e.hangup_cause, e.lead_id) for _, e in attempts.ended] == [
-        (old, Outcome.FAILED, "LOST", 10)
+        (old, AttemptOutcome.FAILED, "LOST", 10)
     ]
     assert trunks.released == [old]
     assert listener.book.calls == {}

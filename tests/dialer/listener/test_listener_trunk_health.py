@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Lead, LeadStatus
-from campaigns.rules import Outcome, RetryPolicy, RetryRule
+from campaigns.domain import AttemptOutcome, LeadStatus
+from campaigns.models import CallAttempt, Lead
+from campaigns.rules import RetryPolicy, RetryRule
 from dialer.calls.machine import CallEnd
 from dialer.calls.retry import CARRIER_FAILURES_FREE
 from dialer.esl.events import Event
@@ -77,9 +78,11 @@ def test_a_failing_health_store_never_stops_the_record() -> None:
     assert [e.call_uuid for _, e in attempts.ended] == [end.call_uuid]
 
 
-def fail(sessions: sessionmaker[Session], ids: tuple[int, int], outcome: Outcome | None) -> Lead:
+def fail(
+    sessions: sessionmaker[Session], ids: tuple[int, int], outcome: AttemptOutcome | None
+) -> Lead:
     campaign_id, lead_id = ids
-    cause = "GATEWAY_DOWN" if outcome is Outcome.FAILED else "DESTINATION_OUT_OF_ORDER"
+    cause = "GATEWAY_DOWN" if outcome is AttemptOutcome.FAILED else "DESTINATION_OUT_OF_ORDER"
     end = CallEnd(
         call_uuid=str(uuid.uuid4()),
         campaign_id=campaign_id,
@@ -107,13 +110,13 @@ def test_carrier_failures_are_free_only_in_a_short_streak(
     sessions: sessionmaker[Session],
     seed_dialing_lead: Callable[[RetryPolicy, int], tuple[int, int]],
 ) -> None:
-    ids = seed_dialing_lead(RetryPolicy(rules={Outcome.FAILED: RetryRule(delay_s=60)}), 2)
+    ids = seed_dialing_lead(RetryPolicy(rules={AttemptOutcome.FAILED: RetryRule(delay_s=60)}), 2)
     for _ in range(CARRIER_FAILURES_FREE):
-        lead = fail(sessions, ids, Outcome.FAILED)
+        lead = fail(sessions, ids, AttemptOutcome.FAILED)
         assert lead.attempts == 0
         fail(sessions, ids, None)  # node refusals neither count nor end the streak
-    assert fail(sessions, ids, Outcome.FAILED).attempts == 1
-    last = fail(sessions, ids, Outcome.FAILED)
+    assert fail(sessions, ids, AttemptOutcome.FAILED).attempts == 1
+    last = fail(sessions, ids, AttemptOutcome.FAILED)
     assert (last.status, last.attempts, last.last_outcome) == (LeadStatus.FAILED, 2, "failed")
     with sessions() as s:
         outcomes = s.scalars(select(CallAttempt.outcome).order_by(CallAttempt.id)).all()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.models import LeadStatus
+from campaigns.domain import LeadStatus
 from dialer.postcall.dispositions import (
     AttemptFacts,
     Disposition,

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, LeadStatus, WebhookDelivery
-from campaigns.rules import Outcome
+from campaigns.domain import AttemptOutcome, LeadStatus
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, WebhookDelivery
 from dialer.calls.machine import CallEnd
 from dialer.listener.adapters import SqlAttemptSink
 from dialer.postcall.adapters import (
@@ -51,8 +51,8 @@ def seed(sessions: sessionmaker[Session], webhook_url: str | None = URL) -> tupl
 def end(campaign_id: int, lead_id: int, uuid: str = "u-1") -> CallEnd:
     return CallEnd(
         call_uuid=uuid, campaign_id=campaign_id, lead_id=lead_id, attempt_id=None,
-        outcome=Outcome.NO_ANSWER, disposition="x", hangup_cause="NO_ANSWER", abandoned=False,
-        trunk="carrier1", dialed_number="+8613800138000", ended_at=NOW,
+        outcome=AttemptOutcome.NO_ANSWER, disposition="x", hangup_cause="NO_ANSWER",
+        abandoned=False, trunk="carrier1", dialed_number="+8613800138000", ended_at=NOW,
     )  # fmt: skip
 
 

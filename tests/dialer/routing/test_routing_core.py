@@ -212,22 +212,3 @@ def test_cached_region_equals_the_geocoders_answer(head: str, tail: str) -> None
     assert region.en == geocoder.description_for_number(parsed, "en")
     formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     assert region.national(digits) == "".join(ch for ch in formatted if ch.isdigit())
-
-
-def test_the_core_imports_no_io_library() -> None:
-    import subprocess
-    import sys
-
-    pure = [
-        "model", "ratedeck", "geo", "distributor", "callerid", "health", "table", "router",
-        "failover", "reservation", "claim", "audit",
-    ]  # fmt: skip
-    code = (
-        "import sys\n"
-        + "".join(f"import dialer.routing.{m}\n" for m in pure)
-        + "io = ('redis', 'sqlalchemy', 'greenswitch', 'celery')\n"
-        + "bad = [m for m in io if m in sys.modules]\n"
-        + "print(','.join(bad))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""

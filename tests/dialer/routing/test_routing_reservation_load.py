@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import redis
 
-from dialer.routing.audit import Grant, Limits, peak_concurrency, peak_per_second, violations
+from dialer.routing.audit import Grant, TrunkLimits, peak_concurrency, peak_per_second, violations
 from dialer.routing.loadgen import LoadPlan, run_load
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.reservation import ReservationRequest
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.integration
 
 PLAN = LoadPlan(
     trunks={
-        "ta": Limits(max_concurrency=12, max_cps=150, per_number_cap=2, caller_id_cap=50),
-        "tb": Limits(max_concurrency=5, max_cps=60, per_number_cap=2, caller_id_cap=50),
+        "ta": TrunkLimits(max_concurrency=12, max_cps=150, per_number_cap=2, caller_id_cap=50),
+        "tb": TrunkLimits(max_concurrency=5, max_cps=60, per_number_cap=2, caller_id_cap=50),
     },
     numbers=tuple(f"86138{i:08d}" for i in range(120)),
     caller_ids=("20220601", "20220602", "20220603"),
@@ -52,10 +52,10 @@ def test_audit_catches_broken_limits() -> None:
     over = [Grant("t", f"c{i}", "n", "c", 1_000 * i, 10_000_000) for i in range(4)]
     assert peak_concurrency(over) == 4
     assert peak_per_second(over) == 4
-    found = violations(over, {"t": Limits(3, 3, 3, 3)})
+    found = violations(over, {"t": TrunkLimits(3, 3, 3, 3)})
     assert len(found) == 4
     spread = [Grant("t", f"c{i}", f"n{i}", "c", 1_000_000 * i, 1_000_000 * i + 5) for i in range(4)]
-    assert violations(spread, {"t": Limits(1, 1, 1, 4)}) == []
+    assert violations(spread, {"t": TrunkLimits(1, 1, 1, 4)}) == []
 
 
 def _crashing_worker(url: str, prefix: str) -> None:

@@ -24,7 +24,7 @@ from dialer.routing.model import (
     UsageSnapshot,
 )
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.router import Exclusion, RouterState, RoutingTable, route
+from dialer.routing.router import Exclusion, RouterState, RoutingTable, free_lines, route
 
 NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
 BEIJING = "+8613800138000"
@@ -198,6 +198,55 @@ def test_failover_moves_to_the_next_candidate(make_trunk: MakeTrunk) -> None:
     assert after_failure(decision, {"a", "b"}, "GATEWAY_DOWN") is None
 
 
+def test_free_lines_count_the_unused_concurrency_of_usable_trunks(make_trunk: MakeTrunk) -> None:
+    sales = ("sales",)
+    suspended = TrunkHealth(consecutive_failures=5, suspended_until_s=NOW.timestamp() + 60)
+    probing = TrunkHealth(consecutive_failures=5, suspended_until_s=NOW.timestamp() - 1)
+    trunks = [
+        make_trunk("disabled", groups=sales, max_concurrency=10, enabled=False),
+        make_trunk("weight0", groups=sales, max_concurrency=10, weight=0),
+        make_trunk("gw_down", groups=sales, max_concurrency=10),
+        make_trunk("suspended", groups=sales, max_concurrency=10),
+        make_trunk("probing", groups=sales, max_concurrency=2),
+        make_trunk("busy", groups=sales, max_concurrency=5),
+        make_trunk("over", groups=sales, max_concurrency=4),
+        make_trunk("elsewhere", groups=("collections",), max_concurrency=7),
+    ]
+    usage = UsageSnapshot(
+        trunks={"busy": TrunkUsage(in_flight=2), "over": TrunkUsage(in_flight=6)},
+        health={
+            "gw_down": TrunkHealth(gateway_up=False),
+            "suspended": suspended,
+            "probing": probing,
+        },
+    )
+    table = RoutingTable(trunks)
+    campaign = CampaignRouting("c", "sales")
+    # probing 2 + busy 5-2 + over 0; a probing trunk is not down.
+    assert free_lines(campaign, NOW, table, usage) == 5
+    assert free_lines(CampaignRouting("c", "collections"), NOW, table, usage) == 7
+    assert free_lines(CampaignRouting("c", "none"), NOW, table, usage) == 0
+    assert free_lines(CampaignRouting(), NOW, table, usage) == 12
+    unlimited = RoutingTable([*trunks, make_trunk("open", groups=sales)])
+    assert free_lines(campaign, NOW, unlimited, usage) is None
+    open_down = UsageSnapshot(trunks=usage.trunks, health={**usage.health, "open": suspended})
+    assert free_lines(campaign, NOW, unlimited, open_down) == 5
+
+
+def test_unreachable_only_when_the_table_itself_excludes_every_trunk(
+    make_trunk: MakeTrunk,
+) -> None:
+    blind = make_trunk("blind", blind_areas=BlindAreas(("Jiangsu",)))
+    full = make_trunk("full", max_concurrency=1)
+    busy = UsageSnapshot(trunks={"full": TrunkUsage(in_flight=1)})
+    only_blind = route(JIANGSU, CampaignRouting(), NOW, RoutingTable([blind]), busy)
+    assert only_blind.unreachable()
+    both = route(JIANGSU, CampaignRouting(), NOW, RoutingTable([blind, full]), busy)
+    assert both.candidates == () and not both.unreachable()
+    free = route(JIANGSU, CampaignRouting(), NOW, RoutingTable([blind, full]), UsageSnapshot())
+    assert free.candidates and not free.unreachable()
+
+
 # --- properties -------------------------------------------------------------------------
 
 NUMBERS = [BEIJING, JIANGSU, "+8618999999999", "+8613908912345", "+864001234567", "+8613912345678"]
@@ -259,6 +308,9 @@ def test_router_invariants(scenario: tuple[list[Trunk], UsageSnapshot], number: 
     if decision.candidates:
         cheapest = min(c.rate.rate_per_min for c in decision.candidates)
         assert decision.candidates[0].rate.rate_per_min == cheapest
+    # The pacer is told of no free line only when the router has no trunk to give.
+    if free_lines(CampaignRouting(), NOW, table, usage) == 0:
+        assert decision.candidates == ()
 
 
 def test_claim_reserves_the_first_candidate_that_fits(make_trunk: MakeTrunk) -> None:

@@ -8,19 +8,20 @@ the one the simulator saw."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, Lead, LeadStatus
+from campaigns.domain import AttemptOutcome, LeadStatus
+from campaigns.models import CallAttempt, Lead
 from campaigns.report import CampaignReport, campaign_report
-from campaigns.rules import Outcome, RetryPolicy, RetryRule
+from campaigns.rules import RetryPolicy, RetryRule
 from dialer.config import FsNode
 from dialer.esl.client import EslClient
 from dialer.esl.seam import EventLog, Subscription
@@ -47,8 +48,8 @@ LIMITS = {"cheap_cn": 30, "premium_cn": 100}
 RETRIES = RetryPolicy(
     rules={
         **RetryPolicy().rules,
-        Outcome.BUSY: RetryRule(delay_s=60),
-        Outcome.FAILED: RetryRule(delay_s=60),
+        AttemptOutcome.BUSY: RetryRule(delay_s=60),
+        AttemptOutcome.FAILED: RetryRule(delay_s=60),
     }
 )
 TICK_PERIOD_S = 1.0  # simulated, the product's default pacing period

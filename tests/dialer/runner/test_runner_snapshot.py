@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dialer.listener.switch_state import AgentState
+from dialer.agent_state import AgentState
 from dialer.pacing import AgentPhase, AgentView, OutcomeKind
 from dialer.runner.ports import EndedAttempt
 from dialer.runner.snapshot import InFlight, agent_views, outcomes_of, wrap_up_by_agent

@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, CampaignStatus, Lead, LeadStatus
+from campaigns.domain import CampaignStatus, ClaimedLead, LeadStatus
+from campaigns.models import CallAttempt, Lead
 from campaigns.rules import CallingWindow, Window
-from campaigns.selection import ClaimedLead
 from campaigns.service import create_campaign, parse_spec
+from dialer.agent_state import AgentState
 from dialer.db.base import transaction
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import Decision, Mode, Outcome, Snapshot
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
-from dialer.listener.switch_state import AgentState
 from dialer.pacing import Decision, Mode, Outcome, OutcomeKind, Snapshot
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from dialer.listener.switch_state import AgentState
+from dialer.agent_state import AgentState
 from dialer.pacing import Decision, Mode, Outcome, Snapshot
 from dialer.routing.health import HealthPolicy
 from dialer.routing.health_store import InMemoryTrunkHealth

@@ -15,7 +15,8 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import CallAttempt, CampaignStatus, Lead, LeadStatus
+from campaigns.domain import CampaignStatus, LeadStatus
+from campaigns.models import CallAttempt, Lead
 from campaigns.rules import CallingWindow
 from campaigns.service import create_campaign, parse_spec
 from dialer.calls.trunk import carrier_failed

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer import agents
+from dialer import agent_admin
 from dialer.esl.client import EslClient
 from dialer.esl.seam import FakeEslConnection, Subscription
 from dialer.sim.callcenter import create_engine
@@ -52,7 +52,7 @@ def simulated_switch() -> FakeEslConnection:
 
 def test_add_sends_agent_add_contact_and_tier() -> None:
     conn, sent = scripted({})
-    agents.add(conn, "agent9@default", CONTACT, agents.Tier("sales@default", 2, 3))
+    agent_admin.add(conn, "agent9@default", CONTACT, agent_admin.Tier("sales@default", 2, 3))
     assert sent == [
         "callcenter_config agent add agent9@default callback",
         f"callcenter_config agent set contact agent9@default {CONTACT}",
@@ -70,33 +70,33 @@ def test_add_sends_agent_add_contact_and_tier() -> None:
 )
 def test_status_verbs(verb: str, command: str) -> None:
     conn, sent = scripted({})
-    agents.set_status(conn, "a1@default", verb)
+    agent_admin.set_status(conn, "a1@default", verb)
     assert sent == [command]
     # FreeSWITCH's argument splitter keeps the quoted status as one word (transcript i)
-    assert separate_string(command, " ")[-1] == agents.VERB_STATUS[verb]
+    assert separate_string(command, " ")[-1] == agent_admin.VERB_STATUS[verb]
 
 
 def test_ready_sets_waiting_only_when_idle() -> None:
     conn, sent = scripted({"callcenter_config agent get state": "Idle"})
-    agents.set_status(conn, "a1@default", "ready")
+    agent_admin.set_status(conn, "a1@default", "ready")
     assert sent == [
         "callcenter_config agent set status a1@default Available",
         "callcenter_config agent get state a1@default",
         "callcenter_config agent set state a1@default Waiting",
     ]
     busy, sent_busy = scripted({"callcenter_config agent get state": "In a queue call"})
-    agents.set_status(busy, "a1@default", "ready")
+    agent_admin.set_status(busy, "a1@default", "ready")
     assert sent_busy[-1] == "callcenter_config agent get state a1@default"
 
 
 def test_error_replies_stop_and_are_reported() -> None:
     conn, sent = scripted({"callcenter_config agent add": "-ERR Agent already exist!\n"})
-    with pytest.raises(agents.AgentError, match="Agent already exist!"):
-        agents.add(conn, "agent9@default", CONTACT)
+    with pytest.raises(agent_admin.AgentError, match="Agent already exist!"):
+        agent_admin.add(conn, "agent9@default", CONTACT)
     assert len(sent) == 1
     conn, _ = scripted({"callcenter_config agent set status": "-ERR Agent not found!\n"})
-    with pytest.raises(agents.AgentError, match="Agent not found!"):
-        agents.set_status(conn, "nosuch@default", "break")
+    with pytest.raises(agent_admin.AgentError, match="Agent not found!"):
+        agent_admin.set_status(conn, "nosuch@default", "break")
 
 
 @pytest.mark.parametrize(
@@ -104,10 +104,10 @@ def test_error_replies_stop_and_are_reported() -> None:
 )
 def test_hostile_names_are_refused(name: str) -> None:
     conn, sent = scripted({})
-    with pytest.raises(agents.AgentError):
-        agents.add(conn, name, "user/1001")
-    with pytest.raises(agents.AgentError):
-        agents.set_status(conn, name, "ready")
+    with pytest.raises(agent_admin.AgentError):
+        agent_admin.add(conn, name, "user/1001")
+    with pytest.raises(agent_admin.AgentError):
+        agent_admin.set_status(conn, name, "ready")
     assert sent == []
 
 
@@ -126,8 +126,8 @@ def test_hostile_names_are_refused(name: str) -> None:
     ],
 )
 def test_hostile_contacts_are_refused(contact: str) -> None:
-    with pytest.raises(agents.AgentError):
-        agents.add_commands("a1@default", contact)
+    with pytest.raises(agent_admin.AgentError):
+        agent_admin.add_commands("a1@default", contact)
 
 
 @settings(max_examples=200, deadline=None)
@@ -143,8 +143,8 @@ def test_hostile_contacts_are_refused(contact: str) -> None:
 def test_accepted_values_stay_one_word(name: str, contact: str) -> None:
     """Whatever passes the checks is one argument of FreeSWITCH's blank splitter."""
     try:
-        cmds = agents.add_commands(name, contact)
-    except agents.AgentError:
+        cmds = agent_admin.add_commands(name, contact)
+    except agent_admin.AgentError:
         return
     assert separate_string(cmds[0], " ") == ["callcenter_config", "agent", "add", name, "callback"]
     words = separate_string(cmds[1], " ")
@@ -153,29 +153,31 @@ def test_accepted_values_stay_one_word(name: str, contact: str) -> None:
 
 def test_unknown_verb_and_bad_tier_are_refused() -> None:
     conn, _ = scripted({})
-    with pytest.raises(agents.AgentError):
-        agents.set_status(conn, "a1@default", "vacation")
-    with pytest.raises(agents.AgentError):
-        agents.tier_add_command("a1@default", agents.Tier("bad queue"))
+    with pytest.raises(agent_admin.AgentError):
+        agent_admin.set_status(conn, "a1@default", "vacation")
+    with pytest.raises(agent_admin.AgentError):
+        agent_admin.tier_add_command("a1@default", agent_admin.Tier("bad queue"))
 
 
 def test_add_then_ready_on_the_simulated_callcenter() -> None:
     conn = simulated_switch()
-    agents.add(conn, "agent9@default", CONTACT, agents.Tier("sales@default"))
-    listed = {a.name: a for a in agents.list_agents(conn)}
+    agent_admin.add(conn, "agent9@default", CONTACT, agent_admin.Tier("sales@default"))
+    listed = {a.name: a for a in agent_admin.list_agents(conn)}
     assert (listed["agent9@default"].status, listed["agent9@default"].state) == (
         "Logged Out",
         "Waiting",
     )
-    agents.set_status(conn, "agent9@default", "login")
-    assert {a.name: a.status for a in agents.list_agents(conn)}["agent9@default"] == "On Break"
-    agents.set_status(conn, "agent9@default", "ready")
-    nine = {a.name: a for a in agents.list_agents(conn)}["agent9@default"]
+    agent_admin.set_status(conn, "agent9@default", "login")
+    assert {a.name: a.status for a in agent_admin.list_agents(conn)}["agent9@default"] == "On Break"
+    agent_admin.set_status(conn, "agent9@default", "ready")
+    nine = {a.name: a for a in agent_admin.list_agents(conn)}["agent9@default"]
     assert (nine.status, nine.state) == ("Available", "Waiting")
-    with pytest.raises(agents.AgentError, match="Agent already exist!"):
-        agents.add(conn, "agent9@default", CONTACT)
-    with pytest.raises(agents.AgentError, match="Queue not found!"):
-        agents.apply(conn, [agents.tier_add_command("agent9@default", agents.Tier("no@default"))])
+    with pytest.raises(agent_admin.AgentError, match="Agent already exist!"):
+        agent_admin.add(conn, "agent9@default", CONTACT)
+    with pytest.raises(agent_admin.AgentError, match="Queue not found!"):
+        agent_admin.apply(
+            conn, [agent_admin.tier_add_command("agent9@default", agent_admin.Tier("no@default"))]
+        )
 
 
 @pytest.fixture
@@ -201,15 +203,15 @@ def sim_client() -> Iterator[Callable[[], EslClient]]:
 @pytest.mark.integration
 def test_add_and_ready_over_tcp(sim_client: Callable[[], EslClient]) -> None:
     conn = sim_client()
-    agents.add(conn, "agent9@default", CONTACT, agents.Tier("sales@default", 1, 3))
-    agents.set_status(conn, "agent9@default", "ready")
+    agent_admin.add(conn, "agent9@default", CONTACT, agent_admin.Tier("sales@default", 1, 3))
+    agent_admin.set_status(conn, "agent9@default", "ready")
     raw = conn.api("callcenter_config agent list", 5)
     row = next(line for line in raw.splitlines() if line.startswith("agent9@default|"))
     assert row.split("|")[4:7] == [CONTACT, "Available", "Waiting"]
     tiers = conn.api("callcenter_config queue list tiers sales@default", 5)
     assert "sales@default|agent9@default|Ready|1|3" in tiers.splitlines()
-    agents.set_status(conn, "agent9@default", "break")
+    agent_admin.set_status(conn, "agent9@default", "break")
     assert conn.api("callcenter_config agent get status agent9@default", 5).strip() == "On Break"
-    agents.set_status(conn, "agent9@default", "logout")
-    listed = {a.name: a.status for a in agents.list_agents(conn)}
+    agent_admin.set_status(conn, "agent9@default", "logout")
+    listed = {a.name: a.status for a in agent_admin.list_agents(conn)}
     assert listed["agent9@default"] == "Logged Out"

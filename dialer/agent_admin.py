@@ -23,16 +23,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dialer.agent_state import AgentState
 from dialer.esl.events import parse_result
 from dialer.esl.seam import EslConnection
-from dialer.listener.switch_state import AgentState, parse_agent_list
+from dialer.listener.switch_state import parse_agent_list
 
 STATUS_LOGGED_OUT = "Logged Out"
 STATUS_AVAILABLE = "Available"
 STATUS_ON_BREAK = "On Break"
 STATE_WAITING = "Waiting"
 STATE_IDLE = "Idle"
-AGENT_TYPE = "callback"
+_AGENT_TYPE = "callback"
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.+-]{1,64}(@[A-Za-z0-9_.-]{1,64})?")
 # dial string of the agent's phone: [leg vars]endpoint/target, e.g.
@@ -65,7 +66,7 @@ def check_name(name: str) -> str:
     return _check(_NAME_RE, name, "agent name")
 
 
-def check_contact(contact: str) -> str:
+def _check_contact(contact: str) -> str:
     return _check(_CONTACT_RE, contact, "contact")
 
 
@@ -76,8 +77,8 @@ def _quoted(status: str) -> str:
 def add_commands(name: str, contact: str, tier: Tier | None = None) -> list[str]:
     """``agent add``, ``agent set contact`` and the optional ``tier add``."""
     cmds = [
-        f"{_API} agent add {check_name(name)} {AGENT_TYPE}",
-        f"{_API} agent set contact {name} {check_contact(contact)}",
+        f"{_API} agent add {check_name(name)} {_AGENT_TYPE}",
+        f"{_API} agent set contact {name} {_check_contact(contact)}",
     ]
     if tier is not None:
         cmds.append(tier_add_command(name, tier))
@@ -91,21 +92,21 @@ def tier_add_command(name: str, tier: Tier) -> str:
     return f"{_API} tier add {queue} {check_name(name)} {int(tier.level)} {int(tier.position)}"
 
 
-def set_status_command(name: str, status: str) -> str:
+def _set_status_command(name: str, status: str) -> str:
     if status not in (STATUS_LOGGED_OUT, STATUS_AVAILABLE, STATUS_ON_BREAK):
         raise AgentError(f"status {status!r} is not one the dialer sets")
     return f"{_API} agent set status {check_name(name)} {_quoted(status)}"
 
 
-def set_state_command(name: str, state: str) -> str:
+def _set_state_command(name: str, state: str) -> str:
     return f"{_API} agent set state {check_name(name)} {state}"
 
 
-def get_state_command(name: str) -> str:
+def _get_state_command(name: str) -> str:
     return f"{_API} agent get state {check_name(name)}"
 
 
-LIST_COMMAND = f"{_API} agent list"
+_LIST_COMMAND = f"{_API} agent list"
 
 # CLI verb -> status
 VERB_STATUS = {
@@ -140,12 +141,12 @@ def set_status(conn: EslConnection, name: str, verb: str, timeout_s: float = 5.0
     status = VERB_STATUS.get(verb)
     if status is None:
         raise AgentError(f"unknown agent action {verb!r}")
-    apply(conn, [set_status_command(name, status)], timeout_s)
+    apply(conn, [_set_status_command(name, status)], timeout_s)
     if status == STATUS_AVAILABLE:
-        state = _api(conn, get_state_command(name), timeout_s).strip()
+        state = _api(conn, _get_state_command(name), timeout_s).strip()
         if state == STATE_IDLE:
-            apply(conn, [set_state_command(name, STATE_WAITING)], timeout_s)
+            apply(conn, [_set_state_command(name, STATE_WAITING)], timeout_s)
 
 
 def list_agents(conn: EslConnection, timeout_s: float = 5.0) -> list[AgentState]:
-    return parse_agent_list(_api(conn, LIST_COMMAND, timeout_s))
+    return parse_agent_list(_api(conn, _LIST_COMMAND, timeout_s))

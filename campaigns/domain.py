@@ -1,0 +1,77 @@
+"""Values of the campaigns context shared by its tables, the claim and the dialling core.
+
+Pure: no I/O, no ORM. The tables in `campaigns.models` store these enums by value (the
+strings below are what the database holds), so a member's value never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "NOT_DIALLED",
+    "AttemptOutcome",
+    "CampaignStatus",
+    "ClaimedLead",
+    "DialMode",
+    "LeadStatus",
+]
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+
+
+class DialMode(StrEnum):
+    PREVIEW = "preview"
+    PROGRESSIVE = "progressive"
+    PREDICTIVE = "predictive"
+
+
+class LeadStatus(StrEnum):
+    """``pending`` leads are due once ``next_attempt_at`` has passed; ``dialing`` are claimed."""
+
+    PENDING = "pending"
+    DIALING = "dialing"
+    DONE = "done"
+    FAILED = "failed"
+    DNC = "dnc"
+
+
+class AttemptOutcome(StrEnum):
+    """How a dialled attempt ended, as far as retries care (``CallAttempt.outcome``)."""
+
+    CONNECTED = "connected"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+    ANSWERING_MACHINE = "answering_machine"
+    REJECTED = "rejected"
+    INVALID_NUMBER = "invalid_number"
+
+
+# CallAttempt.outcome of an attempt whose originate never left or that the node refused: no
+# callee was reached, so it is not an `AttemptOutcome` and counts as no attempt.
+NOT_DIALLED = "not_dialled"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedLead:
+    """A lead turned ``dialing`` by a claim: what dialling it needs (``next_attempt_at``
+    aware UTC; ``time_zones`` comma-joined IANA zones; ``attempts`` before this one)."""
+
+    id: int
+    phone_e164: str
+    attempts: int
+    priority: int
+    next_attempt_at: datetime
+    time_zones: str
+    region: str
+    custom_fields: dict[str, object]
