@@ -16,7 +16,8 @@ from dialer.esl.events import EVENT_TYPES, Event, parse_event
 from dialer.esl.frames import FrameParser
 from dialer.esl.seam import FakeEslConnection
 from dialer.listener.adapters import RedisLiveState
-from dialer.listener.ports import LiveState, MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.ports import LiveState
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from dialer.listener.switch_state import (
     AgentState,

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from dialer.runner.lease import LeaseStore, MemoryLeaseStore, RedisLeaseStore
+from dialer.runner.adapters import RedisLeaseStore
+from dialer.runner.fakes import MemoryLeaseStore
+from dialer.runner.ports import LeaseStore
 
 
 class ManualClock:

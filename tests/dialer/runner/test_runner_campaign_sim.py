@@ -8,10 +8,10 @@ the one the simulator saw."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -28,8 +28,7 @@ from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.pacing import Mode, make_pacer
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.store import load_routing_table
-from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore
-from dialer.runner.lease import RedisLeaseStore
+from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
 from dialer.runner.tick import CampaignTicker, TickDeps
 from dialer.runner.ticker import run_slice
 from dialer.sim.clock import SimTime

@@ -29,8 +29,7 @@ from dialer.routing.ratedeck import RateDeck, RateEntry
 from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable
 from dialer.runner.adapters import SqlCampaignStore, _hold, running_campaign_ids
-from dialer.runner.lease import MemoryLeaseStore
-from dialer.runner.memory import MemoryCampaignStore, MemoryLiveView, MemorySwitch
+from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
 from dialer.runner.ports import CampaignStore, NewAttempt
 from dialer.runner.tick import CampaignTicker, TickDeps
 

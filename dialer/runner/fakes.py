@@ -1,8 +1,9 @@
-"""In-memory twins of the tick's seams, for unit tests."""
+"""In-memory twins of the runner's seams (`dialer.runner.ports`), for unit tests; the
+contract tests in ``tests/contracts/`` hold each to its real adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from dialer.runner.ports import (
     UNSAFE_VALUE_CAUSE,
     CampaignPlan,
     EndedAttempt,
+    Lease,
     NewAttempt,
 )
 
@@ -199,3 +201,46 @@ class MemorySwitch:
             return False
         self.sent.append((node, args))
         return True
+
+
+class MemoryLeaseStore:
+    """`LeaseStore` in dicts; leases lapse on ``now_s`` (seconds; only differences count)."""
+
+    def __init__(self, now_s: Callable[[], float]) -> None:
+        self._now_s = now_s
+        self._leases: dict[int, tuple[Lease, float]] = {}
+        self._fences: dict[int, int] = {}
+
+    def _live(self, campaign_id: int) -> Lease | None:
+        held = self._leases.get(campaign_id)
+        if held is None or held[1] <= self._now_s():
+            self._leases.pop(campaign_id, None)
+            return None
+        return held[0]
+
+    def acquire(self, campaign_id: int, owner: str, ttl_ms: int) -> Lease | None:
+        if self._live(campaign_id) is not None:
+            return None
+        token = self._fences.get(campaign_id, 0) + 1
+        self._fences[campaign_id] = token
+        lease = Lease(campaign_id, owner, token)
+        self._leases[campaign_id] = (lease, self._now_s() + ttl_ms / 1000)
+        return lease
+
+    def renew(self, lease: Lease, ttl_ms: int) -> bool:
+        if self._live(lease.campaign_id) != lease:
+            return False
+        self._leases[lease.campaign_id] = (lease, self._now_s() + ttl_ms / 1000)
+        return True
+
+    def release(self, lease: Lease) -> bool:
+        if self._live(lease.campaign_id) != lease:
+            return False
+        del self._leases[lease.campaign_id]
+        return True
+
+    def is_current(self, lease: Lease) -> bool:
+        return self._live(lease.campaign_id) == lease
+
+    def holder(self, campaign_id: int) -> Lease | None:
+        return self._live(campaign_id)
