@@ -204,7 +204,10 @@ class MemorySwitch:
 
 
 class MemoryLeaseStore:
-    """`LeaseStore` in dicts; leases lapse on ``now_s`` (seconds; only differences count)."""
+    """`LeaseStore` in dicts; leases lapse on ``now_s`` (seconds; only differences count).
+
+    As in Redis, a lease is known by its campaign and token alone: the owner it names is
+    not checked."""
 
     def __init__(self, now_s: Callable[[], float]) -> None:
         self._now_s = now_s
@@ -218,6 +221,10 @@ class MemoryLeaseStore:
             return None
         return held[0]
 
+    def _is_live(self, lease: Lease) -> bool:
+        live = self._live(lease.campaign_id)
+        return live is not None and live.token == lease.token
+
     def acquire(self, campaign_id: int, owner: str, ttl_ms: int) -> Lease | None:
         if self._live(campaign_id) is not None:
             return None
@@ -228,19 +235,20 @@ class MemoryLeaseStore:
         return lease
 
     def renew(self, lease: Lease, ttl_ms: int) -> bool:
-        if self._live(lease.campaign_id) != lease:
+        if not self._is_live(lease):
             return False
-        self._leases[lease.campaign_id] = (lease, self._now_s() + ttl_ms / 1000)
+        held = self._leases[lease.campaign_id][0]
+        self._leases[lease.campaign_id] = (held, self._now_s() + ttl_ms / 1000)
         return True
 
     def release(self, lease: Lease) -> bool:
-        if self._live(lease.campaign_id) != lease:
+        if not self._is_live(lease):
             return False
         del self._leases[lease.campaign_id]
         return True
 
     def is_current(self, lease: Lease) -> bool:
-        return self._live(lease.campaign_id) == lease
+        return self._is_live(lease)
 
     def holder(self, campaign_id: int) -> Lease | None:
         return self._live(campaign_id)
