@@ -39,12 +39,18 @@ class MemoryLiveState:
 
 @dataclass
 class MemoryAttempts:
-    """In-memory `AttemptSink`; ``pending`` holds (node, originated at, attempt) rows."""
+    """In-memory `AttemptSink`; ``pending`` holds (node, originated at, attempt) rows,
+    ``ended`` the (node, end) taken: the first end of each dialer call (one with campaign and
+    lead ids), as the SQL sink records it; a replayed end is ignored."""
 
     ended: list[tuple[str, CallEnd]] = field(default_factory=list)
     pending: list[tuple[str, datetime, Unsettled]] = field(default_factory=list)
 
     def record(self, node: str, end: CallEnd) -> None:
+        if end.lead_id is None or end.campaign_id is None:
+            return
+        if any(taken.call_uuid == end.call_uuid for _, taken in self.ended):
+            return
         self.ended.append((node, end))
         self.pending = [p for p in self.pending if p[2].call_uuid != end.call_uuid]
 

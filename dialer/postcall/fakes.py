@@ -3,7 +3,7 @@ contract tests in ``tests/contracts/`` hold each to its real adapter."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,9 @@ from dialer.postcall.webhooks import Delivered, TryResult, Verdict, delivery_sta
 
 @dataclass
 class MemoryDeliveries:
-    """In-memory `DeliveryStore`: ``jobs`` by attempt id; ``tries`` logs every try."""
+    """In-memory `DeliveryStore`: ``jobs`` by attempt id (their ``url`` is the campaign's
+    webhook, whichever URL a try went to; once delivered, always delivered); ``tries`` logs
+    every try."""
 
     jobs: dict[int, WebhookJob] = field(default_factory=dict)
     tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
@@ -31,8 +33,8 @@ class MemoryDeliveries:
         self, attempt_id: int, url: str, result: TryResult, verdict: Verdict, at: datetime
     ) -> None:
         job = self.jobs[attempt_id]
-        delivered = isinstance(verdict, Delivered)
-        self.jobs[attempt_id] = WebhookJob(job.record, url, job.tries + 1, delivered)
+        delivered = job.delivered or isinstance(verdict, Delivered)
+        self.jobs[attempt_id] = replace(job, tries=job.tries + 1, delivered=delivered)
         self.tries.append((attempt_id, result, verdict, at))
 
     def state(self, attempt_id: int) -> str:

@@ -232,6 +232,8 @@ def test_reconcile_spares_a_call_seen_after_the_snapshot() -> None:
                         "Event-Name": "CHANNEL_CREATE",
                         "Unique-ID": fresh,
                         "Call-Direction": "outbound",
+                        "variable_dialer_campaign_id": "1",
+                        "variable_dialer_lead_id": "2",
                         "variable_dialer_attempt_id": "5",
                     }
                 )
