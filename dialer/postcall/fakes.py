@@ -3,6 +3,7 @@ contract tests in ``tests/contracts/`` hold each to its real adapter."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -44,19 +45,22 @@ class MemoryDeliveries:
 
 @dataclass
 class ScriptedSender:
-    """`WebhookSender` answering from ``results`` in order (the last one repeats)."""
+    """`WebhookSender` answering from ``results`` in order (the last one repeats); ``sent``
+    holds each body as its receiver would decode it. A body that is not JSON raises
+    ``TypeError`` and is not sent, as with httpx."""
 
     results: list[TryResult]
     sent: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
 
     def post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> TryResult:
-        self.sent.append((url, body, headers))
+        self.sent.append((url, json.loads(json.dumps(body)), dict(headers)))
         return self.results[min(len(self.sent), len(self.results)) - 1]
 
 
 @dataclass
 class MemoryDispositions:
-    """In-memory `DispositionStore`: ``facts`` by call uuid; ``applied`` what was stored."""
+    """In-memory `DispositionStore`: ``facts`` by call uuid (the attempts of one lead share
+    its ``latest_call_uuid``); ``applied`` what was stored."""
 
     facts: dict[str, AttemptFacts] = field(default_factory=dict)
     applied: list[tuple[DispositionRequest, LeadChange, datetime]] = field(default_factory=list)
@@ -66,9 +70,14 @@ class MemoryDispositions:
         if facts is None:
             raise DispositionError(f"no call with uuid {request.call_uuid}")
         change = decide(facts)
-        self.facts[request.call_uuid] = AttemptFacts(
-            facts.call_uuid, facts.outcome, request.code.value, change.status,
-            facts.latest_call_uuid,
-        )  # fmt: skip
+        self.facts = {
+            uuid: replace(other, lead_status=change.status)
+            if other.latest_call_uuid == facts.latest_call_uuid
+            else other
+            for uuid, other in self.facts.items()
+        }
+        self.facts[request.call_uuid] = replace(
+            self.facts[request.call_uuid], disposition=request.code.value
+        )
         self.applied.append((request, change, at))
         return change
