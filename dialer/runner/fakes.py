@@ -186,7 +186,8 @@ class MemoryLiveView:
 @dataclass
 class MemorySwitch:
     """`Switch` that records originates; ``down`` nodes are not offered, ``refusing`` ones
-    are offered but refuse at once (the connection dropped between the two)."""
+    are offered but refuse at once (the connection dropped between the two). Nodes are
+    offered in name order; a node not in ``node_names`` is a `KeyError`."""
 
     node_names: list[str] = field(default_factory=lambda: ["fs1"])
     down: set[str] = field(default_factory=set)
@@ -194,9 +195,11 @@ class MemorySwitch:
     sent: list[tuple[str, str]] = field(default_factory=list)
 
     def nodes(self) -> list[str]:
-        return [n for n in self.node_names if n not in self.down]
+        return sorted(n for n in self.node_names if n not in self.down)
 
     def originate(self, node: str, args: str) -> bool:
+        if node not in self.node_names:
+            raise KeyError(node)
         if node in self.down or node in self.refusing:
             return False
         self.sent.append((node, args))
