@@ -52,9 +52,13 @@ from dialer.routing.model import Trunk  # noqa: E402
 from dialer.routing.ratedeck import RateEntry  # noqa: E402
 from dialer.routing.redis_reservation import RedisReservations  # noqa: E402
 from dialer.routing.store import add_trunk, import_rates, load_routing_table  # noqa: E402
-from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore  # noqa: E402
-from dialer.runner.lease import RedisLeaseStore  # noqa: E402
-from dialer.runner.memory import MemorySwitch  # noqa: E402
+from dialer.runner.adapters import (  # noqa: E402
+    EslSwitch,
+    LiveStateView,
+    RedisLeaseStore,
+    SqlCampaignStore,
+)
+from dialer.runner.fakes import MemorySwitch  # noqa: E402
 from dialer.runner.tick import CampaignTicker, TickDeps  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"

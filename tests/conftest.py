@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -79,13 +81,12 @@ def pg_url() -> Iterator[str]:
         admin.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, then a PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'dialer.db'}"
+@contextmanager
+def migrated_database(kind: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a migrated, empty database: ``sqlite`` (a file), ``postgresql`` (this
+    session's database, emptied afterwards)."""
+    if kind == "sqlite":
+        url = f"sqlite:///{request.getfixturevalue('tmp_path_factory').mktemp('db') / 'dialer.db'}"
         upgrade(url)
         yield url
         return
@@ -97,6 +98,13 @@ def db_url(
         tables = ", ".join(t.name for t in load_all_models().sorted_tables)
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, then a PostgreSQL database."""
+    with migrated_database(request.param, request) as url:
+        yield url
 
 
 @pytest.fixture
@@ -128,33 +136,106 @@ def redis_client() -> Iterator[redis.Redis[str]]:
 SeedCampaign = Callable[..., int]
 
 
-@pytest.fixture
-def seed_campaign(sessions: sessionmaker[Session]) -> SeedCampaign:
+def seed_running_campaign(
+    sessions: sessionmaker[Session],
+    leads: int,
+    trunks: Mapping[str, int],
+    prefix: str = "138",
+    **fields: Any,
+) -> int:
     """A running campaign named ``campaign`` (queue ``campaign@default``, always inside its
     window, further `CampaignSpec` fields as keywords) with ``leads`` CN mobile leads
-    ``+86<prefix><8 digits>`` and trunks ``{name: max_concurrency}`` rated for +86; returns its
-    id."""
-
-    def seed(leads: int, trunks: Mapping[str, int], prefix: str = "138", **fields: Any) -> int:
-        fields.setdefault("calling_window", CallingWindow.always_open())
-        spec = parse_spec(name="campaign", queue_name="campaign@default", **fields)
-        with transaction(sessions) as session:
-            campaign = create_campaign(session, spec)
-            campaign.status = CampaignStatus.RUNNING
-            session.add_all(
-                Lead(
-                    campaign_id=campaign.id,
-                    phone_e164=f"+86{prefix}{i:08d}",
-                    phone_raw=f"{prefix}{i:08d}",
-                    country="CN",
-                    time_zones="Asia/Shanghai",
-                    number_type="mobile",
-                )
-                for i in range(leads)
+    ``+86<prefix><8 digits>`` (due from now on) and trunks ``{name: max_concurrency}`` rated
+    for +86; returns its id."""
+    fields.setdefault("calling_window", CallingWindow.always_open())
+    spec = parse_spec(name="campaign", queue_name="campaign@default", **fields)
+    with transaction(sessions) as session:
+        campaign = create_campaign(session, spec)
+        campaign.status = CampaignStatus.RUNNING
+        session.add_all(
+            Lead(
+                campaign_id=campaign.id,
+                phone_e164=f"+86{prefix}{i:08d}",
+                phone_raw=f"{prefix}{i:08d}",
+                country="CN",
+                time_zones="Asia/Shanghai",
+                number_type="mobile",
             )
-            for name, limit in trunks.items():
-                add_trunk(session, Trunk(name=name, proxy_host="10.0.0.10", max_concurrency=limit))
-                import_rates(session, name, [RateEntry("86", Decimal("0.03"))])
-            return campaign.id
+            for i in range(leads)
+        )
+        for name, limit in trunks.items():
+            add_trunk(session, Trunk(name=name, proxy_host="10.0.0.10", max_concurrency=limit))
+            import_rates(session, name, [RateEntry("86", Decimal("0.03"))])
+        return campaign.id
 
-    return seed
+
+@pytest.fixture
+def seed_campaign(sessions: sessionmaker[Session]) -> SeedCampaign:
+    """`seed_running_campaign` on the test's database."""
+    return partial(seed_running_campaign, sessions)
+
+
+# Contract backends. A port's contract (``tests/contracts/test_contract_<port>.py``, naming
+# its port in ``PORT``) runs the same assertions over the context's in-memory fake and over
+# each real backend listed here, built on the services above. A backend that needs a service
+# (PostgreSQL, Redis, a server over TCP) is an integration test; SQLite, a local file, is not.
+FAKE = "fake"
+CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
+    "attempt_sink": ("sqlite", "postgresql"),
+    "campaign_store": ("sqlite", "postgresql"),
+    "delivery_store": ("sqlite", "postgresql"),
+    "disposition_store": ("sqlite", "postgresql"),
+    "lease_store": ("redis",),
+    "live_state": ("redis",),
+    "live_view": ("redis",),
+    "switch": ("switch_sim",),
+    "webhook_sender": ("http",),
+}
+_WITHOUT_SERVICE = frozenset({FAKE, "sqlite"})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking ``backend`` in a module naming its ``PORT`` runs once per backend."""
+    port = getattr(metafunc.module, "PORT", None)
+    if port is None or "backend" not in metafunc.fixturenames:
+        return
+    params = [
+        pytest.param(
+            name, id=name, marks=() if name in _WITHOUT_SERVICE else pytest.mark.integration
+        )
+        for name in (FAKE, *CONTRACT_BACKENDS[port])
+    ]
+    metafunc.parametrize("backend", params, indirect=True)
+
+
+@dataclass
+class Backend:
+    """One backend of a contract run: ``name`` is ``fake`` or the real one's service; its
+    services are made on first use and cleaned up after the test."""
+
+    name: str
+    _request: pytest.FixtureRequest
+    _cleanup: ExitStack
+
+    @property
+    def is_fake(self) -> bool:
+        return self.name == FAKE
+
+    def sessions(self) -> sessionmaker[Session]:
+        """A migrated, empty database of this backend (``sqlite`` or ``postgresql``)."""
+        url = self._cleanup.enter_context(migrated_database(self.name, self._request))
+        engine = make_engine(url)
+        self._cleanup.callback(engine.dispose)
+        return make_session_factory(engine)
+
+    def redis(self) -> redis.Redis[str]:
+        """The default test Redis database, emptied before and after the test."""
+        client: redis.Redis[str] = self._request.getfixturevalue("redis_client")
+        return client
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """The backend `pytest_generate_tests` chose for this run of a contract test."""
+    with ExitStack() as cleanup:
+        yield Backend(request.param, request, cleanup)

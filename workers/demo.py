@@ -33,8 +33,7 @@ from dialer.routing.ratedeck import RateEntry
 from dialer.routing.redis_health import RedisTrunkHealth
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.store import add_trunk, import_rates, load_routing_table
-from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore
-from dialer.runner.lease import RedisLeaseStore
+from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
 from dialer.runner.snapshot import agent_views
 from dialer.runner.tick import CampaignTicker, TickDeps
 from dialer.runner.ticker import run_slice

@@ -24,10 +24,11 @@ from dialer.routing.store import load_routing_table
 from dialer.runner.adapters import (
     EslSwitch,
     LiveStateView,
+    RedisLeaseStore,
     SqlCampaignStore,
     running_campaign_ids,
 )
-from dialer.runner.lease import LeaseStore, RedisLeaseStore
+from dialer.runner.ports import LeaseStore
 from dialer.runner.tick import TickDeps
 
 ESL_CONNECT_WAIT_S = 5.0

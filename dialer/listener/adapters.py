@@ -26,7 +26,7 @@ from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.retry import CARRIER_FAILURES_FREE, lead_update
 from dialer.calls.trunk import carrier_failed
 from dialer.db.base import transaction
-from dialer.listener.ports import Unsettled, state_from_dict, state_to_dict
+from dialer.listener.ports import Unsettled
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,14 @@ class RedisLiveState:
         return f"{self._prefix}:{node}:{kind}"
 
     def put_call(self, node: str, state: CallState) -> None:
-        self._r.hset(self._key(node, "calls"), state.call_uuid, json.dumps(state_to_dict(state)))
+        self._r.hset(self._key(node, "calls"), state.call_uuid, json.dumps(asdict(state)))
 
     def drop_call(self, node: str, call_uuid: str) -> None:
         self._r.hdel(self._key(node, "calls"), call_uuid)
 
     def calls(self, node: str) -> dict[str, CallState]:
         raw = self._r.hgetall(self._key(node, "calls"))
-        return {_s(k): state_from_dict(json.loads(v)) for k, v in raw.items()}
+        return {_s(k): CallState(**json.loads(v)) for k, v in raw.items()}
 
     def put_agent(self, node: str, agent: AgentState) -> None:
         self._r.hset(self._key(node, "agents"), agent.name, json.dumps(asdict(agent)))

@@ -1,29 +1,19 @@
 """Seams of the post-call service: attempt records and deliveries, the HTTP sender, the
 disposition's transaction.
 
-Each `Protocol` has an in-memory fake here and a real adapter in `dialer.postcall.adapters`.
+Each `Protocol` has an in-memory fake in `dialer.postcall.fakes` and a real adapter in
+`dialer.postcall.adapters`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from dialer.postcall.dispositions import (
-    AttemptFacts,
-    DispositionError,
-    DispositionRequest,
-    LeadChange,
-)
-from dialer.postcall.webhooks import (
-    AttemptRecord,
-    Delivered,
-    TryResult,
-    Verdict,
-    delivery_state,
-)
+from dialer.postcall.dispositions import AttemptFacts, DispositionRequest, LeadChange
+from dialer.postcall.webhooks import AttemptRecord, TryResult, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,58 +54,3 @@ class DispositionStore(Protocol):
         """In one transaction: read the attempt's facts (`DispositionError` for an unknown
         call), ``decide``, store the disposition on the attempt and move the lead."""
         ...
-
-
-@dataclass
-class MemoryDeliveries:
-    """In-memory `DeliveryStore`: ``jobs`` by attempt id; ``tries`` logs every try."""
-
-    jobs: dict[int, WebhookJob] = field(default_factory=dict)
-    tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
-
-    def webhook_job(self, attempt_id: int) -> WebhookJob | None:
-        return self.jobs.get(attempt_id)
-
-    def record_try(
-        self, attempt_id: int, url: str, result: TryResult, verdict: Verdict, at: datetime
-    ) -> None:
-        job = self.jobs[attempt_id]
-        delivered = isinstance(verdict, Delivered)
-        self.jobs[attempt_id] = WebhookJob(job.record, url, job.tries + 1, delivered)
-        self.tries.append((attempt_id, result, verdict, at))
-
-    def state(self, attempt_id: int) -> str:
-        verdicts = [v for a, _, v, _ in self.tries if a == attempt_id]
-        return delivery_state(verdicts[-1]) if verdicts else "none"
-
-
-@dataclass
-class ScriptedSender:
-    """`WebhookSender` answering from ``results`` in order (the last one repeats)."""
-
-    results: list[TryResult]
-    sent: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
-
-    def post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> TryResult:
-        self.sent.append((url, body, headers))
-        return self.results[min(len(self.sent), len(self.results)) - 1]
-
-
-@dataclass
-class MemoryDispositions:
-    """In-memory `DispositionStore`: ``facts`` by call uuid; ``applied`` what was stored."""
-
-    facts: dict[str, AttemptFacts] = field(default_factory=dict)
-    applied: list[tuple[DispositionRequest, LeadChange, datetime]] = field(default_factory=list)
-
-    def dispose(self, request: DispositionRequest, decide: Decide, at: datetime) -> LeadChange:
-        facts = self.facts.get(request.call_uuid)
-        if facts is None:
-            raise DispositionError(f"no call with uuid {request.call_uuid}")
-        change = decide(facts)
-        self.facts[request.call_uuid] = AttemptFacts(
-            facts.call_uuid, facts.outcome, request.code.value, change.status,
-            facts.latest_call_uuid,
-        )  # fmt: skip
-        self.applied.append((request, change, at))
-        return change

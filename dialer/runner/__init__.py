@@ -1,6 +1,11 @@
-"""The pacer's runner: one campaign's tick (`tick`, `snapshot`; pure), its seams (`ports`,
-fakes in `memory`, SQL and ESL in `adapters`), the lease (`lease`) and the slices a worker
-runs (`service`, `ticker`).
+"""The runner: paces each running campaign under its lease, one bounded slice at a time.
+
+Inner shape, as in every context: `ports` holds the seams (`typing.Protocol`) and the plain
+data that crosses them, the campaign lease included; `adapters` their real implementations
+(SQL, Redis, the Event Socket); `fakes` their in-memory twins; `service` the use cases (a
+slice, the lapsed campaigns). The other modules are pure logic over the ports and do no I/O
+themselves: `tick` (one tick), `snapshot` (listener records -> pacer views), `ticker` (fixed
+deadlines). A module that does I/O is an adapter and lives in `adapters`.
 """
 
-__all__: list[str] = []
+__all__ = ["adapters", "fakes", "ports", "service", "snapshot", "tick", "ticker"]

@@ -1,4 +1,5 @@
-"""Real adapters of the tick's seams: SQL campaign rows, the listener's live state, ESL nodes.
+"""Real adapters of the runner's seams: SQL campaign rows, the listener's live state, ESL
+nodes, Redis campaign leases.
 
 A campaign's calls are originated to its dialplan entry (`fs_conf.dialplan.dialplan_entry`:
 the extension that answers, sends the caller into the campaign's mod_callcenter queue and
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
+import redis
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +34,7 @@ from dialer.runner.ports import (
     UNSAFE_VALUE_CAUSE,
     CampaignPlan,
     EndedAttempt,
+    Lease,
     NewAttempt,
 )
 from fs_conf.dialplan import dialplan_entry
@@ -323,3 +326,63 @@ def running_campaign_ids(sessions: sessionmaker[Session]) -> list[int]:
             .order_by(Campaign.id)
         )
         return list(ids)
+
+
+def _lease_key(campaign_id: int) -> str:
+    # One hash tag per campaign keeps a campaign's keys in one Redis Cluster slot.
+    return f"dialer:{{c{campaign_id}}}:lease"
+
+
+def _fence_key(campaign_id: int) -> str:
+    return f"dialer:{{c{campaign_id}}}:fence"
+
+
+_ACQUIRE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local token = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return token
+"""
+_RENEW = """
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+
+class RedisLeaseStore:
+    """`dialer.runner.ports.LeaseStore` in Redis: one hash per campaign lease (owner, token),
+    expiring by itself, and a counter per campaign that only grows (the fencing tokens)."""
+
+    def __init__(self, client: redis.Redis[str]) -> None:
+        self._redis = client
+        self._acquire = client.register_script(_ACQUIRE)
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+
+    def acquire(self, campaign_id: int, owner: str, ttl_ms: int) -> Lease | None:
+        keys = [_lease_key(campaign_id), _fence_key(campaign_id)]
+        token = self._acquire(keys=keys, args=[owner, ttl_ms])
+        return None if token is None else Lease(campaign_id, owner, int(token))
+
+    def renew(self, lease: Lease, ttl_ms: int) -> bool:
+        keys = [_lease_key(lease.campaign_id)]
+        return bool(self._renew(keys=keys, args=[lease.token, ttl_ms]))
+
+    def release(self, lease: Lease) -> bool:
+        return bool(self._release(keys=[_lease_key(lease.campaign_id)], args=[lease.token]))
+
+    def is_current(self, lease: Lease) -> bool:
+        return self._redis.hget(_lease_key(lease.campaign_id), "token") == str(lease.token)
+
+    def holder(self, campaign_id: int) -> Lease | None:
+        found = self._redis.hgetall(_lease_key(campaign_id))
+        if not found:
+            return None
+        return Lease(campaign_id, found["owner"], int(found["token"]))

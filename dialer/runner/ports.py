@@ -1,8 +1,14 @@
-"""Seams of the tick service: the campaign's database rows, the live switch state, the switch.
+"""Seams of the runner: the campaign's database rows, the live switch state, the switch, the
+campaign leases.
 
-Each `Protocol` has an in-memory fake (`dialer.runner.memory`) and a real adapter in
-`dialer.runner.adapters`: SQL for the database, the listener's `LiveState` and one
-`EslConnection` per node for the rest.
+Each `Protocol` has an in-memory fake in `dialer.runner.fakes` and a real adapter in
+`dialer.runner.adapters`: SQL for the database, the listener's `LiveState` for the live state,
+one `EslConnection` per node for the switch, Redis for the leases.
+
+Campaign leases: at most one pacer paces a campaign, and a late one can prove nothing. A lease
+names its holder and carries a fencing token that grows with every grant, so an action stamped
+with a token from a lapsed lease is recognizably stale (``is_current``). Leases expire by
+themselves: a dead worker's campaigns are free again after ``ttl_ms``.
 """
 
 from __future__ import annotations
@@ -154,3 +160,25 @@ class Originator(Protocol):
     def originate(self, node: str, args: str) -> bool:
         """Send ``bgapi originate <args>``; False when it surely never left (node down)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    campaign_id: int
+    owner: str
+    token: int
+
+
+class LeaseStore(Protocol):
+    def acquire(self, campaign_id: int, owner: str, ttl_ms: int) -> Lease | None:
+        """A new lease with a token above every earlier one, or None while another holds it."""
+
+    def renew(self, lease: Lease, ttl_ms: int) -> bool:
+        """Extend ``lease``; False when it lapsed or another lease replaced it."""
+
+    def release(self, lease: Lease) -> bool:
+        """Give ``lease`` up if it is still the current one."""
+
+    def is_current(self, lease: Lease) -> bool: ...
+
+    def holder(self, campaign_id: int) -> Lease | None: ...

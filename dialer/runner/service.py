@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dialer.pacing import make_pacer
-from dialer.runner.lease import Lease, LeaseStore
+from dialer.runner.ports import Lease, LeaseStore
 from dialer.runner.tick import CampaignTicker, TickDeps, TickStats
 from dialer.runner.ticker import SliceReport, run_slice
 

@@ -34,8 +34,15 @@ from dialer.routing.model import UsageSnapshot
 from dialer.routing.reservation import CapacityReservations
 from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
-from dialer.runner.lease import Lease, LeaseStore
-from dialer.runner.ports import CampaignPlan, CampaignStore, LiveView, NewAttempt, Originator
+from dialer.runner.ports import (
+    CampaignPlan,
+    CampaignStore,
+    Lease,
+    LeaseStore,
+    LiveView,
+    NewAttempt,
+    Originator,
+)
 from dialer.runner.snapshot import (
     InFlight,
     agent_views,

@@ -14,9 +14,8 @@ from dialer.agent_state import AgentState
 from dialer.pacing import Mode
 from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable
-from dialer.runner.lease import LeaseStore, MemoryLeaseStore
-from dialer.runner.memory import MemoryCampaignStore, MemoryLiveView, MemorySwitch
-from dialer.runner.ports import CampaignPlan
+from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
+from dialer.runner.ports import CampaignPlan, LeaseStore
 from dialer.runner.tick import TickDeps
 from workers import tasks
 from workers.cli.run import up_commands

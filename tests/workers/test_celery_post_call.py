@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from dialer.postcall.ports import MemoryDeliveries, ScriptedSender, WebhookJob
+from dialer.postcall.fakes import MemoryDeliveries, ScriptedSender
+from dialer.postcall.ports import WebhookJob
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.webhooks import MAX_TRIES, AttemptRecord, RetryIn, TryResult
 from workers import tasks_post_call

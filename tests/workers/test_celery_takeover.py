@@ -27,7 +27,7 @@ from campaigns.models import CallAttempt, Lead
 from dialer.config import FsNode
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.routing.redis_reservation import RedisReservations
-from dialer.runner.lease import RedisLeaseStore
+from dialer.runner.adapters import RedisLeaseStore
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from workers.cli.run import worker_argv

@@ -19,7 +19,7 @@ from dialer.config import FsNode
 from dialer.esl.client import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.esl.seam import Subscription
-from dialer.listener.ports import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.sim.simulator import SimulatorServer
 from workers.listener import start_node
 

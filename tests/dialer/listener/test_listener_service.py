@@ -1,14 +1,13 @@
-"""NodeListener with in-memory seams, fed from the transcripts; live-state contract."""
+"""NodeListener with in-memory seams, fed from the transcripts."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import redis
 
 from campaigns.domain import AttemptOutcome
 from dialer.agent_state import AgentState
@@ -16,8 +15,8 @@ from dialer.calls.machine import CallState
 from dialer.esl.events import EVENT_TYPES, Event, parse_event
 from dialer.esl.frames import FrameParser
 from dialer.esl.seam import FakeEslConnection
-from dialer.listener.adapters import RedisLiveState
-from dialer.listener.ports import LiveState, MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.ports import LiveState
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from dialer.listener.switch_state import (
     agent_change,
@@ -216,33 +215,6 @@ def test_restarted_listener_resumes_from_live_state() -> None:
     assert live.calls("fs1") == {}
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-def live_state(request: pytest.FixtureRequest) -> Iterator[LiveState]:
-    if request.param == "memory":
-        yield MemoryLiveState()
-        return
-    client: redis.Redis[str] = request.getfixturevalue("redis_client")
-    yield RedisLiveState(client, prefix="test:live")
-
-
-def test_live_state_contract(live_state: LiveState) -> None:
-    state = _answered("u1")
-    live_state.put_call("fs1", state)
-    live_state.put_call("fs2", _answered("u2"))
-    assert live_state.calls("fs1") == {"u1": state}
-    live_state.drop_call("fs1", "u1")
-    assert live_state.calls("fs1") == {}
-    assert set(live_state.calls("fs2")) == {"u2"}
-    agent = AgentState("a@d", "Available", "Waiting", 1.5, 1.0, 10.0, 0.0, ("q@d", "r@d"))
-    live_state.put_agent("fs1", AgentState("a@d", status="Available"))
-    live_state.put_agent("fs1", agent)
-    live_state.put_agent("fs1", AgentState("b@d", "On Break"))
-    assert live_state.agents("fs1") == {"a@d": agent, "b@d": AgentState("b@d", "On Break")}
-    live_state.drop_agent("fs1", "b@d")
-    assert live_state.agents("fs1") == {"a@d": agent}
-    assert live_state.agents("fs2") == {}
-
-
 def test_reconcile_spares_a_call_seen_after_the_snapshot() -> None:
     fresh = "00000000-0000-4000-8000-00000000000c"
     holder: list[FakeEslConnection] = []
@@ -260,6 +232,8 @@ def test_reconcile_spares_a_call_seen_after_the_snapshot() -> None:
                         "Event-Name": "CHANNEL_CREATE",
                         "Unique-ID": fresh,
                         "Call-Direction": "outbound",
+                        "variable_dialer_campaign_id": "1",
+                        "variable_dialer_lead_id": "2",
                         "variable_dialer_attempt_id": "5",
                     }
                 )

@@ -17,7 +17,8 @@ from dialer.esl.client import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.esl.seam import Subscription
 from dialer.listener.adapters import RedisLiveState
-from dialer.listener.ports import LiveState, MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.ports import LiveState
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from workers.listener import start_node

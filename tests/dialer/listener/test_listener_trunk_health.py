@@ -16,7 +16,7 @@ from dialer.calls.machine import CallEnd
 from dialer.calls.retry import CARRIER_FAILURES_FREE
 from dialer.esl.events import Event
 from dialer.listener.adapters import SqlAttemptSink
-from dialer.listener.ports import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.service import NodeListener
 from dialer.routing.health import Availability, HealthPolicy, TrunkHealth
 from dialer.routing.health_store import InMemoryTrunkHealth

@@ -17,7 +17,7 @@ from dialer.postcall.dispositions import (
     lead_change,
     parse_code,
 )
-from dialer.postcall.ports import MemoryDispositions
+from dialer.postcall.fakes import MemoryDispositions
 from dialer.postcall.service import set_disposition
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

@@ -1,15 +1,12 @@
 """The post-call adapters on SQLite and PostgreSQL: the listener's notifier, dispositions in
-one transaction, webhook deliveries recorded try by try (httpx over a mock transport, and
-once over TCP to a local server)."""
+one transaction, webhook deliveries recorded try by try (httpx over a mock transport; over
+TCP in tests/contracts/test_contract_webhook_sender.py)."""
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pytest
@@ -173,35 +170,3 @@ def test_campaign_without_webhook_sends_nothing(sessions: sessionmaker[Session])
         attempt_id = s.scalars(select(CallAttempt.id)).one()
     assert deliver_webhook(attempt_id, deps).state == "no webhook"
     assert seen == []
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    bodies: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers["Content-Length"])
-        type(self).bodies.append(json.loads(self.rfile.read(length)))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    _Receiver.bodies = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.mark.integration
-def test_delivery_over_tcp_to_a_local_server(receiver: str) -> None:
-    sent = HttpxSender(timeout_s=5).post(receiver, {"call_uuid": "u-1"}, {})
-    assert sent.status_code == 204 and _Receiver.bodies == [{"call_uuid": "u-1"}]
-    refused = HttpxSender(timeout_s=5).post("http://127.0.0.1:9/none", {}, {})
-    assert refused.status_code is None and "ConnectError" in refused.error

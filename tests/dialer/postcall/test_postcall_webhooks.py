@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dialer.postcall.ports import MemoryDeliveries, ScriptedSender, WebhookJob
+from dialer.postcall.fakes import MemoryDeliveries, ScriptedSender
+from dialer.postcall.ports import WebhookJob
 from dialer.postcall.service import PostCallDeps, deliver_webhook
 from dialer.postcall.webhooks import (
     MAX_TRIES,

@@ -29,8 +29,7 @@ from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.pacing import Mode, make_pacer
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.store import load_routing_table
-from dialer.runner.adapters import EslSwitch, LiveStateView, SqlCampaignStore
-from dialer.runner.lease import RedisLeaseStore
+from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
 from dialer.runner.tick import CampaignTicker, TickDeps
 from dialer.runner.ticker import run_slice
 from dialer.sim.clock import SimTime

@@ -13,8 +13,7 @@ from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
 from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable
-from dialer.runner.lease import MemoryLeaseStore
-from dialer.runner.memory import MemoryCampaignStore, MemoryLiveView, MemorySwitch
+from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
 from dialer.runner.ports import CampaignPlan
 from dialer.runner.tick import CampaignTicker, TickDeps
 

@@ -1,8 +1,9 @@
-"""In-memory twins of the tick's seams, for unit tests."""
+"""In-memory twins of the runner's seams (`dialer.runner.ports`), for unit tests; the
+contract tests in ``tests/contracts/`` hold each to its real adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from dialer.runner.ports import (
     UNSAFE_VALUE_CAUSE,
     CampaignPlan,
     EndedAttempt,
+    Lease,
     NewAttempt,
 )
 
@@ -182,7 +184,8 @@ class MemoryLiveView:
 @dataclass
 class MemorySwitch:
     """`Originator` that records originates; ``down`` nodes are not offered, ``refusing`` ones
-    are offered but refuse at once (the connection dropped between the two)."""
+    are offered but refuse at once (the connection dropped between the two). Nodes are
+    offered in name order; a node not in ``node_names`` is a `KeyError`."""
 
     node_names: list[str] = field(default_factory=lambda: ["fs1"])
     down: set[str] = field(default_factory=set)
@@ -190,10 +193,63 @@ class MemorySwitch:
     sent: list[tuple[str, str]] = field(default_factory=list)
 
     def nodes(self) -> list[str]:
-        return [n for n in self.node_names if n not in self.down]
+        return sorted(n for n in self.node_names if n not in self.down)
 
     def originate(self, node: str, args: str) -> bool:
+        if node not in self.node_names:
+            raise KeyError(node)
         if node in self.down or node in self.refusing:
             return False
         self.sent.append((node, args))
         return True
+
+
+class MemoryLeaseStore:
+    """`LeaseStore` in dicts; leases lapse on ``now_s`` (seconds; only differences count).
+
+    As in Redis, a lease is known by its campaign and token alone: the owner it names is
+    not checked."""
+
+    def __init__(self, now_s: Callable[[], float]) -> None:
+        self._now_s = now_s
+        self._leases: dict[int, tuple[Lease, float]] = {}
+        self._fences: dict[int, int] = {}
+
+    def _live(self, campaign_id: int) -> Lease | None:
+        held = self._leases.get(campaign_id)
+        if held is None or held[1] <= self._now_s():
+            self._leases.pop(campaign_id, None)
+            return None
+        return held[0]
+
+    def _is_live(self, lease: Lease) -> bool:
+        live = self._live(lease.campaign_id)
+        return live is not None and live.token == lease.token
+
+    def acquire(self, campaign_id: int, owner: str, ttl_ms: int) -> Lease | None:
+        if self._live(campaign_id) is not None:
+            return None
+        token = self._fences.get(campaign_id, 0) + 1
+        self._fences[campaign_id] = token
+        lease = Lease(campaign_id, owner, token)
+        self._leases[campaign_id] = (lease, self._now_s() + ttl_ms / 1000)
+        return lease
+
+    def renew(self, lease: Lease, ttl_ms: int) -> bool:
+        if not self._is_live(lease):
+            return False
+        held = self._leases[lease.campaign_id][0]
+        self._leases[lease.campaign_id] = (held, self._now_s() + ttl_ms / 1000)
+        return True
+
+    def release(self, lease: Lease) -> bool:
+        if not self._is_live(lease):
+            return False
+        del self._leases[lease.campaign_id]
+        return True
+
+    def is_current(self, lease: Lease) -> bool:
+        return self._is_live(lease)
+
+    def holder(self, campaign_id: int) -> Lease | None:
+        return self._live(campaign_id)

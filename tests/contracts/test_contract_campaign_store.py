@@ -1,0 +1,232 @@
+"""The `CampaignStore` contract (`dialer.runner.ports`): `MemoryCampaignStore` and
+`SqlCampaignStore` on SQLite and PostgreSQL. Claims, fencing, failing, parking, orphans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.domain import ClaimedLead, LeadStatus
+from campaigns.models import CallAttempt, Lead
+from dialer.runner.adapters import SqlCampaignStore
+from dialer.runner.fakes import MemoryCampaignStore
+from dialer.runner.ports import CampaignStore, NewAttempt
+from tests.conftest import Backend, seed_running_campaign
+
+PORT = "campaign_store"
+LEADS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRow:
+    status: str
+    claimed_by: str | None
+    last_outcome: str | None
+    attempts: int
+    next_attempt_at: datetime
+
+
+class Harness(Protocol):
+    """A store with one campaign of ``LEADS`` leads due at ``now``, and what its rows hold."""
+
+    store: CampaignStore
+    campaign_id: int
+    now: datetime
+
+    def lead(self, lead_id: int) -> LeadRow: ...
+
+    def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
+        """(outcome, hangup cause) of the attempt row; None when no row was written."""
+        ...
+
+
+class MemoryHarness:
+    def __init__(self) -> None:
+        self.campaign_id = 1
+        self.memory = MemoryCampaignStore()
+        self.store: CampaignStore = self.memory
+        for i in range(LEADS):
+            self.memory.add_lead(self.campaign_id, i + 1, f"+86139{i:08d}")
+        self.now = datetime.now(UTC)
+
+    def lead(self, lead_id: int) -> LeadRow:
+        m = self.memory.leads[self.campaign_id][lead_id]
+        lead = m.lead
+        return LeadRow(m.status, m.claimed_by, m.last_outcome, lead.attempts, lead.next_attempt_at)
+
+    def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
+        a = self.memory.attempts.get(call_uuid)
+        return None if a is None else (a.outcome, a.hangup_cause)
+
+
+class SqlHarness:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self.campaign_id = seed_running_campaign(sessions, LEADS, {})
+        self.store: CampaignStore = SqlCampaignStore(sessions)
+        # the leads are due from their insertion on
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
+
+    def lead(self, lead_id: int) -> LeadRow:
+        with self.sessions() as session:
+            lead = session.get(Lead, lead_id)
+            assert lead is not None
+            return LeadRow(
+                lead.status,
+                lead.claimed_by,
+                lead.last_outcome,
+                lead.attempts,
+                lead.next_attempt_at,
+            )
+
+    def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
+        with self.sessions() as session:
+            row = session.scalars(
+                select(CallAttempt).where(CallAttempt.call_uuid == call_uuid)
+            ).one_or_none()
+            return None if row is None else (row.outcome, row.hangup_cause)
+
+
+@pytest.fixture
+def h(backend: Backend) -> Harness:
+    return MemoryHarness() if backend.is_fake else SqlHarness(backend.sessions())
+
+
+def attempts_for(leads: list[ClaimedLead], campaign_id: int, tag: str) -> list[NewAttempt]:
+    return [
+        NewAttempt(
+            f"00000000-0000-0000-00{tag}-{lead.id:012d}",
+            lead.id,
+            campaign_id,
+            lead.attempts + 1,
+            "fs1",
+            "t1",
+            None,
+            lead.phone_e164,
+        )
+        for lead in leads
+    ]
+
+
+def test_claims_take_due_leads_in_order_once(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    assert store.count_due(cid, now, 100) == LEADS
+    assert store.count_due(cid, now, 3) == 3
+    first = store.claim(cid, 2, now, "w#1")
+    second = store.claim(cid, 5, now, "w#1")
+    ids = [lead.id for lead in first + second]
+    assert len(first) == 2 and len(second) == LEADS - 2
+    assert ids == sorted(ids) and len(set(ids)) == LEADS
+    assert store.claim(cid, 5, now, "w#1") == []
+    assert store.count_due(cid, now, 100) == 0
+    assert {h.lead(i).status for i in ids} == {LeadStatus.DIALING}
+    assert store.claim(cid + 1000, 5, now, "w#1") == []  # no such campaign
+
+
+def test_claims_taken_over_get_no_rows(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    later = now + timedelta(seconds=2)
+    old = store.claim(cid, 3, now, "w#1")
+    assert store.release_orphans(cid, now + timedelta(seconds=1), "w#2") == 3
+    new = store.claim(cid, 3, later, "w#2")
+    assert {lead.id for lead in new} == {lead.id for lead in old}
+    late = attempts_for(old, cid, "aa")
+    assert store.start_attempts(late, "w#1", later) == {}
+    assert [h.attempt(a.call_uuid) for a in late] == [None, None, None]
+    assert {(h.lead(x.id).status, h.lead(x.id).claimed_by) for x in new} == {
+        (LeadStatus.DIALING, "w#2")
+    }
+    fresh = attempts_for(new, cid, "bb")
+    written = store.start_attempts(fresh, "w#2", later)
+    assert list(written) == [a.call_uuid for a in fresh]
+    assert len(set(written.values())) == 3
+
+
+def test_only_leads_still_held_get_rows(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    leads = store.claim(cid, 3, now, "w#1")
+    store.unclaim([leads[0].id], "w#1")
+    rows = attempts_for(leads, cid, "cc")
+    written = store.start_attempts(rows, "w#1", now)
+    assert list(written) == [r.call_uuid for r in rows[1:]]
+    assert h.attempt(rows[0].call_uuid) is None
+    assert h.lead(leads[0].id).status == LeadStatus.PENDING
+
+
+def test_cancelled_attempts_end_not_dialled_and_give_their_leads_back(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    leads = store.claim(cid, 2, now, "w#1")
+    rows = attempts_for(leads, cid, "ee")
+    assert len(store.start_attempts(rows, "w#1", now)) == 2
+    store.cancel_attempts([rows[0].call_uuid], "w#1", now)
+    store.cancel_attempts([rows[0].call_uuid], "w#1", now)  # a second time: no change
+    assert h.attempt(rows[0].call_uuid) == ("not_dialled", "NOT_SENT")
+    back = h.lead(leads[0].id)
+    assert (back.status, back.claimed_by, back.attempts) == (LeadStatus.PENDING, None, 0)
+    assert h.attempt(rows[1].call_uuid) == (None, None)
+    store.cancel_attempts([rows[1].call_uuid], "w#9", now)  # not the claimer: the lead stays
+    assert h.attempt(rows[1].call_uuid) == ("not_dialled", "NOT_SENT")
+    assert h.lead(leads[1].id).status == LeadStatus.DIALING
+
+
+def test_unsafe_attempts_end_their_leads_for_good(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    leads = store.claim(cid, 2, now, "w#1")
+    rows = attempts_for(leads, cid, "dd")
+    assert len(store.start_attempts(rows, "w#1", now)) == 2
+    store.fail_attempts([rows[0].call_uuid], "w#1", now)
+    assert h.attempt(rows[0].call_uuid) == ("not_dialled", "UNSAFE_VALUE")
+    failed = h.lead(leads[0].id)
+    assert (failed.status, failed.last_outcome, failed.claimed_by, failed.attempts) == (
+        LeadStatus.FAILED,
+        "unsafe_value",
+        None,
+        0,
+    )
+    assert h.attempt(rows[1].call_uuid) == (None, None)  # the other call is untouched
+    assert store.count_due(cid, now + timedelta(seconds=2), 100) == LEADS - 2
+    store.fail_attempts([rows[1].call_uuid], "w#9", now)  # not the claimer: the lead stays
+    assert h.lead(leads[1].id).status == LeadStatus.DIALING
+
+
+def test_unreachable_leads_wait_without_blocking_others(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    later = now + timedelta(seconds=2)
+    leads = store.claim(cid, 2, now, "w#1")
+    until = now + timedelta(hours=1)
+    store.park([leads[0].id], "w#1", until)
+    store.park([leads[1].id], "w#9", until)  # not the claimer: no effect
+    parked = h.lead(leads[0].id)
+    assert (parked.status, parked.last_outcome, parked.claimed_by, parked.attempts) == (
+        LeadStatus.PENDING,
+        "unroutable",
+        None,
+        0,
+    )
+    assert parked.next_attempt_at == until
+    assert h.lead(leads[1].id).claimed_by == "w#1"
+    assert store.count_due(cid, later, 100) == LEADS - 2
+    again = store.claim(cid, LEADS, later, "w#1")
+    assert len(again) == LEADS - 2 and leads[0].id not in {x.id for x in again}
+    assert store.count_due(cid, until, 100) == 1
+
+
+def test_orphaned_claims_go_back_to_pending(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    dead = store.claim(cid, 2, now, "dead#1")
+    assert len(store.start_attempts(attempts_for(dead[:1], cid, "ff"), "dead#1", now)) == 1
+    mine = store.claim(cid, 1, now, "me#2")
+    assert store.release_orphans(cid, now - timedelta(seconds=1), "me#2") == 0  # too recent
+    assert store.release_orphans(cid, now + timedelta(seconds=1), "me#2") == 1
+    assert store.release_orphans(cid, now + timedelta(seconds=1), "me#2") == 0
+    assert h.lead(dead[0].id).status == LeadStatus.DIALING  # its call may still be up
+    assert (h.lead(dead[1].id).status, h.lead(dead[1].id).claimed_by) == (
+        LeadStatus.PENDING,
+        None,
+    )
+    assert h.lead(mine[0].id).status == LeadStatus.DIALING
