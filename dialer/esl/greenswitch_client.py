@@ -8,7 +8,7 @@ public methods:
 
 * event bodies: greenswitch 0.0.19 URL-decodes a whole event body and reads it as
   ``Name: value`` lines, which turns an exact ``a%2Cb`` into ``a,b`` and cannot read
-  ``text/event-json`` at all; `_Connection.handle_event` reads the bodies of event frames
+  ``text/event-json`` at all; `GreenswitchConnection.handle_event` reads the bodies of event frames
   and decodes them with `dialer.esl.events`, the project's one decoder;
 * Job-UUID matching of ``bgapi`` results, timeouts, reconnecting with backoff and the
   HEARTBEAT watchdog, with the same rules as `dialer.esl.client.EslClient`.
@@ -63,7 +63,7 @@ _WATCH_PERIOD_S = 0.1
 _CLOSE_WAIT_S = 2.0
 
 
-class _Connection(greenswitch.InboundESL):  # type: ignore[misc]
+class GreenswitchConnection(greenswitch.InboundESL):  # type: ignore[misc]
     """One greenswitch inbound connection whose event frames `dialer.esl.events` decodes.
 
     ``closed`` is set when the reading greenlet ends (EOF, error or ``stop``).
@@ -148,7 +148,7 @@ class GreenswitchClient:
         self._hub: Any = None
         self._wake: Any = None
         self._calls: Any = None
-        self._conn: _Connection | None = None
+        self._conn: GreenswitchConnection | None = None
         self._cut_reason = ""
 
     # --- lifecycle (any thread) ------------------------------------------------------------
@@ -237,7 +237,7 @@ class GreenswitchClient:
             return
         self._calls.spawn(self._send, conn, line, future)
 
-    def _send(self, conn: _Connection, line: str, future: Future[Any]) -> None:
+    def _send(self, conn: GreenswitchConnection, line: str, future: Future[Any]) -> None:
         try:
             reply = conn.send(line)
         except (NotConnectedError, OSError) as exc:
@@ -276,8 +276,8 @@ class GreenswitchClient:
             backoff_s = self._backoff_initial_s
             self._serve(conn)
 
-    def _open(self) -> _Connection:
-        conn = _Connection(
+    def _open(self) -> GreenswitchConnection:
+        conn = GreenswitchConnection(
             self._host, self._port, self._password, self._connect_timeout_s, self._dispatch
         )
         timeout = gevent.Timeout(
@@ -295,7 +295,7 @@ class GreenswitchClient:
             raise
         return conn
 
-    def _serve(self, conn: _Connection) -> None:
+    def _serve(self, conn: GreenswitchConnection) -> None:
         self._conn = conn
         self._cut_reason = ""
         self._last_rx = self._clock.monotonic_s()
@@ -315,7 +315,7 @@ class GreenswitchClient:
         else:
             gevent.spawn(self._dispose, conn)
 
-    def _drop(self, conn: _Connection, reason: str) -> None:
+    def _drop(self, conn: GreenswitchConnection, reason: str) -> None:
         self._conn = None
         self._connected.clear()
         level = logging.INFO if self._closing.is_set() else logging.WARNING
@@ -326,7 +326,7 @@ class GreenswitchClient:
         self._calls.kill(block=False)
         self._jobs.fail_all(exc)
 
-    def _dispose(self, conn: _Connection) -> None:
+    def _dispose(self, conn: GreenswitchConnection) -> None:
         # stop() says exit when still connected and waits for greenswitch's greenlets
         with contextlib.suppress(Exception), gevent.Timeout(_CLOSE_WAIT_S, False):
             conn.stop()
