@@ -32,6 +32,7 @@ import logging
 import random
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -141,6 +142,7 @@ class GreenswitchClient:
         self._connected = threading.Event()
         self._closing = threading.Event()
         self._hub_ready = threading.Event()
+        self._hub_lock = threading.Lock()  # the hub is freed when its thread ends
         self._thread: threading.Thread | None = None
         self._last_rx = clock.monotonic_s()
         self.connects = 0
@@ -174,16 +176,23 @@ class GreenswitchClient:
     def close(self) -> None:
         self._closing.set()
         thread = self._thread
-        if thread is None or not thread.is_alive():
+        if thread is None or not self._to_hub(self._wake.set):
             return
-        self._hub.loop.run_callback_threadsafe(self._wake.set)
         if thread is not threading.current_thread():
             thread.join(timeout=_CLOSE_WAIT_S + 3)
 
     def drop_connection(self) -> None:
         """Force a reconnect (used by the watchdog; tests use it to cut the line)."""
-        if self._hub is not None and self._connected.is_set():
-            self._hub.loop.run_callback_threadsafe(self._cut, "dropped")
+        if self._connected.is_set():
+            self._to_hub(self._cut, "dropped")
+
+    def _to_hub(self, fn: Callable[..., None], *args: Any) -> bool:
+        """Run ``fn(*args)`` on the hub thread; False when that thread has ended."""
+        with self._hub_lock:
+            if self._hub is None:
+                return False
+            self._hub.loop.run_callback_threadsafe(fn, *args)
+            return True
 
     # --- commands (any thread) -------------------------------------------------------------
     def api(self, command: str, timeout_s: float = 5.0) -> str:
@@ -219,7 +228,8 @@ class GreenswitchClient:
         if not self._connected.is_set():
             raise EslDisconnected(f"{self._node}: not connected")
         future: Future[Any] = Future()
-        self._hub.loop.run_callback_threadsafe(self._spawn_send, line, future)
+        if not self._to_hub(self._spawn_send, line, future):
+            raise EslDisconnected(f"{self._node}: client closed")
         return future
 
     def _call(self, line: str, timeout_s: float, what: str) -> Any:
@@ -259,8 +269,10 @@ class GreenswitchClient:
             self._connect_loop()
         finally:
             watchdog.kill()
+            with self._hub_lock:
+                hub, self._hub = self._hub, None
             if own_hub:
-                self._hub.destroy(destroy_loop=True)
+                hub.destroy(destroy_loop=True)
 
     def _connect_loop(self) -> None:
         backoff_s = self._backoff_initial_s
