@@ -1,6 +1,7 @@
-"""What only the greenswitch adapter needs proving (the seam's contract is in
-test_esl_contract.py): exact values through greenswitch, and the same code in a process
-under ``gevent.monkey.patch_all()``."""
+"""What the greenswitch adapter needs proving beyond the seam's contract
+(test_esl_contract.py): exact values through greenswitch, and the same code in a process
+under ``gevent.monkey.patch_all()`` (checked for the own client too: patched threads are
+greenlets there)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from dialer.esl.greenswitch_client import GreenswitchClient
-from dialer.esl.seam import EventLog, Subscription
+from dialer.esl.seam import EslClientKind, EventLog, Subscription
 from dialer.sim.simulator import SimulatorServer
 
 pytestmark = pytest.mark.integration
@@ -62,10 +63,10 @@ PATCHED_PROCESS = textwrap.dedent(
     from dialer.esl.factory import build_esl_client
     from dialer.esl.seam import EventLog, Subscription
 
-    host, port, originate, call_uuid = sys.argv[1:5]
+    kind, host, port, originate, call_uuid = sys.argv[1:6]
     log = EventLog()
     client = build_esl_client(
-        "greenswitch", "fs1", host, int(port), "ClueCon",
+        kind, "fs1", host, int(port), "ClueCon",
         Subscription(events=("CHANNEL_ANSWER",)), log,
     ).start()
     connected = client.wait_connected(5)
@@ -85,10 +86,11 @@ PATCHED_PROCESS = textwrap.dedent(
 )
 
 
-def test_the_same_adapter_serves_a_monkey_patched_process() -> None:
+@pytest.mark.parametrize("kind", ["greenswitch", "own"])
+def test_the_same_code_serves_a_monkey_patched_process(kind: EslClientKind) -> None:
     with SimulatorServer(SCENARIO, engine_factory=None) as server:
         sim = server.sim
-        argv = [sim.host, str(sim.port_number), ORIGINATE, CALL_UUID]
+        argv = [kind, sim.host, str(sim.port_number), ORIGINATE, CALL_UUID]
         run = subprocess.run(
             [sys.executable, "-c", PATCHED_PROCESS, *argv],
             capture_output=True,
