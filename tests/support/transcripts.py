@@ -2,7 +2,7 @@
 
 The files are the byte streams of real Event Socket connections (FreeSWITCH 1.10.12 +
 mod_callcenter) and the HTTP requests it made; ``tests/data/esl/README.md`` says what each
-one holds. Tests read them only through `ESL_TRANSCRIPTS_DIR` and the helpers below.
+one holds. Tests read them only through `ESL_TRANSCRIPTS_DIR` and the functions below.
 """
 
 from __future__ import annotations
