@@ -29,9 +29,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dialer.esl.events import EVENT_TYPES, parse_event
+from dialer.esl.frames import Frame, parse_frames
 from dialer.sim.rawclient import RawClient
 from dialer.sim.simulator import run_simulator
-from dialer.sim.transcript import Frame, parse_event, parse_frames
 
 PDD_S = 0.05
 
@@ -183,9 +184,9 @@ async def client(host: str, port: int, args: argparse.Namespace) -> dict[str, An
     delivery_lag: list[float] = []
     counts: dict[str, int] = {}
     for arrived_us, frame in arrivals:
-        ev = parse_event(frame)
-        if ev is None:
+        if frame.content_type not in EVENT_TYPES:
             continue
+        ev = parse_event(frame)
         counts[ev.name] = counts.get(ev.name, 0) + 1
         ts = int(ev.get("Event-Date-Timestamp") or 0)
         delivery_lag.append((arrived_us - ts) / 1000)

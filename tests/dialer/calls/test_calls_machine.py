@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,10 +13,9 @@ from campaigns.rules import RetryPolicy, RetryRule
 from dialer.calls.causes import unanswered_outcome
 from dialer.calls.machine import CallBook, CallEnd
 from dialer.calls.retry import lead_update
-from dialer.esl.events import EVENT_TYPES, Event, parse_event
-from dialer.esl.frames import FrameParser
+from dialer.esl.events import Event
+from tests.support.transcripts import transcript_events
 
-TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 A1, A2 = "agent1@default", "agent2@default"
 C, N, B, F = (
@@ -27,11 +25,6 @@ C, N, B, F = (
     AttemptOutcome.FAILED,
 )
 AB = AttemptOutcome.ABANDONED
-
-
-def events(name: str) -> list[Event]:
-    data = (TRANSCRIPTS / f"{name}.esl.txt").read_bytes()
-    return [parse_event(f) for f in FrameParser().feed(data) if f.content_type in EVENT_TYPES]
 
 
 def customer_legs(evs: list[Event]) -> list[str]:
@@ -53,7 +46,7 @@ def customer_legs(evs: list[Event]) -> list[str]:
 
 
 def run(name: str, jobs_without_channel: bool = False) -> tuple[list[CallEnd], CallBook]:
-    evs = events(name)
+    evs = transcript_events(name)
     book = CallBook()
     for leg in customer_legs(evs):
         book.expect(leg)
@@ -131,7 +124,7 @@ def test_node_limits_are_backpressure_not_outcomes(name: str) -> None:
 
 
 def test_ids_come_from_the_channel_variables() -> None:
-    evs = events("t_origination_uuid_export_vars")
+    evs = transcript_events("t_origination_uuid_export_vars")
     book = CallBook()  # nothing registered: the dialer_* variables identify our call
     [end] = [x for e in evs if (x := book.apply(e)) is not None]
     assert (end.campaign_id, end.lead_id, end.attempt_id) == (7, 12345, 99)
@@ -147,7 +140,7 @@ def test_background_job_position_does_not_change_the_outcome(data: st.DataObject
     name = data.draw(
         st.sampled_from(["a_answered_bridged_to_agent", "b_busy_486", "c_no_answer_timeout"])
     )
-    evs = events(name)
+    evs = transcript_events(name)
     job = next(e for e in evs if e.name == "BACKGROUND_JOB")
     rest = [e for e in evs if e is not job]
     first_create = next(i for i, e in enumerate(rest) if e.name == "CHANNEL_CREATE")
@@ -164,7 +157,7 @@ def test_background_job_position_does_not_change_the_outcome(data: st.DataObject
 
 
 def test_late_events_of_an_ended_call_are_ignored() -> None:
-    evs = events("t_origination_uuid_export_vars")
+    evs = transcript_events("t_origination_uuid_export_vars")
     book = CallBook()
     ends = [x for e in evs + evs if (x := book.apply(e)) is not None]
     assert len(ends) == 1

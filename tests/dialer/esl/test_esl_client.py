@@ -8,16 +8,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from dialer.esl.client import EslClient
-from dialer.esl.events import EVENT_TYPES, Event, parse_event
-from dialer.esl.frames import FrameParser
+from dialer.esl.events import EVENT_TYPES, Event, parse_event, parse_events
 from dialer.esl.seam import EslDisconnected, EslRefused, EslTimeout, Subscription
+from tests.support.transcripts import transcript_frames
 
-TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
 AUTH_REQUEST = b"Content-Type: auth/request\n\n"
 SUB = Subscription(
     events=("CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "HEARTBEAT"),
@@ -257,8 +255,7 @@ def test_refused_subscription_is_reported_and_retried(make_client: MakeClient) -
 
 def _job_frame(job_uuid: str) -> bytes:
     """The BACKGROUND_JOB frame of transcript b with its Job-UUID replaced (same length)."""
-    data = (TRANSCRIPTS / "b_busy_486.esl.txt").read_bytes()
-    for frame in FrameParser().feed(data):
+    for frame in transcript_frames("b_busy_486"):
         if frame.content_type in EVENT_TYPES and parse_event(frame).name == "BACKGROUND_JOB":
             old = parse_event(frame).get("Job-UUID")
             body = frame.body.replace(old.encode(), job_uuid.encode())
@@ -315,9 +312,8 @@ def test_heartbeat_watchdog_reconnects_a_silent_connection(make_client: MakeClie
     "name", ["a_answered_bridged_to_agent", "a_answered_bridged_to_agent.json"]
 )
 def test_events_replayed_in_random_chunks_arrive_intact(make_client: MakeClient, name: str) -> None:
-    data = (TRANSCRIPTS / f"{name}.esl.txt").read_bytes()
-    frames = FrameParser().feed(data)
-    expected = [parse_event(f) for f in frames if f.content_type in EVENT_TYPES]
+    frames = transcript_frames(name)
+    expected = parse_events(frames)
     stream = b"".join(
         b"Content-Length: %d\nContent-Type: %s\n\n" % (len(f.body), f.content_type.encode())
         + f.body

@@ -1,5 +1,6 @@
-"""One set of assertions for the `EslConnection` seam: the fake, and EslClient over TCP to
-the switch simulator (integration)."""
+"""One set of assertions for the `EslConnection` seam: the fake, and both TCP adapters (the
+own `EslClient` and `GreenswitchClient`, built by `build_esl_client`) against the switch
+simulator (integration)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dialer.esl.client import EslClient
 from dialer.esl.events import Event
+from dialer.esl.factory import build_esl_client
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.esl.seam import (
+    EslClientKind,
     EslConnection,
     EslDisconnected,
     EslTimeout,
@@ -66,7 +68,12 @@ def fake_switch(emit: Callable[[Event], None]) -> Callable[[str], str]:
     return respond
 
 
-@pytest.fixture(params=["fake", pytest.param("sim", marks=pytest.mark.integration)])
+ADAPTERS: tuple[EslClientKind, ...] = ("own", "greenswitch")
+
+
+@pytest.fixture(
+    params=["fake", *(pytest.param(kind, marks=pytest.mark.integration) for kind in ADAPTERS)]
+)
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     log = EventLog()
     if request.param == "fake":
@@ -78,7 +85,9 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     scenario = replace(load_scenario(LAB), speed=20.0)
     with SimulatorServer(scenario) as server:
         sim = server.sim
-        client = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, log).start()
+        client = build_esl_client(
+            request.param, "fs1", sim.host, sim.port_number, "ClueCon", SUB, log
+        ).start()
         assert client.wait_connected(5)
         try:
             yield Harness(client, log)
@@ -132,12 +141,14 @@ def test_commands_are_single_lines(harness: Harness) -> None:
 
 
 @pytest.mark.integration
-def test_simulator_drops_the_line_mid_job_and_the_client_comes_back() -> None:
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_simulator_drops_the_line_mid_job_and_the_client_comes_back(kind: EslClientKind) -> None:
     scenario = replace(load_scenario(LAB), speed=1.0)
     with SimulatorServer(scenario) as server:
         sim = server.sim
         connects: list[float] = []
-        client = EslClient(
+        client = build_esl_client(
+            kind,
             "fs1",
             sim.host,
             sim.port_number,
@@ -168,7 +179,8 @@ def test_simulator_drops_the_line_mid_job_and_the_client_comes_back() -> None:
 
 
 @pytest.mark.integration
-def test_heartbeats_keep_the_watchdog_quiet() -> None:
+@pytest.mark.parametrize("kind", ADAPTERS)
+def test_heartbeats_keep_the_watchdog_quiet(kind: EslClientKind) -> None:
     """The simulator beats every 20 sim-seconds (1 s at speed 20): a 3 s watchdog never
     fires; a connection without HEARTBEAT events is not watched at all (silence tripping
     the watchdog: test_esl_client.py)."""
@@ -176,7 +188,8 @@ def test_heartbeats_keep_the_watchdog_quiet() -> None:
     with SimulatorServer(scenario) as server:
         sim = server.sim
         beats: list[Event] = []
-        watched = EslClient(
+        watched = build_esl_client(
+            kind,
             "fs1",
             sim.host,
             sim.port_number,
@@ -185,7 +198,8 @@ def test_heartbeats_keep_the_watchdog_quiet() -> None:
             beats.append,
             heartbeat_timeout_s=3.0,
         ).start()
-        unwatched = EslClient(
+        unwatched = build_esl_client(
+            kind,
             "fs1",
             sim.host,
             sim.port_number,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -19,27 +18,18 @@ from dialer.esl.events import (
     EventParseError,
     parse_event,
     parse_event_json,
+    parse_events,
     parse_result,
 )
-from dialer.esl.frames import Frame, FrameParser, FramingError
+from dialer.esl.frames import Frame, FrameParser, FramingError, parse_frames
+from tests.support.transcripts import (
+    ESL_TRANSCRIPTS_DIR,
+    transcript_bytes,
+    transcript_events,
+    transcript_frames,
+)
 
-TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
-NAMES = sorted(p.name[: -len(".esl.txt")] for p in TRANSCRIPTS.glob("*.esl.txt"))
-
-
-def transcript(name: str) -> bytes:
-    return (TRANSCRIPTS / f"{name}.esl.txt").read_bytes()
-
-
-def frames_of(name: str) -> list[Frame]:
-    parser = FrameParser()
-    frames = parser.feed(transcript(name))
-    assert parser.buffered_bytes == 0
-    return frames
-
-
-def events_of(name: str) -> list[Event]:
-    return [parse_event(f) for f in frames_of(name) if f.content_type in EVENT_TYPES]
+NAMES = sorted(p.name[: -len(".esl.txt")] for p in ESL_TRANSCRIPTS_DIR.glob("*.esl.txt"))
 
 
 def feed_in_chunks(data: bytes, sizes: list[int]) -> list[Frame]:
@@ -60,15 +50,68 @@ def test_transcripts_present() -> None:
     assert len(NAMES) >= 25
 
 
+def is_hangup_hook_api_event(event: Event) -> bool:
+    """The API event of an ``api_hangup_hook``: channel variables, then API-Command last."""
+    names = list(event.headers)
+    return (
+        names[0] == "direction"
+        and names[-2:] == ["API-Command", "API-Command-Argument"]
+        and not {"Event-Name", "Core-UUID", "Event-Date-Timestamp"} & set(names)
+    )
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_transcript_frames_completely(name: str) -> None:
-    frames = frames_of(name)
+    frames = transcript_frames(name)
     assert frames[0].content_type == CT_AUTH_REQUEST
     assert frames[-1].content_type == CT_DISCONNECT
     assert frames[-1].body_text().startswith("Disconnected, goodbye.")
-    for f in frames:
-        if f.content_type in EVENT_TYPES:
-            assert parse_event(f).name
+    nameless = [e for e in parse_events(frames) if not e.name]
+    assert all(is_hangup_hook_api_event(e) for e in nameless)
+
+
+def test_the_hangup_hook_fires_its_api_event_without_an_event_name() -> None:
+    """y: ``api_hangup_hook=system curl ...`` on the agent leg. FreeSWITCH's api_hook runs the
+    command with the channel's variables as the API event, and that copy has none of the
+    headers switch_event_create adds; `event plain ALL` delivers it like any other."""
+    events = transcript_events("y_recording_upload")
+    [hook] = [e for e in events if not e.name]
+    agent_uuid = hook.get("uuid")
+    assert hook.get("Unique-ID") == agent_uuid == hook.var("uuid")
+    assert hook.get("API-Command") == "system"
+    assert hook.get("API-Command-Argument").startswith('curl -XPOST -F "files=@/opt/labs/')
+    assert hook.body is None
+    # the hook runs while the leg hangs up, before it reports the hangup complete
+    after = [e.name for e in events[events.index(hook) + 1 :] if e.uuid == agent_uuid]
+    assert after[1:3] == ["CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"]
+    others = [n for n in NAMES if n != "y_recording_upload"]
+    assert all(e.name for n in others for e in transcript_events(n))
+
+
+def test_header_lines_split_at_the_first_colon_space_and_keep_every_byte() -> None:
+    """The inverse of FreeSWITCH's ``"%s: %s\n"``: a name may hold ':' (y has the variable
+    ``nolocal:execute_on_answer``), a value keeps its spaces, colons and any CR."""
+    exported = [e.var("nolocal:execute_on_answer") for e in transcript_events("y_recording_upload")]
+    assert sum(v.startswith("record_session:/opt/labs/") for v in exported) == 22
+    [frame] = parse_frames(
+        b"Content-Type: command/reply\nReply-Text: +OK Job-UUID: x \nX-A:b: c\r\n\n"
+    )
+    assert frame.headers == (
+        ("Content-Type", "command/reply"),
+        ("Reply-Text", "+OK Job-UUID: x "),
+        ("X-A:b", "c\r"),
+    )
+
+
+def test_no_recorded_stream_holds_a_carriage_return() -> None:
+    assert all(b"\r" not in transcript_bytes(n) for n in NAMES)
+
+
+def test_parse_frames_leaves_out_an_incomplete_last_frame() -> None:
+    data = transcript_bytes("b_busy_486")
+    whole = parse_frames(data)
+    assert parse_frames(data[:-1]) == whole[:-1]
+    assert parse_frames(data + b"Content-Type: api/resp") == whole
 
 
 @settings(max_examples=40, deadline=None)
@@ -77,26 +120,26 @@ def test_every_transcript_frames_completely(name: str) -> None:
     sizes=st.lists(st.integers(min_value=1, max_value=9000), min_size=1, max_size=30),
 )
 def test_chunked_feed_equals_whole_feed(name: str, sizes: list[int]) -> None:
-    data = transcript(name)
-    assert feed_in_chunks(data, sizes) == frames_of(name)
+    data = transcript_bytes(name)
+    assert feed_in_chunks(data, sizes) == transcript_frames(name)
 
 
 @settings(max_examples=200, deadline=None)
-@given(cut=st.integers(min_value=0, max_value=len(transcript("n_esl_commands"))))
+@given(cut=st.integers(min_value=0, max_value=len(transcript_bytes("n_esl_commands"))))
 def test_cut_at_every_position(cut: int) -> None:
-    data = transcript("n_esl_commands")
+    data = transcript_bytes("n_esl_commands")
     parser = FrameParser()
     frames = parser.feed(data[:cut]) + parser.feed(data[cut:])
-    assert frames == frames_of("n_esl_commands")
+    assert frames == transcript_frames("n_esl_commands")
 
 
 def test_byte_by_byte_feed() -> None:
-    data = transcript("b_busy_486")
-    assert feed_in_chunks(data, [1]) == frames_of("b_busy_486")
+    data = transcript_bytes("b_busy_486")
+    assert feed_in_chunks(data, [1]) == transcript_frames("b_busy_486")
 
 
 def test_command_replies_and_api_responses_of_n() -> None:
-    frames = frames_of("n_esl_commands")
+    frames = transcript_frames("n_esl_commands")
     replies = [f.reply_text for f in frames if f.content_type == CT_COMMAND_REPLY]
     assert replies[:3] == [
         "+OK accepted",
@@ -114,11 +157,13 @@ def test_command_replies_and_api_responses_of_n() -> None:
 
 
 def test_background_job_body_is_kept_apart_from_headers() -> None:
-    [busy] = [e for e in events_of("b_busy_486") if e.name == "BACKGROUND_JOB"]
+    [busy] = [e for e in transcript_events("b_busy_486") if e.name == "BACKGROUND_JOB"]
     assert busy.body == "-ERR USER_BUSY\n"
     assert busy.get("Content-Length") == "15"
     assert busy.get("Job-Command") == "originate"
-    jobs = {e.get("Job-Command"): e for e in events_of("n_esl_commands") if e.body is not None}
+    jobs = {
+        e.get("Job-Command"): e for e in transcript_events("n_esl_commands") if e.body is not None
+    }
     status = jobs["status"].body
     assert status is not None
     assert status.startswith("UP 0 years") and status.endswith("240K/8192K\n")
@@ -127,15 +172,19 @@ def test_background_job_body_is_kept_apart_from_headers() -> None:
 
 
 def test_json_background_job_body() -> None:
-    [job] = [e for e in events_of("a_answered_bridged_to_agent.json") if e.name == "BACKGROUND_JOB"]
+    [job] = [
+        e
+        for e in transcript_events("a_answered_bridged_to_agent.json")
+        if e.name == "BACKGROUND_JOB"
+    ]
     assert job.body == "+OK 3dcb8e9f-9a56-427f-b313-60078e6406d4\n"
     assert "_body" not in job.headers
     assert parse_result(job.body).detail == "3dcb8e9f-9a56-427f-b313-60078e6406d4"
 
 
 def test_plain_and_json_carry_the_same_call() -> None:
-    plain = events_of("a_answered_bridged_to_agent")
-    js = events_of("a_answered_bridged_to_agent.json")
+    plain = transcript_events("a_answered_bridged_to_agent")
+    js = transcript_events("a_answered_bridged_to_agent.json")
     names_plain = [e.name for e in plain if e.name not in ("HEARTBEAT", "RE_SCHEDULE")]
     names_json = [e.name for e in js if e.name not in ("HEARTBEAT", "RE_SCHEDULE")]
     assert names_plain.count("CHANNEL_HANGUP_COMPLETE") == names_json.count(
@@ -149,7 +198,7 @@ def test_plain_and_json_carry_the_same_call() -> None:
 
 def _g2(fmt: str) -> list[str]:
     """The six fs_pN values as the ANSWER event carries them, then as uuid_getvar returns them."""
-    frames = frames_of(f"g2_percent_values_{fmt}_events")
+    frames = transcript_frames(f"g2_percent_values_{fmt}_events")
     [answer, _park] = [parse_event(f) for f in frames if f.content_type in EVENT_TYPES]
     sent = [answer.var(f"fs_p{i}") for i in range(1, 7)]
     apis = [f.body_text() for f in frames if f.content_type == CT_API_RESPONSE][1:7]
@@ -168,7 +217,7 @@ def test_json_events_carry_values_exactly_plain_do_not() -> None:
 
 
 def test_log_data_frames_keep_their_body() -> None:
-    logs = [f for f in frames_of("l_sps_throttle") if f.content_type == "log/data"]
+    logs = [f for f in transcript_frames("l_sps_throttle") if f.content_type == "log/data"]
     assert logs and all(len(f.body) == int(f.header("Content-Length")) for f in logs)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,6 @@ from campaigns.domain import AttemptOutcome
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.esl.events import EVENT_TYPES, Event, parse_event
-from dialer.esl.frames import FrameParser
 from dialer.esl.seam import FakeEslConnection
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.ports import LiveState
@@ -25,15 +23,14 @@ from dialer.listener.switch_state import (
     parse_tier_list,
     reconciled,
 )
+from tests.support.transcripts import transcript_frames
 
-TRANSCRIPTS = Path(__file__).resolve().parents[4] / "shared" / "esl-transcripts"
 T_UUID = "c6019a7b-6024-4b1f-864d-c6cb2c92389b"
 
 
 def frames(name: str) -> list[tuple[str, str, Event | None]]:
-    data = (TRANSCRIPTS / f"{name}.esl.txt").read_bytes()
     out: list[tuple[str, str, Event | None]] = []
-    for f in FrameParser().feed(data):
+    for f in transcript_frames(name):
         event = parse_event(f) if f.content_type in EVENT_TYPES else None
         out.append((f.content_type, f.body_text(), event))
     return out

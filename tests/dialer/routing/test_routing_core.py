@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -30,8 +29,7 @@ from dialer.routing.model import (
     UnknownRegionPolicy,
 )
 from dialer.routing.ratedeck import RateDeck, RateEntry, parse_rate_csv
-
-TRANSCRIPTS = Path("/work/shared/esl-transcripts")
+from tests.support.transcripts import ESL_TRANSCRIPTS_DIR
 
 
 def test_longest_prefix_wins() -> None:
@@ -178,9 +176,9 @@ def test_health_suspends_after_consecutive_failures_then_probes() -> None:
 
 
 def test_gateway_status_from_sofia_output() -> None:
-    text = (TRANSCRIPTS / "d2_gateway_down_ping.esl.txt").read_text(errors="replace")
+    text = (ESL_TRANSCRIPTS_DIR / "d2_gateway_down_ping.esl.txt").read_text(errors="replace")
     assert gateway_status_up(text) is False
-    up = (TRANSCRIPTS / "f_api_outputs.esl.txt").read_text(errors="replace")
+    up = (ESL_TRANSCRIPTS_DIR / "f_api_outputs.esl.txt").read_text(errors="replace")
     assert gateway_status_up(up) is True
     assert gateway_status_up("Invalid Gateway!") is None
 

@@ -14,11 +14,10 @@ import yaml
 
 from dialer.sim.rawclient import RawClient
 from dialer.sim.simulator import load_engine_factory, run_simulator
-from dialer.sim.transcript import read_frames, transcripts_dir
+from tests.support.transcripts import transcript_frames
 
 pytestmark = pytest.mark.integration
 
-TX = transcripts_dir()
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 ORIG = (
     "bgapi originate {origination_caller_id_number=20220601,originate_timeout=20,"
@@ -34,7 +33,7 @@ def _lab() -> dict[str, Any]:
 
 
 def _reference() -> list[str]:
-    frames = read_frames(TX / "f_api_outputs.esl.txt")
+    frames = transcript_frames("f_api_outputs")
     return [f.body.decode() for f in frames if f.content_type == "api/response"]
 
 

@@ -39,13 +39,13 @@ def run(
 def test_auth_and_unknown_commands() -> None:
     async def body(sim: Simulator) -> None:
         c = await RawClient.connect(sim.host, sim.port_number, password=None)
-        assert (await c.command("api status")).get("Reply-Text") == "-ERR invalid"
-        assert (await c.command("auth wrong")).get("Reply-Text") == "-ERR invalid"
+        assert (await c.command("api status")).reply_text == "-ERR invalid"
+        assert (await c.command("auth wrong")).reply_text == "-ERR invalid"
         assert (await c.next_frame()).content_type == "text/disconnect-notice"
         c2 = await RawClient.connect(sim.host, sim.port_number)
-        assert (await c2.command("bogus")).get("Reply-Text") == "-ERR command not found"
+        assert (await c2.command("bogus")).reply_text == "-ERR command not found"
         assert await c2.api("bogus x") == "-ERR bogus Command not found!\n"
-        assert (await c2.command("exit")).get("Reply-Text") == "+OK bye"
+        assert (await c2.command("exit")).reply_text == "+OK bye"
         assert (await c2.next_frame()).content_type == "text/disconnect-notice"
 
     run(body)
@@ -109,17 +109,17 @@ def test_bgapi_filters_and_formats() -> None:
         plain = await RawClient.connect(sim.host, sim.port_number)
         js = await RawClient.connect(sim.host, sim.port_number)
         filtered = await RawClient.connect(sim.host, sim.port_number)
-        assert (await plain.command("event plain BACKGROUND_JOB CHANNEL_ANSWER")).get(
-            "Reply-Text"
-        ) == "+OK event listener enabled plain"
+        assert (
+            await plain.command("event plain BACKGROUND_JOB CHANNEL_ANSWER")
+        ).reply_text == "+OK event listener enabled plain"
         await js.command("event json ALL")
         await filtered.command("event plain ALL")
-        assert (await filtered.command("filter Unique-ID nothing")).get(
-            "Reply-Text"
-        ) == "+OK filter added. [Unique-ID]=[nothing]"
+        assert (
+            await filtered.command("filter Unique-ID nothing")
+        ).reply_text == "+OK filter added. [Unique-ID]=[nothing]"
         job = await plain.command("bgapi " + ORIG.replace("100", "a%2Cb"))
-        job_uuid = job.get("Job-UUID")
-        assert job.get("Reply-Text") == f"+OK Job-UUID: {job_uuid}"
+        job_uuid = job.header("Job-UUID")
+        assert job.reply_text == f"+OK Job-UUID: {job_uuid}"
         answer = await plain.wait_event("CHANNEL_ANSWER")
         bg = await plain.wait_event("BACKGROUND_JOB")
         assert bg.get("Job-UUID") == job_uuid and bg.body == f"+OK {answer.get('Unique-ID')}\n"
@@ -132,12 +132,10 @@ def test_bgapi_filters_and_formats() -> None:
         assert filtered.events() == [] or all(
             e.get("Unique-ID") == "nothing" for e in filtered.events()
         )
-        assert (await plain.command("noevents")).get("Reply-Text") == (
+        assert (await plain.command("noevents")).reply_text == (
             "+OK no longer listening for events"
         )
-        assert (await plain.command("noevents")).get("Reply-Text") == (
-            "-ERR not listening for events"
-        )
+        assert (await plain.command("noevents")).reply_text == ("-ERR not listening for events")
 
     run(body)
 

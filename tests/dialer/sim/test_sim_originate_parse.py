@@ -16,9 +16,9 @@ from dialer.sim.originate_parse import (
     parse_originate,
     separate_string,
 )
-from dialer.sim.transcript import transcripts_dir
+from tests.support.transcripts import ESL_TRANSCRIPTS_DIR
 
-RESULTS = transcripts_dir() / "g_originate_escaping.results.txt"
+RESULTS = ESL_TRANSCRIPTS_DIR / "g_originate_escaping.results.txt"
 _VAR_LINE = re.compile(r"^  variable_(\S+) = .*\(uuid_dump raw: (.*)\)$")
 
 

@@ -14,11 +14,10 @@ import yaml
 
 from dialer.sim.replay import Command, compare, read_sent, replay
 from dialer.sim.simulator import run_simulator
-from dialer.sim.transcript import read_frames, transcripts_dir
+from tests.support.transcripts import ESL_TRANSCRIPTS_DIR, transcript_frames
 
 pytestmark = pytest.mark.integration
 
-TX = transcripts_dir()
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 SPEED = 10.0
 ORIG = (
@@ -76,7 +75,7 @@ def simple(*cmds: tuple[float, str]) -> list[Command]:
 
 def g_commands() -> list[Command]:
     out = [Command(0.0, "auth ClueCon")]
-    text = (TX / "g_originate_escaping.results.txt").read_text(encoding="utf-8")
+    text = (ESL_TRANSCRIPTS_DIR / "g_originate_escaping.results.txt").read_text(encoding="utf-8")
     for block in text.split("### ")[1:]:
         lines = block.splitlines()
         cmd = lines[1].removeprefix("API: ")
@@ -222,7 +221,7 @@ CASES: dict[str, tuple[dict[str, Any], list[Command]]] = {
 def commands_for(name: str, given: list[Command]) -> list[Command]:
     if given:
         return given
-    sent = TX / f"{name}.sent.txt"
+    sent = ESL_TRANSCRIPTS_DIR / f"{name}.sent.txt"
     if sent.exists():
         return read_sent(sent)
     source = name.replace("_json_events", "_plain_events") if "g2" in name else name
@@ -231,7 +230,7 @@ def commands_for(name: str, given: list[Command]) -> list[Command]:
 
 def g2_commands(fmt: str) -> list[Command]:
     uuid = "00000000-0000-4000-8000-000000000098"
-    frames = read_frames(TX / f"g2_percent_values_{fmt}_events.esl.txt")
+    frames = transcript_frames(f"g2_percent_values_{fmt}_events")
     api = [f.body.decode() for f in frames if f.content_type == "api/response"]
     assert api[0].startswith("+OK")
     orig = (
@@ -260,7 +259,7 @@ def _run(name: str) -> Any:
     if name.startswith("g2_"):
         given = g2_commands("json" if "json" in name else "plain")
     commands = commands_for(name, given)
-    transcript = read_frames(TX / f"{name}.esl.txt")
+    transcript = transcript_frames(name)
     scenario = {"start_epoch_s": 1_795_270_000.0, **scenario, "speed": speed}
 
     async def go() -> Any:
