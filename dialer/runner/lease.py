@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from dialer.clock import Clock
+
 if TYPE_CHECKING:
     import redis
 
@@ -94,16 +96,17 @@ class RedisLeaseStore:
 
 
 class MemoryLeaseStore:
-    """The in-memory twin, on an injected clock (seconds), for unit tests and the simulator."""
+    """The in-memory twin for unit tests and the simulator; a lease lives ``ttl_ms`` of the
+    clock's monotonic time, as a Redis lease lives ``ttl_ms`` of the server's."""
 
-    def __init__(self, now_s: Clock) -> None:
-        self._now_s = now_s
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._leases: dict[int, tuple[Lease, float]] = {}
         self._fences: dict[int, int] = {}
 
     def _live(self, campaign_id: int) -> Lease | None:
         held = self._leases.get(campaign_id)
-        if held is None or held[1] <= self._now_s():
+        if held is None or held[1] <= self._clock.monotonic_s():
             self._leases.pop(campaign_id, None)
             return None
         return held[0]
@@ -114,13 +117,13 @@ class MemoryLeaseStore:
         token = self._fences.get(campaign_id, 0) + 1
         self._fences[campaign_id] = token
         lease = Lease(campaign_id, owner, token)
-        self._leases[campaign_id] = (lease, self._now_s() + ttl_ms / 1000)
+        self._leases[campaign_id] = (lease, self._clock.monotonic_s() + ttl_ms / 1000)
         return lease
 
     def renew(self, lease: Lease, ttl_ms: int) -> bool:
         if self._live(lease.campaign_id) != lease:
             return False
-        self._leases[lease.campaign_id] = (lease, self._now_s() + ttl_ms / 1000)
+        self._leases[lease.campaign_id] = (lease, self._clock.monotonic_s() + ttl_ms / 1000)
         return True
 
     def release(self, lease: Lease) -> bool:
@@ -134,7 +137,3 @@ class MemoryLeaseStore:
 
     def holder(self, campaign_id: int) -> Lease | None:
         return self._live(campaign_id)
-
-
-class Clock(Protocol):
-    def __call__(self) -> float: ...

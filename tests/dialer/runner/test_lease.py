@@ -9,14 +9,7 @@ import pytest
 import redis
 
 from dialer.runner.lease import LeaseStore, MemoryLeaseStore, RedisLeaseStore
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
@@ -24,12 +17,8 @@ def store_and_wait(
     request: pytest.FixtureRequest,
 ) -> Iterator[tuple[LeaseStore, object]]:
     if request.param == "memory":
-        clock = ManualClock()
-
-        def advance(seconds: float) -> None:
-            clock.now += seconds
-
-        yield MemoryLeaseStore(clock), advance
+        clock = FakeClock()
+        yield MemoryLeaseStore(clock), clock.advance
         return
     client: redis.Redis[str] = request.getfixturevalue("redis_client")
     yield RedisLeaseStore(client), time.sleep
