@@ -14,6 +14,7 @@ from dialer.config import FsNode
 from dialer.esl.client import EslClient
 from dialer.esl.seam import EslConnection, EslError, Subscription
 from workers.cli.common import console, user_errors
+from workers.context import app_context
 
 app = typer.Typer(help="Agents in mod_callcenter (callcenter_config).", no_args_is_help=True)
 
@@ -24,9 +25,8 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 def _nodes(only: str | None) -> list[FsNode]:
-    from dialer.config import load_settings
-
-    nodes = [n for n in load_settings().freeswitch_nodes if only is None or n.name == only]
+    settings = app_context().settings
+    nodes = [n for n in settings.freeswitch_nodes if only is None or n.name == only]
     if not nodes:
         raise agents.AgentError(f"no FreeSWITCH node named {only!r} in the settings")
     return nodes
