@@ -37,6 +37,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dialer.config import FsNode  # noqa: E402
 from dialer.esl.events import EVENT_TYPES, Event, parse_event  # noqa: E402
 from dialer.esl.factory import build_esl_client  # noqa: E402
 from dialer.esl.frames import FrameParser  # noqa: E402
@@ -172,7 +173,10 @@ def bench_originates(kind: EslClientKind, count: int) -> float:
         port = free_port()
         proc = start_simulator(Path(tmp), port)
         client = build_esl_client(
-            kind, "sim", "127.0.0.1", port, "ClueCon", Subscription(events=()), lambda e: None
+            kind,
+            FsNode(name="sim", host="127.0.0.1", port=port),
+            Subscription(events=()),
+            lambda e: None,
         ).start()
         try:
             assert client.wait_connected(5)

@@ -42,24 +42,19 @@ from campaigns.domain import CampaignStatus  # noqa: E402
 from campaigns.models import Campaign, Lead  # noqa: E402
 from campaigns.rules import CallingWindow  # noqa: E402
 from dialer.agent_state import AgentState  # noqa: E402
+from dialer.clock import SYSTEM_CLOCK, UUID_IDS  # noqa: E402
+from dialer.config import FsNode, Settings  # noqa: E402
 from dialer.db.base import make_engine, make_session_factory, transaction  # noqa: E402
 from dialer.db.migrate import upgrade  # noqa: E402
-from dialer.esl.client import EslClient  # noqa: E402
-from dialer.esl.seam import Subscription  # noqa: E402
-from dialer.listener.adapters import RedisLiveState  # noqa: E402
+from dialer.listener.wiring import live_state  # noqa: E402
 from dialer.pacing import Decision, Mode, Outcome, Snapshot, make_pacer  # noqa: E402
 from dialer.routing.model import Trunk  # noqa: E402
 from dialer.routing.ratedeck import RateEntry  # noqa: E402
-from dialer.routing.redis_reservation import RedisReservations  # noqa: E402
 from dialer.routing.store import add_trunk, import_rates, load_routing_table  # noqa: E402
-from dialer.runner.adapters import (  # noqa: E402
-    EslSwitch,
-    LiveStateView,
-    RedisLeaseStore,
-    SqlCampaignStore,
-)
+from dialer.routing.wiring import redis_trunk_state  # noqa: E402
 from dialer.runner.fakes import MemorySwitch  # noqa: E402
-from dialer.runner.tick import CampaignTicker, TickDeps  # noqa: E402
+from dialer.runner.tick import CampaignTicker  # noqa: E402
+from dialer.runner.wiring import esl_switch, tick_deps  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -121,21 +116,16 @@ def tick_latency(
 ) -> None:
     sessions = make_session_factory(make_engine(url))
     ids = seed(sessions, campaigns, 2_000, 0)
-    with sessions() as session:
-        table = load_routing_table(session)
-    live = RedisLiveState(client)
-    leases = RedisLeaseStore(client)
+    live = live_state(client)
+    trunks = redis_trunk_state(client, keep_health=False)
     tickers = []
     for cid in ids:
-        deps = TickDeps(
-            SqlCampaignStore(sessions),
-            LiveStateView(live, [f"n{cid}"]),
-            MemorySwitch(),
-            leases,
-            RedisReservations(client),
-            table,
+        # one node per campaign: each campaign sees its own agents
+        settings = Settings(freeswitch_nodes=[FsNode(name=f"n{cid}")])
+        deps = tick_deps(
+            settings, client, sessions, MemorySwitch(), SYSTEM_CLOCK, UUID_IDS, trunks=trunks
         )
-        lease = leases.acquire(cid, "bench", 60_000)
+        lease = deps.leases.acquire(cid, "bench", 60_000)
         assert lease is not None
         tickers.append(CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps))
     rng = random.Random(7)
@@ -188,23 +178,19 @@ def originate_rate(url: str, client: redis.Redis[str], calls: int) -> None:
     )
     try:
         time.sleep(1.5)
-        esl = EslClient(
-            "fs1", "127.0.0.1", port, "ClueCon", Subscription(events=()), lambda e: None
+        node = FsNode(name="fs1", host="127.0.0.1", port=port)
+        switch = esl_switch([node], connect_wait_s=10)
+        assert switch.nodes() == ["fs1"]
+        deps = tick_deps(
+            Settings(freeswitch_nodes=[node]),
+            client,
+            sessions,
+            switch,
+            SYSTEM_CLOCK,
+            UUID_IDS,
+            trunks=redis_trunk_state(client, keep_health=False),
         )
-        esl.start()
-        assert esl.wait_connected(10)
-        with sessions() as session:
-            table = load_routing_table(session)
-        leases = RedisLeaseStore(client)
-        deps = TickDeps(
-            SqlCampaignStore(sessions),
-            LiveStateView(RedisLiveState(client), ["fs1"]),
-            EslSwitch({"fs1": esl}),
-            leases,
-            RedisReservations(client),
-            table,
-        )
-        lease = leases.acquire(cid, "bench", 60_000)
+        lease = deps.leases.acquire(cid, "bench", 60_000)
         assert lease is not None
         ticker = CampaignTicker(lease, Burst(100), deps)
         start = time.perf_counter()
@@ -215,7 +201,7 @@ def originate_rate(url: str, client: redis.Redis[str], calls: int) -> None:
             f"originates from one pacer: {ticker.stats.launched} in {elapsed:.2f} s = "
             f"{ticker.stats.launched / elapsed:.0f}/s (target >= 200/s)"
         )
-        esl.close()
+        switch.close()
     finally:
         sim.terminate()
         sim.wait()

@@ -1,8 +1,8 @@
 """Process settings, read once at start-up from the environment (prefix ``DIALER_``) and ``.env``.
 
-Every process builds one :class:`Settings` in its composition root and passes the pieces it
-needs down; nothing else reads the environment.  A wrong value fails at start-up with a
-:class:`SettingsError` that names the setting.
+Every process reads one :class:`Settings`, once (``workers.context.app_context``), and its
+composition root passes the pieces it needs down; nothing else reads the environment.  A
+wrong value fails at start-up with a :class:`SettingsError` that names the setting.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The Celery app: queues, routes, the beat schedule; configured from the settings on first use.
+"""The Celery app: queues, routes, the beat schedule; configured on first use from the
+process's settings (`workers.context.app_context`, read once per process).
 
 Queues: ``pacing`` (one long task per campaign slice, plus the supervisor; thread pool),
 ``originate`` (reserved for originate fan-out; pacing originates over its own ESL connection,
@@ -14,8 +15,9 @@ from typing import Any
 
 from celery import Celery
 
-from dialer.config import Settings, load_settings
+from dialer.config import Settings
 from dialer.kv import connect_redis, embedded_redis_path
+from workers.context import app_context
 
 PACING_QUEUE = "pacing"
 ORIGINATE_QUEUE = "originate"
@@ -59,16 +61,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "supervise-pacing": {"task": "dialer.supervise", "schedule": SUPERVISE_EVERY_S},
         },
         "timezone": "UTC",
-        "dialer_pacing_period_s": settings.pacing_period_s,
-        "dialer_pacing_slice_s": settings.pacing_slice_s,
     }
 
 
 def create_app() -> Celery:
-    """The app; the settings are read when its configuration is first used (values set on
-    ``app.conf`` before that, as tests do, take precedence)."""
+    """The app; its configuration is made from the process's settings when first used
+    (values set on ``app.conf`` before that, as tests do, take precedence)."""
     celery = Celery("dialer")
-    celery.add_defaults(lambda: celery_config(load_settings()))
+    celery.add_defaults(lambda: celery_config(app_context().settings))
     from workers.tasks import register
 
     register(celery)

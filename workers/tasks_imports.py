@@ -9,37 +9,16 @@ import skips the rows already committed.
 from __future__ import annotations
 
 import multiprocessing
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.importer.classify import RowOutcome
 from campaigns.importer.service import ImportOptions, ImportSummary, import_file
+from workers.worker import root_of
 
 IMPORT_TASK = "dialer.import_leads"
-_sessions: Callable[[], sessionmaker[Session]] | None = None
-_lock = threading.Lock()
-
-
-def set_sessions(factory: Callable[[], sessionmaker[Session]] | None) -> None:
-    """Use ``factory`` for the database instead of the settings' (tests, embedding)."""
-    global _sessions
-    with _lock:
-        _sessions = factory
-
-
-def sessions() -> sessionmaker[Session]:
-    with _lock:
-        factory = _sessions
-    if factory is not None:
-        return factory()
-    from workers.context import app_context
-
-    return app_context().sessions
 
 
 def summary_counts(summary: ImportSummary) -> dict[str, Any]:
@@ -73,7 +52,7 @@ def register(app: Celery) -> None:
             # processes: there the pool's own concurrency is the parallelism.
             workers=0 if multiprocessing.current_process().daemon else None,
         )
-        return summary_counts(import_file(sessions(), Path(path), options))
+        return summary_counts(import_file(root_of(app).sessions, Path(path), options))
 
     app.task(name=IMPORT_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=False)(
         import_leads

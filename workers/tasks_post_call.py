@@ -9,38 +9,15 @@ delivered attempt is never sent again, so duplicate messages are harmless (``ack
 from __future__ import annotations
 
 import logging
-import threading
-from datetime import UTC, datetime
 from typing import Any
 
 from celery import Celery
 
-from dialer.postcall.adapters import HttpxSender, SqlDeliveryStore
-from dialer.postcall.service import PostCallDeps, deliver_webhook
-from dialer.postcall.webhooks import MAX_TRIES
+from dialer.postcall.service import deliver_webhook
+from workers.worker import root_of
 
 POST_CALL_TASK = "dialer.post_call"
 log = logging.getLogger(__name__)
-_deps: PostCallDeps | None = None
-_lock = threading.Lock()
-
-
-def set_deps(deps: PostCallDeps | None) -> None:
-    """Use ``deps`` instead of the ones built from the settings (tests, embedding)."""
-    global _deps
-    with _lock:
-        _deps = deps
-
-
-def deps() -> PostCallDeps:
-    global _deps
-    with _lock:
-        if _deps is None:
-            from workers.context import app_context
-
-            store = SqlDeliveryStore(app_context().sessions)
-            _deps = PostCallDeps(store, HttpxSender(), lambda: datetime.now(UTC), MAX_TRIES)
-        return _deps
 
 
 def enqueue_post_call(attempt_id: int) -> None:
@@ -52,7 +29,7 @@ def enqueue_post_call(attempt_id: int) -> None:
 
 def register(app: Celery) -> None:
     def post_call(task: Any, attempt_id: int) -> str:
-        result = deliver_webhook(int(attempt_id), deps())
+        result = deliver_webhook(int(attempt_id), root_of(app).post_call())
         if result.retry_in_s is not None:
             log.info(
                 "webhook of attempt %s: try %d failed (%s), retry in %d s",

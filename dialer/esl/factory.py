@@ -1,11 +1,15 @@
 """Build the Event Socket client a process is configured for (setting ``DIALER_ESL_CLIENT``).
 
 ``own`` is `dialer.esl.client.EslClient` (threads; the default); ``greenswitch`` is
-`dialer.esl.greenswitch_client.GreenswitchClient` (for workers run under gevent). The
-greenswitch module, and with it gevent, is imported only when it is chosen.
+`dialer.esl.greenswitch_client.GreenswitchClient` (for workers run under gevent). Both take
+the same constructor arguments. The greenswitch module, and with it gevent, is imported only
+when it is chosen.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
 
 from dialer.clock import SYSTEM_CLOCK, UUID_IDS, Clock, IdSource
 from dialer.esl.seam import (
@@ -16,59 +20,51 @@ from dialer.esl.seam import (
     Subscription,
 )
 
+__all__ = ["EslEndpoint", "build_esl_client", "esl_client_type"]
+
+
+class EslEndpoint(Protocol):
+    """Where a node's Event Socket listens (`dialer.config.FsNode` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def password(self) -> str: ...
+
+
+def esl_client_type(kind: EslClientKind) -> Callable[..., ManagedEslConnection]:
+    """The client class for ``kind``; `ValueError` names the choices for any other value."""
+    if kind == "own":
+        from dialer.esl.client import EslClient
+
+        return EslClient
+    if kind == "greenswitch":
+        from dialer.esl.greenswitch_client import GreenswitchClient
+
+        return GreenswitchClient
+    raise ValueError(f"unknown Event Socket client {kind!r}; use 'own' or 'greenswitch'")
+
 
 def build_esl_client(
     kind: EslClientKind,
-    node: str,
-    host: str,
-    port: int,
-    password: str,
+    node: EslEndpoint,
     subscription: Subscription,
     on_event: EventHandler,
     on_connect: ConnectHandler | None = None,
     *,
-    connect_timeout_s: float = 5.0,
-    heartbeat_timeout_s: float = 60.0,
-    backoff_initial_s: float = 0.2,
-    backoff_max_s: float = 10.0,
     clock: Clock = SYSTEM_CLOCK,
     ids: IdSource = UUID_IDS,
+    **timing_s: float,
 ) -> ManagedEslConnection:
-    """A connection to one node, not started yet (call ``start()``)."""
-    if kind == "own":
-        from dialer.esl.client import EslClient
-
-        return EslClient(
-            node,
-            host,
-            port,
-            password,
-            subscription,
-            on_event,
-            on_connect,
-            connect_timeout_s=connect_timeout_s,
-            heartbeat_timeout_s=heartbeat_timeout_s,
-            backoff_initial_s=backoff_initial_s,
-            backoff_max_s=backoff_max_s,
-            clock=clock,
-            ids=ids,
-        )
-    if kind == "greenswitch":
-        from dialer.esl.greenswitch_client import GreenswitchClient
-
-        return GreenswitchClient(
-            node,
-            host,
-            port,
-            password,
-            subscription,
-            on_event,
-            on_connect,
-            connect_timeout_s=connect_timeout_s,
-            heartbeat_timeout_s=heartbeat_timeout_s,
-            backoff_initial_s=backoff_initial_s,
-            backoff_max_s=backoff_max_s,
-            clock=clock,
-            ids=ids,
-        )
-    raise ValueError(f"unknown Event Socket client {kind!r}; use 'own' or 'greenswitch'")
+    """A connection to ``node``, not started yet (call ``start()``); ``timing_s`` are the
+    clients' ``connect_timeout_s``, ``heartbeat_timeout_s``, ``backoff_initial_s`` and
+    ``backoff_max_s``."""
+    client_type = esl_client_type(kind)
+    return client_type(
+        node.name, node.host, node.port, node.password, subscription, on_event, on_connect,
+        clock=clock, ids=ids, **timing_s,
+    )  # fmt: skip

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -25,6 +25,7 @@ from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.retry import CARRIER_FAILURES_FREE, lead_update
 from dialer.calls.trunk import carrier_failed
+from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.db.base import transaction
 from dialer.listener.ports import Unsettled
 
@@ -77,17 +78,18 @@ class SqlAttemptSink:
     originator, or here when missing) and moves the lead on, in one transaction.
 
     ``notify(attempt_id)`` is called once per newly recorded attempt, after the commit (a
-    replayed end calls nothing); its failure is logged and never undoes the record.
+    replayed end calls nothing); its failure is logged and never undoes the record. ``clock``
+    dates an end the switch did not date and the lead's next attempt.
     """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        clock: Any = None,
+        clock: Clock = SYSTEM_CLOCK,
         notify: Callable[[int], None] | None = None,
     ) -> None:
         self._sessions = sessions
-        self._now = clock or (lambda: datetime.now(UTC))
+        self._clock = clock
         self._notify = notify
 
     def record(self, node: str, end: CallEnd) -> None:
@@ -121,7 +123,7 @@ class SqlAttemptSink:
             attempt.trunk = end.trunk or attempt.trunk
             attempt.answered_at = end.answered_at
             attempt.connected_at = end.connected_at
-            attempt.ended_at = end.ended_at or self._now()
+            attempt.ended_at = end.ended_at or self._clock.now()
             attempt.hangup_cause = end.hangup_cause[:64]
             attempt.outcome = end.outcome.value if end.outcome else NOT_DIALLED
             attempt.agent = end.agent or None
@@ -172,7 +174,7 @@ class SqlAttemptSink:
             lead.attempts,
             retry_policy_of(campaign),
             campaign.max_attempts,
-            self._now(),
+            self._clock.now(),
             carrier_failures,
         )
         lead.status = update.status

@@ -19,14 +19,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
 from dialer.calls.trunk import trunk_verdict
+from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import Event
 from dialer.esl.seam import EslConnection, EslError, Subscription
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
@@ -74,7 +73,11 @@ class ListenerStats:
 
 
 class NodeListener:
-    """Listener logic for one node; ``attach(conn)`` before ``run``."""
+    """Listener logic for one node; ``attach(conn)`` before ``run``.
+
+    ``clock`` stamps what it records (agent changes, lost calls, trunk health: epoch seconds
+    of its wall time) and paces the reconciles (``reconcile_every_s`` of its monotonic time).
+    """
 
     def __init__(
         self,
@@ -86,7 +89,7 @@ class NodeListener:
         reconcile_every_s: float = 60.0,
         unsettled_after_s: float = 120.0,
         api_timeout_s: float = 10.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
         health: TrunkHealthFeed | None = None,
     ) -> None:
         self.node = node
@@ -114,6 +117,9 @@ class NodeListener:
     def attach(self, conn: EslConnection) -> None:
         self._conn = conn
 
+    def _now_s(self) -> float:
+        return self._clock.now().timestamp()
+
     # --- called on the connection's thread --------------------------------------------------
     def on_event(self, event: Event) -> None:
         self._put(event)
@@ -131,17 +137,20 @@ class NodeListener:
 
     # --- the worker thread -----------------------------------------------------------------
     def run(self) -> None:
-        next_reconcile = time.monotonic() + self._reconcile_every_s
+        next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
         while True:
+            # The queue waits wall seconds: under a scaled clock an idle listener reconciles
+            # late, never early; each event re-reads the clock.
+            wait_s = max(0.0, next_reconcile - self._clock.monotonic_s())
             try:
-                seq, item = self._queue.get(timeout=max(0.0, next_reconcile - time.monotonic()))
+                seq, item = self._queue.get(timeout=wait_s)
             except queue.Empty:
                 item, seq = _RECONCILE, 0
             if item is _STOP:
                 return
             if item is _RECONCILE:
                 self.reconcile()
-                next_reconcile = time.monotonic() + self._reconcile_every_s
+                next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
             elif isinstance(item, Event):
                 self.handle(item, seq)
 
@@ -162,7 +171,7 @@ class NodeListener:
 
     def handle(self, event: Event, seq: int = 0) -> CallEnd | None:
         self.stats.events += 1
-        now_s = self._clock()
+        now_s = self._now_s()
         if event.timestamp_us:
             self._skew_s = now_s - event.timestamp_us / 1e6
         if event.name == "CUSTOM" and event.subclass == CC_SUBCLASS:
@@ -197,7 +206,7 @@ class NodeListener:
         if self._health is None or verdict is None:
             return
         try:
-            self._health.record(end.trunk, verdict, self._clock())
+            self._health.record(end.trunk, verdict, self._now_s())
         except Exception:
             log.exception("listener %s: trunk health of %s not recorded", self.node, end.trunk)
 
@@ -217,7 +226,7 @@ class NodeListener:
         self.stats.reconciles += 1
         self._reload_agents(agents, tiers)
         self.drain()
-        now_us = int(self._clock() * 1_000_000)
+        now_us = int(self._now_s() * 1_000_000)
         self._adopt_unsettled(live)
         for call_uuid in list(self.book.calls):
             if call_uuid in live:
@@ -244,7 +253,7 @@ class NodeListener:
         # Attempts the originator recorded but whose call we never heard of (the bgapi was
         # lost with a connection, or every event of the call came while we were down): if
         # the switch does not have them either, they are over and get ended below.
-        before = datetime.fromtimestamp(self._clock() - self._unsettled_after_s, UTC)
+        before = self._clock.now() - timedelta(seconds=self._unsettled_after_s)
         for row in self._attempts.unsettled(self.node, before):
             if row.call_uuid in live or row.call_uuid in self.book.calls:
                 continue

@@ -4,11 +4,11 @@ the ``dialer calls`` commands; I/O only through `dialer.postcall.ports`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from campaigns.domain import NOT_DIALLED
+from dialer.clock import Clock
 from dialer.postcall.dispositions import (
     AttemptFacts,
     DispositionRequest,
@@ -21,9 +21,11 @@ from dialer.postcall.webhooks import RetryIn, delivery_state, document, headers,
 
 @dataclass(frozen=True, slots=True)
 class PostCallDeps:
+    """``clock`` dates each try; a delivery gives up after ``max_tries`` tries."""
+
     store: DeliveryStore
     sender: WebhookSender
-    clock: Callable[[], datetime]
+    clock: Clock
     max_tries: int
 
 
@@ -57,7 +59,7 @@ def deliver_webhook(attempt_id: int, deps: PostCallDeps) -> PostCallResult:
     result = deps.sender.post(job.url, document(job.record), headers(job.record))
     tries = job.tries + 1
     outcome = verdict(result, tries, deps.max_tries)
-    deps.store.record_try(attempt_id, job.url, result, outcome, deps.clock())
+    deps.store.record_try(attempt_id, job.url, result, outcome, deps.clock.now())
     delay_s = outcome.delay_s if isinstance(outcome, RetryIn) else None
     detail = f"HTTP {result.status_code}" if result.status_code is not None else result.error
     return PostCallResult(delivery_state(outcome), tries, delay_s, detail)

@@ -13,12 +13,13 @@ the slot only; the counters are attempts and stay.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from dialer.clock import Clock
 from dialer.routing.model import NumberWindow, TrunkUsage
 
 _WINDOW_GRACE_S = 3600
@@ -98,16 +99,17 @@ def calendar_window(now: datetime, time_zone: str, window: NumberWindow) -> tupl
 
 
 class InMemoryReservations:
-    """The in-process fake; ``clock`` returns seconds (``time.time`` or a test's clock)."""
+    """The in-process fake, on ``clock``'s wall time (epoch seconds), as the Redis script is
+    on the server's: leases, the CPS second and ``server_time_us`` all read it."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._slots: dict[str, dict[str, float]] = {}
         self._grants: dict[str, list[float]] = {}
         self._counters: dict[str, tuple[int, float]] = {}
 
     def reserve(self, request: ReservationRequest) -> ReservationResult:
-        now = self._clock()
+        now = self._now_s()
         now_us = int(now * 1_000_000)
         slots = self._live_slots(request.trunk, now)
         if request.call_uuid in slots:
@@ -127,11 +129,11 @@ class InMemoryReservations:
         return ReservationResult(True, None, now_us)
 
     def release(self, trunk: str, call_uuid: str) -> bool:
-        slots = self._live_slots(trunk, self._clock())
+        slots = self._live_slots(trunk, self._now_s())
         return slots.pop(call_uuid, None) is not None
 
     def renew(self, trunk: str, call_uuid: str, lease_s: float) -> bool:
-        now = self._clock()
+        now = self._now_s()
         slots = self._live_slots(trunk, now)
         if call_uuid not in slots:
             return False
@@ -139,7 +141,7 @@ class InMemoryReservations:
         return True
 
     def usage(self, trunks: Iterable[str]) -> dict[str, TrunkUsage]:
-        now = self._clock()
+        now = self._now_s()
         return {
             t: TrunkUsage(
                 in_flight=len(self._live_slots(t, now)),
@@ -147,6 +149,9 @@ class InMemoryReservations:
             )
             for t in trunks
         }
+
+    def _now_s(self) -> float:
+        return self._clock.now().timestamp()
 
     def _live_slots(self, trunk: str, now: float) -> dict[str, float]:
         slots = self._slots.setdefault(trunk, {})

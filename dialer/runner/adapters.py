@@ -317,6 +317,11 @@ class EslSwitch:
         # the listener's to settle (it sees the job's result or reconciles the attempt).
         return not (future.done() and isinstance(future.exception(), EslDisconnected))
 
+    def close(self) -> None:
+        """Close every node's connection."""
+        for connection in self._connections.values():
+            connection.close()
+
 
 def running_campaign_ids(sessions: sessionmaker[Session]) -> list[int]:
     with sessions() as session:

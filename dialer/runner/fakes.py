@@ -3,13 +3,14 @@ contract tests in ``tests/contracts/`` hold each to its real adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from campaigns.domain import NOT_DIALLED, ClaimedLead, LeadStatus
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
+from dialer.clock import Clock
 from dialer.runner.ports import (
     NOT_SENT_CAUSE,
     UNROUTABLE,
@@ -205,19 +206,20 @@ class MemorySwitch:
 
 
 class MemoryLeaseStore:
-    """`LeaseStore` in dicts; leases lapse on ``now_s`` (seconds; only differences count).
+    """`LeaseStore` in dicts; a lease lives ``ttl_ms`` of the clock's monotonic time, as a
+    Redis lease lives ``ttl_ms`` of the server's.
 
     As in Redis, a lease is known by its campaign and token alone: the owner it names is
     not checked."""
 
-    def __init__(self, now_s: Callable[[], float]) -> None:
-        self._now_s = now_s
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._leases: dict[int, tuple[Lease, float]] = {}
         self._fences: dict[int, int] = {}
 
     def _live(self, campaign_id: int) -> Lease | None:
         held = self._leases.get(campaign_id)
-        if held is None or held[1] <= self._now_s():
+        if held is None or held[1] <= self._clock.monotonic_s():
             self._leases.pop(campaign_id, None)
             return None
         return held[0]
@@ -232,14 +234,14 @@ class MemoryLeaseStore:
         token = self._fences.get(campaign_id, 0) + 1
         self._fences[campaign_id] = token
         lease = Lease(campaign_id, owner, token)
-        self._leases[campaign_id] = (lease, self._now_s() + ttl_ms / 1000)
+        self._leases[campaign_id] = (lease, self._clock.monotonic_s() + ttl_ms / 1000)
         return lease
 
     def renew(self, lease: Lease, ttl_ms: int) -> bool:
         if not self._is_live(lease):
             return False
         held = self._leases[lease.campaign_id][0]
-        self._leases[lease.campaign_id] = (held, self._now_s() + ttl_ms / 1000)
+        self._leases[lease.campaign_id] = (held, self._clock.monotonic_s() + ttl_ms / 1000)
         return True
 
     def release(self, lease: Lease) -> bool:

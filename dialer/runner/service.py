@@ -8,8 +8,7 @@ slices; a slice that waited longer than that in a queue finds its lease gone and
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -50,9 +49,8 @@ def pace_slice(
     *,
     period_s: float = 1.0,
     slice_s: float = 30.0,
-    now_s: Callable[[], float] = time.monotonic,
-    sleep_s: Callable[[float], None] = time.sleep,
 ) -> SliceResult:
+    """Pace for one slice of ``slice_s`` seconds of ``deps.clock``, a tick every ``period_s``."""
     ttl_ms = deps.config.lease_ttl_ms
     lease = take_lease(deps.leases, campaign_id, owner, token, ttl_ms)
     if lease is None:
@@ -63,10 +61,10 @@ def pace_slice(
         return SliceResult(None, "campaign not running")
     if token is None:
         # A fresh lease: the previous holder may have died between claiming and dialling.
-        claimed_before = deps.clock() - timedelta(seconds=ORPHAN_AFTER_S)
+        claimed_before = deps.clock.now() - timedelta(seconds=ORPHAN_AFTER_S)
         deps.store.release_orphans(campaign_id, claimed_before, f"{owner}#{lease.token}")
     ticker = CampaignTicker(lease, make_pacer(plan.mode), deps)
-    report = run_slice(ticker.tick, now_s, sleep_s, period_s, slice_s)
+    report = run_slice(ticker.tick, deps.clock, period_s, slice_s)
     if report.stopped_early:
         deps.leases.release(lease)
         return SliceResult(None, "stopped", report, ticker.stats)

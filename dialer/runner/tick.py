@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import logging
 import math
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from campaigns.domain import ClaimedLead
 from dialer.agent_state import AgentState
+from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
@@ -73,13 +72,16 @@ class TickConfig:
 
 @dataclass
 class TickDeps:
+    """What a tick works with; ``clock`` gives its time, ``ids`` the call UUIDs it originates."""
+
     store: CampaignStore
     live: LiveView
     switch: Originator
     leases: LeaseStore
     reservations: CapacityReservations
     table: RoutingTable
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock
+    ids: IdSource
     config: TickConfig = field(default_factory=TickConfig)
     # Trunk health as the listeners record it; None: every trunk counts as healthy.
     health: TrunkHealthStore | None = None
@@ -142,7 +144,7 @@ class CampaignTicker:
         self._router_state = RouterState()
         self._node_cursor = 0
         self._seen_ended: dict[int, datetime] = {}
-        now = deps.clock()
+        now = deps.clock.now()
         self._feed_since = now
         plan = deps.store.plan(lease.campaign_id)
         window_s = plan.abandon_window_s if plan else 30 * 86_400.0
@@ -171,7 +173,7 @@ class CampaignTicker:
         plan = deps.store.plan(self.lease.campaign_id)
         if plan is None or not plan.running:
             return False
-        now = deps.clock()
+        now = deps.clock.now()
         agents = deps.live.agents()
         self._observe(now, agents)
         nodes = deps.switch.nodes()
@@ -269,7 +271,7 @@ class CampaignTicker:
                 deps.config.failover_depth,
             )
             self._router_state = decision.state
-            call_uuid = str(uuid.uuid4())
+            call_uuid = deps.ids.new_id()
             got = claim(
                 decision,
                 deps.table.by_name,

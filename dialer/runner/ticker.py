@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dialer.clock import Clock
+
 
 def next_deadline(start_s: float, period_s: float, now_s: float) -> float:
     """The first deadline strictly after ``now_s``."""
@@ -32,15 +34,16 @@ class SliceReport:
 
 def run_slice(
     tick: Callable[[], bool],
-    now_s: Callable[[], float],
-    sleep_s: Callable[[float], None],
+    clock: Clock,
     period_s: float,
     slice_s: float,
 ) -> SliceReport:
     """Call ``tick`` on each deadline for ``slice_s`` seconds; ``tick`` returning False stops.
 
-    The first tick runs at once; the slice ends before a deadline that falls past its end.
+    Deadlines are on ``clock``'s monotonic time and waited with its ``sleep_s``. The first
+    tick runs at once; the slice ends before a deadline that falls past its end.
     """
+    now_s = clock.monotonic_s
     start = now_s()
     end = start + slice_s
     deadline = start
@@ -48,7 +51,7 @@ def run_slice(
     while deadline < end:
         wait = deadline - now_s()
         if wait > 0:
-            sleep_s(wait)
+            clock.sleep_s(wait)
         ticks += 1
         if not tick():
             return SliceReport(ticks, skipped, True)

@@ -50,7 +50,9 @@ class LagStats:
 @dataclass(frozen=True, slots=True)
 class SimTime:
     """Simulated time read from ``time.monotonic`` (the clock asyncio's loop keeps), so any
-    thread can read it without touching the loop. ``sleep_s`` waits simulated seconds."""
+    thread can read it without touching the loop: a `dialer.clock.Clock` whose ``now`` is
+    the simulated wall time, ``monotonic_s`` the simulated seconds since the clock started,
+    and ``sleep_s`` waits simulated seconds."""
 
     start_s: float
     loop_start_s: float
@@ -61,6 +63,9 @@ class SimTime:
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_s(), UTC)
+
+    def monotonic_s(self) -> float:
+        return (time.monotonic() - self.loop_start_s) * self.speed
 
     def sleep_s(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds) / self.speed)

@@ -28,7 +28,7 @@ class Harness:
 def harness(backend: Backend) -> Harness:
     if backend.is_fake:
         clock = FakeClock()
-        return Harness(MemoryLeaseStore(clock.monotonic_s), clock.advance)
+        return Harness(MemoryLeaseStore(clock), clock.advance)
     return Harness(RedisLeaseStore(backend.redis()), time.sleep)
 
 

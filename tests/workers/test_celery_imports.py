@@ -18,13 +18,18 @@ from workers import tasks_imports
 from workers.celery_app import IMPORTS_QUEUE
 from workers.cli import app as cli_app
 from workers.context import app_context
+from workers.worker import WorkerRoot, install_root
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """The CLI and the worker's root on one context: a database of this test's own."""
+    from workers.celery_app import app
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     app_context.cache_clear()
+    install_root(app, WorkerRoot(app_context()))
     runner = CliRunner()
     created = runner.invoke(cli_app, ["campaigns", "create", "spring", "--queue", "q"])
     assert created.exit_code == 0, created.output
@@ -32,6 +37,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
         "phone\n13800138000\n13800138001\n13800138001\n12345\n", encoding="utf-8"
     )
     yield runner
+    install_root(app, None)
     app_context.cache_clear()
 
 
@@ -86,20 +92,16 @@ def test_import_through_a_real_broker_and_worker(
     from celery.result import AsyncResult
 
     app = real_broker
-    tasks_imports.set_sessions(lambda: app_context().sessions)
-    try:
-        with start_worker(
-            app, pool="threads", concurrency=1, perform_ping_check=False, queues=[IMPORTS_QUEUE]
-        ):
-            started = time.monotonic()
-            sent = app.tasks[tasks_imports.IMPORT_TASK].apply_async(
-                (str(tmp_path / "leads.csv"), "spring")
-            )
-            # A backend of its own: this thread's may be bound to an earlier test's Redis.
-            backend = RedisBackend(app=app, url=celery_broker_url)
-            counts = AsyncResult(sent.id, backend=backend, app=app).get(timeout=20)
-        assert counts["accepted"] == 2 and counts["already_imported"] is False
-        assert time.monotonic() - started < 20
-        assert lead_count(app_context().sessions) == 2
-    finally:
-        tasks_imports.set_sessions(None)
+    with start_worker(
+        app, pool="threads", concurrency=1, perform_ping_check=False, queues=[IMPORTS_QUEUE]
+    ):
+        started = time.monotonic()
+        sent = app.tasks[tasks_imports.IMPORT_TASK].apply_async(
+            (str(tmp_path / "leads.csv"), "spring")
+        )
+        # A backend of its own: this thread's may be bound to an earlier test's Redis.
+        backend = RedisBackend(app=app, url=celery_broker_url)
+        counts = AsyncResult(sent.id, backend=backend, app=app).get(timeout=20)
+    assert counts["accepted"] == 2 and counts["already_imported"] is False
+    assert time.monotonic() - started < 20
+    assert lead_count(app_context().sessions) == 2

@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 
 from dialer.agent_state import AgentState
+from dialer.clock import SYSTEM_CLOCK, UUID_IDS
+from dialer.config import load_settings
 from dialer.pacing import Mode
-from dialer.routing.reservation import InMemoryReservations
-from dialer.routing.table import RoutingTable
 from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
 from dialer.runner.ports import CampaignPlan, LeaseStore
 from dialer.runner.tick import TickDeps
-from workers import tasks
+from dialer.runner.wiring import memory_tick_deps
 from workers.cli.run import up_commands
+from workers.context import AppContext
+from workers.worker import WorkerRoot, install_root
 
 CID = 3
 
@@ -38,9 +40,11 @@ class StoppingStore(MemoryCampaignStore):
 
 @dataclass
 class FakeRuntime:
+    """`PacingRuntime` on the in-memory twins and the real clock."""
+
     store: StoppingStore
     switch: MemorySwitch = field(default_factory=MemorySwitch)
-    lease_store: MemoryLeaseStore = field(default_factory=lambda: MemoryLeaseStore(time.time))
+    lease_store: MemoryLeaseStore = field(default_factory=lambda: MemoryLeaseStore(SYSTEM_CLOCK))
     running: list[int] = field(default_factory=list)
     kicked: set[int] = field(default_factory=set)
 
@@ -50,9 +54,13 @@ class FakeRuntime:
 
     def tick_deps(self) -> TickDeps:
         live = MemoryLiveView([AgentState("a1", "Available", "Waiting")])
-        reservations = InMemoryReservations(time.time)
-        return TickDeps(
-            self.store, live, self.switch, self.lease_store, reservations, RoutingTable([])
+        return memory_tick_deps(
+            SYSTEM_CLOCK,
+            UUID_IDS,
+            store=self.store,
+            live=live,
+            switch=self.switch,
+            leases=self.lease_store,
         )
 
     def running_campaigns(self) -> list[int]:
@@ -65,20 +73,19 @@ class FakeRuntime:
 
 
 @pytest.fixture
-def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRuntime]:
+def runtime() -> Iterator[FakeRuntime]:
+    """The worker's root on test settings (slices of 50 ms, a tick every 10 ms) and a fake
+    pacing runtime; tasks run inline."""
     from workers.celery_app import app
 
-    app.conf.update(
-        task_always_eager=True,
-        dialer_pacing_period_s=0.01,
-        dialer_pacing_slice_s=0.05,
-    )
+    app.conf.update(task_always_eager=True)
     store = StoppingStore()
     store.plans[CID] = CampaignPlan(CID, "c", True, Mode.PROGRESSIVE, "cc_c", "campaign")
     rt = FakeRuntime(store)
-    tasks.set_runtime(rt)
+    settings = load_settings(pacing_period_s=0.01, pacing_slice_s=0.05)
+    install_root(app, WorkerRoot(AppContext(settings), pacing=rt))
     yield rt
-    tasks.set_runtime(None)
+    install_root(app, None)
     app.conf.update(task_always_eager=False)
 
 

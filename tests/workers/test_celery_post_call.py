@@ -4,18 +4,22 @@ delays until delivered or given up (eager), and through a real broker and worker
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from dialer.config import load_settings
 from dialer.postcall.fakes import MemoryDeliveries, ScriptedSender
 from dialer.postcall.ports import WebhookJob
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.webhooks import MAX_TRIES, AttemptRecord, RetryIn, TryResult
+from tests.support.clock import FakeClock
 from workers import tasks_post_call
 from workers.celery_app import POST_CALL_QUEUE
+from workers.context import AppContext
+from workers.worker import WorkerRoot, install_root
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
@@ -31,20 +35,32 @@ def job() -> WebhookJob:
 
 
 @pytest.fixture
-def eager(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def eager() -> Iterator[None]:
     from workers.celery_app import app
 
     app.conf.update(task_always_eager=True)
     yield
     app.conf.update(task_always_eager=False)
-    tasks_post_call.set_deps(None)
 
 
-def use(results: list[TryResult]) -> tuple[MemoryDeliveries, ScriptedSender]:
-    store = MemoryDeliveries({7: job()})
-    sender = ScriptedSender(results)
-    tasks_post_call.set_deps(PostCallDeps(store, sender, lambda: NOW, MAX_TRIES))
-    return store, sender
+Use = Callable[[list[TryResult]], tuple[MemoryDeliveries, ScriptedSender]]
+
+
+@pytest.fixture
+def use() -> Iterator[Use]:
+    """``use(results)``: the worker's root with the post-call work on a delivery store of
+    one attempt (7) and a sender answering ``results`` in turn."""
+    from workers.celery_app import app
+
+    def install(results: list[TryResult]) -> tuple[MemoryDeliveries, ScriptedSender]:
+        store = MemoryDeliveries({7: job()})
+        sender = ScriptedSender(results)
+        deps = PostCallDeps(store, sender, FakeClock(NOW), MAX_TRIES)
+        install_root(app, WorkerRoot(AppContext(load_settings()), post_call=deps))
+        return store, sender
+
+    yield install
+    install_root(app, None)
 
 
 def test_post_call_is_routed_to_its_queue() -> None:
@@ -54,7 +70,7 @@ def test_post_call_is_routed_to_its_queue() -> None:
     assert app.tasks["dialer.post_call"].acks_late
 
 
-def test_failed_tries_are_retried_by_celery_until_delivered(eager: None) -> None:
+def test_failed_tries_are_retried_by_celery_until_delivered(eager: None, use: Use) -> None:
     from workers.celery_app import app
 
     store, sender = use([TryResult(None, "ConnectError"), TryResult(503), TryResult(200)])
@@ -63,7 +79,7 @@ def test_failed_tries_are_retried_by_celery_until_delivered(eager: None) -> None
     assert [v for _, _, v, _ in store.tries][:2] == [RetryIn(2), RetryIn(4)]
 
 
-def test_retries_stop_after_the_last_try(eager: None) -> None:
+def test_retries_stop_after_the_last_try(eager: None, use: Use) -> None:
     from workers.celery_app import app
 
     store, sender = use([TryResult(500)])
@@ -71,7 +87,7 @@ def test_retries_stop_after_the_last_try(eager: None) -> None:
     assert len(sender.sent) == MAX_TRIES and store.state(7) == "failed"
 
 
-def test_a_client_error_is_not_retried(eager: None) -> None:
+def test_a_client_error_is_not_retried(eager: None, use: Use) -> None:
     from workers.celery_app import app
 
     _, sender = use([TryResult(404)])
@@ -80,22 +96,19 @@ def test_a_client_error_is_not_retried(eager: None) -> None:
 
 
 @pytest.mark.integration
-def test_the_listener_notifier_reaches_a_post_call_worker(real_broker: Any) -> None:
+def test_the_listener_notifier_reaches_a_post_call_worker(real_broker: Any, use: Use) -> None:
     """Redis broker (db 14), a thread-pool worker on ``post-call``: the notifier's message is
     delivered, a 503 is retried after 2 s, then the webhook is delivered."""
     from celery.contrib.testing.worker import start_worker
 
     app = real_broker
     store, sender = use([TryResult(503), TryResult(200)])
-    try:
-        with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False,
-            queues=[POST_CALL_QUEUE],
-        ):  # fmt: skip
-            tasks_post_call.enqueue_post_call(7)
-            deadline = time.monotonic() + 15
-            while store.state(7) != "delivered" and time.monotonic() < deadline:
-                time.sleep(0.05)
-        assert store.state(7) == "delivered" and len(sender.sent) == 2
-    finally:
-        tasks_post_call.set_deps(None)
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False,
+        queues=[POST_CALL_QUEUE],
+    ):  # fmt: skip
+        tasks_post_call.enqueue_post_call(7)
+        deadline = time.monotonic() + 15
+        while store.state(7) != "delivered" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert store.state(7) == "delivered" and len(sender.sent) == 2

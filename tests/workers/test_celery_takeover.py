@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Lead
-from dialer.config import FsNode
-from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
-from dialer.routing.redis_reservation import RedisReservations
+from dialer.clock import SYSTEM_CLOCK
+from dialer.config import FsNode, Settings
+from dialer.listener.wiring import node_listeners
+from dialer.routing.wiring import redis_trunk_state
 from dialer.runner.adapters import RedisLeaseStore
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from workers.cli.run import worker_argv
-from workers.listener import start_node
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "sim" / "campaign.yaml"
@@ -83,9 +83,11 @@ def test_killed_pacing_worker_is_replaced_within_seconds(
         sim = server.sim
         server.call(lambda: setattr(sim.switch.counters, "sps_limit", 10_000))
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
-        listener = start_node(
-            node, RedisLiveState(client), SqlAttemptSink(sessions), RedisReservations(client)
-        )
+        # the deployment's keys, as the worker processes use them; no trunk health kept
+        [listener] = node_listeners(
+            Settings(freeswitch_nodes=[node]), client, sessions, SYSTEM_CLOCK,
+            trunks=redis_trunk_state(client, keep_health=False),
+        )  # fmt: skip
         env = {
             **os.environ,
             "DIALER_DATABASE_URL": db_url,

@@ -11,12 +11,23 @@ from typer.testing import CliRunner
 
 from dialer.sim.simulator import SimulatorServer
 from workers.cli import app
+from workers.context import app_context
 
 LAB = Path(__file__).parents[2] / "scenarios/sim/lab.yaml"
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+def fresh_settings() -> Iterator[None]:
+    """Each test's command reads the settings its test set (once, as a process would)."""
+    app_context.cache_clear()
+    yield
+    app_context.cache_clear()
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_settings: None
+) -> Iterator[CliRunner]:
     monkeypatch.chdir(tmp_path)
     with SimulatorServer(LAB) as server:
         node = {"name": "fs1", "host": server.sim.host, "port": server.sim.port_number}
@@ -59,7 +70,9 @@ def test_errors_are_one_line(cli: CliRunner) -> None:
     assert unknown.exit_code == 1 and "Agent not found!" in unknown.output
 
 
-def test_no_switch_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_switch_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_settings: None
+) -> None:
     monkeypatch.chdir(tmp_path)
     node = {"name": "fs1", "host": "127.0.0.1", "port": 9}
     monkeypatch.setenv("DIALER_FREESWITCH_NODES", json.dumps([node]))

@@ -21,7 +21,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     url = f"sqlite:///{tmp_path / 'dialer.db'}"
     upgrade(url)
     engine = make_engine(url)
-    context = AppContext(load_settings(database_url=url), engine, make_session_factory(engine))
+    context = AppContext(load_settings(database_url=url), sessions=make_session_factory(engine))
     monkeypatch.setattr(trunks_cli, "app_context", lambda: context)
     monkeypatch.setattr(campaigns_cli, "app_context", lambda: context)
     return CliRunner()

@@ -9,7 +9,7 @@ import pytest
 
 from campaigns.importer.service import ImportOptions, import_file
 from campaigns.samples import write_sample_leads
-from workers import demo as wiring
+from workers import demo as demo_root
 from workers.context import AppContext, app_context
 
 
@@ -25,24 +25,25 @@ def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppCon
 
 @pytest.mark.integration
 def test_demo_campaign_dials_and_connects_calls(embedded: AppContext, tmp_path: Path) -> None:
-    campaign_id = wiring.prepare(embedded)
+    campaign_id = demo_root.prepare(embedded)
     leads = tmp_path / "leads.csv"
     write_sample_leads(leads, 300)
-    import_file(embedded.sessions, leads, ImportOptions(campaign=wiring.DEMO_CAMPAIGN))
-    seen: list[wiring.Sample] = []
-    run = wiring.run(embedded, campaign_id, seconds=8.0, speed=10.0, on_tick=seen.append)
+    import_file(embedded.sessions, leads, ImportOptions(campaign=demo_root.DEMO_CAMPAIGN))
+    seen: list[demo_root.Sample] = []
+    run = demo_root.run(embedded, campaign_id, seconds=8.0, speed=10.0, on_tick=seen.append)
     samples = run.samples
     # one tick per simulated second: 80 in 8 s of wall time at 10x
     assert samples == seen and len(samples) >= 60
     last = samples[-1]
     assert last.dialled > 0 and last.connected > 0
-    report = wiring.report(embedded, campaign_id, run.started)
+    report = demo_root.report(embedded, campaign_id, run.started)
     assert report.answered > 0
     assert sum(report.attempts_by_outcome.values()) >= last.dialled - last.ringing
-    assert (tmp_path / "out" / "demo.png") == wiring.write_charts(samples, tmp_path / "out")
+    assert (tmp_path / "out" / "demo.png") == demo_root.write_charts(samples, tmp_path / "out")
     # a second run resumes the switch's clock after the first run's last attempt
-    again = wiring.run(embedded, campaign_id, seconds=1.0, speed=10.0, on_tick=lambda s: None)
+    again = demo_root.run(embedded, campaign_id, seconds=1.0, speed=10.0, on_tick=lambda s: None)
     assert again.started > run.started
     assert (
-        wiring.report(embedded, campaign_id, again.started).answered <= again.samples[-1].answered
+        demo_root.report(embedded, campaign_id, again.started).answered
+        <= again.samples[-1].answered
     )

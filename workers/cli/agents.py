@@ -11,9 +11,10 @@ from rich.table import Table
 
 from dialer import agent_admin
 from dialer.config import FsNode
-from dialer.esl.client import EslClient
+from dialer.esl.factory import build_esl_client
 from dialer.esl.seam import EslConnection, EslError, Subscription
 from workers.cli.common import console, user_errors
+from workers.context import app_context
 
 app = typer.Typer(help="Agents in mod_callcenter (callcenter_config).", no_args_is_help=True)
 
@@ -24,9 +25,8 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 def _nodes(only: str | None) -> list[FsNode]:
-    from dialer.config import load_settings
-
-    nodes = [n for n in load_settings().freeswitch_nodes if only is None or n.name == only]
+    settings = app_context().settings
+    nodes = [n for n in settings.freeswitch_nodes if only is None or n.name == only]
     if not nodes:
         raise agent_admin.AgentError(f"no FreeSWITCH node named {only!r} in the settings")
     return nodes
@@ -34,9 +34,8 @@ def _nodes(only: str | None) -> list[FsNode]:
 
 @contextmanager
 def _connected(node: FsNode) -> Iterator[EslConnection]:
-    client = EslClient(
-        node.name, node.host, node.port, node.password, Subscription(events=()), lambda _e: None
-    ).start()
+    kind = app_context().settings.esl_client
+    client = build_esl_client(kind, node, Subscription(events=()), lambda _e: None).start()
     try:
         if not client.wait_connected(CONNECT_TIMEOUT_S):
             raise EslError(f"{node.name}: no Event Socket at {node.host}:{node.port}")

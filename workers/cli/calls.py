@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,7 @@ def disposition(
         ctx = app_context()
         at = parse_time(callback_at, ctx.settings.timezone) if callback_at else None
         request = DispositionRequest(call_uuid, parse_code(code), at, note)
-        change = set_disposition(SqlDispositionStore(ctx.sessions), request, datetime.now(UTC))
+        change = set_disposition(SqlDispositionStore(ctx.sessions), request, ctx.clock.now())
         due = f", due {change.next_attempt_at.isoformat()}" if change.next_attempt_at else ""
         dnc = "; number added to the campaign's DNC list" if change.add_dnc else ""
         console.print(f"call {call_uuid}: {request.code}; lead {change.status}{due}{dnc}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -109,7 +109,7 @@ def show(name: str) -> None:
                 ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),
             ):  # fmt: skip
                 table.add_row(key, value)
-            since = datetime.now(UTC) - timedelta(days=c.abandon_window_days)
+            since = ctx.clock.now() - timedelta(days=c.abandon_window_days)
             report = campaign_report(session, c.id, since)
         console.print(table)
         console.print(report_table(report, f"calls of the last {c.abandon_window_days} days"))

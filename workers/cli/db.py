@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from dialer.config import load_settings
 from dialer.db import migrate
 from workers.cli.common import console, user_errors
+from workers.context import app_context
 
 app = typer.Typer(help="Database schema: upgrade, check.", no_args_is_help=True)
 
@@ -15,7 +15,7 @@ app = typer.Typer(help="Database schema: upgrade, check.", no_args_is_help=True)
 def upgrade_cmd(revision: str = typer.Argument("head")) -> None:
     """Bring the database to REVISION (default: the newest)."""
     with user_errors():
-        settings = load_settings()
+        settings = app_context().settings
         migrate.upgrade(settings.database_url, revision)
     console.print(f"database at {revision}")
 
@@ -24,7 +24,7 @@ def upgrade_cmd(revision: str = typer.Argument("head")) -> None:
 def check_cmd() -> None:
     """Fail if the models and the migrations disagree."""
     with user_errors():
-        settings = load_settings()
+        settings = app_context().settings
         migrate.upgrade(settings.database_url)
         migrate.check(settings.database_url)
     console.print("models and migrations agree")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from rich.table import Table
 from campaigns import service
 from campaigns.importer.service import ImportError_, ImportOptions, import_file
 from campaigns.samples import write_sample_leads
-from workers import demo as wiring
+from workers import demo as root
 from workers.cli.common import console, report_table, user_errors
 from workers.cli.leads import print_summary
 from workers.context import app_context
@@ -30,23 +29,23 @@ def demo(
     against the switch simulator with a live display; then print the report and write charts."""
     with user_errors(service.CampaignError, ImportError_):
         ctx = app_context()
-        campaign_id = wiring.prepare(ctx)
+        campaign_id = root.prepare(ctx)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"demo-{leads}.csv"
             write_sample_leads(path, leads)
-            options = ImportOptions(campaign=wiring.DEMO_CAMPAIGN, rejects_path=out / "rejects.csv")
+            options = ImportOptions(campaign=root.DEMO_CAMPAIGN, rejects_path=out / "rejects.csv")
             out.mkdir(parents=True, exist_ok=True)
-            started = datetime.now(UTC)
+            started = ctx.clock.now()
             summary = import_file(ctx.sessions, path, options)
-            print_summary(summary, (datetime.now(UTC) - started).total_seconds())
+            print_summary(summary, (ctx.clock.now() - started).total_seconds())
         with Live(_table(None), console=console, refresh_per_second=2) as live:
-            run = wiring.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))
-        console.print(report_table(wiring.report(ctx, campaign_id, run.started), "campaign report"))
+            run = root.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))
+        console.print(report_table(root.report(ctx, campaign_id, run.started), "campaign report"))
         if run.samples:
-            console.print(f"charts: {wiring.write_charts(run.samples, out)}")
+            console.print(f"charts: {root.write_charts(run.samples, out)}")
 
 
-def _table(sample: wiring.Sample | None) -> Table:
+def _table(sample: root.Sample | None) -> Table:
     table = Table("figure", "value", title="demo campaign (switch simulator)")
     if sample is None:
         table.add_row("starting", "switch simulator, listener, pacer")

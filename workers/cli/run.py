@@ -110,12 +110,12 @@ def up(
     loglevel: Annotated[str, typer.Option()] = "info",
 ) -> None:
     """Run listener, workers and beat on this machine until Ctrl-C or until one exits."""
-    from dialer.kv import connect_redis
     from workers.context import app_context
 
     with user_errors():
-        ctx = app_context()  # migrates the database once, before the children start
-        keep = connect_redis(ctx.settings.redis_url)  # starts the embedded server if any
+        # The database is migrated once, before the children start, and the embedded Redis
+        # server (if any) runs as long as this process keeps its client.
+        app_context().open()
     children = {
         name: subprocess.Popen(argv)
         for name, argv in up_commands(concurrency, loglevel, schedule).items()
@@ -137,7 +137,6 @@ def up(
             break
         time.sleep(0.5)
     _stop_children(list(children.values()))
-    del keep
     raise typer.Exit(code)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -204,7 +203,8 @@ def explain_route(
     """Rank the trunks for NUMBER now, explaining every exclusion."""
     from dialer.routing.geo import region_of
 
-    with user_errors(LookupError, ValueError), app_context().sessions() as session:
+    ctx = app_context()
+    with user_errors(LookupError, ValueError), ctx.sessions() as session:
         routing = CampaignRouting()
         if campaign is not None:
             row = session.scalar(select(Campaign).where(Campaign.name == campaign))
@@ -214,7 +214,7 @@ def explain_route(
             routing = CampaignRouting(row.name, row.trunk_group, policy)
         table = load_routing_table(session, Decimal(str(cost_band)))
     e164 = "+" + number.lstrip("+")
-    decision = route_number(e164, routing, datetime.now(UTC), table, UsageSnapshot())
+    decision = route_number(e164, routing, ctx.clock.now(), table, UsageSnapshot())
     region = region_of(e164)
     console.print(f"{e164}: {region.zh or '?'} / {region.en or '?'}", highlight=False)
     ranked = Table("#", "trunk", "dial string", "caller ID", "rate/min", "prefix")

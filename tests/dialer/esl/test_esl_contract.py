@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dialer.config import FsNode
 from dialer.esl.events import Event
 from dialer.esl.factory import build_esl_client
 from dialer.esl.originate import OriginateSpec, build_originate
@@ -86,7 +87,7 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     with SimulatorServer(scenario) as server:
         sim = server.sim
         client = build_esl_client(
-            request.param, "fs1", sim.host, sim.port_number, "ClueCon", SUB, log
+            request.param, FsNode(name="fs1", host=sim.host, port=sim.port_number), SUB, log
         ).start()
         assert client.wait_connected(5)
         try:
@@ -149,10 +150,7 @@ def test_simulator_drops_the_line_mid_job_and_the_client_comes_back(kind: EslCli
         connects: list[float] = []
         client = build_esl_client(
             kind,
-            "fs1",
-            sim.host,
-            sim.port_number,
-            "ClueCon",
+            FsNode(name="fs1", host=sim.host, port=sim.port_number),
             SUB,
             lambda e: None,
             lambda: connects.append(time.monotonic()),
@@ -190,20 +188,14 @@ def test_heartbeats_keep_the_watchdog_quiet(kind: EslClientKind) -> None:
         beats: list[Event] = []
         watched = build_esl_client(
             kind,
-            "fs1",
-            sim.host,
-            sim.port_number,
-            "ClueCon",
+            FsNode(name="fs1", host=sim.host, port=sim.port_number),
             Subscription(events=("HEARTBEAT",)),
             beats.append,
             heartbeat_timeout_s=3.0,
         ).start()
         unwatched = build_esl_client(
             kind,
-            "fs1",
-            sim.host,
-            sim.port_number,
-            "ClueCon",
+            FsNode(name="fs1", host=sim.host, port=sim.port_number),
             Subscription(events=("CHANNEL_ANSWER",)),
             lambda e: None,
             heartbeat_timeout_s=0.5,

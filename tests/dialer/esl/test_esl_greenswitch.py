@@ -60,13 +60,14 @@ PATCHED_PROCESS = textwrap.dedent(
 
     import gevent
 
+    from dialer.config import FsNode
     from dialer.esl.factory import build_esl_client
     from dialer.esl.seam import EventLog, Subscription
 
     kind, host, port, originate, call_uuid = sys.argv[1:6]
     log = EventLog()
     client = build_esl_client(
-        kind, "fs1", host, int(port), "ClueCon",
+        kind, FsNode(name="fs1", host=host, port=int(port)),
         Subscription(events=("CHANNEL_ANSWER",)), log,
     ).start()
     connected = client.wait_connected(5)

@@ -13,6 +13,7 @@ from campaigns.models import CallAttempt, Lead
 from campaigns.rules import RetryPolicy, RetryRule
 from dialer.calls.machine import CallEnd
 from dialer.listener.adapters import SqlAttemptSink
+from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 SeedDialingLead = Callable[[RetryPolicy, int], tuple[int, int]]  # the conftest fixture
@@ -46,7 +47,7 @@ def test_abandoned_call_is_recorded_and_quiet_for_72h(
     sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
 ) -> None:
     campaign_id, lead_id = seed_dialing_lead(abandon_policy(quiet_s=72 * 3600), 3)
-    sink = SqlAttemptSink(sessions, clock=lambda: NOW)
+    sink = SqlAttemptSink(sessions, clock=FakeClock(NOW))
     sink.record("fs1", end(campaign_id, lead_id, AttemptOutcome.ABANDONED))
     sink.record("fs1", end(campaign_id, lead_id, AttemptOutcome.ABANDONED))  # replay: no effect
     with sessions() as s:
@@ -71,7 +72,7 @@ def test_connected_call_completes_the_lead(
     sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
 ) -> None:
     campaign_id, lead_id = seed_dialing_lead(abandon_policy(), 3)
-    SqlAttemptSink(sessions, clock=lambda: NOW).record(
+    SqlAttemptSink(sessions, clock=FakeClock(NOW)).record(
         "fs1", end(campaign_id, lead_id, AttemptOutcome.CONNECTED)
     )
     with sessions() as s:
@@ -83,7 +84,7 @@ def test_refused_call_does_not_count(
     sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
 ) -> None:
     campaign_id, lead_id = seed_dialing_lead(abandon_policy(), 3)
-    SqlAttemptSink(sessions, clock=lambda: NOW).record("fs1", end(campaign_id, lead_id, None))
+    SqlAttemptSink(sessions, clock=FakeClock(NOW)).record("fs1", end(campaign_id, lead_id, None))
     with sessions() as s:
         lead = s.get(Lead, lead_id)
         assert lead is not None and lead.status is LeadStatus.PENDING and lead.attempts == 0
@@ -115,6 +116,6 @@ def test_unsettled_attempts_of_a_node(
                     outcome=outcome,
                 )
             )
-    sink = SqlAttemptSink(sessions, clock=lambda: NOW)
+    sink = SqlAttemptSink(sessions, clock=FakeClock(NOW))
     found = sink.unsettled("fs1", NOW - timedelta(minutes=2))
     assert [(u.call_uuid, u.lead_id, u.trunk) for u in found] == [("a", lead_id, "carrier_a")]

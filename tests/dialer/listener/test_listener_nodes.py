@@ -1,4 +1,4 @@
-"""workers.listener over two simulated nodes at once: Redis live state, SQL records."""
+"""The listeners of two simulated nodes at once: Redis live state, SQL records."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Campaign, Lead
+from dialer.clock import SYSTEM_CLOCK
 from dialer.config import FsNode, Settings
 from dialer.esl.client import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.esl.seam import Subscription
 from dialer.listener.adapters import RedisLiveState
+from dialer.listener.wiring import node_listeners
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
-from workers.listener import start_all
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 
@@ -59,7 +60,9 @@ def test_two_nodes_at_once(sessions: sessionmaker[Session], redis_client: redis.
         ]
         settings = Settings(freeswitch_nodes=nodes)
         notified: list[int] = []
-        running = start_all(settings, redis_client, sessions, notify=notified.append)
+        running = node_listeners(
+            settings, redis_client, sessions, SYSTEM_CLOCK, notify=notified.append
+        )
         dialers = [
             EslClient(n.name, n.host, n.port, "ClueCon", Subscription(events=()), lambda e: None)
             for n in nodes

@@ -20,8 +20,8 @@ from dialer.esl.client import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.esl.seam import Subscription
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.wiring import start_listener
 from dialer.sim.simulator import SimulatorServer
-from workers.listener import start_node
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 SPEED = 20.0
@@ -61,7 +61,7 @@ def run_calls(
         sim = server.sim
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
         attempts = MemoryAttempts()
-        running = start_node(node, MemoryLiveState(), attempts, MemoryTrunks())
+        running = start_listener(node, MemoryLiveState(), attempts, MemoryTrunks())
         dialer = EslClient(
             "fs1", sim.host, sim.port_number, "ClueCon", Subscription(events=()), lambda e: None
         ).start()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
 from campaigns.domain import AttemptOutcome
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
+from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import EVENT_TYPES, Event, parse_event
 from dialer.esl.seam import FakeEslConnection
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
@@ -23,6 +24,7 @@ from dialer.listener.switch_state import (
     parse_tier_list,
     reconciled,
 )
+from tests.support.clock import FakeClock
 from tests.support.transcripts import transcript_frames
 
 T_UUID = "c6019a7b-6024-4b1f-864d-c6cb2c92389b"
@@ -47,7 +49,7 @@ def api_bodies(name: str) -> list[str]:
 def make(
     responder: Callable[[str], str] = lambda c: '{"row_count": 0}\n',
     live: LiveState | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> tuple[NodeListener, MemoryAttempts, MemoryTrunks, LiveState, FakeEslConnection]:
     live = live if live is not None else MemoryLiveState()
     attempts, trunks = MemoryAttempts(), MemoryTrunks({T_UUID: "carrier_a"})
@@ -152,10 +154,11 @@ def test_a_whole_call_is_recorded_released_and_forgotten() -> None:
 
 
 def test_agent_status_and_state_changes_merge() -> None:
-    arrivals = iter(range(1, 100))
-    listener, _, _, live, conn = make(clock=lambda: float(next(arrivals)))
+    clock = FakeClock(datetime.fromtimestamp(0, UTC))
+    listener, _, _, live, conn = make(clock=clock)
     changes = 0
     for e in events("i_agent_status_changes"):
+        clock.advance(1)  # the k-th event arrives at k s
         conn.emit(e)
         listener.drain()
         changes += e.get("CC-Action").endswith("-change")
@@ -249,7 +252,7 @@ def test_reconcile_spares_a_call_seen_after_the_snapshot() -> None:
 
 
 def test_reconcile_ends_attempts_nobody_heard_of() -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from dialer.listener.ports import Unsettled
 
@@ -259,7 +262,12 @@ def test_reconcile_ends_attempts_nobody_heard_of() -> None:
     live_state = MemoryLiveState()
     attempts, trunks = MemoryAttempts(), MemoryTrunks({old: "carrier_a"})
     listener = NodeListener(
-        "fs1", live_state, attempts, trunks, unsettled_after_s=120, clock=lambda: now
+        "fs1",
+        live_state,
+        attempts,
+        trunks,
+        unsettled_after_s=120,
+        clock=FakeClock(datetime.fromtimestamp(now, UTC)),
     )
     conn = FakeEslConnection(
         "fs1", LISTENER_SUBSCRIPTION, listener.on_event, lambda c: show if "show" in c else "+OK"

@@ -19,9 +19,9 @@ from dialer.esl.seam import Subscription
 from dialer.listener.adapters import RedisLiveState
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.ports import LiveState
+from dialer.listener.wiring import start_listener
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
-from workers.listener import start_node
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 CALLS = 200
@@ -59,7 +59,7 @@ def test_listener_restart_with_200_calls_up_leaves_nothing_in_flight(
         if store == "redis":
             live = RedisLiveState(request.getfixturevalue("redis_client"), prefix="test:restart")
         attempts, trunks = MemoryAttempts(), MemoryTrunks()
-        first = start_node(node, live, attempts, trunks, reconcile_every_s=3600)
+        first = start_listener(node, live, attempts, trunks, reconcile_every_s=3600)
         assert first.client.wait_connected(5)
         dialer = EslClient(
             "fs1", sim.host, sim.port_number, "ClueCon", Subscription(events=()), lambda e: None
@@ -85,7 +85,7 @@ def test_listener_restart_with_200_calls_up_leaves_nothing_in_flight(
         first.stop()  # killed while every call is up
         if lost:
             assert wait_until(lambda: server.call(lambda: sim_sw.live_sessions()) == 0, 30)
-        second = start_node(node, live, attempts, trunks, reconcile_every_s=0.5)
+        second = start_listener(node, live, attempts, trunks, reconcile_every_s=0.5)
         try:
             assert second.client.wait_connected(5)
             assert wait_until(lambda: server.call(lambda: sim_sw.live_sessions()) == 0, 30)

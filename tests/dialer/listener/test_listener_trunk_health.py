@@ -20,6 +20,7 @@ from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.service import NodeListener
 from dialer.routing.health import Availability, HealthPolicy, TrunkHealth
 from dialer.routing.health_store import InMemoryTrunkHealth
+from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 NOW_S = NOW.timestamp()
@@ -47,7 +48,7 @@ def listener(health: object) -> NodeListener:
         MemoryLiveState(),
         MemoryAttempts(),
         MemoryTrunks(),
-        clock=lambda: NOW_S,
+        clock=FakeClock(NOW),
         health=health,  # type: ignore[arg-type]
     )
 
@@ -95,7 +96,7 @@ def fail(
         trunk="bad",
         ended_at=NOW,
     )
-    SqlAttemptSink(sessions, clock=lambda: NOW).record("fs1", end)
+    SqlAttemptSink(sessions, clock=FakeClock(NOW)).record("fs1", end)
     with sessions() as s, s.begin():
         lead = s.get(Lead, lead_id)
         assert lead is not None

@@ -19,13 +19,13 @@ from dialer.calls.machine import CallEnd
 from dialer.listener.adapters import SqlAttemptSink
 from dialer.postcall.adapters import (
     HttpxSender,
-    SqlDeliveryStore,
     SqlDispositionStore,
     describe_call,
 )
 from dialer.postcall.dispositions import Disposition, DispositionError, DispositionRequest
-from dialer.postcall.service import PostCallDeps, deliver_webhook, set_disposition
-from dialer.postcall.webhooks import MAX_TRIES
+from dialer.postcall.service import deliver_webhook, set_disposition
+from dialer.postcall.wiring import post_call_deps
+from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 URL = "http://crm.test/hook"
@@ -57,7 +57,7 @@ def recorded(sessions: sessionmaker[Session], uuid: str = "u-1") -> tuple[int, i
     """A campaign whose lead's attempt ``uuid`` ended (no answer, retry scheduled)."""
     campaign_id, lead_id = seed(sessions)
     notified: list[int] = []
-    SqlAttemptSink(sessions, clock=lambda: NOW, notify=notified.append).record(
+    SqlAttemptSink(sessions, clock=FakeClock(NOW), notify=notified.append).record(
         "fs1", end(campaign_id, lead_id, uuid)
     )
     return campaign_id, lead_id, notified
@@ -69,14 +69,14 @@ def test_listener_notifies_once_per_recorded_attempt(sessions: sessionmaker[Sess
         attempt_id = s.scalars(select(CallAttempt.id)).one()
     assert notified == [attempt_id]
 
-    sink = SqlAttemptSink(sessions, clock=lambda: NOW, notify=notified.append)
+    sink = SqlAttemptSink(sessions, clock=FakeClock(NOW), notify=notified.append)
     sink.record("fs1", end(campaign_id, lead_id))  # replay: not recorded, not notified
     assert notified == [attempt_id]
 
     def broken(_attempt_id: int) -> None:
         raise ConnectionError("broker down")
 
-    SqlAttemptSink(sessions, clock=lambda: NOW, notify=broken).record(
+    SqlAttemptSink(sessions, clock=FakeClock(NOW), notify=broken).record(
         "fs1", end(campaign_id, lead_id, "u-2")
     )  # the notifier fails: the row is kept, the listener goes on
     with sessions() as s:
@@ -141,7 +141,7 @@ def test_each_try_is_recorded_until_delivered(sessions: sessionmaker[Session]) -
     with sessions() as s:
         attempt_id = s.scalars(select(CallAttempt.id)).one()
     seen: list[dict[str, Any]] = []
-    deps = PostCallDeps(SqlDeliveryStore(sessions), sender([503, 200], seen), lambda: NOW, 6)
+    deps = post_call_deps(sessions, FakeClock(NOW), sender([503, 200], seen), max_tries=6)
     first = deliver_webhook(attempt_id, deps)
     assert (first.state, first.retry_in_s) == ("retrying", 2)
     with sessions() as s:
@@ -163,9 +163,9 @@ def test_each_try_is_recorded_until_delivered(sessions: sessionmaker[Session]) -
 
 def test_campaign_without_webhook_sends_nothing(sessions: sessionmaker[Session]) -> None:
     campaign_id, lead_id = seed(sessions, webhook_url=None)
-    SqlAttemptSink(sessions, clock=lambda: NOW).record("fs1", end(campaign_id, lead_id))
+    SqlAttemptSink(sessions, clock=FakeClock(NOW)).record("fs1", end(campaign_id, lead_id))
     seen: list[dict[str, Any]] = []
-    deps = PostCallDeps(SqlDeliveryStore(sessions), sender([200], seen), lambda: NOW, MAX_TRIES)
+    deps = post_call_deps(sessions, FakeClock(NOW), sender([200], seen))
     with sessions() as s:
         attempt_id = s.scalars(select(CallAttempt.id)).one()
     assert deliver_webhook(attempt_id, deps).state == "no webhook"

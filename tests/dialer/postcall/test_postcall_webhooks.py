@@ -20,6 +20,7 @@ from dialer.postcall.webhooks import (
     document,
     verdict,
 )
+from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 URL = "https://crm.example/hooks/calls"
@@ -62,7 +63,7 @@ def test_other_client_errors_are_not(code: int) -> None:
 
 
 def deps(store: MemoryDeliveries, sender: ScriptedSender) -> PostCallDeps:
-    return PostCallDeps(store, sender, lambda: NOW, MAX_TRIES)
+    return PostCallDeps(store, sender, FakeClock(NOW), MAX_TRIES)
 
 
 def test_service_retries_then_delivers_once() -> None:

@@ -15,6 +15,7 @@ from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
 from dialer.routing.redis_reservation import RedisReservations
 from dialer.routing.reservation import CapacityReservations, InMemoryReservations
+from tests.support.clock import FakeClock
 
 
 def _make_trunk(name: str, rates: dict[str, str] | None = None, **fields: Any) -> Trunk:
@@ -27,14 +28,6 @@ def _make_trunk(name: str, rates: dict[str, str] | None = None, **fields: Any) -
 def make_trunk() -> Callable[..., Trunk]:
     """``make_trunk(name, {prefix: rate}, **trunk_fields)``; default rate 0.05 for ``86``."""
     return _make_trunk
-
-
-class FakeClock:
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -75,11 +68,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """The same reservation contract, on the in-memory fake and on the real Redis script."""
     if request.param == "fake":
         clock = FakeClock()
-
-        def advance_fake(seconds: float) -> None:
-            clock.now += seconds
-
-        yield Backend("fake", InMemoryReservations(clock), advance_fake)
+        yield Backend("fake", InMemoryReservations(clock), clock.advance)
         return
     client, prefix = request.getfixturevalue("redis_prefix")
 

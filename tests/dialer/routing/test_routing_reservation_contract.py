@@ -18,6 +18,7 @@ from dialer.routing.reservation import (
     ReservationRequest,
     calendar_window,
 )
+from tests.support.clock import FakeClock
 
 
 def req(trunk: str = "t1", **fields: Any) -> ReservationRequest:
@@ -175,7 +176,7 @@ def test_fake_and_redis_agree_on_every_sequence(
     client, base = redis_prefix
     prefix = f"{base}:{uuid.uuid4().hex[:10]}"
     real = RedisReservations(client, prefix)
-    fake = InMemoryReservations(lambda: 1_800_000_000.0)
+    fake = InMemoryReservations(FakeClock())
     try:
         for op in ops:
             if op[0] == "release":

@@ -314,13 +314,11 @@ def test_router_invariants(scenario: tuple[list[Trunk], UsageSnapshot], number: 
 
 
 def test_claim_reserves_the_first_candidate_that_fits(make_trunk: MakeTrunk) -> None:
-    import itertools
-
     from dialer.routing.claim import claim
     from dialer.routing.reservation import InMemoryReservations, Refusal
+    from tests.support.clock import FakeClock
 
-    clock = itertools.count(1_800_000_000.0, 0.001)
-    reservations = InMemoryReservations(lambda: next(clock))
+    reservations = InMemoryReservations(FakeClock())
     trunks = [
         make_trunk("a", {"86": "0.01"}, max_concurrency=1, per_number_cap=1),
         make_trunk(

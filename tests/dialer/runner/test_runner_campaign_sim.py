@@ -22,21 +22,20 @@ from campaigns.domain import AttemptOutcome, LeadStatus
 from campaigns.models import CallAttempt, Lead
 from campaigns.report import CampaignReport, campaign_report
 from campaigns.rules import RetryPolicy, RetryRule
-from dialer.config import FsNode
-from dialer.esl.client import EslClient
-from dialer.esl.seam import EventLog, Subscription
-from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
+from dialer.clock import UUID_IDS
+from dialer.config import FsNode, Settings
+from dialer.listener.adapters import RedisLiveState
+from dialer.listener.wiring import live_state, node_listeners
 from dialer.pacing import Mode, make_pacer
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.store import load_routing_table
-from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
-from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.routing.wiring import TrunkState, redis_trunk_state
+from dialer.runner.adapters import EslSwitch
+from dialer.runner.tick import CampaignTicker
 from dialer.runner.ticker import run_slice
+from dialer.runner.wiring import esl_switch, tick_deps
 from dialer.sim.clock import SimTime
 from dialer.sim.records import CallRecord
 from dialer.sim.scenario import Scenario, load_scenario
 from dialer.sim.simulator import SimulatorServer
-from workers.listener import start_node
 
 SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "e2e.yaml"
 LEADS = 2_000
@@ -52,6 +51,8 @@ RETRIES = RetryPolicy(
     }
 )
 TICK_PERIOD_S = 1.0  # simulated, the product's default pacing period
+RECONCILE_EVERY_WALL_S = 5.0  # wall seconds; the listener counts simulated ones
+NAMESPACE = "test:runner"  # the Redis keys of the switch-side state
 WALL_LIMIT_S = 120.0
 FINAL = {LeadStatus.DONE, LeadStatus.FAILED}
 
@@ -110,28 +111,24 @@ def run_campaign(
     campaign_id: int,
     scenario: Scenario,
 ) -> Run:
-    """Pace the campaign until no lead is dialling or due."""
+    """Pace the campaign until no lead is dialling or due (trunk health is not kept)."""
     with SimulatorServer(scenario) as server:
         sim = server.sim
         clock = server.time()
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
-        live = RedisLiveState(client, prefix="test:runner:live")
-        reservations = RedisReservations(client, prefix="test:runner:cap")
-        listener = start_node(
-            node,
-            live,
-            SqlAttemptSink(sessions, clock=clock.now),
-            reservations,
-            reconcile_every_s=5,
-            clock=clock.now_s,
-        )
-        dialer = EslClient(
-            "fs1", sim.host, sim.port_number, "ClueCon", Subscription(events=()), EventLog()
-        ).start()
+        settings = Settings(freeswitch_nodes=[node])
+        trunks = redis_trunk_state(client, NAMESPACE, keep_health=False)
+        [listener] = node_listeners(
+            settings, client, sessions, clock,
+            namespace=NAMESPACE, trunks=trunks,
+            reconcile_every_s=RECONCILE_EVERY_WALL_S * scenario.speed,
+        )  # fmt: skip
+        switch = esl_switch([node], connect_wait_s=5)
         try:
-            assert listener.client.wait_connected(5) and dialer.wait_connected(5)
+            assert listener.client.wait_connected(5) and switch.nodes() == ["fs1"]
+            live = live_state(client, NAMESPACE)
             wait_for_agents(live, clock, len(scenario.callcenter["agents"]))
-            ticker = make_ticker(sessions, client, live, reservations, dialer, clock, campaign_id)
+            ticker = make_ticker(settings, sessions, client, switch, trunks, clock, campaign_id)
 
             checked_at = [clock.now()]  # the simulated instant of the last check
 
@@ -141,44 +138,35 @@ def run_campaign(
                 return unsettled(sessions, checked_at[0]) > 0
 
             slice_s = WALL_LIMIT_S * scenario.speed
-            report = run_slice(tick, clock.now_s, clock.sleep_s, TICK_PERIOD_S, slice_s)
+            report = run_slice(tick, clock, TICK_PERIOD_S, slice_s)
             assert report.stopped_early, (ticker.stats, report)
         finally:
-            dialer.close()
+            switch.close()
             listener.stop()
         records: list[CallRecord] = server.call(lambda: list(sim.records.all()))
     return Run(records, ticker, checked_at[0])
 
 
 def make_ticker(
+    settings: Settings,
     sessions: sessionmaker[Session],
     client: redis.Redis[str],
-    live: RedisLiveState,
-    reservations: RedisReservations,
-    dialer: EslClient,
+    switch: EslSwitch,
+    trunks: TrunkState,
     clock: SimTime,
     campaign_id: int,
 ) -> CampaignTicker:
-    with sessions() as session:
-        table = load_routing_table(session)
-    leases = RedisLeaseStore(client)
-    deps = TickDeps(
-        SqlCampaignStore(sessions),
-        LiveStateView(live, ["fs1"]),
-        EslSwitch({"fs1": dialer}),
-        leases,
-        reservations,
-        table,
-        clock=clock.now,
+    deps = tick_deps(
+        settings, client, sessions, switch, clock, UUID_IDS, namespace=NAMESPACE, trunks=trunks
     )
-    lease = leases.acquire(campaign_id, "test", 10_000)
+    lease = deps.leases.acquire(campaign_id, "test", 10_000)
     assert lease is not None
     return CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps)
 
 
 def wait_for_agents(live: RedisLiveState, clock: SimTime, agents: int) -> None:
-    deadline = clock.now_s() + 15 * clock.speed
-    while clock.now_s() < deadline:
+    deadline = clock.monotonic_s() + 15 * clock.speed
+    while clock.monotonic_s() < deadline:
         if sum(bool(a.queues) for a in live.agents("fs1").values()) == agents:
             return
         clock.sleep_s(0.05 * clock.speed)

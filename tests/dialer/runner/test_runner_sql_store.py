@@ -24,12 +24,13 @@ from dialer.db.base import transaction
 from dialer.pacing import Decision, Mode, Outcome, Snapshot
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable
 from dialer.runner.adapters import SqlCampaignStore, _hold, running_campaign_ids
 from dialer.runner.fakes import MemoryLeaseStore, MemoryLiveView, MemorySwitch
 from dialer.runner.ports import NewAttempt
-from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.runner.tick import CampaignTicker
+from dialer.runner.wiring import memory_tick_deps
+from tests.support.clock import FakeClock, SequentialIds
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -140,7 +141,8 @@ def test_a_tick_whose_claims_were_taken_over_writes_and_sends_nothing(
     sessions: sessionmaker[Session],
 ) -> None:
     cid = seed(sessions, leads=4)
-    leases = MemoryLeaseStore(NOW.timestamp)
+    clock = FakeClock(NOW)
+    leases = MemoryLeaseStore(clock)
     old = leases.acquire(cid, "w1", 10_000)
     assert old is not None
     newer: list[str] = []
@@ -164,14 +166,14 @@ def test_a_tick_whose_claims_were_taken_over_writes_and_sends_nothing(
     agents = [
         AgentState(f"a{i}", "Available", "Waiting", queues=("spring@default",)) for i in range(4)
     ]
-    deps = TickDeps(
-        TakenOverStore(sessions),
-        MemoryLiveView(agents),
-        switch,
-        leases,
-        InMemoryReservations(NOW.timestamp),
-        RoutingTable([trunk]),
-        lambda: NOW,
+    deps = memory_tick_deps(
+        clock,
+        SequentialIds(),
+        table=RoutingTable([trunk]),
+        store=TakenOverStore(sessions),
+        live=MemoryLiveView(agents),
+        switch=switch,
+        leases=leases,
     )
     ticker = CampaignTicker(old, LaunchFour(), deps)
     assert not ticker.tick()

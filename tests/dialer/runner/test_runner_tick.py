@@ -13,13 +13,14 @@ from dialer.calls.machine import CallState
 from dialer.pacing import Decision, Mode, Outcome, OutcomeKind, Snapshot
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable
 from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
 from dialer.runner.ports import CampaignPlan, EndedAttempt
 from dialer.runner.service import lapsed_campaigns, pace_slice
 from dialer.runner.snapshot import InFlight, outcomes_of
 from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.runner.wiring import memory_tick_deps
+from tests.support.clock import FakeClock, SequentialIds
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 CID = 7
@@ -44,17 +45,6 @@ class FixedPacer:
         self.observed.append(outcome)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def seconds(self) -> float:
-        return self.now.timestamp()
-
-
 def trunk(name: str, max_concurrency: int) -> Trunk:
     deck = RateDeck.of([RateEntry("86", Decimal("0.05"))])
     return Trunk(name=name, proxy_host="192.0.2.1", max_concurrency=max_concurrency, rates=deck)
@@ -62,8 +52,8 @@ def trunk(name: str, max_concurrency: int) -> Trunk:
 
 def setup(
     leads: int = 20, max_concurrency: int = 100, agents: int = 3
-) -> tuple[TickDeps, MemoryCampaignStore, MemorySwitch, MemoryLeaseStore, Clock]:
-    clock = Clock()
+) -> tuple[TickDeps, MemoryCampaignStore, MemorySwitch, MemoryLeaseStore, FakeClock]:
+    clock = FakeClock(T0)
     store = MemoryCampaignStore()
     store.plans[CID] = CampaignPlan(CID, "c", True, Mode.PROGRESSIVE, "cc_c", "campaign", QUEUE)
     for i in range(leads):
@@ -72,15 +62,15 @@ def setup(
         [AgentState(f"a{i}", "Available", "Waiting", queues=(QUEUE,)) for i in range(agents)]
     )
     switch = MemorySwitch()
-    leases = MemoryLeaseStore(clock.seconds)
-    deps = TickDeps(
-        store,
-        live,
-        switch,
-        leases,
-        InMemoryReservations(clock.seconds),
-        RoutingTable([trunk("t1", max_concurrency)]),
+    leases = MemoryLeaseStore(clock)
+    deps = memory_tick_deps(
         clock,
+        SequentialIds(),
+        table=RoutingTable([trunk("t1", max_concurrency)]),
+        store=store,
+        live=live,
+        switch=switch,
+        leases=leases,
     )
     return deps, store, switch, leases, clock
 
@@ -126,7 +116,7 @@ def test_a_lost_lease_launches_nothing_and_returns_its_leads() -> None:
     lease = leases.acquire(CID, "w1", 1_000)
     assert lease is not None
     ticker = CampaignTicker(lease, FixedPacer(4), deps)
-    clock.now += timedelta(seconds=2)  # the lease lapsed
+    clock.advance(2)  # the lease lapsed
     taken = leases.acquire(CID, "w2", 10_000)
     assert taken is not None and taken.token > lease.token
     assert not ticker.tick()
@@ -185,11 +175,11 @@ def test_outcomes_are_fed_back_once() -> None:
     assert lease is not None
     pacer = FixedPacer(0)
     ticker = CampaignTicker(lease, pacer, deps)
-    t = clock.now
+    t = clock.now()
     sec = [t + timedelta(seconds=k) for k in range(4)]
     store.ended.append((CID, EndedAttempt(1, "connected", False, t, sec[3], sec[1], sec[2])))
     store.ended.append((CID, EndedAttempt(2, "no_answer", False, t, sec[2])))
-    clock.now += timedelta(seconds=4)
+    clock.advance(4)
     assert ticker.tick() and ticker.tick()
     kinds = [o.kind for o in pacer.observed]
     assert sorted(kinds) == sorted(
@@ -224,32 +214,16 @@ def test_in_flight_keeps_launched_calls_until_the_listener_has_seen_them_end() -
 
 def test_pace_slice_hands_on_the_same_lease_and_the_next_slice_continues() -> None:
     deps, _, _, leases, clock = setup(leads=100)
-    ticks = {"t": 0.0}
-
-    def sleep(s: float) -> None:
-        ticks["t"] += s
-        clock.now += timedelta(seconds=s)
-
-    first = pace_slice(
-        CID, "w1", None, deps, period_s=1.0, slice_s=5.0, now_s=lambda: ticks["t"], sleep_s=sleep
-    )
+    first = pace_slice(CID, "w1", None, deps, period_s=1.0, slice_s=5.0)
     assert first.lease is not None and first.report is not None
     assert first.report.ticks == 5
     # a second worker cannot start pacing while the lease is held
     assert pace_slice(CID, "w2", None, deps, slice_s=1.0).lease is None
     assert lapsed_campaigns(leases, [CID]) == []
-    second = pace_slice(
-        CID,
-        "w1",
-        first.lease.token,
-        deps,
-        period_s=1.0,
-        slice_s=2.0,
-        now_s=lambda: ticks["t"],
-        sleep_s=sleep,
-    )
+    second = pace_slice(CID, "w1", first.lease.token, deps, period_s=1.0, slice_s=2.0)
     assert second.lease == first.lease
-    clock.now += timedelta(seconds=11)
+    assert clock.slept_s == [1.0] * 4 + [1.0]  # four waits in the first slice, one in this
+    clock.advance(11)
     assert lapsed_campaigns(leases, [CID]) == [CID]
     assert pace_slice(CID, "w1", first.lease.token, deps, slice_s=1.0).lease is None
 
@@ -342,13 +316,13 @@ def test_a_number_no_trunk_reaches_is_parked_and_does_not_crowd_out_others() -> 
         "unroutable",
         None,
     )
-    assert parked.lead.next_attempt_at == clock.now + timedelta(hours=1)
+    assert parked.lead.next_attempt_at == clock.now() + timedelta(hours=1)
     assert (ticker.stats.parked, ticker.stats.unroutable, ticker.stats.launched) == (1, 0, 1)
     assert ticker.stats.refusals == {"no rate": 1}
     assert ticker.tick()  # the next tick dials two others, not the parked lead again
     assert ticker.stats.launched == 3 and ticker.stats.parked == 1
     assert 1 not in {a.row.lead_id for a in store.attempts.values()}
-    clock.now += timedelta(hours=1)
+    clock.advance(3600)
     later = leases.acquire(CID, "w1", 10_000)
     assert later is not None
     next_slice = CampaignTicker(later, FixedPacer(2), deps)

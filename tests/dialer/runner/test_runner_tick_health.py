@@ -13,9 +13,12 @@ from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
 from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable
+from dialer.routing.wiring import TrunkState
 from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
 from dialer.runner.ports import CampaignPlan
-from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.runner.tick import CampaignTicker
+from dialer.runner.wiring import memory_tick_deps
+from tests.support.clock import FakeClock, SequentialIds
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 CID = 7
@@ -48,17 +51,18 @@ def ticker(health: InMemoryTrunkHealth | None) -> tuple[CampaignTicker, MemorySw
     for i in range(10):
         store.add_lead(CID, i + 1, f"+86138{i:08d}")
     live = MemoryLiveView([AgentState("a0", "Available", "Waiting", queues=(QUEUE,))])
-    switch, leases = MemorySwitch(), MemoryLeaseStore(lambda: T0.timestamp())
+    clock = FakeClock(T0)
+    switch, leases = MemorySwitch(), MemoryLeaseStore(clock)
     table = RoutingTable([trunk("cheap", "0.01", 20), trunk("dear", "0.05", 5)])
-    deps = TickDeps(
-        store,
-        live,
-        switch,
-        leases,
-        InMemoryReservations(lambda: T0.timestamp()),
-        table,
-        lambda: T0,
-        health=health,
+    deps = memory_tick_deps(
+        clock,
+        SequentialIds(),
+        table=table,
+        store=store,
+        live=live,
+        switch=switch,
+        leases=leases,
+        trunks=TrunkState(InMemoryReservations(clock), health),
     )
     lease = leases.acquire(CID, "w1", 10_000)
     assert lease is not None

@@ -20,24 +20,21 @@ from campaigns.models import CallAttempt, Lead
 from campaigns.rules import CallingWindow
 from campaigns.service import create_campaign, parse_spec
 from dialer.calls.trunk import carrier_failed
-from dialer.config import FsNode
+from dialer.clock import SYSTEM_CLOCK, UUID_IDS
+from dialer.config import FsNode, Settings
 from dialer.db.base import transaction
-from dialer.esl.client import EslClient
-from dialer.esl.seam import Subscription
-from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
+from dialer.listener.wiring import live_state, node_listeners
 from dialer.pacing import Mode, make_pacer
 from dialer.routing.health import HealthPolicy
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateEntry
-from dialer.routing.redis_health import RedisTrunkHealth
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.store import add_trunk, import_rates, load_routing_table
-from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
-from dialer.runner.tick import CampaignTicker, TickDeps
+from dialer.routing.store import add_trunk, import_rates
+from dialer.routing.wiring import redis_trunk_state
+from dialer.runner.tick import CampaignTicker
 from dialer.runner.ticker import run_slice
+from dialer.runner.wiring import esl_switch, tick_deps
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
-from workers.listener import start_node
 
 SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "campaign.yaml"
 LEADS = 20
@@ -46,6 +43,7 @@ RATES = {"broken": "0.01", "cheap_cn": "0.03"}
 # Few lines on the down trunk: the pacer counts a call refused before any channel existed as
 # ringing for 10 s (`snapshot.InFlight`), which would otherwise stall the first seconds.
 LINES = {"broken": 3, "cheap_cn": 10}
+NAMESPACE = "test:fo"  # the Redis keys of the switch-side state
 
 
 def seed(sessions: sessionmaker[Session]) -> int:
@@ -94,51 +92,43 @@ def test_a_down_trunk_is_failed_over_without_spending_attempts(
 ) -> None:
     campaign_id = seed(sessions)
     scenario = replace(load_scenario(SCENARIO), speed=50.0)
-    health = RedisTrunkHealth(
-        redis_client, HealthPolicy(failure_threshold=3, cooldown_s=600), prefix="test:fo:health"
-    )
+    policy = HealthPolicy(failure_threshold=3, cooldown_s=600)
+    trunks = redis_trunk_state(redis_client, NAMESPACE, policy)
+    health = trunks.health
+    assert health is not None
     with SimulatorServer(scenario) as server:
         sim = server.sim
         server.call(lambda: setattr(sim.switch.counters, "sps_limit", 10_000))
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
-        live = RedisLiveState(redis_client, prefix="test:fo:live")
-        reservations = RedisReservations(redis_client, prefix="test:fo:cap")
-        listener = start_node(
-            node, live, SqlAttemptSink(sessions), reservations, reconcile_every_s=5, health=health
-        )
-        dialer = EslClient(
-            "fs1", sim.host, sim.port_number, "ClueCon", Subscription(events=()), lambda e: None
-        ).start()
+        settings = Settings(freeswitch_nodes=[node])
+        [listener] = node_listeners(
+            settings, redis_client, sessions, SYSTEM_CLOCK,
+            namespace=NAMESPACE, trunks=trunks, reconcile_every_s=5,
+        )  # fmt: skip
+        switch = esl_switch([node], connect_wait_s=5)
         try:
-            assert listener.client.wait_connected(5) and dialer.wait_connected(5)
+            assert listener.client.wait_connected(5) and switch.nodes() == ["fs1"]
+            live = live_state(redis_client, NAMESPACE)
             deadline = time.monotonic() + 10
             while not live.agents("fs1") and time.monotonic() < deadline:
                 time.sleep(0.05)
-            with sessions() as session:
-                table = load_routing_table(session)
-            leases = RedisLeaseStore(redis_client)
-            deps = TickDeps(
-                SqlCampaignStore(sessions),
-                LiveStateView(live, ["fs1"]),
-                EslSwitch({"fs1": dialer}),
-                leases,
-                reservations,
-                table,
-                health=health,
-            )
-            lease = leases.acquire(campaign_id, "test", 10_000)
+            deps = tick_deps(
+                settings, redis_client, sessions, switch, SYSTEM_CLOCK, UUID_IDS,
+                namespace=NAMESPACE, trunks=trunks,
+            )  # fmt: skip
+            lease = deps.leases.acquire(campaign_id, "test", 10_000)
             assert lease is not None
             ticker = CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps)
 
             def tick() -> bool:
                 return ticker.tick() and not settled(sessions)
 
-            report = run_slice(tick, time.monotonic, time.sleep, 0.1, 18.0)
+            report = run_slice(tick, SYSTEM_CLOCK, 0.1, 18.0)
             with sessions() as session:
                 states = session.execute(select(Lead.status, Lead.attempts)).all()
             assert report.stopped_early, (ticker.stats, report, states)
         finally:
-            dialer.close()
+            switch.close()
             listener.stop()
 
     assert health.snapshot(["broken", "cheap_cn"])["broken"].consecutive_failures >= 3

@@ -7,18 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialer.runner.ticker import next_deadline, run_slice
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0
-        self.now += seconds
+from tests.support.clock import FakeClock
 
 
 @given(
@@ -40,13 +29,14 @@ def test_ticks_keep_the_grid_without_drift() -> None:
     times: list[float] = []
 
     def tick() -> bool:
-        times.append(clock.now)
-        clock.now += 0.3  # work inside the tick must not push later deadlines
+        times.append(clock.monotonic_s())
+        clock.advance(0.3)  # work inside the tick must not push later deadlines
         return True
 
-    report = run_slice(tick, clock, clock.sleep, period_s=1.0, slice_s=10.0)
+    report = run_slice(tick, clock, period_s=1.0, slice_s=10.0)
     assert report.ticks == 10 and report.skipped_deadlines == 0
     assert times == [1000.0 + k for k in range(10)]
+    assert all(s > 0 for s in clock.slept_s)
 
 
 def test_a_stall_skips_missed_deadlines_instead_of_bursting() -> None:
@@ -54,11 +44,11 @@ def test_a_stall_skips_missed_deadlines_instead_of_bursting() -> None:
     times: list[float] = []
 
     def tick() -> bool:
-        times.append(clock.now)
-        clock.now += 3.5 if len(times) == 2 else 0.1
+        times.append(clock.monotonic_s())
+        clock.advance(3.5 if len(times) == 2 else 0.1)
         return True
 
-    report = run_slice(tick, clock, clock.sleep, period_s=1.0, slice_s=8.0)
+    report = run_slice(tick, clock, period_s=1.0, slice_s=8.0)
     assert times == [1000.0, 1001.0, 1005.0, 1006.0, 1007.0]
     assert report.skipped_deadlines == 3
     gaps = [b - a for a, b in itertools.pairwise(times)]
@@ -67,7 +57,7 @@ def test_a_stall_skips_missed_deadlines_instead_of_bursting() -> None:
 
 def test_tick_returning_false_ends_the_slice() -> None:
     clock = FakeClock()
-    report = run_slice(lambda: False, clock, clock.sleep, period_s=1.0, slice_s=10.0)
+    report = run_slice(lambda: False, clock, period_s=1.0, slice_s=10.0)
     assert report.ticks == 1 and report.stopped_early
 
 

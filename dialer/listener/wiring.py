@@ -1,0 +1,108 @@
+"""Wiring of the event listener: a running `NodeListener` per FreeSWITCH node.
+
+`start_listener` runs one node's listener on whichever seams it is given (the real adapters
+or the in-memory ones): its worker thread and its persistent Event Socket connection.
+`node_listeners` starts one per configured node on the real adapters: live state and trunk
+state in Redis under one key namespace (`dialer.routing.wiring`), attempt records in the
+database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.clock import SYSTEM_CLOCK, Clock
+from dialer.config import FsNode, Settings
+from dialer.esl.factory import build_esl_client
+from dialer.esl.seam import EslClientKind, ManagedEslConnection
+from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
+from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
+from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
+from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
+
+__all__ = ["RunningListener", "live_state", "node_listeners", "start_listener"]
+
+_STOP_WAIT_S = 10.0
+
+
+@dataclass
+class RunningListener:
+    """One node's listener with its connection and its worker thread."""
+
+    listener: NodeListener
+    client: ManagedEslConnection
+    worker: threading.Thread
+
+    def stop(self) -> None:
+        self.client.close()
+        self.listener.stop()
+        self.worker.join(timeout=_STOP_WAIT_S)
+
+
+def live_state(client: redis.Redis[Any], namespace: str = DEFAULT_NAMESPACE) -> RedisLiveState:
+    """The live state of the nodes in Redis, under ``<namespace>:live``."""
+    return RedisLiveState(client, prefix=f"{namespace}:live")
+
+
+def start_listener(
+    node: FsNode,
+    live: LiveState,
+    attempts: AttemptSink,
+    trunks: TrunkRelease,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    health: TrunkHealthFeed | None = None,
+    reconcile_every_s: float = 60.0,
+    client_kind: EslClientKind = "own",
+) -> RunningListener:
+    """Start the listener of one node: its worker thread and its persistent connection."""
+    listener = NodeListener(
+        node.name, live, attempts, trunks,
+        reconcile_every_s=reconcile_every_s, clock=clock, health=health,
+    )  # fmt: skip
+    client = build_esl_client(
+        client_kind, node, LISTENER_SUBSCRIPTION, listener.on_event, listener.on_connect
+    )
+    listener.attach(client)
+    worker = threading.Thread(target=listener.run, name=f"listener-{node.name}", daemon=True)
+    worker.start()
+    client.start()
+    return RunningListener(listener, client, worker)
+
+
+def node_listeners(
+    settings: Settings,
+    client: redis.Redis[Any],
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    notify: Callable[[int], None] | None = None,
+    *,
+    namespace: str = DEFAULT_NAMESPACE,
+    trunks: TrunkState | None = None,
+    reconcile_every_s: float = 60.0,
+) -> list[RunningListener]:
+    """One running listener per node of ``settings``, sharing the Redis state under
+    ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
+    the database; ``notify(attempt_id)`` hands each recorded attempt to the post-call work."""
+    live = live_state(client, namespace)
+    shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
+    attempts = SqlAttemptSink(sessions, clock, notify)
+    return [
+        start_listener(
+            node,
+            live,
+            attempts,
+            shared.reservations,
+            clock=clock,
+            health=shared.health,
+            reconcile_every_s=reconcile_every_s,
+            client_kind=settings.esl_client,
+        )
+        for node in settings.freeswitch_nodes
+    ]

@@ -1,0 +1,30 @@
+"""Wiring of the post-call work: the webhook deliveries of ended attempts, on the database
+and an HTTP client."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.clock import Clock
+from dialer.postcall.adapters import HttpxSender, SqlDeliveryStore
+from dialer.postcall.ports import WebhookSender
+from dialer.postcall.service import PostCallDeps
+from dialer.postcall.webhooks import MAX_TRIES
+
+__all__ = ["post_call_deps"]
+
+
+def post_call_deps(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    sender: WebhookSender | None = None,
+    max_tries: int = MAX_TRIES,
+) -> PostCallDeps:
+    """Deliveries recorded in the database, dated by ``clock``, sent by ``sender`` (a pooled
+    HTTP client unless given), given up after ``max_tries`` tries."""
+    return PostCallDeps(
+        SqlDeliveryStore(sessions),
+        sender if sender is not None else HttpxSender(),
+        clock,
+        max_tries,
+    )

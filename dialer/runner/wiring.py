@@ -1,0 +1,127 @@
+"""Wiring of the pacing tick: `TickDeps` on the real adapters, or on the in-memory twins.
+
+`tick_deps` is what a pacing process ticks with: the campaign rows in the database, the
+routing table as the database has it now, the leases in Redis, and the listeners' live state
+and the trunk state in Redis under one key namespace (`dialer.routing.wiring`).
+`memory_tick_deps` is the same shape on the in-memory twins, for tests and benchmarks that
+need neither a database nor Redis. `esl_switch` opens a pacing process's originate
+connections, one per node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.clock import Clock, IdSource
+from dialer.config import FsNode, Settings
+from dialer.esl.factory import build_esl_client
+from dialer.esl.seam import EslClientKind, EslConnection, Subscription
+from dialer.listener.wiring import live_state
+from dialer.routing.reservation import InMemoryReservations
+from dialer.routing.store import load_routing_table
+from dialer.routing.table import RoutingTable
+from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
+from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
+from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
+from dialer.runner.ports import CampaignStore, LeaseStore, LiveView, Originator
+from dialer.runner.tick import TickDeps
+
+__all__ = ["esl_switch", "memory_tick_deps", "tick_deps"]
+
+
+def tick_deps(
+    settings: Settings,
+    client: redis.Redis[Any],
+    sessions: sessionmaker[Session],
+    switch: Originator,
+    clock: Clock,
+    ids: IdSource,
+    *,
+    namespace: str = DEFAULT_NAMESPACE,
+    trunks: TrunkState | None = None,
+) -> TickDeps:
+    """The real dependencies of a tick: agents and calls of ``settings``' nodes, ``trunks``
+    (the namespace's trunk state with health, unless given), the routing table read now."""
+    shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
+    nodes = [node.name for node in settings.freeswitch_nodes]
+    with sessions() as session:
+        table = load_routing_table(session)
+    return _assemble(
+        SqlCampaignStore(sessions),
+        LiveStateView(live_state(client, namespace), nodes),
+        switch,
+        RedisLeaseStore(client),
+        shared,
+        table,
+        clock,
+        ids,
+    )
+
+
+def memory_tick_deps(
+    clock: Clock,
+    ids: IdSource,
+    *,
+    table: RoutingTable | None = None,
+    store: CampaignStore | None = None,
+    live: LiveView | None = None,
+    switch: Originator | None = None,
+    leases: LeaseStore | None = None,
+    trunks: TrunkState | None = None,
+) -> TickDeps:
+    """A tick's dependencies on the in-memory twins (on ``clock``), each replaceable; no
+    trunk table and no trunk health unless given."""
+    return _assemble(
+        store if store is not None else MemoryCampaignStore(),
+        live if live is not None else MemoryLiveView(),
+        switch if switch is not None else MemorySwitch(),
+        leases if leases is not None else MemoryLeaseStore(clock),
+        trunks if trunks is not None else TrunkState(InMemoryReservations(clock)),
+        table if table is not None else RoutingTable([]),
+        clock,
+        ids,
+    )
+
+
+def _assemble(
+    store: CampaignStore,
+    live: LiveView,
+    switch: Originator,
+    leases: LeaseStore,
+    trunks: TrunkState,
+    table: RoutingTable,
+    clock: Clock,
+    ids: IdSource,
+) -> TickDeps:
+    return TickDeps(
+        store,
+        live,
+        switch,
+        leases,
+        trunks.reservations,
+        table,
+        clock,
+        ids,
+        health=trunks.health,
+    )
+
+
+def esl_switch(
+    nodes: Sequence[FsNode], connect_wait_s: float, client_kind: EslClientKind = "own"
+) -> EslSwitch:
+    """One originate connection per node, each waited for up to ``connect_wait_s`` (a node
+    not up yet is offered once its connection is: the client keeps reconnecting)."""
+    connections: dict[str, EslConnection] = {}
+    for node in nodes:
+        client = build_esl_client(client_kind, node, Subscription(events=()), _ignore).start()
+        client.wait_connected(connect_wait_s)
+        connections[node.name] = client
+    return EslSwitch(connections)
+
+
+def _ignore(_event: object) -> None:
+    return None
