@@ -29,7 +29,7 @@ from dialer.sim.eventfmt import (
     frame,
 )
 from dialer.sim.events import SimEvent
-from dialer.sim.switch import Switch
+from dialer.sim.switch import SimSwitch
 
 MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 log = logging.getLogger(__name__)
@@ -291,15 +291,15 @@ class Connection:
             headers = [("Job-UUID", job_uuid), ("Job-Command", cmd)]
             if args:
                 headers.append(("Job-Command-Arg", args))
-            self.sw.emit("BACKGROUND_JOB", headers, body=text or "-ERR no reply\n")
+            self.sw.bus.emit("BACKGROUND_JOB", headers, body=text or "-ERR no reply\n")
 
         self.server.api.run(cmd, args, done)
 
 
 class EslServer:
-    """Accepts Event Socket connections for one `Switch`."""
+    """Accepts Event Socket connections for one `SimSwitch`."""
 
-    def __init__(self, switch: Switch, api: Api, password: str = "ClueCon") -> None:
+    def __init__(self, switch: SimSwitch, api: Api, password: str = "ClueCon") -> None:
         self.switch = switch
         self.api = api
         self.password = password
@@ -315,22 +315,22 @@ class EslServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Connection(self, reader, writer)
         self.connections.append(conn)
-        self.switch.sinks.append(conn)
+        self.switch.bus.sinks.append(conn)
         await conn.run()
 
     def detach(self, conn: Connection) -> None:
         """Forget a closed connection."""
         if conn in self.connections:
             self.connections.remove(conn)
-        if conn in self.switch.sinks:
-            self.switch.sinks.remove(conn)
+        if conn in self.switch.bus.sinks:
+            self.switch.bus.sinks.remove(conn)
 
     def api_event(self, cmd: str, args: str, started_us: int) -> None:
         """The API event FreeSWITCH fires for every executed API command."""
         headers = [("API-Command", cmd)]
         if args:
             headers.append(("API-Command-Argument", args))
-        self.switch.emit("API", headers)
+        self.switch.bus.emit("API", headers)
 
     async def stop(self) -> None:
         """Stop listening and close every connection."""

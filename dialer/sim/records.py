@@ -55,6 +55,12 @@ class CallRecord:
             return None
         return self.bridged_s - self.answered_s
 
+    def failed(self, cause: str, at_s: float) -> None:
+        """The originate failed with ``cause`` at simulated time ``at_s``."""
+        self.hangup_cause = cause
+        self.hangup_s = at_s
+        self.originate_reply = f"-ERR {cause}"
+
     def to_dict(self) -> dict[str, object]:
         """Plain dict including the derived ``abandoned`` flag."""
         data = asdict(self)

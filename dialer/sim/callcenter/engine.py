@@ -27,7 +27,7 @@ from dialer.sim.callcenter.member import (
 from dialer.sim.callcenter.offer import Offer
 from dialer.sim.callcenter.simagents import SimAgents
 from dialer.sim.callcenter.store import Member, Queue, Store
-from dialer.sim.ports import CALLCENTER_SUBCLASS, SwitchPort
+from dialer.sim.ports import CALLCENTER_SUBCLASS, EngineEvent, SwitchPort
 
 
 class Callcenter:
@@ -60,12 +60,14 @@ class Callcenter:
     ) -> None:
         clean = {k: v for k, v in headers.items() if v}
         self.port.fire_event(
-            "CUSTOM",
-            clean,
-            subclass=CALLCENTER_SUBCLASS,
-            channel_uuid=channel_uuid,
-            calling_function=function,
-            calling_line=line,
+            EngineEvent(
+                "CUSTOM",
+                clean,
+                function,
+                line,
+                subclass=CALLCENTER_SUBCLASS,
+                channel_uuid=channel_uuid,
+            )
         )
 
     def api(self, args: str) -> str:
@@ -177,7 +179,7 @@ class Callcenter:
             for m in self.store.members.values()
             if m.queue == queue_name and m.state == t.MEMBER_WAITING
         )
-        self.port.fire_event(
+        presence = EngineEvent(
             "PRESENCE_IN",
             {
                 "proto": "callcenter",
@@ -193,9 +195,10 @@ class Callcenter:
                 "answer-state": "confirmed" if waiting else "terminated",
                 "presence-call-direction": "inbound",
             },
-            calling_function="cc_send_presence",
-            calling_line=3392,
+            "cc_send_presence",
+            3392,
         )
+        self.port.fire_event(presence)
 
     def _member_check(self, session: MemberSession) -> None:
         """``cc_member_thread_run``: one check, then the next in 0.5 s."""

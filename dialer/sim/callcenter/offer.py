@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.member import MemberSession
 from dialer.sim.callcenter.store import Agent, Queue
+from dialer.sim.ports import AgentLegRequest
 
 if TYPE_CHECKING:
     from dialer.sim.callcenter.engine import Callcenter
@@ -113,7 +114,7 @@ class Offer:
         self.called_s = cc.now()
         s.connecting += 1
         self.agent_uuid = cc.port.originate_agent_leg(
-            self.contact, self._leg_variables(), self._on_answer, self._on_fail
+            AgentLegRequest(self.contact, self._leg_variables(), self._on_answer, self._on_fail)
         )
         s.offers.append(self.agent_uuid)
         cc.offers[self.agent_uuid] = self

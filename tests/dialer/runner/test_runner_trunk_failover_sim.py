@@ -99,7 +99,7 @@ def test_a_down_trunk_is_failed_over_without_spending_attempts(
     )
     with SimulatorServer(scenario) as server:
         sim = server.sim
-        server.call(lambda: setattr(sim.switch.counters, "sps_limit", 10_000))
+        server.call(lambda: setattr(sim.switch.admission, "sps_limit", 10_000))
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
         live = RedisLiveState(redis_client, prefix="test:fo:live")
         reservations = RedisReservations(redis_client, prefix="test:fo:cap")
