@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dialer.sim.api_show import show, sofia
+from dialer.sim.api_show import show_reply, sofia_reply
 from dialer.sim.channel import channel_data
 from dialer.sim.eventfmt import serialize_plain
 from dialer.sim.events import core_headers
-from dialer.sim.originate import Originator
 from dialer.sim.originate_parse import OriginateError, parse_originate
+from dialer.sim.originator import Originator
 from dialer.sim.switch import SimSwitch
 
 __all__ = ["Api", "Done"]
@@ -162,8 +162,8 @@ class Api:
 
     def cmd_show(self, args: str) -> str:
         """``show channels|calls [as json]``."""
-        return show(self.sw, args)
+        return show_reply(self.sw, args)
 
     def cmd_sofia(self, args: str) -> str:
         """``sofia status`` and ``sofia status gateway <name>``."""
-        return sofia(self.sw, args)
+        return sofia_reply(self.sw, args)

@@ -10,7 +10,7 @@ import time
 from dialer.sim.channel import Channel
 from dialer.sim.switch import SimSwitch
 
-__all__ = ["show", "sofia"]
+__all__ = ["show_reply", "sofia_reply"]
 
 _CALL_FIELDS = [
     "uuid",
@@ -92,7 +92,7 @@ def _live(sw: SimSwitch) -> list[Channel]:
     return [ch for ch in sw.channels.values() if not ch.destroyed and ch.name != "N/A"]
 
 
-def show(sw: SimSwitch, args: str) -> str:
+def show_reply(sw: SimSwitch, args: str) -> str:
     """``show channels|calls [as json]``."""
     words = args.split()
     if not words or words[0] not in ("channels", "calls"):
@@ -132,7 +132,7 @@ def _calls(sw: SimSwitch) -> list[dict[str, str]]:
     return rows
 
 
-def sofia(sw: SimSwitch, args: str) -> str:
+def sofia_reply(sw: SimSwitch, args: str) -> str:
     """``sofia status`` and ``sofia status gateway <name>``."""
     words = args.split()
     if words[:2] == ["status", "gateway"] and len(words) >= 3:

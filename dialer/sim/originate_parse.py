@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ESCAPE = "\\"
-USAGE = (
+_ESCAPE = "\\"
+ORIGINATE_USAGE = (
     "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
     "[<cid_name>] [<cid_num>] [<timeout_sec>]"
 )
@@ -38,10 +38,10 @@ def _cleanup(token: str, delim: str) -> str:
     n = len(token)
     while i < n:
         ch = token[i]
-        if ch == ESCAPE:
+        if ch == _ESCAPE:
             nxt = token[i + 1] if i + 1 < n else ""
             repl = _UNESCAPE.get(nxt, nxt)
-            if nxt and (nxt in ("'", '"', ESCAPE) or (delim and nxt == delim) or repl != nxt):
+            if nxt and (nxt in ("'", '"', _ESCAPE) or (delim and nxt == delim) or repl != nxt):
                 out.append(repl)
                 end = len(out)
                 i += 2
@@ -71,7 +71,7 @@ def _split_blank(text: str, max_parts: int = 1024) -> list[str]:
         inside_quotes = False
         while i < n:
             ch = text[i]
-            if ch == ESCAPE:
+            if ch == _ESCAPE:
                 i += 2
                 continue
             if ch == "'":
@@ -96,7 +96,7 @@ def _split_char(text: str, delim: str, max_parts: int = 1024) -> list[str]:
         inside_quotes = False
         while i < n:
             ch = text[i]
-            if ch == ESCAPE:
+            if ch == _ESCAPE:
                 i += 2
                 continue
             if ch == "'" and (inside_quotes or "'" in text[i + 1 :]):
@@ -254,7 +254,7 @@ def parse_dial_string(
 def _first_leg(rest: str) -> str:
     """The first leg of a ``,`` (simultaneous) or ``|`` (sequential) list."""
     for i, ch in enumerate(rest):
-        if ch in ",|" and (i == 0 or rest[i - 1] != ESCAPE):
+        if ch in ",|" and (i == 0 or rest[i - 1] != _ESCAPE):
             return rest[:i]
     return rest
 
@@ -263,7 +263,7 @@ def parse_originate(args: str) -> OriginateRequest | OriginateError:
     """Parse the argument string of ``api originate`` exactly as FreeSWITCH does."""
     argv = separate_string(args, " ", 10)
     if len(argv) < 2 or len(argv) > 7:
-        return OriginateError(USAGE)
+        return OriginateError(ORIGINATE_USAGE)
     url, dest = argv[0], argv[1]
     dialplan = argv[2] if len(argv) > 2 and argv[2] else "XML"
     context = argv[3] if len(argv) > 3 and argv[3] else "default"

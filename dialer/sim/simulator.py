@@ -20,7 +20,7 @@ from dialer.sim.api import Api
 from dialer.sim.clock import SimTime
 from dialer.sim.dialplan import Dialplan
 from dialer.sim.esl_server import EslServer
-from dialer.sim.originate import Originator
+from dialer.sim.originator import Originator
 from dialer.sim.ports import CallcenterEngine, CallcenterEngineFactory, TimerHandle
 from dialer.sim.records import Records
 from dialer.sim.scenario import Scenario, load_scenario, scenario_from_dict

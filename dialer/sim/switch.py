@@ -4,7 +4,7 @@ the `dialer.sim.ports.SwitchPort` it offers the simulated mod_callcenter.
 Parts, one concern each: `EventBus` (events and log lines), `Admission` (sps, max sessions),
 `ChannelTable` (channels, states, variables, applications), `Media` (codecs, playback),
 `Hangups` (hangup sequence and watchers), `Bridges`, `GatewayStats`, `AgentLegs`. Call flows
-(`dialer.sim.originate`, `dialer.sim.dialplan`) and API commands (`dialer.sim.api`) drive it.
+(`dialer.sim.originator`, `dialer.sim.dialplan`) and API commands (`dialer.sim.api`) drive it.
 Everything runs on the asyncio loop thread; no locks.
 """
 

@@ -26,7 +26,7 @@ from dialer.sim.callcenter.member import (
 )
 from dialer.sim.callcenter.offer import Offer
 from dialer.sim.callcenter.simagents import SimAgents
-from dialer.sim.callcenter.store import Member, Queue, Store
+from dialer.sim.callcenter.store import LoadedQueue, MemberRow, Store
 from dialer.sim.ports import CALLCENTER_SUBCLASS, EngineEvent, SwitchPort
 
 
@@ -132,7 +132,7 @@ class Callcenter:
         session.check_timer = port.call_later(0.0, lambda: self._member_check(session))
         self.dispatcher.ensure()
 
-    def _find_abandoned(self, queue: Queue, cid_number: str) -> Member | None:
+    def _find_abandoned(self, queue: LoadedQueue, cid_number: str) -> MemberRow | None:
         if not queue.config.abandoned_resume_allowed:
             return None
         found = [
@@ -144,9 +144,9 @@ class Callcenter:
         ]
         return max(found, key=lambda m: m.abandoned_epoch) if found else None
 
-    def _insert_member(self, queue: Queue, session: MemberSession, base_score: int) -> None:
+    def _insert_member(self, queue: LoadedQueue, session: MemberSession, base_score: int) -> None:
         strategy = queue.config.strategy.lower()
-        self.store.members[session.member_uuid] = Member(
+        self.store.members[session.member_uuid] = MemberRow(
             queue=queue.config.name,
             instance_id=t.INSTANCE_ID,
             uuid=session.member_uuid,
@@ -215,7 +215,7 @@ class Callcenter:
             MEMBER_CHECK_PERIOD_S, lambda: self._member_check(session)
         )
 
-    def _cancel_reason(self, queue: Queue, session: MemberSession) -> str | None:
+    def _cancel_reason(self, queue: LoadedQueue, session: MemberSession) -> str | None:
         if max_wait_reached(queue, session, self.now()):
             # an agent being connected gets its chance first (see offer_settled)
             if session.connecting <= 0:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.member import MemberSession
-from dialer.sim.callcenter.store import Agent, Queue
+from dialer.sim.callcenter.store import AgentRow, LoadedQueue
 from dialer.sim.ports import AgentLegRequest
 
 if TYPE_CHECKING:
@@ -63,7 +63,9 @@ class Offer:
     answered: bool = False
 
     @classmethod
-    def start(cls, cc: Callcenter, session: MemberSession, agent: Agent, queue: Queue) -> Offer:
+    def start(
+        cls, cc: Callcenter, session: MemberSession, agent: AgentRow, queue: LoadedQueue
+    ) -> Offer:
         return cls(
             cc=cc,
             session=session,
@@ -128,7 +130,7 @@ class Offer:
             self.agent_uuid = uuid
             self._on_answer(uuid)
             return
-        self.cc.store.agent_update("status", t.STATUS_LOGGED_OUT, self.agent_name)
+        self.cc.store.agent_update("status", t.AGENT_STATUS_LOGGED_OUT, self.agent_name)
         self.cc.store.agent_update("uuid", "", self.agent_name)
         self._on_fail("", "NONE")
 
@@ -261,7 +263,7 @@ class Offer:
             agent.calls_answered += 1
             agent.no_answer_count = 0
         cc.store.tier_update("state", t.TIER_ACTIVE_INBOUND, self.queue_name, self.agent_name)
-        cc.store.agent_update("state", t.STATE_IN_A_QUEUE_CALL, self.agent_name)
+        cc.store.agent_update("state", t.AGENT_STATE_IN_A_QUEUE_CALL, self.agent_name)
         cc.port.on_hangup(self.agent_uuid, self._agent_hung_up)
         cc.agents_sim.on_bridged(self.agent_name, self.agent_uuid)
 
@@ -396,8 +398,8 @@ class Offer:
                 tier.state = tier_state
             elif tier.queue != self.queue_name and tier.state == t.TIER_STANDBY:
                 tier.state = t.TIER_READY
-        on_demand = t.same(self.agent_status, t.STATUS_AVAILABLE_ON_DEMAND)
-        state = t.STATE_IDLE if on_demand and self.bridged else t.STATE_WAITING
+        on_demand = t.same(self.agent_status, t.AGENT_STATUS_AVAILABLE_ON_DEMAND)
+        state = t.AGENT_STATE_IDLE if on_demand and self.bridged else t.AGENT_STATE_WAITING
         store.agent_update("state", state, self.agent_name)
         self.cc.offers.pop(self.agent_uuid, None)
         if self.agent_uuid in self.session.offers:

@@ -33,7 +33,7 @@ class Status(Enum):
 
 
 @dataclass
-class Agent:
+class AgentRow:
     """A row of the ``agents`` table, columns in table order."""
 
     name: str
@@ -41,8 +41,8 @@ class Agent:
     uuid: str = ""
     type: str = "callback"
     contact: str = ""
-    status: str = t.STATUS_LOGGED_OUT
-    state: str = t.STATE_WAITING
+    status: str = t.AGENT_STATUS_LOGGED_OUT
+    state: str = t.AGENT_STATE_WAITING
     max_no_answer: int = 0
     wrap_up_time: int = 0
     reject_delay_time: int = 0
@@ -60,7 +60,7 @@ class Agent:
 
 
 @dataclass
-class Tier:
+class TierRow:
     """A row of the ``tiers`` table."""
 
     queue: str
@@ -71,7 +71,7 @@ class Tier:
 
 
 @dataclass
-class Member:
+class MemberRow:
     """A row of the ``members`` table (``score`` is computed by the queries)."""
 
     queue: str
@@ -96,7 +96,7 @@ class Member:
 
 
 @dataclass
-class Queue:
+class LoadedQueue:
     """A loaded queue (``cc_queue_t``): its config plus runtime counters."""
 
     config: QueueConfig
@@ -111,7 +111,7 @@ def columns(cls: type) -> list[str]:
     return [f.name for f in fields(cls)]
 
 
-def row_values(row: Agent | Tier | Member) -> list[str]:
+def row_values(row: AgentRow | TierRow | MemberRow) -> list[str]:
     return [str(getattr(row, name)) for name in columns(type(row))]
 
 
@@ -127,10 +127,10 @@ class Store:
     now_s: Callable[[], int]
     emit: Emit
     cancel_member_offers: Callable[[str, str], None]
-    agents: dict[str, Agent] = field(default_factory=dict)
-    tiers: list[Tier] = field(default_factory=list)
-    members: dict[str, Member] = field(default_factory=dict)
-    queues: dict[str, Queue] = field(default_factory=dict)
+    agents: dict[str, AgentRow] = field(default_factory=dict)
+    tiers: list[TierRow] = field(default_factory=list)
+    members: dict[str, MemberRow] = field(default_factory=dict)
+    queues: dict[str, LoadedQueue] = field(default_factory=dict)
 
     # -- agents -----------------------------------------------------------------------------
     def agent_add(self, name: str, agent_type: str) -> Status:
@@ -138,7 +138,7 @@ class Store:
             return Status.AGENT_INVALID_TYPE
         if name in self.agents:
             return Status.AGENT_ALREADY_EXIST
-        self.agents[name] = Agent(name=name, type=agent_type)
+        self.agents[name] = AgentRow(name=name, type=agent_type)
         self.emit(
             {"CC-Agent": name, "CC-Agent-Type": agent_type, "CC-Action": "agent-add"},
             "cc_agent_add",
@@ -179,7 +179,7 @@ class Store:
             if t.agent_state(value) is None:
                 return Status.AGENT_INVALID_STATE
             agent.state = value
-            if t.agent_state(value) == t.STATE_RECEIVING:
+            if t.agent_state(value) == t.AGENT_STATE_RECEIVING:
                 agent.last_offered_call = self.now_s()
             self._emit_agent(name, "agent-state-change", "CC-Agent-State", value, 1067)
             return Status.SUCCESS
@@ -202,11 +202,11 @@ class Store:
             return self._update_state_if_waiting(agent, value)
         return Status.INVALID_KEY
 
-    def _update_status(self, agent: Agent, value: str) -> Status:
+    def _update_status(self, agent: AgentRow, value: str) -> Status:
         status = t.agent_status(value)
         if status is None:
             return Status.AGENT_INVALID_STATUS
-        if status == t.STATUS_AVAILABLE:
+        if status == t.AGENT_STATUS_AVAILABLE:
             # SQL: ... WHERE NOT status = 'value' -- a repeated Available changes nothing
             if agent.status != value:
                 agent.status = value
@@ -222,11 +222,11 @@ class Store:
         self._emit_agent(agent.name, "agent-status-change", "CC-Agent-Status", value, 1043)
         return Status.SUCCESS
 
-    def _update_state_if_waiting(self, agent: Agent, value: str) -> Status:
+    def _update_state_if_waiting(self, agent: AgentRow, value: str) -> Status:
         if t.agent_state(value) is None:
             return Status.AGENT_INVALID_STATE
-        available = (t.STATUS_AVAILABLE, t.STATUS_AVAILABLE_ON_DEMAND)
-        if agent.state != t.STATE_WAITING or agent.status not in available:
+        available = (t.AGENT_STATUS_AVAILABLE, t.AGENT_STATUS_AVAILABLE_ON_DEMAND)
+        if agent.state != t.AGENT_STATE_WAITING or agent.status not in available:
             return Status.AGENT_NOT_FOUND
         agent.state = value
         self._emit_agent(agent.name, "agent-state-change", "CC-Agent-State", value, 1067)
@@ -236,7 +236,7 @@ class Store:
         self.emit({"CC-Agent": name, "CC-Action": action, header: value}, "cc_agent_update", line)
 
     # -- tiers ------------------------------------------------------------------------------
-    def find_tier(self, queue: str, agent: str) -> Tier | None:
+    def find_tier(self, queue: str, agent: str) -> TierRow | None:
         for tier in self.tiers:
             if tier.queue == queue and tier.agent == agent:
                 return tier
@@ -251,7 +251,7 @@ class Store:
             return Status.AGENT_NOT_FOUND
         if self.find_tier(queue, agent) is not None:
             return Status.TIER_ALREADY_EXIST
-        self.tiers.append(Tier(queue, agent, state, level, position))
+        self.tiers.append(TierRow(queue, agent, state, level, position))
         return Status.SUCCESS
 
     def tier_update(self, key: str, value: str, queue: str, agent: str) -> Status:
@@ -326,7 +326,7 @@ class Store:
             return False
         if t.agent_status(cfg.agent_no_answer_status) is None:
             cfg = _replace_no_answer_status(cfg)
-        self.queues[name] = Queue(config=cfg)
+        self.queues[name] = LoadedQueue(config=cfg)
         if request_agents:
             for agent_cfg in self.xml.agents:
                 self.load_agent(agent_cfg)
@@ -334,7 +334,7 @@ class Store:
             self.load_tiers()
         return True
 
-    def get_queue(self, name: str) -> Queue | None:
+    def get_queue(self, name: str) -> LoadedQueue | None:
         """``get_queue``: the loaded queue, else loaded from XML on the spot (so an unloaded
         queue comes back as soon as a caller or the dispatcher needs it)."""
         queue = self.queues.get(name)
@@ -354,7 +354,7 @@ class Store:
         self.load_tiers()
 
     # -- members ----------------------------------------------------------------------------
-    def member(self, member_uuid: str) -> Member | None:
+    def member(self, member_uuid: str) -> MemberRow | None:
         return self.members.get(member_uuid)
 
     def delete_member(self, member_uuid: str) -> None:
@@ -379,4 +379,4 @@ _INT_KEYS = (
 def _replace_no_answer_status(cfg: QueueConfig) -> QueueConfig:
     from dataclasses import replace
 
-    return replace(cfg, agent_no_answer_status=t.STATUS_ON_BREAK)
+    return replace(cfg, agent_no_answer_status=t.AGENT_STATUS_ON_BREAK)

@@ -33,7 +33,7 @@ _RUN_FIELDS = ("duration_s", "window_s")
 
 
 @dataclass(slots=True)
-class CallRecord:
+class PacedCall:
     """One launched call. ``result``: no_answer, machine, answered (still ringing at the end),
     queued (still waiting at the end), abandoned or connected. Unset times are NaN."""
 
@@ -95,7 +95,7 @@ class RunLog:
     seed: int
     duration_s: float
     window_s: float
-    calls: list[CallRecord]
+    calls: list[PacedCall]
     shifts: list[ShiftRecord]
     series: list[TimePoint]
     figures: Figures

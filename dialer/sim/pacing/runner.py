@@ -8,25 +8,28 @@ from dialer.pacing import Pacer, PredictivePacer, ProgressivePacer
 from dialer.sim.pacing.baselines import VicidialPacer
 from dialer.sim.pacing.engine import Simulation
 from dialer.sim.pacing.records import RunLog
-from dialer.sim.pacing.scenario import Scenario
+from dialer.sim.pacing.scenario import PacingScenario
 
 PACERS = ("predictive", "progressive", "fixed_best", "vicidial")
 RATIO_STEP = 0.05
 BRACKET_STEP = 0.2
 
 
-def run(scenario: Scenario, seed: int, pacer: Pacer, name: str) -> RunLog:
+def run_pacer(scenario: PacingScenario, seed: int, pacer: Pacer, name: str) -> RunLog:
     return Simulation(scenario, seed, pacer, name).run()
 
 
-def _fixed(scenario: Scenario, seed: int, ratio: float) -> RunLog:
-    log = run(scenario, seed, ProgressivePacer(ratio), "fixed_best")
+def _fixed(scenario: PacingScenario, seed: int, ratio: float) -> RunLog:
+    log = run_pacer(scenario, seed, ProgressivePacer(ratio), "fixed_best")
     log.extra["ratio"] = ratio
     return log
 
 
 def best_fixed_ratio(
-    scenario: Scenario, seed: int, guess: float | None = None, first_step: float = BRACKET_STEP
+    scenario: PacingScenario,
+    seed: int,
+    guess: float | None = None,
+    first_step: float = BRACKET_STEP,
 ) -> RunLog:
     """The fixed ratio with the most talk time within the abandon target, found by a sweep.
 
@@ -70,16 +73,16 @@ def best_fixed_ratio(
     return ok
 
 
-def compare(
-    scenario: Scenario,
+def compare_pacers(
+    scenario: PacingScenario,
     seed: int,
     ratio_guess: float | None = None,
     first_step: float = BRACKET_STEP,
 ) -> dict[str, RunLog]:
     """All pacers on the same scenario and seed (same callees, same talk times)."""
     return {
-        "predictive": run(scenario, seed, PredictivePacer(), "predictive"),
-        "progressive": run(scenario, seed, ProgressivePacer(1.0), "progressive"),
+        "predictive": run_pacer(scenario, seed, PredictivePacer(), "predictive"),
+        "progressive": run_pacer(scenario, seed, ProgressivePacer(1.0), "progressive"),
         "fixed_best": best_fixed_ratio(scenario, seed, ratio_guess, first_step),
-        "vicidial": run(scenario, seed, VicidialPacer(tick_s=scenario.tick_s), "vicidial"),
+        "vicidial": run_pacer(scenario, seed, VicidialPacer(tick_s=scenario.tick_s), "vicidial"),
     }

@@ -12,7 +12,7 @@ from dialer.sim.callcenter import Callcenter, SimAgentBehaviour, create_engine
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig, TierConfig
 from dialer.sim.callcenter.fakes import AgentScript, FakeSwitchPort
 from dialer.sim.callcenter.lab import lab_config
-from dialer.sim.callcenter.store import Agent, Tier
+from dialer.sim.callcenter.store import AgentRow, TierRow
 from dialer.sim.callcenter.strategy import order_rows
 
 CUST_VARS = {"caller_id_name": "Outbound Call", "caller_id_number": "6138000000"}
@@ -49,11 +49,11 @@ def _calls(
         port.advance(gap_s)
 
 
-def _row(agent: str, level: int, position: int, **fields: int) -> tuple[Agent, Tier]:
-    row = Agent(name=agent, status="Available")
+def _row(agent: str, level: int, position: int, **fields: int) -> tuple[AgentRow, TierRow]:
+    row = AgentRow(name=agent, status="Available")
     for name, value in fields.items():
         setattr(row, name, value)
-    return row, Tier("q", agent, "Ready", level, position)
+    return row, TierRow("q", agent, "Ready", level, position)
 
 
 def test_longest_idle_agent_orders_by_level_then_last_bridge_end() -> None:
