@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+__all__ = ["LagStats", "SimClock", "SimTime", "Timer"]
+
 
 @dataclass(order=True)
 class Timer:

@@ -31,8 +31,10 @@ from dialer.sim.eventfmt import (
 from dialer.sim.events import SimEvent
 from dialer.sim.switch import SimSwitch
 
-MAX_BUFFERED_BYTES = 64 * 1024 * 1024
-log = logging.getLogger(__name__)
+__all__ = ["Connection", "EslServer"]
+
+_MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+_log = logging.getLogger(__name__)
 
 
 class Connection:
@@ -75,7 +77,7 @@ class Connection:
             return
         if self.filters and not any(event.header(h) == v for h, v in self.filters):
             return
-        if self.writer.transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
+        if self.writer.transport.get_write_buffer_size() > _MAX_BUFFERED_BYTES:
             self.dropped_events += 1
             return
         self.pending.append(event_frame(event.serialized(self.fmt), self.fmt))
@@ -117,7 +119,7 @@ class Connection:
                 try:
                     await self.handle(lines[0].strip(), lines[1:])
                 except Exception:
-                    log.exception("command failed: %s", lines[0])
+                    _log.exception("command failed: %s", lines[0])
                     self.reply("-ERR command failed")
                 finally:
                     self.busy = False

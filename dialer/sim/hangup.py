@@ -21,9 +21,9 @@ from dialer.sim.gateway_stats import GatewayStats
 from dialer.sim.media import Media
 from dialer.sim.records import Records
 
-__all__ = ["Q850", "Hangups"]
+__all__ = ["Hangups"]
 
-Q850 = {
+_Q850 = {
     "NORMAL_CLEARING": 16,
     "USER_BUSY": 17,
     "NO_USER_RESPONSE": 18,
@@ -190,7 +190,7 @@ class Hangups:
                 v["sip_invite_failure_status"] = "487"
                 v["sip_invite_failure_phrase"] = "CANCEL"
         for name, value in cdr_variables(
-            ch.profile, cause, Q850.get(cause, 16), self._clock.now_us()
+            ch.profile, cause, _Q850.get(cause, 16), self._clock.now_us()
         ):
             ch.variables[name] = value
 

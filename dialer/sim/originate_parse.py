@@ -19,6 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+__all__ = [
+    "ORIGINATE_USAGE",
+    "Endpoint",
+    "OriginateError",
+    "OriginateRequest",
+    "parse_dial_string",
+    "parse_originate",
+    "separate_string",
+]
+
 _ESCAPE = "\\"
 ORIGINATE_USAGE = (
     "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
@@ -119,7 +129,7 @@ def separate_string(text: str, delim: str, max_parts: int = 1024) -> list[str]:
     return _split_char(text, delim, max_parts)
 
 
-def find_end_paren(text: str, start: int, open_ch: str, close_ch: str) -> int:
+def _find_end_paren(text: str, start: int, open_ch: str, close_ch: str) -> int:
     """Index of the bracket closing the one at ``start`` (nesting counted), or -1."""
     depth = 0
     for i in range(start, len(text)):
@@ -132,7 +142,7 @@ def find_end_paren(text: str, start: int, open_ch: str, close_ch: str) -> int:
     return -1
 
 
-def parse_var_group(content: str) -> tuple[dict[str, str], list[str]]:
+def _parse_var_group(content: str) -> tuple[dict[str, str], list[str]]:
     """Variables of one ``{...}``/``[...]`` group body; returns (variables, refused names)."""
     variables: dict[str, str] = {}
     refused: list[str] = []
@@ -190,7 +200,7 @@ class OriginateError:
     reply: str
 
 
-def parse_endpoint(dial: str, leg_vars: dict[str, str]) -> Endpoint | None:
+def _parse_endpoint(dial: str, leg_vars: dict[str, str]) -> Endpoint | None:
     """Parse one leg such as ``sofia/gateway/carrier_a/6138000000``; None if malformed."""
     parts = dial.split("/")
     kind = parts[0]
@@ -216,7 +226,7 @@ def _take_group(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str
     ("\\0", text) if unterminated."""
     if not text.startswith(open_ch):
         return None, text
-    end = find_end_paren(text, 0, open_ch, close_ch)
+    end = _find_end_paren(text, 0, open_ch, close_ch)
     if end < 0:
         return "\0", text
     return text[1:end], text[end + 1 :]
@@ -234,7 +244,7 @@ def parse_dial_string(
         group, rest = _take_group(rest, open_ch, close_ch)
         if group == "\0" or group is None:
             return OriginateError("-ERR DESTINATION_OUT_OF_ORDER")
-        found, bad = parse_var_group(group)
+        found, bad = _parse_var_group(group)
         global_vars.update(found)
         refused.extend(bad)
     leg_vars: dict[str, str] = {}
@@ -242,10 +252,10 @@ def parse_dial_string(
         group, rest = _take_group(rest, "[", "]")
         if group == "\0" or group is None:
             return OriginateError("-ERR DESTINATION_OUT_OF_ORDER")
-        leg_vars, bad = parse_var_group(group)
+        leg_vars, bad = _parse_var_group(group)
         refused.extend(bad)
     first = _first_leg(rest)
-    endpoint = parse_endpoint(first, leg_vars)
+    endpoint = _parse_endpoint(first, leg_vars)
     if endpoint is None:
         return OriginateError("-ERR CHAN_NOT_IMPLEMENTED")
     return global_vars, endpoint, tuple(refused)

@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+__all__ = ["CallRecord", "Records"]
+
 
 @dataclass
 class CallRecord:

@@ -17,6 +17,22 @@ from typing import Any
 
 import yaml
 
+__all__ = [
+    "OUTCOMES",
+    "AgentEndpoint",
+    "CalleePlan",
+    "Dist",
+    "Extension",
+    "GatewayConfig",
+    "PopulationRule",
+    "Scenario",
+    "load_scenario",
+    "parse_dist",
+    "pick_rule",
+    "plan_callee",
+    "scenario_from_dict",
+]
+
 OUTCOMES = (
     "answer",
     "busy",

@@ -29,7 +29,6 @@ from dialer.sim.switch import SimSwitch
 __all__ = [
     "Simulator",
     "SimulatorServer",
-    "as_scenario",
     "load_engine_factory",
     "run_simulator",
     "serve_forever",
@@ -125,7 +124,7 @@ class Simulator:
         await self.server.stop()
 
 
-def as_scenario(scenario: Scenario | Mapping[str, Any] | Path | str) -> Scenario:
+def _as_scenario(scenario: Scenario | Mapping[str, Any] | Path | str) -> Scenario:
     """Accept a `Scenario`, a parsed mapping or a file path."""
     if isinstance(scenario, Scenario):
         return scenario
@@ -144,7 +143,7 @@ async def run_simulator(
     engine_factory: CallcenterEngineFactory | bool | None = True,
 ) -> AsyncIterator[Simulator]:
     """Run a simulator in the current loop for the duration of the block."""
-    sim = Simulator(as_scenario(scenario), password=password, engine_factory=engine_factory)
+    sim = Simulator(_as_scenario(scenario), password=password, engine_factory=engine_factory)
     await sim.start(host, port)
     try:
         yield sim
@@ -163,7 +162,7 @@ class SimulatorServer:
         engine_factory: CallcenterEngineFactory | bool | None = True,
     ) -> None:
         self.sim = Simulator(
-            as_scenario(scenario), password=password, engine_factory=engine_factory
+            _as_scenario(scenario), password=password, engine_factory=engine_factory
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)

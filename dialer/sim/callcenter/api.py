@@ -20,6 +20,8 @@ from dialer.sim.callcenter.store import (
     row_values,
 )
 
+__all__ = ["ConfigApi"]
+
 _USAGE = (
     "callcenter_config <target> <args>,\n"
     "\tcallcenter_config agent add [name] [type] | \n"

@@ -13,6 +13,15 @@ from typing import Any
 
 from dialer.sim.callcenter.tables import AGENT_STATUS_ON_BREAK
 
+__all__ = [
+    "AgentConfig",
+    "CallcenterConfig",
+    "QueueConfig",
+    "SimAgentBehaviour",
+    "TierConfig",
+    "config_from_mapping",
+]
+
 
 @dataclass(frozen=True)
 class QueueConfig:

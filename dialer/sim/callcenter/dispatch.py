@@ -18,7 +18,9 @@ from dialer.sim.ports import TimerHandle
 if TYPE_CHECKING:
     from dialer.sim.callcenter.engine import Callcenter
 
-DISPATCH_PERIOD_S = 0.1
+__all__ = ["RING_STRATEGIES", "Dispatcher"]
+
+_DISPATCH_PERIOD_S = 0.1
 RING_STRATEGIES = ("ring-all", "ring-progressively")
 _RING = RING_STRATEGIES
 _MEMBER_INDEPENDENT = (
@@ -42,7 +44,7 @@ class Dispatcher:
         """Schedule the next tick (on the 0.1 s grid) unless one is pending."""
         if self._timer is not None:
             return
-        delay = next_tick_delay(self.cc.port.now_s() - self._origin_s, DISPATCH_PERIOD_S)
+        delay = next_tick_delay(self.cc.port.now_s() - self._origin_s, _DISPATCH_PERIOD_S)
         self._timer = self.cc.port.call_later(delay, self._tick)
 
     def _tick(self) -> None:

@@ -29,6 +29,8 @@ from dialer.sim.callcenter.simagents import SimAgents
 from dialer.sim.callcenter.store import LoadedQueue, MemberRow, Store
 from dialer.sim.ports import CALLCENTER_SUBCLASS, EngineEvent, SwitchPort
 
+__all__ = ["Callcenter"]
+
 
 class Callcenter:
     """mod_callcenter for one simulated switch (implements ``CallcenterEngine``)."""

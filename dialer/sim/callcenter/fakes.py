@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from dialer.sim.ports import AgentLegRequest, EngineEvent
 
+__all__ = ["AgentScript", "FakeSwitchPort", "Logged"]
+
 
 @dataclass(frozen=True)
 class Logged:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from dialer.sim.callcenter.store import LoadedQueue
 from dialer.sim.ports import TimerHandle
 
+__all__ = ["MEMBER_CHECK_PERIOD_S", "MemberSession", "max_wait_reached", "no_agent_timeout_reached"]
+
 MEMBER_CHECK_PERIOD_S = 0.5
 
 

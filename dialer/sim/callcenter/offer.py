@@ -23,6 +23,8 @@ from dialer.sim.ports import AgentLegRequest
 if TYPE_CHECKING:
     from dialer.sim.callcenter.engine import Callcenter
 
+__all__ = ["Offer", "next_tick_delay"]
+
 
 def next_tick_delay(elapsed_s: float, period_s: float) -> float:
     """Delay to the next tick of a grid of ``period_s`` started ``elapsed_s`` ago; at least a
@@ -32,7 +34,7 @@ def next_tick_delay(elapsed_s: float, period_s: float) -> float:
     return delay if delay >= 1e-3 else delay + period_s
 
 
-AGENT_POLL_S = 0.1
+_AGENT_POLL_S = 0.1
 _BUSY_CAUSES = ("NORMAL_CIRCUIT_CONGESTION", "USER_BUSY")
 _SILENT_CAUSES = ("LOSE_RACE", "ORIGINATOR_CANCEL")
 
@@ -269,7 +271,7 @@ class Offer:
 
     def _agent_hung_up(self, _cause: str) -> None:
         """The agent thread polls the agent channel every 0.1 s from the bridge."""
-        delay = next_tick_delay(self.cc.port.now_s() - self.bridged_at_s, AGENT_POLL_S)
+        delay = next_tick_delay(self.cc.port.now_s() - self.bridged_at_s, _AGENT_POLL_S)
         self.cc.port.call_later(delay, self._end_bridge)
 
     def _end_bridge(self) -> None:

@@ -14,6 +14,8 @@ from dialer.sim.callcenter.config import CallcenterConfig, SimAgentBehaviour
 if TYPE_CHECKING:
     from dialer.sim.callcenter.engine import Callcenter
 
+__all__ = ["SimAgents"]
+
 
 class SimAgents:
     """Per-agent timers for talk-time hangups and breaks."""

@@ -15,6 +15,18 @@ from enum import Enum
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig
 
+__all__ = [
+    "AgentRow",
+    "Emit",
+    "LoadedQueue",
+    "MemberRow",
+    "Status",
+    "Store",
+    "TierRow",
+    "columns",
+    "row_values",
+]
+
 
 class Status(Enum):
     """``cc_status_t``."""

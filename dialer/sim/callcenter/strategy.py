@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.store import AgentRow, TierRow
 
+__all__ = ["AgentTier", "order_rows", "queue_rows"]
+
 AgentTier = tuple[AgentRow, TierRow]
 _LISTED = (t.AGENT_STATUS_AVAILABLE, t.AGENT_STATUS_ON_BREAK, t.AGENT_STATUS_AVAILABLE_ON_DEMAND)
 

@@ -6,6 +6,42 @@ caller typed them, as mod_callcenter does with its SQL rows.
 
 from __future__ import annotations
 
+__all__ = [
+    "AGENT_STATES",
+    "AGENT_STATE_IDLE",
+    "AGENT_STATE_IN_A_QUEUE_CALL",
+    "AGENT_STATE_RECEIVING",
+    "AGENT_STATE_RESERVED",
+    "AGENT_STATE_WAITING",
+    "AGENT_STATUSES",
+    "AGENT_STATUS_AVAILABLE",
+    "AGENT_STATUS_AVAILABLE_ON_DEMAND",
+    "AGENT_STATUS_LOGGED_OUT",
+    "AGENT_STATUS_ON_BREAK",
+    "AGENT_TYPE_CALLBACK",
+    "AGENT_TYPE_UUID_STANDBY",
+    "CANCEL_BREAK_OUT",
+    "CANCEL_NO_AGENT_TIMEOUT",
+    "CANCEL_TIMEOUT",
+    "INSTANCE_ID",
+    "MEMBER_ABANDONED",
+    "MEMBER_ANSWERED",
+    "MEMBER_TRYING",
+    "MEMBER_WAITING",
+    "TIER_ACTIVE_INBOUND",
+    "TIER_NO_ANSWER",
+    "TIER_OFFERING",
+    "TIER_READY",
+    "TIER_STANDBY",
+    "TIER_STATES",
+    "agent_state",
+    "agent_status",
+    "c_atoi",
+    "same",
+    "split_config_args",
+    "tier_state",
+]
+
 AGENT_TYPE_CALLBACK = "Callback"
 AGENT_TYPE_UUID_STANDBY = "uuid-standby"
 INSTANCE_ID = "single_box"

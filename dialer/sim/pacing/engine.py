@@ -32,7 +32,9 @@ from dialer.pacing import (
 from dialer.sim.pacing.records import Figures, PacedCall, RunLog, ShiftRecord, TimePoint
 from dialer.sim.pacing.scenario import Duration, PacingScenario
 
-SAMPLE_EVERY_S = 10.0
+__all__ = ["Simulation"]
+
+_SAMPLE_EVERY_S = 10.0
 
 
 class _Ev(IntEnum):
@@ -208,7 +210,7 @@ class Simulation:
                 self._launch(reserved=None)
         if self.now_s >= self._next_sample_s:
             self._sample(snap)
-            self._next_sample_s += SAMPLE_EVERY_S
+            self._next_sample_s += _SAMPLE_EVERY_S
         self._push(self.now_s + self.scenario.tick_s, _Ev.TICK, None)
 
     def _sample(self, snap: Snapshot) -> None:

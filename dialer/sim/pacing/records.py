@@ -11,7 +11,17 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CSV_FIELDS = (
+__all__ = [
+    "Figures",
+    "PacedCall",
+    "RunLog",
+    "ShiftRecord",
+    "TimePoint",
+    "figures_from_csv",
+    "write_csv",
+]
+
+_CSV_FIELDS = (
     "kind",
     "id",
     "launched_s",
@@ -109,7 +119,7 @@ def _num(value: float) -> str:
 def write_csv(log: RunLog, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_FIELDS)
+        writer.writerow(_CSV_FIELDS)
         writer.writerow(["run", log.pacer, repr(log.duration_s), repr(log.window_s)])
         for c in log.calls:
             writer.writerow(

@@ -7,6 +7,20 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+__all__ = [
+    "AbandonRule",
+    "AgentGroup",
+    "Answer",
+    "AnswerChange",
+    "Break",
+    "CampaignLimits",
+    "Duration",
+    "PacingScenario",
+    "Uniform",
+    "load_pacing_scenario",
+    "scaled",
+]
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
