@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from dialer.sim.channel import Channel
 from dialer.sim.channel_table import is_truthy
+from dialer.sim.population import CalleePlan
 from dialer.sim.records import CallRecord
 from dialer.sim.routing import execute_on_answer
-from dialer.sim.scenario import CalleePlan
 from dialer.sim.sip import SIP_FAILURES, SIP_TERM_CAUSE
 from dialer.sim.switch import SimSwitch
 

@@ -16,9 +16,9 @@ from dialer.sim.admission import REFUSAL_CAUSE
 from dialer.sim.carrier import CarrierLegs, OnceReply, Reply, sip_variables
 from dialer.sim.channel import Channel
 from dialer.sim.originate_parse import OriginateRequest
+from dialer.sim.population import PopulationRule, pick_rule, plan_callee
 from dialer.sim.records import CallRecord
 from dialer.sim.routing import flip_cid, transfer_to_dialplan
-from dialer.sim.scenario import PopulationRule, pick_rule, plan_callee
 from dialer.sim.sip import SIP_FAILURES, ring_limit
 from dialer.sim.switch import SimSwitch
 
