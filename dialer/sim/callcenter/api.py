@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dialer.sim.callcenter import tables as t
-from dialer.sim.callcenter.store import (
+from dialer.sim.callcenter.rows import (
     AgentRow,
     LoadedQueue,
     MemberRow,
     Status,
-    Store,
     TierRow,
     columns,
     row_values,
 )
+from dialer.sim.callcenter.store import Store
 
 __all__ = ["ConfigApi"]
 

@@ -11,7 +11,7 @@ from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.config import QueueConfig
 from dialer.sim.callcenter.member import MemberSession
 from dialer.sim.callcenter.offer import Offer, next_tick_delay
-from dialer.sim.callcenter.store import AgentRow, LoadedQueue, MemberRow, TierRow
+from dialer.sim.callcenter.rows import AgentRow, LoadedQueue, MemberRow, TierRow
 from dialer.sim.callcenter.strategy import AgentTier, order_rows, queue_rows
 from dialer.sim.ports import TimerHandle
 

@@ -25,8 +25,9 @@ from dialer.sim.callcenter.member import (
     no_agent_timeout_reached,
 )
 from dialer.sim.callcenter.offer import Offer
+from dialer.sim.callcenter.rows import LoadedQueue, MemberRow
 from dialer.sim.callcenter.simagents import SimAgents
-from dialer.sim.callcenter.store import LoadedQueue, MemberRow, Store
+from dialer.sim.callcenter.store import Store
 from dialer.sim.ports import CALLCENTER_SUBCLASS, EngineEvent, SwitchPort
 
 __all__ = ["Callcenter"]

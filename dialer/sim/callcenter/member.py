@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dialer.sim.callcenter.store import LoadedQueue
+from dialer.sim.callcenter.rows import LoadedQueue
 from dialer.sim.ports import TimerHandle
 
 __all__ = ["MEMBER_CHECK_PERIOD_S", "MemberSession", "max_wait_reached", "no_agent_timeout_reached"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.member import MemberSession
-from dialer.sim.callcenter.store import AgentRow, LoadedQueue
+from dialer.sim.callcenter.rows import AgentRow, LoadedQueue
 from dialer.sim.ports import AgentLegRequest
 
 if TYPE_CHECKING:

@@ -1,6 +1,7 @@
-"""The rows mod_callcenter keeps in its SQLite tables (agents, tiers, members) and its queue
-hash, with the update functions of mod_callcenter.c (cc_agent_add/update/get, cc_tier_*,
-load_agent/load_tier/load_queue) reproduced on plain Python records.
+"""mod_callcenter's SQLite tables (agents, tiers, members; rows in
+`dialer.sim.callcenter.rows`) and its queue hash, with the update functions of mod_callcenter.c
+(cc_agent_add/update/get, cc_tier_*, load_agent/load_tier/load_queue) reproduced on plain
+Python records.
 
 Invariants: dict / list order is SQLite rowid order (the order rows come out of an unordered
 ``SELECT``); times are whole epoch seconds, as ``local_epoch_time_now`` returns them.
@@ -9,122 +10,13 @@ Invariants: dict / list order is SQLite rowid order (the order rows come out of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from enum import Enum
+from dataclasses import dataclass, field
 
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig
+from dialer.sim.callcenter.rows import AgentRow, LoadedQueue, MemberRow, Status, TierRow
 
-__all__ = [
-    "AgentRow",
-    "Emit",
-    "LoadedQueue",
-    "MemberRow",
-    "Status",
-    "Store",
-    "TierRow",
-    "columns",
-    "row_values",
-]
-
-
-class Status(Enum):
-    """``cc_status_t``."""
-
-    SUCCESS = "SUCCESS"
-    AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
-    QUEUE_NOT_FOUND = "QUEUE_NOT_FOUND"
-    AGENT_ALREADY_EXIST = "AGENT_ALREADY_EXIST"
-    AGENT_INVALID_TYPE = "AGENT_INVALID_TYPE"
-    AGENT_INVALID_STATUS = "AGENT_INVALID_STATUS"
-    AGENT_INVALID_STATE = "AGENT_INVALID_STATE"
-    TIER_ALREADY_EXIST = "TIER_ALREADY_EXIST"
-    TIER_NOT_FOUND = "TIER_NOT_FOUND"
-    TIER_INVALID_STATE = "TIER_INVALID_STATE"
-    INVALID_KEY = "INVALID_KEY"
-
-
-@dataclass
-class AgentRow:
-    """A row of the ``agents`` table, columns in table order."""
-
-    name: str
-    instance_id: str = t.INSTANCE_ID
-    uuid: str = ""
-    type: str = "callback"
-    contact: str = ""
-    status: str = t.AGENT_STATUS_LOGGED_OUT
-    state: str = t.AGENT_STATE_WAITING
-    max_no_answer: int = 0
-    wrap_up_time: int = 0
-    reject_delay_time: int = 0
-    busy_delay_time: int = 0
-    no_answer_delay_time: int = 0
-    last_bridge_start: int = 0
-    last_bridge_end: int = 0
-    last_offered_call: int = 0
-    last_status_change: int = 0
-    no_answer_count: int = 0
-    calls_answered: int = 0
-    talk_time: int = 0
-    ready_time: int = 0
-    external_calls_count: int = 0
-
-
-@dataclass
-class TierRow:
-    """A row of the ``tiers`` table."""
-
-    queue: str
-    agent: str
-    state: str
-    level: int
-    position: int
-
-
-@dataclass
-class MemberRow:
-    """A row of the ``members`` table (``score`` is computed by the queries)."""
-
-    queue: str
-    instance_id: str
-    uuid: str
-    session_uuid: str
-    cid_number: str
-    cid_name: str
-    system_epoch: int
-    joined_epoch: int
-    rejoined_epoch: int = 0
-    bridge_epoch: int = 0
-    abandoned_epoch: int = 0
-    base_score: int = 0
-    skill_score: int = 0
-    serving_agent: str = ""
-    serving_system: str = ""
-    state: str = t.MEMBER_WAITING
-
-    def score(self, now_s: int) -> int:
-        return now_s - self.joined_epoch + self.base_score + self.skill_score
-
-
-@dataclass
-class LoadedQueue:
-    """A loaded queue (``cc_queue_t``): its config plus runtime counters."""
-
-    config: QueueConfig
-    calls_answered: int = 0
-    calls_abandoned: int = 0
-    last_agent_exist: int = 0
-    last_agent_exist_check: int = 0
-
-
-def columns(cls: type) -> list[str]:
-    """Column names of a row class, in table order."""
-    return [f.name for f in fields(cls)]
-
-
-def row_values(row: AgentRow | TierRow | MemberRow) -> list[str]:
-    return [str(getattr(row, name)) for name in columns(type(row))]
+__all__ = ["Emit", "Store"]
 
 
 Emit = Callable[[dict[str, str], str, int], None]

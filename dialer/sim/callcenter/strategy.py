@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from dialer.sim.callcenter import tables as t
-from dialer.sim.callcenter.store import AgentRow, TierRow
+from dialer.sim.callcenter.rows import AgentRow, TierRow
 
 __all__ = ["AgentTier", "order_rows", "queue_rows"]
 

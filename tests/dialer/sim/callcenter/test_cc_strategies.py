@@ -12,7 +12,7 @@ from dialer.sim.callcenter import Callcenter, SimAgentBehaviour, create_engine
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig, TierConfig
 from dialer.sim.callcenter.fakes import AgentScript, FakeSwitchPort
 from dialer.sim.callcenter.lab import lab_config
-from dialer.sim.callcenter.store import AgentRow, TierRow
+from dialer.sim.callcenter.rows import AgentRow, TierRow
 from dialer.sim.callcenter.strategy import order_rows
 
 CUST_VARS = {"caller_id_name": "Outbound Call", "caller_id_number": "6138000000"}
