@@ -62,9 +62,9 @@ class Originator:
             return
         sw.records.add(record)
         if ep.kind == "gateway":
-            self._originate_gateway(req, uuid, variables, record, reply)
+            self._originate_gateway(req, variables, record, reply)
         else:
-            self._originate_local(req, uuid, variables, record, reply)
+            self._originate_local(req, variables, record, reply)
 
     def kill(self, uuid: str, cause: str = "NORMAL_CLEARING") -> bool:
         """``uuid_kill``: a ringing originate gets its reply right after HANGUP_COMPLETE."""
@@ -81,12 +81,7 @@ class Originator:
         return True
 
     def _originate_gateway(
-        self,
-        req: OriginateRequest,
-        uuid: str,
-        variables: dict[str, str],
-        record: CallRecord,
-        reply: Reply,
+        self, req: OriginateRequest, variables: dict[str, str], record: CallRecord, reply: Reply
     ) -> None:
         sw = self.sw
         ep = req.endpoint
@@ -102,7 +97,9 @@ class Originator:
             ("video_media_flow", "disabled"),
             ("text_media_flow", "disabled"),
         ]
-        ch = sw.channels.create_leg(uuid, name, cid_name, cid_num, ep.target, variables, base)
+        ch = sw.channels.create_leg(
+            record.uuid, name, cid_name, cid_num, ep.target, variables, base
+        )
         ch.gateway = ep.name
         ch.variables["sip_destination_url"] = f"sip:{ep.target}@{proxy}"
         ch.variables["originate_endpoint"] = "sofia"
@@ -175,20 +172,17 @@ class Originator:
         return rule.script[idx]
 
     def _originate_local(
-        self,
-        req: OriginateRequest,
-        uuid: str,
-        variables: dict[str, str],
-        record: CallRecord,
-        reply: Reply,
+        self, req: OriginateRequest, variables: dict[str, str], record: CallRecord, reply: Reply
     ) -> None:
-        sw = self.sw
+        """Endpoints that are not gateways: loopback, user, null answer at once; error/CAUSE
+        fails with CAUSE."""
         ep = req.endpoint
-        cid_num = variables.get("origination_caller_id_number", req.cid_num or "0000000000")
         names = {"loopback": f"loopback/{ep.target}-a", "user": f"sofia/internal/{ep.target}"}
         name = names.get(ep.kind, f"{ep.kind}/{ep.target}" if ep.target else ep.kind)
+        sw = self.sw
+        cid_num = variables.get("origination_caller_id_number", req.cid_num or "0000000000")
         ch = sw.channels.create_leg(
-            uuid,
+            record.uuid,
             name,
             variables.get("origination_caller_id_name"),
             cid_num,
