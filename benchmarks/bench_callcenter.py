@@ -15,12 +15,12 @@ import time
 
 from dialer.sim.callcenter import Callcenter
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig, TierConfig
-from dialer.sim.callcenter.fake_port import FakePort
+from dialer.sim.callcenter.fakes import FakeSwitchPort
 
 CUST_VARS = {"caller_id_name": "Outbound Call", "caller_id_number": "6138000000"}
 
 
-def _engine(n_agents: int) -> tuple[FakePort, Callcenter]:
+def _engine(n_agents: int) -> tuple[FakeSwitchPort, Callcenter]:
     names = [f"agent{i}@default" for i in range(n_agents)]
     cfg = CallcenterConfig(
         queues=[QueueConfig(name="q@default", moh_sound="local_stream://moh")],
@@ -31,12 +31,12 @@ def _engine(n_agents: int) -> tuple[FakePort, Callcenter]:
             TierConfig(agent=n, queue="q@default", level=1, position=i) for i, n in enumerate(names)
         ],
     )
-    port = FakePort()
+    port = FakeSwitchPort()
     return port, Callcenter(port, cfg)
 
 
 def _arrivals(
-    port: FakePort, engine: Callcenter, n_calls: int, every_s: float, talk_s: float
+    port: FakeSwitchPort, engine: Callcenter, n_calls: int, every_s: float, talk_s: float
 ) -> None:
     def arrive(i: int) -> None:
         uuid = f"cust-{i}"
@@ -48,7 +48,7 @@ def _arrivals(
         port.call_later(i * every_s, functools.partial(arrive, i))
 
 
-def _run(label: str, port: FakePort, sim_s: float) -> None:
+def _run(label: str, port: FakeSwitchPort, sim_s: float) -> None:
     start = time.perf_counter()
     port.advance(sim_s)
     wall_s = time.perf_counter() - start

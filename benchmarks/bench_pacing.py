@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dialer.sim.pacing.records import Figures
-from dialer.sim.pacing.runner import PACERS, compare
-from dialer.sim.pacing.scenario import Scenario, load_scenario
+from dialer.sim.pacing.runner import PACERS, compare_pacers
+from dialer.sim.pacing.scenario import PacingScenario, load_pacing_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX = ROOT / "scenarios" / "pacing"
@@ -28,8 +28,8 @@ Result = tuple[str, int, dict[str, Figures], float]
 
 def _job(args: tuple[Path, int, float, float]) -> Result:
     path, seed, guess, first_step = args
-    scenario = load_scenario(path)
-    logs = compare(scenario, seed, guess, first_step)
+    scenario = load_pacing_scenario(path)
+    logs = compare_pacers(scenario, seed, guess, first_step)
     return (
         scenario.name,
         seed,
@@ -38,7 +38,7 @@ def _job(args: tuple[Path, int, float, float]) -> Result:
     )
 
 
-def _guess(scenario: Scenario) -> float:
+def _guess(scenario: PacingScenario) -> float:
     """A starting ratio for the sweep: larger teams and lower answer rates take more."""
     team = max(0.2, 0.49 * math.log(scenario.agent_count) - 0.38)
     return 1.0 + (1.0 / scenario.answer.probability - 1.0) * team
@@ -72,7 +72,7 @@ def main() -> None:
     paths = sorted(MATRIX.glob("*.yaml"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only.split(",")]
-    scenarios = {path: load_scenario(path) for path in paths}
+    scenarios = {path: load_pacing_scenario(path) for path in paths}
     started = time.perf_counter()
     results: list[Result] = []
     with Pool(args.workers) as pool:

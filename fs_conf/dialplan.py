@@ -1,4 +1,4 @@
-"""The campaigns' dialplan: where an answered originate goes, and what the simulator runs.
+"""The campaigns' dialplan: where an answered originate goes.
 
 Every campaign's calls are originated to ``<extension> XML campaign`` (`dialplan_entry`), an
 extension of context ``campaign`` that runs, in order (transcripts j/k, lab ``cc_sales2s``):
@@ -26,7 +26,6 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from fs_conf.render import render_template
 
@@ -112,45 +111,3 @@ def destination_of(extension: ET.Element) -> str | None:
             literal = re.sub(r"\\(.)", r"\1", expression.removeprefix("^").removesuffix("$"))
             return literal if re.fullmatch(expression, literal) else None
     return None
-
-
-def _actions(extension: ET.Element) -> list[tuple[str, str]]:
-    return [
-        (a.get("application", ""), a.get("data", ""))
-        for cond in extension.iter("condition")
-        for a in cond.findall("action")
-    ]
-
-
-def sim_dialplan(xml_text: str, safe_harbor_s: float = 2.0) -> list[dict[str, Any]]:
-    """The simulator's scenario ``dialplan:`` entries for a rendered ``dialplan_xml``.
-
-    The simulator runs answer / ``hangup_after_bridge`` / ``callcenter`` / safe harbor /
-    hangup itself; this reads them from the XML, so it runs what the switch would. AMD is
-    not simulated (the simulator's callees decide machine answers).
-    """
-    context = ET.fromstring(xml_text).find("context")
-    if context is None:
-        raise DialplanError("no <context> in the dialplan")
-    extensions = {e.get("name", ""): e for e in context.findall("extension")}
-    after = extensions.get(AFTER_QUEUE_EXTENSION)
-    playback = [d for a, d in _actions(after) if a == "playback"] if after is not None else []
-    entries = []
-    for ext in extensions.values():
-        actions = _actions(ext)
-        queues = [d for a, d in actions if a == "callcenter"]
-        destination = destination_of(ext)
-        if not queues or destination is None:
-            continue
-        entries.append(
-            {
-                "name": destination,
-                "context": context.get("name", ""),
-                "queue": queues[0],
-                "answer": ("answer", "") in actions,
-                "hangup_after_bridge": ("set", "hangup_after_bridge=true") in actions,
-                "after_queue_playback": playback[0] if playback else None,
-                "after_queue_playback_s": safe_harbor_s,
-            }
-        )
-    return entries

@@ -18,7 +18,6 @@ FreeSWITCH pre-processor variables of the stock ``vars.xml``. Pure except `write
 from __future__ import annotations
 
 import ipaddress
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,34 +236,3 @@ def write_switch_conf(
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
-
-
-# callcenter.conf.xml param -> the simulator's QueueConfig field (docs/callcenter-sim.md)
-_SIM_QUEUE_FIELDS = {
-    "strategy": ("strategy", str),
-    "moh-sound": ("moh_sound", str),
-    "time-base-score": ("time_base_score", str),
-    "max-wait-time": ("max_wait_time_s", int),
-    "max-wait-time-with-no-agent": ("max_wait_time_with_no_agent_s", int),
-    "max-wait-time-with-no-agent-time-reached": ("max_wait_time_with_no_agent_time_reached_s", int),
-    "tier-rules-apply": ("tier_rules_apply", bool),
-    "tier-rule-wait-second": ("tier_rule_wait_second", int),
-    "tier-rule-wait-multiply-level": ("tier_rule_wait_multiply_level", bool),
-    "tier-rule-no-agent-no-wait": ("tier_rule_no_agent_no_wait", bool),
-    "discard-abandoned-after": ("discard_abandoned_after_s", int),
-    "abandoned-resume-allowed": ("abandoned_resume_allowed", bool),
-}
-
-
-def sim_queues(xml_text: str) -> list[dict[str, object]]:
-    """The simulator's scenario ``callcenter: queues:`` for a rendered ``callcenter_xml``, so
-    that the simulated mod_callcenter runs the queues a real switch would load."""
-    queues: list[dict[str, object]] = []
-    for queue in ET.fromstring(xml_text).iter("queue"):
-        entry: dict[str, object] = {"name": queue.get("name", "")}
-        for param in queue.iter("param"):
-            key, kind = _SIM_QUEUE_FIELDS[param.get("name", "")]
-            value = param.get("value", "")
-            entry[key] = value == "true" if kind is bool else kind(value)
-        queues.append(entry)
-    return queues

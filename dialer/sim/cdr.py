@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+__all__ = ["cdr_variables"]
+
 _STAMPED = (
     ("start", "Channel-Created-Time"),
     ("profile_start", "Profile-Created-Time"),

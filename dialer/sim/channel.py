@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STATE_NUMBERS = {
+__all__ = [
+    "Channel",
+    "channel_data",
+    "media_variables",
+    "new_profile",
+    "ordered_profile",
+    "playback_headers",
+    "profile_vars",
+]
+
+_STATE_NUMBERS = {
     "CS_NEW": 0,
     "CS_INIT": 1,
     "CS_ROUTING": 2,
@@ -29,7 +39,7 @@ STATE_NUMBERS = {
     "CS_NONE": 13,
 }
 
-PROFILE_FIELDS = (
+_PROFILE_FIELDS = (
     "Direction",
     "Logical-Direction",
     "Dialplan",
@@ -169,7 +179,7 @@ def new_profile(
 
 def ordered_profile(profile: dict[str, str]) -> list[tuple[str, str]]:
     """Profile fields in FreeSWITCH's order, only those that are set."""
-    return [(name, profile[name]) for name in PROFILE_FIELDS if name in profile]
+    return [(name, profile[name]) for name in _PROFILE_FIELDS if name in profile]
 
 
 def channel_data(
@@ -182,7 +192,7 @@ def channel_data(
     headers: list[tuple[str, str]] = [
         ("Channel-State", ch.state),
         ("Channel-Call-State", ch.callstate),
-        ("Channel-State-Number", str(STATE_NUMBERS.get(ch.state, 0))),
+        ("Channel-State-Number", str(_STATE_NUMBERS.get(ch.state, 0))),
         ("Channel-Name", ch.name),
         ("Unique-ID", ch.uuid),
         ("Call-Direction", "outbound"),
@@ -194,7 +204,7 @@ def channel_data(
     if ch.hangup_cause is not None:
         headers.append(("Hangup-Cause", ch.hangup_cause))
     if ch.media_up:
-        headers.extend(codec_headers())
+        headers.extend(_codec_headers())
     headers.extend((f"Caller-{k}", v) for k, v in ordered_profile(ch.profile))
     if other is not None and ch.other_type is not None:
         headers.append(("Other-Type", ch.other_type))
@@ -209,7 +219,7 @@ def channel_data(
     return headers
 
 
-def codec_headers() -> list[tuple[str, str]]:
+def _codec_headers() -> list[tuple[str, str]]:
     """The PCMU codec block of an answered (or early-media) leg."""
     return [
         ("Channel-Read-Codec-Name", "PCMU"),

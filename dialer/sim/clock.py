@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+__all__ = ["LagStats", "SimClock", "SimTime", "Timer"]
+
 
 @dataclass(order=True)
 class Timer:
@@ -50,16 +52,19 @@ class LagStats:
 @dataclass(frozen=True, slots=True)
 class SimTime:
     """Simulated time read from ``time.monotonic`` (the clock asyncio's loop keeps), so any
-    thread can read it without touching the loop: a `dialer.clock.Clock` whose ``now`` is
-    the simulated wall time, ``monotonic_s`` the simulated seconds since the clock started,
-    and ``sleep_s`` waits simulated seconds."""
+    thread can read it without touching the loop: a `dialer.clock.Clock` running ``speed``
+    times faster than wall time, for a dialer driving the simulator.
+
+    ``now()`` / ``now_s()`` are the simulated wall time (aware UTC / epoch seconds),
+    ``monotonic_s()`` the simulated seconds since the loop started, and ``sleep_s`` waits
+    simulated seconds (``seconds / speed`` of wall time)."""
 
     start_s: float
     loop_start_s: float
     speed: float
 
     def now_s(self) -> float:
-        return self.start_s + (time.monotonic() - self.loop_start_s) * self.speed
+        return self.start_s + self.monotonic_s()
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_s(), UTC)

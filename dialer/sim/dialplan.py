@@ -9,42 +9,43 @@ hangs the channel up with DESTINATION_OUT_OF_ORDER ("Invalid Application").
 from __future__ import annotations
 
 from dialer.sim.channel import Channel
-from dialer.sim.flows import DialplanRunner, Flows
 from dialer.sim.records import CallRecord
-from dialer.sim.routing import complete, execute
 from dialer.sim.scenario import Extension
+from dialer.sim.switch import SimSwitch
+
+__all__ = ["Dialplan"]
 
 
-class Dialplan(DialplanRunner):
-    """Executes scenario extensions on answered customer legs."""
+class Dialplan:
+    """Executes scenario extensions on answered customer legs (a `DialplanRunner`)."""
 
-    def __init__(self, flows: Flows) -> None:
-        self.flows = flows
-        self.sw = flows.sw
-        self.sw.after_unbridge = self._after_bridge
+    def __init__(self, switch: SimSwitch) -> None:
+        self.sw = switch
+        switch.hangups.after_unbridge = self._after_bridge
 
     def run(self, ch: Channel, extension: str, context: str, record: CallRecord) -> None:
         """Run ``extension``@``context``; unknown extensions hang up NO_ROUTE_DESTINATION."""
-        ext = self.sw.scenario.extension(extension, context)
+        sw = self.sw
+        ext = sw.scenario.extension(extension, context)
         if ext is None:
-            self.sw.do_hangup(ch, "NO_ROUTE_DESTINATION")
+            sw.hangups.hang_up(ch, "NO_ROUTE_DESTINATION")
             return
         if ext.answer:
-            self._instant(ch, "answer", "")
+            sw.channels.run_briefly(ch, "answer", "")
         if ext.hangup_after_bridge:
-            self._instant(ch, "set", "hangup_after_bridge=true")
+            sw.channels.run_briefly(ch, "set", "hangup_after_bridge=true")
             ch.variables["hangup_after_bridge"] = "true"
             ch.hangup_after_bridge = True
         if ext.queue is None:
             self._safe_harbor(ch, ext)
             return
-        engine = self.sw.engine
+        engine = sw.engine
         if engine is None:
-            self.sw.do_hangup(ch, "DESTINATION_OUT_OF_ORDER")
+            sw.hangups.hang_up(ch, "DESTINATION_OUT_OF_ORDER")
             return
-        execute(self.sw, ch, "callcenter", ext.queue)
+        sw.channels.execute(ch, "callcenter", ext.queue)
         record.queue = ext.queue
-        record.queue_joined_s = self.sw.now_s()
+        record.queue_joined_s = sw.now_s()
         engine.enter_queue(ch.uuid, ext.queue, lambda cause: self._left_queue(ch, ext, cause))
 
     def _after_bridge(self, ch: Channel) -> None:
@@ -58,10 +59,6 @@ class Dialplan(DialplanRunner):
         else:
             self._safe_harbor(ch, ext)
 
-    def _instant(self, ch: Channel, app: str, data: str) -> None:
-        execute(self.sw, ch, app, data)
-        complete(self.sw, ch)
-
     def _left_queue(self, ch: Channel, ext: Extension, cc_cause: str) -> None:
         record = self.sw.records.get(ch.uuid)
         if record is not None:
@@ -70,7 +67,7 @@ class Dialplan(DialplanRunner):
         if not ch.is_up:
             return
         if ch.application == "callcenter":
-            complete(self.sw, ch)
+            self.sw.channels.complete(ch)
         if cc_cause == "answered" or ch.bridged_to is not None:
             return
         self._safe_harbor(ch, ext)
@@ -79,18 +76,19 @@ class Dialplan(DialplanRunner):
         if ext.after_queue_playback is None:
             self._hangup_app(ch)
             return
+        sw = self.sw
         file = ext.after_queue_playback
-        execute(self.sw, ch, "playback", file)
-        self.sw.playback(ch.uuid, file)
+        sw.channels.execute(ch, "playback", file)
+        sw.media.playback(ch.uuid, file)
 
         def done() -> None:
-            self.sw.stop_playback(ch.uuid)
-            complete(self.sw, ch)
+            sw.media.stop_playback(ch.uuid)
+            sw.channels.complete(ch)
             self._hangup_app(ch)
 
-        self.sw.later(ch, ext.after_queue_playback_s, done)
+        sw.channels.later(ch, ext.after_queue_playback_s, done)
 
     def _hangup_app(self, ch: Channel) -> None:
         if ch.is_up:
-            execute(self.sw, ch, "hangup", "NORMAL_CLEARING")
-            self.sw.do_hangup(ch, "NORMAL_CLEARING")
+            self.sw.channels.execute(ch, "hangup", "NORMAL_CLEARING")
+            self.sw.hangups.hang_up(ch, "NORMAL_CLEARING")

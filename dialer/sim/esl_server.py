@@ -21,6 +21,7 @@ import logging
 from collections import deque
 
 from dialer.sim.api import Api
+from dialer.sim.esl_subscription import EventSubscription
 from dialer.sim.eventfmt import (
     api_response,
     command_reply,
@@ -29,14 +30,16 @@ from dialer.sim.eventfmt import (
     frame,
 )
 from dialer.sim.events import SimEvent
-from dialer.sim.switch import Switch
+from dialer.sim.switch import SimSwitch
 
-MAX_BUFFERED_BYTES = 64 * 1024 * 1024
-log = logging.getLogger(__name__)
+__all__ = ["Connection", "EslServer"]
+
+_MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+_log = logging.getLogger(__name__)
 
 
 class Connection:
-    """One inbound ESL client: subscription, filters, format, outgoing queue."""
+    """One inbound ESL client: authentication, its `EventSubscription`, the outgoing queue."""
 
     def __init__(
         self,
@@ -49,11 +52,7 @@ class Connection:
         self.reader = reader
         self.writer = writer
         self.authed = False
-        self.fmt = "plain"
-        self.all_events = False
-        self.events: set[str] = set()
-        self.subclasses: set[str] = set()
-        self.filters: list[tuple[str, str]] = []
+        self.subscription = EventSubscription()
         self.pending: deque[bytes] = deque()
         self.busy = False
         self.closed = False
@@ -65,20 +64,19 @@ class Connection:
         """Subscription check (before filters)."""
         if not self.authed or self.closed:
             return False
-        if name == "CUSTOM":
-            return self.all_events or (subclass or "") in self.subclasses
-        return self.all_events or name in self.events
+        return self.subscription.wants(name, subclass)
 
     def offer(self, event: SimEvent) -> None:
         """`EventSink.offer`: queue the event if subscribed and it passes the filters."""
         if not self.wants(event.name, event.subclass):
             return
-        if self.filters and not any(event.header(h) == v for h, v in self.filters):
+        if not self.subscription.passes_filters(event):
             return
-        if self.writer.transport.get_write_buffer_size() > MAX_BUFFERED_BYTES:
+        if self.writer.transport.get_write_buffer_size() > _MAX_BUFFERED_BYTES:
             self.dropped_events += 1
             return
-        self.pending.append(event_frame(event.serialized(self.fmt), self.fmt))
+        fmt = self.subscription.fmt
+        self.pending.append(event_frame(event.serialized(fmt), fmt))
         if not self.busy:
             self.flush()
 
@@ -117,7 +115,7 @@ class Connection:
                 try:
                     await self.handle(lines[0].strip(), lines[1:])
                 except Exception:
-                    log.exception("command failed: %s", lines[0])
+                    _log.exception("command failed: %s", lines[0])
                     self.reply("-ERR command failed")
                 finally:
                     self.busy = False
@@ -180,72 +178,24 @@ class Connection:
 
     def cmd_event(self, rest: str) -> None:
         """``event plain|json|xml <names...>``."""
-        words = rest.split()
-        if words and words[0] in ("plain", "json", "xml"):
-            self.fmt = "json" if words[0] == "json" else "plain"
-            words = words[1:]
-        custom = False
-        for w in words:
-            if custom:
-                self.subclasses.add(w)
-            elif w == "CUSTOM":
-                custom = True
-            elif w.upper() == "ALL":
-                self.all_events = True
-            else:
-                self.events.add(w)
-        self.reply(f"+OK event listener enabled {self.fmt}")
+        self.reply(self.subscription.listen(rest))
 
     def cmd_nixevent(self, rest: str) -> None:
         """``nixevent <names...>``."""
-        words = rest.split()
-        if not words:
-            self.reply("-ERR no keywords supplied")
-            return
-        custom = False
-        for w in words:
-            if custom:
-                self.subclasses.discard(w)
-            elif w == "CUSTOM":
-                custom = True
-            elif w.upper() == "ALL":
-                self.all_events = False
-                self.events.clear()
-                self.subclasses.clear()
-            else:
-                self.events.discard(w)
-        self.reply("+OK events nixed")
+        self.reply(self.subscription.nix(rest))
 
     def cmd_noevents(self, rest: str) -> None:
-        """``noevents``."""
-        if not (self.all_events or self.events or self.subclasses):
+        """``noevents``: also drops the events queued so far."""
+        if not self.subscription.is_listening():
             self.reply("-ERR not listening for events")
             return
-        self.all_events = False
-        self.events.clear()
-        self.subclasses.clear()
+        self.subscription.stop()
         self.pending.clear()
         self.reply("+OK no longer listening for events")
 
     def cmd_filter(self, rest: str) -> None:
         """``filter <header> <value>`` / ``filter delete <header> [value]|all``."""
-        words = rest.split(" ", 1)
-        if words[0] == "delete":
-            spec = words[1] if len(words) > 1 else ""
-            header, _, value = spec.partition(" ")
-            if header == "all":
-                self.filters.clear()
-            else:
-                self.filters = [
-                    f for f in self.filters if not (f[0] == header and (not value or f[1] == value))
-                ]
-            self.reply(f"+OK filter deleted. [{header}][{value}]")
-            return
-        if len(words) < 2 or not words[1]:
-            self.reply("-ERR invalid syntax")
-            return
-        self.filters.append((words[0], words[1]))
-        self.reply(f"+OK filter added. [{words[0]}]=[{words[1]}]")
+        self.reply(self.subscription.filter(rest))
 
     def cmd_log(self, rest: str) -> None:
         """``log <level>``: the simulator logs what the transcripts show (refused sessions)."""
@@ -291,15 +241,15 @@ class Connection:
             headers = [("Job-UUID", job_uuid), ("Job-Command", cmd)]
             if args:
                 headers.append(("Job-Command-Arg", args))
-            self.sw.emit("BACKGROUND_JOB", headers, body=text or "-ERR no reply\n")
+            self.sw.bus.emit("BACKGROUND_JOB", headers, body=text or "-ERR no reply\n")
 
         self.server.api.run(cmd, args, done)
 
 
 class EslServer:
-    """Accepts Event Socket connections for one `Switch`."""
+    """Accepts Event Socket connections for one `SimSwitch`."""
 
-    def __init__(self, switch: Switch, api: Api, password: str = "ClueCon") -> None:
+    def __init__(self, switch: SimSwitch, api: Api, password: str = "ClueCon") -> None:
         self.switch = switch
         self.api = api
         self.password = password
@@ -315,22 +265,22 @@ class EslServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Connection(self, reader, writer)
         self.connections.append(conn)
-        self.switch.sinks.append(conn)
+        self.switch.bus.sinks.append(conn)
         await conn.run()
 
     def detach(self, conn: Connection) -> None:
         """Forget a closed connection."""
         if conn in self.connections:
             self.connections.remove(conn)
-        if conn in self.switch.sinks:
-            self.switch.sinks.remove(conn)
+        if conn in self.switch.bus.sinks:
+            self.switch.bus.sinks.remove(conn)
 
     def api_event(self, cmd: str, args: str, started_us: int) -> None:
         """The API event FreeSWITCH fires for every executed API command."""
         headers = [("API-Command", cmd)]
         if args:
             headers.append(("API-Command-Argument", args))
-        self.switch.emit("API", headers)
+        self.switch.bus.emit("API", headers)
 
     async def stop(self) -> None:
         """Stop listening and close every connection."""

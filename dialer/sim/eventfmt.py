@@ -13,6 +13,18 @@ import json
 import re
 from collections.abc import Sequence
 
+__all__ = [
+    "Headers",
+    "api_response",
+    "command_reply",
+    "disconnect_notice",
+    "event_frame",
+    "frame",
+    "serialize_json",
+    "serialize_plain",
+    "url_encode",
+]
+
 _URL_UNSAFE = frozenset('\r\n "#%&+:;<=>?@[\\]^`{|}')
 _HEX = "0123456789ABCDEF"
 _HEXSET = frozenset("0123456789ABCDEFabcdef")

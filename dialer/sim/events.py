@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from dialer.sim.eventfmt import serialize_json, serialize_plain
 
+__all__ = ["CALLING_SITES", "CoreIdentity", "SimEvent", "core_headers"]
+
 CALLING_SITES: dict[str, tuple[str, str, int]] = {
     "CHANNEL_OUTGOING": ("switch_core_session.c", "switch_core_session_outgoing_channel", 768),
     "CHANNEL_STATE": ("switch_channel.c", "switch_channel_perform_set_running_state", 2408),

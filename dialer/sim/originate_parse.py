@@ -19,8 +19,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ESCAPE = "\\"
-USAGE = (
+__all__ = [
+    "ORIGINATE_USAGE",
+    "Endpoint",
+    "OriginateError",
+    "OriginateRequest",
+    "parse_dial_string",
+    "parse_originate",
+    "separate_string",
+]
+
+_ESCAPE = "\\"
+ORIGINATE_USAGE = (
     "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] "
     "[<cid_name>] [<cid_num>] [<timeout_sec>]"
 )
@@ -38,10 +48,10 @@ def _cleanup(token: str, delim: str) -> str:
     n = len(token)
     while i < n:
         ch = token[i]
-        if ch == ESCAPE:
+        if ch == _ESCAPE:
             nxt = token[i + 1] if i + 1 < n else ""
             repl = _UNESCAPE.get(nxt, nxt)
-            if nxt and (nxt in ("'", '"', ESCAPE) or (delim and nxt == delim) or repl != nxt):
+            if nxt and (nxt in ("'", '"', _ESCAPE) or (delim and nxt == delim) or repl != nxt):
                 out.append(repl)
                 end = len(out)
                 i += 2
@@ -71,7 +81,7 @@ def _split_blank(text: str, max_parts: int = 1024) -> list[str]:
         inside_quotes = False
         while i < n:
             ch = text[i]
-            if ch == ESCAPE:
+            if ch == _ESCAPE:
                 i += 2
                 continue
             if ch == "'":
@@ -96,7 +106,7 @@ def _split_char(text: str, delim: str, max_parts: int = 1024) -> list[str]:
         inside_quotes = False
         while i < n:
             ch = text[i]
-            if ch == ESCAPE:
+            if ch == _ESCAPE:
                 i += 2
                 continue
             if ch == "'" and (inside_quotes or "'" in text[i + 1 :]):
@@ -119,7 +129,7 @@ def separate_string(text: str, delim: str, max_parts: int = 1024) -> list[str]:
     return _split_char(text, delim, max_parts)
 
 
-def find_end_paren(text: str, start: int, open_ch: str, close_ch: str) -> int:
+def _find_end_paren(text: str, start: int, open_ch: str, close_ch: str) -> int:
     """Index of the bracket closing the one at ``start`` (nesting counted), or -1."""
     depth = 0
     for i in range(start, len(text)):
@@ -132,7 +142,7 @@ def find_end_paren(text: str, start: int, open_ch: str, close_ch: str) -> int:
     return -1
 
 
-def parse_var_group(content: str) -> tuple[dict[str, str], list[str]]:
+def _parse_var_group(content: str) -> tuple[dict[str, str], list[str]]:
     """Variables of one ``{...}``/``[...]`` group body; returns (variables, refused names)."""
     variables: dict[str, str] = {}
     refused: list[str] = []
@@ -190,7 +200,7 @@ class OriginateError:
     reply: str
 
 
-def parse_endpoint(dial: str, leg_vars: dict[str, str]) -> Endpoint | None:
+def _parse_endpoint(dial: str, leg_vars: dict[str, str]) -> Endpoint | None:
     """Parse one leg such as ``sofia/gateway/carrier_a/6138000000``; None if malformed."""
     parts = dial.split("/")
     kind = parts[0]
@@ -216,7 +226,7 @@ def _take_group(text: str, open_ch: str, close_ch: str) -> tuple[str | None, str
     ("\\0", text) if unterminated."""
     if not text.startswith(open_ch):
         return None, text
-    end = find_end_paren(text, 0, open_ch, close_ch)
+    end = _find_end_paren(text, 0, open_ch, close_ch)
     if end < 0:
         return "\0", text
     return text[1:end], text[end + 1 :]
@@ -234,7 +244,7 @@ def parse_dial_string(
         group, rest = _take_group(rest, open_ch, close_ch)
         if group == "\0" or group is None:
             return OriginateError("-ERR DESTINATION_OUT_OF_ORDER")
-        found, bad = parse_var_group(group)
+        found, bad = _parse_var_group(group)
         global_vars.update(found)
         refused.extend(bad)
     leg_vars: dict[str, str] = {}
@@ -242,10 +252,10 @@ def parse_dial_string(
         group, rest = _take_group(rest, "[", "]")
         if group == "\0" or group is None:
             return OriginateError("-ERR DESTINATION_OUT_OF_ORDER")
-        leg_vars, bad = parse_var_group(group)
+        leg_vars, bad = _parse_var_group(group)
         refused.extend(bad)
     first = _first_leg(rest)
-    endpoint = parse_endpoint(first, leg_vars)
+    endpoint = _parse_endpoint(first, leg_vars)
     if endpoint is None:
         return OriginateError("-ERR CHAN_NOT_IMPLEMENTED")
     return global_vars, endpoint, tuple(refused)
@@ -254,7 +264,7 @@ def parse_dial_string(
 def _first_leg(rest: str) -> str:
     """The first leg of a ``,`` (simultaneous) or ``|`` (sequential) list."""
     for i, ch in enumerate(rest):
-        if ch in ",|" and (i == 0 or rest[i - 1] != ESCAPE):
+        if ch in ",|" and (i == 0 or rest[i - 1] != _ESCAPE):
             return rest[:i]
     return rest
 
@@ -263,7 +273,7 @@ def parse_originate(args: str) -> OriginateRequest | OriginateError:
     """Parse the argument string of ``api originate`` exactly as FreeSWITCH does."""
     argv = separate_string(args, " ", 10)
     if len(argv) < 2 or len(argv) > 7:
-        return OriginateError(USAGE)
+        return OriginateError(ORIGINATE_USAGE)
     url, dest = argv[0], argv[1]
     dialplan = argv[2] if len(argv) > 2 and argv[2] else "XML"
     context = argv[3] if len(argv) > 3 and argv[3] else "default"

@@ -1,7 +1,8 @@
 """The seam between the switch core and the mod_callcenter engine of the simulator.
 
-The switch core (Event Socket server, channels, dialplan, clock) implements `SwitchPort`;
-the callcenter engine (``dialer.sim.callcenter``) implements `CallcenterEngine` and is built by
+The switch core (`dialer.sim.switch.SimSwitch`) implements `SwitchPort`, and so does the
+in-memory `dialer.sim.callcenter.fakes.FakeSwitchPort` of the engine's tests; the callcenter
+engine (``dialer.sim.callcenter``) implements `CallcenterEngine` and is built by
 a factory matching `CallcenterEngineFactory`, exported as ``create_engine`` from
 ``dialer.sim.callcenter``.
 
@@ -15,18 +16,75 @@ Invariants:
   only ever uses simulated seconds.
 - Randomness: the engine draws only from `SwitchPort.rng` so that a run is deterministic
   under the scenario's seed.
-- Header values passed to `SwitchPort.fire_event` are raw (unencoded) strings; the server
-  URL-encodes them for plain events and writes them as-is for JSON events.
+- Header values of an `EngineEvent` are raw (unencoded) strings; the server URL-encodes them
+  for plain events and writes them as-is for JSON events.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+__all__ = [
+    "CALLCENTER_SUBCLASS",
+    "AgentLegRequest",
+    "CallcenterEngine",
+    "CallcenterEngineFactory",
+    "EngineEvent",
+    "SwitchPort",
+    "TimerHandle",
+]
 
 CALLCENTER_SUBCLASS = "callcenter::info"
 """``Event-Subclass`` of every mod_callcenter event."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """An event the engine fires (`SwitchPort.fire_event`).
+
+    The core writes, in this order (as FreeSWITCH does): ``Event-Subclass`` (when ``subclass``
+    is given, e.g. `CALLCENTER_SUBCLASS` with ``name="CUSTOM"``), ``Event-Name``, the core
+    headers (Core-UUID, FreeSWITCH-Hostname/-Switchname/-IPv4/-IPv6,
+    Event-Date-Local/-GMT/-Timestamp), ``Event-Calling-File/-Function/-Line-Number`` (``file``,
+    ``function``, ``line``), ``Event-Sequence``; then, when ``channel_uuid`` names a live (or
+    just hung up) channel, that channel's data (Channel-State ... Caller-* ... ``variable_*``)
+    exactly as FreeSWITCH's ``switch_channel_event_set_data`` adds it; then ``headers`` in
+    their insertion order (e.g. ``CC-Queue``, ``CC-Action``, ...).
+    """
+
+    name: str
+    headers: Mapping[str, str]
+    function: str
+    line: int
+    subclass: str | None = None
+    channel_uuid: str | None = None
+    file: str = "mod_callcenter.c"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLegRequest:
+    """An outbound leg to an agent's phone (`SwitchPort.originate_agent_leg`).
+
+    ``contact`` is the agent's contact as configured (may start with ``{...}`` / ``[...]``
+    variables, e.g. ``[leg_timeout=15]sofia/external/agent1@127.0.0.1:5094``); the core
+    parses it like ``originate`` does. ``variables`` are set on the leg from its creation
+    (the engine passes ``cc_export_vars`` values, ``cc_member_session_uuid``, ``cc_queue``,
+    ``cc_agent`` ... here), so CHANNEL_CREATE already carries them.
+
+    ``on_answer(uuid)`` runs once the simulated agent answered; ``on_fail(uuid, cause)`` when
+    the leg failed, after its hangup events, with FreeSWITCH's cause name (``USER_BUSY``,
+    ``ALLOTTED_TIMEOUT`` for ``leg_timeout`` expiry, ``NO_ANSWER``, ``LOSE_RACE`` /
+    ``ORIGINATOR_CANCEL`` / ``NORMAL_CLEARING`` when the engine itself hung it up with
+    `SwitchPort.hangup`, ...). Exactly one of the two runs, once.
+    """
+
+    contact: str
+    variables: Mapping[str, str]
+    on_answer: Callable[[str], None]
+    on_fail: Callable[[str, str], None]
 
 
 class TimerHandle(Protocol):
@@ -58,52 +116,17 @@ class SwitchPort(Protocol):
         """A fresh UUID (version 4 format) drawn from the seeded RNG."""
         ...
 
-    def fire_event(
-        self,
-        event_name: str,
-        headers: Mapping[str, str],
-        *,
-        subclass: str | None = None,
-        channel_uuid: str | None = None,
-        calling_function: str = "",
-        calling_line: int = 0,
-        calling_file: str = "mod_callcenter.c",
-    ) -> None:
-        """Queue an event to every subscribed Event Socket client.
-
-        The core writes, in this order (as FreeSWITCH does): ``Event-Subclass`` (when
-        ``subclass`` is given, e.g. `CALLCENTER_SUBCLASS` with ``event_name="CUSTOM"``),
-        ``Event-Name``, the core headers (Core-UUID, FreeSWITCH-Hostname/-Switchname/-IPv4/-IPv6,
-        Event-Date-Local/-GMT/-Timestamp), ``Event-Calling-File/-Function/-Line-Number``,
-        ``Event-Sequence``; then, when ``channel_uuid`` names a live (or just hung up) channel,
-        that channel's data (Channel-State ... Caller-* ... ``variable_*``) exactly as
-        FreeSWITCH's ``switch_channel_event_set_data`` adds it; then ``headers`` in their
-        insertion order (e.g. ``CC-Queue``, ``CC-Action``, ...).
-        """
+    def fire_event(self, event: EngineEvent) -> None:
+        """Queue ``event`` to every subscribed Event Socket client."""
         ...
 
-    def originate_agent_leg(
-        self,
-        contact: str,
-        variables: Mapping[str, str],
-        on_answer: Callable[[str], None],
-        on_fail: Callable[[str, str], None],
-    ) -> str:
-        """Start an outbound leg to an agent's contact string and return its uuid at once.
-
-        ``contact`` is the agent's contact as configured (may start with ``{...}`` / ``[...]``
-        variables, e.g. ``[leg_timeout=15]sofia/external/agent1@127.0.0.1:5094``); the core
-        parses it like ``originate`` does. ``variables`` are set on the leg from its creation
-        (the engine passes ``cc_export_vars`` values, ``cc_member_session_uuid``, ``cc_queue``,
-        ``cc_agent`` ... here), so CHANNEL_CREATE already carries them.
+    def originate_agent_leg(self, leg: AgentLegRequest) -> str:
+        """Start an outbound leg to an agent's phone and return its uuid at once.
 
         The core emits the leg's channel events (CHANNEL_OUTGOING ... CHANNEL_PROGRESS ...
         CHANNEL_ANSWER), decides from the scenario's agent endpoints whether and when the
-        simulated agent answers, and then calls ``on_answer(uuid)``. If the leg fails it emits
-        the hangup events and then calls ``on_fail(uuid, hangup_cause)`` with FreeSWITCH's cause
-        name (``USER_BUSY``, ``ALLOTTED_TIMEOUT`` for ``leg_timeout`` expiry, ``NO_ANSWER``,
-        ``LOSE_RACE`` / ``ORIGINATOR_CANCEL`` / ``NORMAL_CLEARING`` when the engine itself hung it
-        up with `hangup`, ...). Exactly one of the two callbacks runs, once.
+        simulated agent answers, and then calls ``leg.on_answer``; a failed leg gets its
+        hangup events and then ``leg.on_fail``.
         """
         ...
 

@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+__all__ = ["CallRecord", "Records"]
+
 
 @dataclass
 class CallRecord:
@@ -54,6 +56,12 @@ class CallRecord:
         if self.answered_s is None or self.bridged_s is None:
             return None
         return self.bridged_s - self.answered_s
+
+    def failed(self, cause: str, at_s: float) -> None:
+        """The originate failed with ``cause`` at simulated time ``at_s``."""
+        self.hangup_cause = cause
+        self.hangup_s = at_s
+        self.originate_reply = f"-ERR {cause}"
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict including the derived ``abandoned`` flag."""

@@ -1,16 +1,15 @@
-"""Where an answered originate goes: the ``&app(args)`` / dialplan transfer, and dialplan
-applications' CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE (event orders of transcripts a, j, l).
+"""Where an answered originate goes: the caller-id flip, the transfer to the dialplan and
+``execute_on_answer`` (event orders of transcripts a, j, l).
 """
 
 from __future__ import annotations
 
-from dialer.sim.channel import PROFILE_FIELDS, Channel
+from dialer.sim.channel import Channel
+from dialer.sim.channel_table import ChannelTable
 from dialer.sim.originate_parse import OriginateRequest
-from dialer.sim.switch import Switch
+from dialer.sim.switch import SimSwitch
 
-
-def ordered_keys(profile: dict[str, str]) -> list[str]:
-    return [k for k in PROFILE_FIELDS if k in profile]
+__all__ = ["execute_on_answer", "flip_cid", "transfer_to_dialplan"]
 
 
 def flip_cid(ch: Channel) -> None:
@@ -34,7 +33,7 @@ def flip_cid(ch: Channel) -> None:
     ch.variables["channel_cid_flipped"] = "yes"
 
 
-def transfer_to_dialplan(sw: Switch, ch: Channel, req: OriginateRequest) -> None:
+def transfer_to_dialplan(sw: SimSwitch, ch: Channel, req: OriginateRequest) -> None:
     """Leave the originate for ``<exten> <dialplan> <context>``: caller profile 2 with the
     transfer source, CS_ROUTING, the caller-id flip, CALL_UPDATE, CS_EXECUTE (transcript a)."""
     p = ch.profile
@@ -82,39 +81,17 @@ def transfer_to_dialplan(sw: Switch, ch: Channel, req: OriginateRequest) -> None
     ch.variables["original_caller_id_number"] = orig_cid
     ch.variables["transfer_history"] = new["Transfer-Source"]
     ch.variables["transfer_source"] = new["Transfer-Source"]
-    sw.set_state(ch, "CS_ROUTING")
+    sw.channels.set_state(ch, "CS_ROUTING")
     flip_cid(ch)
     ch.variables["pre_transfer_caller_id_number"] = orig_cid
-    sw.chan_event(ch, "CALL_UPDATE", prefix=[("Direction", "RECV")])
-    sw.set_state(ch, "CS_EXECUTE")
+    sw.bus.channel_event(ch, "CALL_UPDATE", prefix=[("Direction", "RECV")])
+    sw.channels.set_state(ch, "CS_EXECUTE")
 
 
-def execute_on_answer(sw: Switch, ch: Channel) -> None:
+def execute_on_answer(channels: ChannelTable, ch: Channel) -> None:
     """``execute_on_answer=<app> <args>``: runs (and completes) when the leg answers."""
     spec = ch.variables.get("execute_on_answer")
     if not spec:
         return
     app, _, data = spec.partition(" ")
-    execute(sw, ch, app, data)
-    complete(sw, ch)
-
-
-def execute(sw: Switch, ch: Channel, app: str, data: str = "") -> None:
-    """CHANNEL_EXECUTE for an application that keeps running until completed."""
-    ch.application = app
-    ch.application_data = data
-    ch.variables["current_application"] = app
-    if data:
-        ch.variables["current_application_data"] = data
-    extra = [("Application", app)]
-    if data:
-        extra.append(("Application-Data", data))
-    if app != "uuid_bridge":
-        extra.append(("Application-UUID", sw.new_uuid()))
-    sw.chan_event(ch, "CHANNEL_EXECUTE", extra=extra)
-
-
-def complete(sw: Switch, ch: Channel) -> None:
-    """CHANNEL_EXECUTE_COMPLETE of the running application."""
-    if ch.application:
-        sw.execute_complete(ch, ch.application, ch.application_data)
+    channels.run_briefly(ch, app, data)

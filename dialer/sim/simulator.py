@@ -10,119 +10,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import random
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from dialer.sim.agents import AgentLegs
 from dialer.sim.api import Api
 from dialer.sim.clock import SimTime
 from dialer.sim.dialplan import Dialplan
 from dialer.sim.esl_server import EslServer
-from dialer.sim.flows import Flows
+from dialer.sim.originator import Originator
 from dialer.sim.ports import CallcenterEngine, CallcenterEngineFactory, TimerHandle
 from dialer.sim.records import Records
 from dialer.sim.scenario import Scenario, load_scenario, scenario_from_dict
-from dialer.sim.switch import Switch
+from dialer.sim.switch import SimSwitch
 
-
-class SwitchPortAdapter:
-    """`dialer.sim.ports.SwitchPort` over the switch core and its call flows."""
-
-    def __init__(self, switch: Switch, agents: AgentLegs) -> None:
-        self._sw = switch
-        self._agents = agents
-
-    @property
-    def rng(self) -> random.Random:
-        """The run's seeded RNG."""
-        return self._sw.rng
-
-    def now_s(self) -> float:
-        """Simulated epoch seconds."""
-        return self._sw.now_s()
-
-    def call_later(self, delay_s: float, fn: Callable[[], None]) -> TimerHandle:
-        """Schedule ``fn`` in simulated seconds."""
-        return self._sw.call_later(delay_s, fn)
-
-    def cancel(self, handle: TimerHandle) -> None:
-        """Cancel a timer."""
-        self._sw.cancel(handle)
-
-    def new_uuid(self) -> str:
-        """A UUID from the seeded RNG."""
-        return self._sw.new_uuid()
-
-    def fire_event(
-        self,
-        event_name: str,
-        headers: Mapping[str, str],
-        *,
-        subclass: str | None = None,
-        channel_uuid: str | None = None,
-        calling_function: str = "",
-        calling_line: int = 0,
-        calling_file: str = "mod_callcenter.c",
-    ) -> None:
-        """Emit an event with core (and channel) headers."""
-        self._sw.fire_event(
-            event_name,
-            headers,
-            subclass=subclass,
-            channel_uuid=channel_uuid,
-            calling_function=calling_function,
-            calling_line=calling_line,
-            calling_file=calling_file,
-        )
-
-    def originate_agent_leg(
-        self,
-        contact: str,
-        variables: Mapping[str, str],
-        on_answer: Callable[[str], None],
-        on_fail: Callable[[str, str], None],
-    ) -> str:
-        """Ring a simulated agent phone."""
-        return self._agents.originate_agent_leg(contact, variables, on_answer, on_fail)
-
-    def bridge(self, member_uuid: str, agent_uuid: str) -> None:
-        """Bridge two answered legs."""
-        self._agents.bridge(member_uuid, agent_uuid)
-
-    def hangup(self, uuid: str, cause: str) -> None:
-        """Hang a channel up."""
-        self._sw.hangup(uuid, cause)
-
-    def on_hangup(self, uuid: str, fn: Callable[[str], None]) -> None:
-        """Watch a channel's hangup."""
-        self._sw.on_hangup(uuid, fn)
-
-    def on_channel_hangup(self, uuid: str, fn: Callable[[str], None]) -> None:
-        """Watch a channel's CHANNEL_HANGUP."""
-        self._sw.on_channel_hangup(uuid, fn)
-
-    def channel_exists(self, uuid: str) -> bool:
-        """Whether the channel is up."""
-        return self._sw.channel_exists(uuid)
-
-    def channel_vars(self, uuid: str) -> dict[str, str]:
-        """Copy of the channel variables."""
-        return self._sw.channel_vars(uuid)
-
-    def set_var(self, uuid: str, name: str, value: str) -> None:
-        """Set a channel variable."""
-        self._sw.set_var(uuid, name, value)
-
-    def playback(self, uuid: str, file: str) -> None:
-        """PLAYBACK_START."""
-        self._sw.playback(uuid, file)
-
-    def stop_playback(self, uuid: str) -> None:
-        """PLAYBACK_STOP."""
-        self._sw.stop_playback(uuid)
+__all__ = [
+    "Simulator",
+    "SimulatorServer",
+    "load_engine_factory",
+    "run_simulator",
+    "serve_forever",
+]
 
 
 def load_engine_factory() -> CallcenterEngineFactory | None:
@@ -146,14 +56,12 @@ class Simulator:
         engine_factory: CallcenterEngineFactory | bool | None = True,
     ) -> None:
         self.scenario = scenario
-        self.switch = Switch(scenario)
-        self.flows = Flows(self.switch)
-        self.flows.dialplan = Dialplan(self.flows)
-        self.api = Api(self.switch, self.flows)
-        self.port = SwitchPortAdapter(self.switch, AgentLegs(self.flows))
+        self.switch = SimSwitch(scenario)
+        self.originator = Originator(self.switch, Dialplan(self.switch))
+        self.api = Api(self.switch, self.originator)
         factory = load_engine_factory() if engine_factory is True else engine_factory
         if factory and not isinstance(factory, bool):
-            self.switch.engine = factory(self.port, scenario.callcenter)
+            self.switch.engine = factory(self.switch, scenario.callcenter)
         self.server = EslServer(self.switch, self.api, password)
         self.host = ""
         self.port_number = 0
@@ -172,22 +80,22 @@ class Simulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         """Attach the clock to the running loop and listen."""
         self.switch.clock.attach(asyncio.get_running_loop())
-        self.switch.counters.started_s = self.switch.now_s()
+        self.switch.admission.started_s = self.switch.now_s()
         self.host, self.port_number = await self.server.start(host, port)
         self._schedule_heartbeat()
         return self.host, self.port_number
 
     def _schedule_heartbeat(self) -> None:
         def beat() -> None:
-            self.switch.emit("HEARTBEAT", self._heartbeat_headers())
+            self.switch.bus.emit("HEARTBEAT", self._heartbeat_headers())
             self._schedule_heartbeat()
 
         self._heartbeat = self.switch.call_later(self.scenario.heartbeat_s, beat)
 
     def _heartbeat_headers(self) -> list[tuple[str, str]]:
         sw = self.switch
-        up_s = int(sw.now_s() - sw.counters.started_s)
-        c = sw.counters
+        c = sw.admission
+        up_s = int(sw.now_s() - c.started_s)
         return [
             ("Event-Info", "System Ready"),
             (
@@ -216,7 +124,7 @@ class Simulator:
         await self.server.stop()
 
 
-def as_scenario(scenario: Scenario | Mapping[str, Any] | Path | str) -> Scenario:
+def _as_scenario(scenario: Scenario | Mapping[str, Any] | Path | str) -> Scenario:
     """Accept a `Scenario`, a parsed mapping or a file path."""
     if isinstance(scenario, Scenario):
         return scenario
@@ -235,7 +143,7 @@ async def run_simulator(
     engine_factory: CallcenterEngineFactory | bool | None = True,
 ) -> AsyncIterator[Simulator]:
     """Run a simulator in the current loop for the duration of the block."""
-    sim = Simulator(as_scenario(scenario), password=password, engine_factory=engine_factory)
+    sim = Simulator(_as_scenario(scenario), password=password, engine_factory=engine_factory)
     await sim.start(host, port)
     try:
         yield sim
@@ -254,7 +162,7 @@ class SimulatorServer:
         engine_factory: CallcenterEngineFactory | bool | None = True,
     ) -> None:
         self.sim = Simulator(
-            as_scenario(scenario), password=password, engine_factory=engine_factory
+            _as_scenario(scenario), password=password, engine_factory=engine_factory
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -306,8 +214,6 @@ async def serve_forever(
     """The ``dialer sim serve`` process: run until cancelled, then dump records."""
     scenario = load_scenario(scenario_path)
     if speed is not None or seed is not None:
-        from dataclasses import replace
-
         scenario = replace(
             scenario,
             speed=speed if speed is not None else scenario.speed,

@@ -15,7 +15,7 @@ from dialer import agent_admin
 from dialer.esl.client import EslClient
 from dialer.esl.seam import FakeEslConnection, Subscription
 from dialer.sim.callcenter import create_engine
-from dialer.sim.callcenter.fake_port import FakePort
+from dialer.sim.callcenter.fakes import FakeSwitchPort
 from dialer.sim.originate_parse import separate_string
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
@@ -40,7 +40,7 @@ def scripted(replies: dict[str, str]) -> tuple[FakeEslConnection, list[str]]:
 
 def simulated_switch() -> FakeEslConnection:
     """The ESL fake answering with the simulator's mod_callcenter (lab queues)."""
-    engine = create_engine(FakePort(), load_scenario(LAB).callcenter)
+    engine = create_engine(FakeSwitchPort(), load_scenario(LAB).callcenter)
 
     def respond(cmd: str) -> str:
         name, _, args = cmd.partition(" ")

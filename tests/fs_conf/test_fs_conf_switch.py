@@ -34,7 +34,6 @@ from fs_conf.dialplan import (
     destination_of,
     dialplan_entry,
     dialplan_xml,
-    sim_dialplan,
 )
 from fs_conf.switch import (
     CALLCENTER_MODULES,
@@ -46,7 +45,6 @@ from fs_conf.switch import (
     lcr_conf_xml,
     modules_xml,
     queues_for,
-    sim_queues,
     write_switch_conf,
 )
 
@@ -291,34 +289,6 @@ def test_safe_harbor_path_is_escaped() -> None:
         if a.get("application") == "playback"
     ]
     assert plays == [hostile]
-
-
-def test_simulator_mapping_of_the_rendered_config() -> None:
-    plan = dialplan_xml(CAMPAIGNS[:2], DialplanOptions(safe_harbor="/s.wav"))
-    entries = sim_dialplan(plan, 1.5)
-    assert entries == [
-        {
-            "name": "cc_debts.2026",
-            "context": "campaign",
-            "queue": "collections@acme",
-            "answer": True,
-            "hangup_after_bridge": True,
-            "after_queue_playback": "/s.wav",
-            "after_queue_playback_s": 1.5,
-        },
-        {
-            "name": "cc_sales",
-            "context": "campaign",
-            "queue": "sales@default",
-            "answer": True,
-            "hangup_after_bridge": True,
-            "after_queue_playback": "/s.wav",
-            "after_queue_playback_s": 1.5,
-        },
-    ]
-    queues = sim_queues(callcenter_xml(queues_for(["sales@default"], QueueSettings())))
-    assert queues[0]["name"] == "sales@default"
-    assert queues[0]["max_wait_time_s"] == 2 and queues[0]["tier_rules_apply"] is False
 
 
 def test_write_switch_conf_lays_out_the_conf_dir(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def test_killed_pacing_worker_is_replaced_within_seconds(
     workers: list[subprocess.Popen[bytes]] = []
     with SimulatorServer(scenario) as server:
         sim = server.sim
-        server.call(lambda: setattr(sim.switch.counters, "sps_limit", 10_000))
+        server.call(lambda: setattr(sim.switch.admission, "sps_limit", 10_000))
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
         # the deployment's keys, as the worker processes use them; no trunk health kept
         [listener] = node_listeners(

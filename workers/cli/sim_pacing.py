@@ -24,14 +24,16 @@ def pacing(
     """Run the predictive pacer, progressive 1:1, the best fixed ratio and a VICIdial-style
     dial level side by side; write table.txt, figures.json, charts (PNG) and per-call CSVs."""
     from dialer.sim.pacing.report import write_outputs
-    from dialer.sim.pacing.runner import compare
-    from dialer.sim.pacing.scenario import load_scenario, scaled
+    from dialer.sim.pacing.runner import compare_pacers
+    from dialer.sim.pacing.scenario import load_pacing_scenario, scaled
 
     with user_errors(ValidationError, OSError, ValueError):
-        loaded = scaled(load_scenario(scenario), duration_s=hours * 3600.0 if hours else None)
+        loaded = scaled(
+            load_pacing_scenario(scenario), duration_s=hours * 3600.0 if hours else None
+        )
         seeds = seed or list(loaded.seeds)
         guess = 1.0 / max(loaded.answer.probability, 0.05)
-        runs = [compare(loaded, s, guess) for s in seeds]
+        runs = [compare_pacers(loaded, s, guess) for s in seeds]
         write_outputs(runs, out)
     console.print(f"pacing simulation: {loaded.name}", style="bold")
     console.print((out / "table.txt").read_text("utf-8"), highlight=False, soft_wrap=True)

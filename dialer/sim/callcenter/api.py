@@ -9,18 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dialer.sim.callcenter import tables as t
-from dialer.sim.callcenter.store import (
-    Agent,
-    Member,
-    Queue,
+from dialer.sim.callcenter.rows import (
+    AgentRow,
+    LoadedQueue,
+    MemberRow,
     Status,
-    Store,
-    Tier,
+    TierRow,
     columns,
     row_values,
 )
+from dialer.sim.callcenter.store import Store
 
-USAGE = (
+__all__ = ["ConfigApi"]
+
+_USAGE = (
     "callcenter_config <target> <args>,\n"
     "\tcallcenter_config agent add [name] [type] | \n"
     "\tcallcenter_config agent del [name] | \n"
@@ -56,11 +58,11 @@ USAGE = (
     "\tcallcenter_config queue count tiers [queue_name]"
 )
 
-INVALID = "-ERR Invalid!\n"
-OK = "+OK\n"
-UNKNOWN = "-ERR Unknown Error!\n"
+_INVALID = "-ERR Invalid!\n"
+_OK = "+OK\n"
+_UNKNOWN = "-ERR Unknown Error!\n"
 
-QUEUE_COLUMNS = (
+_QUEUE_COLUMNS = (
     "name|strategy|moh_sound|time_base_score|tier_rules_apply|tier_rule_wait_second|"
     "tier_rule_wait_multiply_level|tier_rule_no_agent_no_wait|discard_abandoned_after|"
     "abandoned_resume_allowed|max_wait_time|max_wait_time_with_no_agent|"
@@ -90,12 +92,12 @@ _TIER_SET_ERRORS = {
 }
 
 
-def _table(rows: Sequence[Agent | Tier | Member], extra: tuple[str, ...] = ()) -> str:
+def _table(rows: Sequence[AgentRow | TierRow | MemberRow], extra: tuple[str, ...] = ()) -> str:
     """``list_result_callback`` output: header line only when there are rows, then ``+OK``."""
     if not rows:
-        return OK
+        return _OK
     head = "|".join(columns(type(rows[0])) + list(extra)) + "\n"
-    return head + "".join("|".join(row_values(r)) + "\n" for r in rows) + OK
+    return head + "".join("|".join(row_values(r)) + "\n" for r in rows) + _OK
 
 
 def _member_rows(store: Store, queue: str | None) -> str:
@@ -106,10 +108,10 @@ def _member_rows(store: Store, queue: str | None) -> str:
         key=lambda im: ((im[1].queue if queue is None else ""), -im[1].score(now), im[0]),
     )
     if not keyed:
-        return OK
-    head = "|".join([*columns(Member), "score"]) + "\n"
+        return _OK
+    head = "|".join([*columns(MemberRow), "score"]) + "\n"
     body = "".join("|".join([*row_values(m), str(m.score(now))]) + "\n" for _, m in keyed)
-    return head + body + OK
+    return head + body + _OK
 
 
 class ConfigApi:
@@ -120,10 +122,10 @@ class ConfigApi:
 
     def __call__(self, cmd: str) -> str:
         if not cmd:
-            return f"-USAGE: \n{USAGE}\n"
-        argv = t.separate_string(cmd, 8)
+            return f"-USAGE: \n{_USAGE}\n"
+        argv = t.split_config_args(cmd, 8)
         if len(argv) < 2:
-            return INVALID
+            return _INVALID
         section, action, rest = argv[0].lower(), argv[1].lower(), argv[2:]
         handler = {"agent": self._agent, "tier": self._tier, "queue": self._queue}.get(section)
         return handler(action, rest) if handler else ""
@@ -133,40 +135,40 @@ class ConfigApi:
         store = self.store
         if action == "add":
             if len(args) < 2:
-                return INVALID
+                return _INVALID
             res = store.agent_add(args[0], args[1])
             return {
-                Status.SUCCESS: OK,
+                Status.SUCCESS: _OK,
                 Status.AGENT_ALREADY_EXIST: "-ERR Agent already exist!\n",
                 Status.AGENT_INVALID_TYPE: "-ERR Agent type invalid!\n",
-            }.get(res, UNKNOWN)
+            }.get(res, _UNKNOWN)
         if action == "del":
             if len(args) < 1:
-                return INVALID
+                return _INVALID
             store.agent_del(args[0])
-            return OK
+            return _OK
         if action == "reload":
             if len(args) < 1:
-                return INVALID
+                return _INVALID
             for cfg in store.xml.agents:
                 if cfg.name == args[0]:
                     store.load_agent(cfg)
-            return OK
+            return _OK
         if action == "set":
             if len(args) < 3:
-                return INVALID
+                return _INVALID
             res = store.agent_update(args[0], args[2], args[1])
-            return OK if res == Status.SUCCESS else _AGENT_SET_ERRORS.get(res, UNKNOWN)
+            return _OK if res == Status.SUCCESS else _AGENT_SET_ERRORS.get(res, _UNKNOWN)
         if action == "get":
             if len(args) < 2:
-                return INVALID
+                return _INVALID
             res, value = store.agent_get(args[0], args[1])
             if res == Status.SUCCESS:
                 return value
-            return _AGENT_SET_ERRORS.get(res, UNKNOWN)
+            return _AGENT_SET_ERRORS.get(res, _UNKNOWN)
         if action == "list":
             if len(args) > 1:
-                return INVALID
+                return _INVALID
             agents = list(store.agents.values())
             if args:
                 agents = [a for a in agents if a.name == args[0]]
@@ -178,27 +180,27 @@ class ConfigApi:
         store = self.store
         if action == "add":
             if len(args) < 2:
-                return INVALID
+                return _INVALID
             level = t.c_atoi(args[2]) if len(args) > 2 and args[2] else 1
             position = t.c_atoi(args[3]) if len(args) > 3 and args[3] else 1
             res = store.tier_add(args[0], args[1], t.TIER_READY, level, position)
-            return OK if res == Status.SUCCESS else _TIER_ADD_ERRORS.get(res, UNKNOWN)
+            return _OK if res == Status.SUCCESS else _TIER_ADD_ERRORS.get(res, _UNKNOWN)
         if action == "set":
             if len(args) < 4:
-                return INVALID
+                return _INVALID
             res = store.tier_update(args[0], args[3], args[1], args[2])
-            return OK if res == Status.SUCCESS else _TIER_SET_ERRORS.get(res, UNKNOWN)
+            return _OK if res == Status.SUCCESS else _TIER_SET_ERRORS.get(res, _UNKNOWN)
         if action == "del":
             if len(args) < 2:
-                return INVALID
+                return _INVALID
             store.tier_del(args[0], args[1])
-            return OK
+            return _OK
         if action == "reload":
             if len(args) < 1:
-                return INVALID
+                return _INVALID
             queue = None if t.same(args[0], "all") else args[0]
             agent = args[1] if len(args) > 1 and queue is not None else None
-            return OK if store.load_tiers(queue, agent) else UNKNOWN
+            return _OK if store.load_tiers(queue, agent) else _UNKNOWN
         if action == "list":
             indexed = sorted(enumerate(store.tiers), key=lambda it: (it[1].level, it[1].position))
             return _table([tier for _, tier in indexed])
@@ -209,13 +211,13 @@ class ConfigApi:
         store = self.store
         if action in ("load", "unload", "reload"):
             if len(args) < 1:
-                return INVALID
+                return _INVALID
             if action != "load":
                 store.destroy_queue(args[0])
             if action == "unload":
-                return OK
+                return _OK
             if store.load_queue(args[0], True, True):
-                return OK
+                return _OK
             return "-ERR Invalid Queue not found!\n"
         if action == "list":
             return self._queue_list(args)
@@ -226,7 +228,7 @@ class ConfigApi:
     def _queue_list(self, args: list[str]) -> str:
         store = self.store
         if not args:
-            return QUEUE_COLUMNS + "".join(_queue_line(q) for q in store.queues.values()) + OK
+            return _QUEUE_COLUMNS + "".join(_queue_line(q) for q in store.queues.values()) + _OK
         sub, queue = args[0].lower(), (args[1] if len(args) > 1 else None)
         if sub == "agents":
             return _table(self._queue_agents(queue, args[2:]))
@@ -234,9 +236,9 @@ class ConfigApi:
             return _member_rows(store, queue)
         if sub == "tiers":
             return _table([x for x in store.tiers if x.queue == queue])
-        return INVALID
+        return _INVALID
 
-    def _queue_agents(self, queue: str | None, filters: list[str]) -> list[Agent]:
+    def _queue_agents(self, queue: str | None, filters: list[str]) -> list[AgentRow]:
         status = filters[0] if filters else None
         state = filters[1] if len(filters) > 1 else None
         names = [x.agent for x in self.store.tiers if x.queue == queue]
@@ -263,11 +265,11 @@ class ConfigApi:
         elif sub == "tiers":
             count = sum(1 for x in store.tiers if x.queue == queue)
         else:
-            return INVALID
+            return _INVALID
         return f"{count}\n"
 
 
-def _queue_line(queue: Queue) -> str:
+def _queue_line(queue: LoadedQueue) -> str:
     c = queue.config
 
     def b(v: bool) -> str:

@@ -11,7 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dialer.sim.callcenter.tables import STATUS_ON_BREAK
+from dialer.sim.callcenter.tables import AGENT_STATUS_ON_BREAK
+
+__all__ = [
+    "AgentConfig",
+    "CallcenterConfig",
+    "QueueConfig",
+    "SimAgentBehaviour",
+    "TierConfig",
+    "config_from_mapping",
+]
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,7 @@ class QueueConfig:
     max_wait_time_s: int = 0
     max_wait_time_with_no_agent_s: int = 0
     max_wait_time_with_no_agent_time_reached_s: int = 5
-    agent_no_answer_status: str = STATUS_ON_BREAK
+    agent_no_answer_status: str = AGENT_STATUS_ON_BREAK
     skip_agents_with_external_calls: bool = True
 
 

@@ -11,14 +11,16 @@ from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.config import QueueConfig
 from dialer.sim.callcenter.member import MemberSession
 from dialer.sim.callcenter.offer import Offer, next_tick_delay
-from dialer.sim.callcenter.store import Agent, Member, Queue, Tier
-from dialer.sim.callcenter.strategy import Row, order_rows, queue_rows
+from dialer.sim.callcenter.rows import AgentRow, LoadedQueue, MemberRow, TierRow
+from dialer.sim.callcenter.strategy import AgentTier, order_rows, queue_rows
 from dialer.sim.ports import TimerHandle
 
 if TYPE_CHECKING:
     from dialer.sim.callcenter.engine import Callcenter
 
-DISPATCH_PERIOD_S = 0.1
+__all__ = ["RING_STRATEGIES", "Dispatcher"]
+
+_DISPATCH_PERIOD_S = 0.1
 RING_STRATEGIES = ("ring-all", "ring-progressively")
 _RING = RING_STRATEGIES
 _MEMBER_INDEPENDENT = (
@@ -42,7 +44,7 @@ class Dispatcher:
         """Schedule the next tick (on the 0.1 s grid) unless one is pending."""
         if self._timer is not None:
             return
-        delay = next_tick_delay(self.cc.port.now_s() - self._origin_s, DISPATCH_PERIOD_S)
+        delay = next_tick_delay(self.cc.port.now_s() - self._origin_s, _DISPATCH_PERIOD_S)
         self._timer = self.cc.port.call_later(delay, self._tick)
 
     def _tick(self) -> None:
@@ -60,8 +62,8 @@ class Dispatcher:
         self.ensure()
 
     def _rows_for(
-        self, member: Member, session: MemberSession, cfg: QueueConfig, tick: _Tick
-    ) -> list[Row]:
+        self, member: MemberRow, session: MemberSession, cfg: QueueConfig, tick: _Tick
+    ) -> list[AgentTier]:
         """The member's agent rows; orders that do not depend on the member (nor change when an
         agent is offered a call) are computed once per tick."""
         strategy = cfg.strategy.lower()
@@ -79,7 +81,7 @@ class Dispatcher:
             tick.ordered[cfg.name] = rows
         return rows
 
-    def _dispatch_member(self, member: Member, now: int, tick: _Tick) -> None:
+    def _dispatch_member(self, member: MemberRow, now: int, tick: _Tick) -> None:
         queue = self.cc.store.get_queue(member.queue)
         if queue is None:
             self.cc.store.delete_member(member.uuid)
@@ -111,7 +113,12 @@ class Dispatcher:
             self.cc.port.set_var(session.session_uuid, "cc_last_agent_tier_level", "")
 
     def _offer_first(
-        self, member: Member, session: MemberSession, queue: Queue, rows: list[Row], now: int
+        self,
+        member: MemberRow,
+        session: MemberSession,
+        queue: LoadedQueue,
+        rows: list[AgentTier],
+        now: int,
     ) -> bool:
         """``agents_callback`` over the rows; True if any agent was contactable."""
         cfg = queue.config
@@ -143,7 +150,9 @@ class Dispatcher:
                 break
         return contactable
 
-    def _offer(self, session: MemberSession, agent: Agent, tier: Tier, queue: Queue) -> None:
+    def _offer(
+        self, session: MemberSession, agent: AgentRow, tier: TierRow, queue: LoadedQueue
+    ) -> None:
         offer = Offer.start(self.cc, session, agent, queue)
         if queue.config.strategy.lower() == "top-down":
             self.cc.port.set_var(
@@ -155,7 +164,7 @@ class Dispatcher:
             self.cc.port.set_var(
                 session.session_uuid, "cc_last_originated_call", str(session.last_originated_s)
             )
-        self.cc.store.agent_update("state", t.STATE_RECEIVING, agent.name)
+        self.cc.store.agent_update("state", t.AGENT_STATE_RECEIVING, agent.name)
         for row in self.cc.store.tiers:
             if row.agent != agent.name:
                 continue
@@ -179,11 +188,11 @@ class _Tick:
     uncontactable for the rest of the tick (value: whether the queue had any agent row)."""
 
     def __init__(self) -> None:
-        self.ordered: dict[str, list[Row]] = {}
+        self.ordered: dict[str, list[AgentTier]] = {}
         self.exhausted: dict[str, bool] = {}
 
 
-def _dispatchable(member: Member) -> bool:
+def _dispatchable(member: MemberRow) -> bool:
     if member.state == t.MEMBER_WAITING:
         return True
     return member.state == t.MEMBER_TRYING and member.serving_agent in _RING
@@ -193,17 +202,17 @@ def _tier_wait(multiply: bool, level: int, cfg: QueueConfig) -> int:
     return level * cfg.tier_rule_wait_second if multiply else cfg.tier_rule_wait_second
 
 
-def _contactable(agent: Agent, tier: Tier, now: int, skip_external: bool) -> bool:
+def _contactable(agent: AgentRow, tier: TierRow, now: int, skip_external: bool) -> bool:
     """The ``contact_agent`` checks of ``agents_callback``."""
     if not (t.same(tier.state, t.TIER_NO_ANSWER) or t.same(tier.state, t.TIER_READY)):
         return False
-    if not t.same(agent.state, t.STATE_WAITING):
+    if not t.same(agent.state, t.AGENT_STATE_WAITING):
         return False
     if not agent.last_bridge_end < now - agent.wrap_up_time:
         return False
     if not agent.ready_time <= now:
         return False
-    if t.same(agent.status, t.STATUS_ON_BREAK):
+    if t.same(agent.status, t.AGENT_STATUS_ON_BREAK):
         return False
     if skip_external and agent.external_calls_count > 0:
         return False

@@ -25,9 +25,12 @@ from dialer.sim.callcenter.member import (
     no_agent_timeout_reached,
 )
 from dialer.sim.callcenter.offer import Offer
+from dialer.sim.callcenter.rows import LoadedQueue, MemberRow
 from dialer.sim.callcenter.simagents import SimAgents
-from dialer.sim.callcenter.store import Member, Queue, Store
-from dialer.sim.ports import CALLCENTER_SUBCLASS, SwitchPort
+from dialer.sim.callcenter.store import Store
+from dialer.sim.ports import CALLCENTER_SUBCLASS, EngineEvent, SwitchPort
+
+__all__ = ["Callcenter"]
 
 
 class Callcenter:
@@ -60,12 +63,14 @@ class Callcenter:
     ) -> None:
         clean = {k: v for k, v in headers.items() if v}
         self.port.fire_event(
-            "CUSTOM",
-            clean,
-            subclass=CALLCENTER_SUBCLASS,
-            channel_uuid=channel_uuid,
-            calling_function=function,
-            calling_line=line,
+            EngineEvent(
+                "CUSTOM",
+                clean,
+                function,
+                line,
+                subclass=CALLCENTER_SUBCLASS,
+                channel_uuid=channel_uuid,
+            )
         )
 
     def api(self, args: str) -> str:
@@ -130,7 +135,7 @@ class Callcenter:
         session.check_timer = port.call_later(0.0, lambda: self._member_check(session))
         self.dispatcher.ensure()
 
-    def _find_abandoned(self, queue: Queue, cid_number: str) -> Member | None:
+    def _find_abandoned(self, queue: LoadedQueue, cid_number: str) -> MemberRow | None:
         if not queue.config.abandoned_resume_allowed:
             return None
         found = [
@@ -142,9 +147,9 @@ class Callcenter:
         ]
         return max(found, key=lambda m: m.abandoned_epoch) if found else None
 
-    def _insert_member(self, queue: Queue, session: MemberSession, base_score: int) -> None:
+    def _insert_member(self, queue: LoadedQueue, session: MemberSession, base_score: int) -> None:
         strategy = queue.config.strategy.lower()
-        self.store.members[session.member_uuid] = Member(
+        self.store.members[session.member_uuid] = MemberRow(
             queue=queue.config.name,
             instance_id=t.INSTANCE_ID,
             uuid=session.member_uuid,
@@ -177,7 +182,7 @@ class Callcenter:
             for m in self.store.members.values()
             if m.queue == queue_name and m.state == t.MEMBER_WAITING
         )
-        self.port.fire_event(
+        presence = EngineEvent(
             "PRESENCE_IN",
             {
                 "proto": "callcenter",
@@ -193,9 +198,10 @@ class Callcenter:
                 "answer-state": "confirmed" if waiting else "terminated",
                 "presence-call-direction": "inbound",
             },
-            calling_function="cc_send_presence",
-            calling_line=3392,
+            "cc_send_presence",
+            3392,
         )
+        self.port.fire_event(presence)
 
     def _member_check(self, session: MemberSession) -> None:
         """``cc_member_thread_run``: one check, then the next in 0.5 s."""
@@ -212,7 +218,7 @@ class Callcenter:
             MEMBER_CHECK_PERIOD_S, lambda: self._member_check(session)
         )
 
-    def _cancel_reason(self, queue: Queue, session: MemberSession) -> str | None:
+    def _cancel_reason(self, queue: LoadedQueue, session: MemberSession) -> str | None:
         if max_wait_reached(queue, session, self.now()):
             # an agent being connected gets its chance first (see offer_settled)
             if session.connecting <= 0:

@@ -10,6 +10,8 @@ from dataclasses import replace
 
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig, TierConfig
 
+__all__ = ["LAB_AGENTS", "LAB_QUEUES", "LAB_TIERS", "lab_config"]
+
 _LAB_QUEUE = QueueConfig(
     name="sales@default",
     moh_sound="local_stream://moh",

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dialer.sim.callcenter.store import Queue
+from dialer.sim.callcenter.rows import LoadedQueue
 from dialer.sim.ports import TimerHandle
+
+__all__ = ["MEMBER_CHECK_PERIOD_S", "MemberSession", "max_wait_reached", "no_agent_timeout_reached"]
 
 MEMBER_CHECK_PERIOD_S = 0.5
 
@@ -55,13 +57,13 @@ class MemberSession:
         }
 
 
-def max_wait_reached(queue: Queue, session: MemberSession, now_s: int) -> bool:
+def max_wait_reached(queue: LoadedQueue, session: MemberSession, now_s: int) -> bool:
     """``max-wait-time > 0 && max-wait-time <= now - joined`` (whole seconds)."""
     limit = queue.config.max_wait_time_s
     return limit > 0 and limit <= now_s - session.joined_s
 
 
-def no_agent_timeout_reached(queue: Queue, session: MemberSession) -> bool:
+def no_agent_timeout_reached(queue: LoadedQueue, session: MemberSession) -> bool:
     """The max-wait-time-with-no-agent rule of ``cc_member_thread_run``."""
     cfg = queue.config
     check, exist = queue.last_agent_exist_check, queue.last_agent_exist

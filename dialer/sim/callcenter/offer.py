@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING
 
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.member import MemberSession
-from dialer.sim.callcenter.store import Agent, Queue
+from dialer.sim.callcenter.rows import AgentRow, LoadedQueue
+from dialer.sim.ports import AgentLegRequest
 
 if TYPE_CHECKING:
     from dialer.sim.callcenter.engine import Callcenter
+
+__all__ = ["Offer", "next_tick_delay"]
 
 
 def next_tick_delay(elapsed_s: float, period_s: float) -> float:
@@ -31,7 +34,7 @@ def next_tick_delay(elapsed_s: float, period_s: float) -> float:
     return delay if delay >= 1e-3 else delay + period_s
 
 
-AGENT_POLL_S = 0.1
+_AGENT_POLL_S = 0.1
 _BUSY_CAUSES = ("NORMAL_CIRCUIT_CONGESTION", "USER_BUSY")
 _SILENT_CAUSES = ("LOSE_RACE", "ORIGINATOR_CANCEL")
 
@@ -62,7 +65,9 @@ class Offer:
     answered: bool = False
 
     @classmethod
-    def start(cls, cc: Callcenter, session: MemberSession, agent: Agent, queue: Queue) -> Offer:
+    def start(
+        cls, cc: Callcenter, session: MemberSession, agent: AgentRow, queue: LoadedQueue
+    ) -> Offer:
         return cls(
             cc=cc,
             session=session,
@@ -113,7 +118,7 @@ class Offer:
         self.called_s = cc.now()
         s.connecting += 1
         self.agent_uuid = cc.port.originate_agent_leg(
-            self.contact, self._leg_variables(), self._on_answer, self._on_fail
+            AgentLegRequest(self.contact, self._leg_variables(), self._on_answer, self._on_fail)
         )
         s.offers.append(self.agent_uuid)
         cc.offers[self.agent_uuid] = self
@@ -127,7 +132,7 @@ class Offer:
             self.agent_uuid = uuid
             self._on_answer(uuid)
             return
-        self.cc.store.agent_update("status", t.STATUS_LOGGED_OUT, self.agent_name)
+        self.cc.store.agent_update("status", t.AGENT_STATUS_LOGGED_OUT, self.agent_name)
         self.cc.store.agent_update("uuid", "", self.agent_name)
         self._on_fail("", "NONE")
 
@@ -260,13 +265,13 @@ class Offer:
             agent.calls_answered += 1
             agent.no_answer_count = 0
         cc.store.tier_update("state", t.TIER_ACTIVE_INBOUND, self.queue_name, self.agent_name)
-        cc.store.agent_update("state", t.STATE_IN_A_QUEUE_CALL, self.agent_name)
+        cc.store.agent_update("state", t.AGENT_STATE_IN_A_QUEUE_CALL, self.agent_name)
         cc.port.on_hangup(self.agent_uuid, self._agent_hung_up)
         cc.agents_sim.on_bridged(self.agent_name, self.agent_uuid)
 
     def _agent_hung_up(self, _cause: str) -> None:
         """The agent thread polls the agent channel every 0.1 s from the bridge."""
-        delay = next_tick_delay(self.cc.port.now_s() - self.bridged_at_s, AGENT_POLL_S)
+        delay = next_tick_delay(self.cc.port.now_s() - self.bridged_at_s, _AGENT_POLL_S)
         self.cc.port.call_later(delay, self._end_bridge)
 
     def _end_bridge(self) -> None:
@@ -395,8 +400,8 @@ class Offer:
                 tier.state = tier_state
             elif tier.queue != self.queue_name and tier.state == t.TIER_STANDBY:
                 tier.state = t.TIER_READY
-        on_demand = t.same(self.agent_status, t.STATUS_AVAILABLE_ON_DEMAND)
-        state = t.STATE_IDLE if on_demand and self.bridged else t.STATE_WAITING
+        on_demand = t.same(self.agent_status, t.AGENT_STATUS_AVAILABLE_ON_DEMAND)
+        state = t.AGENT_STATE_IDLE if on_demand and self.bridged else t.AGENT_STATE_WAITING
         store.agent_update("state", state, self.agent_name)
         self.cc.offers.pop(self.agent_uuid, None)
         if self.agent_uuid in self.session.offers:

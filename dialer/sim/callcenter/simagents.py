@@ -14,6 +14,8 @@ from dialer.sim.callcenter.config import CallcenterConfig, SimAgentBehaviour
 if TYPE_CHECKING:
     from dialer.sim.callcenter.engine import Callcenter
 
+__all__ = ["SimAgents"]
+
 
 class SimAgents:
     """Per-agent timers for talk-time hangups and breaks."""
@@ -52,7 +54,7 @@ class SimAgents:
         agent = self.cc.store.agents.get(agent_name)
         if agent is None:
             return
-        if t.same(agent.state, t.STATE_WAITING):
+        if t.same(agent.state, t.AGENT_STATE_WAITING):
             self._start_break(agent_name)
         else:
             self.break_pending.add(agent_name)
@@ -62,15 +64,15 @@ class SimAgents:
         b = self.behaviour(agent_name)
         store = self.cc.store
         agent = store.agents.get(agent_name)
-        if agent is None or not t.same(agent.status, t.STATUS_AVAILABLE):
+        if agent is None or not t.same(agent.status, t.AGENT_STATUS_AVAILABLE):
             self._reschedule(agent_name, b)
             return
-        store.agent_update("status", t.STATUS_ON_BREAK, agent_name)
+        store.agent_update("status", t.AGENT_STATUS_ON_BREAK, agent_name)
 
         def back() -> None:
             row = store.agents.get(agent_name)
-            if row is not None and t.same(row.status, t.STATUS_ON_BREAK):
-                store.agent_update("status", t.STATUS_AVAILABLE, agent_name)
+            if row is not None and t.same(row.status, t.AGENT_STATUS_ON_BREAK):
+                store.agent_update("status", t.AGENT_STATUS_AVAILABLE, agent_name)
             self._reschedule(agent_name, b)
 
         self.cc.port.call_later(b.break_duration_s, back)

@@ -1,6 +1,7 @@
-"""The rows mod_callcenter keeps in its SQLite tables (agents, tiers, members) and its queue
-hash, with the update functions of mod_callcenter.c (cc_agent_add/update/get, cc_tier_*,
-load_agent/load_tier/load_queue) reproduced on plain Python records.
+"""mod_callcenter's SQLite tables (agents, tiers, members; rows in
+`dialer.sim.callcenter.rows`) and its queue hash, with the update functions of mod_callcenter.c
+(cc_agent_add/update/get, cc_tier_*, load_agent/load_tier/load_queue) reproduced on plain
+Python records.
 
 Invariants: dict / list order is SQLite rowid order (the order rows come out of an unordered
 ``SELECT``); times are whole epoch seconds, as ``local_epoch_time_now`` returns them.
@@ -9,110 +10,13 @@ Invariants: dict / list order is SQLite rowid order (the order rows come out of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from enum import Enum
+from dataclasses import dataclass, field
 
 from dialer.sim.callcenter import tables as t
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig
+from dialer.sim.callcenter.rows import AgentRow, LoadedQueue, MemberRow, Status, TierRow
 
-
-class Status(Enum):
-    """``cc_status_t``."""
-
-    SUCCESS = "SUCCESS"
-    AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
-    QUEUE_NOT_FOUND = "QUEUE_NOT_FOUND"
-    AGENT_ALREADY_EXIST = "AGENT_ALREADY_EXIST"
-    AGENT_INVALID_TYPE = "AGENT_INVALID_TYPE"
-    AGENT_INVALID_STATUS = "AGENT_INVALID_STATUS"
-    AGENT_INVALID_STATE = "AGENT_INVALID_STATE"
-    TIER_ALREADY_EXIST = "TIER_ALREADY_EXIST"
-    TIER_NOT_FOUND = "TIER_NOT_FOUND"
-    TIER_INVALID_STATE = "TIER_INVALID_STATE"
-    INVALID_KEY = "INVALID_KEY"
-
-
-@dataclass
-class Agent:
-    """A row of the ``agents`` table, columns in table order."""
-
-    name: str
-    instance_id: str = t.INSTANCE_ID
-    uuid: str = ""
-    type: str = "callback"
-    contact: str = ""
-    status: str = t.STATUS_LOGGED_OUT
-    state: str = t.STATE_WAITING
-    max_no_answer: int = 0
-    wrap_up_time: int = 0
-    reject_delay_time: int = 0
-    busy_delay_time: int = 0
-    no_answer_delay_time: int = 0
-    last_bridge_start: int = 0
-    last_bridge_end: int = 0
-    last_offered_call: int = 0
-    last_status_change: int = 0
-    no_answer_count: int = 0
-    calls_answered: int = 0
-    talk_time: int = 0
-    ready_time: int = 0
-    external_calls_count: int = 0
-
-
-@dataclass
-class Tier:
-    """A row of the ``tiers`` table."""
-
-    queue: str
-    agent: str
-    state: str
-    level: int
-    position: int
-
-
-@dataclass
-class Member:
-    """A row of the ``members`` table (``score`` is computed by the queries)."""
-
-    queue: str
-    instance_id: str
-    uuid: str
-    session_uuid: str
-    cid_number: str
-    cid_name: str
-    system_epoch: int
-    joined_epoch: int
-    rejoined_epoch: int = 0
-    bridge_epoch: int = 0
-    abandoned_epoch: int = 0
-    base_score: int = 0
-    skill_score: int = 0
-    serving_agent: str = ""
-    serving_system: str = ""
-    state: str = t.MEMBER_WAITING
-
-    def score(self, now_s: int) -> int:
-        return now_s - self.joined_epoch + self.base_score + self.skill_score
-
-
-@dataclass
-class Queue:
-    """A loaded queue (``cc_queue_t``): its config plus runtime counters."""
-
-    config: QueueConfig
-    calls_answered: int = 0
-    calls_abandoned: int = 0
-    last_agent_exist: int = 0
-    last_agent_exist_check: int = 0
-
-
-def columns(cls: type) -> list[str]:
-    """Column names of a row class, in table order."""
-    return [f.name for f in fields(cls)]
-
-
-def row_values(row: Agent | Tier | Member) -> list[str]:
-    return [str(getattr(row, name)) for name in columns(type(row))]
+__all__ = ["Emit", "Store"]
 
 
 Emit = Callable[[dict[str, str], str, int], None]
@@ -127,10 +31,10 @@ class Store:
     now_s: Callable[[], int]
     emit: Emit
     cancel_member_offers: Callable[[str, str], None]
-    agents: dict[str, Agent] = field(default_factory=dict)
-    tiers: list[Tier] = field(default_factory=list)
-    members: dict[str, Member] = field(default_factory=dict)
-    queues: dict[str, Queue] = field(default_factory=dict)
+    agents: dict[str, AgentRow] = field(default_factory=dict)
+    tiers: list[TierRow] = field(default_factory=list)
+    members: dict[str, MemberRow] = field(default_factory=dict)
+    queues: dict[str, LoadedQueue] = field(default_factory=dict)
 
     # -- agents -----------------------------------------------------------------------------
     def agent_add(self, name: str, agent_type: str) -> Status:
@@ -138,7 +42,7 @@ class Store:
             return Status.AGENT_INVALID_TYPE
         if name in self.agents:
             return Status.AGENT_ALREADY_EXIST
-        self.agents[name] = Agent(name=name, type=agent_type)
+        self.agents[name] = AgentRow(name=name, type=agent_type)
         self.emit(
             {"CC-Agent": name, "CC-Agent-Type": agent_type, "CC-Action": "agent-add"},
             "cc_agent_add",
@@ -179,7 +83,7 @@ class Store:
             if t.agent_state(value) is None:
                 return Status.AGENT_INVALID_STATE
             agent.state = value
-            if t.agent_state(value) == t.STATE_RECEIVING:
+            if t.agent_state(value) == t.AGENT_STATE_RECEIVING:
                 agent.last_offered_call = self.now_s()
             self._emit_agent(name, "agent-state-change", "CC-Agent-State", value, 1067)
             return Status.SUCCESS
@@ -202,11 +106,11 @@ class Store:
             return self._update_state_if_waiting(agent, value)
         return Status.INVALID_KEY
 
-    def _update_status(self, agent: Agent, value: str) -> Status:
+    def _update_status(self, agent: AgentRow, value: str) -> Status:
         status = t.agent_status(value)
         if status is None:
             return Status.AGENT_INVALID_STATUS
-        if status == t.STATUS_AVAILABLE:
+        if status == t.AGENT_STATUS_AVAILABLE:
             # SQL: ... WHERE NOT status = 'value' -- a repeated Available changes nothing
             if agent.status != value:
                 agent.status = value
@@ -222,11 +126,11 @@ class Store:
         self._emit_agent(agent.name, "agent-status-change", "CC-Agent-Status", value, 1043)
         return Status.SUCCESS
 
-    def _update_state_if_waiting(self, agent: Agent, value: str) -> Status:
+    def _update_state_if_waiting(self, agent: AgentRow, value: str) -> Status:
         if t.agent_state(value) is None:
             return Status.AGENT_INVALID_STATE
-        available = (t.STATUS_AVAILABLE, t.STATUS_AVAILABLE_ON_DEMAND)
-        if agent.state != t.STATE_WAITING or agent.status not in available:
+        available = (t.AGENT_STATUS_AVAILABLE, t.AGENT_STATUS_AVAILABLE_ON_DEMAND)
+        if agent.state != t.AGENT_STATE_WAITING or agent.status not in available:
             return Status.AGENT_NOT_FOUND
         agent.state = value
         self._emit_agent(agent.name, "agent-state-change", "CC-Agent-State", value, 1067)
@@ -236,7 +140,7 @@ class Store:
         self.emit({"CC-Agent": name, "CC-Action": action, header: value}, "cc_agent_update", line)
 
     # -- tiers ------------------------------------------------------------------------------
-    def find_tier(self, queue: str, agent: str) -> Tier | None:
+    def find_tier(self, queue: str, agent: str) -> TierRow | None:
         for tier in self.tiers:
             if tier.queue == queue and tier.agent == agent:
                 return tier
@@ -251,7 +155,7 @@ class Store:
             return Status.AGENT_NOT_FOUND
         if self.find_tier(queue, agent) is not None:
             return Status.TIER_ALREADY_EXIST
-        self.tiers.append(Tier(queue, agent, state, level, position))
+        self.tiers.append(TierRow(queue, agent, state, level, position))
         return Status.SUCCESS
 
     def tier_update(self, key: str, value: str, queue: str, agent: str) -> Status:
@@ -326,7 +230,7 @@ class Store:
             return False
         if t.agent_status(cfg.agent_no_answer_status) is None:
             cfg = _replace_no_answer_status(cfg)
-        self.queues[name] = Queue(config=cfg)
+        self.queues[name] = LoadedQueue(config=cfg)
         if request_agents:
             for agent_cfg in self.xml.agents:
                 self.load_agent(agent_cfg)
@@ -334,7 +238,7 @@ class Store:
             self.load_tiers()
         return True
 
-    def get_queue(self, name: str) -> Queue | None:
+    def get_queue(self, name: str) -> LoadedQueue | None:
         """``get_queue``: the loaded queue, else loaded from XML on the spot (so an unloaded
         queue comes back as soon as a caller or the dispatcher needs it)."""
         queue = self.queues.get(name)
@@ -354,7 +258,7 @@ class Store:
         self.load_tiers()
 
     # -- members ----------------------------------------------------------------------------
-    def member(self, member_uuid: str) -> Member | None:
+    def member(self, member_uuid: str) -> MemberRow | None:
         return self.members.get(member_uuid)
 
     def delete_member(self, member_uuid: str) -> None:
@@ -379,4 +283,4 @@ _INT_KEYS = (
 def _replace_no_answer_status(cfg: QueueConfig) -> QueueConfig:
     from dataclasses import replace
 
-    return replace(cfg, agent_no_answer_status=t.STATUS_ON_BREAK)
+    return replace(cfg, agent_no_answer_status=t.AGENT_STATUS_ON_BREAK)

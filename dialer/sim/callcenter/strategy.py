@@ -13,15 +13,19 @@ import random
 from collections.abc import Callable, Sequence
 
 from dialer.sim.callcenter import tables as t
-from dialer.sim.callcenter.store import Agent, Tier
+from dialer.sim.callcenter.rows import AgentRow, TierRow
 
-Row = tuple[Agent, Tier]
-_LISTED = (t.STATUS_AVAILABLE, t.STATUS_ON_BREAK, t.STATUS_AVAILABLE_ON_DEMAND)
+__all__ = ["AgentTier", "order_rows", "queue_rows"]
+
+AgentTier = tuple[AgentRow, TierRow]
+_LISTED = (t.AGENT_STATUS_AVAILABLE, t.AGENT_STATUS_ON_BREAK, t.AGENT_STATUS_AVAILABLE_ON_DEMAND)
 
 
-def queue_rows(agents: dict[str, Agent], tiers: Sequence[Tier], queue: str) -> list[Row]:
+def queue_rows(
+    agents: dict[str, AgentRow], tiers: Sequence[TierRow], queue: str
+) -> list[AgentTier]:
     """Agent/tier pairs of ``queue`` whose agent status is listed, in tier rowid order."""
-    rows: list[Row] = []
+    rows: list[AgentTier] = []
     for tier in tiers:
         agent = agents.get(tier.agent)
         if tier.queue == queue and agent is not None and agent.status in _LISTED:
@@ -29,11 +33,13 @@ def queue_rows(agents: dict[str, Agent], tiers: Sequence[Tier], queue: str) -> l
     return rows
 
 
-def _by(key: Callable[[Row], tuple[int, ...]]) -> Callable[[list[Row]], list[Row]]:
+def _by(
+    key: Callable[[AgentTier], tuple[int, ...]],
+) -> Callable[[list[AgentTier]], list[AgentTier]]:
     return lambda rows: sorted(rows, key=key)
 
 
-_SIMPLE: dict[str, Callable[[list[Row]], list[Row]]] = {
+_SIMPLE: dict[str, Callable[[list[AgentTier]], list[AgentTier]]] = {
     "longest-idle-agent": _by(lambda r: (r[1].level, r[0].last_bridge_end, r[1].position)),
     "agent-with-least-talk-time": _by(lambda r: (r[1].level, r[0].talk_time, r[1].position)),
     "agent-with-fewest-calls": _by(lambda r: (r[1].level, r[0].calls_answered, r[1].position)),
@@ -42,17 +48,17 @@ _SIMPLE: dict[str, Callable[[list[Row]], list[Row]]] = {
 }
 
 
-def _position_order(r: Row) -> tuple[int, int, int]:
+def _position_order(r: AgentTier) -> tuple[int, int, int]:
     return (r[1].level, r[1].position, r[0].last_offered_call)
 
 
 def order_rows(
     strategy: str,
-    rows: list[Row],
+    rows: list[AgentTier],
     rng: random.Random,
     last_position: int = 0,
     last_level: int = 0,
-) -> list[Row]:
+) -> list[AgentTier]:
     """Rows in the order mod_callcenter tries them for one member.
 
     ``last_position`` / ``last_level`` are the member's ``cc_last_agent_tier_position`` /
@@ -73,12 +79,12 @@ def order_rows(
     return sorted(rows, key=_position_order)
 
 
-def _union(first: list[Row], second: list[Row]) -> list[Row]:
+def _union(first: list[AgentTier], second: list[AgentTier]) -> list[AgentTier]:
     """``UNION`` with a ``dyn_order`` column: both parts, first part first."""
     return first + second
 
 
-def _round_robin(rows: list[Row]) -> list[Row]:
+def _round_robin(rows: list[AgentTier]) -> list[AgentTier]:
     """After the tier of the most recently offered agent: same level, higher position first,
     then every row by level, position, last_offered_call."""
     offered = [r for r in rows if r[0].last_offered_call > 0]

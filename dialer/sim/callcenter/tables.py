@@ -6,22 +6,69 @@ caller typed them, as mod_callcenter does with its SQL rows.
 
 from __future__ import annotations
 
+__all__ = [
+    "AGENT_STATES",
+    "AGENT_STATE_IDLE",
+    "AGENT_STATE_IN_A_QUEUE_CALL",
+    "AGENT_STATE_RECEIVING",
+    "AGENT_STATE_RESERVED",
+    "AGENT_STATE_WAITING",
+    "AGENT_STATUSES",
+    "AGENT_STATUS_AVAILABLE",
+    "AGENT_STATUS_AVAILABLE_ON_DEMAND",
+    "AGENT_STATUS_LOGGED_OUT",
+    "AGENT_STATUS_ON_BREAK",
+    "AGENT_TYPE_CALLBACK",
+    "AGENT_TYPE_UUID_STANDBY",
+    "CANCEL_BREAK_OUT",
+    "CANCEL_NO_AGENT_TIMEOUT",
+    "CANCEL_TIMEOUT",
+    "INSTANCE_ID",
+    "MEMBER_ABANDONED",
+    "MEMBER_ANSWERED",
+    "MEMBER_TRYING",
+    "MEMBER_WAITING",
+    "TIER_ACTIVE_INBOUND",
+    "TIER_NO_ANSWER",
+    "TIER_OFFERING",
+    "TIER_READY",
+    "TIER_STANDBY",
+    "TIER_STATES",
+    "agent_state",
+    "agent_status",
+    "c_atoi",
+    "same",
+    "split_config_args",
+    "tier_state",
+]
+
 AGENT_TYPE_CALLBACK = "Callback"
 AGENT_TYPE_UUID_STANDBY = "uuid-standby"
 INSTANCE_ID = "single_box"
 
-STATUS_LOGGED_OUT = "Logged Out"
-STATUS_AVAILABLE = "Available"
-STATUS_AVAILABLE_ON_DEMAND = "Available (On Demand)"
-STATUS_ON_BREAK = "On Break"
-AGENT_STATUSES = (STATUS_LOGGED_OUT, STATUS_AVAILABLE, STATUS_AVAILABLE_ON_DEMAND, STATUS_ON_BREAK)
+AGENT_STATUS_LOGGED_OUT = "Logged Out"
+AGENT_STATUS_AVAILABLE = "Available"
+AGENT_STATUS_AVAILABLE_ON_DEMAND = "Available (On Demand)"
+AGENT_STATUS_ON_BREAK = "On Break"
+AGENT_STATUSES = (
+    AGENT_STATUS_LOGGED_OUT,
+    AGENT_STATUS_AVAILABLE,
+    AGENT_STATUS_AVAILABLE_ON_DEMAND,
+    AGENT_STATUS_ON_BREAK,
+)
 
-STATE_WAITING = "Waiting"
-STATE_RECEIVING = "Receiving"
-STATE_IN_A_QUEUE_CALL = "In a queue call"
-STATE_IDLE = "Idle"
-STATE_RESERVED = "Reserved"
-AGENT_STATES = (STATE_WAITING, STATE_RECEIVING, STATE_IN_A_QUEUE_CALL, STATE_IDLE, STATE_RESERVED)
+AGENT_STATE_WAITING = "Waiting"
+AGENT_STATE_RECEIVING = "Receiving"
+AGENT_STATE_IN_A_QUEUE_CALL = "In a queue call"
+AGENT_STATE_IDLE = "Idle"
+AGENT_STATE_RESERVED = "Reserved"
+AGENT_STATES = (
+    AGENT_STATE_WAITING,
+    AGENT_STATE_RECEIVING,
+    AGENT_STATE_IN_A_QUEUE_CALL,
+    AGENT_STATE_IDLE,
+    AGENT_STATE_RESERVED,
+)
 
 TIER_NO_ANSWER = "No Answer"
 TIER_READY = "Ready"
@@ -38,18 +85,6 @@ MEMBER_ABANDONED = "Abandoned"
 CANCEL_TIMEOUT = "TIMEOUT"
 CANCEL_NO_AGENT_TIMEOUT = "NO_AGENT_TIMEOUT"
 CANCEL_BREAK_OUT = "BREAK_OUT"
-
-STRATEGIES = (
-    "ring-all",
-    "longest-idle-agent",
-    "round-robin",
-    "top-down",
-    "agent-with-least-talk-time",
-    "agent-with-fewest-calls",
-    "sequentially-by-agent-order",
-    "random",
-    "ring-progressively",
-)
 
 
 def _lookup(value: str, names: tuple[str, ...]) -> str | None:
@@ -130,7 +165,7 @@ def _cleanup(arg: str) -> str:
     return "".join(out[:end])
 
 
-def separate_string(buf: str, max_args: int) -> list[str]:
+def split_config_args(buf: str, max_args: int) -> list[str]:
     """``switch_separate_string(buf, ' ', argv, max_args)``: split on blanks outside single
     quotes; once ``max_args`` pieces exist the last one keeps the rest of the line."""
     starts: list[tuple[int, int]] = []

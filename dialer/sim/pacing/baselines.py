@@ -9,6 +9,8 @@ from dialer.pacing import Decision, Mode, Outcome, Snapshot, free_capacity
 from dialer.pacing.capacity import count_stage, ready_agents, staffed_agents
 from dialer.pacing.model import AgentPhase, CallStage
 
+__all__ = ["VicidialPacer"]
+
 
 class VicidialPacer:
     """Dial level = calls (ringing, queued or talking) per staffed agent, adapted every

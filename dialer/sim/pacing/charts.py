@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 
 from dialer.sim.pacing.records import RunLog
 
+__all__ = ["write_chart"]
+
 _PANELS = (
     ("dial_level", "dial level (lines / staffed agent)"),
     ("agents_busy", "agents busy (talk + wrap-up)"),

@@ -29,10 +29,12 @@ from dialer.pacing import (
     Pacer,
     Snapshot,
 )
-from dialer.sim.pacing.records import CallRecord, Figures, RunLog, ShiftRecord, TimePoint
-from dialer.sim.pacing.scenario import Duration, Scenario
+from dialer.sim.pacing.records import Figures, PacedCall, RunLog, ShiftRecord, TimePoint
+from dialer.sim.pacing.scenario import Duration, PacingScenario
 
-SAMPLE_EVERY_S = 10.0
+__all__ = ["Simulation"]
+
+_SAMPLE_EVERY_S = 10.0
 
 
 class _Ev(IntEnum):
@@ -54,7 +56,7 @@ class _Agent:
     since_s: float = 0.0
     ready_since_s: float = 0.0
     leave_after_call: float | None = None  # seconds of break pending, or -1 for shift end
-    call: CallRecord | None = None
+    call: PacedCall | None = None
     shift: ShiftRecord | None = None
     away_from_s: float = 0.0
 
@@ -85,7 +87,7 @@ def _duration(rng: random.Random, law: Duration) -> float:
 class Simulation:
     """One run of ``scenario`` with ``seed`` and ``pacer``; call ``run()`` once."""
 
-    def __init__(self, scenario: Scenario, seed: int, pacer: Pacer, name: str = "") -> None:
+    def __init__(self, scenario: PacingScenario, seed: int, pacer: Pacer, name: str = "") -> None:
         self.scenario = scenario
         self.pacer = pacer
         self.name = name or pacer.mode.value
@@ -97,9 +99,9 @@ class Simulation:
         self.now_s = 0.0
         self.agents: list[_Agent] = []
         self._ready: dict[int, None] = {}  # agent index, in order of becoming ready
-        self._ringing: dict[int, CallRecord] = {}
-        self._queue: deque[CallRecord] = deque()
-        self.calls: list[CallRecord] = []
+        self._ringing: dict[int, PacedCall] = {}
+        self._queue: deque[PacedCall] = deque()
+        self.calls: list[PacedCall] = []
         self.shifts: list[ShiftRecord] = []
         self.series: list[TimePoint] = []
         self.tally = _Tally()
@@ -208,7 +210,7 @@ class Simulation:
                 self._launch(reserved=None)
         if self.now_s >= self._next_sample_s:
             self._sample(snap)
-            self._next_sample_s += SAMPLE_EVERY_S
+            self._next_sample_s += _SAMPLE_EVERY_S
         self._push(self.now_s + self.scenario.tick_s, _Ev.TICK, None)
 
     def _sample(self, snap: Snapshot) -> None:
@@ -230,7 +232,7 @@ class Simulation:
         rng = self._call_rng
         u_answer, u_ring, u_machine = rng.random(), rng.random(), rng.random()
         scen = self.scenario
-        call = CallRecord(call_id=len(self.calls), launched_s=self.now_s, reserved=reserved)
+        call = PacedCall(call_id=len(self.calls), launched_s=self.now_s, reserved=reserved)
         self.calls.append(call)
         self.tally.launched += 1
         if u_answer < scen.answer.at(self.now_s):
@@ -244,7 +246,7 @@ class Simulation:
 
     # -- call events ----------------------------------------------------------------------
     def _on_ring_end(self, payload: object) -> None:
-        assert isinstance(payload, CallRecord)
+        assert isinstance(payload, PacedCall)
         call = payload
         del self._ringing[call.call_id]
         call.ring_end_s = self.now_s
@@ -269,14 +271,14 @@ class Simulation:
             self._queue.append(call)
             self._push(self.now_s + self.scenario.abandon.grace_s, _Ev.ABANDON, call)
 
-    def _release_reserved(self, call: CallRecord) -> None:
+    def _release_reserved(self, call: PacedCall) -> None:
         if call.reserved is not None:
             agent = self.agents[call.reserved]
             self._set_phase(agent, AgentPhase.READY)
             self._after_free(call.reserved)
 
     def _on_abandon(self, payload: object) -> None:
-        assert isinstance(payload, CallRecord)
+        assert isinstance(payload, PacedCall)
         if payload.result != "queued":
             return
         self._queue.remove(payload)
@@ -287,7 +289,7 @@ class Simulation:
         self.tally.window_abandoned[window] = self.tally.window_abandoned.get(window, 0) + 1
         self.pacer.observe(Outcome(OutcomeKind.ABANDONED, after_s=self.now_s - payload.ring_end_s))
 
-    def _connect(self, call: CallRecord, agent: _Agent) -> None:
+    def _connect(self, call: PacedCall, agent: _Agent) -> None:
         call.result = "connected"
         call.connected_s = self.now_s
         call.agent_id = agent.agent_id

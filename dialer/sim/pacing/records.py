@@ -11,7 +11,17 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CSV_FIELDS = (
+__all__ = [
+    "Figures",
+    "PacedCall",
+    "RunLog",
+    "ShiftRecord",
+    "TimePoint",
+    "figures_from_csv",
+    "write_csv",
+]
+
+_CSV_FIELDS = (
     "kind",
     "id",
     "launched_s",
@@ -33,7 +43,7 @@ _RUN_FIELDS = ("duration_s", "window_s")
 
 
 @dataclass(slots=True)
-class CallRecord:
+class PacedCall:
     """One launched call. ``result``: no_answer, machine, answered (still ringing at the end),
     queued (still waiting at the end), abandoned or connected. Unset times are NaN."""
 
@@ -95,7 +105,7 @@ class RunLog:
     seed: int
     duration_s: float
     window_s: float
-    calls: list[CallRecord]
+    calls: list[PacedCall]
     shifts: list[ShiftRecord]
     series: list[TimePoint]
     figures: Figures
@@ -109,7 +119,7 @@ def _num(value: float) -> str:
 def write_csv(log: RunLog, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_FIELDS)
+        writer.writerow(_CSV_FIELDS)
         writer.writerow(["run", log.pacer, repr(log.duration_s), repr(log.window_s)])
         for c in log.calls:
             writer.writerow(

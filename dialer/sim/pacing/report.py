@@ -10,7 +10,9 @@ from pathlib import Path
 from dialer.sim.pacing.charts import write_chart
 from dialer.sim.pacing.records import Figures, RunLog, write_csv
 
-COLUMNS = (
+__all__ = ["format_figures", "table_rows", "write_outputs"]
+
+_COLUMNS = (
     ("talk_min_per_agent_hour", "talk min/agent-h", "{:.2f}"),
     ("occupancy", "occupancy", "{:.3f}"),
     ("abandon_rate", "abandon %/window", "{:.2%}"),
@@ -21,7 +23,7 @@ COLUMNS = (
 )
 
 
-def log_name(log: RunLog) -> str:
+def _log_name(log: RunLog) -> str:
     return f"{log.scenario}_seed{log.seed}_{log.pacer}"
 
 
@@ -31,7 +33,7 @@ def table_rows(runs: Sequence[Mapping[str, RunLog]]) -> list[list[str]]:
     for logs in runs:
         for log in logs.values():
             figures = asdict(log.figures)
-            cells = [fmt.format(figures[key]) for key, _, fmt in COLUMNS]
+            cells = [fmt.format(figures[key]) for key, _, fmt in _COLUMNS]
             rows.append([log.scenario, str(log.seed), _label(log), *cells])
     return rows
 
@@ -43,7 +45,7 @@ def _label(log: RunLog) -> str:
 
 def format_figures(figures: Figures) -> list[str]:
     values = asdict(figures)
-    return [fmt.format(values[key]) for key, _, fmt in COLUMNS]
+    return [fmt.format(values[key]) for key, _, fmt in _COLUMNS]
 
 
 def write_outputs(runs: Sequence[Mapping[str, RunLog]], out: Path) -> list[list[str]]:
@@ -54,7 +56,7 @@ def write_outputs(runs: Sequence[Mapping[str, RunLog]], out: Path) -> list[list[
     for logs in runs:
         first = next(iter(logs.values()))
         for log in logs.values():
-            write_csv(log, out / f"{log_name(log)}.csv")
+            write_csv(log, out / f"{_log_name(log)}.csv")
             dump.append(
                 {
                     "scenario": log.scenario,
@@ -67,7 +69,7 @@ def write_outputs(runs: Sequence[Mapping[str, RunLog]], out: Path) -> list[list[
         title = f"{first.scenario}, seed {first.seed}"
         write_chart(logs, out / f"{first.scenario}_seed{first.seed}.png", title)
     rows = table_rows(runs)
-    header = ["scenario", "seed", "pacer", *(title for _, title, _ in COLUMNS)]
+    header = ["scenario", "seed", "pacer", *(title for _, title, _ in _COLUMNS)]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = [
         "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))

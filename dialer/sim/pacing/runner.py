@@ -8,25 +8,30 @@ from dialer.pacing import Pacer, PredictivePacer, ProgressivePacer
 from dialer.sim.pacing.baselines import VicidialPacer
 from dialer.sim.pacing.engine import Simulation
 from dialer.sim.pacing.records import RunLog
-from dialer.sim.pacing.scenario import Scenario
+from dialer.sim.pacing.scenario import PacingScenario
+
+__all__ = ["PACERS", "best_fixed_ratio", "compare_pacers"]
 
 PACERS = ("predictive", "progressive", "fixed_best", "vicidial")
-RATIO_STEP = 0.05
-BRACKET_STEP = 0.2
+_RATIO_STEP = 0.05
+_BRACKET_STEP = 0.2
 
 
-def run(scenario: Scenario, seed: int, pacer: Pacer, name: str) -> RunLog:
+def _run_pacer(scenario: PacingScenario, seed: int, pacer: Pacer, name: str) -> RunLog:
     return Simulation(scenario, seed, pacer, name).run()
 
 
-def _fixed(scenario: Scenario, seed: int, ratio: float) -> RunLog:
-    log = run(scenario, seed, ProgressivePacer(ratio), "fixed_best")
+def _fixed(scenario: PacingScenario, seed: int, ratio: float) -> RunLog:
+    log = _run_pacer(scenario, seed, ProgressivePacer(ratio), "fixed_best")
     log.extra["ratio"] = ratio
     return log
 
 
 def best_fixed_ratio(
-    scenario: Scenario, seed: int, guess: float | None = None, first_step: float = BRACKET_STEP
+    scenario: PacingScenario,
+    seed: int,
+    guess: float | None = None,
+    first_step: float = _BRACKET_STEP,
 ) -> RunLog:
     """The fixed ratio with the most talk time within the abandon target, found by a sweep.
 
@@ -36,7 +41,7 @@ def best_fixed_ratio(
     guess from another seed of the same scenario is usually close: pass a small first step.
     """
     target = scenario.abandon.target
-    ratio = max(1.0, round((guess or 1.0) / RATIO_STEP) * RATIO_STEP)
+    ratio = max(1.0, round((guess or 1.0) / _RATIO_STEP) * _RATIO_STEP)
     trial = _fixed(scenario, seed, ratio)
     ok: RunLog | None = None
     bad = math.inf
@@ -60,8 +65,8 @@ def best_fixed_ratio(
             else:
                 bad = lower
                 step *= 2.0
-    while bad - ok.extra["ratio"] > RATIO_STEP + 1e-9:
-        middle = round((ok.extra["ratio"] + bad) / 2.0 / RATIO_STEP) * RATIO_STEP
+    while bad - ok.extra["ratio"] > _RATIO_STEP + 1e-9:
+        middle = round((ok.extra["ratio"] + bad) / 2.0 / _RATIO_STEP) * _RATIO_STEP
         trial = _fixed(scenario, seed, middle)
         if trial.figures.abandon_rate <= target:
             ok = trial
@@ -70,16 +75,16 @@ def best_fixed_ratio(
     return ok
 
 
-def compare(
-    scenario: Scenario,
+def compare_pacers(
+    scenario: PacingScenario,
     seed: int,
     ratio_guess: float | None = None,
-    first_step: float = BRACKET_STEP,
+    first_step: float = _BRACKET_STEP,
 ) -> dict[str, RunLog]:
     """All pacers on the same scenario and seed (same callees, same talk times)."""
     return {
-        "predictive": run(scenario, seed, PredictivePacer(), "predictive"),
-        "progressive": run(scenario, seed, ProgressivePacer(1.0), "progressive"),
+        "predictive": _run_pacer(scenario, seed, PredictivePacer(), "predictive"),
+        "progressive": _run_pacer(scenario, seed, ProgressivePacer(1.0), "progressive"),
         "fixed_best": best_fixed_ratio(scenario, seed, ratio_guess, first_step),
-        "vicidial": run(scenario, seed, VicidialPacer(tick_s=scenario.tick_s), "vicidial"),
+        "vicidial": _run_pacer(scenario, seed, VicidialPacer(tick_s=scenario.tick_s), "vicidial"),
     }

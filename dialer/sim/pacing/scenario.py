@@ -7,6 +7,20 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+__all__ = [
+    "AbandonRule",
+    "AgentGroup",
+    "Answer",
+    "AnswerChange",
+    "Break",
+    "CampaignLimits",
+    "Duration",
+    "PacingScenario",
+    "Uniform",
+    "load_pacing_scenario",
+    "scaled",
+]
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -68,7 +82,7 @@ class CampaignLimits(_Frozen):
     trunk_lines: int = Field(default=10_000, ge=1)
 
 
-class Scenario(_Frozen):
+class PacingScenario(_Frozen):
     name: str
     duration_s: float = Field(gt=0)
     seeds: tuple[int, ...] = (1,)
@@ -84,7 +98,7 @@ class Scenario(_Frozen):
     limits: CampaignLimits = CampaignLimits()
 
     @model_validator(mode="after")
-    def _ring_fits(self) -> Scenario:
+    def _ring_fits(self) -> PacingScenario:
         if self.ring_s.min > self.ring_s.max or self.ring_s.max > self.no_answer_timeout_s:
             raise ValueError("ring_s must satisfy min <= max <= no_answer_timeout_s")
         return self
@@ -94,12 +108,12 @@ class Scenario(_Frozen):
         return sum(group.count for group in self.agents)
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_pacing_scenario(path: Path) -> PacingScenario:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Scenario.model_validate(data)
+    return PacingScenario.model_validate(data)
 
 
-def scaled(scenario: Scenario, *, duration_s: float | None = None) -> Scenario:
+def scaled(scenario: PacingScenario, *, duration_s: float | None = None) -> PacingScenario:
     """The same scenario cut to a shorter day (agent shifts clipped), for quick runs."""
     if duration_s is None:
         return scenario

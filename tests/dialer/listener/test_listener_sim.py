@@ -53,7 +53,7 @@ def test_listener_restart_with_200_calls_up_leaves_nothing_in_flight(
     with SimulatorServer(scenario) as server:
         sim = server.sim
         sim_sw = sim.switch
-        server.call(lambda: setattr(sim_sw.counters, "sps_limit", 10_000))
+        server.call(lambda: setattr(sim_sw.admission, "sps_limit", 10_000))
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
         live: LiveState = MemoryLiveState()
         if store == "redis":

@@ -98,7 +98,7 @@ def test_a_down_trunk_is_failed_over_without_spending_attempts(
     assert health is not None
     with SimulatorServer(scenario) as server:
         sim = server.sim
-        server.call(lambda: setattr(sim.switch.counters, "sps_limit", 10_000))
+        server.call(lambda: setattr(sim.switch.admission, "sps_limit", 10_000))
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
         settings = Settings(freeswitch_nodes=[node])
         [listener] = node_listeners(

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dialer.sim.eventfmt import url_encode
 from dialer.sim.originate_parse import (
-    USAGE,
+    ORIGINATE_USAGE,
     OriginateError,
     OriginateRequest,
     parse_originate,
@@ -90,8 +90,8 @@ def test_destinations() -> None:
 
 
 def test_usage_without_destination() -> None:
-    assert parse_originate("sofia/gateway/a/1") == OriginateError(USAGE)
-    assert parse_originate("") == OriginateError(USAGE)
+    assert parse_originate("sofia/gateway/a/1") == OriginateError(ORIGINATE_USAGE)
+    assert parse_originate("") == OriginateError(ORIGINATE_USAGE)
     assert parse_originate("bogus/x &park") == OriginateError("-ERR CHAN_NOT_IMPLEMENTED")
 
 

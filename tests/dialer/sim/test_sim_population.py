@@ -11,15 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer.sim.clock import SimClock
-from dialer.sim.scenario import (
-    Dist,
-    PopulationRule,
-    load_scenario,
-    parse_dist,
-    pick_rule,
-    plan_callee,
-    scenario_from_dict,
-)
+from dialer.sim.population import Dist, PopulationRule, parse_dist, pick_rule, plan_callee
+from dialer.sim.scenario import load_scenario, scenario_from_dict
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios" / "sim"
 

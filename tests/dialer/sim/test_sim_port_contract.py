@@ -1,6 +1,7 @@
 """Contract of `dialer.sim.ports.SwitchPort`: the same assertions against the simulator's
-real port (`SwitchPortAdapter` over the switch core) and the callcenter team's in-memory
-`FakePort`, so the engine's unit tests mean something for the real switch."""
+switch core (`dialer.sim.switch.SimSwitch`) and the in-memory
+`dialer.sim.callcenter.fakes.FakeSwitchPort`, so the engine's unit tests mean something for
+the real switch."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from dialer.sim.ports import SwitchPort
+from dialer.sim.ports import AgentLegRequest, SwitchPort
 from dialer.sim.simulator import run_simulator
 
 SPEED = 20.0
@@ -47,9 +48,9 @@ class RealDriver:
 
 class FakeDriver:
     def __init__(self) -> None:
-        from dialer.sim.callcenter.fake_port import AgentScript, FakePort
+        from dialer.sim.callcenter.fakes import AgentScript, FakeSwitchPort
 
-        fake = FakePort()
+        fake = FakeSwitchPort()
         fake.scripts["good@"] = AgentScript("answer", 0.5)
         fake.scripts["busy@"] = AgentScript("USER_BUSY", 0.3)
         self.fake = fake
@@ -81,7 +82,7 @@ def with_driver(kind: str, body: Callable[[Driver], Awaitable[None]]) -> None:
             await body(FakeDriver())
             return
         async with run_simulator(SCENARIO, engine_factory=None) as sim:
-            await body(RealDriver(sim.port, sim))
+            await body(RealDriver(sim.switch, sim))
 
     asyncio.run(go())
 
@@ -111,10 +112,12 @@ def test_agent_leg_answers_once_with_its_variables(kind: str) -> None:
         answered: list[str] = []
         failed: list[tuple[str, str]] = []
         uuid = d.port.originate_agent_leg(
-            "[leg_timeout=15]sofia/external/good@agents",
-            {"cc_agent": "good@default", "dialer_lead_id": "42"},
-            answered.append,
-            lambda u, c: failed.append((u, c)),
+            AgentLegRequest(
+                "[leg_timeout=15]sofia/external/good@agents",
+                {"cc_agent": "good@default", "dialer_lead_id": "42"},
+                answered.append,
+                lambda u, c: failed.append((u, c)),
+            )
         )
         await d.advance(1.0)
         assert answered == [uuid] and failed == []
@@ -133,7 +136,12 @@ def test_agent_leg_rejects_with_user_busy(kind: str) -> None:
         answered: list[str] = []
         failed: list[tuple[str, str]] = []
         uuid = d.port.originate_agent_leg(
-            "sofia/external/busy@agents", {}, answered.append, lambda u, c: failed.append((u, c))
+            AgentLegRequest(
+                "sofia/external/busy@agents",
+                {},
+                answered.append,
+                lambda u, c: failed.append((u, c)),
+            )
         )
         await d.advance(1.0)
         assert answered == [] and failed == [(uuid, "USER_BUSY")]
@@ -147,10 +155,12 @@ def test_bridge_then_member_hangup(kind: str) -> None:
     async def body(d: Driver) -> None:
         member = await d.new_member()
         agent = d.port.originate_agent_leg(
-            "sofia/external/good@agents",
-            {"cc_member_session_uuid": member},
-            lambda _u: None,
-            lambda _u, _c: None,
+            AgentLegRequest(
+                "sofia/external/good@agents",
+                {"cc_member_session_uuid": member},
+                lambda _u: None,
+                lambda _u, _c: None,
+            )
         )
         await d.advance(1.0)
         d.port.bridge(member, agent)

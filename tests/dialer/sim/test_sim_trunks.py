@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from dialer.sim.flows import ring_limit
 from dialer.sim.rawclient import RawClient
 from dialer.sim.simulator import Simulator, run_simulator
+from dialer.sim.sip import ring_limit
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dialer.sim.callcenter import Callcenter
-from dialer.sim.callcenter.fake_port import FakePort
+from dialer.sim.callcenter.fakes import FakeSwitchPort
 from dialer.sim.callcenter.lab import lab_config
 
 DATA = Path(__file__).parent / "data"
@@ -66,7 +66,7 @@ Replay = list[tuple[str, str, str, Events, Events]]
 
 @pytest.fixture(scope="module")
 def replay() -> Replay:
-    port = FakePort(start_s=BASE_S)
+    port = FakeSwitchPort(start_s=BASE_S)
     engine = Callcenter(port, lab_config())
     for agent in ("agent1@default", "agent2@default"):
         engine.api(f"agent set status {agent} Available")
@@ -102,7 +102,7 @@ def test_every_event_matches(replay: Replay) -> None:
 
 
 def test_usage_and_no_reply_cases() -> None:
-    engine = Callcenter(FakePort(), lab_config())
+    engine = Callcenter(FakeSwitchPort(), lab_config())
     assert engine.api("").startswith("-USAGE: \ncallcenter_config <target> <args>,\n")
     assert engine.api("member list") == ""
     assert engine.api("agent get uuid agent1@default") == ""

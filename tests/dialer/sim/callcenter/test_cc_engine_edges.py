@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from dialer.sim.callcenter import Callcenter
-from dialer.sim.callcenter.fake_port import AgentScript, FakePort
+from dialer.sim.callcenter.fakes import AgentScript, FakeSwitchPort
 from dialer.sim.callcenter.lab import lab_config
+from dialer.sim.ports import AgentLegRequest
 
 CUST_VARS = {"caller_id_name": "Outbound Call", "caller_id_number": "6138000000"}
 
 
-def _lab(*available: str) -> tuple[FakePort, Callcenter]:
-    port = FakePort()
+def _lab(*available: str) -> tuple[FakeSwitchPort, Callcenter]:
+    port = FakeSwitchPort()
     engine = Callcenter(port, lab_config())
     for agent in available:
         engine.api(f"agent set status {agent} Available")
@@ -20,7 +21,9 @@ def _lab(*available: str) -> tuple[FakePort, Callcenter]:
     return port, engine
 
 
-def _enter(port: FakePort, engine: Callcenter, uuid: str, queue: str, **extra: str) -> list[str]:
+def _enter(
+    port: FakeSwitchPort, engine: Callcenter, uuid: str, queue: str, **extra: str
+) -> list[str]:
     exits: list[str] = []
     port.add_channel(uuid, {**CUST_VARS, **extra})
     engine.enter_queue(uuid, queue, exits.append)
@@ -125,19 +128,14 @@ def test_agent_leg_gone_before_the_bridge_keeps_the_caller_queued() -> None:
     original = port.originate_agent_leg
     dropped: list[str] = []
 
-    def answer_then_drop(
-        contact: str,
-        variables: Mapping[str, str],
-        on_answer: Callable[[str], None],
-        on_fail: Callable[[str, str], None],
-    ) -> str:
+    def answer_then_drop(leg: AgentLegRequest) -> str:
         def answered(uuid: str) -> None:
-            on_answer(uuid)
+            leg.on_answer(uuid)
             if not dropped:
                 dropped.append(uuid)
                 port.hangup(uuid, "NORMAL_CLEARING")
 
-        return original(contact, variables, answered, on_fail)
+        return original(replace(leg, on_answer=answered))
 
     port.originate_agent_leg = answer_then_drop  # type: ignore[method-assign]
     exits = _enter(port, engine, "c1", "sales@default")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer.sim.callcenter import Callcenter
-from dialer.sim.callcenter.fake_port import AgentScript, FakePort
+from dialer.sim.callcenter.fakes import AgentScript, FakeSwitchPort
 from dialer.sim.callcenter.lab import lab_config
 
 QUEUES = ("sales@default", "sales2s@default", "ringall@default", "noagent0@default")
@@ -40,7 +40,7 @@ def test_every_caller_and_offer_ends_exactly_once(
     scripts: tuple[tuple[str, float], tuple[str, float]],
     statuses: tuple[str, str],
 ) -> None:
-    port = FakePort(seed=3)
+    port = FakeSwitchPort(seed=3)
     engine = Callcenter(port, lab_config())
     for i, (agent, status) in enumerate(zip(("agent1@", "agent2@"), statuses, strict=True)):
         port.scripts[agent] = AgentScript(*scripts[i])

@@ -5,7 +5,7 @@ transcripts show it, and the cc_* variables the customer leg ends up with."""
 from __future__ import annotations
 
 from dialer.sim.callcenter import Callcenter
-from dialer.sim.callcenter.fake_port import AgentScript, FakePort, Logged
+from dialer.sim.callcenter.fakes import AgentScript, FakeSwitchPort, Logged
 from dialer.sim.callcenter.lab import lab_config
 
 CUST = "cust-0001"
@@ -18,8 +18,8 @@ CUST_VARS = {
 }
 
 
-def _lab(statuses: dict[str, str]) -> tuple[FakePort, Callcenter]:
-    port = FakePort(start_s=START_S - 10)
+def _lab(statuses: dict[str, str]) -> tuple[FakeSwitchPort, Callcenter]:
+    port = FakeSwitchPort(start_s=START_S - 10)
     engine = Callcenter(port, lab_config())
     for agent, status in statuses.items():
         engine.api(f"agent set status {agent} '{status}'")
@@ -30,7 +30,7 @@ def _lab(statuses: dict[str, str]) -> tuple[FakePort, Callcenter]:
 
 
 def _call(
-    port: FakePort, engine: Callcenter, queue: str, hangup_after_s: float | None
+    port: FakeSwitchPort, engine: Callcenter, queue: str, hangup_after_s: float | None
 ) -> list[str]:
     exits: list[str] = []
     port.add_channel(CUST, CUST_VARS)
@@ -40,7 +40,7 @@ def _call(
     return exits
 
 
-def _cc(port: FakePort) -> list[tuple[str, ...]]:
+def _cc(port: FakeSwitchPort) -> list[tuple[str, ...]]:
     """(action, agent/state/status/cause detail) of each callcenter::info event."""
     out = []
     for e in port.log:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer.sim.callcenter import Callcenter
-from dialer.sim.callcenter.fake_port import FakePort
+from dialer.sim.callcenter.fakes import FakeSwitchPort
 from dialer.sim.callcenter.lab import lab_config
 
 CUST = "cust-0001"
@@ -19,8 +19,8 @@ CUST_VARS = {"caller_id_name": "Outbound Call", "caller_id_number": "6138000000"
 
 def _wait_in(
     queue: str, join_s: float, statuses: str, hangup_after_s: float = 30.0
-) -> tuple[FakePort, list[str], float]:
-    port = FakePort(start_s=join_s - 5.0)
+) -> tuple[FakeSwitchPort, list[str], float]:
+    port = FakeSwitchPort(start_s=join_s - 5.0)
     engine = Callcenter(port, lab_config())
     for agent in ("agent1@default", "agent2@default"):
         engine.api(f"agent set status {agent} '{statuses}'")
@@ -77,7 +77,7 @@ def test_max_wait_time_window_is_half_a_second(frac: float, max_wait_s: int) -> 
 
     cfg = lab_config()
     queues = [replace(q, max_wait_time_s=max_wait_s) for q in LAB_QUEUES]
-    port = FakePort(start_s=1_795_271_000 + frac)
+    port = FakeSwitchPort(start_s=1_795_271_000 + frac)
     engine = Callcenter(port, replace(cfg, queues=queues))
     port.add_channel(CUST, CUST_VARS)
     exits: list[str] = []

@@ -10,16 +10,16 @@ from typing import Any
 
 from dialer.sim.callcenter import Callcenter, SimAgentBehaviour, create_engine
 from dialer.sim.callcenter.config import AgentConfig, CallcenterConfig, QueueConfig, TierConfig
-from dialer.sim.callcenter.fake_port import AgentScript, FakePort
+from dialer.sim.callcenter.fakes import AgentScript, FakeSwitchPort
 from dialer.sim.callcenter.lab import lab_config
-from dialer.sim.callcenter.store import Agent, Tier
+from dialer.sim.callcenter.rows import AgentRow, TierRow
 from dialer.sim.callcenter.strategy import order_rows
 
 CUST_VARS = {"caller_id_name": "Outbound Call", "caller_id_number": "6138000000"}
 AGENTS = ("a1@q", "a2@q", "a3@q")
 
 
-def _engine(strategy: str, **queue: Any) -> tuple[FakePort, Callcenter]:
+def _engine(strategy: str, **queue: Any) -> tuple[FakeSwitchPort, Callcenter]:
     cfg = CallcenterConfig(
         queues=[replace(QueueConfig(name="q@default", strategy=strategy), **queue)],
         agents=[
@@ -30,16 +30,16 @@ def _engine(strategy: str, **queue: Any) -> tuple[FakePort, Callcenter]:
             for i, a in enumerate(AGENTS, 1)
         ],
     )
-    port = FakePort()
+    port = FakeSwitchPort()
     return port, Callcenter(port, cfg)
 
 
-def _offered_agents(port: FakePort) -> list[str]:
+def _offered_agents(port: FakeSwitchPort) -> list[str]:
     return [e.headers["CC-Agent"] for e in port.cc("agent-offering")]
 
 
 def _calls(
-    port: FakePort, engine: Callcenter, n: int, talk_s: float = 3.0, gap_s: float = 10.0
+    port: FakeSwitchPort, engine: Callcenter, n: int, talk_s: float = 3.0, gap_s: float = 10.0
 ) -> None:
     for i in range(n):
         uuid = f"cust-{i}"
@@ -49,11 +49,11 @@ def _calls(
         port.advance(gap_s)
 
 
-def _row(agent: str, level: int, position: int, **fields: int) -> tuple[Agent, Tier]:
-    row = Agent(name=agent, status="Available")
+def _row(agent: str, level: int, position: int, **fields: int) -> tuple[AgentRow, TierRow]:
+    row = AgentRow(name=agent, status="Available")
     for name, value in fields.items():
         setattr(row, name, value)
-    return row, Tier("q", agent, "Ready", level, position)
+    return row, TierRow("q", agent, "Ready", level, position)
 
 
 def test_longest_idle_agent_orders_by_level_then_last_bridge_end() -> None:
@@ -139,7 +139,7 @@ def test_available_on_demand_agent_goes_idle_after_a_call() -> None:
 
 
 def test_queue_reload_reimports_xml_agents_and_logs_them_out() -> None:
-    port = FakePort()
+    port = FakeSwitchPort()
     engine = Callcenter(port, lab_config())
     engine.api("agent set status agent1@default Available")
     port.log.clear()
@@ -191,7 +191,7 @@ def test_sim_agent_hangs_up_after_its_talk_time() -> None:
         lab_config(),
         behaviours={"agent1@default": SimAgentBehaviour(talk_time_s=4.0)},
     )
-    port = FakePort()
+    port = FakeSwitchPort()
     engine = Callcenter(port, cfg)
     engine.api("agent set status agent1@default Available")
     port.add_channel("c1", CUST_VARS)
@@ -209,7 +209,7 @@ def test_sim_agent_takes_breaks_through_status_changes() -> None:
         "tiers": [{"agent": "a1@q", "queue": "q@default"}],
         "behaviours": {"a1@q": {"break_every_s": 60.0, "break_duration_s": 30.0}},
     }
-    port = FakePort()
+    port = FakeSwitchPort()
     engine = create_engine(port, raw)
     port.advance(61)
     assert engine.api("agent get status a1@q") == "On Break"

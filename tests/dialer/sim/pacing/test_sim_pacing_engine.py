@@ -19,8 +19,8 @@ from dialer.sim.pacing.scenario import (
     AnswerChange,
     Break,
     Duration,
-    Scenario,
-    load_scenario,
+    PacingScenario,
+    load_pacing_scenario,
 )
 
 MATRIX = Path(__file__).resolve().parents[4] / "scenarios" / "pacing"
@@ -28,7 +28,7 @@ MATRIX = Path(__file__).resolve().parents[4] / "scenarios" / "pacing"
 
 def _scenario(
     team: int = 8, answer: float | Answer = 0.3, hours: float = 0.5, **extra: object
-) -> Scenario:
+) -> PacingScenario:
     data: dict[str, object] = {
         "name": "small",
         "duration_s": hours * 3600,
@@ -38,7 +38,7 @@ def _scenario(
         "wrap_s": Duration(mean=10),
     }
     data.update(extra)
-    return Scenario.model_validate(data)
+    return PacingScenario.model_validate(data)
 
 
 def _assert_same(printed: Figures, recomputed: Figures) -> None:
@@ -165,7 +165,7 @@ def test_best_fixed_ratio_is_the_largest_within_target() -> None:
 
 
 def test_committed_matrix_is_the_standard_one() -> None:
-    loaded = [load_scenario(p) for p in sorted(MATRIX.glob("*.yaml"))]
+    loaded = [load_pacing_scenario(p) for p in sorted(MATRIX.glob("*.yaml"))]
     combos = {(s.agent_count, s.answer.probability) for s in loaded}
     assert combos == {(n, p) for n in (5, 10, 20, 50, 100) for p in (0.15, 0.3, 0.5)}
     for s in loaded:

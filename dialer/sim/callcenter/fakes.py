@@ -2,7 +2,7 @@
 
 Channels are dicts of variables; agent legs follow a script per contact substring
 (`AgentScript`): answer or fail with a cause after a delay. Every event the engine fires and
-every channel event the fake produces is appended to `FakePort.log` as a `Logged` record.
+every channel event the fake produces is appended to `FakeSwitchPort.log` as a `Logged` record.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ import itertools
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from dialer.sim.ports import AgentLegRequest, EngineEvent
+
+__all__ = ["AgentScript", "FakeSwitchPort", "Logged"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class _Channel:
     ring_timer: _Timer | None = None
 
 
-class FakePort:
+class FakeSwitchPort:
     """Deterministic single-threaded switch stand-in (implements ``SwitchPort``)."""
 
     def __init__(self, start_s: float = 1_795_270_000.0, seed: int = 7) -> None:
@@ -101,21 +105,12 @@ class FakePort:
         return f"00000000-0000-4000-8000-{next(self._uuid_seq):012d}"
 
     # -- events -------------------------------------------------------------------------
-    def fire_event(
-        self,
-        event_name: str,
-        headers: Mapping[str, str],
-        *,
-        subclass: str | None = None,
-        channel_uuid: str | None = None,
-        calling_function: str = "",
-        calling_line: int = 0,
-        calling_file: str = "mod_callcenter.c",
-    ) -> None:
-        name = f"cc:{headers.get('CC-Action', '')}" if subclass else event_name
-        chan = self.channels.get(channel_uuid or "")
+    def fire_event(self, event: EngineEvent) -> None:
+        headers = event.headers
+        name = f"cc:{headers.get('CC-Action', '')}" if event.subclass else event.name
+        chan = self.channels.get(event.channel_uuid or "")
         variables = dict(chan.variables) if chan else {}
-        self.log.append(Logged(self._now_s, name, dict(headers), channel_uuid, variables))
+        self.log.append(Logged(self._now_s, name, dict(headers), event.channel_uuid, variables))
 
     def _chan_event(self, name: str, uuid: str, **headers: str) -> None:
         self.log.append(Logged(self._now_s, name, {"Unique-ID": uuid, **headers}, uuid))
@@ -125,15 +120,10 @@ class FakePort:
         """An answered customer leg (the test plays the dialplan)."""
         self.channels[uuid] = _Channel(uuid, dict(variables))
 
-    def originate_agent_leg(
-        self,
-        contact: str,
-        variables: Mapping[str, str],
-        on_answer: Callable[[str], None],
-        on_fail: Callable[[str, str], None],
-    ) -> str:
+    def originate_agent_leg(self, leg: AgentLegRequest) -> str:
+        contact, on_answer, on_fail = leg.contact, leg.on_answer, leg.on_fail
         uuid = self.new_uuid()
-        chan = _Channel(uuid, dict(variables), on_answer=on_answer, on_fail=on_fail)
+        chan = _Channel(uuid, dict(leg.variables), on_answer=on_answer, on_fail=on_fail)
         self.channels[uuid] = chan
         self._chan_event("CHANNEL_CREATE", uuid, contact=contact)
         script = next((s for k, s in self.scripts.items() if k in contact), AgentScript())

@@ -1,7 +1,8 @@
 """The simulator runs the rendered configuration (queues of callcenter.conf.xml, the campaign
-dialplan) over TCP: a call originated the way the dialer does enters the campaign's queue; with
-no agent it leaves after at most 2 s, hears the safe-harbor message and is hung up (abandoned);
-with an agent set up through `dialer.agent_admin` it is bridged."""
+dialplan, read by `dialer.sim.rendered_conf`) over TCP: a call originated the way the dialer
+does enters the campaign's queue; with no agent it leaves after at most 2 s, hears the
+safe-harbor message and is hung up (abandoned); with an agent set up through `dialer.agent_admin`
+it is bridged."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ from dialer.esl.events import Event
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.esl.seam import EventLog, Subscription
 from dialer.sim.records import CallRecord
+from dialer.sim.rendered_conf import scenario_extensions, scenario_queues
 from dialer.sim.simulator import SimulatorServer
-from fs_conf.dialplan import DialplanOptions, dialplan_entry, dialplan_xml, sim_dialplan
-from fs_conf.switch import QueueSettings, callcenter_xml, queues_for, sim_queues
+from fs_conf.dialplan import DialplanOptions, dialplan_entry, dialplan_xml
+from fs_conf.switch import QueueSettings, callcenter_xml, queues_for
 
 pytestmark = pytest.mark.integration
 
-LAB = Path(__file__).parents[2] / "scenarios/sim/lab.yaml"
+LAB = Path(__file__).parents[3] / "scenarios/sim/lab.yaml"
 QUEUE = "sales@default"
 SAFE_HARBOR = "/usr/share/freeswitch/sounds/dialer/safe_harbor.wav"
 SUB = Subscription(
@@ -35,8 +37,37 @@ SUB = Subscription(
 )
 
 
+def test_rendered_config_maps_to_scenario_entries() -> None:
+    campaigns = [("sales", "sales@default"), ("debts.2026", "collections@acme")]
+    plan = dialplan_xml(campaigns, DialplanOptions(safe_harbor="/s.wav"))
+    entries = scenario_extensions(plan, 1.5)
+    assert entries == [
+        {
+            "name": "cc_debts.2026",
+            "context": "campaign",
+            "queue": "collections@acme",
+            "answer": True,
+            "hangup_after_bridge": True,
+            "after_queue_playback": "/s.wav",
+            "after_queue_playback_s": 1.5,
+        },
+        {
+            "name": "cc_sales",
+            "context": "campaign",
+            "queue": "sales@default",
+            "answer": True,
+            "hangup_after_bridge": True,
+            "after_queue_playback": "/s.wav",
+            "after_queue_playback_s": 1.5,
+        },
+    ]
+    queues = scenario_queues(callcenter_xml(queues_for(["sales@default"], QueueSettings())))
+    assert queues[0]["name"] == "sales@default"
+    assert queues[0]["max_wait_time_s"] == 2 and queues[0]["tier_rules_apply"] is False
+
+
 @dataclass
-class Switch:
+class RenderedSwitch:
     server: SimulatorServer
     conn: EslClient
     log: EventLog
@@ -56,26 +87,26 @@ def rendered_scenario() -> dict[str, Any]:
     raw["population"][0]["talk_time_s"] = 20.0
     campaigns = [("spring", QUEUE), ("other", "other@default")]
     plan = dialplan_xml(campaigns, DialplanOptions(safe_harbor=SAFE_HARBOR))
-    raw["dialplan"] = sim_dialplan(plan, safe_harbor_s=2.0)
+    raw["dialplan"] = scenario_extensions(plan, safe_harbor_s=2.0)
     queues = callcenter_xml(queues_for([QUEUE, "other@default"], QueueSettings()))
-    raw["callcenter"] = {"queues": sim_queues(queues), "agents": [], "tiers": []}
+    raw["callcenter"] = {"queues": scenario_queues(queues), "agents": [], "tiers": []}
     return raw
 
 
 @pytest.fixture
-def switch() -> Iterator[Switch]:
+def switch() -> Iterator[RenderedSwitch]:
     log = EventLog()
     with SimulatorServer(rendered_scenario()) as server:
         sim = server.sim
         conn = EslClient("fs1", sim.host, sim.port_number, "ClueCon", SUB, log).start()
         assert conn.wait_connected(5)
         try:
-            yield Switch(server, conn, log)
+            yield RenderedSwitch(server, conn, log)
         finally:
             conn.close()
 
 
-def originate(sw: Switch) -> str:
+def originate(sw: RenderedSwitch) -> str:
     entry = dialplan_entry("spring", QUEUE)
     call_uuid = str(uuid.uuid4())
     spec = OriginateSpec(
@@ -97,7 +128,7 @@ def _of(call_uuid: str, name: str) -> Callable[[Event], bool]:
     return lambda e: e.name == name and e.get("Unique-ID") == call_uuid
 
 
-def test_no_agent_means_safe_harbor_then_hangup(switch: Switch) -> None:
+def test_no_agent_means_safe_harbor_then_hangup(switch: RenderedSwitch) -> None:
     call_uuid = originate(switch)
     end = switch.wait_for(_of(call_uuid, "CHANNEL_HANGUP_COMPLETE"))
     assert end.get("Hangup-Cause") == "NORMAL_CLEARING"
@@ -121,7 +152,7 @@ def test_no_agent_means_safe_harbor_then_hangup(switch: Switch) -> None:
     assert rec.queue_left_s - rec.queue_joined_s <= 2.05
 
 
-def test_ready_agent_takes_the_call(switch: Switch) -> None:
+def test_ready_agent_takes_the_call(switch: RenderedSwitch) -> None:
     contact = "[leg_timeout=15]sofia/external/agent1@127.0.0.1:5094"
     agent_admin.add(switch.conn, "agent1@default", contact, agent_admin.Tier(QUEUE))
     agent_admin.set_status(switch.conn, "agent1@default", "ready")
