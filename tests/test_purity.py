@@ -30,6 +30,7 @@ ADAPTERS = frozenset(
         "dialer.routing.redis_health",
         "dialer.routing.redis_reservation",
         "dialer.routing.loadgen",  # processes hammering Redis
+        "dialer.routing.wiring",  # builds the Redis adapters
     }
 )
 PURE_MODULES = (

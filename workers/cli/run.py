@@ -11,11 +11,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from typing import Annotated, Any
 
 import typer
 
+from dialer.clock import SYSTEM_CLOCK
 from workers.cli.common import console, user_errors
 
 CELERY_APP = "workers.celery_app:app"
@@ -135,7 +135,7 @@ def up(
             console.print(f"[red]{exited[0][0]} exited ({exited[0][1]}); stopping[/red]")
             code = 1
             break
-        time.sleep(0.5)
+        SYSTEM_CLOCK.sleep_s(0.5)
     _stop_children(list(children.values()))
     raise typer.Exit(code)
 
@@ -144,10 +144,10 @@ def _stop_children(processes: list[subprocess.Popen[bytes]], wait_s: float = 10.
     for proc in processes:
         if proc.poll() is None:
             proc.terminate()
-    deadline = time.monotonic() + wait_s
+    deadline = SYSTEM_CLOCK.monotonic_s() + wait_s
     for proc in processes:
         try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            proc.wait(timeout=max(0.1, deadline - SYSTEM_CLOCK.monotonic_s()))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
