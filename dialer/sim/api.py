@@ -14,7 +14,7 @@ from dialer.sim.channel import channel_data
 from dialer.sim.eventfmt import serialize_plain
 from dialer.sim.events import core_headers
 from dialer.sim.originate_parse import OriginateError, parse_originate
-from dialer.sim.originator import Originator
+from dialer.sim.originator import SimOriginator
 from dialer.sim.switch import SimSwitch
 
 __all__ = ["Api", "Done"]
@@ -27,7 +27,7 @@ _NO_CHANNEL = "-ERR No such channel!\n"
 class Api:
     """Dispatches API commands to the switch."""
 
-    def __init__(self, switch: SimSwitch, originator: Originator) -> None:
+    def __init__(self, switch: SimSwitch, originator: SimOriginator) -> None:
         self.sw = switch
         self.originator = originator
 

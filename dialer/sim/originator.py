@@ -22,7 +22,7 @@ from dialer.sim.routing import flip_cid, transfer_to_dialplan
 from dialer.sim.sip import SIP_FAILURES, ring_limit
 from dialer.sim.switch import SimSwitch
 
-__all__ = ["DialplanRunner", "Originator"]
+__all__ = ["DialplanRunner", "SimOriginator"]
 
 
 class DialplanRunner(Protocol):
@@ -32,7 +32,7 @@ class DialplanRunner(Protocol):
         """Run ``extension`` in ``context`` on the answered channel ``ch``."""
 
 
-class Originator:
+class SimOriginator:
     """Originates customer legs on a `SimSwitch`; ``dialplan`` runs the answered ones."""
 
     def __init__(self, switch: SimSwitch, dialplan: DialplanRunner) -> None:

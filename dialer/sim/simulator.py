@@ -20,7 +20,7 @@ from dialer.sim.api import Api
 from dialer.sim.clock import SimTime
 from dialer.sim.dialplan import Dialplan
 from dialer.sim.esl_server import EslServer
-from dialer.sim.originator import Originator
+from dialer.sim.originator import SimOriginator
 from dialer.sim.ports import CallcenterEngine, CallcenterEngineFactory, TimerHandle
 from dialer.sim.records import Records
 from dialer.sim.scenario import Scenario, load_scenario, scenario_from_dict
@@ -57,7 +57,7 @@ class Simulator:
     ) -> None:
         self.scenario = scenario
         self.switch = SimSwitch(scenario)
-        self.originator = Originator(self.switch, Dialplan(self.switch))
+        self.originator = SimOriginator(self.switch, Dialplan(self.switch))
         self.api = Api(self.switch, self.originator)
         factory = load_engine_factory() if engine_factory is True else engine_factory
         if factory and not isinstance(factory, bool):
