@@ -30,6 +30,7 @@ from dialer.db.migrate import upgrade
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateEntry
 from dialer.routing.store import add_trunk, import_rates
+from tests.support.redis import flushed_redis
 
 # Every service the suite reaches is named here and nowhere else. Two suites can run side by
 # side on one machine by giving each its own DIALER_TEST_REDIS_DB_BASE (databases BASE to
@@ -122,15 +123,8 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis[str]]:
     """The machine's Redis, the default test database, emptied before and after the test."""
-    client: redis.Redis[str] = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis at {REDIS_URL} is not reachable ({exc}); start it (see .ci/run)")
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with flushed_redis(REDIS_URL) as client:
+        yield client
 
 
 SeedCampaign = Callable[..., int]
@@ -141,12 +135,13 @@ def seed_running_campaign(
     leads: int,
     trunks: Mapping[str, int],
     prefix: str = "138",
+    rates: Mapping[str, str] | None = None,
     **fields: Any,
 ) -> int:
     """A running campaign named ``campaign`` (queue ``campaign@default``, always inside its
     window, further `CampaignSpec` fields as keywords) with ``leads`` CN mobile leads
     ``+86<prefix><8 digits>`` (due from now on) and trunks ``{name: max_concurrency}`` rated
-    for +86; returns its id."""
+    for +86 (``rates``: per trunk, per minute; 0.03 by default); returns its id."""
     fields.setdefault("calling_window", CallingWindow.always_open())
     spec = parse_spec(name="campaign", queue_name="campaign@default", **fields)
     with transaction(sessions) as session:
@@ -165,7 +160,8 @@ def seed_running_campaign(
         )
         for name, limit in trunks.items():
             add_trunk(session, Trunk(name=name, proxy_host="10.0.0.10", max_concurrency=limit))
-            import_rates(session, name, [RateEntry("86", Decimal("0.03"))])
+            rate = Decimal((rates or {}).get(name, "0.03"))
+            import_rates(session, name, [RateEntry("86", rate)])
         return campaign.id
 
 

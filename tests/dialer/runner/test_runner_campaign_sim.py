@@ -36,6 +36,7 @@ from dialer.sim.clock import SimTime
 from dialer.sim.records import CallRecord
 from dialer.sim.scenario import Scenario, load_scenario
 from dialer.sim.simulator import SimulatorServer
+from tests.support.redis import flushed_redis
 
 SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "e2e.yaml"
 LEADS = 2_000
@@ -60,16 +61,8 @@ FINAL = {LeadStatus.DONE, LeadStatus.FAILED}
 @pytest.fixture
 def runner_redis(redis_urls: Any) -> Iterator[redis.Redis[str]]:
     # a database no other test empties (the Celery tests flush theirs while they run)
-    url: str = redis_urls.runner
-    client: redis.Redis[str] = redis.Redis.from_url(url, decode_responses=True)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis at {url} is not reachable ({exc})")
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with flushed_redis(redis_urls.runner) as client:
+        yield client
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ other carries every lead, and no lead spends an attempt on the down trunk."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,20 +15,14 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.domain import CampaignStatus, LeadStatus
+from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Lead
-from campaigns.rules import CallingWindow
-from campaigns.service import create_campaign, parse_spec
 from dialer.calls.trunk import carrier_failed
 from dialer.clock import SYSTEM_CLOCK, UUID_IDS
 from dialer.config import FsNode, Settings
-from dialer.db.base import transaction
 from dialer.listener.wiring import live_state, node_listeners
 from dialer.pacing import Mode, make_pacer
 from dialer.routing.health import HealthPolicy
-from dialer.routing.model import Trunk
-from dialer.routing.ratedeck import RateEntry
-from dialer.routing.store import add_trunk, import_rates
 from dialer.routing.wiring import redis_trunk_state
 from dialer.runner.tick import CampaignTicker
 from dialer.runner.ticker import run_slice
@@ -44,32 +38,6 @@ RATES = {"broken": "0.01", "cheap_cn": "0.03"}
 # ringing for 10 s (`snapshot.InFlight`), which would otherwise stall the first seconds.
 LINES = {"broken": 3, "cheap_cn": 10}
 NAMESPACE = "test:fo"  # the Redis keys of the switch-side state
-
-
-def seed(sessions: sessionmaker[Session]) -> int:
-    always = CallingWindow.always_open()
-    with transaction(sessions) as session:
-        campaign = create_campaign(
-            session,
-            parse_spec(name="campaign", queue_name="campaign@default", calling_window=always),
-        )
-        campaign.status = CampaignStatus.RUNNING
-        for i in range(LEADS):
-            session.add(
-                Lead(
-                    campaign_id=campaign.id,
-                    phone_e164=f"+86138{i:08d}",
-                    phone_raw=f"138{i:08d}",
-                    country="CN",
-                    time_zones="Asia/Shanghai",
-                    number_type="mobile",
-                )
-            )
-        for name, rate in RATES.items():
-            trunk = Trunk(name=name, proxy_host="10.0.0.10", max_concurrency=LINES[name])
-            add_trunk(session, trunk)
-            import_rates(session, name, [RateEntry("86", Decimal(rate))])
-        return campaign.id
 
 
 def settled(sessions: sessionmaker[Session]) -> bool:
@@ -88,9 +56,11 @@ def settled(sessions: sessionmaker[Session]) -> bool:
 @pytest.mark.integration
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_a_down_trunk_is_failed_over_without_spending_attempts(
-    sessions: sessionmaker[Session], redis_client: redis.Redis[str]
+    sessions: sessionmaker[Session],
+    redis_client: redis.Redis[str],
+    seed_campaign: Callable[..., int],
 ) -> None:
-    campaign_id = seed(sessions)
+    campaign_id = seed_campaign(LEADS, LINES, rates=RATES)
     scenario = replace(load_scenario(SCENARIO), speed=50.0)
     policy = HealthPolicy(failure_threshold=3, cooldown_s=600)
     trunks = redis_trunk_state(redis_client, NAMESPACE, policy)
