@@ -185,6 +185,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "campaign_store": ("sqlite", "postgresql"),
     "delivery_store": ("sqlite", "postgresql"),
     "disposition_store": ("sqlite", "postgresql"),
+    "esl_connection": ("own", "greenswitch"),
     "lease_store": ("redis",),
     "live_state": ("redis",),
     "live_view": ("redis",),
