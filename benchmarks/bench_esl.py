@@ -38,12 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dialer.config import FsNode  # noqa: E402
+from dialer.esl.adapters.greenswitch import GreenswitchConnection  # noqa: E402
 from dialer.esl.events import EVENT_TYPES, Event, parse_event  # noqa: E402
-from dialer.esl.factory import build_esl_client  # noqa: E402
 from dialer.esl.frames import FrameParser  # noqa: E402
-from dialer.esl.greenswitch_client import GreenswitchConnection  # noqa: E402
 from dialer.esl.originate import OriginateSpec, build_originate  # noqa: E402
-from dialer.esl.seam import EslClientKind, Subscription  # noqa: E402
+from dialer.esl.ports import EslClientKind, Subscription  # noqa: E402
+from dialer.esl.wiring import build_esl_client  # noqa: E402
 from tests.support.transcripts import transcript_frames  # noqa: E402
 
 CHUNK = 64 * 1024

@@ -36,6 +36,8 @@ def import_child(db_url: str, csv_path: str, workers: str) -> None:
     """Runs in a child process: migrate, create the campaign, import; prints JSON figures."""
     from campaigns import service
     from campaigns.importer.service import ImportOptions, import_file
+    from campaigns.importer.wiring import import_deps
+    from dialer.clock import SYSTEM_CLOCK
     from dialer.db.base import make_engine, make_session_factory
     from dialer.db.migrate import upgrade
 
@@ -47,7 +49,7 @@ def import_child(db_url: str, csv_path: str, workers: str) -> None:
         service.create_campaign(session, service.parse_spec(name="bench", queue_name="q"))
     started = time.perf_counter()
     summary = import_file(
-        sessions,
+        import_deps(sessions, SYSTEM_CLOCK),
         Path(csv_path),
         ImportOptions(campaign="bench", workers=int(workers) if workers else None),
     )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from dialer.agent_state import AgentState
 from dialer.esl.events import parse_result
-from dialer.esl.seam import EslConnection
+from dialer.esl.ports import EslConnection
 from dialer.listener.switch_state import parse_agent_list
 
 STATUS_LOGGED_OUT = "Logged Out"

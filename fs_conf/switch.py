@@ -21,8 +21,8 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
+from dialer.esl.ports import EslEndpoint
 from dialer.routing.model import Trunk
 from fs_conf.dialplan import DialplanOptions, check_queue_name, dialplan_xml
 from fs_conf.render import render_template, write_all
@@ -71,19 +71,6 @@ AMD_MODULE = "mod_amd"
 # a ``pgsql://`` DSN (mod_lcr, mod_callcenter) needs the PostgreSQL driver loaded first
 PGSQL_MODULE = "mod_pgsql"
 PGSQL_DSN_PREFIX = "pgsql://"
-
-
-class EslEndpoint(Protocol):
-    """What is read of `dialer.config.FsNode`."""
-
-    @property
-    def host(self) -> str: ...
-
-    @property
-    def port(self) -> int: ...
-
-    @property
-    def password(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

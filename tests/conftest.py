@@ -181,6 +181,8 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "campaign_store": ("sqlite", "postgresql"),
     "delivery_store": ("sqlite", "postgresql"),
     "disposition_store": ("sqlite", "postgresql"),
+    "esl_connection": ("own", "greenswitch"),
+    "lead_store": ("sqlite", "postgresql"),
     "lease_store": ("redis",),
     "live_state": ("redis",),
     "live_view": ("redis",),

@@ -52,7 +52,7 @@ def register(app: Celery) -> None:
             # processes: there the pool's own concurrency is the parallelism.
             workers=0 if multiprocessing.current_process().daemon else None,
         )
-        return summary_counts(import_file(root_of(app).sessions, Path(path), options))
+        return summary_counts(import_file(root_of(app).lead_import(), Path(path), options))
 
     app.task(name=IMPORT_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=False)(
         import_leads

@@ -21,6 +21,8 @@ from celery import Celery
 from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.importer.service import ImportDeps
+from campaigns.importer.wiring import import_deps
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.wiring import post_call_deps
 from dialer.runner.adapters import EslSwitch, RedisLeaseStore, running_campaign_ids
@@ -98,7 +100,7 @@ class WorkerPacing:
 class WorkerRoot:
     """What the tasks of one worker process work with: the context, the pacing runtime
     (`WorkerPacing` unless given), the post-call dependencies (on the context's database,
-    built when first asked for, unless given)."""
+    built when first asked for, unless given), a lead import's dependencies."""
 
     def __init__(
         self,
@@ -115,6 +117,10 @@ class WorkerRoot:
     @property
     def sessions(self) -> sessionmaker[Session]:
         return self.context.sessions
+
+    def lead_import(self) -> ImportDeps:
+        """A lead import's dependencies, on the context's database and clock."""
+        return import_deps(self.context.sessions, self.context.clock)
 
     def post_call(self) -> PostCallDeps:
         with self._lock:

@@ -139,6 +139,17 @@ class DncPrefixes:
         return None
 
 
+def duplicate(cand: LeadCandidate, repeats_row: int | None) -> Reject:
+    """``cand`` as a duplicate: of row ``repeats_row`` of its own file, or (None) of a lead
+    the campaign already has from another file."""
+    e164 = cand.number.e164
+    if repeats_row is None:
+        reason = f"{e164} is already a lead of this campaign"
+    else:
+        reason = f"{e164} repeats row {repeats_row}"
+    return Reject(cand.row_no, cand.raw, RowOutcome.DUPLICATE, reason)
+
+
 def split_batch(
     candidates: Iterable[LeadCandidate], dnc_exact: frozenset[str], dnc_prefixes: DncPrefixes
 ) -> tuple[list[LeadCandidate], list[Reject]]:
@@ -159,8 +170,7 @@ def split_batch(
             continue
         first = kept.get(e164)
         if first is not None:
-            reason = f"{e164} repeats row {first.row_no}"
-            rejects.append(Reject(cand.row_no, cand.raw, RowOutcome.DUPLICATE, reason))
+            rejects.append(duplicate(cand, first.row_no))
             continue
         kept[e164] = cand
     return list(kept.values()), rejects

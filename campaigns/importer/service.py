@@ -1,4 +1,5 @@
-"""Import a lead file into a campaign: stream, normalize, dedupe, filter DNC, insert, checkpoint.
+"""Import a lead file into a campaign: stream, normalize, dedupe, filter DNC, insert, checkpoint;
+the leads, the list's checkpoint and the DNC entries through the `LeadStore` port.
 
 Invariants: every data row ends in exactly one outcome (accepted, duplicate, dnc, invalid) and
 the counts add up to the rows read; importing the same file again adds nothing; an import
@@ -14,9 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from campaigns.importer import store
 from campaigns.importer.classify import (
     DncPrefixes,
     Layout,
@@ -28,9 +26,10 @@ from campaigns.importer.classify import (
     split_batch,
 )
 from campaigns.importer.pipeline import classified, default_workers
+from campaigns.importer.ports import LeadBatch, LeadListProgress, LeadStore
 from campaigns.importer.rejects import RejectsFile
 from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table
-from campaigns.models import LeadList, utcnow
+from dialer.clock import Clock
 
 BATCH_ROWS = 5000
 _PARALLEL_MIN_BYTES = 4 << 20
@@ -38,6 +37,15 @@ _PARALLEL_MIN_BYTES = 4 << 20
 
 class ImportError_(Exception):
     """The import cannot start; nothing was written.  The message names the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportDeps:
+    """What an import works with: the lead store, and the clock that dates DNC look-ups and
+    the list's end (`campaigns.importer.wiring.import_deps` builds them)."""
+
+    store: LeadStore
+    clock: Clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +69,11 @@ class ImportSummary:
     resumed_from_row: int = 0
 
     @classmethod
-    def of(cls, lead_list: LeadList, rejects_path: Path | None, **kw: object) -> ImportSummary:
-        counts: Counter[RowOutcome] = +Counter(
-            {
-                RowOutcome.ACCEPTED: lead_list.accepted,
-                RowOutcome.DUPLICATE: lead_list.duplicate,
-                RowOutcome.DNC: lead_list.dnc,
-                RowOutcome.INVALID: lead_list.invalid,
-            }
-        )
-        return cls(lead_list.id, sum(counts.values()), counts, rejects_path, **kw)  # type: ignore[arg-type]
+    def of(
+        cls, progress: LeadListProgress, rejects_path: Path | None, **kw: object
+    ) -> ImportSummary:
+        counts: Counter[RowOutcome] = +Counter(progress.counts)
+        return cls(progress.lead_list_id, sum(counts.values()), counts, rejects_path, **kw)  # type: ignore[arg-type]
 
 
 def file_sha256(path: Path) -> str:
@@ -82,7 +85,7 @@ def file_sha256(path: Path) -> str:
 
 
 def import_file(
-    sessions: sessionmaker[Session],
+    deps: ImportDeps,
     path: Path,
     options: ImportOptions,
     on_rows: Callable[[int], None] = lambda _n: None,
@@ -92,12 +95,12 @@ def import_file(
         first, rows = open_table(path)
     except SourceError as exc:
         raise ImportError_(str(exc)) from None
-    with sessions() as session:
-        campaign = store.find_campaign(session, options.campaign)
-        if campaign is None:
-            raise ImportError_(f"no campaign named {options.campaign!r}")
-        campaign_id = campaign.id
-        region = (options.region or campaign.default_region).upper()
+    store = deps.store
+    target = store.find_campaign(options.campaign)
+    if target is None:
+        raise ImportError_(f"no campaign named {options.campaign!r}")
+    campaign_id = target.campaign_id
+    region = (options.region or target.default_region).upper()
     try:
         layout = find_layout(first, options.phone_column, region)
     except LayoutError as exc:
@@ -111,12 +114,11 @@ def import_file(
     data = itertools.chain([peeked], data)
     rejects_path = options.rejects_path or path.with_name(path.name + ".rejects.csv")
 
-    with sessions.begin() as session:
-        lead_list = store.lead_list_for(session, campaign_id, path.name, file_sha256(path))
-        lead_list_id, rows_done = lead_list.id, lead_list.rows_done
-        if lead_list.status == "complete":
-            return ImportSummary.of(lead_list, rejects_path, already_imported=True)
-        prefixes = DncPrefixes.of(store.dnc_prefixes(session, campaign_id, utcnow()))
+    progress = store.open_list(campaign_id, path.name, file_sha256(path))
+    lead_list_id, rows_done = progress.lead_list_id, progress.rows_done
+    if progress.complete:
+        return ImportSummary.of(progress, rejects_path, already_imported=True)
+    prefixes = DncPrefixes.of(store.dnc_prefixes(campaign_id, deps.clock.now()))
 
     batches = _batches((r for r in data if r.row_no > rows_done), options.batch_rows)
     with RejectsFile(rejects_path, resume_after_row=rows_done) as rejects_file:
@@ -125,19 +127,16 @@ def import_file(
         )
         workers = options.workers if options.workers is not None else _auto_workers(path)
         for batch, candidates, rejects in classified(batches, layout, region, workers):
-            with sessions.begin() as session:
-                batch_rejects = _import_batch(session, candidates, rejects, ctx)
+            with store.batch() as writer:
+                batch_rejects = _import_batch(writer, candidates, rejects, ctx, deps.clock)
                 rejects_file.write(batch_rejects)
                 rejects_file.sync()
                 counts = Counter(r.outcome for r in batch_rejects)
                 counts[RowOutcome.ACCEPTED] = len(batch) - len(batch_rejects)
-                store.checkpoint(session, lead_list_id, batch[-1].row_no, counts)
+                writer.checkpoint(lead_list_id, batch[-1].row_no, counts)
             on_rows(len(batch))
-    with sessions.begin() as session:
-        store.finish(session, lead_list_id)
-        final = session.get(LeadList, lead_list_id)
-        assert final is not None
-        return ImportSummary.of(final, rejects_path, resumed_from_row=rows_done)
+    final = store.finish(lead_list_id, deps.clock.now())
+    return ImportSummary.of(final, rejects_path, resumed_from_row=rows_done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,22 +160,24 @@ def _auto_workers(path: Path) -> int:
 
 
 def _import_batch(
-    session: Session, candidates: list[LeadCandidate], rejects: list[Reject], ctx: _BatchContext
+    writer: LeadBatch,
+    candidates: list[LeadCandidate],
+    rejects: list[Reject],
+    ctx: _BatchContext,
+    clock: Clock,
 ) -> list[Reject]:
     """The rejects of one batch; every row of the batch not among them was inserted."""
     numbers = [c.number.e164 for c in candidates]
-    exact = store.dnc_exact(session, ctx.campaign_id, numbers, utcnow())
+    exact = writer.dnc_exact(ctx.campaign_id, numbers, clock.now())
     kept, dropped = split_batch(candidates, exact, ctx.prefixes)
     rejects = rejects + dropped
     if ctx.dedupe_across_campaigns:
-        elsewhere = store.in_other_campaigns(
-            session, ctx.campaign_id, [c.number.e164 for c in kept]
-        )
+        elsewhere = writer.in_other_campaigns(ctx.campaign_id, [c.number.e164 for c in kept])
         rejects += [
             Reject(c.row_no, c.raw, RowOutcome.DUPLICATE,
                    f"{c.number.e164} is a lead of campaign #{elsewhere[c.number.e164]}")
             for c in kept if c.number.e164 in elsewhere
         ]  # fmt: skip
         kept = [c for c in kept if c.number.e164 not in elsewhere]
-    rejects += store.insert_new(session, ctx.campaign_id, ctx.lead_list_id, kept)
+    rejects += writer.insert_new(ctx.campaign_id, ctx.lead_list_id, kept)
     return rejects

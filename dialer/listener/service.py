@@ -27,7 +27,7 @@ from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
 from dialer.calls.trunk import trunk_verdict
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import Event
-from dialer.esl.seam import EslConnection, EslError, Subscription
+from dialer.esl.ports import EslConnection, EslError, Subscription
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
 from dialer.listener.switch_state import (
     agent_change,

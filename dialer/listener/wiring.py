@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.config import FsNode, Settings
-from dialer.esl.factory import build_esl_client
-from dialer.esl.seam import EslClientKind, ManagedEslConnection
+from dialer.esl.ports import EslClientKind, ManagedEslConnection
+from dialer.esl.wiring import build_esl_client
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener

@@ -22,7 +22,7 @@ from campaigns.service import calling_window_of
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.db.base import transaction
-from dialer.esl.seam import EslConnection, EslDisconnected
+from dialer.esl.ports import EslConnection, EslDisconnected
 from dialer.listener.ports import LiveState
 from dialer.pacing import Mode
 from dialer.routing.model import CampaignRouting

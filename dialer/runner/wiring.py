@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock, IdSource
 from dialer.config import FsNode, Settings
-from dialer.esl.factory import build_esl_client
-from dialer.esl.seam import EslClientKind, EslConnection, Subscription
+from dialer.esl.ports import EslClientKind, EslConnection, Subscription
+from dialer.esl.wiring import build_esl_client
 from dialer.listener.wiring import live_state
 from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.store import load_routing_table

@@ -25,7 +25,9 @@ from campaigns.importer.classify import (
 )
 from campaigns.importer.service import ImportOptions, import_file
 from campaigns.importer.sources import BadRow, TableRow
+from campaigns.importer.wiring import import_deps
 from campaigns.models import Lead
+from dialer.clock import SYSTEM_CLOCK
 from dialer.db.base import make_engine, make_session_factory
 from dialer.db.migrate import upgrade
 
@@ -84,7 +86,8 @@ def test_import_counts_add_up_and_match_the_database(
             "phone\n" + "".join('"' + n.replace('"', '""') + '"\n' for n in numbers),
             encoding="utf-8",
         )
-        summary = import_file(sqlite_sessions, src, ImportOptions(name, batch_rows=batch_rows))
+        deps = import_deps(sqlite_sessions, SYSTEM_CLOCK)
+        summary = import_file(deps, src, ImportOptions(name, batch_rows=batch_rows))
         rejects = (Path(tmp) / "leads.csv.rejects.csv").read_text(encoding="utf-8-sig")
     assert summary.rows == sum(1 for n in numbers if n.strip())  # blank lines are not rows
     assert Counter(summary.counts).total() == summary.rows

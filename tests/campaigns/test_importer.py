@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns import service
 from campaigns.dnc import add_entry
 from campaigns.importer.classify import RowOutcome
-from campaigns.importer.service import ImportError_, ImportOptions, import_file
+from campaigns.importer.service import ImportDeps, ImportError_, ImportOptions, import_file
+from campaigns.importer.wiring import import_deps
 from campaigns.models import Lead, LeadList
+from dialer.clock import SYSTEM_CLOCK
 
 pytestmark = pytest.mark.usefixtures("campaign")
 
@@ -22,6 +24,11 @@ def campaign(sessions: sessionmaker[Session]) -> str:
         service.create_campaign(session, service.parse_spec(name="spring", queue_name="sales"))
         service.create_campaign(session, service.parse_spec(name="autumn", queue_name="sales"))
     return "spring"
+
+
+@pytest.fixture
+def deps(sessions: sessionmaker[Session]) -> ImportDeps:
+    return import_deps(sessions, SYSTEM_CLOCK)
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -40,7 +47,9 @@ def _rejects(path: Path) -> list[list[str]]:
         return list(csv.reader(f))[1:]
 
 
-def test_every_row_ends_in_one_outcome(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_every_row_ends_in_one_outcome(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
     with sessions.begin() as session:
         add_entry(session, "13900000000", region="CN")
         add_entry(session, "+1212", region="CN", is_prefix=True)
@@ -55,7 +64,7 @@ def test_every_row_ends_in_one_outcome(sessions: sessionmaker[Session], tmp_path
         "F;+14155550100;SF\n"
         'G;=HYPERLINK("x");x\n',
     )
-    summary = import_file(sessions, src, ImportOptions(campaign="spring"))
+    summary = import_file(deps, src, ImportOptions(campaign="spring"))
     assert summary.counts == {
         RowOutcome.ACCEPTED: 2,
         RowOutcome.DUPLICATE: 1,
@@ -75,17 +84,19 @@ def test_every_row_ends_in_one_outcome(sessions: sessionmaker[Session], tmp_path
         assert lead.source_row == 7
 
 
-def test_same_file_twice_adds_nothing(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_same_file_twice_adds_nothing(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
     src = _write(tmp_path / "a.csv", "phone\n13800138000\n13800138001\n")
-    first = import_file(sessions, src, ImportOptions(campaign="spring"))
-    again = import_file(sessions, src, ImportOptions(campaign="spring"))
+    first = import_file(deps, src, ImportOptions(campaign="spring"))
+    again = import_file(deps, src, ImportOptions(campaign="spring"))
     assert first.counts[RowOutcome.ACCEPTED] == 2
     assert again.already_imported and again.counts == first.counts
     assert len(_phones(sessions)) == 2
 
 
 def test_killed_import_resumes_to_the_clean_result(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
 ) -> None:
     lines = ["phone"] + [f"1380013{i:04d}" for i in range(23)] + ["13800130000", "bad"]
     src = _write(tmp_path / "big.csv", "\n".join(lines) + "\n")
@@ -98,44 +109,48 @@ def test_killed_import_resumes_to_the_clean_result(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        import_file(sessions, src, options, die_after_two_batches)
+        import_file(deps, src, options, die_after_two_batches)
     assert len(_phones(sessions)) == 10
-    resumed = import_file(sessions, src, options)
+    resumed = import_file(deps, src, options)
     assert resumed.resumed_from_row == 11
 
     clean_dir = tmp_path / "clean"
     clean_dir.mkdir()
     clean_src = _write(clean_dir / "big.csv", src.read_text())
-    clean = import_file(sessions, clean_src, ImportOptions(campaign="autumn", batch_rows=5))
+    clean = import_file(deps, clean_src, ImportOptions(campaign="autumn", batch_rows=5))
     assert resumed.counts == clean.counts
     assert resumed.counts[RowOutcome.DUPLICATE] == 1
     assert _rejects(tmp_path / "big.csv.rejects.csv") == _rejects(clean_dir / "big.csv.rejects.csv")
     assert len(_phones(sessions, 1)) == len(_phones(sessions, 2)) == 23
 
 
-def test_gbk_file_with_chinese_header(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_gbk_file_with_chinese_header(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
     src = _write(tmp_path / "gbk.csv", "姓名,电话号码\n张三,13800138000\n李四,13800138001\n", "gbk")
-    summary = import_file(sessions, src, ImportOptions(campaign="spring"))
+    summary = import_file(deps, src, ImportOptions(campaign="spring"))
     assert summary.counts[RowOutcome.ACCEPTED] == 2
     with sessions() as session:
         names = sorted(lead.custom_fields["姓名"] for lead in session.scalars(select(Lead)))
     assert names == ["张三", "李四"]
 
 
-def test_utf8_bom_and_tabs(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_utf8_bom_and_tabs(tmp_path: Path, deps: ImportDeps) -> None:
     src = _write(tmp_path / "bom.tsv", "\ufeffmobile\tname\n13800138000\tA\n", "utf-8")
-    summary = import_file(sessions, src, ImportOptions(campaign="spring"))
+    summary = import_file(deps, src, ImportOptions(campaign="spring"))
     assert summary.counts[RowOutcome.ACCEPTED] == 1
 
 
-def test_mixed_encodings_lose_no_line(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_mixed_encodings_lose_no_line(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
     src = tmp_path / "mixed.csv"
     src.write_bytes(
         "phone,name\n13800138000,张三\n".encode()
         + "13800138001,李四\n".encode("gbk")
         + "13800138002,王五\n".encode()
     )
-    summary = import_file(sessions, src, ImportOptions(campaign="spring"))
+    summary = import_file(deps, src, ImportOptions(campaign="spring"))
     assert summary.counts[RowOutcome.ACCEPTED] == 3
     with sessions() as session:
         names = sorted(lead.custom_fields["name"] for lead in session.scalars(select(Lead)))
@@ -143,7 +158,7 @@ def test_mixed_encodings_lose_no_line(sessions: sessionmaker[Session], tmp_path:
 
 
 def test_xlsx_numeric_phone_cells_keep_their_digits(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
 ) -> None:
     from openpyxl import Workbook
 
@@ -156,27 +171,25 @@ def test_xlsx_numeric_phone_cells_keep_their_digits(
     sheet.append(["+1 415 555 0100", None])
     path = tmp_path / "leads.xlsx"
     workbook.save(path)
-    summary = import_file(sessions, path, ImportOptions(campaign="spring"))
+    summary = import_file(deps, path, ImportOptions(campaign="spring"))
     assert summary.counts[RowOutcome.ACCEPTED] == 3
     assert _phones(sessions) == ["+14155550100", "+8613800138000", "+8613800138001"]
 
 
-def test_headerless_file_and_phone_column_option(
-    sessions: sessionmaker[Session], tmp_path: Path
-) -> None:
+def test_headerless_file_and_phone_column_option(tmp_path: Path, deps: ImportDeps) -> None:
     src = _write(tmp_path / "nohead.csv", "A,13800138000\nB,13800138001\n")
-    assert import_file(sessions, src, ImportOptions(campaign="spring")).rows == 2
+    assert import_file(deps, src, ImportOptions(campaign="spring")).rows == 2
     named = _write(tmp_path / "named.csv", "who,contact\nC,13800138002\n")
     options = ImportOptions(campaign="spring", phone_column="contact")
-    assert import_file(sessions, named, options).counts[RowOutcome.ACCEPTED] == 1
+    assert import_file(deps, named, options).counts[RowOutcome.ACCEPTED] == 1
 
 
-def test_dedupe_across_campaigns(sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    import_file(
-        sessions, _write(tmp_path / "a.csv", "phone\n13800138000\n"), ImportOptions("autumn")
-    )
+def test_dedupe_across_campaigns(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
+    import_file(deps, _write(tmp_path / "a.csv", "phone\n13800138000\n"), ImportOptions("autumn"))
     src = _write(tmp_path / "b.csv", "phone\n13800138000\n13800138001\n")
-    summary = import_file(sessions, src, ImportOptions("spring", dedupe_across_campaigns=True))
+    summary = import_file(deps, src, ImportOptions("spring", dedupe_across_campaigns=True))
     assert summary.counts[RowOutcome.DUPLICATE] == 1
     assert _phones(sessions, 1) == ["+8613800138001"]
 
@@ -192,30 +205,30 @@ def test_dedupe_across_campaigns(sessions: sessionmaker[Session], tmp_path: Path
     ],
 )
 def test_bad_files_fail_clearly_and_write_nothing(
-    sessions: sessionmaker[Session], tmp_path: Path, content: bytes, message: str
+    sessions: sessionmaker[Session], tmp_path: Path, content: bytes, message: str, deps: ImportDeps
 ) -> None:
     src = tmp_path / "bad.csv"
     src.write_bytes(content)
     with pytest.raises(ImportError_, match=message):
-        import_file(sessions, src, ImportOptions(campaign="spring"))
+        import_file(deps, src, ImportOptions(campaign="spring"))
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(LeadList)) == 0
 
 
-def test_unknown_campaign(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_unknown_campaign(tmp_path: Path, deps: ImportDeps) -> None:
     with pytest.raises(ImportError_, match="no campaign named 'nope'"):
-        import_file(sessions, _write(tmp_path / "a.csv", "phone\n1\n"), ImportOptions("nope"))
+        import_file(deps, _write(tmp_path / "a.csv", "phone\n1\n"), ImportOptions("nope"))
 
 
 def test_ten_megabyte_line_is_rejected_alone(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
 ) -> None:
     src = tmp_path / "long.csv"
     with src.open("wb") as f:
         f.write(b"phone,note\n13800138000,a\n13800138001,")
         f.write(b"x" * (10 * 1024 * 1024))
         f.write(b"\n13800138002,c\n")
-    summary = import_file(sessions, src, ImportOptions(campaign="spring"))
+    summary = import_file(deps, src, ImportOptions(campaign="spring"))
     assert summary.counts == {RowOutcome.ACCEPTED: 2, RowOutcome.INVALID: 1}
     rejects = _rejects(tmp_path / "long.csv.rejects.csv")
     assert rejects[0][0] == "3" and "longer than the limit" in rejects[0][3]
@@ -223,13 +236,13 @@ def test_ten_megabyte_line_is_rejected_alone(
 
 
 def test_worker_processes_give_the_same_result(
-    sessions: sessionmaker[Session], tmp_path: Path
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
 ) -> None:
     lines = ["phone"] + [f"1380013{i:04d}" for i in range(40)] + ["13800130000", "x"]
     src = _write(tmp_path / "w.csv", "\n".join(lines) + "\n")
-    inline = import_file(sessions, src, ImportOptions("spring", batch_rows=7, workers=0))
+    inline = import_file(deps, src, ImportOptions("spring", batch_rows=7, workers=0))
     copy = _write(tmp_path / "w2.csv", src.read_text())
-    pooled = import_file(sessions, copy, ImportOptions("autumn", batch_rows=7, workers=1))
+    pooled = import_file(deps, copy, ImportOptions("autumn", batch_rows=7, workers=1))
     assert pooled.counts == inline.counts
     assert _phones(sessions, 1) == _phones(sessions, 2)
     assert _rejects(tmp_path / "w.csv.rejects.csv") == _rejects(tmp_path / "w2.csv.rejects.csv")

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import pytest
 
-from dialer.esl.client import EslClient
-from dialer.esl.originate import OriginateSpec, build_originate
-from dialer.esl.seam import EslTimeout, EventLog, Subscription
+from dialer.esl.adapters.own import EslClient
+from dialer.esl.ports import EslTimeout, Subscription
 from dialer.runner.adapters import EslSwitch
 from dialer.runner.fakes import MemorySwitch
 from dialer.runner.ports import Originator
 from dialer.sim.simulator import SimulatorServer
 from tests.conftest import Backend
+from tests.support.esl import EventLog, originate_args
 
 PORT = "switch"
 LAB = Path(__file__).resolve().parents[2] / "scenarios" / "sim" / "lab.yaml"
@@ -90,20 +89,6 @@ def connect(
     sim = server.sim
     handler = log if log is not None else (lambda event: None)
     return EslClient(node, sim.host, sim.port_number, "ClueCon", events, handler).start()
-
-
-def originate_args(call_uuid: str, gateway: str = "carrier_a") -> str:
-    spec = OriginateSpec(
-        call_uuid=call_uuid,
-        dial_string=f"sofia/gateway/{gateway}/6138000000",
-        caller_id="20220601",
-        extension="cc_sales",
-        context="campaign",
-        campaign_id=7,
-        lead_id=12345,
-        attempt_id=99,
-    )
-    return build_originate(spec, datetime.now(UTC))
 
 
 def test_connected_nodes_are_offered_in_name_order(h: Harness) -> None:

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer import agent_admin
-from dialer.esl.client import EslClient
-from dialer.esl.seam import FakeEslConnection, Subscription
+from dialer.esl.adapters.own import EslClient
+from dialer.esl.fakes import FakeEslConnection
+from dialer.esl.ports import Subscription
 from dialer.sim.callcenter import create_engine
 from dialer.sim.callcenter.fakes import FakeSwitchPort
 from dialer.sim.originate_parse import separate_string

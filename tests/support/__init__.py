@@ -1,4 +1,4 @@
 """Test doubles and data shared by the whole suite: the clock and id source (``clock``), the
-recorded FreeSWITCH traffic (``transcripts``)."""
+recorded FreeSWITCH traffic (``transcripts``), waiting for Event Socket events (``esl``)."""
 
-__all__ = ["clock", "transcripts"]
+__all__ = ["clock", "esl", "transcripts"]

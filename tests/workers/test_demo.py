@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.importer.service import ImportOptions, import_file
+from campaigns.importer.wiring import import_deps
 from campaigns.samples import write_sample_leads
 from workers import demo as demo_root
 from workers.context import AppContext, app_context
@@ -28,7 +29,8 @@ def test_demo_campaign_dials_and_connects_calls(embedded: AppContext, tmp_path: 
     campaign_id = demo_root.prepare(embedded)
     leads = tmp_path / "leads.csv"
     write_sample_leads(leads, 300)
-    import_file(embedded.sessions, leads, ImportOptions(campaign=demo_root.DEMO_CAMPAIGN))
+    deps = import_deps(embedded.sessions, embedded.clock)
+    import_file(deps, leads, ImportOptions(campaign=demo_root.DEMO_CAMPAIGN))
     seen: list[demo_root.Sample] = []
     run = demo_root.run(embedded, campaign_id, seconds=8.0, speed=10.0, on_tick=seen.append)
     samples = run.samples

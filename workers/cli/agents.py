@@ -11,8 +11,8 @@ from rich.table import Table
 
 from dialer import agent_admin
 from dialer.config import FsNode
-from dialer.esl.factory import build_esl_client
-from dialer.esl.seam import EslConnection, EslError, Subscription
+from dialer.esl.ports import EslConnection, EslError, Subscription
+from dialer.esl.wiring import build_esl_client
 from workers.cli.common import console, user_errors
 from workers.context import app_context
 

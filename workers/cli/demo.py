@@ -12,6 +12,7 @@ from rich.table import Table
 
 from campaigns import service
 from campaigns.importer.service import ImportError_, ImportOptions, import_file
+from campaigns.importer.wiring import import_deps
 from campaigns.samples import write_sample_leads
 from workers import demo as root
 from workers.cli.common import console, report_table, user_errors
@@ -36,7 +37,7 @@ def demo(
             options = ImportOptions(campaign=root.DEMO_CAMPAIGN, rejects_path=out / "rejects.csv")
             out.mkdir(parents=True, exist_ok=True)
             started = ctx.clock.now()
-            summary = import_file(ctx.sessions, path, options)
+            summary = import_file(import_deps(ctx.sessions, ctx.clock), path, options)
             print_summary(summary, (ctx.clock.now() - started).total_seconds())
         with Live(_table(None), console=console, refresh_per_second=2) as live:
             run = root.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))

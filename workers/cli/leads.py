@@ -16,6 +16,7 @@ from campaigns import service
 from campaigns.dnc import DncError, add_entry
 from campaigns.importer.classify import RowOutcome
 from campaigns.importer.service import ImportError_, ImportOptions, ImportSummary, import_file
+from campaigns.importer.wiring import import_deps
 from campaigns.service import CampaignError
 from workers.cli.common import console, user_errors
 from workers.context import app_context
@@ -69,7 +70,7 @@ def import_cmd(
                 done = progress.tasks[0].completed
                 progress.update(task, rate=done / max(time.perf_counter() - started, 1e-9))
 
-            summary = import_file(ctx.sessions, file, options, on_rows)
+            summary = import_file(import_deps(ctx.sessions, ctx.clock), file, options, on_rows)
         print_summary(summary, time.perf_counter() - started)
 
 

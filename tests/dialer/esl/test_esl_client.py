@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from dialer.esl.client import EslClient
+from dialer.esl.adapters.own import EslClient
 from dialer.esl.events import EVENT_TYPES, Event, parse_event, parse_events
-from dialer.esl.seam import EslDisconnected, EslRefused, EslTimeout, Subscription
+from dialer.esl.ports import EslDisconnected, EslRefused, EslTimeout, Subscription
 from tests.support.transcripts import transcript_frames
 
 AUTH_REQUEST = b"Content-Type: auth/request\n\n"

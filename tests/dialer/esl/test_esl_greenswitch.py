@@ -1,7 +1,7 @@
 """What the greenswitch adapter needs proving beyond the seam's contract
-(test_esl_contract.py): exact values through greenswitch, and the same code in a process
-under ``gevent.monkey.patch_all()`` (checked for the own client too: patched threads are
-greenlets there)."""
+(``tests/contracts/test_contract_esl_connection.py``): exact values through greenswitch, and
+the same code in a process under ``gevent.monkey.patch_all()`` (checked for the own client
+too: patched threads are greenlets there)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dialer.esl.greenswitch_client import GreenswitchClient
-from dialer.esl.seam import EslClientKind, EventLog, Subscription
+from dialer.esl.adapters.greenswitch import GreenswitchClient
+from dialer.esl.ports import EslClientKind, Subscription
 from dialer.sim.simulator import SimulatorServer
+from tests.support.esl import EventLog
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[3]  # the patched process imports `tests.support`
 
 SCENARIO: dict[str, Any] = {
     "speed": 10.0,
@@ -61,8 +64,9 @@ PATCHED_PROCESS = textwrap.dedent(
     import gevent
 
     from dialer.config import FsNode
-    from dialer.esl.factory import build_esl_client
-    from dialer.esl.seam import EventLog, Subscription
+    from dialer.esl.ports import Subscription
+    from dialer.esl.wiring import build_esl_client
+    from tests.support.esl import EventLog
 
     kind, host, port, originate, call_uuid = sys.argv[1:6]
     log = EventLog()
@@ -98,6 +102,7 @@ def test_the_same_code_serves_a_monkey_patched_process(kind: EslClientKind) -> N
             text=True,
             timeout=60,
             check=False,
+            cwd=ROOT,
         )
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])

@@ -17,9 +17,9 @@ from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Campaign, Lead
 from dialer.clock import SYSTEM_CLOCK
 from dialer.config import FsNode, Settings
-from dialer.esl.client import EslClient
+from dialer.esl.adapters.own import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate
-from dialer.esl.seam import Subscription
+from dialer.esl.ports import Subscription
 from dialer.listener.adapters import RedisLiveState
 from dialer.listener.wiring import node_listeners
 from dialer.sim.scenario import load_scenario

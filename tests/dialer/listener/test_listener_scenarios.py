@@ -16,9 +16,9 @@ import yaml
 from campaigns.domain import AttemptOutcome
 from dialer.calls.machine import CallEnd
 from dialer.config import FsNode
-from dialer.esl.client import EslClient
+from dialer.esl.adapters.own import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate
-from dialer.esl.seam import Subscription
+from dialer.esl.ports import Subscription
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.wiring import start_listener
 from dialer.sim.simulator import SimulatorServer

@@ -13,7 +13,7 @@ from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import EVENT_TYPES, Event, parse_event
-from dialer.esl.seam import FakeEslConnection
+from dialer.esl.fakes import FakeEslConnection
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.ports import LiveState
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener

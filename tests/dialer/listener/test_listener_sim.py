@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from dialer.config import FsNode
-from dialer.esl.client import EslClient
+from dialer.esl.adapters.own import EslClient
 from dialer.esl.originate import OriginateSpec, build_originate
-from dialer.esl.seam import Subscription
+from dialer.esl.ports import Subscription
 from dialer.listener.adapters import RedisLiveState
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.ports import LiveState

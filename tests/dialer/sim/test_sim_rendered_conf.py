@@ -17,15 +17,16 @@ import pytest
 import yaml
 
 from dialer import agent_admin
-from dialer.esl.client import EslClient
+from dialer.esl.adapters.own import EslClient
 from dialer.esl.events import Event
 from dialer.esl.originate import OriginateSpec, build_originate
-from dialer.esl.seam import EventLog, Subscription
+from dialer.esl.ports import Subscription
 from dialer.sim.records import CallRecord
 from dialer.sim.rendered_conf import scenario_extensions, scenario_queues
 from dialer.sim.simulator import SimulatorServer
 from fs_conf.dialplan import DialplanOptions, dialplan_entry, dialplan_xml
 from fs_conf.switch import QueueSettings, callcenter_xml, queues_for
+from tests.support.esl import EventLog
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,8 @@
 
 Our own socket client over `dialer.esl.frames` rather than greenswitch (docs/esl.md says
 why): plain sockets and threads, so it runs the same in a gevent-patched process, where the
-threads become greenlets.
+threads become greenlets. What it shares with the greenswitch adapter (options, commands,
+jobs, reconnecting, the watchdog's rule) is `dialer.esl.adapters.managed.ManagedClient`.
 
 Threads per client: the *io* thread connects (with backoff), authenticates, subscribes, then
 reads frames; the *watchdog* thread expires jobs past their deadline and drops a connection
@@ -20,103 +21,46 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import socket
 import threading
 from collections import deque
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 
-from dialer.clock import SYSTEM_CLOCK, UUID_IDS, Clock, IdSource
+from dialer.esl.adapters.jobs import fail_future
+from dialer.esl.adapters.managed import ManagedClient
 from dialer.esl.events import (
     CT_API_RESPONSE,
     CT_AUTH_REQUEST,
     CT_COMMAND_REPLY,
     CT_DISCONNECT,
     EVENT_TYPES,
-    CommandResult,
     EventParseError,
     parse_event,
 )
 from dialer.esl.frames import Frame, FrameParser
-from dialer.esl.jobs import BackgroundJobs, fail_future
-from dialer.esl.seam import (
-    ConnectHandler,
-    EslDisconnected,
-    EslError,
-    EslRefused,
-    EslTimeout,
-    EventHandler,
-    Subscription,
-    check_command,
-)
+from dialer.esl.ports import EslDisconnected, EslError, EslRefused, EslTimeout
 
 log = logging.getLogger(__name__)
 _RECV_BYTES = 256 * 1024
+_WATCH_PERIOD_S = 0.1
 
 
-class EslClient:
-    """`dialer.esl.seam.EslConnection` over TCP. ``start()`` then use; ``close()`` at the end."""
+class EslClient(ManagedClient[Frame]):
+    """`dialer.esl.ports.ManagedEslConnection` over a socket and threads."""
 
-    def __init__(
-        self,
-        node: str,
-        host: str,
-        port: int,
-        password: str,
-        subscription: Subscription,
-        on_event: EventHandler,
-        on_connect: ConnectHandler | None = None,
-        *,
-        connect_timeout_s: float = 5.0,
-        heartbeat_timeout_s: float = 60.0,
-        backoff_initial_s: float = 0.2,
-        backoff_max_s: float = 10.0,
-        clock: Clock = SYSTEM_CLOCK,
-        ids: IdSource = UUID_IDS,
-    ) -> None:
-        self._node = node
-        self._addr = (host, port)
-        self._password = password
-        self._subscription = subscription
-        self._on_event = on_event
-        self._on_connect = on_connect
-        self._connect_timeout_s = connect_timeout_s
-        self._heartbeat_timeout_s = heartbeat_timeout_s
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
-        self._clock = clock
-        self._ids = ids
-        # a connection only hears from an idle switch when it asked for HEARTBEAT
-        self._watch_silence = bool({"HEARTBEAT", "ALL"} & set(subscription.events))
+    def _init_transport(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._replies: deque[Future[Frame]] = deque()
-        self._jobs = BackgroundJobs(node)
-        self._connected = threading.Event()
-        self._closing = threading.Event()
-        self._last_rx = clock.monotonic_s()
         self._threads: list[threading.Thread] = []
-        self.connects = 0
 
     # --- lifecycle -------------------------------------------------------------------------
-    @property
-    def node(self) -> str:
-        return self._node
-
-    @property
-    def connected(self) -> bool:
-        return self._connected.is_set()
-
     def start(self) -> EslClient:
         for target, name in ((self._run, "io"), (self._watch, "watchdog")):
             thread = threading.Thread(target=target, name=f"esl-{self._node}-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
-
-    def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
 
     def close(self) -> None:
         self._closing.set()
@@ -135,42 +79,20 @@ class EslClient:
         self._drop("dropped")
 
     # --- commands --------------------------------------------------------------------------
-    def api(self, command: str, timeout_s: float = 5.0) -> str:
-        frame = self._await(self._send(f"api {check_command(command)}\n\n"), timeout_s, command)
-        return frame.body_text()
+    def _reply_text(self, reply: Frame) -> str:
+        return reply.reply_text
 
-    def command(self, line: str, timeout_s: float = 5.0) -> str:
-        """A bare ESL command (``event``, ``filter``...): its ``Reply-Text``."""
-        frame = self._await(self._send(f"{check_command(line)}\n\n"), timeout_s, line)
-        return frame.reply_text
+    def _reply_body(self, reply: Frame) -> str:
+        return reply.body_text()
 
-    def bgapi(self, command: str, timeout_s: float = 60.0) -> Future[CommandResult]:
-        check_command(command)
-        job_uuid = self._ids.new_id()
-        result = self._jobs.add(job_uuid, self._clock.monotonic_s() + timeout_s)
-        try:
-            ack = self._send(f"bgapi {command}\nJob-UUID: {job_uuid}\n\n")
-        except EslError as exc:
-            self._jobs.fail(job_uuid, exc)
-            return result
-        ack.add_done_callback(lambda f: self._on_ack(job_uuid, f))
-        return result
-
-    def _on_ack(self, job_uuid: str, ack: Future[Frame]) -> None:
-        exc = ack.exception()
-        if exc is not None:
-            self._jobs.fail(job_uuid, exc if isinstance(exc, EslError) else EslError(str(exc)))
-        else:
-            self._jobs.acknowledged(job_uuid, ack.result().reply_text)
-
-    def _send(self, data: str) -> Future[Frame]:
+    def _submit(self, line: str) -> Future[Frame]:
         future: Future[Frame] = Future()
         with self._lock:
             sock = self._sock
             if sock is None or not self._connected.is_set():
                 raise EslDisconnected(f"{self._node}: not connected")
             try:
-                sock.sendall(data.encode("utf-8"))
+                sock.sendall(f"{line}\n\n".encode())
                 self._replies.append(future)
                 return future
             except OSError as exc:
@@ -178,28 +100,17 @@ class EslClient:
         self._drop(str(failure), sock)
         raise failure
 
-    def _await(self, future: Future[Frame], timeout_s: float, what: str) -> Frame:
-        try:
-            return future.result(timeout=timeout_s)
-        except FutureTimeout:
-            raise EslTimeout(f"{self._node}: no reply to {what[:60]!r} in {timeout_s} s") from None
-
     # --- io thread -------------------------------------------------------------------------
     def _run(self) -> None:
-        backoff_s = self._backoff_initial_s
-        while not self._closing.is_set():
-            try:
-                sock, parser = self._connect()
-            except (OSError, EslError) as exc:
-                log.warning("esl %s: connect failed: %s", self._node, exc)
-                self._closing.wait(backoff_s * random.uniform(0.5, 1.0))
-                backoff_s = min(backoff_s * 2, self._backoff_max_s)
-                continue
-            backoff_s = self._backoff_initial_s
-            self._read_loop(sock, parser)
+        self._keep_connected(
+            self._connect,
+            lambda opened: self._read_loop(*opened),
+            self._closing.wait,
+            (OSError, EslError),
+        )
 
     def _connect(self) -> tuple[socket.socket, FrameParser]:
-        sock = socket.create_connection(self._addr, timeout=self._connect_timeout_s)
+        sock = socket.create_connection((self._host, self._port), timeout=self._connect_timeout_s)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         parser = FrameParser()
         pending: deque[Frame] = deque()
@@ -219,15 +130,10 @@ class EslClient:
         sock.settimeout(1.0)
         with self._lock:
             self._sock = sock
-            self._last_rx = self._clock.monotonic_s()
-            self._connected.set()
-        self.connects += 1
+            self._count_connection()
         for frame in [*early_events, *pending]:
             self._dispatch(frame)
-        if self._on_connect is not None:
-            threading.Thread(
-                target=self._on_connect, name=f"esl-{self._node}-onconnect", daemon=True
-            ).start()
+        self._run_on_connect()
         return sock, parser
 
     def _expect(
@@ -273,18 +179,14 @@ class EslClient:
     def _dispatch(self, frame: Frame) -> None:
         ctype = frame.content_type
         if ctype in EVENT_TYPES:
-            self._last_rx = self._clock.monotonic_s()
+            self._heard()
             try:
                 event = parse_event(frame)
             except EventParseError as exc:
                 # one bad event body is not a broken stream: framing is intact
                 log.error("esl %s: dropped an event: %s", self._node, exc)
                 return
-            self._jobs.resolve(event)
-            try:
-                self._on_event(event)
-            except Exception:
-                log.exception("esl %s: event handler failed", self._node)
+            self._deliver(event)
         elif ctype in (CT_COMMAND_REPLY, CT_API_RESPONSE):
             with self._lock:
                 future = self._replies.popleft() if self._replies else None
@@ -317,10 +219,7 @@ class EslClient:
 
     # --- watchdog thread -------------------------------------------------------------------
     def _watch(self) -> None:
-        while not self._closing.wait(0.1):
-            now_s = self._clock.monotonic_s()
-            self._jobs.expire(now_s)
-            with self._lock:
-                silent_s = now_s - self._last_rx
-            if self._watch_silence and self.connected and silent_s > self._heartbeat_timeout_s:
-                self._drop(f"no event for {silent_s:.1f} s")
+        while not self._closing.wait(_WATCH_PERIOD_S):
+            reason = self._watch_once()
+            if reason is not None:
+                self._drop(reason)

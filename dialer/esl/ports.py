@@ -1,24 +1,23 @@
-"""The seam between the dialer and a FreeSWITCH node, and its in-memory fake.
+"""The seam between the dialer and a FreeSWITCH node: what services use, and the data and
+errors that cross it.
 
 `EslConnection` is what services use. Over TCP it has two adapters, both
-`ManagedEslConnection`s built by `dialer.esl.factory.build_esl_client`: the project's own
-`dialer.esl.client.EslClient` (threads) and `dialer.esl.greenswitch_client.GreenswitchClient`
-(greenswitch, for processes run under gevent); `FakeEslConnection` is the in-memory one (a
-``responder`` plays the switch's API). Events are pushed to the ``on_event`` callback given
-at construction, on the connection's reading thread or greenlet: it must return quickly
-(hand the event to a queue).
+`ManagedEslConnection`s built by `dialer.esl.wiring.build_esl_client`: the project's own
+`dialer.esl.adapters.own.EslClient` (threads) and
+`dialer.esl.adapters.greenswitch.GreenswitchClient` (greenswitch, for processes run under
+gevent); `dialer.esl.fakes.FakeEslConnection` is the in-memory one. Events are pushed to the
+``on_event`` callback given at construction, on the connection's reading thread or greenlet:
+it must return quickly (hand the event to a queue).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Literal, Protocol, Self
 
-from dialer.clock import SYSTEM_CLOCK, UUID_IDS, Clock, IdSource
-from dialer.esl.events import CommandResult, Event, parse_result
+from dialer.esl.events import CommandResult, Event
 
 EventHandler = Callable[[Event], None]
 ConnectHandler = Callable[[], None]
@@ -105,6 +104,19 @@ class EslConnection(Protocol):
     def close(self) -> None: ...
 
 
+class EslEndpoint(Protocol):
+    """Where a node's Event Socket listens (`dialer.config.FsNode` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def password(self) -> str: ...
+
+
 class ManagedEslConnection(EslConnection, Protocol):
     """An `EslConnection` over TCP that keeps itself connected: after ``start()`` it connects,
     authenticates and subscribes, and does so again (with backoff) whenever the line drops;
@@ -135,113 +147,3 @@ def check_command(command: str) -> str:
     if "\n" in command or "\r" in command:
         raise ValueError(f"command holds a line break: {command[:80]!r}")
     return command
-
-
-Responder = Callable[[str], str]
-
-
-class FakeEslConnection:
-    """In-memory `EslConnection`: ``responder("cmd args")`` returns the API reply text.
-
-    ``emit`` pushes an event as the switch would (subscription and filters applied);
-    ``drop`` simulates the socket going away, ``restore`` its return (``on_connect`` runs).
-    """
-
-    def __init__(
-        self,
-        node: str,
-        subscription: Subscription,
-        on_event: EventHandler,
-        responder: Responder,
-        on_connect: ConnectHandler | None = None,
-        *,
-        ids: IdSource = UUID_IDS,
-    ) -> None:
-        self._node = node
-        self._ids = ids
-        self._subscription = subscription
-        self._on_event = on_event
-        self._responder = responder
-        self._on_connect = on_connect
-        self._connected = True
-        self._lock = threading.Lock()
-        self.sent: list[str] = []
-
-    @property
-    def node(self) -> str:
-        return self._node
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
-
-    def api(self, command: str, timeout_s: float = 5.0) -> str:
-        check_command(command)
-        if not self._connected:
-            raise EslDisconnected(f"{self._node}: not connected")
-        with self._lock:
-            self.sent.append("api " + command)
-        return self._responder(command)
-
-    def bgapi(self, command: str, timeout_s: float = 60.0) -> Future[CommandResult]:
-        check_command(command)
-        future: Future[CommandResult] = Future()
-        if not self._connected:
-            future.set_exception(EslDisconnected(f"{self._node}: not connected"))
-            return future
-        with self._lock:
-            self.sent.append("bgapi " + command)
-        job_uuid = self._ids.new_id()
-        text = self._responder(command) or "-ERR no reply\n"
-        cmd, _, args = command.partition(" ")
-        headers = {"Event-Name": "BACKGROUND_JOB", "Job-UUID": job_uuid, "Job-Command": cmd}
-        if args:
-            headers["Job-Command-Arg"] = args
-        future.set_result(parse_result(text))
-        self.emit(Event(headers, text))
-        return future
-
-    def emit(self, event: Event) -> None:
-        if self._connected and self._subscription.wants(event):
-            self._on_event(event)
-
-    def drop(self) -> None:
-        self._connected = False
-
-    def restore(self) -> None:
-        self._connected = True
-        if self._on_connect is not None:
-            self._on_connect()
-
-    def close(self) -> None:
-        self._connected = False
-
-
-class EventLog:
-    """An event handler that keeps every event it is given, for code (a test, a command)
-    that waits for one to arrive; thread-safe: the connection's reader appends."""
-
-    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
-        self.events: list[Event] = []
-        self._clock = clock
-        self._cond = threading.Condition()
-
-    def __call__(self, event: Event) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def wait_for(self, pred: Callable[[Event], bool], timeout_s: float) -> Event:
-        """The first event (oldest first) matching ``pred``; `EslTimeout` after ``timeout_s``."""
-        deadline = self._clock.monotonic_s() + timeout_s
-        with self._cond:
-            seen = 0
-            while True:
-                for event in self.events[seen:]:
-                    if pred(event):
-                        return event
-                seen = len(self.events)
-                left = deadline - self._clock.monotonic_s()
-                if left <= 0:
-                    raise EslTimeout(f"no matching event within {timeout_s} s")
-                self._cond.wait(left)

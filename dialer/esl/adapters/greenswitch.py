@@ -1,4 +1,4 @@
-"""`GreenswitchClient`: a `dialer.esl.seam.ManagedEslConnection` over greenswitch, for
+"""`GreenswitchClient`: a `dialer.esl.ports.ManagedEslConnection` over greenswitch, for
 deployments whose workers run under gevent (docs/esl.md says when to choose it).
 
 greenswitch gives the transport: the inbound connection and its authentication
@@ -11,7 +11,8 @@ public methods:
   ``text/event-json`` at all; `GreenswitchConnection.handle_event` reads the bodies of event frames
   and decodes them with `dialer.esl.events`, the project's one decoder;
 * Job-UUID matching of ``bgapi`` results, timeouts, reconnecting with backoff and the
-  HEARTBEAT watchdog, with the same rules as `dialer.esl.client.EslClient`.
+  HEARTBEAT watchdog: `dialer.esl.adapters.managed.ManagedClient`, the same code as the own
+  client `dialer.esl.adapters.own.EslClient`.
 
 gevent without monkey-patching: greenlets run only on the thread that owns their hub, and
 gevent objects must not be used from another thread. So every client owns one thread whose
@@ -29,12 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import gevent
@@ -44,20 +43,11 @@ import gevent.pool
 import greenswitch
 from greenswitch.esl import NotConnectedError
 
-from dialer.clock import SYSTEM_CLOCK, UUID_IDS, Clock, IdSource
-from dialer.esl.events import EVENT_TYPES, CommandResult, Event, EventParseError, parse_event
+from dialer.esl.adapters.jobs import fail_future
+from dialer.esl.adapters.managed import ManagedClient
+from dialer.esl.events import EVENT_TYPES, Event, EventParseError, parse_event
 from dialer.esl.frames import Frame
-from dialer.esl.jobs import BackgroundJobs, fail_future
-from dialer.esl.seam import (
-    ConnectHandler,
-    EslDisconnected,
-    EslError,
-    EslRefused,
-    EslTimeout,
-    EventHandler,
-    Subscription,
-    check_command,
-)
+from dialer.esl.ports import EslDisconnected, EslError, EslRefused, EslTimeout, EventHandler
 
 log = logging.getLogger(__name__)
 _WATCH_PERIOD_S = 0.1
@@ -103,49 +93,13 @@ class GreenswitchConnection(greenswitch.InboundESL):  # type: ignore[misc]
             self.closed.set()
 
 
-class GreenswitchClient:
-    """`ManagedEslConnection` over greenswitch. ``start()`` then use; ``close()`` at the end."""
+class GreenswitchClient(ManagedClient[Any]):
+    """`ManagedEslConnection` over greenswitch; a reply is greenswitch's ``ESLEvent``."""
 
-    def __init__(
-        self,
-        node: str,
-        host: str,
-        port: int,
-        password: str,
-        subscription: Subscription,
-        on_event: EventHandler,
-        on_connect: ConnectHandler | None = None,
-        *,
-        connect_timeout_s: float = 5.0,
-        heartbeat_timeout_s: float = 60.0,
-        backoff_initial_s: float = 0.2,
-        backoff_max_s: float = 10.0,
-        clock: Clock = SYSTEM_CLOCK,
-        ids: IdSource = UUID_IDS,
-    ) -> None:
-        self._node = node
-        self._host = host
-        self._port = port
-        self._password = password
-        self._subscription = subscription
-        self._on_event = on_event
-        self._on_connect = on_connect
-        self._connect_timeout_s = connect_timeout_s
-        self._heartbeat_timeout_s = heartbeat_timeout_s
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
-        self._clock = clock
-        self._ids = ids
-        # a connection only hears from an idle switch when it asked for HEARTBEAT
-        self._watch_silence = bool({"HEARTBEAT", "ALL"} & set(subscription.events))
-        self._jobs = BackgroundJobs(node)
-        self._connected = threading.Event()
-        self._closing = threading.Event()
+    def _init_transport(self) -> None:
         self._hub_ready = threading.Event()
         self._hub_lock = threading.Lock()  # the hub is freed when its thread ends
         self._thread: threading.Thread | None = None
-        self._last_rx = clock.monotonic_s()
-        self.connects = 0
         # owned by the hub thread, set when it starts
         self._hub: Any = None
         self._wake: Any = None
@@ -154,14 +108,6 @@ class GreenswitchClient:
         self._cut_reason = ""
 
     # --- lifecycle (any thread) ------------------------------------------------------------
-    @property
-    def node(self) -> str:
-        return self._node
-
-    @property
-    def connected(self) -> bool:
-        return self._connected.is_set()
-
     def start(self) -> GreenswitchClient:
         self._thread = threading.Thread(
             target=self._run, name=f"esl-{self._node}-greenswitch", daemon=True
@@ -169,9 +115,6 @@ class GreenswitchClient:
         self._thread.start()
         self._hub_ready.wait()
         return self
-
-    def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
 
     def close(self) -> None:
         self._closing.set()
@@ -195,33 +138,11 @@ class GreenswitchClient:
             return True
 
     # --- commands (any thread) -------------------------------------------------------------
-    def api(self, command: str, timeout_s: float = 5.0) -> str:
-        reply = self._call(f"api {check_command(command)}", timeout_s, command)
-        return str(reply.data)
-
-    def command(self, line: str, timeout_s: float = 5.0) -> str:
-        """A bare ESL command (``event``, ``filter``...): its ``Reply-Text``."""
-        reply = self._call(check_command(line), timeout_s, line)
+    def _reply_text(self, reply: Any) -> str:
         return str(reply.headers.get("Reply-Text", ""))
 
-    def bgapi(self, command: str, timeout_s: float = 60.0) -> Future[CommandResult]:
-        check_command(command)
-        job_uuid = self._ids.new_id()
-        result = self._jobs.add(job_uuid, self._clock.monotonic_s() + timeout_s)
-        try:
-            ack = self._submit(f"bgapi {command}\nJob-UUID: {job_uuid}")
-        except EslError as exc:
-            self._jobs.fail(job_uuid, exc)
-            return result
-        ack.add_done_callback(lambda f: self._on_ack(job_uuid, f))
-        return result
-
-    def _on_ack(self, job_uuid: str, ack: Future[Any]) -> None:
-        exc = ack.exception()
-        if exc is not None:
-            self._jobs.fail(job_uuid, exc if isinstance(exc, EslError) else EslError(str(exc)))
-        else:
-            self._jobs.acknowledged(job_uuid, str(ack.result().headers.get("Reply-Text", "")))
+    def _reply_body(self, reply: Any) -> str:
+        return str(reply.data)
 
     def _submit(self, line: str) -> Future[Any]:
         """Hand ``line`` to the hub; the future gets greenswitch's reply object."""
@@ -231,13 +152,6 @@ class GreenswitchClient:
         if not self._to_hub(self._spawn_send, line, future):
             raise EslDisconnected(f"{self._node}: client closed")
         return future
-
-    def _call(self, line: str, timeout_s: float, what: str) -> Any:
-        future = self._submit(line)
-        try:
-            return future.result(timeout=timeout_s)
-        except FutureTimeout:
-            raise EslTimeout(f"{self._node}: no reply to {what[:60]!r} in {timeout_s} s") from None
 
     # --- the hub thread --------------------------------------------------------------------
     def _spawn_send(self, line: str, future: Future[Any]) -> None:
@@ -266,7 +180,12 @@ class GreenswitchClient:
         self._hub_ready.set()
         watchdog = gevent.spawn(self._watch)
         try:
-            self._connect_loop()
+            self._keep_connected(
+                self._open,
+                self._serve,
+                self._pause_s,
+                (OSError, EslError, NotConnectedError, ValueError),
+            )
         finally:
             watchdog.kill()
             with self._hub_lock:
@@ -274,19 +193,10 @@ class GreenswitchClient:
             if own_hub:
                 hub.destroy(destroy_loop=True)
 
-    def _connect_loop(self) -> None:
-        backoff_s = self._backoff_initial_s
-        while not self._closing.is_set():
-            try:
-                conn = self._open()
-            except (OSError, EslError, NotConnectedError, ValueError) as exc:
-                log.warning("esl %s: connect failed: %s", self._node, exc)
-                self._wake.wait(backoff_s * random.uniform(0.5, 1.0))
-                self._wake.clear()
-                backoff_s = min(backoff_s * 2, self._backoff_max_s)
-                continue
-            backoff_s = self._backoff_initial_s
-            self._serve(conn)
+    def _pause_s(self, delay_s: float) -> None:
+        """Wait ``delay_s`` on the hub; ``close`` wakes it early."""
+        self._wake.wait(delay_s)
+        self._wake.clear()
 
     def _open(self) -> GreenswitchConnection:
         conn = GreenswitchConnection(
@@ -299,7 +209,7 @@ class GreenswitchClient:
             with timeout:
                 conn.connect()
                 for line in self._subscription.commands():
-                    reply = str(conn.send(line).headers.get("Reply-Text", ""))
+                    reply = self._reply_text(conn.send(line))
                     if not reply.startswith("+OK"):
                         raise EslRefused(f"{line.split(' ')[0]}: {reply}")
         except BaseException:
@@ -310,13 +220,8 @@ class GreenswitchClient:
     def _serve(self, conn: GreenswitchConnection) -> None:
         self._conn = conn
         self._cut_reason = ""
-        self._last_rx = self._clock.monotonic_s()
-        self._connected.set()
-        self.connects += 1
-        if self._on_connect is not None:
-            threading.Thread(
-                target=self._on_connect, name=f"esl-{self._node}-onconnect", daemon=True
-            ).start()
+        self._count_connection()
+        self._run_on_connect()
         while not conn.closed.is_set() and not self._closing.is_set():
             gevent.wait([conn.closed, self._wake], count=1)
             self._wake.clear()
@@ -352,19 +257,12 @@ class GreenswitchClient:
             conn.sock.shutdown(socket.SHUT_RDWR)
 
     def _dispatch(self, event: Event) -> None:
-        self._last_rx = self._clock.monotonic_s()
-        self._jobs.resolve(event)
-        try:
-            self._on_event(event)
-        except Exception:
-            log.exception("esl %s: event handler failed", self._node)
+        self._heard()
+        self._deliver(event)
 
     def _watch(self) -> None:
         while not self._closing.is_set():
             gevent.sleep(_WATCH_PERIOD_S)
-            now_s = self._clock.monotonic_s()
-            self._jobs.expire(now_s)
-            silent_s = now_s - self._last_rx
-            watched = self._watch_silence and self._connected.is_set()
-            if watched and silent_s > self._heartbeat_timeout_s:
-                self._cut(f"no event for {silent_s:.1f} s")
+            reason = self._watch_once()
+            if reason is not None:
+                self._cut(reason)

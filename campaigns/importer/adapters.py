@@ -1,31 +1,104 @@
-"""Database side of the lead import: DNC look-ups, the lead list checkpoint, batch inserts.
+"""`SqlLeadStore`: the lead import's `LeadStore` on the database (SQLite, PostgreSQL).
 
 Each batch commits its leads together with the list's counters and ``rows_done``, so a
-killed import resumes at the first uncommitted row and ends as one clean run would.
+killed import resumes at the first uncommitted row and ends as one clean run would. On
+PostgreSQL a batch's leads go in by COPY, and look-ups send their numbers as one array.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, any_, bindparam, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.importer.classify import LeadCandidate, Reject, RowOutcome
+from campaigns.importer.classify import LeadCandidate, Reject, RowOutcome, duplicate
+from campaigns.importer.ports import ImportTarget, LeadBatch, LeadListProgress
 from campaigns.models import Campaign, DncEntry, Lead, LeadList, utcnow
 
 _LOOKUP_CHUNK = 5000
 
 
-def find_campaign(session: Session, name: str) -> Campaign | None:
-    return session.scalars(select(Campaign).where(Campaign.name == name)).one_or_none()
+class SqlLeadStore:
+    """`LeadStore` over ``sessions``: every method is one transaction, a batch is one."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def find_campaign(self, name: str) -> ImportTarget | None:
+        with self._sessions() as session:
+            campaign = session.scalars(select(Campaign).where(Campaign.name == name)).one_or_none()
+            if campaign is None:
+                return None
+            return ImportTarget(campaign.id, campaign.default_region)
+
+    def open_list(self, campaign_id: int, file_name: str, sha256: str) -> LeadListProgress:
+        with self._sessions.begin() as session:
+            return _progress(_lead_list_for(session, campaign_id, file_name, sha256))
+
+    def dnc_prefixes(self, campaign_id: int, now: datetime) -> list[str]:
+        with self._sessions() as session:
+            return _dnc_prefixes(session, campaign_id, now)
+
+    @contextmanager
+    def batch(self) -> Iterator[LeadBatch]:
+        with self._sessions.begin() as session:
+            yield _SqlBatch(session)
+
+    def finish(self, lead_list_id: int, at: datetime) -> LeadListProgress:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(LeadList)
+                .where(LeadList.id == lead_list_id)
+                .values(status="complete", finished_at=at)
+            )
+            final = session.get(LeadList, lead_list_id)
+            assert final is not None
+            return _progress(final)
 
 
-def lead_list_for(session: Session, campaign_id: int, file_name: str, sha256: str) -> LeadList:
+class _SqlBatch:
+    """`LeadBatch` inside one open transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def dnc_exact(self, campaign_id: int, numbers: list[str], now: datetime) -> frozenset[str]:
+        return _dnc_exact(self._session, campaign_id, numbers, now)
+
+    def in_other_campaigns(self, campaign_id: int, numbers: list[str]) -> dict[str, int]:
+        return _in_other_campaigns(self._session, campaign_id, numbers)
+
+    def insert_new(
+        self, campaign_id: int, lead_list_id: int, candidates: list[LeadCandidate]
+    ) -> list[Reject]:
+        return _insert_new(self._session, campaign_id, lead_list_id, candidates)
+
+    def checkpoint(
+        self, lead_list_id: int, rows_done: int, counts: Mapping[RowOutcome, int]
+    ) -> None:
+        _checkpoint(self._session, lead_list_id, rows_done, counts)
+
+
+def _progress(lead_list: LeadList) -> LeadListProgress:
+    counts = {
+        RowOutcome.ACCEPTED: lead_list.accepted,
+        RowOutcome.DUPLICATE: lead_list.duplicate,
+        RowOutcome.DNC: lead_list.dnc,
+        RowOutcome.INVALID: lead_list.invalid,
+    }
+    return LeadListProgress(
+        lead_list.id, lead_list.rows_done, counts, lead_list.status == "complete"
+    )
+
+
+def _lead_list_for(session: Session, campaign_id: int, file_name: str, sha256: str) -> LeadList:
     """The list row of this file in this campaign, created on first import."""
     found = session.scalars(
         select(LeadList).where(LeadList.campaign_id == campaign_id, LeadList.file_sha256 == sha256)
@@ -52,14 +125,14 @@ def _one_of(session: Session, column: Any, values: list[str]) -> Any:
     return column.in_(values)
 
 
-def dnc_prefixes(session: Session, campaign_id: int, now: datetime) -> list[str]:
+def _dnc_prefixes(session: Session, campaign_id: int, now: datetime) -> list[str]:
     query = select(DncEntry.number).where(
         DncEntry.is_prefix.is_(True), _active_dnc(campaign_id, now)
     )
     return list(session.scalars(query))
 
 
-def dnc_exact(
+def _dnc_exact(
     session: Session, campaign_id: int, numbers: list[str], now: datetime
 ) -> frozenset[str]:
     found: set[str] = set()
@@ -74,7 +147,7 @@ def dnc_exact(
     return frozenset(found)
 
 
-def in_other_campaigns(session: Session, campaign_id: int, numbers: list[str]) -> dict[str, int]:
+def _in_other_campaigns(session: Session, campaign_id: int, numbers: list[str]) -> dict[str, int]:
     """Numbers of ``numbers`` already leads of another campaign, with that campaign's id."""
     found: dict[str, int] = {}
     for start in range(0, len(numbers), _LOOKUP_CHUNK):
@@ -100,7 +173,7 @@ def _row(campaign_id: int, lead_list_id: int, c: LeadCandidate) -> tuple[object,
     )  # fmt: skip
 
 
-def insert_new(
+def _insert_new(
     session: Session, campaign_id: int, lead_list_id: int, candidates: list[LeadCandidate]
 ) -> list[Reject]:
     """Insert candidates whose number the campaign lacks; the others come back as duplicates."""
@@ -164,16 +237,12 @@ def _explain_duplicates(
     rejects = []
     for cand in dupes:
         list_id, row = origin.get(cand.number.e164, (None, None))
-        if list_id == lead_list_id:
-            reason = f"{cand.number.e164} repeats row {row}"
-        else:
-            reason = f"{cand.number.e164} is already a lead of this campaign"
-        rejects.append(Reject(cand.row_no, cand.raw, RowOutcome.DUPLICATE, reason))
+        rejects.append(duplicate(cand, row if list_id == lead_list_id else None))
     return rejects
 
 
-def checkpoint(
-    session: Session, lead_list_id: int, rows_done: int, counts: dict[RowOutcome, int]
+def _checkpoint(
+    session: Session, lead_list_id: int, rows_done: int, counts: Mapping[RowOutcome, int]
 ) -> None:
     """Add this batch's counts and move ``rows_done``; commits with the batch's leads."""
     session.execute(
@@ -186,12 +255,4 @@ def checkpoint(
             dnc=LeadList.dnc + counts.get(RowOutcome.DNC, 0),
             invalid=LeadList.invalid + counts.get(RowOutcome.INVALID, 0),
         )
-    )
-
-
-def finish(session: Session, lead_list_id: int) -> None:
-    session.execute(
-        update(LeadList)
-        .where(LeadList.id == lead_list_id)
-        .values(status="complete", finished_at=utcnow())
     )

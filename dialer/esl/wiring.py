@@ -1,49 +1,36 @@
 """Build the Event Socket client a process is configured for (setting ``DIALER_ESL_CLIENT``).
 
-``own`` is `dialer.esl.client.EslClient` (threads; the default); ``greenswitch`` is
-`dialer.esl.greenswitch_client.GreenswitchClient` (for workers run under gevent). Both take
-the same constructor arguments. The greenswitch module, and with it gevent, is imported only
-when it is chosen.
+``own`` is `dialer.esl.adapters.own.EslClient` (threads; the default); ``greenswitch`` is
+`dialer.esl.adapters.greenswitch.GreenswitchClient` (for workers run under gevent). Both take
+the same constructor arguments (`dialer.esl.adapters.managed.ManagedClient`). The greenswitch
+module, and with it gevent, is imported only when it is chosen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 from dialer.clock import SYSTEM_CLOCK, UUID_IDS, Clock, IdSource
-from dialer.esl.seam import (
+from dialer.esl.ports import (
     ConnectHandler,
     EslClientKind,
+    EslEndpoint,
     EventHandler,
     ManagedEslConnection,
     Subscription,
 )
 
-__all__ = ["EslEndpoint", "build_esl_client", "esl_client_type"]
-
-
-class EslEndpoint(Protocol):
-    """Where a node's Event Socket listens (`dialer.config.FsNode` is one)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def password(self) -> str: ...
+__all__ = ["build_esl_client", "esl_client_type"]
 
 
 def esl_client_type(kind: EslClientKind) -> Callable[..., ManagedEslConnection]:
     """The client class for ``kind``; `ValueError` names the choices for any other value."""
     if kind == "own":
-        from dialer.esl.client import EslClient
+        from dialer.esl.adapters.own import EslClient
 
         return EslClient
     if kind == "greenswitch":
-        from dialer.esl.greenswitch_client import GreenswitchClient
+        from dialer.esl.adapters.greenswitch import GreenswitchClient
 
         return GreenswitchClient
     raise ValueError(f"unknown Event Socket client {kind!r}; use 'own' or 'greenswitch'")

@@ -1,9 +1,10 @@
 """Background jobs in flight on one connection: ``bgapi`` futures keyed by the Job-UUID the
 client sent, resolved by the BACKGROUND_JOB event that carries it.
 
-Shared by every `dialer.esl.seam.EslConnection` adapter over TCP. Thread-safe. Invariants:
-a job's future completes exactly once (result, refusal, timeout or disconnect); a job is
-registered before its command is sent, so its BACKGROUND_JOB can never arrive unmatched.
+Held by `dialer.esl.adapters.managed.ManagedClient`, so by both adapters over TCP.
+Thread-safe. Invariants: a job's future completes exactly once (result, refusal, timeout or
+disconnect); a job is registered before its command is sent, so its BACKGROUND_JOB can never
+arrive unmatched.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from dialer.esl.events import CommandResult, Event, parse_result
-from dialer.esl.seam import EslError, EslRefused, EslTimeout
+from dialer.esl.ports import EslError, EslRefused, EslTimeout
 
 
 def fail_future(future: Future[Any], exc: BaseException) -> None:
