@@ -26,7 +26,7 @@ from dialer.routing.model import (
 from dialer.routing.orm import caller_id_from_json
 from dialer.routing.ratedeck import parse_rate_csv
 from dialer.routing.router import route as route_number
-from dialer.routing.store import (
+from dialer.routing.service import (
     TrunkExists,
     TrunkNotFound,
     add_trunk,

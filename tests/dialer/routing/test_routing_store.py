@@ -17,7 +17,7 @@ from dialer.routing.model import (
     UnknownRegionPolicy,
 )
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.store import (
+from dialer.routing.service import (
     TrunkExists,
     TrunkNotFound,
     add_trunk,

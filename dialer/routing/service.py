@@ -1,4 +1,6 @@
-"""Trunk and rate-deck services over a SQLAlchemy session (the caller owns the transaction)."""
+"""Routing's use cases over a SQLAlchemy session (the caller owns the transaction): trunks and
+their rate decks, the routing table the pacers route with.
+"""
 
 from __future__ import annotations
 
