@@ -3,13 +3,13 @@
 Inner shape, as in every context: `ports` holds the seams (`typing.Protocol`: capacity
 reservations, trunk health) and the plain data that crosses them; `adapters` their Redis
 implementations (one Lua script per update); `fakes` their in-memory twins; `service` the use
-cases over a database session (trunks, rate decks, the routing table);
-`orm` the trunk and rate tables; `wiring` the trunk state every process builds from one Redis
+cases over a database session (trunks, rate decks, the routing table, a route explained); `orm`
+the trunk and rate tables; `wiring` the trunk state every process builds from one Redis
 namespace. The other modules are pure logic and do no I/O themselves: `model`, `ratedeck`,
 `geo`, `distributor`, `callerid`, `health`, `table`, `router` (one decision), `failover`,
-`claim` (a decision to a reservation over the port), `audit`; `loadgen` drives reservation
-load from many processes for tests and benchmarks. A module that does I/O is an adapter and
-is named in tests/test_purity.py, which holds the rest to that.
+`claim` (a decision to a reservation over the port), `audit`. `loadgen`, reservation load from
+many processes for tests and benchmarks, does I/O too. tests/test_purity.py names every module
+that does I/O and holds the rest to that.
 """
 
 __all__ = [
