@@ -25,6 +25,7 @@ from typing import Any
 
 import redis
 
+from dialer.routing.adapters import RedisReservations
 from dialer.routing.audit import TrunkLimits, violations
 from dialer.routing.loadgen import LoadPlan, run_load
 from dialer.routing.model import (
@@ -36,9 +37,8 @@ from dialer.routing.model import (
     TrunkUsage,
     UsageSnapshot,
 )
+from dialer.routing.ports import ReservationRequest
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.reservation import ReservationRequest
 from dialer.routing.router import RouterState, RoutingTable, route
 
 TRUNKS = 50

@@ -50,7 +50,7 @@ from dialer.listener.wiring import live_state  # noqa: E402
 from dialer.pacing import Decision, Mode, Outcome, Snapshot, make_pacer  # noqa: E402
 from dialer.routing.model import Trunk  # noqa: E402
 from dialer.routing.ratedeck import RateEntry  # noqa: E402
-from dialer.routing.store import add_trunk, import_rates, load_routing_table  # noqa: E402
+from dialer.routing.service import add_trunk, import_rates, load_routing_table  # noqa: E402
 from dialer.routing.wiring import redis_trunk_state  # noqa: E402
 from dialer.runner.fakes import MemorySwitch  # noqa: E402
 from dialer.runner.tick import CampaignTicker  # noqa: E402

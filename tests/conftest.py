@@ -29,7 +29,7 @@ from dialer.db.base import load_all_models, make_engine, make_session_factory, t
 from dialer.db.migrate import upgrade
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateEntry
-from dialer.routing.store import add_trunk, import_rates
+from dialer.routing.service import add_trunk, import_rates
 from tests.support.redis import flushed_redis
 
 # Every service the suite reaches is named here and nowhere else. Two suites can run side by
@@ -186,7 +186,9 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "lease_store": ("redis",),
     "live_state": ("redis",),
     "live_view": ("redis",),
+    "reservations": ("redis",),
     "switch": ("switch_sim",),
+    "trunk_health": ("redis",),
     "webhook_sender": ("http",),
 }
 _WITHOUT_SERVICE = frozenset({FAKE, "sqlite"})

@@ -26,11 +26,10 @@ PURE_PACKAGES = ("dialer.pacing", "dialer.calls", "dialer.routing")
 # I/O adapters living inside the pure packages.
 ADAPTERS = frozenset(
     {
-        "dialer.routing.orm",  # SQLAlchemy tables
-        "dialer.routing.store",  # SQLAlchemy queries
-        "dialer.routing.redis_health",
-        "dialer.routing.redis_reservation",
+        "dialer.routing.adapters",  # Redis scripts
         "dialer.routing.loadgen",  # processes hammering Redis
+        "dialer.routing.orm",  # SQLAlchemy tables
+        "dialer.routing.service",  # SQLAlchemy queries
         "dialer.routing.wiring",  # builds the Redis adapters
     }
 )

@@ -31,7 +31,7 @@ from dialer.listener.wiring import live_state
 from dialer.pacing import AgentPhase, AgentView, Mode, make_pacer
 from dialer.routing.model import BlindAreas, Trunk
 from dialer.routing.ratedeck import RateEntry
-from dialer.routing.store import add_trunk, import_rates
+from dialer.routing.service import add_trunk, import_rates
 from dialer.runner.snapshot import agent_views
 from dialer.runner.tick import CampaignTicker
 from dialer.runner.ticker import run_slice

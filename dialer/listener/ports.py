@@ -57,12 +57,12 @@ class AttemptSink(Protocol):
 
 
 class TrunkRelease(Protocol):
-    """The part of `dialer.routing.reservation.CapacityReservations` the listener uses."""
+    """The part of `dialer.routing.ports.CapacityReservations` the listener uses."""
 
     def release(self, trunk: str, call_uuid: str) -> bool: ...
 
 
 class TrunkHealthFeed(Protocol):
-    """The part of `dialer.routing.health_store.TrunkHealthStore` the listener uses."""
+    """The part of `dialer.routing.ports.TrunkHealthStore` the listener uses."""
 
     def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth: ...

@@ -1,10 +1,34 @@
 """Trunk routing: least-cost routing, weights, trunk limits, blind areas, caller IDs.
 
-Pure core: ``model``, ``ratedeck``, ``geo``, ``distributor``, ``callerid``, ``health``,
-``table``, ``router``, ``failover``, ``reservation`` and ``health_store`` (seams + in-memory
-fakes), ``claim``, ``audit``. Adapters: ``redis_reservation`` (the Lua script),
-``redis_health``, ``orm`` and ``store`` (SQLAlchemy), ``loadgen`` (multi-process reservation
-load for tests and benchmarks). tests/test_purity.py holds the core to that.
+Inner shape, as in every context: `ports` holds the seams (`typing.Protocol`: capacity
+reservations, trunk health) and the plain data that crosses them; `adapters` their Redis
+implementations (one Lua script per update); `fakes` their in-memory twins; `service` the use
+cases over a database session (trunks, rate decks, the routing table, a route explained); `orm`
+the trunk and rate tables; `wiring` the trunk state every process builds from one Redis
+namespace. The other modules are pure logic and do no I/O themselves: `model`, `ratedeck`,
+`geo`, `distributor`, `callerid`, `health`, `table`, `router` (one decision), `failover`,
+`claim` (a decision to a reservation over the port), `audit`. `loadgen`, reservation load from
+many processes for tests and benchmarks, does I/O too. tests/test_purity.py names every module
+that does I/O and holds the rest to that.
 """
 
-__all__: list[str] = []
+__all__ = [
+    "adapters",
+    "audit",
+    "callerid",
+    "claim",
+    "distributor",
+    "failover",
+    "fakes",
+    "geo",
+    "health",
+    "loadgen",
+    "model",
+    "orm",
+    "ports",
+    "ratedeck",
+    "router",
+    "service",
+    "table",
+    "wiring",
+]

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dialer.routing.model import NumberWindow, Trunk
-from dialer.routing.reservation import (
-    CapacityReservations,
-    Refusal,
-    ReservationRequest,
-    calendar_window,
-)
+from dialer.routing.ports import CapacityReservations, Refusal, ReservationRequest
 from dialer.routing.router import Candidate, RouteDecision
+
+_WINDOW_GRACE_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +25,24 @@ class Claim:
 
     candidate: Candidate | None
     refused: tuple[tuple[str, Refusal], ...]
+
+
+def calendar_window(now: datetime, time_zone: str, window: NumberWindow) -> tuple[str, int]:
+    """The window containing aware ``now`` in ``time_zone`` and seconds until it ends + 1 h.
+
+    Day windows are named ``2026-11-21``, week windows (Monday first) ``2026-W47``.
+    """
+    local = now.astimezone(ZoneInfo(time_zone))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if window is NumberWindow.WEEK:
+        start -= timedelta(days=local.weekday())
+        iso = local.isocalendar()
+        name, days = f"{iso.year}-W{iso.week:02d}", 7
+    else:
+        name, days = local.date().isoformat(), 1
+    end = (start.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=local.tzinfo)
+    remaining = int((end - local).total_seconds())
+    return name, max(remaining, 1) + _WINDOW_GRACE_S
 
 
 def _reservation_for(

@@ -17,9 +17,9 @@ from typing import Any
 
 import redis
 
+from dialer.routing.adapters import RedisReservations
 from dialer.routing.audit import Grant, TrunkLimits
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.reservation import ReservationRequest
+from dialer.routing.ports import ReservationRequest
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Tables of trunks and their rate decks, and their mapping onto the pure routing values."""
+"""Tables of trunks and their rate decks, and the mapping of rows (trunks, a campaign's routing
+columns) onto the pure routing values."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaigns.models import BigId, JSONType, utcnow
+from campaigns.models import BigId, Campaign, JSONType, utcnow
 from dialer.db.base import Base
 from dialer.routing.model import (
     ActiveWindow,
     BlindAreas,
     CallerIdMode,
     CallerIdPolicy,
+    CampaignRouting,
     NumberFormat,
     NumberWindow,
     Trunk,
@@ -103,6 +105,12 @@ def caller_id_from_json(data: dict[str, Any]) -> CallerIdPolicy:
         daily_cap_per_number=int(data.get("daily_cap_per_number", 0)),
         local_presence=bool(data.get("local_presence", False)),
     )
+
+
+def campaign_routing_of(campaign: Campaign) -> CampaignRouting:
+    """The campaign's routing: its trunk group and caller ID override (None: the trunks' own)."""
+    policy = caller_id_from_json(campaign.caller_id_policy) if campaign.caller_id_policy else None
+    return CampaignRouting(campaign.name, campaign.trunk_group, policy)
 
 
 def row_from_trunk(trunk: Trunk, row: TrunkRow | None = None) -> TrunkRow:

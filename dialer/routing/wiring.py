@@ -3,9 +3,9 @@
 The pacers reserve trunk capacity and read trunk health; the listeners free the capacity at
 hangup and record the health. Both build that state here, from one Redis client and one key
 namespace, so they always meet on the same keys: ``<namespace>:cap:*`` for capacity
-(`dialer.routing.redis_reservation`), ``<namespace>:health:*`` for health
-(`dialer.routing.redis_health`). The deployment's namespace is ``dialer``; the demo and the
-tests keep theirs apart.
+(`dialer.routing.adapters.RedisReservations`), ``<namespace>:health:*`` for health
+(`dialer.routing.adapters.RedisTrunkHealth`). The deployment's namespace is ``dialer``; the
+demo and the tests keep theirs apart.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from typing import Any
 
 import redis
 
+from dialer.routing.adapters import RedisReservations, RedisTrunkHealth
 from dialer.routing.health import HealthPolicy
-from dialer.routing.health_store import TrunkHealthStore
-from dialer.routing.redis_health import RedisTrunkHealth
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.reservation import CapacityReservations
+from dialer.routing.ports import CapacityReservations, TrunkHealthStore
 
 __all__ = ["DEFAULT_NAMESPACE", "TrunkState", "redis_trunk_state"]
 

@@ -25,8 +25,7 @@ from dialer.db.base import transaction
 from dialer.esl.ports import EslConnection, EslDisconnected
 from dialer.listener.ports import LiveState
 from dialer.pacing import Mode
-from dialer.routing.model import CampaignRouting
-from dialer.routing.orm import caller_id_from_json
+from dialer.routing.orm import campaign_routing_of
 from dialer.runner.ports import (
     NOT_SENT_CAUSE,
     UNROUTABLE,
@@ -44,7 +43,6 @@ MAX_CALL = timedelta(hours=6)
 
 
 def plan_of(campaign: Campaign) -> CampaignPlan:
-    policy = caller_id_from_json(campaign.caller_id_policy) if campaign.caller_id_policy else None
     entry = dialplan_entry(campaign.name, campaign.queue_name)
     return CampaignPlan(
         campaign_id=campaign.id,
@@ -54,7 +52,7 @@ def plan_of(campaign: Campaign) -> CampaignPlan:
         extension=entry.extension,
         context=entry.context,
         queue=campaign.queue_name,
-        routing=CampaignRouting(campaign.name, campaign.trunk_group, policy),
+        routing=campaign_routing_of(campaign),
         abandon_target=campaign.abandon_target_pct / 100,
         abandon_window_s=campaign.abandon_window_days * 86_400.0,
     )

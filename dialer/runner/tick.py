@@ -28,9 +28,8 @@ from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
-from dialer.routing.health_store import TrunkHealthStore
 from dialer.routing.model import UsageSnapshot
-from dialer.routing.reservation import CapacityReservations
+from dialer.routing.ports import CapacityReservations, TrunkHealthStore
 from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.ports import (

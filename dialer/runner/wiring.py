@@ -21,8 +21,8 @@ from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, EslConnection, Subscription
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.wiring import live_state
-from dialer.routing.reservation import InMemoryReservations
-from dialer.routing.store import load_routing_table
+from dialer.routing.fakes import InMemoryReservations
+from dialer.routing.service import load_routing_table
 from dialer.routing.table import RoutingTable
 from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
 from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore

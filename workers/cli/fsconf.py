@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 
 from campaigns.models import Campaign
-from dialer.routing.store import load_trunks
+from dialer.routing.service import load_trunks
 from fs_conf.dialplan import DEFAULT_SAFE_HARBOR, DialplanError, DialplanOptions
 from fs_conf.switch import QueueSettings, SwitchOptions, write_switch_conf
 from workers.cli.common import console, user_errors

@@ -8,31 +8,25 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from campaigns.models import Campaign
 from dialer.routing.model import (
     ActiveWindow,
     BlindAreas,
     CallerIdMode,
     CallerIdPolicy,
-    CampaignRouting,
     NumberFormat,
     NumberWindow,
     Trunk,
     UnknownRegionPolicy,
-    UsageSnapshot,
 )
-from dialer.routing.orm import caller_id_from_json
 from dialer.routing.ratedeck import parse_rate_csv
-from dialer.routing.router import route as route_number
-from dialer.routing.store import (
+from dialer.routing.service import (
     TrunkExists,
     TrunkNotFound,
     add_trunk,
+    explain_route,
     get_trunk,
     import_rates,
-    load_routing_table,
     load_trunks,
     rate_counts,
 )
@@ -195,7 +189,7 @@ def import_csv(
     console.print(f"{stored} rates imported for {trunk} ({len(parsed.errors)} rows skipped)")
 
 
-def explain_route(
+def show_route(
     number: Annotated[str, typer.Argument(help="E.164 number, e.g. +8613800138000")],
     campaign: Annotated[str | None, typer.Option(help="campaign whose trunk group applies")] = None,
     cost_band: Annotated[float, typer.Option(help="share traffic within this cost fraction")] = 0.0,
@@ -204,17 +198,9 @@ def explain_route(
     from dialer.routing.geo import region_of
 
     ctx = app_context()
-    with user_errors(LookupError, ValueError), ctx.sessions() as session:
-        routing = CampaignRouting()
-        if campaign is not None:
-            row = session.scalar(select(Campaign).where(Campaign.name == campaign))
-            if row is None:
-                raise LookupError(f"no campaign named {campaign!r}")
-            policy = caller_id_from_json(row.caller_id_policy) if row.caller_id_policy else None
-            routing = CampaignRouting(row.name, row.trunk_group, policy)
-        table = load_routing_table(session, Decimal(str(cost_band)))
     e164 = "+" + number.lstrip("+")
-    decision = route_number(e164, routing, ctx.clock.now(), table, UsageSnapshot())
+    with user_errors(LookupError, ValueError), ctx.sessions() as session:
+        decision = explain_route(session, e164, ctx.clock.now(), campaign, Decimal(str(cost_band)))
     region = region_of(e164)
     console.print(f"{e164}: {region.zh or '?'} / {region.en or '?'}", highlight=False)
     ranked = Table("#", "trunk", "dial string", "caller ID", "rate/min", "prefix")

@@ -18,8 +18,8 @@ from dialer.esl.events import Event
 from dialer.listener.adapters import SqlAttemptSink
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.service import NodeListener
+from dialer.routing.fakes import InMemoryTrunkHealth
 from dialer.routing.health import Availability, HealthPolicy, TrunkHealth
-from dialer.routing.health_store import InMemoryTrunkHealth
 from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

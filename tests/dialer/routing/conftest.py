@@ -1,10 +1,9 @@
-"""Routing fixtures: trunk builders and the reservation backends (fake and real Redis)."""
+"""Routing fixtures: trunk builders, and a key prefix of its own in the routing Redis database."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +12,6 @@ import redis
 
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.reservation import CapacityReservations, InMemoryReservations
-from tests.support.clock import FakeClock
 
 
 def _make_trunk(name: str, rates: dict[str, str] | None = None, **fields: Any) -> Trunk:
@@ -30,14 +26,7 @@ def make_trunk() -> Callable[..., Trunk]:
     return _make_trunk
 
 
-@dataclass
-class Backend:
-    name: str
-    reservations: CapacityReservations
-    advance: Callable[[float], None]
-
-
-def real_redis_client(url: str) -> redis.Redis[Any]:
+def _real_redis_client(url: str) -> redis.Redis[Any]:
     client: redis.Redis[Any] = redis.Redis.from_url(url, decode_responses=True)
     try:
         client.ping()
@@ -46,7 +35,7 @@ def real_redis_client(url: str) -> redis.Redis[Any]:
     return client
 
 
-def delete_prefix(client: redis.Redis[Any], prefix: str) -> None:
+def _delete_prefix(client: redis.Redis[Any], prefix: str) -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
@@ -54,27 +43,11 @@ def delete_prefix(client: redis.Redis[Any], prefix: str) -> None:
 
 @pytest.fixture
 def redis_prefix(redis_urls: Any) -> Iterator[tuple[redis.Redis[Any], str]]:
-    # A database of its own so that other areas' flushdb never meets these keys; keys carry
-    # a per-test prefix as well and are deleted afterwards.
-    client = real_redis_client(redis_urls.routing)
+    # A database of its own so that other areas' flushdb never meets these keys (the load
+    # test's processes hold them for many seconds); keys carry a per-test prefix as well and
+    # are deleted afterwards.
+    client = _real_redis_client(redis_urls.routing)
     prefix = f"test:routing:{uuid.uuid4().hex[:10]}"
     yield client, prefix
-    delete_prefix(client, prefix)
+    _delete_prefix(client, prefix)
     client.close()
-
-
-@pytest.fixture(params=["fake", pytest.param("redis", marks=pytest.mark.integration)])
-def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    """The same reservation contract, on the in-memory fake and on the real Redis script."""
-    if request.param == "fake":
-        clock = FakeClock()
-        yield Backend("fake", InMemoryReservations(clock), clock.advance)
-        return
-    client, prefix = request.getfixturevalue("redis_prefix")
-
-    def advance_real(seconds: float) -> None:
-        import time
-
-        time.sleep(seconds)
-
-    yield Backend("redis", RedisReservations(client, prefix), advance_real)

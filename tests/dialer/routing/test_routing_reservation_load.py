@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import redis
 
+from dialer.routing.adapters import RedisReservations
 from dialer.routing.audit import Grant, TrunkLimits, peak_concurrency, peak_per_second, violations
 from dialer.routing.loadgen import LoadPlan, run_load
-from dialer.routing.redis_reservation import RedisReservations
-from dialer.routing.reservation import ReservationRequest
+from dialer.routing.ports import ReservationRequest
 
 pytestmark = pytest.mark.integration
 

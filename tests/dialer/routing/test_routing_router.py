@@ -10,7 +10,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dialer.routing.claim import calendar_window, claim
 from dialer.routing.failover import after_failure, next_candidate
+from dialer.routing.fakes import InMemoryReservations
 from dialer.routing.geo import BlindMatcher, region_of
 from dialer.routing.health import TrunkHealth, TrunkQuality
 from dialer.routing.model import (
@@ -18,13 +20,16 @@ from dialer.routing.model import (
     BlindAreas,
     CallerIdPolicy,
     CampaignRouting,
+    NumberWindow,
     Trunk,
     TrunkUsage,
     UnknownRegionPolicy,
     UsageSnapshot,
 )
+from dialer.routing.ports import Refusal
 from dialer.routing.ratedeck import RateDeck, RateEntry
 from dialer.routing.router import Exclusion, RouterState, RoutingTable, free_lines, route
+from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
 BEIJING = "+8613800138000"
@@ -314,10 +319,6 @@ def test_router_invariants(scenario: tuple[list[Trunk], UsageSnapshot], number: 
 
 
 def test_claim_reserves_the_first_candidate_that_fits(make_trunk: MakeTrunk) -> None:
-    from dialer.routing.claim import claim
-    from dialer.routing.reservation import InMemoryReservations, Refusal
-    from tests.support.clock import FakeClock
-
     reservations = InMemoryReservations(FakeClock())
     trunks = [
         make_trunk("a", {"86": "0.01"}, max_concurrency=1, per_number_cap=1),
@@ -342,3 +343,15 @@ def test_claim_reserves_the_first_candidate_that_fits(make_trunk: MakeTrunk) -> 
     reservations.release("a", "call-1")
     retry = claim(decision, table.by_name, reservations, "call-4", NOW, 60, tried={"a"})
     assert retry.refused == (("b", Refusal.CALLER_ID_CAP),)
+
+
+def test_calendar_window_is_the_trunks_local_day() -> None:
+    # 16:30 UTC is 00:30 the next day in Shanghai.
+    now = datetime(2026, 11, 21, 16, 30, tzinfo=UTC)
+    name, ttl = calendar_window(now, "Asia/Shanghai", NumberWindow.DAY)
+    assert name == "2026-11-22"
+    assert ttl == (23 * 3600 + 30 * 60) + 3600
+    name, ttl = calendar_window(now, "UTC", NumberWindow.DAY)
+    assert (name, ttl) == ("2026-11-21", 7 * 3600 + 30 * 60 + 3600)
+    week, _ = calendar_window(now, "Asia/Shanghai", NumberWindow.WEEK)
+    assert week == "2026-W47"

@@ -7,11 +7,10 @@ from decimal import Decimal
 
 from dialer.agent_state import AgentState
 from dialer.pacing import Decision, Mode, Outcome, Snapshot
+from dialer.routing.fakes import InMemoryReservations, InMemoryTrunkHealth
 from dialer.routing.health import HealthPolicy
-from dialer.routing.health_store import InMemoryTrunkHealth
 from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.reservation import InMemoryReservations
 from dialer.routing.table import RoutingTable
 from dialer.routing.wiring import TrunkState
 from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch

@@ -1,12 +1,15 @@
-"""Trunks and rate decks round-trip through the database (SQLite and PostgreSQL)."""
+"""Routing's use cases on the database (SQLite and PostgreSQL): trunks and rate decks round-trip,
+a route is explained for a campaign's trunk group."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.service import create_campaign, parse_spec
 from dialer.routing.model import (
     ActiveWindow,
     BlindAreas,
@@ -17,10 +20,11 @@ from dialer.routing.model import (
     UnknownRegionPolicy,
 )
 from dialer.routing.ratedeck import RateDeck, RateEntry
-from dialer.routing.store import (
+from dialer.routing.service import (
     TrunkExists,
     TrunkNotFound,
     add_trunk,
+    explain_route,
     get_trunk,
     import_rates,
     load_routing_table,
@@ -71,3 +75,23 @@ def test_import_replaces_the_deck_and_names_are_unique(sessions: sessionmaker[Se
             import_rates(session, "nope", [])
     with sessions() as session:
         assert list(get_trunk(session, "xx").rates.entries) == ["8613"]
+
+
+def test_a_route_is_explained_for_a_campaigns_trunk_group(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        for name, group in (("s1", "sales"), ("c1", "collections")):
+            add_trunk(session, Trunk(name=name, proxy_host="192.0.2.1", groups=(group,)))
+            import_rates(session, name, [RateEntry("86", Decimal("0.05"))])
+        spec = parse_spec(name="spring", queue_name="sales@default", trunk_group="sales")
+        create_campaign(session, spec)
+    now = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
+    with sessions() as session:
+        every = explain_route(session, "+8613912345678", now)
+        grouped = explain_route(session, "+8613912345678", now, "spring")
+        with pytest.raises(LookupError, match="no campaign named 'nope'"):
+            explain_route(session, "+8613912345678", now, "nope")
+    assert sorted(c.trunk for c in every.candidates) == ["c1", "s1"]
+    assert [c.trunk for c in grouped.candidates] == ["s1"]
+    assert grouped.candidates[0].dial_string == "sofia/gateway/s1/13912345678"

@@ -1,17 +1,27 @@
-"""Trunk and rate-deck services over a SQLAlchemy session (the caller owns the transaction)."""
+"""Routing's use cases over a SQLAlchemy session (the caller owns the transaction): trunks and
+their rate decks, the routing table the pacers route with, a route explained for an operator.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from dialer.routing.model import Trunk
-from dialer.routing.orm import RateRow, TrunkRow, row_from_trunk, trunk_from_row
+from campaigns.models import Campaign
+from dialer.routing.model import CampaignRouting, Trunk, UsageSnapshot
+from dialer.routing.orm import (
+    RateRow,
+    TrunkRow,
+    campaign_routing_of,
+    row_from_trunk,
+    trunk_from_row,
+)
 from dialer.routing.ratedeck import RateEntry
-from dialer.routing.router import RoutingTable
+from dialer.routing.router import RouteDecision, RoutingTable, route
 
 _INSERT_BATCH = 5_000
 
@@ -89,3 +99,23 @@ def load_trunks(session: Session) -> list[Trunk]:
 
 def load_routing_table(session: Session, cost_band: Decimal = Decimal(0)) -> RoutingTable:
     return RoutingTable(load_trunks(session), cost_band)
+
+
+def explain_route(
+    session: Session,
+    number_e164: str,
+    now: datetime,
+    campaign_name: str | None = None,
+    cost_band: Decimal = Decimal(0),
+) -> RouteDecision:
+    """The trunks ranked for ``number_e164`` at aware ``now``, every exclusion explained, as
+    for a call of the campaign named ``campaign_name`` (its trunk group and caller ID; None:
+    every trunk) with no call in flight. Raises LookupError for an unknown campaign."""
+    routing = CampaignRouting()
+    if campaign_name is not None:
+        campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name))
+        if campaign is None:
+            raise LookupError(f"no campaign named {campaign_name!r}")
+        routing = campaign_routing_of(campaign)
+    table = load_routing_table(session, cost_band)
+    return route(number_e164, routing, now, table, UsageSnapshot())

@@ -1,106 +1,22 @@
-"""Capacity reservation: the seam between routing and the shared state of many processes.
-
-A reservation takes, together or not at all: a concurrency slot on the trunk (a lease keyed
-by the call uuid that expires unless renewed, so a crashed process's slots free themselves),
-a CPS token (at most ``max_cps`` grants in any sliding second), one count of the callee on
-the trunk in the current cap window, and one count of the caller ID today. Releasing frees
-the slot only; the counters are attempts and stay.
-
-:class:`InMemoryReservations` is the fake with the same behaviour as the Redis script in
-:mod:`dialer.routing.redis_reservation`; contract tests hold both to the same assertions.
-"""
+"""In-memory twins of the routing seams (`dialer.routing.ports`), for unit tests; the contract
+tests in ``tests/contracts/`` hold each to its Redis adapter."""
 
 from __future__ import annotations
 
-import enum
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from dialer.clock import Clock
-from dialer.routing.model import NumberWindow, TrunkUsage
+from dialer.routing.health import HealthPolicy, TrunkHealth, on_call_result, on_gateway_status
+from dialer.routing.model import TrunkUsage
+from dialer.routing.ports import Refusal, ReservationRequest, ReservationResult
 
-_WINDOW_GRACE_S = 3600
-
-
-class Refusal(enum.StrEnum):
-    CONCURRENCY = "concurrency"
-    CPS = "cps"
-    PER_NUMBER_CAP = "per_number_cap"
-    CALLER_ID_CAP = "caller_id_cap"
-
-
-@dataclass(frozen=True, slots=True)
-class ReservationRequest:
-    """What one call needs on one trunk. A cap or limit of 0 means "no limit".
-
-    ``number_window``/``caller_id_day`` name the calendar windows the counters belong to
-    (see :func:`calendar_window`); their keys live ``*_ttl_s`` seconds.
-    """
-
-    call_uuid: str
-    trunk: str
-    max_concurrency: int
-    max_cps: int
-    lease_s: float
-    number: str = ""
-    per_number_cap: int = 0
-    number_window: str = ""
-    number_ttl_s: int = 0
-    caller_id: str = ""
-    caller_id_cap: int = 0
-    caller_id_day: str = ""
-    caller_id_ttl_s: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ReservationResult:
-    """``granted`` or the first ``refusal``; ``server_time_us`` is when the decision was taken."""
-
-    granted: bool
-    refusal: Refusal | None
-    server_time_us: int
-
-
-class CapacityReservations(Protocol):
-    def reserve(self, request: ReservationRequest) -> ReservationResult: ...
-
-    def release(self, trunk: str, call_uuid: str) -> bool:
-        """Free the call's slot; False when it held none (already released or expired)."""
-        ...
-
-    def renew(self, trunk: str, call_uuid: str, lease_s: float) -> bool:
-        """Extend a live lease (long calls); False when the lease is gone."""
-        ...
-
-    def usage(self, trunks: Iterable[str]) -> dict[str, TrunkUsage]:
-        """Live slots and grants in the last second per trunk, for the router's snapshot."""
-        ...
-
-
-def calendar_window(now: datetime, time_zone: str, window: NumberWindow) -> tuple[str, int]:
-    """The window containing aware ``now`` in ``time_zone`` and seconds until it ends + 1 h.
-
-    Day windows are named ``2026-11-21``, week windows (Monday first) ``2026-W47``.
-    """
-    local = now.astimezone(ZoneInfo(time_zone))
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if window is NumberWindow.WEEK:
-        start -= timedelta(days=local.weekday())
-        iso = local.isocalendar()
-        name, days = f"{iso.year}-W{iso.week:02d}", 7
-    else:
-        name, days = local.date().isoformat(), 1
-    end = (start.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=local.tzinfo)
-    remaining = int((end - local).total_seconds())
-    return name, max(remaining, 1) + _WINDOW_GRACE_S
+_HEALTHY = TrunkHealth()
 
 
 class InMemoryReservations:
-    """The in-process fake, on ``clock``'s wall time (epoch seconds), as the Redis script is
-    on the server's: leases, the CPS second and ``server_time_us`` all read it."""
+    """`CapacityReservations` in one process, on ``clock``'s wall time (epoch seconds), as the
+    Redis script is on the server's: leases, the CPS second and ``server_time_us`` all read it."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -196,3 +112,33 @@ def _number_key(request: ReservationRequest) -> str:
 
 def _caller_id_key(request: ReservationRequest) -> str:
     return f"{request.trunk}|cid|{request.caller_id_day}|{request.caller_id}"
+
+
+class InMemoryTrunkHealth:
+    """`TrunkHealthStore` in one process; safe to share between threads."""
+
+    def __init__(self, policy: HealthPolicy | None = None) -> None:
+        self.policy = policy or HealthPolicy()
+        self._health: dict[str, TrunkHealth] = {}
+        self._lock = threading.Lock()
+
+    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth:
+        with self._lock:
+            health = self._health.get(trunk, _HEALTHY)
+            return self._store(trunk, on_call_result(health, trunk_failure, now_s, self.policy))
+
+    def set_gateway(self, trunk: str, up: bool) -> TrunkHealth:
+        with self._lock:
+            health = self._health.get(trunk, _HEALTHY)
+            return self._store(trunk, on_gateway_status(health, up))
+
+    def snapshot(self, trunks: Iterable[str]) -> dict[str, TrunkHealth]:
+        with self._lock:
+            return {t: self._health[t] for t in trunks if t in self._health}
+
+    def _store(self, trunk: str, health: TrunkHealth) -> TrunkHealth:
+        if health == _HEALTHY:
+            self._health.pop(trunk, None)
+        else:
+            self._health[trunk] = health
+        return health

@@ -1,17 +1,16 @@
-"""The trunk-health store contract: the fake and Redis both equal the pure reducers."""
+"""The `TrunkHealthStore` contract (`dialer.routing.ports`): `InMemoryTrunkHealth` and
+`RedisTrunkHealth` (the Lua script) both equal the pure reducers of `dialer.routing.health`."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dialer.routing.adapters import RedisTrunkHealth
+from dialer.routing.fakes import InMemoryTrunkHealth
 from dialer.routing.health import (
     Availability,
     HealthPolicy,
@@ -19,9 +18,10 @@ from dialer.routing.health import (
     on_call_result,
     on_gateway_status,
 )
-from dialer.routing.health_store import InMemoryTrunkHealth, TrunkHealthStore
-from dialer.routing.redis_health import RedisTrunkHealth
+from dialer.routing.ports import TrunkHealthStore
+from tests.conftest import Backend
 
+PORT = "trunk_health"
 POLICY = HealthPolicy(failure_threshold=3, cooldown_s=30.0)
 T0 = 1_800_000_000.123456
 
@@ -29,13 +29,11 @@ T0 = 1_800_000_000.123456
 Step = tuple[str, bool, float]
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-def store(request: pytest.FixtureRequest) -> Iterator[TrunkHealthStore]:
-    if request.param == "memory":
-        yield InMemoryTrunkHealth(POLICY)
-    else:
-        client: redis.Redis[str] = request.getfixturevalue("redis_client")
-        yield RedisTrunkHealth(client, POLICY, prefix=f"test:health:{uuid.uuid4().hex}")
+@pytest.fixture
+def store(backend: Backend) -> TrunkHealthStore:
+    if backend.is_fake:
+        return InMemoryTrunkHealth(POLICY)
+    return RedisTrunkHealth(backend.redis(), POLICY, prefix="test:health")
 
 
 def reduce(steps: list[Step]) -> list[TrunkHealth]:
@@ -116,21 +114,3 @@ def test_every_sequence_equals_the_pure_reducers(
     assert replay(store, trunk, steps) == expected
     stored = store.snapshot([trunk]).get(trunk, TrunkHealth())
     assert stored == (expected[-1] if expected else TrunkHealth())
-
-
-@pytest.mark.integration
-def test_concurrent_listeners_lose_no_failure(redis_client: redis.Redis[Any]) -> None:
-    policy = HealthPolicy(failure_threshold=10_000, cooldown_s=30.0)
-    prefix = f"test:health:{uuid.uuid4().hex}"
-    stores = [RedisTrunkHealth(redis_client, policy, prefix=prefix) for _ in range(4)]
-
-    def fail(store: RedisTrunkHealth) -> None:
-        for _ in range(200):
-            store.record("t1", True, T0)
-
-    threads = [threading.Thread(target=fail, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert stores[0].snapshot(["t1"])["t1"].consecutive_failures == 800
