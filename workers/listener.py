@@ -19,7 +19,7 @@ from workers.tasks_post_call import enqueue_post_call
 log = logging.getLogger(__name__)
 
 
-def start(
+def start_listeners(
     context: AppContext,
     notify: Callable[[int], None] | None = enqueue_post_call,
     reconcile_every_s: float = 60.0,
@@ -34,7 +34,7 @@ def start(
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    running = start(app_context())
+    running = start_listeners(app_context())
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -31,7 +31,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def register(app: Celery) -> None:
+def register_tasks(app: Celery) -> None:
     def pace(campaign_id: int, owner: str | None = None, token: int | None = None) -> str:
         root = root_of(app)
         settings = root.context.settings
@@ -61,5 +61,5 @@ def register(app: Celery) -> None:
 
     pace_task: Any = app.task(name="dialer.pace", ignore_result=True)(pace)
     app.task(name="dialer.supervise", ignore_result=True)(supervise)
-    tasks_imports.register(app)
-    tasks_post_call.register(app)
+    tasks_imports.register_import_task(app)
+    tasks_post_call.register_post_call_task(app)

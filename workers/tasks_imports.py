@@ -33,7 +33,7 @@ def summary_counts(summary: ImportSummary) -> dict[str, Any]:
     }
 
 
-def register(app: Celery) -> None:
+def register_import_task(app: Celery) -> None:
     def import_leads(
         path: str,
         campaign: str,

@@ -27,7 +27,7 @@ def enqueue_post_call(attempt_id: int) -> None:
     app.send_task(POST_CALL_TASK, (attempt_id,))
 
 
-def register(app: Celery) -> None:
+def register_post_call_task(app: Celery) -> None:
     def post_call(task: Any, attempt_id: int) -> str:
         result = deliver_webhook(int(attempt_id), root_of(app).post_call())
         if result.retry_in_s is not None:

@@ -153,7 +153,7 @@ def _stop_children(processes: list[subprocess.Popen[bytes]], wait_s: float = 10.
             proc.wait()
 
 
-def register(app: typer.Typer) -> None:
+def register_process_commands(app: typer.Typer) -> None:
     app.command("worker")(worker)
     app.command("beat")(beat)
     app.command("listener")(listener)

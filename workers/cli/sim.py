@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from workers.cli import sim_pacing
+from workers.cli.common import console
 
 app = typer.Typer(
     help="Switch simulator: a FreeSWITCH stand-in speaking the Event Socket protocol."
 )
-console = Console()
 
 
 def _split_listen(listen: str) -> tuple[str, int]:
