@@ -1,6 +1,6 @@
 """Composition root of the event listener process: one connection and one worker per node.
 
-``python -m workers.listener`` runs until SIGINT/SIGTERM. Wiring only: `start` runs the
+``python -m workers.listener`` runs until SIGINT/SIGTERM. Wiring only: `start_listeners` runs the
 listeners of a context's nodes (`dialer.listener.wiring.node_listeners`); the logic is
 `dialer.listener.service.NodeListener`.
 """
