@@ -30,7 +30,7 @@ class MemoryDncEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class MemoryLead:
+class MemoryImportedLead:
     campaign_id: int
     lead_list_id: int
     candidate: LeadCandidate
@@ -53,7 +53,7 @@ class MemoryLeadStore:
 
     campaigns: dict[str, ImportTarget] = field(default_factory=dict)
     lists: dict[int, MemoryLeadList] = field(default_factory=dict)
-    leads: dict[tuple[int, str], MemoryLead] = field(default_factory=dict)
+    leads: dict[tuple[int, str], MemoryImportedLead] = field(default_factory=dict)
     dnc: list[MemoryDncEntry] = field(default_factory=list)
 
     def add_campaign(self, name: str, default_region: str = "CN") -> int:
@@ -102,10 +102,10 @@ class _MemoryBatch:
 
     def __init__(self, store: MemoryLeadStore) -> None:
         self._store = store
-        self.leads: dict[tuple[int, str], MemoryLead] = {}
+        self.leads: dict[tuple[int, str], MemoryImportedLead] = {}
         self.checkpoints: dict[int, tuple[int, Counter[RowOutcome]]] = {}
 
-    def _lead(self, campaign_id: int, e164: str) -> MemoryLead | None:
+    def _lead(self, campaign_id: int, e164: str) -> MemoryImportedLead | None:
         key = (campaign_id, e164)
         return self.leads.get(key) or self._store.leads.get(key)
 
@@ -130,7 +130,7 @@ class _MemoryBatch:
         for cand in candidates:
             found = self._lead(campaign_id, cand.number.e164)
             if found is None:
-                self.leads[(campaign_id, cand.number.e164)] = MemoryLead(
+                self.leads[(campaign_id, cand.number.e164)] = MemoryImportedLead(
                     campaign_id, lead_list_id, cand
                 )
             elif found.lead_list_id == lead_list_id:

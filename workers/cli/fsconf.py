@@ -21,7 +21,7 @@ app = typer.Typer(
 
 
 @app.command("render")
-def render(
+def render_switch_conf(
     out: Annotated[Path, typer.Option(help="FreeSWITCH conf directory to write into")],
     node: Annotated[
         str | None, typer.Option(help="only this node (default: every configured node)")

@@ -137,7 +137,7 @@ def list_trunks() -> None:
 
 
 @app.command("show")
-def show(name: str) -> None:
+def show_trunk(name: str) -> None:
     """Show one trunk and the gateway XML FreeSWITCH gets for it."""
     from fs_conf.render import gateway_xml
 
@@ -159,7 +159,7 @@ def show(name: str) -> None:
 
 
 @app.command("render")
-def render(
+def render_trunk_gateways(
     out_dir: Annotated[Path, typer.Argument(help="FreeSWITCH conf directory")],
     node: Annotated[
         str | None, typer.Option(help="only the trunks of this FreeSWITCH node")
