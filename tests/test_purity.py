@@ -39,6 +39,7 @@ PURE_MODULES = (
     "dialer.agent_state",
     "dialer.clock",
     "dialer.listener.switch_state",
+    "dialer.postcall.call_log",
     "dialer.postcall.dispositions",
     "dialer.postcall.webhooks",
     "dialer.runner.fakes",
