@@ -34,6 +34,7 @@ ADAPTERS = frozenset(
     }
 )
 PURE_MODULES = (
+    "campaigns.describe",
     "campaigns.domain",
     "campaigns.rules",
     "dialer.agent_state",

@@ -10,6 +10,11 @@ import typer
 from rich.table import Table
 
 from campaigns import service
+from campaigns.describe import (
+    describe_calling_hours,
+    describe_calling_window,
+    describe_retry_policy,
+)
 from campaigns.domain import DialMode
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
@@ -77,12 +82,15 @@ def list_cmd() -> None:
     """List campaigns with their lead counts."""
     with user_errors(CampaignError):
         ctx = app_context()
-        table = Table("name", "status", "mode", "queue", "leads", "pending", "done")
+        table = Table(
+            "name", "status", "mode", "queue", "calling hours", "leads", "pending", "done"
+        )
         with ctx.sessions() as session:
             for c in service.list_campaigns(session):
                 counts = service.lead_counts(session, c.id)
                 table.add_row(
                     c.name, c.status.value, c.dial_mode.value, c.queue_name,
+                    describe_calling_hours(service.calling_window_of(c)),
                     str(counts.total), str(counts.by_status["pending"]),
                     str(counts.by_status["done"]),
                 )  # fmt: skip
@@ -104,8 +112,9 @@ def show(name: str) -> None:
                 ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
                 ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
                 ("webhook", c.webhook_url or "-"),
-                ("calling window", json.dumps(c.calling_window, ensure_ascii=False)),
-                ("retry rules", json.dumps(c.retry_rules, ensure_ascii=False)),
+                ("calling window", describe_calling_window(service.calling_window_of(c))),
+                ("retry rules", "\n".join(
+                    describe_retry_policy(service.retry_policy_of(c), c.max_attempts))),
                 ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),
             ):  # fmt: skip
                 table.add_row(key, value)
