@@ -184,6 +184,10 @@ class CallAttempt(Base):
     connected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    # Why the switch ended the call, as it said so: the Q.850 cause code and the final SIP
+    # response code (``sip_term_status``); NULL when no channel ended or no SIP reply came.
+    hangup_cause_q850: Mapped[int | None] = mapped_column(Integer)
+    sip_status: Mapped[str | None] = mapped_column(String(8))
     outcome: Mapped[str | None] = mapped_column(String(24))
     agent: Mapped[str | None] = mapped_column(String(100))
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False)

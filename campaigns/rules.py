@@ -140,6 +140,12 @@ class Final(BaseModel):
     reason: str
 
 
+def attempt_limit(rule: RetryRule, max_attempts: int) -> int:
+    """How many attempts a lead gets when its last one falls under ``rule``: the campaign's
+    ``max_attempts``, or the rule's own limit when that is lower."""
+    return min(max_attempts, rule.max_attempts or max_attempts)
+
+
 def next_step(
     policy: RetryPolicy, outcome: AttemptOutcome, attempts: int, max_attempts: int, now: datetime
 ) -> Retry | Final:
@@ -147,7 +153,7 @@ def next_step(
     rule = policy.rules.get(outcome)
     if rule is None:
         return Final(reason=outcome.value)
-    limit = min(max_attempts, rule.max_attempts or max_attempts)
+    limit = attempt_limit(rule, max_attempts)
     if attempts >= limit:
         return Final(reason=f"max attempts ({limit}) reached after {outcome.value}")
     delay_s = rule.delay_s

@@ -178,6 +178,7 @@ def seed_campaign(sessions: sessionmaker[Session]) -> SeedCampaign:
 FAKE = "fake"
 CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "attempt_sink": ("sqlite", "postgresql"),
+    "call_log": ("sqlite", "postgresql"),
     "campaign_store": ("sqlite", "postgresql"),
     "delivery_store": ("sqlite", "postgresql"),
     "disposition_store": ("sqlite", "postgresql"),

@@ -34,6 +34,7 @@ ADAPTERS = frozenset(
     }
 )
 PURE_MODULES = (
+    "campaigns.describe",
     "campaigns.domain",
     "campaigns.importer.classify",
     "campaigns.importer.fakes",
@@ -47,6 +48,7 @@ PURE_MODULES = (
     "dialer.esl.originate",
     "dialer.esl.ports",
     "dialer.listener.switch_state",
+    "dialer.postcall.call_log",
     "dialer.postcall.dispositions",
     "dialer.postcall.webhooks",
     "dialer.runner.fakes",

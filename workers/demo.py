@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from campaigns.domain import CampaignStatus
-from campaigns.models import CallAttempt
-from campaigns.report import CampaignReport, campaign_report
+from campaigns.domain import NOT_DIALLED, CampaignStatus
+from campaigns.models import CallAttempt, Campaign
+from campaigns.report import IN_FLIGHT, CampaignReport, campaign_report
 from campaigns.rules import CallingWindow
 from campaigns.service import CampaignError, create_campaign, get_campaign, parse_spec
 from dialer.clock import Clock
@@ -46,6 +46,7 @@ DEMO_QUEUE = "demo@default"
 DEMO_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "sim" / "demo.yaml"
 DEMO_NAMESPACE = "demo"
 RECONCILE_EVERY_WALL_S = 5.0  # wall seconds; the listener counts simulated ones
+REPORT_EVERY_WALL_S = 0.5  # the live figures' database reads, at most this often
 # (name, rate per minute, lines, blind areas, extra rate prefixes): different costs and limits.
 DEMO_TRUNKS = (
     ("cheap_cn", "0.020", 25, ("北京", "新疆", "西藏"), ()),
@@ -54,25 +55,61 @@ DEMO_TRUNKS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Sample:
-    """One tick's view for the live display and the charts (``t_s`` since the start)."""
+    """One moment of a run, for the live display and the chart.
+
+    ``t_s``: simulated seconds since the run started. The call figures (answered, connected,
+    abandoned, talk time) are ``report``'s: the dialer's own records read as the campaign
+    report reads them, so the last sample and the report printed after the run agree. The
+    rest is now: calls ``ringing`` and lines in use ``per_trunk`` on the switch, the agents
+    by phase; ``agent_s`` sums the agents' logged-in seconds since the start.
+    """
 
     t_s: float
-    dialled: int
+    report: CampaignReport
     ringing: int
-    answered: int
-    connected: int
-    abandoned: int
     agents_busy: int
     agents_ready: int
-    agents_wrapping: int = 0
-    per_trunk: dict[str, int] = field(default_factory=dict)
+    agents_wrapping: int
+    per_trunk: dict[str, int]
+    agent_s: float
+
+    @property
+    def dialled(self) -> int:
+        """Calls placed (refused originates are not calls)."""
+        by_outcome = self.report.attempts_by_outcome
+        return sum(n for outcome, n in by_outcome.items() if outcome != NOT_DIALLED)
+
+    @property
+    def in_flight(self) -> int:
+        return self.report.attempts_by_outcome.get(IN_FLIGHT, 0)
+
+    @property
+    def answered(self) -> int:
+        return self.report.answered
+
+    @property
+    def connected(self) -> int:
+        return self.report.connected
+
+    @property
+    def abandoned(self) -> int:
+        return self.report.abandoned
+
+    @property
+    def talk_share(self) -> float:
+        """Talk time of the ended calls over the agents' logged-in time (0 before any)."""
+        return self.report.talk_s / self.agent_s if self.agent_s else 0.0
+
+    @property
+    def agents_logged_in(self) -> int:
+        return self.agents_ready + self.agents_busy + self.agents_wrapping
 
     @property
     def dial_level(self) -> float:
         in_flight = sum(self.per_trunk.values())
-        return in_flight / max(1, self.agents_ready + self.agents_busy + self.agents_wrapping)
+        return in_flight / max(1, self.agents_logged_in)
 
 
 def prepare(ctx: AppContext) -> int:
@@ -100,10 +137,20 @@ def prepare(ctx: AppContext) -> int:
 
 @dataclass
 class DemoRun:
-    """What a run produced: its samples and when it started on the switch's clock."""
+    """What a run produced: when it started on the switch's clock, its samples (one per
+    tick, then the last, taken once the dialer stopped); the campaign's abandon target and
+    the switch's ``speed`` (times real time), for the chart."""
 
     started: datetime
+    abandon_target_pct: float
+    speed: float
     samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def report(self) -> CampaignReport:
+        """The campaign report of the run's calls: the last sample's, read once the pacer
+        and the listener had stopped."""
+        return self.samples[-1].report
 
 
 def demo_context(ctx: AppContext, node: FsNode, clock: Clock) -> AppContext:
@@ -125,13 +172,15 @@ def run(
     campaign_id: int,
     seconds: float,
     speed: float,
-    on_tick: Callable[[Sample], None],
+    on_sample: Callable[[Sample], None],
 ) -> DemoRun:
     """Pace the campaign against an in-process simulator for ``seconds`` of wall time.
 
     The dialer keeps time on the simulator's scaled clock (ring, talk and wrap-up times,
     retry schedules, the 1 s tick), which resumes where the campaign's last attempt left it,
-    so a campaign's time never runs backwards from one demo to the next.
+    so a campaign's time never runs backwards from one demo to the next. Once the pacer and
+    the listener have stopped, the report is read once more for the last sample: the run's
+    ``report``.
     """
     scenario = replace(
         load_scenario(DEMO_SCENARIO), speed=speed, start_epoch_s=_resume_s(ctx, campaign_id)
@@ -143,7 +192,18 @@ def run(
         demo = demo_context(ctx, node, clock)
         demo.redis.delete(*demo.redis.keys(f"{DEMO_NAMESPACE}:*") or [f"{DEMO_NAMESPACE}:none"])
         live = live_state(demo.redis, demo.namespace)
-        result = DemoRun(clock.now())
+        result = DemoRun(clock.now(), _abandon_target_pct(ctx, campaign_id), speed)
+        figures = _ReportReader(ctx, campaign_id, result.started)
+
+        def take_sample(report: CampaignReport) -> None:
+            now = clock.now()
+            agents = agent_views(live.agents(node.name).values(), DEMO_QUEUE, now.timestamp())
+            previous = result.samples[-1] if result.samples else None
+            sample = _sample((now - result.started).total_seconds(), server, agents, report,
+                             previous)  # fmt: skip
+            result.samples.append(sample)
+            on_sample(sample)
+
         [listener] = listener_root.start_listeners(demo, None, RECONCILE_EVERY_WALL_S * speed)
         pacing = WorkerPacing(demo)
         try:
@@ -155,15 +215,10 @@ def run(
             if lease is None:
                 raise CampaignError("the demo campaign is being paced by another process")
             ticker = CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps)
-            started_s = ctx.clock.monotonic_s()
 
             def tick() -> bool:
                 alive = ticker.tick()
-                now_s = clock.now().timestamp()
-                agents = agent_views(live.agents(node.name).values(), DEMO_QUEUE, now_s)
-                sample = _sample(ctx.clock.monotonic_s() - started_s, server, agents)
-                result.samples.append(sample)
-                on_tick(sample)
+                take_sample(figures.latest())
                 return alive
 
             run_slice(tick, clock, 1.0, seconds * speed)
@@ -171,7 +226,39 @@ def run(
         finally:
             pacing.close()
             listener.stop()
+        take_sample(figures.final())
     return result
+
+
+class _ReportReader:
+    """The campaign report of the run's calls, read at most every ``REPORT_EVERY_WALL_S``
+    while the run goes on (each tick reuses the latest read), then once more at the end."""
+
+    def __init__(self, ctx: AppContext, campaign_id: int, since: datetime) -> None:
+        self._ctx = ctx
+        self._campaign_id = campaign_id
+        self._since = since
+        self._read_at_s = -REPORT_EVERY_WALL_S
+        self._report: CampaignReport | None = None
+
+    def latest(self) -> CampaignReport:
+        now_s = self._ctx.clock.monotonic_s()
+        if self._report is None or now_s - self._read_at_s >= REPORT_EVERY_WALL_S:
+            self._report, self._read_at_s = self.final(), now_s
+        return self._report
+
+    def final(self) -> CampaignReport:
+        return report(self._ctx, self._campaign_id, self._since)
+
+
+def _abandon_target_pct(ctx: AppContext, campaign_id: int) -> float:
+    with ctx.sessions() as session:
+        target = session.scalar(
+            select(Campaign.abandon_target_pct).where(Campaign.id == campaign_id)
+        )
+    if target is None:
+        raise CampaignError(f"no campaign #{campaign_id}")
+    return target
 
 
 def _resume_s(ctx: AppContext, campaign_id: int) -> float:
@@ -193,25 +280,33 @@ def _wait_for_agents(
         clock.sleep_s(0.05)
 
 
-def _sample(t_s: float, server: SimulatorServer, agents: tuple[AgentView, ...]) -> Sample:
+def _sample(
+    t_s: float,
+    server: SimulatorServer,
+    agents: tuple[AgentView, ...],
+    report: CampaignReport,
+    previous: Sample | None,
+) -> Sample:
     records = server.call(lambda: list(server.sim.records.all()))
-    dialled = [r for r in records if not r.refused]
-    up = [r for r in dialled if r.hangup_s is None]
+    up = [r for r in records if not r.refused and r.hangup_s is None]
     per_trunk: dict[str, int] = {}
     for r in up:
         per_trunk[r.gateway] = per_trunk.get(r.gateway, 0) + 1
     phases = Counter(a.phase for a in agents)
+    busy = phases[AgentPhase.TALKING] + phases[AgentPhase.OFFERED]
+    ready, wrapping = phases[AgentPhase.READY], phases[AgentPhase.WRAP_UP]
+    agent_s = 0.0
+    if previous is not None:
+        agent_s = previous.agent_s + (t_s - previous.t_s) * (busy + ready + wrapping)
     return Sample(
         t_s=t_s,
-        dialled=len(dialled),
+        report=report,
         ringing=sum(1 for r in up if r.answered_s is None),
-        answered=sum(1 for r in dialled if r.answered_s is not None and not r.machine),
-        connected=sum(1 for r in dialled if r.bridged_s is not None),
-        abandoned=sum(1 for r in dialled if r.abandoned),
-        agents_busy=phases[AgentPhase.TALKING] + phases[AgentPhase.OFFERED],
-        agents_ready=phases[AgentPhase.READY],
-        agents_wrapping=phases[AgentPhase.WRAP_UP],
+        agents_busy=busy,
+        agents_ready=ready,
+        agents_wrapping=wrapping,
         per_trunk=per_trunk,
+        agent_s=agent_s,
     )
 
 
@@ -219,29 +314,3 @@ def report(ctx: AppContext, campaign_id: int, since: datetime) -> CampaignReport
     """The campaign's figures for the attempts made since ``since``."""
     with ctx.sessions() as session:
         return campaign_report(session, campaign_id, since)
-
-
-def write_charts(samples: list[Sample], out_dir: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    t = [s.t_s for s in samples]
-    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
-    axes[0].plot(t, [s.agents_busy for s in samples], label="agents busy")
-    axes[0].plot(t, [s.agents_ready for s in samples], label="agents waiting")
-    axes[0].plot(t, [s.agents_wrapping for s in samples], label="agents in wrap-up")
-    axes[1].plot(t, [sum(s.per_trunk.values()) for s in samples], label="lines in flight")
-    axes[1].plot(t, [s.ringing for s in samples], label="ringing")
-    axes[2].plot(t, [s.dial_level for s in samples], label="dial level")
-    for ax in axes:
-        ax.legend(loc="upper left")
-        ax.grid(alpha=0.3)
-    axes[2].set_xlabel("seconds (wall time)")
-    path = out_dir / "demo.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path

@@ -77,6 +77,7 @@ class CallEnd:
     connected_at: datetime | None = None
     ended_at: datetime | None = None
     sip_status: str = ""  # the final SIP code received (``sip_term_status``), "" if none
+    hangup_cause_q850: int | None = None  # ``hangup_cause_q850``; None when no channel ended
 
 
 def _int(text: str) -> int | None:
@@ -156,7 +157,7 @@ class CallBook:
         if state is None:
             return None
         self._forget(call_uuid)
-        return _finish(state, "LOST", now_us, sip_status="")
+        return _finish(state, "LOST", now_us, sip_status="", q850=None)
 
 
 def _with_ids(state: CallState, event: Event) -> CallState:
@@ -196,7 +197,7 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
             return replace(state, created=True, answered_at_us=state.answered_at_us or ts), None
         state = replace(state, job_error=result.detail or result.text)
         if not state.created:
-            return state, _finish(state, state.job_error, ts, sip_status="")
+            return state, _finish(state, state.job_error, ts, sip_status="", q850=None)
         return state, None
     if name == "CUSTOM":
         return _cc_step(state, event, ts), None
@@ -221,7 +222,9 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
             machine=state.machine or event.var("amd_result").upper() == "MACHINE",
         )
         cause = event.get("Hangup-Cause") or state.job_error
-        return state, _finish(state, cause, ts, sip_status=event.var("sip_term_status"))
+        sip_status = event.var("sip_term_status")
+        q850 = _int(event.var("hangup_cause_q850"))
+        return state, _finish(state, cause, ts, sip_status=sip_status, q850=q850)
     return state, None
 
 
@@ -238,7 +241,9 @@ def _cc_step(state: CallState, event: Event, ts: int) -> CallState:
     return state
 
 
-def _finish(state: CallState, cause: str, ended_us: int, sip_status: str) -> CallEnd:
+def _finish(
+    state: CallState, cause: str, ended_us: int, sip_status: str, q850: int | None
+) -> CallEnd:
     abandoned = False
     outcome: AttemptOutcome | None
     if state.connected_at_us:
@@ -272,4 +277,5 @@ def _finish(state: CallState, cause: str, ended_us: int, sip_status: str) -> Cal
         connected_at=_when(state.connected_at_us),
         ended_at=_when(ended_us),
         sip_status=sip_status,
+        hangup_cause_q850=q850,
     )

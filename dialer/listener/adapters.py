@@ -125,6 +125,8 @@ class SqlAttemptSink:
             attempt.connected_at = end.connected_at
             attempt.ended_at = end.ended_at or self._clock.now()
             attempt.hangup_cause = end.hangup_cause[:64]
+            attempt.hangup_cause_q850 = end.hangup_cause_q850
+            attempt.sip_status = end.sip_status[:8] or None
             attempt.outcome = end.outcome.value if end.outcome else NOT_DIALLED
             attempt.agent = end.agent or None
             attempt.abandoned = end.abandoned

@@ -1,8 +1,10 @@
-"""Post-call work: webhooks of ended attempts, dispositions set after the call.
+"""Post-call work: webhooks of ended attempts, dispositions set after the call, the record of
+the calls made.
 
 Inner shape, as in every context: `ports` (seams and the data crossing them), `adapters`
-(SQL, httpx), `fakes` (in-memory twins), `service` (one delivery try, one disposition);
-`webhooks` and `dispositions` are the pure rules the service applies.
+(SQL, httpx), `fakes` (in-memory twins), `service` (one delivery try, one disposition, call
+look-ups); `webhooks`, `dispositions` and `call_log` are the pure rules and data the service
+uses.
 """
 
-__all__ = ["adapters", "dispositions", "fakes", "ports", "service", "webhooks"]
+__all__ = ["adapters", "call_log", "dispositions", "fakes", "ports", "service", "webhooks"]

@@ -1,5 +1,6 @@
-"""Real adapters of the post-call seams: SQL for attempts, deliveries and dispositions;
-httpx for webhooks (its transport is the seam tests replace with ``httpx.MockTransport``)."""
+"""Real adapters of the post-call seams: SQL for attempts, deliveries, dispositions and the
+call log; httpx for webhooks (its transport is the seam tests replace with
+``httpx.MockTransport``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.dnc import add_entry
 from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery
 from dialer.db.base import transaction
+from dialer.postcall.call_log import (
+    CallLine,
+    CallLogError,
+    CallQuery,
+    CallRecord,
+    WebhookState,
+)
 from dialer.postcall.dispositions import (
     AttemptFacts,
     Disposition,
@@ -130,6 +138,8 @@ def _record(attempt: CallAttempt, campaign: str, number: str) -> AttemptRecord:
         agent=attempt.agent,
         trunk=attempt.trunk,
         hangup_cause=attempt.hangup_cause,
+        hangup_cause_q850=attempt.hangup_cause_q850,
+        sip_status=attempt.sip_status,
     )
 
 
@@ -185,41 +195,89 @@ def _facts(session: Session, attempt: CallAttempt, lead: Lead) -> AttemptFacts:
     )
 
 
-def describe_call(sessions: sessionmaker[Session], call_uuid: str) -> dict[str, str] | None:
-    """An attempt, its disposition and its webhook delivery as label -> text; None when
-    there is no such call."""
-    with sessions() as session:
-        attempt = session.scalar(select(CallAttempt).where(CallAttempt.call_uuid == call_uuid))
-        if attempt is None:
-            return None
-        delivery = session.scalar(
-            select(WebhookDelivery).where(WebhookDelivery.attempt_id == attempt.id)
-        )
-    view = {
-        "call": attempt.call_uuid,
-        "lead": str(attempt.lead_id),
-        "attempt": str(attempt.attempt_no),
-        "number": attempt.dialed_number,
-        "outcome": attempt.outcome or "in progress",
-        "ended": _text(attempt.ended_at),
-        "agent": attempt.agent or "-",
-        "disposition": attempt.disposition or "-",
-        "disposition at": _text(attempt.disposition_at),
-        "callback at": _text(attempt.callback_at),
-        "note": attempt.disposition_note or "-",
-    }
-    if delivery is None:
-        view["webhook"] = "-"
-        return view
-    code = "no response" if delivery.status_code is None else f"HTTP {delivery.status_code}"
-    view["webhook"] = f"{delivery.state} after {delivery.tries} tries, last {code}"
-    view["webhook url"] = delivery.url
-    view["webhook last try"] = _text(delivery.last_try_at)
-    view["webhook delivered"] = _text(delivery.delivered_at)
-    view["webhook next try"] = _text(delivery.next_try_at)
-    view["webhook error"] = delivery.error or "-"
-    return view
+class SqlCallLog:
+    """`dialer.postcall.ports.CallLog`: call_attempts joined with their campaign, and the
+    webhook delivery of a call."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def recent_calls(self, query: CallQuery) -> list[CallLine]:
+        with self._sessions() as session:
+            scope = []
+            if query.campaign is not None:
+                campaign_id = session.scalar(
+                    select(Campaign.id).where(Campaign.name == query.campaign)
+                )
+                if campaign_id is None:
+                    raise CallLogError(f"no campaign named {query.campaign!r}")
+                scope.append(CallAttempt.campaign_id == campaign_id)
+            if query.outcome is not None:
+                scope.append(CallAttempt.outcome == query.outcome)
+            if query.since is not None:
+                scope.append(CallAttempt.originated_at >= query.since)
+            rows = session.execute(
+                select(CallAttempt, Campaign.name)
+                .join(Campaign, Campaign.id == CallAttempt.campaign_id)
+                .where(*scope)
+                .order_by(CallAttempt.originated_at.desc(), CallAttempt.id.desc())
+                .limit(query.limit)
+            ).tuples()
+            return [_line(attempt, campaign) for attempt, campaign in rows]
+
+    def call_record(self, call_uuid: str) -> CallRecord | None:
+        with self._sessions() as session:
+            row = session.execute(
+                select(CallAttempt, Campaign.name)
+                .join(Campaign, Campaign.id == CallAttempt.campaign_id)
+                .where(CallAttempt.call_uuid == call_uuid)
+            ).one_or_none()
+            if row is None:
+                return None
+            attempt, campaign = row
+            delivery = session.scalar(
+                select(WebhookDelivery).where(WebhookDelivery.attempt_id == attempt.id)
+            )
+            return CallRecord(
+                line=_line(attempt, campaign),
+                lead_id=attempt.lead_id,
+                attempt_no=attempt.attempt_no,
+                node=attempt.node,
+                agent=attempt.agent,
+                abandoned=attempt.abandoned,
+                answered_at=attempt.answered_at,
+                connected_at=attempt.connected_at,
+                hangup_cause_q850=attempt.hangup_cause_q850,
+                sip_status=attempt.sip_status,
+                disposition=attempt.disposition,
+                disposition_note=attempt.disposition_note,
+                disposition_at=attempt.disposition_at,
+                callback_at=attempt.callback_at,
+                webhook=None if delivery is None else _webhook_state(delivery),
+            )
 
 
-def _text(at: datetime | None) -> str:
-    return at.isoformat() if at is not None else "-"
+def _line(attempt: CallAttempt, campaign: str) -> CallLine:
+    return CallLine(
+        call_uuid=attempt.call_uuid,
+        campaign=campaign,
+        number=attempt.dialed_number,
+        outcome=attempt.outcome,
+        trunk=attempt.trunk,
+        hangup_cause=attempt.hangup_cause,
+        started_at=attempt.originated_at,
+        ended_at=attempt.ended_at,
+    )
+
+
+def _webhook_state(delivery: WebhookDelivery) -> WebhookState:
+    return WebhookState(
+        url=delivery.url,
+        state=delivery.state,
+        tries=delivery.tries,
+        status_code=delivery.status_code,
+        error=delivery.error,
+        last_try_at=delivery.last_try_at,
+        next_try_at=delivery.next_try_at,
+        delivered_at=delivery.delivered_at,
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from dialer.postcall.call_log import CallLine, CallLogError, CallQuery, CallRecord, matches
 from dialer.postcall.dispositions import (
     AttemptFacts,
     DispositionError,
@@ -81,3 +82,23 @@ class MemoryDispositions:
         )
         self.applied.append((request, change, at))
         return change
+
+
+@dataclass
+class MemoryCallLog:
+    """In-memory `CallLog`: ``records`` by call uuid, in the order the calls were
+    originated; ``campaigns`` the names of the campaigns that exist."""
+
+    records: dict[str, CallRecord] = field(default_factory=dict)
+    campaigns: set[str] = field(default_factory=set)
+
+    def recent_calls(self, query: CallQuery) -> list[CallLine]:
+        if query.campaign is not None and query.campaign not in self.campaigns:
+            raise CallLogError(f"no campaign named {query.campaign!r}")
+        lines = [r.line for r in reversed(self.records.values()) if matches(r.line, query)]
+        # stable: of two calls originated at the same time, the later added comes first
+        lines.sort(key=lambda line: line.started_at, reverse=True)
+        return lines[: query.limit]
+
+    def call_record(self, call_uuid: str) -> CallRecord | None:
+        return self.records.get(call_uuid)

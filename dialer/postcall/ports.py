@@ -1,5 +1,5 @@
 """Seams of the post-call service: attempt records and deliveries, the HTTP sender, the
-disposition's transaction.
+disposition's transaction, the record of the calls made.
 
 Each `Protocol` has an in-memory fake in `dialer.postcall.fakes` and a real adapter in
 `dialer.postcall.adapters`.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from dialer.postcall.call_log import CallLine, CallQuery, CallRecord
 from dialer.postcall.dispositions import AttemptFacts, DispositionRequest, LeadChange
 from dialer.postcall.webhooks import AttemptRecord, TryResult, Verdict
 
@@ -53,4 +54,16 @@ class DispositionStore(Protocol):
     def dispose(self, request: DispositionRequest, decide: Decide, at: datetime) -> LeadChange:
         """In one transaction: read the attempt's facts (`DispositionError` for an unknown
         call), ``decide``, store the disposition on the attempt and move the lead."""
+        ...
+
+
+class CallLog(Protocol):
+    def recent_calls(self, query: CallQuery) -> list[CallLine]:
+        """The calls ``query`` selects, newest first (by origination time, the later
+        originate first on a tie), at most ``query.limit``; `CallLogError` when
+        ``query.campaign`` names no campaign."""
+        ...
+
+    def call_record(self, call_uuid: str) -> CallRecord | None:
+        """None when there is no call with that uuid."""
         ...

@@ -1,5 +1,5 @@
-"""Post-call work for one ended attempt, and dispositions: the logic behind the tasks and
-the ``dialer calls`` commands; I/O only through `dialer.postcall.ports`.
+"""Post-call work for one ended attempt, dispositions, and looking calls up: the logic
+behind the tasks and the ``dialer calls`` commands; I/O only through `dialer.postcall.ports`.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from datetime import datetime
 
 from campaigns.domain import NOT_DIALLED
 from dialer.clock import Clock
+from dialer.postcall.call_log import CallLine, CallLogError, CallRecord, call_query
 from dialer.postcall.dispositions import (
     AttemptFacts,
     DispositionRequest,
     LeadChange,
     lead_change,
 )
-from dialer.postcall.ports import DeliveryStore, DispositionStore, WebhookSender
+from dialer.postcall.ports import CallLog, DeliveryStore, DispositionStore, WebhookSender
 from dialer.postcall.webhooks import RetryIn, delivery_state, document, headers, verdict
 
 
@@ -75,3 +76,23 @@ def set_disposition(
         return lead_change(facts, request, now)
 
     return store.dispose(request, decide, now)
+
+
+def list_calls(
+    log: CallLog,
+    campaign: str | None,
+    outcome: str | None,
+    since: datetime | None,
+    limit: int,
+) -> list[CallLine]:
+    """The ``limit`` newest calls that match every filter given, newest first; raises
+    `dialer.postcall.call_log.CallLogError` naming a filter that cannot match."""
+    return log.recent_calls(call_query(campaign, outcome, since, limit))
+
+
+def show_call(log: CallLog, call_uuid: str) -> CallRecord:
+    """The call's whole record; `CallLogError` when there is no such call."""
+    record = log.call_record(call_uuid)
+    if record is None:
+        raise CallLogError(f"no call with uuid {call_uuid}")
+    return record

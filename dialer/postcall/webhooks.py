@@ -20,7 +20,8 @@ RETRIED_CLIENT_ERRORS = frozenset({408, 429})
 
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:
-    """An ended attempt as the webhook reports it (times aware UTC, or None)."""
+    """An ended attempt as the webhook reports it (times aware UTC, or None);
+    ``hangup_cause_q850`` and ``sip_status`` as the switch gave them, None when it gave none."""
 
     attempt_id: int
     call_uuid: str
@@ -38,6 +39,8 @@ class AttemptRecord:
     agent: str | None
     trunk: str | None
     hangup_cause: str | None
+    hangup_cause_q850: int | None = None
+    sip_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,8 @@ def document(record: AttemptRecord) -> dict[str, Any]:
         "agent": record.agent,
         "trunk": record.trunk,
         "hangup_cause": record.hangup_cause,
+        "hangup_cause_q850": record.hangup_cause_q850,
+        "sip_status": record.sip_status,
     }
 
 

@@ -1,17 +1,22 @@
 """Wiring of the post-call work: the webhook deliveries of ended attempts, on the database
-and an HTTP client."""
+and an HTTP client; dispositions and the call log, on the database."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.postcall.adapters import HttpxSender, SqlDeliveryStore
-from dialer.postcall.ports import WebhookSender
+from dialer.postcall.adapters import (
+    HttpxSender,
+    SqlCallLog,
+    SqlDeliveryStore,
+    SqlDispositionStore,
+)
+from dialer.postcall.ports import CallLog, DispositionStore, WebhookSender
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.webhooks import MAX_TRIES
 
-__all__ = ["post_call_deps"]
+__all__ = ["call_log", "disposition_store", "post_call_deps"]
 
 
 def post_call_deps(
@@ -28,3 +33,13 @@ def post_call_deps(
         clock,
         max_tries,
     )
+
+
+def disposition_store(sessions: sessionmaker[Session]) -> DispositionStore:
+    """Dispositions stored with their attempt and lead, one transaction each."""
+    return SqlDispositionStore(sessions)
+
+
+def call_log(sessions: sessionmaker[Session]) -> CallLog:
+    """The calls made, read from the database."""
+    return SqlCallLog(sessions)

@@ -31,7 +31,7 @@ def record(attempt_id: int, campaign_id: int, lead_id: int, number: str) -> Atte
         outcome="connected", abandoned=False, originated_at=T0,
         answered_at=T0 + timedelta(seconds=8), connected_at=T0 + timedelta(seconds=9),
         ended_at=T0 + timedelta(seconds=70), agent="1001", trunk="carrier_a",
-        hangup_cause="NORMAL_CLEARING",
+        hangup_cause="NORMAL_CLEARING", hangup_cause_q850=16, sip_status="200",
     )  # fmt: skip
 
 
@@ -98,7 +98,7 @@ class SqlHarness:
             row.attempt_no, row.outcome, row.abandoned = 2, "connected", False
             row.answered_at, row.connected_at = expected.answered_at, expected.connected_at
             row.ended_at, row.agent, row.trunk = expected.ended_at, "1001", "carrier_a"
-            row.hangup_cause = "NORMAL_CLEARING"
+            row.hangup_cause, row.hangup_cause_q850, row.sip_status = "NORMAL_CLEARING", 16, "200"
             return expected
 
     def open_attempt(self) -> int:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from workers.cli import app
-from workers.cli.calls import parse_time
+from workers.cli.common import parse_time
 from workers.context import app_context
 
 
@@ -79,7 +79,32 @@ def test_dnc_disposition_and_show(cli: CliRunner) -> None:
 
 
 def test_callback_time_without_offset_is_the_operations_zone() -> None:
-    at = parse_time("2026-11-22T10:00", "Asia/Shanghai")
+    at = parse_time("2026-11-22T10:00", "Asia/Shanghai", "--callback-at")
     assert at.astimezone(UTC) == datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
     later = datetime.now(UTC) + timedelta(days=1)
-    assert parse_time(later.isoformat(), "Asia/Shanghai") == later
+    assert parse_time(later.isoformat(), "Asia/Shanghai", "--callback-at") == later
+
+
+def test_times_are_taken_and_printed_in_the_operations_zone(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALER_TIMEZONE", "Asia/Tokyo")
+    app_context.cache_clear()
+    with app_context().sessions.begin() as s:
+        live = s.scalars(select(CallAttempt).where(CallAttempt.call_uuid == "u-live")).one()
+        live.outcome = "connected"
+    done = cli.invoke(app, ["calls", "disposition", "u-live", "callback",
+                            "--callback-at", "2030-01-01T10:00"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "due 2030-01-01 10:00:00+09:00" in done.output
+    with app_context().sessions() as s:
+        lead = s.scalars(select(Lead)).one()
+        assert lead.next_attempt_at == datetime(2030, 1, 1, 1, 0, tzinfo=UTC)
+    shown = cli.invoke(app, ["calls", "show", "u-live"])
+    assert "2030-01-01 10:00:00+09:00" in shown.output
+    dnc = cli.invoke(app, ["leads", "dnc", "+8613900139000", "--expires", "2030-01-01T09:00"])
+    assert dnc.exit_code == 0, dnc.output
+    assert "until 2030-01-01 09:00:00+09:00" in dnc.output
+    with app_context().sessions() as s:
+        entry = s.scalars(select(DncEntry)).one()
+        assert entry.expires_at == datetime(2030, 1, 1, 0, 0, tzinfo=UTC)

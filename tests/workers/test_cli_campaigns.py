@@ -51,3 +51,19 @@ def test_a_preview_campaign_is_refused_at_start_not_left_silent(cli: CliRunner) 
     assert started.exit_code == 1 and "preview mode is not dialled yet" in started.output
     shown = cli.invoke(app, ["campaigns", "show", "look"])
     assert "draft" in shown.output and "running" not in shown.output, shown.output
+
+
+def test_windows_and_retry_rules_are_printed_for_people(cli: CliRunner) -> None:
+    retry = '{"rules": {"busy": {"delay_s": 60}}}'
+    created = cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q", "--retry", retry])
+    assert created.exit_code == 0, created.output
+    for command in ("show", "list"):
+        args = ["campaigns", command, "spring"] if command == "show" else ["campaigns", command]
+        shown = cli.invoke(app, args, env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, shown.output
+        assert "Mon–Sat 09:00–20:00" in shown.output, shown.output
+        assert "[0, 1" not in shown.output and '"days"' not in shown.output
+    shown = cli.invoke(app, ["campaigns", "show", "spring"], env={"COLUMNS": "200"})
+    assert "Mon–Sat 09:00–20:00 (lead's local time" in shown.output
+    assert "busy: retry after 60 s, at most 3 attempts" in shown.output
+    assert '"delay_s"' not in shown.output

@@ -10,6 +10,11 @@ import typer
 from rich.table import Table
 
 from campaigns import service
+from campaigns.describe import (
+    describe_calling_hours,
+    describe_calling_window,
+    describe_retry_policy,
+)
 from campaigns.domain import DialMode
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
@@ -21,7 +26,7 @@ app = typer.Typer(help="Campaigns: create, list, show, start, pause, stop.", no_
 
 @app.command("create")
 def create(
-    name: str,
+    name: Annotated[str, typer.Argument(help="the campaign's name, unique")],
     queue: Annotated[str, typer.Option(help="mod_callcenter queue answered calls enter")],
     mode: Annotated[DialMode, typer.Option(help="dial mode")] = DialMode.PREDICTIVE,
     region: Annotated[str, typer.Option(help="default region of lead numbers")] = "CN",
@@ -33,10 +38,16 @@ def create(
         ),
     ] = None,
     retry: Annotated[str | None, typer.Option(help="retry rules as JSON")] = None,
-    abandon_target_pct: float = 3.0,
-    abandon_window_days: int = 30,
-    max_attempts: int = 3,
-    trunk_group: str | None = None,
+    abandon_target_pct: Annotated[
+        float, typer.Option(help="abandoned calls allowed, % of calls answered by a person")
+    ] = 3.0,
+    abandon_window_days: Annotated[
+        int, typer.Option(help="days over which the abandon rate is measured")
+    ] = 30,
+    max_attempts: Annotated[int, typer.Option(help="calls per lead at most")] = 3,
+    trunk_group: Annotated[
+        str | None, typer.Option(help="dial through this trunk group only (default: any trunk)")
+    ] = None,
     webhook_url: Annotated[
         str | None, typer.Option(help="POST each ended call here as JSON (docs/postcall.md)")
     ] = None,
@@ -77,12 +88,15 @@ def list_cmd() -> None:
     """List campaigns with their lead counts."""
     with user_errors(CampaignError):
         ctx = app_context()
-        table = Table("name", "status", "mode", "queue", "leads", "pending", "done")
+        table = Table(
+            "name", "status", "mode", "queue", "calling hours", "leads", "pending", "done"
+        )
         with ctx.sessions() as session:
             for c in service.list_campaigns(session):
                 counts = service.lead_counts(session, c.id)
                 table.add_row(
                     c.name, c.status.value, c.dial_mode.value, c.queue_name,
+                    describe_calling_hours(service.calling_window_of(c)),
                     str(counts.total), str(counts.by_status["pending"]),
                     str(counts.by_status["done"]),
                 )  # fmt: skip
@@ -90,7 +104,7 @@ def list_cmd() -> None:
 
 
 @app.command("show")
-def show(name: str) -> None:
+def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> None:
     """Show one campaign's settings, rules and lead counts."""
     with user_errors(CampaignError):
         ctx = app_context()
@@ -104,8 +118,9 @@ def show(name: str) -> None:
                 ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
                 ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
                 ("webhook", c.webhook_url or "-"),
-                ("calling window", json.dumps(c.calling_window, ensure_ascii=False)),
-                ("retry rules", json.dumps(c.retry_rules, ensure_ascii=False)),
+                ("calling window", describe_calling_window(service.calling_window_of(c))),
+                ("retry rules", "\n".join(
+                    describe_retry_policy(service.retry_policy_of(c), c.max_attempts))),
                 ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),
             ):  # fmt: skip
                 table.add_row(key, value)
@@ -124,18 +139,18 @@ def _transition(name: str, action: str) -> None:
 
 
 @app.command("start")
-def start(name: str) -> None:
+def start(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> None:
     """Start (or resume) a campaign."""
     _transition(name, "start")
 
 
 @app.command("pause")
-def pause(name: str) -> None:
+def pause(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> None:
     """Pause a running campaign: no new calls; calls up now finish."""
     _transition(name, "pause")
 
 
 @app.command("stop")
-def stop(name: str) -> None:
+def stop(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> None:
     """Stop a campaign."""
     _transition(name, "stop")

@@ -12,7 +12,9 @@ app = typer.Typer(help="Database schema: upgrade, check.", no_args_is_help=True)
 
 
 @app.command("upgrade")
-def upgrade_cmd(revision: str = typer.Argument("head")) -> None:
+def upgrade_cmd(
+    revision: str = typer.Argument("head", help="Alembic revision to reach; head: the newest"),
+) -> None:
     """Bring the database to REVISION (default: the newest)."""
     with user_errors():
         settings = app_context().settings

@@ -18,6 +18,7 @@ from workers import demo as root
 from workers.cli.common import console, report_table, user_errors
 from workers.cli.leads import print_summary
 from workers.context import app_context
+from workers.demo_chart import write_chart
 
 
 def demo(
@@ -41,9 +42,18 @@ def demo(
             print_summary(summary, (ctx.clock.now() - started).total_seconds())
         with Live(_table(None), console=console, refresh_per_second=2) as live:
             run = root.run(ctx, campaign_id, seconds, speed, lambda s: live.update(_table(s)))
-        console.print(report_table(root.report(ctx, campaign_id, run.started), "campaign report"))
-        if run.samples:
-            console.print(f"charts: {root.write_charts(run.samples, out)}")
+        # Off a terminal, Live leaves the line of its last frame open.
+        console.line()
+        console.print(report_table(run.report, "campaign report"))
+        console.print(_talk_share(run.samples[-1]))
+        console.print(f"chart: {write_chart(run, out)}")
+
+
+def _talk_share(sample: root.Sample) -> str:
+    return (
+        f"talk share: {sample.talk_share:.0%} of the agents' logged-in time "
+        f"({sample.report.talk_s / 60:.1f} of {sample.agent_s / 60:.1f} agent-minutes)"
+    )
 
 
 def _table(sample: root.Sample | None) -> Table:
@@ -51,13 +61,15 @@ def _table(sample: root.Sample | None) -> Table:
     if sample is None:
         table.add_row("starting", "switch simulator, listener, pacer")
         return table
+    report = sample.report
     for name, value in (
-        ("elapsed", f"{sample.t_s:.0f} s"),
-        ("dialled", str(sample.dialled)),
+        ("switch time", f"{sample.t_s:.0f} s"),
+        ("calls placed", f"{sample.dialled} ({sample.in_flight} not ended)"),
         ("ringing now", str(sample.ringing)),
         ("answered by a person", str(sample.answered)),
         ("connected to an agent", str(sample.connected)),
-        ("abandoned", str(sample.abandoned)),
+        ("abandoned", f"{sample.abandoned} ({report.abandon_rate:.1%} of answered)"),
+        ("talk share", f"{sample.talk_share:.0%}"),
         (
             "agents busy / wrap-up / waiting",
             f"{sample.agents_busy} / {sample.agents_wrapping} / {sample.agents_ready}",
@@ -66,4 +78,5 @@ def _table(sample: root.Sample | None) -> Table:
         ("trunk lines in use", ", ".join(f"{k} {v}" for k, v in sorted(sample.per_trunk.items()))),
     ):
         table.add_row(name, value)
+    table.caption = "calls: the dialer's records of the ended calls; now: switch and agents"
     return table

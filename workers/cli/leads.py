@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from campaigns.importer.classify import RowOutcome
 from campaigns.importer.service import ImportError_, ImportOptions, ImportSummary, import_file
 from campaigns.importer.wiring import import_deps
 from campaigns.service import CampaignError
-from workers.cli.common import console, user_errors
+from workers.cli.common import console, format_time, parse_time, user_errors
 from workers.context import app_context
 from workers.tasks_imports import IMPORT_TASK
 
@@ -116,20 +115,26 @@ def dnc_cmd(
     value: Annotated[str, typer.Argument(help="a number, or with --prefix a +prefix")],
     prefix: bool = typer.Option(False, "--prefix", help="VALUE is an E.164 prefix (+86138)"),
     campaign: Annotated[str | None, typer.Option(help="only for this campaign")] = None,
-    region: str = "CN",
-    reason: str = "",
+    region: Annotated[str, typer.Option(help="region of a number without +country code")] = "CN",
+    reason: Annotated[str, typer.Option(help="why, kept with the entry")] = "",
     expires: Annotated[
-        datetime | None, typer.Option(help="ISO date-time (UTC) after which it lapses")
+        str | None,
+        typer.Option(
+            help="when it lapses, ISO-8601 (no offset: DIALER_TIMEZONE); never if not given"
+        ),
     ] = None,
 ) -> None:
     """Add a do-not-call number or prefix."""
     with user_errors(DncError, CampaignError):
         ctx = app_context()
+        zone = ctx.settings.timezone
+        expires_at = parse_time(expires, zone, "--expires") if expires else None
         with ctx.sessions.begin() as session:
             campaign_id = service.get_campaign(session, campaign).id if campaign else None
-            expires_at = expires.astimezone() if expires else None
             entry = add_entry(
                 session, value, region=region, is_prefix=prefix, campaign_id=campaign_id,
                 reason=reason, expires_at=expires_at,
             )  # fmt: skip
-            console.print(f"DNC {'prefix' if entry.is_prefix else 'number'} {entry.number} added")
+            until = f" until {format_time(expires_at, zone)}" if expires_at else ""
+            kind = "prefix" if entry.is_prefix else "number"
+            console.print(f"DNC {kind} {entry.number} added{until}")

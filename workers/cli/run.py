@@ -21,6 +21,7 @@ from workers.cli.common import console, user_errors
 CELERY_APP = "workers.celery_app:app"
 DEFAULT_WORKER_QUEUES = "pacing,originate,post-call"
 IMPORTS_QUEUES = "imports"
+_LOGLEVEL_HELP = "Celery log level: debug, info, warning, error."
 
 
 def worker_argv(queues: str, pool: str, concurrency: int, name: str, loglevel: str) -> list[str]:
@@ -80,7 +81,7 @@ def worker(
     ),
     concurrency: Annotated[int, typer.Option(help="Campaign slices at once (threads).")] = 32,
     name: Annotated[str, typer.Option(help="Worker node name (before @host).")] = "dialer",
-    loglevel: Annotated[str, typer.Option()] = "info",
+    loglevel: Annotated[str, typer.Option(help=_LOGLEVEL_HELP)] = "info",
 ) -> None:
     """Run a Celery worker (pacing slices, the supervisor, other queues)."""
     raise typer.Exit(subprocess.call(worker_argv(queues, pool, concurrency, name, loglevel)))
@@ -90,7 +91,7 @@ def beat(
     schedule: Annotated[str, typer.Option(help="Beat's schedule state file.")] = (
         "dialer-beat-schedule"
     ),
-    loglevel: Annotated[str, typer.Option()] = "info",
+    loglevel: Annotated[str, typer.Option(help=_LOGLEVEL_HELP)] = "info",
 ) -> None:
     """Run Celery beat (the pacing supervisor every 2 s). Run one per deployment."""
     raise typer.Exit(subprocess.call(beat_argv(schedule, loglevel)))
@@ -106,8 +107,10 @@ def listener() -> None:
 
 def up(
     concurrency: Annotated[int, typer.Option(help="Pacing worker threads.")] = 32,
-    schedule: Annotated[str, typer.Option()] = "dialer-beat-schedule",
-    loglevel: Annotated[str, typer.Option()] = "info",
+    schedule: Annotated[str, typer.Option(help="Beat's schedule state file.")] = (
+        "dialer-beat-schedule"
+    ),
+    loglevel: Annotated[str, typer.Option(help=_LOGLEVEL_HELP)] = "info",
 ) -> None:
     """Run listener, workers and beat on this machine until Ctrl-C or until one exits."""
     from workers.context import app_context

@@ -43,14 +43,18 @@ def _split(text: str) -> tuple[str, ...]:
 
 @app.command("add")
 def _add(
-    name: str,
+    name: Annotated[str, typer.Argument(help="the trunk's name (its gateway's name)")],
     proxy: Annotated[str, typer.Option(help="carrier HOST or HOST:PORT (UDP 5060 default)")],
     callee_prefix: Annotated[str, typer.Option(help="digits before the callee (被叫加前缀)")] = "",
-    number_format: Annotated[NumberFormat, typer.Option()] = NumberFormat.NATIONAL,
+    number_format: Annotated[
+        NumberFormat, typer.Option(help="callee after the prefix: national or e164 digits")
+    ] = NumberFormat.NATIONAL,
     caller_id: Annotated[
         str, typer.Option(help="caller IDs to send (主叫送), comma-separated")
     ] = "",
-    caller_id_mode: Annotated[CallerIdMode, typer.Option()] = CallerIdMode.SINGLE,
+    caller_id_mode: Annotated[
+        CallerIdMode, typer.Option(help="how a caller ID is picked from --caller-id")
+    ] = CallerIdMode.SINGLE,
     caller_id_daily_cap: Annotated[int, typer.Option(help="calls per caller ID per day")] = 0,
     local_presence: Annotated[
         bool, typer.Option(help="prefer a caller ID from the callee's province")
@@ -63,21 +67,28 @@ def _add(
         str, typer.Option(help="provinces (盲区), e.g. 北,新,西 or Beijing")
     ] = "",
     blind_prefixes: Annotated[str, typer.Option(help="E.164 digit prefixes it cannot reach")] = "",
-    unknown_region: Annotated[UnknownRegionPolicy, typer.Option()] = UnknownRegionPolicy.ALLOW,
+    unknown_region: Annotated[
+        UnknownRegionPolicy,
+        typer.Option(help="with blind areas: dial numbers whose province is unknown or not"),
+    ] = UnknownRegionPolicy.ALLOW,
     per_number_cap: Annotated[
         int, typer.Option(help="calls per number per window (一天一次 = 1)")
     ] = 0,
-    per_number_window: Annotated[NumberWindow, typer.Option()] = NumberWindow.DAY,
-    time_zone: Annotated[str, typer.Option()] = "Asia/Shanghai",
+    per_number_window: Annotated[
+        NumberWindow, typer.Option(help="calendar window of --per-number-cap")
+    ] = NumberWindow.DAY,
+    time_zone: Annotated[
+        str, typer.Option(help="zone of --active-hours, the caps' days and weeks")
+    ] = "Asia/Shanghai",
     active_hours: Annotated[str, typer.Option(help="e.g. 09:00-12:00,13:30-20:00")] = "",
     weight: Annotated[int, typer.Option(help="share among equal-cost trunks; 0 = never")] = 1,
     group: Annotated[list[str] | None, typer.Option(help="trunk group (repeatable)")] = None,
-    register: Annotated[bool, typer.Option()] = False,
-    username: str = "",
-    password: str = "",
+    register: Annotated[bool, typer.Option(help="register with the carrier")] = False,
+    username: Annotated[str, typer.Option(help="SIP username, with --register")] = "",
+    password: Annotated[str, typer.Option(help="SIP password, with --register")] = "",
     profile: Annotated[str, typer.Option(help="sofia profile")] = "external",
     ping_s: Annotated[int, typer.Option(help="OPTIONS ping interval, 0 = off")] = 0,
-    disabled: Annotated[bool, typer.Option()] = False,
+    disabled: Annotated[bool, typer.Option(help="add it without routing calls to it")] = False,
     fs_node: Annotated[list[str] | None, typer.Option(help="FreeSWITCH node (repeatable)")] = None,
 ) -> None:
     """Add a trunk as the carrier hands it over."""
@@ -137,7 +148,7 @@ def list_trunks() -> None:
 
 
 @app.command("show")
-def show_trunk(name: str) -> None:
+def show_trunk(name: Annotated[str, typer.Argument(help="the trunk's name")]) -> None:
     """Show one trunk and the gateway XML FreeSWITCH gets for it."""
     from fs_conf.render import gateway_xml
 
@@ -176,7 +187,7 @@ def render_trunk_gateways(
 
 @rates_app.command("import")
 def import_csv(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the rate deck, CSV")],
     trunk: Annotated[str, typer.Option(help="trunk whose rate deck this replaces")],
 ) -> None:
     """Replace a trunk's rate deck with a CSV (prefix,rate_per_min[,billing_increment_s,...])."""

@@ -229,3 +229,21 @@ def test_answering_machine_from_mod_amd_variable() -> None:
     assert [(e.outcome, e.abandoned, e.lead_id) for e in ends] == [
         (AttemptOutcome.ANSWERING_MACHINE, False, 2)
     ]
+
+
+def test_failed_calls_carry_their_q850_code_and_sip_status() -> None:
+    ends, _ = run("p_sip_failure_responses")
+    assert [(e.hangup_cause, e.hangup_cause_q850, e.sip_status) for e in ends] == [
+        ("NORMAL_TEMPORARY_FAILURE", 41, "503"),
+        ("UNALLOCATED_NUMBER", 1, "404"),
+        ("NO_USER_RESPONSE", 18, "480"),
+        ("CALL_REJECTED", 21, "603"),
+        ("ORIGINATOR_CANCEL", 16, "487"),
+    ]
+
+
+def test_a_call_the_switch_never_created_has_no_q850_code() -> None:
+    ends, _ = run("d2_gateway_down_ping", jobs_without_channel=True)
+    assert [(e.hangup_cause, e.hangup_cause_q850, e.sip_status) for e in ends] == [
+        ("GATEWAY_DOWN", None, "")
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -119,3 +120,25 @@ def test_unsettled_attempts_of_a_node(
     sink = SqlAttemptSink(sessions, clock=FakeClock(NOW))
     found = sink.unsettled("fs1", NOW - timedelta(minutes=2))
     assert [(u.call_uuid, u.lead_id, u.trunk) for u in found] == [("a", lead_id, "carrier_a")]
+
+
+def test_the_causes_of_a_failed_call_are_recorded(
+    sessions: sessionmaker[Session], seed_dialing_lead: SeedDialingLead
+) -> None:
+    campaign_id, lead_id = seed_dialing_lead(abandon_policy(), 3)
+    failed = replace(
+        end(campaign_id, lead_id, AttemptOutcome.FAILED),
+        hangup_cause="NORMAL_TEMPORARY_FAILURE",
+        hangup_cause_q850=41,
+        sip_status="503",
+        answered_at=None,
+    )
+    SqlAttemptSink(sessions, clock=FakeClock(NOW)).record("fs1", failed)
+    with sessions() as s:
+        [attempt] = s.scalars(select(CallAttempt)).all()
+        assert (
+            attempt.trunk,
+            attempt.hangup_cause,
+            attempt.hangup_cause_q850,
+            attempt.sip_status,
+        ) == ("carrier_a", "NORMAL_TEMPORARY_FAILURE", 41, "503")

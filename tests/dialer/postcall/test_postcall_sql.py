@@ -17,11 +17,7 @@ from campaigns.domain import AttemptOutcome, LeadStatus
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, WebhookDelivery
 from dialer.calls.machine import CallEnd
 from dialer.listener.adapters import SqlAttemptSink
-from dialer.postcall.adapters import (
-    HttpxSender,
-    SqlDispositionStore,
-    describe_call,
-)
+from dialer.postcall.adapters import HttpxSender, SqlCallLog, SqlDispositionStore
 from dialer.postcall.dispositions import Disposition, DispositionError, DispositionRequest
 from dialer.postcall.service import deliver_webhook, set_disposition
 from dialer.postcall.wiring import post_call_deps
@@ -157,8 +153,12 @@ def test_each_try_is_recorded_until_delivered(sessions: sessionmaker[Session]) -
         )  # fmt: skip
     assert len(seen) == 2
     assert seen[0]["number"] == "+8613800138000" and seen[0]["outcome"] == "no_answer"
-    view = describe_call(sessions, "u-1")
-    assert view is not None and view["webhook"] == "delivered after 2 tries, last HTTP 200"
+    record = SqlCallLog(sessions).call_record("u-1")
+    assert record is not None and record.webhook is not None
+    hook = record.webhook
+    assert (hook.state, hook.tries, hook.status_code, hook.delivered_at) == (
+        "delivered", 2, 200, NOW,
+    )  # fmt: skip
 
 
 def test_campaign_without_webhook_sends_nothing(sessions: sessionmaker[Session]) -> None:

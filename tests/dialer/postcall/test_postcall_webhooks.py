@@ -32,7 +32,8 @@ def record(outcome: str = "connected") -> AttemptRecord:
         number_e164="+8613800138000", attempt_no=2, outcome=outcome, abandoned=False,
         originated_at=NOW - timedelta(seconds=60), answered_at=NOW - timedelta(seconds=40),
         connected_at=NOW - timedelta(seconds=39), ended_at=NOW, agent="1001",
-        trunk="carrier1", hangup_cause="NORMAL_CLEARING",
+        trunk="carrier1", hangup_cause="NORMAL_CLEARING", hangup_cause_q850=16,
+        sip_status="200",
     )  # fmt: skip
 
 
@@ -42,6 +43,11 @@ def test_document_carries_the_attempt_with_utc_times() -> None:
     assert doc["campaign"] == "spring" and doc["lead_id"] == 42
     assert doc["ended_at"] == "2026-11-21T15:00:00+00:00"
     assert (doc["agent"], doc["trunk"], doc["outcome"]) == ("1001", "carrier1", "connected")
+    assert (doc["hangup_cause"], doc["hangup_cause_q850"], doc["sip_status"]) == (
+        "NORMAL_CLEARING",
+        16,
+        "200",
+    )
 
 
 def test_backoff_doubles_and_is_bounded() -> None:
