@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection, event, update
 from typer.testing import CliRunner
 
+from campaigns.domain import LeadStatus
+from campaigns.models import Lead
 from workers.cli import app
 from workers.context import app_context
 
@@ -51,3 +55,43 @@ def test_a_preview_campaign_is_refused_at_start_not_left_silent(cli: CliRunner) 
     assert started.exit_code == 1 and "preview mode is not dialled yet" in started.output
     shown = cli.invoke(app, ["campaigns", "show", "look"])
     assert "draft" in shown.output and "running" not in shown.output, shown.output
+
+
+def test_show_prints_one_read_of_the_lead_counts(cli: CliRunner) -> None:
+    """A lead that fails while ``campaigns show`` runs is counted the same in its header and
+    in its table."""
+    assert cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q"]).exit_code == 0
+    sessions = app_context().sessions
+    with sessions.begin() as session:
+        session.add_all(
+            Lead(
+                campaign_id=1, phone_e164=f"+86138001380{i:02d}", phone_raw=str(i),
+                country="CN", number_type="mobile",
+                status=LeadStatus.DIALING if i < 4 else LeadStatus.FAILED,
+            )
+            for i in range(8)
+        )  # fmt: skip
+    engine = sessions.kw["bind"]
+    failed: list[int] = []
+
+    def a_lead_fails(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if failed or "FROM leads" not in statement or conn.info.get("writer"):
+            return
+        failed.append(1)
+        with engine.begin() as writer:
+            writer.info["writer"] = True
+            writer.execute(update(Lead).where(Lead.id == 1).values(status=LeadStatus.FAILED))
+            writer.info.pop("writer")
+
+    event.listen(engine, "after_cursor_execute", a_lead_fails)
+    try:
+        shown = cli.invoke(app, ["campaigns", "show", "spring"])
+    finally:
+        event.remove(engine, "after_cursor_execute", a_lead_fails)
+    assert shown.exit_code == 0 and failed, shown.output
+    header = re.search(r"leads\s*│\s*(.+?)\s*│", shown.output)
+    assert header is not None, shown.output
+    in_header = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", header.group(1)) if int(v)}
+    in_table = {k: int(v) for k, v in re.findall(r"leads (\w+)\s*│\s*(\d+)", shown.output)}
+    assert in_header == in_table, shown.output
+    assert sum(in_header.values()) == 8

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from campaigns import service
-from campaigns.domain import DialMode
+from campaigns.domain import DialMode, LeadStatus
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
 from workers.cli.common import console, report_table, user_errors
@@ -91,26 +91,26 @@ def list_cmd() -> None:
 
 @app.command("show")
 def show(name: str) -> None:
-    """Show one campaign's settings, rules and lead counts."""
+    """Show one campaign's settings, rules, lead counts and calls (one read of the counts)."""
     with user_errors(CampaignError):
         ctx = app_context()
         with ctx.sessions() as session:
             c = service.get_campaign(session, name)
-            counts = service.lead_counts(session, c.id)
-            table = Table(show_header=False)
-            for key, value in (
-                ("name", c.name), ("status", c.status.value), ("dial mode", c.dial_mode.value),
-                ("queue", c.queue_name), ("default region", c.default_region),
-                ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
-                ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
-                ("webhook", c.webhook_url or "-"),
-                ("calling window", json.dumps(c.calling_window, ensure_ascii=False)),
-                ("retry rules", json.dumps(c.retry_rules, ensure_ascii=False)),
-                ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),
-            ):  # fmt: skip
-                table.add_row(key, value)
             since = ctx.clock.now() - timedelta(days=c.abandon_window_days)
             report = campaign_report(session, c.id, since)
+        leads = {status.value: report.leads_by_status.get(status.value, 0) for status in LeadStatus}
+        table = Table(show_header=False)
+        for key, value in (
+            ("name", c.name), ("status", c.status.value), ("dial mode", c.dial_mode.value),
+            ("queue", c.queue_name), ("default region", c.default_region),
+            ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
+            ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
+            ("webhook", c.webhook_url or "-"),
+            ("calling window", json.dumps(c.calling_window, ensure_ascii=False)),
+            ("retry rules", json.dumps(c.retry_rules, ensure_ascii=False)),
+            ("leads", ", ".join(f"{k} {v}" for k, v in leads.items())),
+        ):  # fmt: skip
+            table.add_row(key, value)
         console.print(table)
         console.print(report_table(report, f"calls of the last {c.abandon_window_days} days"))
 
