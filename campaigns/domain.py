@@ -17,6 +17,8 @@ __all__ = [
     "ClaimedLead",
     "DialMode",
     "LeadStatus",
+    "RetryOrder",
+    "claim_order_key",
 ]
 
 
@@ -42,6 +44,15 @@ class LeadStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     DNC = "dnc"
+
+
+class RetryOrder(StrEnum):
+    """Where a campaign's due retries (leads with an attempt counted, ``attempts > 0``) stand
+    among its fresh leads of the same priority when leads are claimed."""
+
+    RETRIES_FIRST = "retries_first"
+    FRESH_FIRST = "fresh_first"
+    DUE_ORDER = "due_order"  # longest due first, retry or not
 
 
 class AttemptOutcome(StrEnum):
@@ -75,3 +86,18 @@ class ClaimedLead:
     time_zones: str
     region: str
     custom_fields: dict[str, object]
+
+
+def claim_order_key(
+    order: RetryOrder, priority: int, attempts: int, next_attempt_at: datetime, lead_id: int
+) -> tuple[int, int, datetime, int]:
+    """The sort key of a due lead in a claim: highest ``priority`` first, then retries or
+    fresh leads first as ``order`` says, then longest due, then lowest id."""
+    retry = attempts > 0
+    if order is RetryOrder.RETRIES_FIRST:
+        rank = 0 if retry else 1
+    elif order is RetryOrder.FRESH_FIRST:
+        rank = 1 if retry else 0
+    else:
+        rank = 0
+    return -priority, rank, next_attempt_at, lead_id

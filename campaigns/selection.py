@@ -9,11 +9,12 @@ the candidates are locked ``FOR UPDATE SKIP LOCKED``; SQLite serializes writers,
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnExpressionArgument, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.domain import ClaimedLead, LeadStatus
+from campaigns.domain import ClaimedLead, LeadStatus, RetryOrder, claim_order_key
 from campaigns.models import Lead
 from campaigns.rules import CallingWindow
 
@@ -30,6 +31,18 @@ def open_zone_sets(
     return [z for z in zone_sets if window.is_open(z, now)]
 
 
+def claim_order(order: RetryOrder) -> list[ColumnExpressionArgument[Any]]:
+    """The ORDER BY of a claim, as `campaigns.domain.claim_order_key` sorts; each order has
+    its index (``ix_leads_due``, ``ix_leads_due_retries_first``, ``ix_leads_due_fresh_first``),
+    whose expressions these repeat literally so that the planner recognizes them."""
+    keys: list[ColumnExpressionArgument[Any]] = [Lead.priority.desc()]
+    if order is RetryOrder.RETRIES_FIRST:
+        keys.append(Lead.attempts == literal_column("0"))
+    elif order is RetryOrder.FRESH_FIRST:
+        keys.append(Lead.attempts > literal_column("0"))
+    return [*keys, Lead.next_attempt_at, Lead.id]
+
+
 def claim_due_leads(
     session: Session,
     campaign_id: int,
@@ -37,8 +50,10 @@ def claim_due_leads(
     now: datetime,
     open_zones: list[str] | None = None,
     claimer: str = "",
+    order: RetryOrder = RetryOrder.RETRIES_FIRST,
 ) -> list[ClaimedLead]:
-    """Claim up to ``limit`` due leads, highest priority first, then longest due.
+    """Claim up to ``limit`` due leads in ``order`` (highest priority first, then retries or
+    fresh leads first, then longest due).
 
     ``open_zones`` (from :func:`open_zone_sets`) restricts the claim to leads whose calling
     window is open; None means no window applies.  Runs in the caller's transaction: the
@@ -53,7 +68,7 @@ def claim_due_leads(
             Lead.status == LeadStatus.PENDING,
             Lead.next_attempt_at <= now,
         )
-        .order_by(Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+        .order_by(*claim_order(order))
         .limit(limit)
     )
     if open_zones is not None:
@@ -81,5 +96,5 @@ def claim_due_leads(
         .execution_options(synchronize_session=False)
     )
     rows = [ClaimedLead(*row) for row in claimed]
-    rows.sort(key=lambda lead: (-lead.priority, lead.next_attempt_at, lead.id))
+    rows.sort(key=lambda x: claim_order_key(order, x.priority, x.attempts, x.next_attempt_at, x.id))
     return rows

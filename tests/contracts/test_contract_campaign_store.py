@@ -1,18 +1,19 @@
 """The `CampaignStore` contract (`dialer.runner.ports`): `MemoryCampaignStore` and
-`SqlCampaignStore` on SQLite and PostgreSQL. Claims, fencing, failing, parking, orphans."""
+`SqlCampaignStore` on SQLite and PostgreSQL. Claims (their order), fencing, failing,
+parking, orphans."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.domain import ClaimedLead, LeadStatus
-from campaigns.models import CallAttempt, Lead
+from campaigns.domain import ClaimedLead, LeadStatus, RetryOrder
+from campaigns.models import CallAttempt, Campaign, Lead
 from dialer.runner.adapters import SqlCampaignStore
 from dialer.runner.fakes import MemoryCampaignStore
 from dialer.runner.ports import CampaignStore, NewAttempt
@@ -32,13 +33,20 @@ class LeadRow:
 
 
 class Harness(Protocol):
-    """A store with one campaign of ``LEADS`` leads due at ``now``, and what its rows hold."""
+    """A store with one campaign of ``LEADS`` fresh leads due at ``now`` (ids 1 to
+    ``LEADS``, due in id order), and what its rows hold."""
 
     store: CampaignStore
     campaign_id: int
     now: datetime
 
     def lead(self, lead_id: int) -> LeadRow: ...
+
+    def make_retry(self, lead_id: int, attempts: int, due_at: datetime) -> None:
+        """The lead was dialled ``attempts`` times and is due again at ``due_at``."""
+        ...
+
+    def set_retry_order(self, order: RetryOrder) -> None: ...
 
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
         """(outcome, hangup cause) of the attempt row; None when no row was written."""
@@ -59,6 +67,13 @@ class MemoryHarness:
         lead = m.lead
         return LeadRow(m.status, m.claimed_by, m.last_outcome, lead.attempts, lead.next_attempt_at)
 
+    def make_retry(self, lead_id: int, attempts: int, due_at: datetime) -> None:
+        m = self.memory.leads[self.campaign_id][lead_id]
+        m.lead = replace(m.lead, attempts=attempts, next_attempt_at=due_at)
+
+    def set_retry_order(self, order: RetryOrder) -> None:
+        self.memory.retry_orders[self.campaign_id] = order
+
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
         a = self.memory.attempts.get(call_uuid)
         return None if a is None else (a.outcome, a.hangup_cause)
@@ -67,7 +82,7 @@ class MemoryHarness:
 class SqlHarness:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self.campaign_id = seed_running_campaign(sessions, LEADS, {})
+        self.campaign_id = seed_running_campaign(sessions, LEADS, {}, prefix="139")
         self.store: CampaignStore = SqlCampaignStore(sessions)
         # the leads are due from their insertion on
         self.now = datetime.now(UTC) + timedelta(seconds=1)
@@ -82,6 +97,20 @@ class SqlHarness:
                 lead.last_outcome,
                 lead.attempts,
                 lead.next_attempt_at,
+            )
+
+    def make_retry(self, lead_id: int, attempts: int, due_at: datetime) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Lead)
+                .where(Lead.id == lead_id)
+                .values(attempts=attempts, next_attempt_at=due_at)
+            )
+
+    def set_retry_order(self, order: RetryOrder) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Campaign).where(Campaign.id == self.campaign_id).values(retry_order=order)
             )
 
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
@@ -126,6 +155,28 @@ def test_claims_take_due_leads_in_order_once(h: Harness) -> None:
     assert store.count_due(cid, now, 100) == 0
     assert {h.lead(i).status for i in ids} == {LeadStatus.DIALING}
     assert store.claim(cid + 1000, 5, now, "w#1") == []  # no such campaign
+
+
+@pytest.mark.parametrize(
+    ("order", "claimed"),
+    [
+        (None, [4, 3, 1, 2]),
+        (RetryOrder.RETRIES_FIRST, [4, 3, 1, 2]),
+        (RetryOrder.FRESH_FIRST, [1, 2, 4, 3]),
+        (RetryOrder.DUE_ORDER, [4, 1, 2, 3]),
+    ],
+)
+def test_claims_place_due_retries_as_the_campaign_orders(
+    h: Harness, order: RetryOrder | None, claimed: list[int]
+) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    h.make_retry(4, 1, h.lead(1).next_attempt_at - timedelta(days=1))  # due longest
+    h.make_retry(3, 2, now)  # due last
+    if order is not None:
+        h.set_retry_order(order)
+    first = store.claim(cid, 1, now, "w#1")
+    rest = store.claim(cid, LEADS, now, "w#1")
+    assert [lead.id for lead in first + rest] == claimed
 
 
 def test_claims_taken_over_get_no_rows(h: Harness) -> None:

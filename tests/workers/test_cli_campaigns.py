@@ -95,3 +95,22 @@ def test_show_prints_one_read_of_the_lead_counts(cli: CliRunner) -> None:
     in_table = {k: int(v) for k, v in re.findall(r"leads (\w+)\s*│\s*(\d+)", shown.output)}
     assert in_header == in_table, shown.output
     assert sum(in_header.values()) == 8
+
+
+def test_retry_order_is_set_at_creation_changed_and_shown(cli: CliRunner) -> None:
+    created = cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q"])
+    assert created.exit_code == 0, created.output
+    shown = cli.invoke(app, ["campaigns", "show", "spring"]).output
+    assert "│ retry order    │ retries_first" in shown
+    changed = cli.invoke(app, ["campaigns", "update", "spring", "--retry-order", "due_order"])
+    assert changed.exit_code == 0 and "retry order due_order" in changed.output, changed.output
+    assert "│ retry order    │ due_order" in cli.invoke(app, ["campaigns", "show", "spring"]).output
+    other = ["campaigns", "create", "autumn", "--queue", "q", "--retry-order", "fresh_first"]
+    assert cli.invoke(app, other).exit_code == 0
+    assert "fresh_first" in cli.invoke(app, ["campaigns", "show", "autumn"]).output
+    nothing = cli.invoke(app, ["campaigns", "update", "spring"])
+    assert nothing.exit_code == 1 and "nothing to change" in nothing.output
+    wrong = cli.invoke(app, ["campaigns", "update", "spring", "--retry-order", "oldest"])
+    assert wrong.exit_code == 2
+    missing = cli.invoke(app, ["campaigns", "update", "nope", "--retry-order", "due_order"])
+    assert missing.exit_code == 1 and "no campaign named 'nope'" in missing.output

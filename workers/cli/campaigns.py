@@ -1,4 +1,4 @@
-"""``dialer campaigns``: create, list, show, start, pause, stop."""
+"""``dialer campaigns``: create, update, list, show, start, pause, stop."""
 
 from __future__ import annotations
 
@@ -10,13 +10,20 @@ import typer
 from rich.table import Table
 
 from campaigns import service
-from campaigns.domain import DialMode, LeadStatus
+from campaigns.domain import DialMode, LeadStatus, RetryOrder
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
 from workers.cli.common import console, report_table, user_errors
 from workers.context import app_context
 
-app = typer.Typer(help="Campaigns: create, list, show, start, pause, stop.", no_args_is_help=True)
+app = typer.Typer(
+    help="Campaigns: create, update, list, show, start, pause, stop.", no_args_is_help=True
+)
+
+RetryOrderOption = typer.Option(
+    help="where due retries stand among fresh leads of the same priority: retries_first, "
+    "fresh_first, or due_order (longest due first)"
+)
 
 
 @app.command("create")
@@ -33,6 +40,7 @@ def create(
         ),
     ] = None,
     retry: Annotated[str | None, typer.Option(help="retry rules as JSON")] = None,
+    retry_order: Annotated[RetryOrder, RetryOrderOption] = RetryOrder.RETRIES_FIRST,
     abandon_target_pct: float = 3.0,
     abandon_window_days: int = 30,
     max_attempts: int = 3,
@@ -51,6 +59,7 @@ def create(
             "abandon_target_pct": abandon_target_pct,
             "abandon_window_days": abandon_window_days,
             "max_attempts": max_attempts,
+            "retry_order": retry_order,
             "trunk_group": trunk_group,
             "webhook_url": webhook_url,
         }
@@ -63,6 +72,23 @@ def create(
         with ctx.sessions.begin() as session:
             campaign = service.create_campaign(session, spec)
             console.print(f"created campaign [bold]{campaign.name}[/bold] (#{campaign.id}, draft)")
+
+
+@app.command("update")
+def update(
+    name: str,
+    retry_order: Annotated[RetryOrder | None, RetryOrderOption] = None,
+) -> None:
+    """Change a campaign's settings; those not given stay as they are."""
+    changes = {"retry_order": retry_order} if retry_order is not None else {}
+    with user_errors(CampaignError):
+        if not changes:
+            raise CampaignError("nothing to change: give a setting, e.g. --retry-order")
+        ctx = app_context()
+        with ctx.sessions.begin() as session:
+            campaign = service.update_campaign(session, name, changes)
+            settings = ", ".join(f"{f.replace('_', ' ')} {v}" for f, v in changes.items())
+            console.print(f"campaign [bold]{campaign.name}[/bold]: {settings}")
 
 
 def _json_option(flag: str, text: str) -> object:
@@ -108,6 +134,7 @@ def show(name: str) -> None:
             ("webhook", c.webhook_url or "-"),
             ("calling window", json.dumps(c.calling_window, ensure_ascii=False)),
             ("retry rules", json.dumps(c.retry_rules, ensure_ascii=False)),
+            ("retry order", c.retry_order.value),
             ("leads", ", ".join(f"{k} {v}" for k, v in leads.items())),
         ):  # fmt: skip
             table.add_row(key, value)
