@@ -16,6 +16,7 @@ __all__ = [
     "CampaignStatus",
     "ClaimedLead",
     "DialMode",
+    "DncRule",
     "LeadStatus",
     "RetryOrder",
     "claim_order_key",
@@ -101,3 +102,27 @@ def claim_order_key(
     else:
         rank = 0
     return -priority, rank, next_attempt_at, lead_id
+
+
+@dataclass(frozen=True, slots=True)
+class DncRule:
+    """A do-not-call entry: an E.164 ``number``, or with ``is_prefix`` every number starting
+    with it; ``campaign_id`` None: every campaign; ``expires_at`` (aware) None: forever."""
+
+    number: str
+    is_prefix: bool = False
+    campaign_id: int | None = None
+    expires_at: datetime | None = None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+    def forbids(self, phone_e164: str, campaign_id: int, now: datetime) -> bool:
+        """True when this entry, active at ``now``, covers ``phone_e164`` in the campaign."""
+        if self.campaign_id is not None and self.campaign_id != campaign_id:
+            return False
+        if not self.is_active(now):
+            return False
+        if self.is_prefix:
+            return phone_e164.startswith(self.number)
+        return phone_e164 == self.number

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from campaigns.domain import (
     NOT_DIALLED,
     ClaimedLead,
+    DncRule,
     LeadStatus,
     RetryOrder,
     claim_order_key,
@@ -50,12 +51,13 @@ class MemoryAttempt:
 class MemoryCampaignStore:
     """`CampaignStore` over dicts; windows always open; due leads in the SQL claim's order
     (`campaigns.domain.claim_order_key` under the campaign's ``retry_orders`` entry, retries
-    first by default)."""
+    first by default); a claimed lead a ``dnc`` rule forbids turns ``dnc`` and is left out."""
 
     plans: dict[int, CampaignPlan] = field(default_factory=dict)
     leads: dict[int, dict[int, MemoryLead]] = field(default_factory=dict)
     attempts: dict[str, MemoryAttempt] = field(default_factory=dict)
     ended: list[tuple[int, EndedAttempt]] = field(default_factory=list)
+    dnc: list[DncRule] = field(default_factory=list)
     retry_orders: dict[int, RetryOrder] = field(default_factory=dict)
 
     def add_lead(
@@ -93,9 +95,14 @@ class MemoryCampaignStore:
 
     def claim(self, campaign_id: int, limit: int, now: datetime, claimer: str) -> list[ClaimedLead]:
         chosen = self._due(campaign_id, now)[: max(0, limit)]
+        claimed = []
         for m in chosen:
+            if any(rule.forbids(m.lead.phone_e164, campaign_id, now) for rule in self.dnc):
+                m.status = LeadStatus.DNC
+                continue
             m.status, m.claimed_by, m.claimed_at = LeadStatus.DIALING, claimer, now
-        return [m.lead for m in chosen]
+            claimed.append(m.lead)
+        return claimed
 
     def _held(self, lead_id: int, claimer: str) -> MemoryLead | None:
         m = self._lead(lead_id)

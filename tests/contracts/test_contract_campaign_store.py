@@ -1,6 +1,6 @@
 """The `CampaignStore` contract (`dialer.runner.ports`): `MemoryCampaignStore` and
-`SqlCampaignStore` on SQLite and PostgreSQL. Claims (their order), fencing, failing,
-parking, orphans."""
+`SqlCampaignStore` on SQLite and PostgreSQL. Claims (their order, the DNC check), fencing,
+failing, parking, orphans."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.domain import ClaimedLead, LeadStatus, RetryOrder
-from campaigns.models import CallAttempt, Campaign, Lead
+from campaigns.domain import ClaimedLead, DncRule, LeadStatus, RetryOrder
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from dialer.runner.adapters import SqlCampaignStore
 from dialer.runner.fakes import MemoryCampaignStore
 from dialer.runner.ports import CampaignStore, NewAttempt
@@ -34,10 +34,11 @@ class LeadRow:
 
 class Harness(Protocol):
     """A store with one campaign of ``LEADS`` fresh leads due at ``now`` (ids 1 to
-    ``LEADS``, due in id order), and what its rows hold."""
+    ``LEADS``, due in id order), another campaign, and what their rows hold."""
 
     store: CampaignStore
     campaign_id: int
+    other_campaign_id: int
     now: datetime
 
     def lead(self, lead_id: int) -> LeadRow: ...
@@ -48,6 +49,10 @@ class Harness(Protocol):
 
     def set_retry_order(self, order: RetryOrder) -> None: ...
 
+    def list_dnc(self, rule: DncRule) -> None:
+        """Store a DNC entry as a bulk load would, leaving the leads as they are."""
+        ...
+
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
         """(outcome, hangup cause) of the attempt row; None when no row was written."""
         ...
@@ -56,6 +61,7 @@ class Harness(Protocol):
 class MemoryHarness:
     def __init__(self) -> None:
         self.campaign_id = 1
+        self.other_campaign_id = 2
         self.memory = MemoryCampaignStore()
         self.store: CampaignStore = self.memory
         for i in range(LEADS):
@@ -74,6 +80,9 @@ class MemoryHarness:
     def set_retry_order(self, order: RetryOrder) -> None:
         self.memory.retry_orders[self.campaign_id] = order
 
+    def list_dnc(self, rule: DncRule) -> None:
+        self.memory.dnc.append(rule)
+
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
         a = self.memory.attempts.get(call_uuid)
         return None if a is None else (a.outcome, a.hangup_cause)
@@ -83,6 +92,11 @@ class SqlHarness:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
         self.campaign_id = seed_running_campaign(sessions, LEADS, {}, prefix="139")
+        with sessions.begin() as session:
+            other = Campaign(name="other", queue_name="other@default")
+            session.add(other)
+            session.flush()
+            self.other_campaign_id = other.id
         self.store: CampaignStore = SqlCampaignStore(sessions)
         # the leads are due from their insertion on
         self.now = datetime.now(UTC) + timedelta(seconds=1)
@@ -111,6 +125,17 @@ class SqlHarness:
         with self.sessions.begin() as session:
             session.execute(
                 update(Campaign).where(Campaign.id == self.campaign_id).values(retry_order=order)
+            )
+
+    def list_dnc(self, rule: DncRule) -> None:
+        with self.sessions.begin() as session:
+            session.add(
+                DncEntry(
+                    number=rule.number,
+                    is_prefix=rule.is_prefix,
+                    campaign_id=rule.campaign_id,
+                    expires_at=rule.expires_at,
+                )
             )
 
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
@@ -177,6 +202,34 @@ def test_claims_place_due_retries_as_the_campaign_orders(
     first = store.claim(cid, 1, now, "w#1")
     rest = store.claim(cid, LEADS, now, "w#1")
     assert [lead.id for lead in first + rest] == claimed
+
+
+def test_claims_turn_leads_on_an_active_dnc_entry_dnc(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    for rule in (
+        DncRule("+8613900000000"),  # global: lead 1
+        DncRule("+8613900000001", expires_at=now + timedelta(hours=1)),  # lead 2, until then
+        DncRule("+8613900000002", campaign_id=cid),  # this campaign's: lead 3
+        DncRule("+861390000000", is_prefix=True, campaign_id=h.other_campaign_id),
+        DncRule("+86139", is_prefix=True, expires_at=now),  # lapsed at the claim
+    ):
+        h.list_dnc(rule)
+    assert store.claim(cid, 2, now, "w#1") == []  # both chosen are listed
+    assert [h.lead(i).status for i in (1, 2)] == [LeadStatus.DNC, LeadStatus.DNC]
+    assert {h.lead(i).claimed_by for i in (1, 2)} == {None}
+    assert store.count_due(cid, now, 100) == 2
+    assert [lead.id for lead in store.claim(cid, LEADS, now, "w#1")] == [4]
+    assert (h.lead(3).status, h.lead(4).status) == (LeadStatus.DNC, LeadStatus.DIALING)
+    assert store.count_due(cid, now, 100) == 0
+
+
+def test_a_prefix_entry_covers_the_numbers_it_starts(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    h.list_dnc(DncRule("+8613900000003", is_prefix=True))  # a prefix as long as the number
+    h.list_dnc(DncRule("+861390000000", is_prefix=False))  # exact: no 13-digit lead
+    h.list_dnc(DncRule("+86139000000010", is_prefix=False))  # exact, longer than lead 2
+    assert [lead.id for lead in store.claim(cid, LEADS, now, "w#1")] == [1, 2, 3]
+    assert h.lead(4).status == LeadStatus.DNC
 
 
 def test_claims_taken_over_get_no_rows(h: Harness) -> None:

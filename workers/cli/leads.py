@@ -121,14 +121,18 @@ def dnc_cmd(
         datetime | None, typer.Option(help="ISO date-time (UTC) after which it lapses")
     ] = None,
 ) -> None:
-    """Add a do-not-call number or prefix."""
+    """Add a do-not-call number or prefix; the pending leads it covers turn dnc at once."""
     with user_errors(DncError, CampaignError):
         ctx = app_context()
         with ctx.sessions.begin() as session:
             campaign_id = service.get_campaign(session, campaign).id if campaign else None
             expires_at = expires.astimezone() if expires else None
-            entry = add_entry(
-                session, value, region=region, is_prefix=prefix, campaign_id=campaign_id,
-                reason=reason, expires_at=expires_at,
+            added = add_entry(
+                session, value, region=region, now=ctx.clock.now(), is_prefix=prefix,
+                campaign_id=campaign_id, reason=reason, expires_at=expires_at,
             )  # fmt: skip
-            console.print(f"DNC {'prefix' if entry.is_prefix else 'number'} {entry.number} added")
+            kind = "prefix" if added.entry.is_prefix else "number"
+            console.print(
+                f"DNC {kind} {added.entry.number} added; "
+                f"{added.leads_marked:,} pending leads marked dnc"
+            )
