@@ -1,20 +1,38 @@
-"""Do-not-call entries: exact numbers and number prefixes, global or per campaign."""
+"""Do-not-call entries: exact numbers and number prefixes, global or per campaign.
+
+An entry is checked three times: at import (a listed row is not inserted), when it is added
+(the pending leads it covers turn ``dnc`` at once) and at every claim (`campaigns.selection`:
+a listed lead turns ``dnc`` instead of being dialled), so whenever a number was listed, no
+claim made after its entry committed dials it. A lead turned ``dnc`` stays so after its
+entry lapses, as a row rejected at import stays rejected.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
-from campaigns.models import DncEntry
+from campaigns.domain import LeadStatus
+from campaigns.models import DncEntry, Lead
 from campaigns.numbers import Invalid, normalize
 
 _PREFIX = re.compile(r"^\+[1-9]\d{0,14}$")
 
 
 class DncError(Exception):
-    """A DNC value that is neither a valid number nor an E.164 prefix."""
+    """A DNC value that is neither a valid number nor an E.164 prefix, or that lapsed."""
+
+
+@dataclass(frozen=True, slots=True)
+class DncAdded:
+    """The stored entry and how many pending leads it turned ``dnc``."""
+
+    entry: DncEntry
+    leads_marked: int
 
 
 def add_entry(
@@ -22,13 +40,16 @@ def add_entry(
     value: str,
     *,
     region: str,
+    now: datetime,
     is_prefix: bool = False,
     campaign_id: int | None = None,
     source: str = "manual",
     reason: str = "",
     expires_at: datetime | None = None,
-) -> DncEntry:
-    """Store ``value``: a number (normalized to E.164) or, with ``is_prefix``, a ``+``-prefix."""
+) -> DncAdded:
+    """Store ``value``: a number (normalized to E.164) or, with ``is_prefix``, a ``+``-prefix;
+    the pending leads it covers (of every campaign, or of ``campaign_id``) turn ``dnc`` in
+    the same transaction. ``expires_at`` must be after ``now`` (both aware)."""
     if is_prefix:
         number = value.strip().replace(" ", "")
         if not _PREFIX.match(number):
@@ -38,6 +59,11 @@ def add_entry(
         if isinstance(result, Invalid):
             raise DncError(f"DNC number {value!r}: {result.reason}")
         number = result.e164
+    if expires_at is not None and expires_at <= now:
+        raise DncError(
+            f"DNC {number}: expiry {expires_at.isoformat()} is not in the future "
+            f"(now {now.isoformat()})"
+        )
     entry = DncEntry(
         number=number,
         is_prefix=is_prefix,
@@ -48,4 +74,38 @@ def add_entry(
     )
     session.add(entry)
     session.flush()
-    return entry
+    return DncAdded(entry, _mark_pending(session, entry))
+
+
+def _mark_pending(session: Session, entry: DncEntry) -> int:
+    """Turn the pending leads ``entry`` covers ``dnc``; how many."""
+    covered = [Lead.status == LeadStatus.PENDING]
+    if entry.campaign_id is not None:
+        covered.append(Lead.campaign_id == entry.campaign_id)
+    if entry.is_prefix:
+        # The range lets ix_leads_phone_e164 find the prefix's numbers ('+' and digits sort
+        # digit by digit in the C, glibc and ICU collations); the substring test decides,
+        # and every claim checks the lead again.
+        covered.append(Lead.phone_e164 >= entry.number)
+        upper = _after_prefix(entry.number)
+        if upper is not None:
+            covered.append(Lead.phone_e164 < upper)
+        covered.append(func.substr(Lead.phone_e164, 1, len(entry.number)) == entry.number)
+    else:
+        covered.append(Lead.phone_e164 == entry.number)
+    result = session.execute(
+        update(Lead)
+        .where(*covered)
+        .values(status=LeadStatus.DNC)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least '+digits' string above every number starting with ``prefix`` (None when
+    the prefix is all nines: no bound needed)."""
+    digits = prefix[1:].rstrip("9")
+    if not digits:
+        return None
+    return "+" + digits[:-1] + str(int(digits[-1]) + 1)

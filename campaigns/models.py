@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaigns.domain import CampaignStatus, DialMode, LeadStatus
+from campaigns.domain import CampaignStatus, DialMode, LeadStatus, RetryOrder
 from dialer.db.base import Base, UtcDateTime
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -72,6 +72,11 @@ class Campaign(Base):
     abandon_target_pct: Mapped[float] = mapped_column(Float, default=3.0)
     abandon_window_days: Mapped[int] = mapped_column(Integer, default=30)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    retry_order: Mapped[RetryOrder] = mapped_column(
+        _enum(RetryOrder, "retry_order"),
+        default=RetryOrder.RETRIES_FIRST,
+        server_default=RetryOrder.RETRIES_FIRST.value,
+    )
     trunk_group: Mapped[str | None] = mapped_column(String(100))
     caller_id_policy: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -104,11 +109,32 @@ class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone_e164"),
-        # The claim query walks this index in priority order, reading only pending rows.
+        # The claim walks one of these in its campaign's order (`RetryOrder`: due order,
+        # retries first, fresh leads first), reading only pending rows.
         Index(
             "ix_leads_due",
             "campaign_id",
             text("priority DESC"),
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_leads_due_retries_first",
+            "campaign_id",
+            text("priority DESC"),
+            text("(attempts = 0)"),
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_leads_due_fresh_first",
+            "campaign_id",
+            text("priority DESC"),
+            text("(attempts > 0)"),
             "next_attempt_at",
             "id",
             postgresql_where=text("status = 'pending'"),

@@ -1,7 +1,9 @@
-"""Campaign lifecycle: create with validated rules, list, show, and status transitions."""
+"""Campaign lifecycle: create and update with validated rules, list, show, status
+transitions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.domain import CampaignStatus, DialMode, LeadStatus
+from campaigns.domain import CampaignStatus, DialMode, LeadStatus, RetryOrder
 from campaigns.models import Campaign, Lead
 from campaigns.rules import CallingWindow, RetryPolicy
 
@@ -46,6 +48,7 @@ class CampaignSpec(BaseModel):
     abandon_target_pct: float = Field(default=3.0, gt=0, le=100)
     abandon_window_days: int = Field(default=30, ge=1, le=366)
     max_attempts: int = Field(default=3, ge=1, le=100)
+    retry_order: RetryOrder = RetryOrder.RETRIES_FIRST
     trunk_group: str | None = None
     caller_id_policy: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = Field(default=None, max_length=2048)
@@ -80,16 +83,33 @@ def parse_spec(**fields: Any) -> CampaignSpec:
         raise CampaignError(f"invalid campaign: {problems}") from None
 
 
+def _column_values(spec: CampaignSpec) -> dict[str, Any]:
+    """The spec as the campaigns table holds it: the rules as their JSON."""
+    return spec.model_dump() | {
+        "calling_window": spec.calling_window.model_dump(mode="json"),
+        "retry_rules": spec.retry_rules.model_dump(mode="json"),
+    }
+
+
 def create_campaign(session: Session, spec: CampaignSpec) -> Campaign:
     if session.scalars(select(Campaign.id).where(Campaign.name == spec.name)).first() is not None:
         raise CampaignError(f"a campaign named {spec.name!r} exists already")
-    campaign = Campaign(
-        **spec.model_dump(exclude={"calling_window", "retry_rules"}),
-        calling_window=spec.calling_window.model_dump(mode="json"),
-        retry_rules=spec.retry_rules.model_dump(mode="json"),
-    )
+    campaign = Campaign(**_column_values(spec))
     session.add(campaign)
     session.flush()
+    return campaign
+
+
+def update_campaign(session: Session, name: str, changes: Mapping[str, Any]) -> Campaign:
+    """Change the named settings of a campaign (any `CampaignSpec` field but its name),
+    validated as at creation; nothing changes when one is invalid."""
+    if "name" in changes:
+        raise CampaignError(f"campaign {name!r}: a campaign's name cannot change")
+    campaign = get_campaign(session, name)
+    current = {field: getattr(campaign, field) for field in CampaignSpec.model_fields}
+    values = _column_values(parse_spec(**(current | dict(changes))))
+    for field in changes:
+        setattr(campaign, field, values[field])
     return campaign
 
 

@@ -172,8 +172,9 @@ class SqlDispositionStore:
             if change.next_attempt_at is not None:
                 lead.next_attempt_at = change.next_attempt_at
             if change.add_dnc:
+                # Global: whoever asked not to be called is not called by any campaign.
                 add_entry(
-                    session, lead.phone_e164, region=lead.country, campaign_id=lead.campaign_id,
+                    session, lead.phone_e164, region=lead.country, now=at,
                     source="disposition", reason=f"call {attempt.call_uuid}",
                 )  # fmt: skip
             return change

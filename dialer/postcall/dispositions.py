@@ -5,7 +5,8 @@ the lead's fate and wins over the automatic retry schedule the listener applied:
 
 * ``sale``, ``completed``: the lead is done;
 * ``callback``: the lead is pending again, due at the given time (in the future);
-* ``dnc``: the lead is final (``dnc``) and its number goes on the campaign's DNC list;
+* ``dnc``: the lead is final (``dnc``) and its number goes on the global DNC list (no
+  campaign calls it again);
 * ``wrong_number``: the lead failed for good.
 """
 
@@ -66,7 +67,7 @@ class AttemptFacts:
 @dataclass(frozen=True, slots=True)
 class LeadChange:
     """The lead's new ``status``; ``next_attempt_at`` None keeps it; ``add_dnc`` puts the
-    lead's number on the campaign's DNC list."""
+    lead's number on the global DNC list."""
 
     status: LeadStatus
     next_attempt_at: datetime | None

@@ -106,7 +106,9 @@ class SqlCampaignStore:
             if campaign is None:
                 return []
             zones = self._open_zones(session, campaign, now)
-            return claim_due_leads(session, campaign_id, limit, now, zones, claimer)
+            return claim_due_leads(
+                session, campaign_id, limit, now, zones, claimer, campaign.retry_order
+            )
 
     def start_attempts(
         self, attempts: Sequence[NewAttempt], claimer: str, now: datetime

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from campaigns.domain import NOT_DIALLED, ClaimedLead, LeadStatus
+from campaigns.domain import (
+    NOT_DIALLED,
+    ClaimedLead,
+    DncRule,
+    LeadStatus,
+    RetryOrder,
+    claim_order_key,
+)
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import Clock
@@ -43,15 +50,27 @@ class MemoryAttempt:
 @dataclass
 class MemoryCampaignStore:
     """`CampaignStore` over dicts; windows always open; due leads in the SQL claim's order
-    (priority, then longest due, then id)."""
+    (`campaigns.domain.claim_order_key` under the campaign's ``retry_orders`` entry, retries
+    first by default); a claimed lead a ``dnc`` rule forbids turns ``dnc`` and is left out."""
 
     plans: dict[int, CampaignPlan] = field(default_factory=dict)
     leads: dict[int, dict[int, MemoryLead]] = field(default_factory=dict)
     attempts: dict[str, MemoryAttempt] = field(default_factory=dict)
     ended: list[tuple[int, EndedAttempt]] = field(default_factory=list)
+    dnc: list[DncRule] = field(default_factory=list)
+    retry_orders: dict[int, RetryOrder] = field(default_factory=dict)
 
-    def add_lead(self, campaign_id: int, lead_id: int, phone_e164: str) -> None:
-        lead = ClaimedLead(lead_id, phone_e164, 0, 0, datetime(2026, 1, 1, tzinfo=UTC), "", "", {})
+    def add_lead(
+        self,
+        campaign_id: int,
+        lead_id: int,
+        phone_e164: str,
+        *,
+        attempts: int = 0,
+        priority: int = 0,
+        due_at: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    ) -> None:
+        lead = ClaimedLead(lead_id, phone_e164, attempts, priority, due_at, "", "", {})
         self.leads.setdefault(campaign_id, {})[lead_id] = MemoryLead(lead)
 
     def plan(self, campaign_id: int) -> CampaignPlan | None:
@@ -63,16 +82,27 @@ class MemoryCampaignStore:
             for m in self.leads.get(campaign_id, {}).values()
             if m.status == LeadStatus.PENDING and m.lead.next_attempt_at <= now
         ]
-        return sorted(due, key=lambda m: (-m.lead.priority, m.lead.next_attempt_at, m.lead.id))
+        order = self.retry_orders.get(campaign_id, RetryOrder.RETRIES_FIRST)
+        return sorted(
+            due,
+            key=lambda m: claim_order_key(
+                order, m.lead.priority, m.lead.attempts, m.lead.next_attempt_at, m.lead.id
+            ),
+        )
 
     def count_due(self, campaign_id: int, now: datetime, cap: int) -> int:
         return min(cap, len(self._due(campaign_id, now)))
 
     def claim(self, campaign_id: int, limit: int, now: datetime, claimer: str) -> list[ClaimedLead]:
         chosen = self._due(campaign_id, now)[: max(0, limit)]
+        claimed = []
         for m in chosen:
+            if any(rule.forbids(m.lead.phone_e164, campaign_id, now) for rule in self.dnc):
+                m.status = LeadStatus.DNC
+                continue
             m.status, m.claimed_by, m.claimed_at = LeadStatus.DIALING, claimer, now
-        return [m.lead for m in chosen]
+            claimed.append(m.lead)
+        return claimed
 
     def _held(self, lead_id: int, claimer: str) -> MemoryLead | None:
         m = self._lead(lead_id)

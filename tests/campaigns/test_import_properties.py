@@ -26,7 +26,7 @@ from campaigns.importer.classify import (
 from campaigns.importer.service import ImportOptions, import_file
 from campaigns.importer.sources import BadRow, TableRow
 from campaigns.importer.wiring import import_deps
-from campaigns.models import Lead
+from campaigns.models import Lead, utcnow
 from dialer.clock import SYSTEM_CLOCK
 from dialer.db.base import make_engine, make_session_factory
 from dialer.db.migrate import upgrade
@@ -61,7 +61,7 @@ def sqlite_sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessio
     upgrade(url)
     engine = make_engine(url)
     with make_session_factory(engine).begin() as session:
-        add_entry(session, "+1212", region="CN", is_prefix=True)
+        add_entry(session, "+1212", region="CN", is_prefix=True, now=utcnow())
     yield make_session_factory(engine)
     engine.dispose()
 

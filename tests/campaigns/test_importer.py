@@ -12,7 +12,7 @@ from campaigns.dnc import add_entry
 from campaigns.importer.classify import RowOutcome
 from campaigns.importer.service import ImportDeps, ImportError_, ImportOptions, import_file
 from campaigns.importer.wiring import import_deps
-from campaigns.models import Lead, LeadList
+from campaigns.models import Lead, LeadList, utcnow
 from dialer.clock import SYSTEM_CLOCK
 
 pytestmark = pytest.mark.usefixtures("campaign")
@@ -51,8 +51,8 @@ def test_every_row_ends_in_one_outcome(
     sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
 ) -> None:
     with sessions.begin() as session:
-        add_entry(session, "13900000000", region="CN")
-        add_entry(session, "+1212", region="CN", is_prefix=True)
+        add_entry(session, "13900000000", region="CN", now=utcnow())
+        add_entry(session, "+1212", region="CN", is_prefix=True, now=utcnow())
     src = _write(
         tmp_path / "leads.csv",
         "name;手机号;city\n"

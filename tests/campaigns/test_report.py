@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Connection, Engine, event, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.domain import LeadStatus
@@ -91,3 +92,51 @@ def test_report_counts_people_abandons_and_talk(sessions: sessionmaker[Session])
     assert recent.abandon_rate == 1 / 3
     assert recent.talk_s == 90.0
     assert (everything.answered, everything.abandoned) == (4, 2)
+
+
+def test_a_report_is_one_read_even_when_a_call_ends_while_it_is_made(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """Each lead being dialled has one call in flight; a call that ends between two reads of
+    the report would show up in one figure and not in the other."""
+    with transaction(sessions) as session:
+        campaign = create_campaign(session, parse_spec(name="r", queue_name="r@default"))
+        for i in range(4):
+            lead = Lead(
+                campaign_id=campaign.id, phone_e164=f"+8613800000{i:03d}", phone_raw="x",
+                country="CN", number_type="mobile", status=LeadStatus.DIALING,
+            )  # fmt: skip
+            session.add(lead)
+            session.flush()
+            session.add(
+                CallAttempt(
+                    call_uuid=f"call-{i}", lead_id=lead.id, campaign_id=campaign.id,
+                    dialed_number=lead.phone_e164, originated_at=at(i),
+                )
+            )  # fmt: skip
+        campaign_id = campaign.id
+    ended: list[str] = []
+
+    def a_call_ends(conn: Connection, *_: object) -> None:
+        if ended or conn.info.get("writer"):
+            return
+        ended.append("call-0")
+        with engine.begin() as writer:
+            writer.info["writer"] = True
+            writer.execute(
+                update(CallAttempt).where(CallAttempt.call_uuid == "call-0")
+                .values(outcome="failed", ended_at=at(60))
+            )  # fmt: skip
+            writer.execute(update(Lead).where(Lead.id == 1).values(status=LeadStatus.FAILED))
+            writer.info.pop("writer")
+
+    event.listen(engine, "after_cursor_execute", a_call_ends)
+    try:
+        with sessions() as session:
+            report = campaign_report(session, campaign_id)
+    finally:
+        event.remove(engine, "after_cursor_execute", a_call_ends)
+    assert ended, "the report made no read"
+    dialing = report.leads_by_status.get("dialing", 0)
+    assert dialing == report.attempts_by_outcome.get(IN_FLIGHT, 0), report
+    assert dialing + report.leads_by_status.get("failed", 0) == 4

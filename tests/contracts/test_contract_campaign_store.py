@@ -1,18 +1,19 @@
 """The `CampaignStore` contract (`dialer.runner.ports`): `MemoryCampaignStore` and
-`SqlCampaignStore` on SQLite and PostgreSQL. Claims, fencing, failing, parking, orphans."""
+`SqlCampaignStore` on SQLite and PostgreSQL. Claims (their order, the DNC check), fencing,
+failing, parking, orphans."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.domain import ClaimedLead, LeadStatus
-from campaigns.models import CallAttempt, Lead
+from campaigns.domain import ClaimedLead, DncRule, LeadStatus, RetryOrder
+from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from dialer.runner.adapters import SqlCampaignStore
 from dialer.runner.fakes import MemoryCampaignStore
 from dialer.runner.ports import CampaignStore, NewAttempt
@@ -32,13 +33,25 @@ class LeadRow:
 
 
 class Harness(Protocol):
-    """A store with one campaign of ``LEADS`` leads due at ``now``, and what its rows hold."""
+    """A store with one campaign of ``LEADS`` fresh leads due at ``now`` (ids 1 to
+    ``LEADS``, due in id order), another campaign, and what their rows hold."""
 
     store: CampaignStore
     campaign_id: int
+    other_campaign_id: int
     now: datetime
 
     def lead(self, lead_id: int) -> LeadRow: ...
+
+    def make_retry(self, lead_id: int, attempts: int, due_at: datetime) -> None:
+        """The lead was dialled ``attempts`` times and is due again at ``due_at``."""
+        ...
+
+    def set_retry_order(self, order: RetryOrder) -> None: ...
+
+    def list_dnc(self, rule: DncRule) -> None:
+        """Store a DNC entry as a bulk load would, leaving the leads as they are."""
+        ...
 
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
         """(outcome, hangup cause) of the attempt row; None when no row was written."""
@@ -48,6 +61,7 @@ class Harness(Protocol):
 class MemoryHarness:
     def __init__(self) -> None:
         self.campaign_id = 1
+        self.other_campaign_id = 2
         self.memory = MemoryCampaignStore()
         self.store: CampaignStore = self.memory
         for i in range(LEADS):
@@ -59,6 +73,16 @@ class MemoryHarness:
         lead = m.lead
         return LeadRow(m.status, m.claimed_by, m.last_outcome, lead.attempts, lead.next_attempt_at)
 
+    def make_retry(self, lead_id: int, attempts: int, due_at: datetime) -> None:
+        m = self.memory.leads[self.campaign_id][lead_id]
+        m.lead = replace(m.lead, attempts=attempts, next_attempt_at=due_at)
+
+    def set_retry_order(self, order: RetryOrder) -> None:
+        self.memory.retry_orders[self.campaign_id] = order
+
+    def list_dnc(self, rule: DncRule) -> None:
+        self.memory.dnc.append(rule)
+
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
         a = self.memory.attempts.get(call_uuid)
         return None if a is None else (a.outcome, a.hangup_cause)
@@ -67,7 +91,12 @@ class MemoryHarness:
 class SqlHarness:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self.campaign_id = seed_running_campaign(sessions, LEADS, {})
+        self.campaign_id = seed_running_campaign(sessions, LEADS, {}, prefix="139")
+        with sessions.begin() as session:
+            other = Campaign(name="other", queue_name="other@default")
+            session.add(other)
+            session.flush()
+            self.other_campaign_id = other.id
         self.store: CampaignStore = SqlCampaignStore(sessions)
         # the leads are due from their insertion on
         self.now = datetime.now(UTC) + timedelta(seconds=1)
@@ -82,6 +111,31 @@ class SqlHarness:
                 lead.last_outcome,
                 lead.attempts,
                 lead.next_attempt_at,
+            )
+
+    def make_retry(self, lead_id: int, attempts: int, due_at: datetime) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Lead)
+                .where(Lead.id == lead_id)
+                .values(attempts=attempts, next_attempt_at=due_at)
+            )
+
+    def set_retry_order(self, order: RetryOrder) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Campaign).where(Campaign.id == self.campaign_id).values(retry_order=order)
+            )
+
+    def list_dnc(self, rule: DncRule) -> None:
+        with self.sessions.begin() as session:
+            session.add(
+                DncEntry(
+                    number=rule.number,
+                    is_prefix=rule.is_prefix,
+                    campaign_id=rule.campaign_id,
+                    expires_at=rule.expires_at,
+                )
             )
 
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
@@ -126,6 +180,56 @@ def test_claims_take_due_leads_in_order_once(h: Harness) -> None:
     assert store.count_due(cid, now, 100) == 0
     assert {h.lead(i).status for i in ids} == {LeadStatus.DIALING}
     assert store.claim(cid + 1000, 5, now, "w#1") == []  # no such campaign
+
+
+@pytest.mark.parametrize(
+    ("order", "claimed"),
+    [
+        (None, [4, 3, 1, 2]),
+        (RetryOrder.RETRIES_FIRST, [4, 3, 1, 2]),
+        (RetryOrder.FRESH_FIRST, [1, 2, 4, 3]),
+        (RetryOrder.DUE_ORDER, [4, 1, 2, 3]),
+    ],
+)
+def test_claims_place_due_retries_as_the_campaign_orders(
+    h: Harness, order: RetryOrder | None, claimed: list[int]
+) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    h.make_retry(4, 1, h.lead(1).next_attempt_at - timedelta(days=1))  # due longest
+    h.make_retry(3, 2, now)  # due last
+    if order is not None:
+        h.set_retry_order(order)
+    first = store.claim(cid, 1, now, "w#1")
+    rest = store.claim(cid, LEADS, now, "w#1")
+    assert [lead.id for lead in first + rest] == claimed
+
+
+def test_claims_turn_leads_on_an_active_dnc_entry_dnc(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    for rule in (
+        DncRule("+8613900000000"),  # global: lead 1
+        DncRule("+8613900000001", expires_at=now + timedelta(hours=1)),  # lead 2, until then
+        DncRule("+8613900000002", campaign_id=cid),  # this campaign's: lead 3
+        DncRule("+861390000000", is_prefix=True, campaign_id=h.other_campaign_id),
+        DncRule("+86139", is_prefix=True, expires_at=now),  # lapsed at the claim
+    ):
+        h.list_dnc(rule)
+    assert store.claim(cid, 2, now, "w#1") == []  # both chosen are listed
+    assert [h.lead(i).status for i in (1, 2)] == [LeadStatus.DNC, LeadStatus.DNC]
+    assert {h.lead(i).claimed_by for i in (1, 2)} == {None}
+    assert store.count_due(cid, now, 100) == 2
+    assert [lead.id for lead in store.claim(cid, LEADS, now, "w#1")] == [4]
+    assert (h.lead(3).status, h.lead(4).status) == (LeadStatus.DNC, LeadStatus.DIALING)
+    assert store.count_due(cid, now, 100) == 0
+
+
+def test_a_prefix_entry_covers_the_numbers_it_starts(h: Harness) -> None:
+    store, cid, now = h.store, h.campaign_id, h.now
+    h.list_dnc(DncRule("+8613900000003", is_prefix=True))  # a prefix as long as the number
+    h.list_dnc(DncRule("+861390000000", is_prefix=False))  # exact: no 13-digit lead
+    h.list_dnc(DncRule("+86139000000010", is_prefix=False))  # exact, longer than lead 2
+    assert [lead.id for lead in store.claim(cid, LEADS, now, "w#1")] == [1, 2, 3]
+    assert h.lead(4).status == LeadStatus.DNC
 
 
 def test_claims_taken_over_get_no_rows(h: Harness) -> None:

@@ -71,7 +71,7 @@ def test_dnc_disposition_and_show(cli: CliRunner) -> None:
     assert older.exit_code == 1 and "not its lead's latest attempt" in older.output
     done = cli.invoke(app, ["calls", "disposition", "u-live", "dnc", "--note", "asked"])
     assert done.exit_code == 0, done.output
-    assert "lead dnc; number added to the campaign's DNC list" in done.output
+    assert "lead dnc; number added to the DNC list of every campaign" in done.output
     with app_context().sessions() as s:
         assert s.scalars(select(DncEntry.number)).all() == ["+8613800138000"]
     shown = cli.invoke(app, ["calls", "show", "u-live"])

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection, event, update
 from typer.testing import CliRunner
 
+from campaigns.domain import LeadStatus
+from campaigns.models import Lead
 from workers.cli import app
 from workers.context import app_context
 
@@ -67,3 +71,62 @@ def test_windows_and_retry_rules_are_printed_for_people(cli: CliRunner) -> None:
     assert "Mon–Sat 09:00–20:00 (lead's local time" in shown.output
     assert "busy: retry after 60 s, at most 3 attempts" in shown.output
     assert '"delay_s"' not in shown.output
+
+
+def test_show_prints_one_read_of_the_lead_counts(cli: CliRunner) -> None:
+    """A lead that fails while ``campaigns show`` runs is counted the same in its header and
+    in its table."""
+    assert cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q"]).exit_code == 0
+    sessions = app_context().sessions
+    with sessions.begin() as session:
+        session.add_all(
+            Lead(
+                campaign_id=1, phone_e164=f"+86138001380{i:02d}", phone_raw=str(i),
+                country="CN", number_type="mobile",
+                status=LeadStatus.DIALING if i < 4 else LeadStatus.FAILED,
+            )
+            for i in range(8)
+        )  # fmt: skip
+    engine = sessions.kw["bind"]
+    failed: list[int] = []
+
+    def a_lead_fails(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if failed or "FROM leads" not in statement or conn.info.get("writer"):
+            return
+        failed.append(1)
+        with engine.begin() as writer:
+            writer.info["writer"] = True
+            writer.execute(update(Lead).where(Lead.id == 1).values(status=LeadStatus.FAILED))
+            writer.info.pop("writer")
+
+    event.listen(engine, "after_cursor_execute", a_lead_fails)
+    try:
+        shown = cli.invoke(app, ["campaigns", "show", "spring"])
+    finally:
+        event.remove(engine, "after_cursor_execute", a_lead_fails)
+    assert shown.exit_code == 0 and failed, shown.output
+    header = re.search(r"leads\s*│\s*(.+?)\s*│", shown.output)
+    assert header is not None, shown.output
+    in_header = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", header.group(1)) if int(v)}
+    in_table = {k: int(v) for k, v in re.findall(r"leads (\w+)\s*│\s*(\d+)", shown.output)}
+    assert in_header == in_table, shown.output
+    assert sum(in_header.values()) == 8
+
+
+def test_retry_order_is_set_at_creation_changed_and_shown(cli: CliRunner) -> None:
+    created = cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q"])
+    assert created.exit_code == 0, created.output
+    shown = cli.invoke(app, ["campaigns", "show", "spring"]).output
+    assert "│ retry order    │ retries_first" in shown
+    changed = cli.invoke(app, ["campaigns", "update", "spring", "--retry-order", "due_order"])
+    assert changed.exit_code == 0 and "retry order due_order" in changed.output, changed.output
+    assert "│ retry order    │ due_order" in cli.invoke(app, ["campaigns", "show", "spring"]).output
+    other = ["campaigns", "create", "autumn", "--queue", "q", "--retry-order", "fresh_first"]
+    assert cli.invoke(app, other).exit_code == 0
+    assert "fresh_first" in cli.invoke(app, ["campaigns", "show", "autumn"]).output
+    nothing = cli.invoke(app, ["campaigns", "update", "spring"])
+    assert nothing.exit_code == 1 and "nothing to change" in nothing.output
+    wrong = cli.invoke(app, ["campaigns", "update", "spring", "--retry-order", "oldest"])
+    assert wrong.exit_code == 2
+    missing = cli.invoke(app, ["campaigns", "update", "nope", "--retry-order", "due_order"])
+    assert missing.exit_code == 1 and "no campaign named 'nope'" in missing.output

@@ -126,5 +126,5 @@ def disposition(
         request = DispositionRequest(call_uuid, parse_code(code), at, note)
         change = set_disposition(disposition_store(ctx.sessions), request, ctx.clock.now())
         due = f", due {format_time(change.next_attempt_at, zone)}" if change.next_attempt_at else ""
-        dnc = "; number added to the campaign's DNC list" if change.add_dnc else ""
+        dnc = "; number added to the DNC list of every campaign" if change.add_dnc else ""
         console.print(f"call {call_uuid}: {request.code}; lead {change.status}{due}{dnc}")

@@ -1,4 +1,4 @@
-"""``dialer campaigns``: create, list, show, start, pause, stop."""
+"""``dialer campaigns``: create, update, list, show, start, pause, stop."""
 
 from __future__ import annotations
 
@@ -15,13 +15,20 @@ from campaigns.describe import (
     describe_calling_window,
     describe_retry_policy,
 )
-from campaigns.domain import DialMode
+from campaigns.domain import DialMode, LeadStatus, RetryOrder
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
 from workers.cli.common import console, report_table, user_errors
 from workers.context import app_context
 
-app = typer.Typer(help="Campaigns: create, list, show, start, pause, stop.", no_args_is_help=True)
+app = typer.Typer(
+    help="Campaigns: create, update, list, show, start, pause, stop.", no_args_is_help=True
+)
+
+RetryOrderOption = typer.Option(
+    help="where due retries stand among fresh leads of the same priority: retries_first, "
+    "fresh_first, or due_order (longest due first)"
+)
 
 
 @app.command("create")
@@ -38,6 +45,7 @@ def create(
         ),
     ] = None,
     retry: Annotated[str | None, typer.Option(help="retry rules as JSON")] = None,
+    retry_order: Annotated[RetryOrder, RetryOrderOption] = RetryOrder.RETRIES_FIRST,
     abandon_target_pct: Annotated[
         float, typer.Option(help="abandoned calls allowed, % of calls answered by a person")
     ] = 3.0,
@@ -62,6 +70,7 @@ def create(
             "abandon_target_pct": abandon_target_pct,
             "abandon_window_days": abandon_window_days,
             "max_attempts": max_attempts,
+            "retry_order": retry_order,
             "trunk_group": trunk_group,
             "webhook_url": webhook_url,
         }
@@ -74,6 +83,23 @@ def create(
         with ctx.sessions.begin() as session:
             campaign = service.create_campaign(session, spec)
             console.print(f"created campaign [bold]{campaign.name}[/bold] (#{campaign.id}, draft)")
+
+
+@app.command("update")
+def update(
+    name: str,
+    retry_order: Annotated[RetryOrder | None, RetryOrderOption] = None,
+) -> None:
+    """Change a campaign's settings; those not given stay as they are."""
+    changes = {"retry_order": retry_order} if retry_order is not None else {}
+    with user_errors(CampaignError):
+        if not changes:
+            raise CampaignError("nothing to change: give a setting, e.g. --retry-order")
+        ctx = app_context()
+        with ctx.sessions.begin() as session:
+            campaign = service.update_campaign(session, name, changes)
+            settings = ", ".join(f"{f.replace('_', ' ')} {v}" for f, v in changes.items())
+            console.print(f"campaign [bold]{campaign.name}[/bold]: {settings}")
 
 
 def _json_option(flag: str, text: str) -> object:
@@ -105,27 +131,28 @@ def list_cmd() -> None:
 
 @app.command("show")
 def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> None:
-    """Show one campaign's settings, rules and lead counts."""
+    """Show one campaign's settings, rules, lead counts and calls (one read of the counts)."""
     with user_errors(CampaignError):
         ctx = app_context()
         with ctx.sessions() as session:
             c = service.get_campaign(session, name)
-            counts = service.lead_counts(session, c.id)
-            table = Table(show_header=False)
-            for key, value in (
-                ("name", c.name), ("status", c.status.value), ("dial mode", c.dial_mode.value),
-                ("queue", c.queue_name), ("default region", c.default_region),
-                ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
-                ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
-                ("webhook", c.webhook_url or "-"),
-                ("calling window", describe_calling_window(service.calling_window_of(c))),
-                ("retry rules", "\n".join(
-                    describe_retry_policy(service.retry_policy_of(c), c.max_attempts))),
-                ("leads", ", ".join(f"{k} {v}" for k, v in counts.by_status.items())),
-            ):  # fmt: skip
-                table.add_row(key, value)
             since = ctx.clock.now() - timedelta(days=c.abandon_window_days)
             report = campaign_report(session, c.id, since)
+        leads = {status.value: report.leads_by_status.get(status.value, 0) for status in LeadStatus}
+        table = Table(show_header=False)
+        for key, value in (
+            ("name", c.name), ("status", c.status.value), ("dial mode", c.dial_mode.value),
+            ("queue", c.queue_name), ("default region", c.default_region),
+            ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
+            ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
+            ("webhook", c.webhook_url or "-"),
+            ("calling window", describe_calling_window(service.calling_window_of(c))),
+            ("retry rules", "\n".join(
+                describe_retry_policy(service.retry_policy_of(c), c.max_attempts))),
+            ("retry order", c.retry_order.value),
+            ("leads", ", ".join(f"{k} {v}" for k, v in leads.items())),
+        ):  # fmt: skip
+            table.add_row(key, value)
         console.print(table)
         console.print(report_table(report, f"calls of the last {c.abandon_window_days} days"))
 

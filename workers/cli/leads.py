@@ -124,17 +124,20 @@ def dnc_cmd(
         ),
     ] = None,
 ) -> None:
-    """Add a do-not-call number or prefix."""
+    """Add a do-not-call number or prefix; the pending leads it covers turn dnc at once."""
     with user_errors(DncError, CampaignError):
         ctx = app_context()
         zone = ctx.settings.timezone
         expires_at = parse_time(expires, zone, "--expires") if expires else None
         with ctx.sessions.begin() as session:
             campaign_id = service.get_campaign(session, campaign).id if campaign else None
-            entry = add_entry(
-                session, value, region=region, is_prefix=prefix, campaign_id=campaign_id,
-                reason=reason, expires_at=expires_at,
+            added = add_entry(
+                session, value, region=region, now=ctx.clock.now(), is_prefix=prefix,
+                campaign_id=campaign_id, reason=reason, expires_at=expires_at,
             )  # fmt: skip
             until = f" until {format_time(expires_at, zone)}" if expires_at else ""
-            kind = "prefix" if entry.is_prefix else "number"
-            console.print(f"DNC {kind} {entry.number} added{until}")
+            kind = "prefix" if added.entry.is_prefix else "number"
+            console.print(
+                f"DNC {kind} {added.entry.number} added{until}; "
+                f"{added.leads_marked:,} pending leads marked dnc"
+            )

@@ -94,18 +94,33 @@ def test_callback_disposition_moves_the_lead(sessions: sessionmaker[Session]) ->
         assert (lead.status, lead.next_attempt_at) == (LeadStatus.PENDING, at)
 
 
-def test_dnc_disposition_lists_the_number(sessions: sessionmaker[Session]) -> None:
-    campaign_id, lead_id, _ = recorded(sessions)
+def test_dnc_disposition_lists_the_number_for_every_campaign(
+    sessions: sessionmaker[Session],
+) -> None:
+    _, lead_id, _ = recorded(sessions)
+    with sessions.begin() as s:
+        other = Campaign(name="c2", queue_name="sales@default")
+        s.add(other)
+        s.flush()
+        s.add(
+            Lead(
+                campaign_id=other.id, phone_e164="+8613800138000", phone_raw="13800138000",
+                country="CN", number_type="mobile",
+            )
+        )  # fmt: skip
     set_disposition(SqlDispositionStore(sessions), DispositionRequest("u-1", Disposition.DNC), NOW)
     with sessions() as s:
         lead = s.get(Lead, lead_id)
         assert lead is not None and lead.status is LeadStatus.DNC
         [entry] = s.scalars(select(DncEntry)).all()
-        assert (entry.number, entry.campaign_id, entry.source) == (
+        assert (entry.number, entry.campaign_id, entry.source, entry.reason) == (
             "+8613800138000",
-            campaign_id,
+            None,
             "disposition",
+            "call u-1",
         )
+        statuses = s.scalars(select(Lead.status).where(Lead.campaign_id == other.id)).all()
+        assert statuses == [LeadStatus.DNC]
 
 
 def test_refused_dispositions_change_nothing(sessions: sessionmaker[Session]) -> None:
