@@ -18,8 +18,10 @@ from campaigns import service
 from campaigns.dnc import DncError, add_entry
 from campaigns.domain import DncRule, LeadStatus
 from campaigns.importer.service import ImportOptions, import_file
+from campaigns.importer.wiring import import_deps
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead, LeadList
 from campaigns.rules import CallingWindow
+from dialer.clock import SYSTEM_CLOCK
 from dialer.runner.adapters import SqlCampaignStore
 
 NUMBERS = ["13800138000", "13800138001", "13800138010", "13900000000", "13900000001", "13712345678"]
@@ -117,7 +119,11 @@ class World:
             self.imports += 1
             path = self.folder / f"leads{self.imports}.csv"
             path.write_text("phone\n" + "".join(f"{n}\n" for n in op.numbers), encoding="utf-8")
-            import_file(self.sessions, path, ImportOptions(campaign=f"p{op.campaign}"))
+            import_file(
+                import_deps(self.sessions, SYSTEM_CLOCK),
+                path,
+                ImportOptions(campaign=f"p{op.campaign}"),
+            )
         elif isinstance(op, AddDnc):
             self.add_dnc(op)
         elif isinstance(op, Claim):

@@ -25,6 +25,8 @@ from tests.conftest import Backend
 PORT = "lead_store"
 SHA_A, SHA_B = "a" * 64, "b" * 64
 NOW = datetime.now(UTC)
+# Entries are added before any of the expiries the tests give them, lapsed ones included.
+ADDED_AT = NOW - timedelta(days=365)
 ACCEPTED, DUPLICATE, DNC, INVALID = (
     RowOutcome.ACCEPTED,
     RowOutcome.DUPLICATE,
@@ -77,7 +79,7 @@ class SqlHarness:
     def dnc(self, entry: MemoryDncEntry) -> None:
         with self.sessions.begin() as session:
             add_entry(
-                session, entry.number, region="CN", is_prefix=entry.is_prefix,
+                session, entry.number, region="CN", now=ADDED_AT, is_prefix=entry.is_prefix,
                 campaign_id=entry.campaign_id, expires_at=entry.expires_at,
             )  # fmt: skip
 

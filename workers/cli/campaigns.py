@@ -87,7 +87,7 @@ def create(
 
 @app.command("update")
 def update(
-    name: str,
+    name: Annotated[str, typer.Argument(help="the campaign's name")],
     retry_order: Annotated[RetryOrder | None, RetryOrderOption] = None,
 ) -> None:
     """Change a campaign's settings; those not given stay as they are."""
