@@ -52,7 +52,10 @@ class RedisUrls:
 
 
 REDIS_URLS = RedisUrls(
-    *(f"{REDIS_SERVER_URL}/{REDIS_DB_BASE + i}" for i in (3, 1, 0, 2)),
+    runner=f"{REDIS_SERVER_URL}/{REDIS_DB_BASE}",
+    routing=f"{REDIS_SERVER_URL}/{REDIS_DB_BASE + 1}",
+    celery=f"{REDIS_SERVER_URL}/{REDIS_DB_BASE + 2}",
+    default=f"{REDIS_SERVER_URL}/{REDIS_DB_BASE + 3}",
 )
 REDIS_URL = REDIS_URLS.default
 
