@@ -65,8 +65,8 @@ def check_queues(conns: Sequence[EslConnection], tiers: Sequence[Tier], timeout_
         for tier in tiers:
             if tier.queue not in queues:
                 raise AgentError(
-                    f"{conn.node}: no queue {tier.queue} on the switch "
-                    "(callcenter_config queue list); add it to callcenter.conf.xml"
+                    f"{conn.node}: no queue {tier.queue} on the switch (callcenter_config "
+                    "queue list); queues come from callcenter.conf.xml (dialer fsconf render)"
                 )
 
 

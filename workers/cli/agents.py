@@ -165,7 +165,7 @@ def _listing(fs_node: FsNode) -> list[AgentState] | None:
 @app.command("list")
 def _list(node: NodeOption = None) -> None:
     """Each agent's contact and queues (from the database) with its status and state on each
-    node (a node that cannot be reached: one line, and ``?``)."""
+    node (a node that cannot be reached: one line, and ? for it)."""
     with user_errors(*_ERRORS):
         nodes, records = _nodes(node), _store().all()
     per_node = {n.name: _listing(n) for n in nodes}
