@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dialer.agent_state import AgentState
+from dialer.agents.ports import Tier
 from dialer.esl.events import parse_result
 from dialer.esl.ports import EslConnection
 from dialer.listener.switch_state import parse_agent_list
@@ -49,13 +49,6 @@ class AgentError(ValueError):
     """A name, contact or queue that is refused, or a reply of the switch that is an error."""
 
 
-@dataclass(frozen=True, slots=True)
-class Tier:
-    queue: str
-    level: int = 1
-    position: int = 1
-
-
 def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
     if len(value) > 255 or not pattern.fullmatch(value):
         raise AgentError(f"{what} {value!r} is not allowed")
@@ -66,7 +59,7 @@ def check_name(name: str) -> str:
     return _check(_NAME_RE, name, "agent name")
 
 
-def _check_contact(contact: str) -> str:
+def check_contact(contact: str) -> str:
     return _check(_CONTACT_RE, contact, "contact")
 
 
@@ -76,20 +69,42 @@ def _quoted(status: str) -> str:
 
 def add_commands(name: str, contact: str, tier: Tier | None = None) -> list[str]:
     """``agent add``, ``agent set contact`` and the optional ``tier add``."""
-    cmds = [
-        f"{_API} agent add {check_name(name)} {_AGENT_TYPE}",
-        f"{_API} agent set contact {name} {_check_contact(contact)}",
-    ]
+    cmds = [f"{_API} agent add {check_name(name)} {_AGENT_TYPE}", contact_command(name, contact)]
     if tier is not None:
         cmds.append(tier_add_command(name, tier))
     return cmds
 
 
 def tier_add_command(name: str, tier: Tier) -> str:
+    queue = check_tier(tier).queue
+    return f"{_API} tier add {queue} {check_name(name)} {int(tier.level)} {int(tier.position)}"
+
+
+def check_tier(tier: Tier) -> Tier:
     if tier.level < 0 or tier.position < 0:
         raise AgentError("tier level and position are >= 0")
-    queue = _check(_QUEUE_RE, tier.queue, "queue")
-    return f"{_API} tier add {queue} {check_name(name)} {int(tier.level)} {int(tier.position)}"
+    _check(_QUEUE_RE, tier.queue, "queue")
+    return tier
+
+
+def tier_del_command(name: str, queue: str) -> str:
+    return f"{_API} tier del {_check(_QUEUE_RE, queue, 'queue')} {check_name(name)}"
+
+
+def tier_set_command(name: str, tier: Tier, key: str) -> str:
+    """``tier set level|position``."""
+    check_tier(tier)
+    value = {"level": tier.level, "position": tier.position}[key]
+    return f"{_API} tier set {key} {tier.queue} {check_name(name)} {int(value)}"
+
+
+def contact_command(name: str, contact: str) -> str:
+    return f"{_API} agent set contact {check_name(name)} {check_contact(contact)}"
+
+
+def agent_del_command(name: str) -> str:
+    """``agent del`` (mod_callcenter deletes the agent's tiers with it)."""
+    return f"{_API} agent del {check_name(name)}"
 
 
 def _set_status_command(name: str, status: str) -> str:
@@ -106,7 +121,9 @@ def _get_state_command(name: str) -> str:
     return f"{_API} agent get state {check_name(name)}"
 
 
-_LIST_COMMAND = f"{_API} agent list"
+AGENT_LIST_COMMAND = f"{_API} agent list"
+TIER_LIST_COMMAND = f"{_API} tier list"
+QUEUE_LIST_COMMAND = f"{_API} queue list"
 
 # CLI verb -> status
 VERB_STATUS = {
@@ -149,4 +166,4 @@ def set_status(conn: EslConnection, name: str, verb: str, timeout_s: float = 5.0
 
 
 def list_agents(conn: EslConnection, timeout_s: float = 5.0) -> list[AgentState]:
-    return parse_agent_list(_api(conn, _LIST_COMMAND, timeout_s))
+    return parse_agent_list(_api(conn, AGENT_LIST_COMMAND, timeout_s))

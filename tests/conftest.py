@@ -180,6 +180,7 @@ def seed_campaign(sessions: sessionmaker[Session]) -> SeedCampaign:
 # (PostgreSQL, Redis, a server over TCP) is an integration test; SQLite, a local file, is not.
 FAKE = "fake"
 CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
+    "agent_store": ("sqlite", "postgresql"),
     "attempt_sink": ("sqlite", "postgresql"),
     "call_log": ("sqlite", "postgresql"),
     "campaign_store": ("sqlite", "postgresql"),

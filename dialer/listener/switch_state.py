@@ -29,7 +29,7 @@ def live_channel_uuids(show_channels_json: str) -> set[str]:
     return {str(row["uuid"]) for row in rows if isinstance(row, dict) and "uuid" in row}
 
 
-def _table(text: str, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
+def parse_table(text: str, required: tuple[str, ...], what: str) -> list[dict[str, str]]:
     """A ``|`` table with a header line (which must hold ``required``), then ``+OK``."""
     lines = [ln for ln in text.splitlines() if ln and not ln.startswith("+OK")]
     if not lines or lines[0].startswith("-ERR"):
@@ -60,7 +60,7 @@ def parse_agent_list(text: str) -> list[AgentState]:
     """``callcenter_config agent list``. ``changed_at_s`` is the bridge start for an agent in
     a queue call, else the later of its last status change and its last bridge end."""
     agents = []
-    for row in _table(text, _AGENT_COLUMNS, "an agent list"):
+    for row in parse_table(text, _AGENT_COLUMNS, "an agent list"):
         times = {k: _num(row.get(k)) for k in (*_AGENT_TIMES, "ready_time")}
         if row["state"] == IN_A_QUEUE_CALL:
             changed = times["last_bridge_start"]
@@ -83,7 +83,7 @@ def parse_agent_list(text: str) -> list[AgentState]:
 def parse_tier_list(text: str) -> dict[str, tuple[str, ...]]:
     """``callcenter_config tier list`` -> agent name -> its queues (sorted)."""
     queues: dict[str, set[str]] = {}
-    for row in _table(text, ("queue", "agent"), "a tier list"):
+    for row in parse_table(text, ("queue", "agent"), "a tier list"):
         queues.setdefault(row["agent"], set()).add(row["queue"])
     return {agent: tuple(sorted(qs)) for agent, qs in queues.items()}
 

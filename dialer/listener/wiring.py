@@ -4,11 +4,14 @@
 or the in-memory ones): its worker thread and its persistent Event Socket connection.
 `node_listeners` starts one per configured node on the real adapters: live state and trunk
 state in Redis under one key namespace (`dialer.routing.wiring`), attempt records in the
-database.
+database; after each (re)connect of a node, before the listener reconciles, the node's agents
+are made to match the database (`dialer.agents.wiring.agent_sync`), so a switch that
+restarted gets them back.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,9 +20,10 @@ from typing import Any
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer.agents.wiring import agent_sync
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.config import FsNode, Settings
-from dialer.esl.ports import EslClientKind, ManagedEslConnection
+from dialer.esl.ports import EslClientKind, EslConnection, ManagedEslConnection
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
@@ -29,6 +33,10 @@ from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_sta
 __all__ = ["RunningListener", "live_state", "node_listeners", "start_listener"]
 
 _STOP_WAIT_S = 10.0
+log = logging.getLogger(__name__)
+
+SwitchSetup = Callable[[EslConnection], None]
+"""What a node is made to hold after each (re)connect (it may send commands and wait)."""
 
 
 @dataclass
@@ -60,14 +68,26 @@ def start_listener(
     health: TrunkHealthFeed | None = None,
     reconcile_every_s: float = 60.0,
     client_kind: EslClientKind = "own",
+    setup: SwitchSetup | None = None,
 ) -> RunningListener:
-    """Start the listener of one node: its worker thread and its persistent connection."""
+    """Start the listener of one node: its worker thread and its persistent connection;
+    ``setup`` runs after each (re)connect, before the listener's reconcile (which then reads
+    what it set up); a failing setup is logged and the listener goes on."""
     listener = NodeListener(
         node.name, live, attempts, trunks,
         reconcile_every_s=reconcile_every_s, clock=clock, health=health,
     )  # fmt: skip
+
+    def connected() -> None:
+        if setup is not None:
+            try:
+                setup(client)
+            except Exception:
+                log.exception("listener %s: setting up the switch failed", node.name)
+        listener.on_connect()
+
     client = build_esl_client(
-        client_kind, node, LISTENER_SUBSCRIPTION, listener.on_event, listener.on_connect
+        client_kind, node, LISTENER_SUBSCRIPTION, listener.on_event, connected
     )
     listener.attach(client)
     worker = threading.Thread(target=listener.run, name=f"listener-{node.name}", daemon=True)
@@ -89,7 +109,8 @@ def node_listeners(
 ) -> list[RunningListener]:
     """One running listener per node of ``settings``, sharing the Redis state under
     ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
-    the database; ``notify(attempt_id)`` hands each recorded attempt to the post-call work."""
+    the database; ``notify(attempt_id)`` hands each recorded attempt to the post-call work;
+    each node gets the database's agents after every (re)connect."""
     live = live_state(client, namespace)
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     attempts = SqlAttemptSink(sessions, clock, notify)
@@ -103,6 +124,7 @@ def node_listeners(
             health=shared.health,
             reconcile_every_s=reconcile_every_s,
             client_kind=settings.esl_client,
+            setup=agent_sync(sessions),
         )
         for node in settings.freeswitch_nodes
     ]

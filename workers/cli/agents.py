@@ -1,27 +1,45 @@
-"""``dialer agents``: add, list, login, logout, ready, break, on every configured node."""
+"""``dialer agents``: the agents in the database, made to match on every configured node.
+
+Every command connects to each node once (`dialer.esl.wiring.connect_once`): a node that is
+not there is one line and exit 1, at once, never a retry loop.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from dialer import agent_admin
+from dialer.agent_state import AgentState
+from dialer.agents import service
+from dialer.agents.ports import AgentRecord, AgentStore, Tier
+from dialer.agents.wiring import sql_agent_store
 from dialer.config import FsNode
-from dialer.esl.ports import EslConnection, EslError, Subscription
-from dialer.esl.wiring import build_esl_client
-from workers.cli.common import console, user_errors
+from dialer.esl.ports import EslConnection, EslError
+from dialer.esl.wiring import connect_once
+from workers.cli.common import console, err_console, print_whole, user_errors
 from workers.context import app_context
 
-app = typer.Typer(help="Agents in mod_callcenter (callcenter_config).", no_args_is_help=True)
+app = typer.Typer(
+    help="Agents: kept in the database, made to match in mod_callcenter on every node.",
+    no_args_is_help=True,
+)
+tier_app = typer.Typer(help="An agent's tiers (its queues) on every node.", no_args_is_help=True)
+app.add_typer(tier_app, name="tier")
 
 NodeOption = Annotated[
     str | None, typer.Option(help="only this FreeSWITCH node (default: every configured node)")
 ]
-CONNECT_TIMEOUT_S = 5.0
+NameArgument = Annotated[str, typer.Argument(help="agent name, e.g. 1001@default")]
+QueueOption = Annotated[str, typer.Option(help="the queue, e.g. sales@default")]
+LevelOption = Annotated[int, typer.Option(help="tier level (lower is offered calls first)")]
+PositionOption = Annotated[int, typer.Option(help="tier position within its level")]
+CONNECT_TIMEOUT_S = 1.0
+_ERRORS = (agent_admin.AgentError, EslError)
 
 
 def _nodes(only: str | None) -> list[FsNode]:
@@ -32,62 +50,138 @@ def _nodes(only: str | None) -> list[FsNode]:
     return nodes
 
 
+def _connect(node: FsNode) -> EslConnection:
+    return connect_once(app_context().settings.esl_client, node, CONNECT_TIMEOUT_S)
+
+
 @contextmanager
-def _connected(node: FsNode) -> Iterator[EslConnection]:
-    kind = app_context().settings.esl_client
-    client = build_esl_client(kind, node, Subscription(events=()), lambda _e: None).start()
-    try:
-        if not client.wait_connected(CONNECT_TIMEOUT_S):
-            raise EslError(f"{node.name}: no Event Socket at {node.host}:{node.port}")
-        yield client
-    finally:
-        client.close()
-
-
-def _each_node(only: str | None, action: Callable[[EslConnection], None]) -> None:
-    with user_errors(agent_admin.AgentError, EslError):
+def _every_node(only: str | None = None) -> Iterator[list[EslConnection]]:
+    """A connection to each node (``only``: that one); the first that fails is the error."""
+    with ExitStack() as stack:
+        conns = []
         for node in _nodes(only):
-            with _connected(node) as conn:
-                action(conn)
+            conn = _connect(node)
+            stack.callback(conn.close)
+            conns.append(conn)
+        yield conns
+
+
+def _store() -> AgentStore:
+    return sql_agent_store(app_context().sessions)
 
 
 @app.command("add")
 def _add(
-    name: Annotated[str, typer.Argument(help="agent name, e.g. 1001@default")],
+    name: NameArgument,
     contact: Annotated[str, typer.Option(help="dial string of the phone, e.g. user/1001")],
     queue: Annotated[str | None, typer.Option(help="queue to add a tier in")] = None,
-    level: Annotated[int, typer.Option(help="tier level")] = 1,
-    position: Annotated[int, typer.Option(help="tier position")] = 1,
-    node: NodeOption = None,
+    level: LevelOption = 1,
+    position: PositionOption = 1,
 ) -> None:
-    """Add a callback agent (Logged Out) and, with --queue, its tier."""
-    with user_errors(agent_admin.AgentError):
-        tier = agent_admin.Tier(queue, level, position) if queue else None
-        agent_admin.add_commands(name, contact, tier)  # refuse bad values before connecting
-    _each_node(node, lambda conn: agent_admin.add(conn, name, contact, tier))
+    """Add an agent (Logged Out) and, with --queue, its tier: on every node, then in the
+    database; all or nothing."""
+    tiers = (Tier(queue, level, position),) if queue else ()
+    record = AgentRecord(name, contact, tiers)
+    with user_errors(*_ERRORS):
+        for tier in tiers:
+            agent_admin.check_tier(tier)  # refuse bad values before connecting
+        agent_admin.add_commands(name, contact)
+        with _every_node() as conns:
+            service.add_agent(_store(), conns, record)
     console.print(f"agent {name} added", highlight=False)
+
+
+@app.command("remove")
+def _remove(name: NameArgument) -> None:
+    """Delete an agent and its tiers on every node, then from the database."""
+    with user_errors(*_ERRORS):
+        agent_admin.check_name(name)
+        with _every_node() as conns:
+            service.remove_agent(_store(), conns, name)
+    console.print(f"agent {name} removed", highlight=False)
+
+
+@tier_app.command("add")
+def _tier_add(
+    name: NameArgument, queue: QueueOption, level: LevelOption = 1, position: PositionOption = 1
+) -> None:
+    """Put the agent in a queue on every node, then in the database; all or nothing."""
+    tier = Tier(queue, level, position)
+    with user_errors(*_ERRORS):
+        agent_admin.tier_add_command(name, tier)
+        with _every_node() as conns:
+            service.add_tier(_store(), conns, name, tier)
+    console.print(f"agent {name}: tier in {queue} added", highlight=False)
+
+
+@tier_app.command("remove")
+def _tier_remove(name: NameArgument, queue: QueueOption) -> None:
+    """Take the agent out of a queue on every node, then in the database."""
+    with user_errors(*_ERRORS):
+        agent_admin.tier_del_command(name, queue)
+        with _every_node() as conns:
+            service.remove_tier(_store(), conns, name, queue)
+    console.print(f"agent {name}: tier in {queue} removed", highlight=False)
+
+
+@app.command("sync")
+def _sync(node: NodeOption = None) -> None:
+    """Make each node hold the database's agents and tiers (the listener does it after each
+    (re)connect); statuses are left as they are."""
+    failed = False
+    with user_errors(*_ERRORS):
+        nodes, store = _nodes(node), _store()
+    for fs_node in nodes:
+        try:
+            conn = _connect(fs_node)
+            try:
+                result = service.sync_node(store, conn)
+            finally:
+                conn.close()
+        except _ERRORS as exc:
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            failed = True
+            continue
+        console.print(f"{result.node}: {len(result.applied)} changes", highlight=False)
+        for line in result.failed:
+            err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        failed = failed or bool(result.failed)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _listing(fs_node: FsNode) -> list[AgentState] | None:
+    try:
+        conn = _connect(fs_node)
+        try:
+            return service.node_agents(conn)
+        finally:
+            conn.close()
+    except _ERRORS as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return None
 
 
 @app.command("list")
 def _list(node: NodeOption = None) -> None:
-    """Agents with their status and state, per node."""
-    table = Table("node", "agent", "status", "state")
-
-    def fill(conn: EslConnection) -> None:
-        for a in agent_admin.list_agents(conn):
-            table.add_row(conn.node, a.name, a.status, a.state)
-
-    _each_node(node, fill)
-    console.print(table)
+    """Each agent's contact and queues (from the database) with its status and state on each
+    node (a node that cannot be reached: one line, and ? for it)."""
+    with user_errors(*_ERRORS):
+        nodes, records = _nodes(node), _store().all()
+    per_node = {n.name: _listing(n) for n in nodes}
+    table = Table("node", "agent", "contact", "queues (level/position)", "status", "state")
+    for line in service.agent_lines(records, per_node):
+        table.add_row(line.node, line.name, line.contact, line.queues, line.status, line.state)
+    print_whole(table)
 
 
 def _status_command(verb: str, doc: str) -> None:
-    def command(
-        name: Annotated[str, typer.Argument(help="agent name")], node: NodeOption = None
-    ) -> None:
-        with user_errors(agent_admin.AgentError):
+    def command(name: NameArgument, node: NodeOption = None) -> None:
+        with user_errors(*_ERRORS):
             agent_admin.check_name(name)
-        _each_node(node, lambda conn: agent_admin.set_status(conn, name, verb))
+            with _every_node(node) as conns:
+                for conn in conns:
+                    agent_admin.set_status(conn, name, verb)
         console.print(f"agent {name}: {agent_admin.VERB_STATUS[verb]}", highlight=False)
 
     command.__doc__ = doc

@@ -1,0 +1,179 @@
+"""Agent changes on every node, all or nothing, against the simulator's mod_callcenter (in
+memory): validation before any change, undo on the nodes already changed, the database
+written last; sync and the listing."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.agent_admin import AgentError
+from dialer.agent_state import AgentState
+from dialer.agents import service
+from dialer.agents.fakes import MemoryAgentStore
+from dialer.agents.ports import AgentRecord, Tier
+from dialer.esl.fakes import FakeEslConnection
+from dialer.esl.ports import EslConnection
+from tests.dialer.agents.conftest import lab_node
+
+CONTACT = "[leg_timeout=15]sofia/external/agent9@127.0.0.1:5094"
+NINE = AgentRecord("agent9@default", CONTACT, (Tier("sales@default", 2, 3),))
+
+
+def _agents(conn: EslConnection) -> dict[str, AgentState]:
+    return {a.name: a for a in service.node_agents(conn)}
+
+
+def _changes(conn: FakeEslConnection) -> list[str]:
+    """What was sent besides reading lists."""
+    return [c for c in conn.sent if " list" not in c]
+
+
+def test_add_applies_on_every_node_then_stores() -> None:
+    store, nodes = MemoryAgentStore(), [lab_node("fs1"), lab_node("fs2")]
+    service.add_agent(store, nodes, NINE)
+    assert store.get("agent9@default") == NINE
+    for conn in nodes:
+        nine = _agents(conn)["agent9@default"]
+        assert (nine.status, nine.queues) == ("Logged Out", ("sales@default",))
+
+
+def test_a_step_failing_on_the_second_node_is_undone_everywhere() -> None:
+    """The tier add fails on fs2 after the queue check passed (the queue was unloaded in
+    between): the agent is deleted on fs1 and fs2, the database is unchanged, and the error
+    is the switch's reason in one line."""
+    fs1 = lab_node("fs1")
+    fs2 = lab_node("fs2", fail={"callcenter_config tier add": "-ERR Queue not found!\n"})
+    store = MemoryAgentStore()
+    with pytest.raises(AgentError) as failure:
+        service.add_agent(store, [fs1, fs2], NINE)
+    assert str(failure.value) == (
+        "fs2: callcenter_config tier add sales@default agent9@default 2 3: -ERR Queue not found!"
+    )
+    assert store.all() == []
+    for conn in (fs1, fs2):
+        assert "agent9@default" not in _agents(conn)
+        assert _changes(conn)[-1] == "api callcenter_config agent del agent9@default"
+
+
+def test_a_connection_lost_midway_is_undone_on_the_other_nodes() -> None:
+    fs1, fs2 = lab_node("fs1"), lab_node("fs2", drop_on="callcenter_config agent set contact")
+    store = MemoryAgentStore()
+    with pytest.raises(AgentError, match="fs2: closed by peer"):
+        service.add_agent(store, [fs1, fs2], NINE)
+    assert "agent9@default" not in _agents(fs1)
+    assert store.all() == []
+
+
+def test_a_queue_missing_on_any_node_changes_nothing() -> None:
+    fs1 = lab_node("fs1")
+    fs2 = lab_node("fs2", fail={"callcenter_config queue list": "+OK\n"})
+    store = MemoryAgentStore()
+    with pytest.raises(AgentError, match="fs2: no queue sales@default on the switch"):
+        service.add_agent(store, [fs1, fs2], NINE)
+    assert _changes(fs1) == [] and _changes(fs2) == []
+    assert store.all() == []
+
+
+def test_an_agent_the_switch_has_already_is_not_deleted_by_the_undo() -> None:
+    conn, store = lab_node(), MemoryAgentStore()
+    with pytest.raises(AgentError, match="Agent already exist!"):
+        service.add_agent(store, [conn], AgentRecord("agent1@default", "user/1001"))
+    assert "agent1@default" in _agents(conn)
+    assert store.all() == []
+
+
+def test_a_stored_agent_is_refused_before_any_node_is_asked() -> None:
+    conn, store = lab_node(), MemoryAgentStore([NINE])
+    with pytest.raises(AgentError, match="exists already"):
+        service.add_agent(store, [conn], NINE)
+    assert conn.sent == []
+
+
+def test_tiers_added_and_removed_on_every_node() -> None:
+    store, nodes = MemoryAgentStore(), [lab_node("fs1"), lab_node("fs2")]
+    service.add_agent(store, nodes, NINE)
+    service.add_tier(store, nodes, "agent9@default", Tier("ringall@default"))
+    assert [t.queue for t in store.get("agent9@default").tiers] == [  # type: ignore[union-attr]
+        "ringall@default",
+        "sales@default",
+    ]
+    for conn in nodes:
+        assert _agents(conn)["agent9@default"].queues == ("ringall@default", "sales@default")
+    with pytest.raises(AgentError, match="has a tier in ringall@default already"):
+        service.add_tier(store, nodes, "agent9@default", Tier("ringall@default"))
+    service.remove_tier(store, nodes, "agent9@default", "sales@default")
+    assert store.get("agent9@default") == AgentRecord(
+        "agent9@default", CONTACT, (Tier("ringall@default"),)
+    )
+    for conn in nodes:
+        assert _agents(conn)["agent9@default"].queues == ("ringall@default",)
+
+
+def test_a_tier_failing_on_a_node_is_undone() -> None:
+    failing: dict[str, str] = {}
+    fs1, fs2 = lab_node("fs1"), lab_node("fs2", fail=failing)
+    store = MemoryAgentStore()
+    service.add_agent(store, [fs1, fs2], NINE)
+    failing["callcenter_config tier add"] = "-ERR Agent not found!\n"
+    with pytest.raises(AgentError, match=r"^fs2: .*Agent not found!$"):
+        service.add_tier(store, [fs1, fs2], "agent9@default", Tier("ringall@default"))
+    assert _agents(fs1)["agent9@default"].queues == ("sales@default",)
+    assert _changes(fs1)[-1] == "api callcenter_config tier del ringall@default agent9@default"
+    assert store.get("agent9@default") == NINE
+
+
+def test_remove_deletes_everywhere_then_in_the_database() -> None:
+    store, nodes = MemoryAgentStore(), [lab_node("fs1"), lab_node("fs2")]
+    service.add_agent(store, nodes, NINE)
+    service.remove_agent(store, nodes, "agent9@default")
+    assert store.all() == []
+    for conn in nodes:
+        assert "agent9@default" not in _agents(conn)
+    with pytest.raises(AgentError, match="no agent agent9@default in the database"):
+        service.remove_agent(store, nodes, "agent9@default")
+
+
+def test_sync_restores_a_forgotten_agent_and_keeps_known_statuses() -> None:
+    store, before = MemoryAgentStore(), lab_node()
+    service.add_agent(store, [before], NINE)
+    fresh = lab_node()  # a restarted switch: only its configuration
+    result = service.sync_node(store, fresh)
+    assert result.failed == ()
+    assert result.applied == (
+        "callcenter_config agent add agent9@default callback",
+        f"callcenter_config agent set contact agent9@default {CONTACT}",
+        "callcenter_config tier add sales@default agent9@default 2 3",
+    )
+    nine = _agents(fresh)["agent9@default"]
+    assert (nine.status, nine.queues) == ("Logged Out", ("sales@default",))
+    fresh.api("callcenter_config agent set status agent9@default Available")
+    assert service.sync_node(store, fresh).applied == ()
+    assert _agents(fresh)["agent9@default"].status == "Available"
+    assert _agents(fresh)["agent1@default"].queues  # the configuration's agents are left alone
+
+
+def test_sync_reports_a_failing_command_and_runs_the_others() -> None:
+    store = MemoryAgentStore(
+        [
+            AgentRecord("a1", "user/a1", (Tier("nosuch@default"),)),
+            AgentRecord("a2", "user/a2", (Tier("sales@default"),)),
+        ]
+    )
+    result = service.sync_node(store, lab_node())
+    assert result.failed == (
+        "fs1: callcenter_config tier add nosuch@default a1 1 1: -ERR Queue not found!",
+    )
+    assert "callcenter_config tier add sales@default a2 1 1" in result.applied
+
+
+def test_lines_list_the_database_on_a_node_that_cannot_be_read() -> None:
+    conn, store = lab_node(), MemoryAgentStore()
+    service.add_agent(store, [conn], NINE)
+    lines = service.agent_lines(store.all(), {"fs1": service.node_agents(conn), "fs2": None})
+    mine = [(ln.node, ln.name, ln.contact, ln.queues, ln.status) for ln in lines]
+    assert ("fs1", "agent9@default", CONTACT, "sales@default 2/3", "Logged Out") in mine
+    assert ("fs2", "agent9@default", CONTACT, "sales@default 2/3", "?") in mine
+    assert mine[1][:3] == ("fs1", "agent1@default", "not in the database")
+    assert [m for m in mine if m[0] == "fs2"] == [
+        ("fs2", "agent9@default", CONTACT, "sales@default 2/3", "?")
+    ]
