@@ -445,7 +445,8 @@ class EslSwitchProbe:
     a ``name`` column), ``xml_locate dialplan context name <context>`` (the ``<context>``
     element, or ``can't find anything``), ``sofia status gateway <name>`` (a ``Status`` line,
     or ``Invalid Gateway!``), ``callcenter_config queue list tiers|agents <queue>``.
-    ``connect`` opens a started connection to a node; the probe closes it.
+    ``connect`` opens a started connection to a node (or raises `EslError` when the node
+    cannot be reached at all); the probe closes it.
     """
 
     def __init__(
@@ -464,10 +465,13 @@ class EslSwitchProbe:
         return [self._observe(node, request) for node in self._nodes]
 
     def _observe(self, node: str, request: ProbeRequest) -> NodeReadiness:
-        conn = self._connect(node)
+        try:
+            conn = self._connect(node)
+        except EslError as exc:
+            return NodeReadiness(node, unreachable=str(exc) or type(exc).__name__)
         try:
             if not conn.wait_connected(self._connect_timeout_s):
-                return NodeReadiness(node, unreachable="no Event Socket answers")
+                return NodeReadiness(node, unreachable="its Event Socket does not let us in")
             return self._ask(conn, request)
         except EslError as exc:
             return NodeReadiness(node, unreachable=str(exc) or type(exc).__name__)

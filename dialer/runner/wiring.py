@@ -11,6 +11,7 @@ preflight of a campaign), over a short connection per node.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock, IdSource
 from dialer.config import FsNode, Settings
-from dialer.esl.ports import EslClientKind, EslConnection, ManagedEslConnection, Subscription
+from dialer.esl.ports import (
+    EslClientKind,
+    EslConnection,
+    EslDisconnected,
+    ManagedEslConnection,
+    Subscription,
+)
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.wiring import live_state
 from dialer.routing.fakes import InMemoryReservations
@@ -139,6 +146,13 @@ def esl_switch_probe(
 
     def connect(name: str) -> ManagedEslConnection:
         node = by_name[name]
+        # a one-shot question: a node that refuses the connection is down now, with no
+        # reconnect loop to wait through
+        try:
+            socket.create_connection((node.host, node.port), connect_wait_s).close()
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            raise EslDisconnected(f"no Event Socket at {node.host}:{node.port} ({why})") from None
         return build_esl_client(client_kind, node, Subscription(events=()), _ignore).start()
 
     return EslSwitchProbe(list(by_name), connect, connect_wait_s)
