@@ -56,7 +56,9 @@ def probe(backend: Backend) -> Iterator[SwitchProbe]:
 
 
 def test_a_loaded_campaign_is_reported_as_loaded(probe: SwitchProbe) -> None:
-    request = ProbeRequest("sales@default", "campaign", ("carrier_a", "carrier_down_ping", "nosuch"))
+    request = ProbeRequest(
+        "sales@default", "campaign", ("carrier_a", "carrier_down_ping", "nosuch")
+    )
     fs1, fs2 = probe.observe(request)
     assert (fs1.node, fs2.node) == ("fs1", "fs2")
     assert fs1.unreachable is None

@@ -189,6 +189,10 @@ def start(
 ) -> None:
     """Start (or resume) a campaign, after the checks of ``campaigns check`` pass."""
     with user_errors(CampaignError):
+        with app_context().sessions() as session:
+            # what no check can fix (its mode, its status) is refused first, and not applied
+            service.transition(session, name, "start")
+            session.rollback()
         result = campaign_preflight(name)
     print_findings(tuple(f for f in result.findings if f.verdict is not Verdict.PASS))
     if not result.ok and not force:

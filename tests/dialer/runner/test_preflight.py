@@ -175,4 +175,3 @@ def test_the_window_opens_at_the_next_start_in_the_leads_zones() -> None:
     # a lead in New York and Shanghai at once is callable only when both are inside
     both = window_opens_at(window, ["America/New_York,Asia/Shanghai"], evening)
     assert both is None
-
