@@ -238,7 +238,7 @@ def _window_finding(facts: CampaignFacts, zone: str) -> Finding:
     if opens <= facts.now:
         return _pass("window", f"calling window open now: {facts.window_text}")
     return _warn(
-        "window", f"calling window closed now; opens {_at(opens, zone)}: {facts.window_text}"
+        "window", f"calling window closed now, opens {_at(opens, zone)}; window {facts.window_text}"
     )
 
 

@@ -194,7 +194,7 @@ def start(
             service.transition(session, name, "start")
             session.rollback()
         result = campaign_preflight(name)
-    print_findings(tuple(f for f in result.findings if f.verdict is not Verdict.PASS))
+    print_findings(tuple(f for f in result.findings if f.verdict is not Verdict.PASS), err_console)
     if not result.ok and not force:
         n = len(result.failures)
         err_console.print(f"[red]error:[/red] campaign {name} not started: {n} check"

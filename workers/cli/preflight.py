@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from rich.console import Console
+
 from dialer.runner.adapters import campaign_facts
 from dialer.runner.preflight import Finding, Preflight, Verdict
 from dialer.runner.service import preflight
 from dialer.runner.wiring import esl_switch_probe
-from workers.cli.common import console, err_console
+from workers.cli.common import console
 from workers.context import app_context
 
 _MARK = {Verdict.PASS: "[green]pass[/green]", Verdict.WARN: "[yellow]warn[/yellow]",
@@ -23,8 +25,8 @@ def campaign_preflight(name: str) -> Preflight:
     return preflight(facts, probe, settings.timezone)
 
 
-def print_findings(findings: tuple[Finding, ...]) -> None:
-    """One line per finding: its verdict, its check, what it says (and what to do)."""
+def print_findings(findings: tuple[Finding, ...], out: Console = console) -> None:
+    """One line per finding on ``out``: its verdict, its check, what it says (and what to
+    do)."""
     for f in findings:
-        out = err_console if f.verdict is Verdict.FAIL else console
         out.print(f"{_MARK[f.verdict]} {f.check}: {f.message}", highlight=False, soft_wrap=True)

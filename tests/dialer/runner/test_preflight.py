@@ -154,7 +154,9 @@ def test_a_closed_window_warns_when_it_opens_and_one_that_never_opens_fails() ->
     result = check(ready_node(), replace(FACTS, window_opens_at=opens))
     assert result.ok
     [warning] = [f for f in result.findings if f.verdict is Verdict.WARN]
-    assert warning.message.startswith("calling window closed now; opens 2026-12-04 09:00:00+08:00")
+    assert warning.message.startswith(
+        "calling window closed now, opens 2026-12-04 09:00:00+08:00; window Mon"
+    )
     [never] = failures(check(ready_node(), replace(FACTS, window_opens_at=None)))
     assert never.startswith("window: the calling window (Mon–Sat 09:00–20:00) never opens")
 
