@@ -193,6 +193,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "live_view": ("redis",),
     "reservations": ("redis",),
     "switch": ("switch_sim",),
+    "switch_probe": ("switch_sim",),
     "trunk_health": ("redis",),
     "webhook_sender": ("http",),
 }

@@ -57,6 +57,7 @@ PURE_MODULES = (
     "dialer.postcall.webhooks",
     "dialer.runner.fakes",
     "dialer.runner.ports",
+    "dialer.runner.preflight",
     "dialer.runner.snapshot",
     "dialer.runner.tick",
     "dialer.runner.ticker",

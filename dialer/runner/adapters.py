@@ -8,24 +8,26 @@ plays the safe-harbor message when no agent takes the call within 2 s).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import redis
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.describe import describe_calling_window
 from campaigns.domain import NOT_DIALLED, CampaignStatus, ClaimedLead, LeadStatus
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.selection import claim_due_leads, open_zone_sets
-from campaigns.service import calling_window_of
+from campaigns.service import calling_window_of, get_campaign
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.db.base import transaction
-from dialer.esl.ports import EslConnection, EslDisconnected
+from dialer.esl.ports import EslConnection, EslDisconnected, EslError, ManagedEslConnection
 from dialer.listener.ports import LiveState
 from dialer.pacing import Mode
-from dialer.routing.orm import campaign_routing_of
+from dialer.routing.orm import TrunkRow, campaign_routing_of
 from dialer.runner.ports import (
     NOT_SENT_CAUSE,
     UNROUTABLE,
@@ -35,7 +37,11 @@ from dialer.runner.ports import (
     EndedAttempt,
     Lease,
     NewAttempt,
+    NodeReadiness,
+    ProbeRequest,
+    TieredAgent,
 )
+from dialer.runner.preflight import CampaignFacts, TrunkFacts, window_opens_at
 from fs_conf.dialplan import dialplan_entry
 
 # Calls longer than this are not fed back to the pacer (their end is outside the scan).
@@ -391,3 +397,144 @@ class RedisLeaseStore:
         if not found:
             return None
         return Lease(campaign_id, found["owner"], int(found["token"]))
+
+
+def campaign_facts(session: Session, name: str, now: datetime) -> CampaignFacts:
+    """What the preflight needs of campaign ``name`` from the database at aware ``now``;
+    raises `campaigns.service.CampaignError` for an unknown campaign."""
+    campaign = get_campaign(session, name)
+    entry = dialplan_entry(campaign.name, campaign.queue_name)
+    trunks = [
+        TrunkFacts(row.name, tuple(row.fs_nodes or ()))
+        for row in session.scalars(select(TrunkRow).order_by(TrunkRow.name))
+        if row.enabled and row.weight > 0
+        and (not campaign.trunk_group or campaign.trunk_group in (row.groups or ()))
+    ]  # fmt: skip
+    waiting = (Lead.campaign_id == campaign.id, Lead.status == LeadStatus.PENDING)
+    zone_sets = session.scalars(select(Lead.time_zones).where(*waiting).distinct())
+    due = func.sum(case((Lead.next_attempt_at <= now, 1), else_=0))
+    count, due_now, next_due = session.execute(
+        select(func.count(), due, func.min(Lead.next_attempt_at)).where(*waiting)
+    ).one()
+    window = calling_window_of(campaign)
+    return CampaignFacts(
+        name=campaign.name,
+        queue=campaign.queue_name,
+        extension=entry.extension,
+        context=entry.context,
+        trunk_group=campaign.trunk_group,
+        trunks=tuple(trunks),
+        now=now,
+        window_text=describe_calling_window(window),
+        window_opens_at=window_opens_at(window, zone_sets, now),
+        leads_waiting=int(count or 0),
+        leads_due=int(due_now or 0),
+        next_due_at=next_due,
+    )
+
+
+_INVALID_GATEWAY = "Invalid Gateway!"
+# xml_locate_function (mod_commands.c): a section or tag that is not there, bad arguments
+_XML_NOT_FOUND = ("can't find anything", "-Error")
+
+
+class EslSwitchProbe:
+    """`dialer.runner.ports.SwitchProbe` over one short Event Socket connection per node.
+
+    Replies as transcript x shows them: ``callcenter_config queue list`` (a ``|`` table with
+    a ``name`` column), ``xml_locate dialplan context name <context>`` (the ``<context>``
+    element, or ``can't find anything``), ``sofia status gateway <name>`` (a ``Status`` line,
+    or ``Invalid Gateway!``), ``callcenter_config queue list tiers|agents <queue>``.
+    ``connect`` opens a started connection to a node (or raises `EslError` when the node
+    cannot be reached at all); the probe closes it.
+    """
+
+    def __init__(
+        self,
+        nodes: Sequence[str],
+        connect: Callable[[str], ManagedEslConnection],
+        connect_timeout_s: float = 5.0,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self._nodes = list(nodes)
+        self._connect = connect
+        self._connect_timeout_s = connect_timeout_s
+        self._timeout_s = timeout_s
+
+    def observe(self, request: ProbeRequest) -> list[NodeReadiness]:
+        return [self._observe(node, request) for node in self._nodes]
+
+    def _observe(self, node: str, request: ProbeRequest) -> NodeReadiness:
+        try:
+            conn = self._connect(node)
+        except EslError as exc:
+            return NodeReadiness(node, unreachable=str(exc) or type(exc).__name__)
+        try:
+            if not conn.wait_connected(self._connect_timeout_s):
+                return NodeReadiness(node, unreachable="its Event Socket does not let us in")
+            return self._ask(conn, request)
+        except EslError as exc:
+            return NodeReadiness(node, unreachable=str(exc) or type(exc).__name__)
+        finally:
+            conn.close()
+
+    def _ask(self, conn: EslConnection, request: ProbeRequest) -> NodeReadiness:
+        def api(command: str) -> str:
+            return conn.api(command, self._timeout_s)
+
+        queues = {row["name"] for row in _rows(api("callcenter_config queue list"), "name")}
+        context = api(f"xml_locate dialplan context name {request.context}")
+        loaded = not context.startswith(_XML_NOT_FOUND)
+        gateways = {g: _gateway_status(api(f"sofia status gateway {g}")) for g in request.gateways}
+        tiers = _rows(api(f"callcenter_config queue list tiers {request.queue}"), "agent")
+        agents = api(f"callcenter_config queue list agents {request.queue}")
+        status = {row["name"]: row.get("status", "") for row in _rows(agents, "name")}
+        return NodeReadiness(
+            conn.node,
+            queues=frozenset(queues),
+            context_loaded=loaded,
+            extensions=_extensions(context) if loaded else {},
+            gateways=gateways,
+            tiered_agents=tuple(
+                TieredAgent(row["agent"], status.get(row["agent"], "")) for row in tiers
+            ),
+        )
+
+
+def _rows(reply: str, column: str) -> list[dict[str, str]]:
+    """A mod_callcenter ``|`` table (header line, rows, ``+OK``; only ``+OK`` when empty)."""
+    lines = [ln for ln in reply.splitlines() if ln and not ln.startswith(("+OK", "-ERR"))]
+    if not lines or column not in lines[0].split("|"):
+        return []
+    header = lines[0].split("|")
+    return [
+        dict(zip(header, cols, strict=True))
+        for cols in (ln.split("|") for ln in lines[1:])
+        if len(cols) == len(header)
+    ]
+
+
+def _gateway_status(reply: str) -> str | None:
+    if reply.strip() == _INVALID_GATEWAY:
+        return None
+    for line in reply.splitlines():
+        key, _, value = line.partition("\t")
+        if key.strip() == "Status":
+            return value.strip()
+    return None
+
+
+def _extensions(context_xml: str) -> dict[str, tuple[str, ...]]:
+    """Each extension of a ``<context>`` -> the queues its ``callcenter`` actions enter."""
+    try:
+        root = ET.fromstring(context_xml)
+    except ET.ParseError:
+        return {}
+    return {
+        ext.get("name", ""): tuple(
+            (action.get("data") or "").split(" ")[0]
+            for action in ext.iter("action")
+            if action.get("application") == "callcenter"
+        )
+        for ext in root.iter("extension")
+    }

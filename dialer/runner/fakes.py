@@ -27,6 +27,9 @@ from dialer.runner.ports import (
     EndedAttempt,
     Lease,
     NewAttempt,
+    NodeReadiness,
+    ProbeRequest,
+    TieredAgent,
 )
 
 
@@ -285,3 +288,42 @@ class MemoryLeaseStore:
 
     def holder(self, campaign_id: int) -> Lease | None:
         return self._live(campaign_id)
+
+
+@dataclass
+class MemoryNode:
+    """What one in-memory node has loaded: mod_callcenter ``queues``, ``tiers`` (queue ->
+    agents) and ``agent_status``; the ``dialplan`` (context -> extension -> the queues it
+    enters); sofia ``gateways`` (name -> Status); ``down`` when it cannot be asked."""
+
+    queues: set[str] = field(default_factory=set)
+    dialplan: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    gateways: dict[str, str] = field(default_factory=dict)
+    tiers: dict[str, list[str]] = field(default_factory=dict)
+    agent_status: dict[str, str] = field(default_factory=dict)
+    down: bool = False
+
+
+class MemorySwitchProbe:
+    """`SwitchProbe` over `MemoryNode` values, in the order given."""
+
+    def __init__(self, nodes: dict[str, MemoryNode]) -> None:
+        self.nodes = nodes
+
+    def observe(self, request: ProbeRequest) -> list[NodeReadiness]:
+        return [self._observe(name, node, request) for name, node in self.nodes.items()]
+
+    @staticmethod
+    def _observe(name: str, node: MemoryNode, request: ProbeRequest) -> NodeReadiness:
+        if node.down:
+            return NodeReadiness(name, unreachable="no Event Socket answers")
+        context = node.dialplan.get(request.context)
+        agents = node.tiers.get(request.queue, [])
+        return NodeReadiness(
+            name,
+            queues=frozenset(node.queues),
+            context_loaded=context is not None,
+            extensions=dict(context or {}),
+            gateways={g: node.gateways.get(g) for g in request.gateways},
+            tiered_agents=tuple(TieredAgent(a, node.agent_status.get(a, "")) for a in agents),
+        )

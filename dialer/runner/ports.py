@@ -3,7 +3,8 @@ campaign leases.
 
 Each `Protocol` has an in-memory fake in `dialer.runner.fakes` and a real adapter in
 `dialer.runner.adapters`: SQL for the database, the listener's `LiveState` for the live state,
-one `EslConnection` per node for the switch, Redis for the leases.
+one `EslConnection` per node for the switch and for what the switch has loaded (`SwitchProbe`,
+read before a campaign starts), Redis for the leases.
 
 Campaign leases: at most one pacer paces a campaign, and a late one can prove nothing. A lease
 names its holder and carries a fencing token that grows with every grant, so an action stamped
@@ -13,7 +14,7 @@ themselves: a dead worker's campaigns are free again after ``ttl_ms``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -182,3 +183,51 @@ class LeaseStore(Protocol):
     def is_current(self, lease: Lease) -> bool: ...
 
     def holder(self, campaign_id: int) -> Lease | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRequest:
+    """What a campaign needs of every node: its mod_callcenter ``queue``, its dialplan
+    ``context`` and the ``gateways`` (trunk names) it may dial through."""
+
+    queue: str
+    context: str
+    gateways: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TieredAgent:
+    """An agent with a tier in the probed queue, and its mod_callcenter status."""
+
+    name: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeReadiness:
+    """What one node has loaded for a `ProbeRequest`.
+
+    ``unreachable`` says why the node could not be asked (the rest is then empty);
+    ``queues`` are the queue names mod_callcenter has loaded; ``context_loaded`` whether the
+    dialplan context exists, ``extensions`` its extensions -> the queues their ``callcenter``
+    steps enter; ``gateways`` each requested gateway -> its sofia ``Status`` (``UP``,
+    ``DOWN``), None when the node has no such gateway; ``tiered_agents`` the agents with a
+    tier in the requested queue.
+    """
+
+    node: str
+    unreachable: str | None = None
+    queues: frozenset[str] = frozenset()
+    context_loaded: bool = False
+    extensions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    gateways: Mapping[str, str | None] = field(default_factory=dict)
+    tiered_agents: tuple[TieredAgent, ...] = ()
+
+
+class SwitchProbe(Protocol):
+    """Asks every configured node what it has loaded; never raises for a node that is down
+    (its `NodeReadiness` says why instead)."""
+
+    def observe(self, request: ProbeRequest) -> list[NodeReadiness]:
+        """One `NodeReadiness` per configured node, in the configured order."""
+        ...

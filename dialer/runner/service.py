@@ -1,4 +1,6 @@
-"""Pacing one campaign for one bounded slice under its lease, and finding lapsed campaigns.
+"""Pacing one campaign for one bounded slice under its lease, finding lapsed campaigns, and
+the preflight of a campaign (what must hold on every switch node and in the database before
+it starts).
 
 A slice either starts a new lease (``token`` None: the supervisor's hand) or continues the one
 handed on by the previous slice (same token, renewed). It ends with the lease still held and
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dialer.pacing import make_pacer
-from dialer.runner.ports import Lease, LeaseStore
+from dialer.runner.ports import Lease, LeaseStore, SwitchProbe
+from dialer.runner.preflight import CampaignFacts, Preflight, evaluate
 from dialer.runner.tick import CampaignTicker, TickDeps, TickStats
 from dialer.runner.ticker import SliceReport, run_slice
 
@@ -76,3 +79,9 @@ def pace_slice(
 def lapsed_campaigns(leases: LeaseStore, running: Iterable[int]) -> list[int]:
     """Running campaigns that nobody paces (their lease lapsed or never existed)."""
     return [cid for cid in running if leases.holder(cid) is None]
+
+
+def preflight(facts: CampaignFacts, probe: SwitchProbe, zone: str) -> Preflight:
+    """Ask every node what it has loaded for the campaign of ``facts`` (read from the database
+    by `dialer.runner.adapters.campaign_facts`) and judge it; times printed in ``zone``."""
+    return evaluate(facts, probe.observe(facts.probe_request()), zone)

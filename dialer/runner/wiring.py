@@ -5,11 +5,13 @@ routing table as the database has it now, the leases in Redis, and the listeners
 and the trunk state in Redis under one key namespace (`dialer.routing.wiring`).
 `memory_tick_deps` is the same shape on the in-memory twins, for tests and benchmarks that
 need neither a database nor Redis. `esl_switch` opens a pacing process's originate
-connections, one per node.
+connections, one per node; `esl_switch_probe` asks the nodes what they have loaded (the
+preflight of a campaign), over a short connection per node.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,19 +20,31 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock, IdSource
 from dialer.config import FsNode, Settings
-from dialer.esl.ports import EslClientKind, EslConnection, Subscription
+from dialer.esl.ports import (
+    EslClientKind,
+    EslConnection,
+    EslDisconnected,
+    ManagedEslConnection,
+    Subscription,
+)
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.wiring import live_state
 from dialer.routing.fakes import InMemoryReservations
 from dialer.routing.service import load_routing_table
 from dialer.routing.table import RoutingTable
 from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
-from dialer.runner.adapters import EslSwitch, LiveStateView, RedisLeaseStore, SqlCampaignStore
+from dialer.runner.adapters import (
+    EslSwitch,
+    EslSwitchProbe,
+    LiveStateView,
+    RedisLeaseStore,
+    SqlCampaignStore,
+)
 from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
 from dialer.runner.ports import CampaignStore, LeaseStore, LiveView, Originator
 from dialer.runner.tick import TickDeps
 
-__all__ = ["esl_switch", "memory_tick_deps", "tick_deps"]
+__all__ = ["esl_switch", "esl_switch_probe", "memory_tick_deps", "tick_deps"]
 
 
 def tick_deps(
@@ -121,6 +135,27 @@ def esl_switch(
         client.wait_connected(connect_wait_s)
         connections[node.name] = client
     return EslSwitch(connections)
+
+
+def esl_switch_probe(
+    nodes: Sequence[FsNode], client_kind: EslClientKind = "own", connect_wait_s: float = 5.0
+) -> EslSwitchProbe:
+    """The preflight's probe of ``nodes``: each asked over a connection of its own, waited
+    for up to ``connect_wait_s``, closed after its questions."""
+    by_name = {node.name: node for node in nodes}
+
+    def connect(name: str) -> ManagedEslConnection:
+        node = by_name[name]
+        # a one-shot question: a node that refuses the connection is down now, with no
+        # reconnect loop to wait through
+        try:
+            socket.create_connection((node.host, node.port), connect_wait_s).close()
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            raise EslDisconnected(f"no Event Socket at {node.host}:{node.port} ({why})") from None
+        return build_esl_client(client_kind, node, Subscription(events=()), _ignore).start()
+
+    return EslSwitchProbe(list(by_name), connect, connect_wait_s)
 
 
 def _ignore(_event: object) -> None:

@@ -1,6 +1,6 @@
 """API commands of the simulated switch (``api`` / ``bgapi``), replies worded as FreeSWITCH's.
 
-Every reply text is copied from the transcripts (f, l, l2, n, g) or, where they are silent,
+Every reply text is copied from the transcripts (f, l, l2, n, g, x) or, where they are silent,
 from FreeSWITCH's mod_commands / mod_sofia sources. ``run`` calls ``done(text)`` exactly once;
 ``originate`` completes later, everything else at once.
 """
@@ -16,6 +16,7 @@ from dialer.sim.events import core_headers
 from dialer.sim.originate_parse import OriginateError, parse_originate
 from dialer.sim.originator import SimOriginator
 from dialer.sim.switch import SimSwitch
+from dialer.sim.xml_locate import xml_locate_reply
 
 __all__ = ["Api", "Done"]
 
@@ -163,6 +164,10 @@ class Api:
     def cmd_show(self, args: str) -> str:
         """``show channels|calls [as json]``."""
         return show_reply(self.sw, args)
+
+    def cmd_xml_locate(self, args: str) -> str:
+        """``xml_locate dialplan [context name <context>]`` from the scenario's extensions."""
+        return xml_locate_reply(self.sw.scenario.extensions, args)
 
     def cmd_sofia(self, args: str) -> str:
         """``sofia status`` and ``sofia status gateway <name>``."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from workers.context import app_context
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    # no switch: the preflight of ``campaigns start`` finds the node unreachable
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    monkeypatch.setenv("DIALER_FREESWITCH_NODES", f'[{{"name":"fs1","port":{closed}}}]')
     app_context.cache_clear()
     yield CliRunner()
     app_context.cache_clear()
@@ -30,7 +36,9 @@ def test_campaign_lifecycle_and_import(cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(app, ["leads", "import", "leads.csv", "--campaign", "spring"])
     assert result.exit_code == 0, result.output
     assert "accepted" in result.output and "invalid" in result.output
-    assert cli.invoke(app, ["campaigns", "start", "spring"]).exit_code == 0
+    refused = cli.invoke(app, ["campaigns", "start", "spring"])
+    assert refused.exit_code == 1 and "cannot ask fs1: no Event Socket at" in refused.output
+    assert cli.invoke(app, ["campaigns", "start", "spring", "--force"]).exit_code == 0
     again = cli.invoke(app, ["campaigns", "start", "spring"])
     assert again.exit_code == 1
     assert "cannot start campaign 'spring': it is running" in again.output

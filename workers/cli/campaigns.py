@@ -1,4 +1,4 @@
-"""``dialer campaigns``: create, update, list, show, start, pause, stop."""
+"""``dialer campaigns``: create, update, list, show, check, start, pause, stop."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from campaigns.describe import (
 from campaigns.domain import DialMode, LeadStatus, RetryOrder
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
-from workers.cli.common import console, report_table, user_errors
+from dialer.runner.preflight import Verdict
+from workers.cli.common import console, err_console, report_table, user_errors
+from workers.cli.preflight import campaign_preflight, print_findings
 from workers.context import app_context
 
 app = typer.Typer(
-    help="Campaigns: create, update, list, show, start, pause, stop.", no_args_is_help=True
+    help="Campaigns: create, update, list, show, check, start, pause, stop.",
+    no_args_is_help=True,
 )
 
 RetryOrderOption = typer.Option(
@@ -165,9 +168,39 @@ def _transition(name: str, action: str) -> None:
             console.print(f"campaign [bold]{campaign.name}[/bold] is {campaign.status.value}")
 
 
+@app.command("check")
+def check(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> None:
+    """Check that the campaign's calls can reach agents: on every FreeSWITCH node its queue,
+    dialplan extension, trunks and agents; its calling window and due leads. Exit 1 on any
+    failure."""
+    with user_errors(CampaignError):
+        result = campaign_preflight(name)
+    print_findings(result.findings)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 @app.command("start")
-def start(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> None:
-    """Start (or resume) a campaign."""
+def start(
+    name: Annotated[str, typer.Argument(help="the campaign's name")],
+    force: Annotated[
+        bool, typer.Option("--force", help="start even when a preflight check fails")
+    ] = False,
+) -> None:
+    """Start (or resume) a campaign, after the checks of ``campaigns check`` pass."""
+    with user_errors(CampaignError):
+        with app_context().sessions() as session:
+            # what no check can fix (its mode, its status) is refused first, and not applied
+            service.transition(session, name, "start")
+            session.rollback()
+        result = campaign_preflight(name)
+    print_findings(tuple(f for f in result.findings if f.verdict is not Verdict.PASS), err_console)
+    if not result.ok and not force:
+        n = len(result.failures)
+        err_console.print(f"[red]error:[/red] campaign {name} not started: {n} check"
+                          f"{'s' if n > 1 else ''} failed (fix them, or --force)",
+                          highlight=False, soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1)
     _transition(name, "start")
 
 
