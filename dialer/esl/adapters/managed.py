@@ -30,6 +30,7 @@ from dialer.esl.adapters.jobs import BackgroundJobs
 from dialer.esl.events import CommandResult, Event
 from dialer.esl.ports import (
     ConnectHandler,
+    EslDisconnected,
     EslError,
     EslTimeout,
     EventHandler,
@@ -187,6 +188,7 @@ class ManagedClient(ABC, Generic[ReplyT]):
             self._failure = f"{type(exc).__name__}: {exc}"
             self._connected.clear()
             log.critical("esl %s: connection thread stopped: %s", self._node, self._failure)
+            self._jobs.fail_all(EslDisconnected(f"{self._node}: {self._failure}"))
 
     def _reconnect_forever(
         self,
@@ -249,6 +251,6 @@ class ManagedClient(ABC, Generic[ReplyT]):
 
 
 def _describe(exc: BaseException) -> str:
-    """One line for a failed connection attempt: the message, or the type when it has none."""
+    """One line for a failed connection attempt: the exception's type and its message."""
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
