@@ -141,8 +141,8 @@ def free_lines(
     bound) when one of those trunks has no concurrency limit.
 
     A down trunk counts for nothing since `route` sends it nothing, a trunk awaiting its trial
-    call for one line. Active hours, CPS and the
-    per-number and caller-ID caps are not counted: they refuse single calls, in `route`.
+    call for one line. Active hours, CPS and the per-number and caller-ID caps are not
+    counted: they refuse single calls, in `route`.
     """
     now_s = now.timestamp()
     free = 0
