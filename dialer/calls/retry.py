@@ -1,11 +1,13 @@
 """What becomes of a lead once its attempt has ended: `campaigns.rules.next_step` applied.
 
-Pure. Invariants: an attempt the node refused to dial (``CallEnd.outcome is None``) does not
-count as an attempt; nor do the first `CARRIER_FAILURES_FREE` carrier failures in a row of a
-lead (`dialer.calls.trunk.carrier_failed`: the trunk, not the callee, failed), which send it
-back to pending after `REFUSED_RETRY_DELAY_S` so that its next try fails over to a trunk
-whose health is better; every other outcome counts exactly once. So a lead whose every
-trunk fails still runs out of attempts.
+Pure. Invariants: a switch or trunk failure never uses up an attempt. An attempt the node
+refused to dial (``CallEnd.outcome is None``: its session limits, transcripts l and l2) goes
+back to pending after `REFUSED_RETRY_DELAY_S`; a carrier failure
+(`dialer.calls.trunk.carrier_failed`: gateway down or unreachable, a 503 from the carrier, a
+trunk that ignored the INVITE; transcripts d, d2, d3, p) too, after a delay that doubles with
+each carrier failure in a row of the lead (`carrier_retry_delay_s`, at most
+`CARRIER_RETRY_MAX_S`), so its next try can fail over to a healthier trunk and a lead that
+no trunk carries costs one try an hour. Every other outcome counts exactly once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from dialer.calls.machine import CallEnd
 from dialer.calls.trunk import carrier_failed
 
 REFUSED_RETRY_DELAY_S = 5
-CARRIER_FAILURES_FREE = 3
+CARRIER_RETRY_MAX_S = 3600
+# carrier failures in a row past which the delay no longer grows (5 s * 2**10 > 1 h)
+CARRIER_STREAK_LOOKBACK = 10
+
+
+def carrier_retry_delay_s(carrier_failures_before: int) -> int:
+    """Seconds until a lead whose attempt failed for its trunk is tried again, after
+    ``carrier_failures_before`` such failures in a row: 5, 10, 20... up to an hour."""
+    streak = min(max(carrier_failures_before, 0), CARRIER_STREAK_LOOKBACK)
+    return min(REFUSED_RETRY_DELAY_S << streak, CARRIER_RETRY_MAX_S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +61,11 @@ def lead_update(
     soon = now + timedelta(seconds=REFUSED_RETRY_DELAY_S)
     if end.outcome is None:
         return LeadUpdate(lead_id, LeadStatus.PENDING, attempts_before, soon, None, end.disposition)
-    if carrier_failures_before < CARRIER_FAILURES_FREE and carrier_failed(
-        end.outcome, end.hangup_cause
-    ):
+    if carrier_failed(end.outcome, end.hangup_cause):
         reason = f"trunk failure ({end.disposition}), not counted"
+        later = now + timedelta(seconds=carrier_retry_delay_s(carrier_failures_before))
         return LeadUpdate(
-            lead_id, LeadStatus.PENDING, attempts_before, soon, end.outcome.value, reason
+            lead_id, LeadStatus.PENDING, attempts_before, later, end.outcome.value, reason
         )
     attempts = attempts_before + 1
     step = next_step(policy, end.outcome, attempts, max_attempts, now)

@@ -19,12 +19,15 @@ order yields the same frames as feeding the whole stream at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _HEADER_END = b"\n\n"
 _MAX_HEADER_BYTES = 1 << 20
 # far above any real frame (a `show channels as json` of thousands of calls is a few MB)
 MAX_BODY_BYTES = 256 << 20
+_DIGITS = re.compile(r"[0-9]+")
+_MAX_LENGTH_DIGITS = 12
 
 
 class FramingError(ValueError):
@@ -117,12 +120,23 @@ class FrameParser:
         return frames
 
 
+def content_length(value: str) -> int:
+    """A ``Content-Length`` value in bytes: ASCII digits only, at most `MAX_BODY_BYTES`.
+
+    FreeSWITCH writes it with ``%ld``; Python's ``int`` would also take blanks, signs,
+    underscores and non-ASCII digits (``'١٢'``), none of which a switch sends."""
+    if len(value) > _MAX_LENGTH_DIGITS or _DIGITS.fullmatch(value) is None:
+        raise FramingError(f"bad Content-Length {value[:40]!r}")
+    length = int(value)
+    if length > MAX_BODY_BYTES:
+        raise FramingError(f"Content-Length {length} above {MAX_BODY_BYTES}")
+    return length
+
+
 def _content_length(headers: tuple[tuple[str, str], ...]) -> int:
     for name, value in headers:
         if name == "Content-Length":
-            if not value.isdigit() or int(value) > MAX_BODY_BYTES:
-                raise FramingError(f"bad Content-Length {value!r}")
-            return int(value)
+            return content_length(value)
     return 0
 
 

@@ -23,6 +23,8 @@ EventHandler = Callable[[Event], None]
 ConnectHandler = Callable[[], None]
 EslClientKind = Literal["own", "greenswitch"]
 """Which TCP adapter a process uses (setting ``DIALER_ESL_CLIENT``)."""
+ALWAYS_SUBSCRIBED = ("BACKGROUND_JOB", "HEARTBEAT")
+"""Events every `Subscription` asks for, whatever else it lists."""
 
 
 class EslError(Exception):
@@ -45,11 +47,13 @@ class EslRefused(EslError):
 class Subscription:
     """Events wanted on a connection, always in JSON (exact values, see docs/esl.md).
 
-    BACKGROUND_JOB is always subscribed: it is how ``bgapi`` results arrive.
+    BACKGROUND_JOB and HEARTBEAT are always subscribed: the first is how ``bgapi`` results
+    arrive, the second keeps an idle connection audible (FreeSWITCH sends it every 20 s by
+    default), so the clients' watchdog can tell a silent switch from a quiet one.
 
     ``filters`` are ``filter <header> <value>`` lines; FreeSWITCH drops every event that
-    matches none of them, BACKGROUND_JOB included, so a subscription with filters always
-    gets ``filter Event-Name BACKGROUND_JOB`` too.
+    matches none of them, so a subscription with filters always gets
+    ``filter Event-Name BACKGROUND_JOB`` and ``filter Event-Name HEARTBEAT`` too.
     """
 
     events: tuple[str, ...]
@@ -58,15 +62,20 @@ class Subscription:
 
     def commands(self) -> list[str]:
         words = list(self.events)
-        if "ALL" not in words and "BACKGROUND_JOB" not in words:
-            words.append("BACKGROUND_JOB")  # bgapi results arrive only as this event
+        if "ALL" not in words:
+            # bgapi results arrive only as BACKGROUND_JOB; HEARTBEAT feeds the watchdog
+            words += [name for name in ALWAYS_SUBSCRIBED if name not in words]
         if self.custom:
             # every word after CUSTOM is a subclass, so CUSTOM goes last
             words += ["CUSTOM", *self.custom]
-        cmds = ["event json " + " ".join(words)] if words else []
+        cmds = ["event json " + " ".join(words)]
         filters = list(self.filters)
-        if filters and ("Event-Name", "BACKGROUND_JOB") not in filters:
-            filters.append(("Event-Name", "BACKGROUND_JOB"))
+        if filters:
+            filters += [
+                ("Event-Name", name)
+                for name in ALWAYS_SUBSCRIBED
+                if ("Event-Name", name) not in filters
+            ]
         cmds += [f"filter {header} {value}" for header, value in filters]
         return cmds
 
@@ -75,12 +84,11 @@ class Subscription:
         if event.name == "CUSTOM":
             listed = event.subclass in self.custom or "ALL" in self.events
         else:
-            listed = event.name in {*self.events, "ALL", "BACKGROUND_JOB"}
+            listed = event.name in {*self.events, "ALL", *ALWAYS_SUBSCRIBED}
         if not listed:
             return False
-        return not self.filters or any(
-            event.get(h) == v for h, v in [*self.filters, ("Event-Name", "BACKGROUND_JOB")]
-        )
+        always = [("Event-Name", name) for name in ALWAYS_SUBSCRIBED]
+        return not self.filters or any(event.get(h) == v for h, v in [*self.filters, *always])
 
 
 class EslConnection(Protocol):
@@ -125,6 +133,12 @@ class ManagedEslConnection(EslConnection, Protocol):
     @property
     def connects(self) -> int:
         """Completed connections so far (1 after the first, 2 after a reconnect...)."""
+        ...
+
+    @property
+    def failure(self) -> str | None:
+        """None while the client keeps (re)connecting; why it stopped for good otherwise (its
+        owner should then exit non-zero so that a supervisor restarts the process)."""
         ...
 
     def start(self) -> Self: ...

@@ -23,7 +23,7 @@ from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import retry_policy_of
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
-from dialer.calls.retry import CARRIER_FAILURES_FREE, lead_update
+from dialer.calls.retry import CARRIER_STREAK_LOOKBACK, lead_update
 from dialer.calls.trunk import carrier_failed
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.db.base import transaction
@@ -156,7 +156,7 @@ class SqlAttemptSink:
         carrier_failures = 0
         if carrier_failed(end.outcome, end.hangup_cause):
             # The lead's latest earlier attempts, node refusals skipped: how many of them in
-            # a row failed for their trunk (bounds the retries that do not count).
+            # a row failed for their trunk (the longer, the later the next try).
             earlier = session.execute(
                 select(CallAttempt.outcome, CallAttempt.hangup_cause)
                 .where(
@@ -166,7 +166,7 @@ class SqlAttemptSink:
                     CallAttempt.outcome != NOT_DIALLED,
                 )
                 .order_by(CallAttempt.id.desc())
-                .limit(CARRIER_FAILURES_FREE)
+                .limit(CARRIER_STREAK_LOOKBACK)
             ).all()
             while carrier_failures < len(earlier) and carrier_failed(*earlier[carrier_failures]):
                 carrier_failures += 1

@@ -65,4 +65,6 @@ class TrunkRelease(Protocol):
 class TrunkHealthFeed(Protocol):
     """The part of `dialer.routing.ports.TrunkHealthStore` the listener uses."""
 
-    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth: ...
+    def record(
+        self, trunk: str, trunk_failure: bool | None, now_s: float, call_uuid: str = ""
+    ) -> TrunkHealth: ...

@@ -201,12 +201,12 @@ class NodeListener:
         self._live.drop_call(self.node, end.call_uuid)
 
     def _feed_health(self, end: CallEnd) -> None:
-        # Health is advisory: failing to record it must not stop the call's record.
-        verdict = trunk_verdict(end)
-        if self._health is None or verdict is None:
+        # Health is advisory: failing to record it must not stop the call's record. A result
+        # that says nothing about the trunk still goes: it may void the trunk's trial call.
+        if self._health is None:
             return
         try:
-            self._health.record(end.trunk, verdict, self._now_s())
+            self._health.record(end.trunk, trunk_verdict(end), self._now_s(), end.call_uuid)
         except Exception:
             log.exception("listener %s: trunk health of %s not recorded", self.node, end.trunk)
 

@@ -15,7 +15,8 @@ CPS window. Keys, for prefix ``P`` and trunk ``T``:
 `RedisTrunkHealth` (`TrunkHealthStore`) applies the pure reducers of `dialer.routing.health`
 to the stored value. Key, for prefix ``P`` and trunk ``T``: ``P:{T}`` a hash ``up`` (1/0),
 ``failures`` (consecutive trunk failures), ``until`` (suspended until, epoch seconds,
-``%.17g`` so the stored float is exactly the computed one; 0 = never suspended). A trunk back
+``%.17g`` so the stored float is exactly the computed one; 0 = not suspended), ``trial``
+(the trial call's uuid, "" none) and ``trial_until`` (when another trial may go). A trunk back
 to the initial state is deleted. Time is the caller's ``now_s`` (the listener's clock, which
 is also the clock the pacers route with), not Redis's.
 """
@@ -175,35 +176,62 @@ def _parse_reservation(reply: Any) -> ReservationResult:
     return ReservationResult(bool(int(granted)), refusal, int(now_us))
 
 
-# ARGV[1] = 'call' | 'gateway'; call: ARGV[2] = '1' trunk failure / '0' success, ARGV[3] =
-# now_s, ARGV[4] = failure_threshold, ARGV[5] = cooldown_s; gateway: ARGV[2] = '1' up / '0'.
-# Mirrors on_call_result / on_gateway_status line for line.
+# ARGV[1] = 'call' | 'gateway' | 'trial'.
+# call: ARGV[2] = '1' trunk failure / '0' success / '' no verdict, ARGV[3] = now_s,
+#   ARGV[4] = failure_threshold, ARGV[5] = cooldown_s, ARGV[6] = call uuid;
+# gateway: ARGV[2] = '1' up / '0';
+# trial: ARGV[2] = call uuid, ARGV[3] = now_s, ARGV[4] = trial_lease_s.
+# Returns the health and, last, 1 when a trial was granted.
+# Mirrors on_call_result / on_gateway_status / claim_trial line for line.
 _UPDATE_LUA = """
-local h = redis.call('HMGET', KEYS[1], 'up', 'failures', 'until')
+local h = redis.call('HMGET', KEYS[1], 'up', 'failures', 'until', 'trial', 'trial_until')
 local up = h[1] ~= '0'
 local failures = tonumber(h[2] or '0')
 local until_s = tonumber(h[3] or '0')
+local trial = h[4] or ''
+local trial_until = tonumber(h[5] or '0')
+local granted = 0
 if ARGV[1] == 'gateway' then
   up = ARGV[2] == '1'
-elseif ARGV[2] == '1' then
+elseif ARGV[1] == 'trial' then
   local now = tonumber(ARGV[3])
-  failures = failures + 1
-  local probing = until_s ~= 0 and now >= until_s
-  if failures >= tonumber(ARGV[4]) or probing then
-    until_s = now + tonumber(ARGV[5])
+  local probe = up and until_s ~= 0 and now >= until_s and (trial == '' or now >= trial_until)
+  if ARGV[2] ~= '' and probe then
+    trial = ARGV[2]
+    trial_until = now + tonumber(ARGV[4])
+    granted = 1
   end
-else
+elseif until_s ~= 0 then
+  if ARGV[6] ~= '' and ARGV[6] == trial then
+    if ARGV[2] == '0' then
+      failures = 0
+      until_s = 0
+    elseif ARGV[2] == '1' then
+      failures = failures + 1
+      until_s = tonumber(ARGV[3]) + tonumber(ARGV[5])
+    end
+    trial = ''
+    trial_until = 0
+  end
+elseif ARGV[2] == '1' then
+  failures = failures + 1
+  if failures >= tonumber(ARGV[4]) then
+    until_s = tonumber(ARGV[3]) + tonumber(ARGV[5])
+  end
+elseif ARGV[2] == '0' then
   failures = 0
-  until_s = 0
 end
 local until_text = string.format('%.17g', until_s)
-if up and failures == 0 and until_s == 0 then
+local trial_until_text = string.format('%.17g', trial_until)
+if up and failures == 0 and until_s == 0 and trial == '' then
   redis.call('DEL', KEYS[1])
 else
-  redis.call('HSET', KEYS[1], 'up', up and '1' or '0', 'failures', failures, 'until', until_text)
+  redis.call('HSET', KEYS[1], 'up', up and '1' or '0', 'failures', failures, 'until', until_text,
+    'trial', trial, 'trial_until', trial_until_text)
 end
-return {up and 1 or 0, failures, until_text}
+return {up and 1 or 0, failures, until_text, trial, trial_until_text, granted}
 """
+_HEALTH_FIELDS = ["up", "failures", "until", "trial", "trial_until"]
 
 
 class RedisTrunkHealth:
@@ -223,19 +251,30 @@ class RedisTrunkHealth:
     def key(self, trunk: str) -> str:
         return f"{self._prefix}:{{{trunk}}}"
 
-    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth:
+    def record(
+        self, trunk: str, trunk_failure: bool | None, now_s: float, call_uuid: str = ""
+    ) -> TrunkHealth:
         policy = self.policy
-        args = ["call", int(trunk_failure), now_s, policy.failure_threshold, policy.cooldown_s]
+        verdict = "" if trunk_failure is None else int(trunk_failure)
+        args = [
+            "call", verdict, repr(now_s), policy.failure_threshold, repr(policy.cooldown_s),
+            call_uuid,
+        ]  # fmt: skip
         return _parse_health(self._update(keys=[self.key(trunk)], args=args))
 
     def set_gateway(self, trunk: str, up: bool) -> TrunkHealth:
         return _parse_health(self._update(keys=[self.key(trunk)], args=["gateway", int(up)]))
 
+    def claim_trial(self, trunk: str, call_uuid: str, now_s: float) -> bool:
+        args = ["trial", call_uuid, repr(now_s), repr(self.policy.trial_lease_s)]
+        reply = self._update(keys=[self.key(trunk)], args=args)
+        return bool(int(reply[5]))
+
     def snapshot(self, trunks: Iterable[str]) -> dict[str, TrunkHealth]:
         names = list(trunks)
         pipe = self._client.pipeline(transaction=False)
         for trunk in names:
-            pipe.hmget(self.key(trunk), ["up", "failures", "until"])
+            pipe.hmget(self.key(trunk), _HEALTH_FIELDS)
         replies = pipe.execute()
         return {
             name: _parse_health(reply)
@@ -245,9 +284,13 @@ class RedisTrunkHealth:
 
 
 def _parse_health(reply: Any) -> TrunkHealth:
-    up, failures, until_s = (v.decode() if isinstance(v, bytes) else v for v in reply)
+    up, failures, until_s, trial, trial_until_s = (
+        v.decode() if isinstance(v, bytes) else v for v in list(reply)[:5]
+    )
     return TrunkHealth(
         gateway_up=str(up) != "0",
         consecutive_failures=int(failures),
         suspended_until_s=float(until_s),
+        trial_call=trial or "",
+        trial_until_s=float(trial_until_s or 0),
     )

@@ -3,6 +3,9 @@
 The router ranks on a snapshot; the reservation is the authority. A candidate whose limits
 were reached in the meantime is skipped (failover by capacity) and the refusal reported; the
 caller passes the trunks already tried when it fails over after a trunk rejected the call.
+A probe candidate (a suspended trunk whose cooldown ended) is taken only when this call wins
+the trunk's one trial (``TrunkHealthStore.claim_trial``); a trial won but not reserved is
+given back at once.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dialer.routing.model import NumberWindow, Trunk
-from dialer.routing.ports import CapacityReservations, Refusal, ReservationRequest
+from dialer.routing.ports import (
+    CapacityReservations,
+    Refusal,
+    ReservationRequest,
+    TrunkHealthStore,
+)
 from dialer.routing.router import Candidate, RouteDecision
 
 _WINDOW_GRACE_S = 3600
@@ -76,11 +84,18 @@ def claim(
     now: datetime,
     lease_s: float,
     tried: Collection[str] = (),
+    health: TrunkHealthStore | None = None,
 ) -> Claim:
-    """Reserve the best candidate not in ``tried`` whose limits all still hold."""
+    """Reserve the best candidate not in ``tried`` whose limits all still hold (and, for a
+    probe candidate, whose trial ``call_uuid`` won; ``health`` None: probes go unclaimed)."""
     refused: list[tuple[str, Refusal]] = []
+    now_s = now.timestamp()
     for candidate in decision.candidates:
         if candidate.trunk in tried:
+            continue
+        trials = health if candidate.probe else None
+        if trials is not None and not trials.claim_trial(candidate.trunk, call_uuid, now_s):
+            refused.append((candidate.trunk, Refusal.TRIAL_TAKEN))
             continue
         request = _reservation_for(
             candidate, trunks[candidate.trunk], decision.number, call_uuid, now, lease_s
@@ -88,6 +103,8 @@ def claim(
         result = reservations.reserve(request)
         if result.granted:
             return Claim(candidate, tuple(refused))
+        if trials is not None:
+            trials.record(candidate.trunk, None, now_s, call_uuid)  # not placed: void
         assert result.refusal is not None
         refused.append((candidate.trunk, result.refusal))
     return Claim(None, tuple(refused))

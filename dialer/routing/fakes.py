@@ -7,7 +7,13 @@ import threading
 from collections.abc import Iterable
 
 from dialer.clock import Clock
-from dialer.routing.health import HealthPolicy, TrunkHealth, on_call_result, on_gateway_status
+from dialer.routing.health import (
+    HealthPolicy,
+    TrunkHealth,
+    claim_trial,
+    on_call_result,
+    on_gateway_status,
+)
 from dialer.routing.model import TrunkUsage
 from dialer.routing.ports import Refusal, ReservationRequest, ReservationResult
 
@@ -122,10 +128,21 @@ class InMemoryTrunkHealth:
         self._health: dict[str, TrunkHealth] = {}
         self._lock = threading.Lock()
 
-    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth:
+    def record(
+        self, trunk: str, trunk_failure: bool | None, now_s: float, call_uuid: str = ""
+    ) -> TrunkHealth:
         with self._lock:
             health = self._health.get(trunk, _HEALTHY)
-            return self._store(trunk, on_call_result(health, trunk_failure, now_s, self.policy))
+            folded = on_call_result(health, trunk_failure, now_s, self.policy, call_uuid)
+            return self._store(trunk, folded)
+
+    def claim_trial(self, trunk: str, call_uuid: str, now_s: float) -> bool:
+        with self._lock:
+            claimed = claim_trial(self._health.get(trunk, _HEALTHY), call_uuid, now_s, self.policy)
+            if claimed is None:
+                return False
+            self._store(trunk, claimed)
+            return True
 
     def set_gateway(self, trunk: str, up: bool) -> TrunkHealth:
         with self._lock:

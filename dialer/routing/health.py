@@ -1,9 +1,13 @@
 """Trunk health and quality: pure reducers over call results and gateway status.
 
 A trunk is down while FreeSWITCH reports its gateway ``Status DOWN`` (``sofia status gateway
-NAME``), or for ``cooldown_s`` after ``failure_threshold`` consecutive trunk failures; after
-the cooldown it is probed: one call at a time goes through, and the first success brings it
-back up while a failure suspends it again.
+NAME``), or for ``cooldown_s`` after ``failure_threshold`` consecutive trunk failures. When
+the cooldown ends it gets exactly one trial call (`claim_trial`, whatever older calls are
+still up on it), and only that trial's outcome ends the suspension: a success brings it back
+up, a trunk failure suspends it for another cooldown, an outcome that says nothing about the
+trunk (lost, refused by the node) lets another trial go. Outcomes of calls placed before the
+suspension began change nothing while it lasts. A trial never settled within
+``trial_lease_s`` (its pacer died before the call was recorded) gives way to another.
 
 Quality is a rolling (exponentially weighted) answer-seizure ratio and post-dial delay.
 """
@@ -67,37 +71,87 @@ class Availability(enum.StrEnum):
 class HealthPolicy:
     failure_threshold: int = 5
     cooldown_s: float = 30.0
+    # longer than any trial needs to be settled (its ring time, or the listener's
+    # reconciliation of a call it never heard of), shorter than an outage worth noticing
+    trial_lease_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
 class TrunkHealth:
-    """``suspended_until_s`` is an epoch time in seconds; 0 means never suspended."""
+    """``suspended_until_s`` is an epoch time in seconds; 0 means not suspended.
+    ``trial_call`` is the call uuid of the trial placed since the cooldown ended ("" none),
+    ``trial_until_s`` when another may go if that one is never settled (epoch seconds)."""
 
     gateway_up: bool = True
     consecutive_failures: int = 0
     suspended_until_s: float = 0.0
+    trial_call: str = ""
+    trial_until_s: float = 0.0
 
     def availability(self, now_s: float) -> Availability:
+        """PROBE: suspended, the cooldown over and no trial on its way (one may be claimed)."""
         if not self.gateway_up:
             return Availability.DOWN
         if self.suspended_until_s == 0.0:
             return Availability.UP
-        return Availability.DOWN if now_s < self.suspended_until_s else Availability.PROBE
+        if now_s < self.suspended_until_s or (self.trial_call and now_s < self.trial_until_s):
+            return Availability.DOWN
+        return Availability.PROBE
 
 
 def on_gateway_status(health: TrunkHealth, up: bool) -> TrunkHealth:
     return replace(health, gateway_up=up)
 
 
+def claim_trial(
+    health: TrunkHealth, call_uuid: str, now_s: float, policy: HealthPolicy
+) -> TrunkHealth | None:
+    """The health with ``call_uuid`` as the trunk's trial call, or None when no trial may go
+    now (not `Availability.PROBE`: not suspended, cooling down, or a trial on its way)."""
+    if not call_uuid or health.availability(now_s) is not Availability.PROBE:
+        return None
+    return replace(health, trial_call=call_uuid, trial_until_s=now_s + policy.trial_lease_s)
+
+
 def on_call_result(
-    health: TrunkHealth, trunk_failure: bool, now_s: float, policy: HealthPolicy
+    health: TrunkHealth,
+    trunk_failure: bool | None,
+    now_s: float,
+    policy: HealthPolicy,
+    call_uuid: str = "",
 ) -> TrunkHealth:
-    """Fold one originate result in: a success clears failures and any suspension."""
+    """Fold the outcome of call ``call_uuid`` in; ``trunk_failure`` None: the outcome says
+    nothing about the trunk.
+
+    Not suspended: a trunk failure counts (``failure_threshold`` in a row suspend), a success
+    clears the count. Suspended: only the trial decides (success: up; trunk failure: another
+    cooldown; None: the trial is void, another may go); any other call changes nothing."""
+    if health.suspended_until_s != 0.0:
+        if not call_uuid or call_uuid != health.trial_call:
+            return health
+        if trunk_failure is None:
+            return replace(health, trial_call="", trial_until_s=0.0)
+        if not trunk_failure:
+            return replace(
+                health,
+                consecutive_failures=0,
+                suspended_until_s=0.0,
+                trial_call="",
+                trial_until_s=0.0,
+            )
+        return replace(
+            health,
+            consecutive_failures=health.consecutive_failures + 1,
+            suspended_until_s=now_s + policy.cooldown_s,
+            trial_call="",
+            trial_until_s=0.0,
+        )
+    if trunk_failure is None:
+        return health
     if not trunk_failure:
-        return replace(health, consecutive_failures=0, suspended_until_s=0.0)
+        return replace(health, consecutive_failures=0)
     failures = health.consecutive_failures + 1
-    probing = health.suspended_until_s != 0.0 and now_s >= health.suspended_until_s
-    if failures >= policy.failure_threshold or probing:
+    if failures >= policy.failure_threshold:
         return replace(
             health, consecutive_failures=failures, suspended_until_s=now_s + policy.cooldown_s
         )

@@ -9,7 +9,8 @@ of the caller ID today. Releasing frees the slot only; the counters are attempts
 Trunk health (`TrunkHealthStore`): the listeners of every node fold each ended call into its
 trunk's `TrunkHealth` (``record``), gateway status checks set ``gateway_up``
 (``set_gateway``), and the pacers read the table's trunks once per tick (``snapshot``) for the
-router's ``UsageSnapshot.health``. Every update is the pure reducer of
+router's ``UsageSnapshot.health`` and claim the one trial call of a trunk whose suspension
+ended (``claim_trial``) before they place it. Every update is the pure reducer of
 `dialer.routing.health` applied atomically to the stored value, so many listener processes
 never lose a failure or a success. A trunk whose health is back to the initial state (gateway
 up, no failures, never suspended) is not stored and is absent from snapshots, which the router
@@ -36,6 +37,7 @@ class Refusal(enum.StrEnum):
     CPS = "cps"
     PER_NUMBER_CAP = "per_number_cap"
     CALLER_ID_CAP = "caller_id_cap"
+    TRIAL_TAKEN = "trial_taken"  # the trunk's one trial call went to another call
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +89,16 @@ class CapacityReservations(Protocol):
 
 
 class TrunkHealthStore(Protocol):
-    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth:
-        """Fold one call result in (``on_call_result``); ``now_s`` epoch seconds."""
+    def record(
+        self, trunk: str, trunk_failure: bool | None, now_s: float, call_uuid: str = ""
+    ) -> TrunkHealth:
+        """Fold the result of call ``call_uuid`` in (``on_call_result``); ``now_s`` epoch
+        seconds; ``trunk_failure`` None when the result says nothing about the trunk."""
+        ...
+
+    def claim_trial(self, trunk: str, call_uuid: str, now_s: float) -> bool:
+        """Make ``call_uuid`` the trunk's trial call (``claim_trial``): True for exactly one
+        caller per ended cooldown, however many pacers ask at once."""
         ...
 
     def set_gateway(self, trunk: str, up: bool) -> TrunkHealth:

@@ -140,8 +140,9 @@ def free_lines(
     the unused concurrency of each enabled trunk of non-zero weight that is not down; None (no
     bound) when one of those trunks has no concurrency limit.
 
-    A down trunk counts for nothing since `route` sends it nothing. Active hours, CPS and the
-    per-number and caller-ID caps are not counted: they refuse single calls, in `route`.
+    A down trunk counts for nothing since `route` sends it nothing, a trunk awaiting its trial
+    call for one line. Active hours, CPS and the per-number and caller-ID caps are not
+    counted: they refuse single calls, in `route`.
     """
     now_s = now.timestamp()
     free = 0
@@ -149,11 +150,16 @@ def free_lines(
         if not t.enabled or t.weight == 0:
             continue
         health = usage.health.get(t.name)
-        if health is not None and health.availability(now_s) is Availability.DOWN:
+        availability = Availability.UP if health is None else health.availability(now_s)
+        if availability is Availability.DOWN:
             continue
-        if t.max_concurrency == 0:
+        unused = max(0, t.max_concurrency - usage.trunks.get(t.name, _IDLE).in_flight)
+        if availability is Availability.PROBE:
+            free += 1 if t.max_concurrency == 0 else min(1, unused)  # its one trial call
+        elif t.max_concurrency == 0:
             return None
-        free += max(0, t.max_concurrency - usage.trunks.get(t.name, _IDLE).in_flight)
+        else:
+            free += unused
     return free
 
 
@@ -247,9 +253,9 @@ def _live_check(
         if availability is Availability.DOWN:
             return Excluded(t.name, Exclusion.DOWN, "gateway down or suspended")
         probe = availability is Availability.PROBE
+    # A trial goes whatever older calls are still up: their outcomes cannot end the
+    # suspension (`dialer.routing.health`), and availability is DOWN while a trial is out.
     live = usage.trunks.get(t.name, _IDLE)
-    if probe and live.in_flight > 0:
-        return Excluded(t.name, Exclusion.DOWN, "probing: one call at a time")
     if t.max_concurrency and live.in_flight >= t.max_concurrency:
         return Excluded(t.name, Exclusion.CONCURRENCY, f"{live.in_flight}/{t.max_concurrency}")
     if t.max_cps and live.calls_last_second >= t.max_cps:

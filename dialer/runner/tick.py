@@ -278,6 +278,7 @@ class CampaignTicker:
                 call_uuid,
                 now,
                 deps.config.slot_lease_s,
+                health=deps.health,
             )
             if got.candidate is None:
                 for _, refusal in got.refused:
@@ -366,8 +367,14 @@ class CampaignTicker:
         return _Sent.SENT if self.deps.switch.originate(r.node, args) else _Sent.REFUSED
 
     def _release(self, routed: list[_Routed]) -> None:
+        health = self.deps.health
         for r in routed:
             self.deps.reservations.release(r.candidate.trunk, r.call_uuid)
+            if r.candidate.probe and health is not None:
+                # a trial that was never placed says nothing: another may go at once
+                health.record(
+                    r.candidate.trunk, None, self.deps.clock.now().timestamp(), r.call_uuid
+                )
 
     def _cancel(self, routed: list[_Routed], now: datetime) -> None:
         if not routed:

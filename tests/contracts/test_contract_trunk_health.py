@@ -1,5 +1,6 @@
 """The `TrunkHealthStore` contract (`dialer.routing.ports`): `InMemoryTrunkHealth` and
-`RedisTrunkHealth` (the Lua script) both equal the pure reducers of `dialer.routing.health`."""
+`RedisTrunkHealth` (the Lua script) both equal the pure reducers of `dialer.routing.health`,
+trial calls included."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dialer.routing.health import (
     Availability,
     HealthPolicy,
     TrunkHealth,
+    claim_trial,
     on_call_result,
     on_gateway_status,
 )
@@ -25,8 +27,9 @@ PORT = "trunk_health"
 POLICY = HealthPolicy(failure_threshold=3, cooldown_s=30.0)
 T0 = 1_800_000_000.123456
 
-# ("call", failure, dt_s) or ("gateway", up, 0.0)
-Step = tuple[str, bool, float]
+# ("call", verdict, dt_s, call uuid), ("trial", None, dt_s, call uuid) or
+# ("gateway", up, 0.0, "")
+Step = tuple[str, bool | None, float, str]
 
 
 @pytest.fixture
@@ -36,43 +39,74 @@ def store(backend: Backend) -> TrunkHealthStore:
     return RedisTrunkHealth(backend.redis(), POLICY, prefix="test:health")
 
 
-def reduce(steps: list[Step]) -> list[TrunkHealth]:
-    """The pure reducers' state after each step (the reference)."""
+def reduce(steps: list[Step]) -> list[tuple[TrunkHealth, bool]]:
+    """The pure reducers' state after each step, and whether it granted a trial (the
+    reference)."""
     health, now_s, out = TrunkHealth(), T0, []
-    for kind, flag, dt_s in steps:
+    for kind, flag, dt_s, call_uuid in steps:
         now_s += dt_s
+        granted = False
         if kind == "call":
-            health = on_call_result(health, flag, now_s, POLICY)
+            health = on_call_result(health, flag, now_s, POLICY, call_uuid)
+        elif kind == "trial":
+            claimed = claim_trial(health, call_uuid, now_s, POLICY)
+            granted = claimed is not None
+            health = claimed or health
         else:
-            health = on_gateway_status(health, flag)
-        out.append(health)
+            health = on_gateway_status(health, bool(flag))
+        out.append((health, granted))
     return out
 
 
-def replay(store: TrunkHealthStore, trunk: str, steps: list[Step]) -> list[TrunkHealth]:
+def replay(
+    store: TrunkHealthStore, trunk: str, steps: list[Step]
+) -> list[tuple[TrunkHealth, bool]]:
     now_s, out = T0, []
-    for kind, flag, dt_s in steps:
+    for kind, flag, dt_s, call_uuid in steps:
         now_s += dt_s
         if kind == "call":
-            out.append(store.record(trunk, flag, now_s))
+            out.append((store.record(trunk, flag, now_s, call_uuid), False))
+        elif kind == "trial":
+            granted = store.claim_trial(trunk, call_uuid, now_s)
+            out.append((store.snapshot([trunk]).get(trunk, TrunkHealth()), granted))
         else:
-            out.append(store.set_gateway(trunk, flag))
+            out.append((store.set_gateway(trunk, bool(flag)), False))
     return out
 
 
-def test_failures_suspend_then_probe_then_recover(store: TrunkHealthStore) -> None:
+def test_failures_suspend_then_one_trial_decides(store: TrunkHealthStore) -> None:
     for i in range(2):
-        assert store.record("t1", True, T0 + i).availability(T0 + i) is Availability.UP
-    suspended = store.record("t1", True, T0 + 2)
+        assert store.record("t1", True, T0 + i, f"c{i}").availability(T0 + i) is Availability.UP
+    suspended = store.record("t1", True, T0 + 2, "c2")
     assert suspended == TrunkHealth(True, 3, T0 + 2 + 30.0)
     assert store.snapshot(["t1", "t2"]) == {"t1": suspended}
     assert suspended.availability(T0 + 10) is Availability.DOWN
+    assert not store.claim_trial("t1", "early", T0 + 10)  # still cooling down
     assert suspended.availability(T0 + 40) is Availability.PROBE
-    # the probe (from the very end of the cooldown) failed: suspended again at once
-    again = store.record("t1", True, suspended.suspended_until_s)
-    assert again.suspended_until_s == suspended.suspended_until_s + 30.0
-    assert store.record("t1", False, T0 + 80) == TrunkHealth()
+    # a call placed before the suspension ends well: it has no say
+    assert store.record("t1", False, T0 + 40, "c0") == suspended
+    end_s = suspended.suspended_until_s
+    assert store.claim_trial("t1", "trial1", end_s)
+    assert not store.claim_trial("t1", "trial2", end_s)  # exactly one trial
+    on_trial = store.snapshot(["t1"])["t1"]
+    assert on_trial.trial_call == "trial1" and on_trial.availability(end_s) is Availability.DOWN
+    # the trial (from the very end of the cooldown) failed: suspended again at once
+    again = store.record("t1", True, end_s, "trial1")
+    assert again == TrunkHealth(True, 4, end_s + 30.0)
+    assert store.claim_trial("t1", "trial3", T0 + 80)
+    assert store.record("t1", None, T0 + 81, "trial3").trial_call == ""  # void: another
+    assert store.claim_trial("t1", "trial4", T0 + 82)
+    assert store.record("t1", False, T0 + 90, "trial4") == TrunkHealth()
     assert store.snapshot(["t1"]) == {}
+
+
+def test_a_trial_never_settled_gives_way_after_its_lease(store: TrunkHealthStore) -> None:
+    for i in range(3):
+        store.record("t1", True, T0, f"c{i}")
+    assert store.claim_trial("t1", "lost", T0 + 30)
+    assert not store.claim_trial("t1", "next", T0 + 30 + POLICY.trial_lease_s - 1)
+    assert store.claim_trial("t1", "next", T0 + 30 + POLICY.trial_lease_s)
+    assert store.record("t1", False, T0 + 400, "lost").suspended_until_s != 0.0
 
 
 def test_gateway_down_is_kept_until_it_comes_back(store: TrunkHealthStore) -> None:
@@ -92,11 +126,14 @@ def test_trunks_are_independent(store: TrunkHealthStore) -> None:
     assert "c" not in snap
 
 
+UUIDS = st.sampled_from(["", "a", "b", "c"])
+DT_S = st.sampled_from([0.0, 0.5, 29.9, 30.0, 300.0])
 steps_strategy = st.lists(
     st.one_of(
-        st.tuples(st.just("call"), st.booleans(), st.sampled_from([0.0, 0.5, 29.9, 30.0])),
-        st.tuples(st.just("call"), st.just(True), st.just(30.0)),
-        st.tuples(st.just("gateway"), st.booleans(), st.just(0.0)),
+        st.tuples(st.just("call"), st.sampled_from([True, False, None]), DT_S, UUIDS),
+        st.tuples(st.just("call"), st.just(True), st.just(30.0), UUIDS),
+        st.tuples(st.just("trial"), st.none(), DT_S, UUIDS),
+        st.tuples(st.just("gateway"), st.booleans(), st.just(0.0), st.just("")),
     ),
     max_size=25,
 )
@@ -113,4 +150,4 @@ def test_every_sequence_equals_the_pure_reducers(
     expected = reduce(steps)
     assert replay(store, trunk, steps) == expected
     stored = store.snapshot([trunk]).get(trunk, TrunkHealth())
-    assert stored == (expected[-1] if expected else TrunkHealth())
+    assert stored == (expected[-1][0] if expected else TrunkHealth())

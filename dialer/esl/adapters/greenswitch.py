@@ -46,8 +46,8 @@ from greenswitch.esl import NotConnectedError
 from dialer.esl.adapters.jobs import fail_future
 from dialer.esl.adapters.managed import ManagedClient
 from dialer.esl.events import EVENT_TYPES, Event, EventParseError, parse_event
-from dialer.esl.frames import Frame
-from dialer.esl.ports import EslDisconnected, EslError, EslRefused, EslTimeout, EventHandler
+from dialer.esl.frames import Frame, FramingError, content_length
+from dialer.esl.ports import EslDisconnected, EslRefused, EslTimeout, EventHandler
 
 log = logging.getLogger(__name__)
 _WATCH_PERIOD_S = 0.1
@@ -70,11 +70,15 @@ class GreenswitchConnection(greenswitch.InboundESL):  # type: ignore[misc]
     def handle_event(self, event: Any) -> None:
         ctype = event.headers.get("Content-Type")
         if ctype is None:
+            if event.headers:
+                raise FramingError(f"a frame without Content-Type: {list(event.headers)[:3]}")
             return  # a blank line between two frames carries nothing
+        if "Content-Length" in event.headers:
+            content_length(event.headers["Content-Length"])  # greenswitch's int() takes '١٢'
         if ctype not in EVENT_TYPES:
             super().handle_event(event)
             return
-        length = int(event.headers["Content-Length"])
+        length = content_length(event.headers.get("Content-Length", ""))
         body = self.sock_file.read(length)
         if len(body) < length:
             return  # the line closed mid-frame: the next read sees the end of the stream
@@ -87,9 +91,19 @@ class GreenswitchConnection(greenswitch.InboundESL):  # type: ignore[misc]
         self._deliver(decoded)
 
     def receive_events(self) -> None:
+        """greenswitch's reader; any failure ends the connection (logged) rather than the
+        greenlet alone, and a ``connect`` waiting for ``auth/request`` gives up at once."""
         try:
             super().receive_events()
+        except Exception as exc:
+            log.warning("esl %s:%s: read failed: %s: %s", self.host, self.port,
+                        type(exc).__name__, exc)  # fmt: skip
         finally:
+            self.connected = False
+            self._auth_request_event.set()
+            for waiting in self._commands_sent:
+                waiting.set_exception(NotConnectedError("connection closed"))
+            self._commands_sent.clear()
             self.closed.set()
 
 
@@ -180,12 +194,7 @@ class GreenswitchClient(ManagedClient[Any]):
         self._hub_ready.set()
         watchdog = gevent.spawn(self._watch)
         try:
-            self._keep_connected(
-                self._open,
-                self._serve,
-                self._pause_s,
-                (OSError, EslError, NotConnectedError, ValueError),
-            )
+            self._keep_connected(self._open, self._serve, self._pause_s)
         finally:
             watchdog.kill()
             with self._hub_lock:
@@ -221,10 +230,15 @@ class GreenswitchClient(ManagedClient[Any]):
         self._conn = conn
         self._cut_reason = ""
         self._count_connection()
-        self._run_on_connect()
-        while not conn.closed.is_set() and not self._closing.is_set():
-            gevent.wait([conn.closed, self._wake], count=1)
-            self._wake.clear()
+        try:
+            self._run_on_connect()
+            while not conn.closed.is_set() and not self._closing.is_set():
+                gevent.wait([conn.closed, self._wake], count=1)
+                self._wake.clear()
+        finally:
+            self._close_served(conn)
+
+    def _close_served(self, conn: GreenswitchConnection) -> None:
         closing = self._closing.is_set()
         self._drop(conn, "client closed" if closing else self._cut_reason or "closed by peer")
         if closing:
@@ -263,6 +277,10 @@ class GreenswitchClient(ManagedClient[Any]):
     def _watch(self) -> None:
         while not self._closing.is_set():
             gevent.sleep(_WATCH_PERIOD_S)
-            reason = self._watch_once()
-            if reason is not None:
-                self._cut(reason)
+            try:
+                reason = self._watch_once()
+                if reason is not None:
+                    self._cut(reason)
+            except Exception:
+                # a failed round must not end the watching: the next one tries again
+                log.exception("esl %s: watchdog round failed", self._node)

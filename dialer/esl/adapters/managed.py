@@ -30,6 +30,7 @@ from dialer.esl.adapters.jobs import BackgroundJobs
 from dialer.esl.events import CommandResult, Event
 from dialer.esl.ports import (
     ConnectHandler,
+    EslDisconnected,
     EslError,
     EslTimeout,
     EventHandler,
@@ -77,12 +78,11 @@ class ManagedClient(ABC, Generic[ReplyT]):
         self._backoff_max_s = backoff_max_s
         self._clock = clock
         self._ids = ids
-        # a connection only hears from an idle switch when it asked for HEARTBEAT
-        self._watch_silence = bool({"HEARTBEAT", "ALL"} & set(subscription.events))
         self._jobs = BackgroundJobs(node)
         self._connected = threading.Event()
         self._closing = threading.Event()
         self._last_rx = clock.monotonic_s()
+        self._failure: str | None = None
         self.connects = 0
         self._init_transport()
 
@@ -127,6 +127,13 @@ class ManagedClient(ABC, Generic[ReplyT]):
     def wait_connected(self, timeout_s: float) -> bool:
         return self._connected.wait(timeout_s)
 
+    @property
+    def failure(self) -> str | None:
+        """Why the client stopped trying to connect, None while it tries (or was closed): a
+        process whose client failed cannot reach its switch again and should exit non-zero
+        so that its supervisor restarts it."""
+        return self._failure
+
     # --- commands (any thread) -------------------------------------------------------------
     def api(self, command: str, timeout_s: float = 5.0) -> str:
         return self._reply_body(self._call(f"api {check_command(command)}", timeout_s, command))
@@ -167,22 +174,43 @@ class ManagedClient(ABC, Generic[ReplyT]):
         open_connection: Callable[[], _ConnT],
         serve: Callable[[_ConnT], None],
         pause_s: Callable[[float], object],
-        errors: tuple[type[BaseException], ...],
     ) -> None:
         """Until closing: ``open_connection()`` (connected, authenticated, subscribed), then
-        ``serve`` it until it ends; after a failed attempt (one of ``errors``), wait with
-        ``pause_s`` (which returns early when the client closes) for the backoff."""
+        ``serve`` it until it ends; after a failed attempt, wait with ``pause_s`` (which
+        returns early when the client closes) for the backoff.
+
+        Any exception of an attempt or of ``serve`` is logged and followed by a reconnect: a
+        switch that sends garbage or a bad frame costs a connection, never the thread. What
+        escapes anyway (the loop's own failure) marks the client dead (`failure`)."""
+        try:
+            self._reconnect_forever(open_connection, serve, pause_s)
+        except BaseException as exc:
+            self._failure = f"{type(exc).__name__}: {exc}"
+            self._connected.clear()
+            log.critical("esl %s: connection thread stopped: %s", self._node, self._failure)
+            self._jobs.fail_all(EslDisconnected(f"{self._node}: {self._failure}"))
+
+    def _reconnect_forever(
+        self,
+        open_connection: Callable[[], _ConnT],
+        serve: Callable[[_ConnT], None],
+        pause_s: Callable[[float], object],
+    ) -> None:
         backoff_s = self._backoff_initial_s
         while not self._closing.is_set():
             try:
                 conn = open_connection()
-            except errors as exc:
-                log.warning("esl %s: connect failed: %s", self._node, exc)
+            except Exception as exc:
+                log.warning("esl %s: connect failed: %s", self._node, _describe(exc))
                 pause_s(backoff_s * random.uniform(0.5, 1.0))
                 backoff_s = min(backoff_s * 2, self._backoff_max_s)
                 continue
             backoff_s = self._backoff_initial_s
-            serve(conn)
+            try:
+                serve(conn)
+            except Exception:
+                log.exception("esl %s: connection failed", self._node)
+                pause_s(backoff_s * random.uniform(0.5, 1.0))
 
     def _count_connection(self) -> None:
         """The line is up: commands may go; it counts as heard from now."""
@@ -212,14 +240,17 @@ class ManagedClient(ABC, Generic[ReplyT]):
 
     def _watch_once(self) -> str | None:
         """One watchdog round: fail the jobs past their deadline; the reason to cut the line
-        when it asked for HEARTBEAT and has been silent longer than ``heartbeat_timeout_s``."""
+        when it has been silent longer than ``heartbeat_timeout_s`` (every subscription has
+        HEARTBEAT, so an idle switch still speaks every 20 s)."""
         now_s = self._clock.monotonic_s()
         self._jobs.expire(now_s)
         silent_s = now_s - self._last_rx
-        if (
-            self._watch_silence
-            and self._connected.is_set()
-            and silent_s > self._heartbeat_timeout_s
-        ):
+        if self._connected.is_set() and silent_s > self._heartbeat_timeout_s:
             return f"no event for {silent_s:.1f} s"
         return None
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for a failed connection attempt: the exception's type and its message."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -38,7 +38,7 @@ from dialer.esl.events import (
     parse_event,
 )
 from dialer.esl.frames import Frame, FrameParser
-from dialer.esl.ports import EslDisconnected, EslError, EslRefused, EslTimeout
+from dialer.esl.ports import EslDisconnected, EslRefused, EslTimeout
 
 log = logging.getLogger(__name__)
 _RECV_BYTES = 256 * 1024
@@ -103,19 +103,16 @@ class EslClient(ManagedClient[Frame]):
     # --- io thread -------------------------------------------------------------------------
     def _run(self) -> None:
         self._keep_connected(
-            self._connect,
-            lambda opened: self._read_loop(*opened),
-            self._closing.wait,
-            (OSError, EslError),
+            self._connect, lambda opened: self._read_loop(*opened), self._closing.wait
         )
 
     def _connect(self) -> tuple[socket.socket, FrameParser]:
         sock = socket.create_connection((self._host, self._port), timeout=self._connect_timeout_s)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         parser = FrameParser()
         pending: deque[Frame] = deque()
         early_events: list[Frame] = []
         try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._expect(sock, parser, pending, CT_AUTH_REQUEST, early_events)
             for line in [f"auth {self._password}", *self._subscription.commands()]:
                 sock.sendall(f"{line}\n\n".encode())
@@ -161,6 +158,7 @@ class EslClient(ManagedClient[Frame]):
             pending.extend(parser.feed(chunk))
 
     def _read_loop(self, sock: socket.socket, parser: FrameParser) -> None:
+        """Read and dispatch until the line ends; whatever ends it, the line is dropped."""
         reason = "closed by peer"
         try:
             while not self._closing.is_set():
@@ -174,7 +172,11 @@ class EslClient(ManagedClient[Frame]):
                     self._dispatch(frame)
         except (OSError, ValueError) as exc:
             reason = f"read failed: {exc}"
-        self._drop(reason, sock)
+        except Exception as exc:
+            log.exception("esl %s: reading failed", self._node)
+            reason = f"read failed: {type(exc).__name__}: {exc}"
+        finally:
+            self._drop(reason, sock)
 
     def _dispatch(self, frame: Frame) -> None:
         ctype = frame.content_type
@@ -220,6 +222,10 @@ class EslClient(ManagedClient[Frame]):
     # --- watchdog thread -------------------------------------------------------------------
     def _watch(self) -> None:
         while not self._closing.wait(_WATCH_PERIOD_S):
-            reason = self._watch_once()
-            if reason is not None:
-                self._drop(reason)
+            try:
+                reason = self._watch_once()
+                if reason is not None:
+                    self._drop(reason)
+            except Exception:
+                # a failed round must not end the watching: the next one tries again
+                log.exception("esl %s: watchdog round failed", self._node)

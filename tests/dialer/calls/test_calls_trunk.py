@@ -6,12 +6,20 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaigns.domain import AttemptOutcome, LeadStatus
 from campaigns.rules import RetryPolicy, RetryRule
 from dialer.calls.machine import CallEnd
-from dialer.calls.retry import CARRIER_FAILURES_FREE, REFUSED_RETRY_DELAY_S, lead_update
+from dialer.calls.retry import (
+    CARRIER_RETRY_MAX_S,
+    REFUSED_RETRY_DELAY_S,
+    carrier_retry_delay_s,
+    lead_update,
+)
 from dialer.calls.trunk import carrier_failed, trunk_verdict
+from tests.dialer.calls.test_calls_machine import run
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 POLICY = RetryPolicy(rules={AttemptOutcome.FAILED: RetryRule(delay_s=1800)})
@@ -65,29 +73,47 @@ def test_carrier_failed_reads_attempt_rows() -> None:
     assert not carrier_failed(None, None)
 
 
-def test_carrier_failures_do_not_count_until_the_streak_is_long() -> None:
-    down = end(AttemptOutcome.FAILED, "GATEWAY_DOWN")
-    for before in range(CARRIER_FAILURES_FREE):
-        update = lead_update(down, 2, 1, POLICY, 3, NOW, carrier_failures_before=before)
-        assert (update.status, update.attempts) == (LeadStatus.PENDING, 1)
-        assert update.next_attempt_at == NOW + timedelta(seconds=REFUSED_RETRY_DELAY_S)
-    counted = lead_update(down, 2, 1, POLICY, 3, NOW, CARRIER_FAILURES_FREE)
-    assert (counted.attempts, counted.next_attempt_at) == (2, NOW + timedelta(seconds=1800))
-    last = lead_update(down, 2, 2, POLICY, 3, NOW, CARRIER_FAILURES_FREE)
-    assert (last.status, last.attempts) == (LeadStatus.FAILED, 3)
+# Transcripts of a switch or trunk failure: (name, jobs without a channel are calls)
+SWITCH_OR_TRUNK = [
+    ("d_gateway_unreachable", False),  # NORMAL_TEMPORARY_FAILURE, no answer from the gateway
+    ("d2_gateway_down_ping", True),  # -ERR GATEWAY_DOWN, no channel
+    ("d3_gateway_blackhole_timeout", False),  # NO_ANSWER, no progress, no SIP status
+    ("l_sps_throttle", True),  # -ERR DESTINATION_OUT_OF_ORDER: the node's session rate
+    ("l2_max_sessions", True),  # -ERR DESTINATION_OUT_OF_ORDER: the node's max sessions
+    ("p_sip_failure_responses", False),  # 503 from the carrier (and callee answers)
+]
 
 
-def test_a_lead_whose_every_trunk_fails_runs_out_of_attempts() -> None:
-    attempts = streak = tries = 0
-    status = LeadStatus.PENDING
+@pytest.mark.parametrize(("name", "jobs"), SWITCH_OR_TRUNK, ids=[n for n, _ in SWITCH_OR_TRUNK])
+@pytest.mark.parametrize("streak", [0, 2, 3, 10, 500])
+def test_switch_and_trunk_failures_never_use_up_an_attempt(
+    name: str, jobs: bool, streak: int
+) -> None:
+    """Whatever the lead's streak of carrier failures, and on its last attempt."""
+    ends, _ = run(name, jobs_without_channel=jobs)
+    failed = [e for e in ends if e.outcome is None or e.outcome is AttemptOutcome.FAILED]
+    assert failed
+    for call in failed:
+        update = lead_update(call, 2, 2, POLICY, 3, NOW, carrier_failures_before=streak)
+        assert (update.status, update.attempts) == (LeadStatus.PENDING, 2), call.hangup_cause
+        assert NOW < update.next_attempt_at <= NOW + timedelta(seconds=CARRIER_RETRY_MAX_S)
+
+
+@settings(max_examples=200, deadline=None)
+@given(streak=st.integers(min_value=0, max_value=10_000), before=st.integers(0, 50))
+def test_a_carrier_failure_streak_only_delays_the_next_try(streak: int, before: int) -> None:
     call = replace(end(AttemptOutcome.FAILED, "NORMAL_TEMPORARY_FAILURE"), sip_status="503")
-    while status is LeadStatus.PENDING:
-        tries += 1
-        update = lead_update(call, 2, attempts, POLICY, 3, NOW, streak)
-        attempts, status = update.attempts, update.status
-        streak += 1
-    assert status is LeadStatus.FAILED and attempts == 3
-    assert tries == CARRIER_FAILURES_FREE + 3
+    update = lead_update(call, 2, before, POLICY, before + 1, NOW, streak)
+    assert (update.status, update.attempts) == (LeadStatus.PENDING, before)
+    delay_s = (update.next_attempt_at - NOW).total_seconds()
+    assert delay_s == carrier_retry_delay_s(streak)
+    assert REFUSED_RETRY_DELAY_S <= delay_s <= CARRIER_RETRY_MAX_S
+    assert carrier_retry_delay_s(streak + 1) >= delay_s
+
+
+def test_carrier_retry_delays_double_up_to_an_hour() -> None:
+    delays = [carrier_retry_delay_s(n) for n in range(11)]
+    assert delays == [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]
 
 
 def test_callee_failures_count_as_before() -> None:

@@ -148,7 +148,21 @@ def test_subscription_commands_list_custom_last_and_keep_background_job() -> Non
         "event json CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT CUSTOM callcenter::info",
         "filter Call-Direction outbound",
         "filter Event-Name BACKGROUND_JOB",
+        "filter Event-Name HEARTBEAT",
     ]
+
+
+def test_every_subscription_hears_background_jobs_and_heartbeats() -> None:
+    """The pacer subscribes to nothing of its own: it still gets its bgapi results and the
+    heartbeats its watchdog needs."""
+    assert Subscription(events=()).commands() == ["event json BACKGROUND_JOB HEARTBEAT"]
+    assert Subscription(events=("CHANNEL_ANSWER",), custom=("callcenter::info",)).commands() == [
+        "event json CHANNEL_ANSWER BACKGROUND_JOB HEARTBEAT CUSTOM callcenter::info"
+    ]
+    assert Subscription(events=("ALL",)).commands() == ["event json ALL"]
+    beat = Event({"Event-Name": "HEARTBEAT"})
+    assert Subscription(events=()).wants(beat)
+    assert Subscription(events=("CHANNEL_ANSWER",), filters=(("Call-Direction", "x"),)).wants(beat)
 
 
 def test_handshake_sends_auth_and_subscription(make_client: MakeClient) -> None:

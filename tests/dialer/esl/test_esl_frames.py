@@ -21,7 +21,7 @@ from dialer.esl.events import (
     parse_events,
     parse_result,
 )
-from dialer.esl.frames import Frame, FrameParser, FramingError, parse_frames
+from dialer.esl.frames import Frame, FrameParser, FramingError, content_length, parse_frames
 from tests.support.transcripts import (
     ESL_TRANSCRIPTS_DIR,
     transcript_bytes,
@@ -252,6 +252,20 @@ def test_malformed_input_is_refused() -> None:
         parse_event_json(b"[1,2]")
     with pytest.raises(EventParseError):
         parse_event_json(b"{not json")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\u0661\u0662", "\uff11\uff12", "\u00b2", "+12", "-0", "1_2", "0x1", "9" * 5000, ""],
+)
+def test_content_length_takes_ascii_digits_only(value: str) -> None:
+    """Arabic-Indic or full-width digits, signs, underscores, an empty or a 5,000-digit
+    value: Python's ``int`` reads several of them, FreeSWITCH never writes them."""
+    frame = b"Content-Type: api/response\nContent-Length: " + value.encode() + b"\n\nxy" * 4
+    with pytest.raises(FramingError):
+        FrameParser().feed(frame)
+    with pytest.raises(FramingError):
+        content_length(value)
 
 
 @settings(max_examples=100, deadline=None)

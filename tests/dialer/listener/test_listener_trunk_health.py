@@ -13,7 +13,7 @@ from campaigns.domain import AttemptOutcome, LeadStatus
 from campaigns.models import CallAttempt, Lead
 from campaigns.rules import RetryPolicy, RetryRule
 from dialer.calls.machine import CallEnd
-from dialer.calls.retry import CARRIER_FAILURES_FREE
+from dialer.calls.retry import CARRIER_STREAK_LOOKBACK, carrier_retry_delay_s
 from dialer.esl.events import Event
 from dialer.listener.adapters import SqlAttemptSink
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
@@ -26,9 +26,9 @@ NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 NOW_S = NOW.timestamp()
 
 
-def job(trunk: str, reply: str) -> Event:
+def job(trunk: str, reply: str, call_uuid: str = "") -> Event:
     """An originate's BACKGROUND_JOB with no channel before it (gateway down, node limits)."""
-    call_uuid = str(uuid.uuid4())
+    call_uuid = call_uuid or str(uuid.uuid4())
     arg = (
         f"{{origination_uuid={call_uuid},dialer_campaign_id=1,dialer_lead_id=2,"
         f"dialer_attempt_id=3}}sofia/gateway/{trunk}/13800138000 cc_c XML campaign"
@@ -62,12 +62,35 @@ def test_trunk_failures_suspend_the_trunk_and_refusals_say_nothing() -> None:
     node.handle(job("bad", "-ERR NORMAL_TEMPORARY_FAILURE"))
     assert health.snapshot(["bad"])["bad"].availability(NOW_S + 1) is Availability.DOWN
     node.handle(job("good", "-ERR USER_BUSY"))  # a callee outcome: the trunk works
-    node.handle(job("bad", "-ERR USER_BUSY"))
+    trial = str(uuid.uuid4())
+    assert health.claim_trial("bad", trial, NOW_S + 30)
+    node.handle(job("bad", "-ERR USER_BUSY", trial))
     assert health.snapshot(["bad", "good"]) == {}
 
 
+def test_only_the_trial_call_ends_a_suspension() -> None:
+    """Calls placed before the suspension, still up when it began, end normally: the trunk
+    stays suspended until its trial call's outcome; a trial the node refused is void."""
+    health = InMemoryTrunkHealth(HealthPolicy(failure_threshold=2, cooldown_s=30))
+    node = listener(health)
+    for _ in range(2):
+        node.handle(job("bad", "-ERR NORMAL_TEMPORARY_FAILURE"))
+    suspended = health.snapshot(["bad"])["bad"]
+    node.handle(job("bad", "-ERR USER_BUSY"))  # an older call: the trunk carried it
+    assert health.snapshot(["bad"]) == {"bad": suspended}
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    assert health.claim_trial("bad", first, NOW_S + 30)
+    node.handle(job("bad", "-ERR DESTINATION_OUT_OF_ORDER", first))  # the node's limit
+    assert health.snapshot(["bad"])["bad"].availability(NOW_S + 30) is Availability.PROBE
+    assert health.claim_trial("bad", second, NOW_S + 30)
+    node.handle(job("bad", "-ERR USER_BUSY", second))
+    assert health.snapshot(["bad"]) == {}
+
+
 class BrokenHealth:
-    def record(self, trunk: str, trunk_failure: bool, now_s: float) -> TrunkHealth:
+    def record(
+        self, trunk: str, trunk_failure: bool | None, now_s: float, call_uuid: str = ""
+    ) -> TrunkHealth:
         raise ConnectionError("redis is away")
 
 
@@ -107,18 +130,18 @@ def fail(
         return lead
 
 
-def test_carrier_failures_are_free_only_in_a_short_streak(
+def test_carrier_failures_never_count_and_come_back_later_and_later(
     sessions: sessionmaker[Session],
     seed_dialing_lead: Callable[[RetryPolicy, int], tuple[int, int]],
 ) -> None:
     ids = seed_dialing_lead(RetryPolicy(rules={AttemptOutcome.FAILED: RetryRule(delay_s=60)}), 2)
-    for _ in range(CARRIER_FAILURES_FREE):
+    delays_s = []
+    for _ in range(CARRIER_STREAK_LOOKBACK + 2):
         lead = fail(sessions, ids, AttemptOutcome.FAILED)
         assert lead.attempts == 0
+        delays_s.append((lead.next_attempt_at.replace(tzinfo=UTC) - NOW).total_seconds())
         fail(sessions, ids, None)  # node refusals neither count nor end the streak
-    assert fail(sessions, ids, AttemptOutcome.FAILED).attempts == 1
-    last = fail(sessions, ids, AttemptOutcome.FAILED)
-    assert (last.status, last.attempts, last.last_outcome) == (LeadStatus.FAILED, 2, "failed")
+    assert delays_s == [carrier_retry_delay_s(n) for n in range(len(delays_s))]
     with sessions() as s:
         outcomes = s.scalars(select(CallAttempt.outcome).order_by(CallAttempt.id)).all()
-    assert outcomes.count("failed") == CARRIER_FAILURES_FREE + 2
+    assert outcomes.count("failed") == CARRIER_STREAK_LOOKBACK + 2

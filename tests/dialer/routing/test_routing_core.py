@@ -16,6 +16,7 @@ from dialer.routing.health import (
     Availability,
     HealthPolicy,
     TrunkHealth,
+    claim_trial,
     gateway_status_up,
     is_trunk_failure,
     on_call_result,
@@ -165,13 +166,18 @@ def test_health_suspends_after_consecutive_failures_then_probes() -> None:
     for t in (1.0, 2.0):
         h = on_call_result(h, True, t, policy)
         assert h.availability(t) is Availability.UP
-    h = on_call_result(h, True, 3.0, policy)
+    h = on_call_result(h, True, 3.0, policy, "old")
     assert h.availability(10.0) is Availability.DOWN
     assert h.availability(33.0) is Availability.PROBE
-    failed_probe = on_call_result(h, True, 34.0, policy)
+    assert on_call_result(h, False, 33.5, policy, "old") == h  # placed before: no say
+    trial = claim_trial(h, "trial", 33.5, policy)
+    assert trial is not None and trial.availability(34.0) is Availability.DOWN
+    assert claim_trial(trial, "second", 34.0, policy) is None
+    failed_probe = on_call_result(trial, True, 34.0, policy, "trial")
     assert failed_probe.availability(40.0) is Availability.DOWN
-    recovered = on_call_result(h, False, 34.0, policy)
-    assert recovered.availability(34.0) is Availability.UP
+    assert failed_probe.suspended_until_s == 64.0
+    recovered = on_call_result(trial, False, 34.0, policy, "trial")
+    assert recovered == TrunkHealth()
     assert on_gateway_status(recovered, False).availability(35.0) is Availability.DOWN
 
 

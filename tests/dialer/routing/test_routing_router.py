@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -181,11 +182,16 @@ def test_trunk_groups_and_campaign_caller_id(make_trunk: MakeTrunk) -> None:
 
 
 def test_probe_lets_one_call_through(make_trunk: MakeTrunk) -> None:
+    """Calls placed before the suspension still up do not hold the trial back; a trial on
+    its way does."""
     table = RoutingTable([make_trunk("t")])
     suspended = TrunkHealth(consecutive_failures=5, suspended_until_s=NOW.timestamp() - 1)
     probe = route(JIANGSU, CampaignRouting(), NOW, table, UsageSnapshot(health={"t": suspended}))
     assert probe.candidates[0].probe
-    busy = UsageSnapshot(health={"t": suspended}, trunks={"t": TrunkUsage(in_flight=1)})
+    old_calls_up = UsageSnapshot(health={"t": suspended}, trunks={"t": TrunkUsage(in_flight=3)})
+    assert route(JIANGSU, CampaignRouting(), NOW, table, old_calls_up).candidates[0].probe
+    trial_out = replace(suspended, trial_call="u1", trial_until_s=NOW.timestamp() + 60)
+    busy = UsageSnapshot(health={"t": trial_out}, trunks={"t": TrunkUsage(in_flight=1)})
     assert (
         route(JIANGSU, CampaignRouting(), NOW, table, busy).exclusions[0].reason is Exclusion.DOWN
     )
@@ -227,15 +233,15 @@ def test_free_lines_count_the_unused_concurrency_of_usable_trunks(make_trunk: Ma
     )
     table = RoutingTable(trunks)
     campaign = CampaignRouting("c", "sales")
-    # probing 2 + busy 5-2 + over 0; a probing trunk is not down.
-    assert free_lines(campaign, NOW, table, usage) == 5
+    # probing 1 (its trial call) + busy 5-2 + over 0; a probing trunk is not down.
+    assert free_lines(campaign, NOW, table, usage) == 4
     assert free_lines(CampaignRouting("c", "collections"), NOW, table, usage) == 7
     assert free_lines(CampaignRouting("c", "none"), NOW, table, usage) == 0
-    assert free_lines(CampaignRouting(), NOW, table, usage) == 12
+    assert free_lines(CampaignRouting(), NOW, table, usage) == 11
     unlimited = RoutingTable([*trunks, make_trunk("open", groups=sales)])
     assert free_lines(campaign, NOW, unlimited, usage) is None
     open_down = UsageSnapshot(trunks=usage.trunks, health={**usage.health, "open": suspended})
-    assert free_lines(campaign, NOW, unlimited, open_down) == 5
+    assert free_lines(campaign, NOW, unlimited, open_down) == 4
 
 
 def test_unreachable_only_when_the_table_itself_excludes_every_trunk(
