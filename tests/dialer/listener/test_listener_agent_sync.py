@@ -58,12 +58,12 @@ def test_both_nodes_then_a_restarted_one_get_the_database_agents(
     running = node_listeners(Settings(freeswitch_nodes=nodes), redis_client, sessions, SYSTEM_CLOCK)
     try:
         for host, port in addresses:
-            assert wait_until(lambda h=host, p=port: want in tiers_of(h, p), 10)
+            assert wait_until(lambda h=host, p=port: want in tiers_of(h, p), 30)
         sim2.stop()
         sim2 = SimulatorServer(LAB)
         sim2.start(*addresses[1])
-        assert wait_until(lambda: want in tiers_of(*addresses[1]), 10)
-        assert wait_until(lambda: running[1].listener.stats.reconciles >= 2, 10)
+        assert wait_until(lambda: want in tiers_of(*addresses[1]), 30)
+        assert wait_until(lambda: running[1].listener.stats.reconciles >= 2, 30)
         # the listener's reconcile runs after the sync, so it reads the agent with its queue
         assert running[1].listener.agents["1001@default"].queues == ("sales@default",)
     finally:
@@ -84,6 +84,6 @@ def test_a_failing_setup_is_logged_and_the_listener_goes_on() -> None:
             node, MemoryLiveState(), MemoryAttempts(), MemoryTrunks(), setup=broken
         )
         try:
-            assert wait_until(lambda: running.listener.stats.reconciles >= 1, 10)
+            assert wait_until(lambda: running.listener.stats.reconciles >= 1, 30)
         finally:
             running.stop()
