@@ -4,12 +4,18 @@ A source yields one :class:`TableRow` per spreadsheet row after the header, in o
 spreadsheet row number (the header is row 1).  A row that cannot be read (undecodable bytes,
 a line over ``MAX_LINE_BYTES``) comes out as a :class:`BadRow` in its place, so one bad line
 never costs the rows around it.  CSV is streamed; memory does not grow with the file.
+
+A CSV quote left open would swallow the rows after it into one field, so before any row is
+handed out the whole file is read once for its structure: a record that spans more than
+``MAX_RECORD_LINES`` lines, or a quote still open at the end of the file, refuses the file
+with its row number (nothing has been written then).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,8 +23,12 @@ from pathlib import Path
 from typing import IO
 
 MAX_LINE_BYTES = 1 << 20
+# A quoted field may hold line breaks (addresses, notes); one that runs on for more lines than
+# this is taken for a quote left open.
+MAX_RECORD_LINES = 32
 _SNIFF_BYTES = 64 * 1024
 _TOO_LONG = "\ue000"  # stands in for an over-long line; private-use, never in real data
+_END = "\ue001"  # fed after the last line: a field still quoted there swallows it
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _DELIMITERS = ",;\t|"
@@ -41,8 +51,13 @@ class BadRow:
     reason: str
 
 
-def open_table(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
-    """The first row (as read, header or not) and an iterator over the rows after it."""
+def open_table(
+    path: Path, max_record_lines: int = MAX_RECORD_LINES
+) -> tuple[list[str], Iterator[TableRow | BadRow]]:
+    """The first row (as read, header or not) and an iterator over the rows after it.
+
+    Raises `SourceError` for a file that cannot be read as a whole, a CSV with a quote left
+    open (see `check_quotes`) included."""
     try:
         with path.open("rb") as probe:
             head = probe.read(_SNIFF_BYTES)
@@ -55,7 +70,7 @@ def open_table(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     nul = head.find(b"\x00")
     if nul >= 0:
         raise SourceError(f"{path}: not a CSV or XLSX file (binary data: NUL byte at offset {nul})")
-    return _csv_rows(path, head)
+    return _csv_rows(path, head, max_record_lines)
 
 
 def _check_text(head: bytes) -> None:
@@ -79,11 +94,15 @@ def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[TableRow | BadRow]]:
+def _csv_rows(
+    path: Path, head: bytes, max_record_lines: int
+) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     _check_text(head)
     sample = _decode(head, errors="replace").lstrip("\ufeff")
     dialect = _sniff_dialect(sample)
     csv.field_size_limit(MAX_LINE_BYTES)
+    with path.open("rb") as whole:
+        check_quotes(whole, dialect, max_record_lines)
     raw = path.open("rb")
     bad_lines: dict[int, BadRow] = {}
     lines = _decoded_lines(raw, bad_lines)
@@ -98,6 +117,42 @@ def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[TableRow | B
         raw.close()
         raise SourceError(f"{path}: the first row cannot be read: {first.reason}")
     return first.cells, _closing(records, raw)
+
+
+def check_quotes(
+    raw: IO[bytes], dialect: type[csv.Dialect] | csv.Dialect, max_record_lines: int
+) -> None:
+    """Raise `SourceError` naming the row where a quote was left open: a record that spans
+    more than ``max_record_lines`` lines, or a field still quoted at the end of the file.
+
+    Reads the file through the same decoding and CSV reader as the import, one record at a
+    time, so memory is bounded by the longest record (``MAX_LINE_BYTES`` a field)."""
+    lines = itertools.chain(_decoded_lines(raw, {}), ["\n" + _END + "\n"])
+    reader = csv.reader(lines, dialect)
+    row_no = 0
+    line_no = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            cells = []
+        row_no += 1
+        first_line, line_no = line_no + 1, reader.line_num
+        if cells == [_END]:
+            return
+        if any(_END in c for c in cells):
+            raise SourceError(
+                f"row {row_no} (line {first_line}): a quote opened there is never closed; "
+                "the rest of the file would be one field. Close the quote; nothing was imported"
+            )
+        if line_no - first_line + 1 > max_record_lines:
+            raise SourceError(
+                f"row {row_no} (line {first_line}): a quoted field runs on to line {line_no}, "
+                f"over {max_record_lines} lines (a quote left open?). Close the quote; "
+                "nothing was imported"
+            )
 
 
 def _closing(rows: Iterator[TableRow | BadRow], handle: IO[bytes]) -> Iterator[TableRow | BadRow]:
