@@ -16,11 +16,22 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO
+from xml.etree import ElementTree
+
+from campaigns.importer.xlsx_check import (
+    DEFAULT_LIMITS,
+    SheetCheckError,
+    SheetFacts,
+    SheetLimits,
+    check_sheet,
+    sheet_names,
+)
 
 MAX_LINE_BYTES = 1 << 20
 # A quoted field may hold line breaks (addresses, notes); one that runs on for more lines than
@@ -32,6 +43,7 @@ _END = "\ue001"  # fed after the last line: a field still quoted there swallows 
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _DELIMITERS = ",;\t|"
+_SPREADSHEET_SUFFIXES = {".xlsx": "XLSX", ".xlsm": "XLSX", ".xls": "XLS"}
 
 
 class SourceError(Exception):
@@ -40,8 +52,12 @@ class SourceError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class TableRow:
+    """``formulas``: the cells (by 0-based column) that hold a formula without a saved value,
+    with the formula's start; such a cell reads as empty."""
+
     row_no: int
     cells: list[str]
+    formulas: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +68,17 @@ class BadRow:
 
 
 def open_table(
-    path: Path, max_record_lines: int = MAX_RECORD_LINES
+    path: Path,
+    max_record_lines: int = MAX_RECORD_LINES,
+    sheet: str | None = None,
+    limits: SheetLimits = DEFAULT_LIMITS,
 ) -> tuple[list[str], Iterator[TableRow | BadRow]]:
-    """The first row (as read, header or not) and an iterator over the rows after it.
+    """The first row (as read, header or not) and an iterator over the rows after it; of an
+    XLSX/XLS workbook, those of ``sheet`` (a name or 1-based index; None: the first).
 
-    Raises `SourceError` for a file that cannot be read as a whole, a CSV with a quote left
-    open (see `check_quotes`) included."""
+    Raises `SourceError` for a file that cannot be read as a whole: a CSV with a quote left
+    open (see `check_quotes`), a sheet over ``limits`` (see `xlsx_check`), a file named
+    ``.xlsx`` that is not one."""
     try:
         with path.open("rb") as probe:
             head = probe.read(_SNIFF_BYTES)
@@ -66,7 +87,15 @@ def open_table(
     if not head:
         raise SourceError(f"{path}: the file is empty")
     if head.startswith(_XLSX_MAGIC) or head.startswith(_XLS_MAGIC):
-        return _spreadsheet_rows(path)
+        return _spreadsheet_rows(path, head.startswith(_XLSX_MAGIC), sheet, limits)
+    kind = _SPREADSHEET_SUFFIXES.get(path.suffix.lower())
+    if kind is not None:
+        raise SourceError(
+            f"{path}: not an {kind} file (it starts with {head[:24]!r}, not a workbook's "
+            f"bytes); if it is CSV text, name it .csv"
+        )
+    if sheet is not None:
+        raise SourceError(f"{path}: --sheet is for XLSX/XLS workbooks; a CSV file has one table")
     nul = head.find(b"\x00")
     if nul >= 0:
         raise SourceError(f"{path}: not a CSV or XLSX file (binary data: NUL byte at offset {nul})")
@@ -231,23 +260,62 @@ def _records(
         yield TableRow(row_no, cells)
 
 
-def _spreadsheet_rows(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
+def choose_sheet(names: Sequence[str], wanted: str | None) -> str:
+    """The sheet ``wanted`` names: a sheet's name (exact, then ignoring case) or its 1-based
+    index; None: the first sheet."""
+    if not names:
+        raise SourceError("the workbook has no sheets")
+    if wanted is None or wanted in names:
+        return wanted or names[0]
+    if wanted.isdigit() and 1 <= int(wanted) <= len(names):
+        return names[int(wanted) - 1]
+    folded = [n.casefold() for n in names]
+    if wanted.casefold() in folded:
+        return names[folded.index(wanted.casefold())]
+    raise SourceError(f"--sheet {wanted!r}: no such sheet; the sheets are {list(names)}")
+
+
+def _checked_sheet(path: Path, wanted: str | None, limits: SheetLimits) -> SheetFacts:
+    """The XLSX sheet ``wanted``, checked against ``limits`` from the zip before calamine
+    loads anything of the workbook (it reads the shared strings when it opens it)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = choose_sheet(sheet_names(archive), wanted)
+            return check_sheet(archive, name, limits)
+    except SheetCheckError as exc:
+        raise SourceError(f"{path}: {exc}") from None
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError) as exc:
+        raise SourceError(f"{path}: not a readable XLSX workbook: {exc}") from None
+
+
+def _spreadsheet_rows(
+    path: Path, is_xlsx: bool, wanted: str | None, limits: SheetLimits
+) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     from python_calamine import CalamineWorkbook
 
+    # An XLS sheet is at most 65,536 x 256 cells by its format; an XLSX one is checked first.
+    facts = _checked_sheet(path, wanted, limits) if is_xlsx else None
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
+        name = facts.name if facts else choose_sheet(workbook.sheet_names, wanted)
+        sheet = workbook.get_sheet_by_name(name)
+    except SourceError:
+        raise
     except Exception as exc:  # calamine raises its own types for every kind of broken file
         raise SourceError(f"{path}: not a readable XLSX/XLS workbook: {exc}") from None
+    first_row, first_col = sheet.start or (0, 0)
+    formulas: dict[int, dict[int, str]] = {}
+    for (row, col), text in (facts.formulas if facts else {}).items():
+        formulas.setdefault(row, {})[col - first_col] = text
     rows = (
-        TableRow(i, [cell_text(c) for c in cells])
-        for i, cells in enumerate(sheet.iter_rows(), start=1)
+        TableRow(i, [cell_text(c) for c in cells], formulas.get(i, {}))
+        for i, cells in enumerate(sheet.iter_rows(), start=first_row + 1)
     )
-    non_blank = (r for r in rows if any(c.strip() for c in r.cells))
+    non_blank = (r for r in rows if any(c.strip() for c in r.cells) or r.formulas)
     try:
         first = next(non_blank)
     except StopIteration:
-        raise SourceError(f"{path}: the workbook's first sheet has no rows") from None
+        raise SourceError(f"{path}: sheet {name!r} has no rows") from None
     return first.cells, non_blank
 
 

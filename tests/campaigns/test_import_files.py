@@ -4,6 +4,9 @@ sheets whose size would exhaust memory (checked from the zip before the sheet is
 
 from __future__ import annotations
 
+import csv
+import resource
+import time
 from pathlib import Path
 
 import pytest
@@ -13,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns import service
 from campaigns.importer.classify import RowOutcome
 from campaigns.importer.service import ImportDeps, ImportError_, ImportOptions, import_file
+from campaigns.importer.sources import SourceError, open_table
 from campaigns.importer.wiring import import_deps
+from campaigns.importer.xlsx_check import SheetLimits
 from campaigns.models import Lead, LeadList
 from dialer.clock import SYSTEM_CLOCK
-
-pytestmark = pytest.mark.usefixtures("campaign")
+from tests.support.xlsx import Repeated, cell, rows, shared, write_xlsx
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def campaign(sessions: sessionmaker[Session]) -> str:
 
 
 @pytest.fixture
-def deps(sessions: sessionmaker[Session]) -> ImportDeps:
+def deps(sessions: sessionmaker[Session], campaign: str) -> ImportDeps:
     return import_deps(sessions, SYSTEM_CLOCK)
 
 
@@ -75,3 +79,133 @@ def test_quoted_fields_over_a_few_lines_are_kept(tmp_path: Path, deps: ImportDep
     src.write_text(f'phone,note\n13800138000,"{note}"\n13800138001,x\n', encoding="utf-8")
     summary = import_file(deps, src, ImportOptions(campaign="spring"))
     assert summary.counts[RowOutcome.ACCEPTED] == 2
+
+
+def _phones(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return sorted(session.scalars(select(Lead.phone_e164)))
+
+
+def _reasons(path: Path) -> dict[str, str]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return {row[0]: row[3] for row in list(csv.reader(f))[1:]}
+
+
+def test_a_sheet_is_chosen_by_name_or_index(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
+    book = write_xlsx(
+        tmp_path / "book.xlsx",
+        {
+            "Notes": rows({1: [cell("A1", "nothing to dial here")]}),
+            "Leads": rows({1: [cell("A1", "phone")], 2: [cell("A2", "13800138000")]}),
+            "More": rows({1: [cell("A1", "手机号")], 2: [cell("A2", "13800138001")]}),
+        },
+    )
+    assert import_file(deps, book, ImportOptions("spring", sheet="leads")).rows == 1
+    again = import_file(deps, book, ImportOptions("spring", sheet="3", force=True))
+    assert again.counts[RowOutcome.ACCEPTED] == 1
+    assert _phones(sessions) == ["+8613800138000", "+8613800138001"]
+    with pytest.raises(ImportError_, match=r"--sheet 'Sales': no such sheet; the sheets are"):
+        import_file(deps, book, ImportOptions("spring", sheet="Sales", force=True))
+    with pytest.raises(ImportError_, match="no phone column"):  # the first sheet by default
+        import_file(deps, book, ImportOptions("spring", force=True))
+
+
+def test_a_text_file_named_xlsx_is_not_an_xlsx_file(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
+    src = tmp_path / "leads.xlsx"
+    src.write_text("phone\n13800138000\n", encoding="utf-8")
+    with pytest.raises(ImportError_, match=r"leads.xlsx: not an XLSX file \(it starts with"):
+        import_file(deps, src, ImportOptions(campaign="spring"))
+    assert _nothing_written(sessions)
+
+
+def test_formula_cells_use_their_saved_value_or_say_they_have_none(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
+    book = write_xlsx(
+        tmp_path / "formulas.xlsx",
+        {
+            "Sheet1": rows(
+                {
+                    1: [cell("A1", "phone"), cell("B1", "name")],
+                    2: [cell("A2", "", formula='TEXT(C2,"0")'), cell("B2", "no value")],
+                    3: [cell("A3", 13800138001, formula="C3+0"), cell("B3", "saved")],
+                    4: [cell("A4", "13800138002"), cell("B4", "", formula="A4&B1")],
+                }
+            )
+        },
+    )
+    summary = import_file(deps, book, ImportOptions(campaign="spring"))
+    assert summary.counts == {RowOutcome.ACCEPTED: 2, RowOutcome.INVALID: 1}
+    assert _phones(sessions) == ["+8613800138001", "+8613800138002"]
+    assert _reasons(tmp_path / "formulas.xlsx.rejects.csv") == {
+        "2": 'formula cell: =TEXT(C2,"0") has no saved value; open and save the file in a '
+        "spreadsheet, or paste the column as values"
+    }
+
+
+def test_a_cell_at_xfd1048576_is_refused_before_the_sheet_is_loaded(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
+    book = write_xlsx(
+        tmp_path / "far.xlsx",
+        {
+            "Sheet1": rows(
+                {
+                    1: [cell("A1", "phone")],
+                    2: [cell("A2", "13800138000")],
+                    1048576: [cell("XFD1048576", "x")],
+                }
+            )
+        },
+    )
+    assert book.stat().st_size < 2000
+    with pytest.raises(ImportError_, match=r"sheet 'Sheet1': its cells reach XFD1048576 "):
+        import_file(deps, book, ImportOptions(campaign="spring"))
+    assert _nothing_written(sessions)
+
+
+def test_a_dimension_past_the_limit_is_refused(tmp_path: Path, deps: ImportDeps) -> None:
+    book = write_xlsx(
+        tmp_path / "dim.xlsx",
+        {"Sheet1": rows({1: [cell("A1", "phone")], 2: [cell("A2", "13800138000")]})},
+        dimension="A1:ZZ1048576",
+    )
+    with pytest.raises(ImportError_, match=r"its dimension is A1:ZZ1048576 \(736,100,352 cells"):
+        import_file(deps, book, ImportOptions(campaign="spring"))
+
+
+@pytest.mark.parametrize("where", ["inline", "shared"])
+def test_a_cell_over_the_size_bound_is_named(tmp_path: Path, where: str) -> None:
+    big = "x" * 5000
+    cells = {1: [cell("A1", "phone"), cell("B1", "note")], 2: [cell("A2", "13800138000")]}
+    if where == "inline":
+        cells[3] = [cell("A3", "13800138001"), cell("B3", big)]
+        book = write_xlsx(tmp_path / "big.xlsx", {"Sheet1": rows(cells)})
+    else:
+        cells[3] = [cell("A3", "13800138001"), shared("B3", 1)]
+        book = write_xlsx(tmp_path / "big.xlsx", {"Sheet1": rows(cells)}, ["short", big])
+    limits = SheetLimits(max_cell_bytes=4096)
+    with pytest.raises(SourceError, match=r"cell B3 holds 5,0\d\d bytes of text, over the limit"):
+        open_table(book, limits=limits)
+    open_table(book, limits=SheetLimits(max_cell_bytes=8192))
+
+
+def test_a_400_mb_cell_in_a_small_file_is_refused_at_the_default_bound(tmp_path: Path) -> None:
+    book = tmp_path / "bomb.xlsx"
+    write_xlsx(
+        book,
+        {"Sheet1": rows({1: [cell("A1", "phone"), cell("B1", "note")], 2: [shared("A2", 0)],
+                         3: [cell("A3", "13800138001"), shared("B3", 1)]})},
+        ["13800138000", Repeated("x", 400 << 20)],
+    )  # fmt: skip
+    assert book.stat().st_size < 2 << 20
+    started = time.perf_counter()
+    peak_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(SourceError, match=r"cell B3 holds [\d,]+ bytes of text, over the limit"):
+        open_table(book)
+    assert time.perf_counter() - started < 2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before_kib < 64 << 10
