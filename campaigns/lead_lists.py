@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.domain import LeadStatus
@@ -130,6 +130,8 @@ def archive_list(session: Session, lead_list: LeadList) -> None:
     session.execute(update(LeadList).where(LeadList.id == lead_list.id).values(status=ARCHIVED))
 
 
-def archived_list_ids() -> Select[tuple[int]]:
-    """The ids of the archived lists, for the claim to leave their leads out."""
-    return select(LeadList.id).where(LeadList.status == ARCHIVED)
+def in_live_list() -> ColumnElement[bool]:
+    """Whether a lead is of no list or of one not archived: the claim and the count of due
+    leads leave the others out."""
+    archived = select(LeadList.id).where(LeadList.status == ARCHIVED)
+    return or_(Lead.lead_list_id.is_(None), Lead.lead_list_id.not_in(archived))

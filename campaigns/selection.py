@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from campaigns.domain import ClaimedLead, LeadStatus, RetryOrder, claim_order_key
-from campaigns.lead_lists import archived_list_ids
+from campaigns.lead_lists import in_live_list
 from campaigns.models import DncEntry, Lead
 from campaigns.rules import CallingWindow
 
@@ -112,7 +112,7 @@ def claim_due_leads(
             Lead.campaign_id == campaign_id,
             Lead.status == LeadStatus.PENDING,
             Lead.next_attempt_at <= now,
-            or_(Lead.lead_list_id.is_(None), Lead.lead_list_id.not_in(archived_list_ids())),
+            in_live_list(),
         )
         .order_by(*claim_order(order))
         .limit(limit)

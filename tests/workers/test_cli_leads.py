@@ -4,6 +4,7 @@ was dialled, archived otherwise (its leads are then never claimed)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from campaigns.selection import claim_due_leads
 from dialer.config import load_settings
 from dialer.db.base import make_engine, make_session_factory
 from dialer.db.migrate import upgrade
+from dialer.runner.adapters import SqlCampaignStore
 from workers.cli import app
 from workers.context import AppContext
 
@@ -70,14 +72,17 @@ def test_a_wrong_column_import_can_be_redone_and_lists_deleted_or_archived(
         assert lead is not None
         session.add(CallAttempt(call_uuid="u1", lead_id=lead.id, campaign_id=lead.campaign_id,
                                 dialed_number=lead.phone_e164))  # fmt: skip
+    due_at = datetime(2030, 1, 2, 2, 0, tzinfo=UTC)  # a Wednesday, 10:00 in China
+    store = SqlCampaignStore(db)
+    assert store.count_due(lead.campaign_id, due_at, 10) == 3
     code, out = _run("leads", "delete-list", "2")
     assert code == 1 and "has 1 leads dialled" in out and "--archive" in out
     assert "│ 2 │ copy.csv │ spring │" in _run("leads", "lists")[1]
     code, out = _run("leads", "delete-list", "copy.csv", "--archive")
     assert code == 0 and "archived" in out
     assert "│ 3 │ 3 │ 0 │ 0 │ 0 │ 1 │ archived │" in _run("leads", "lists")[1]
+    assert store.count_due(lead.campaign_id, due_at, 10) == 0
     with db.begin() as session:
-        due_at = lead.next_attempt_at.replace(year=lead.next_attempt_at.year + 1)
         assert claim_due_leads(session, lead.campaign_id, 10, due_at) == []
     assert _run("leads", "delete-list", "9")[1] == (
         "error: no lead list '9'; `dialer leads lists` shows them"
