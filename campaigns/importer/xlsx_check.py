@@ -131,8 +131,8 @@ def check_sheet(archive: zipfile.ZipFile, sheet: str, limits: SheetLimits) -> Sh
     try:
         for block in _blocks(archive, member, limits):
             scan.take(block)
-    except _Oversized as exc:
-        scan.too_big(scan.last_ref, exc.size)
+    except _Oversized:
+        scan.too_big(scan.last_ref)
     return scan.finish()
 
 
@@ -210,11 +210,11 @@ class _SheetScan:
         self.formulas: dict[tuple[int, int], str] = {}
         self.first = True
 
-    def too_big(self, ref: str, size: int) -> NoReturn:
+    def too_big(self, ref: str) -> NoReturn:
         raise SheetCheckError(
-            f"sheet {self.sheet!r}: cell {ref} holds {size:,} bytes of text, over the limit "
-            f"of {self.limits.max_cell_bytes:,} (a spreadsheet cell holds at most 32,767 "
-            "characters); nothing was imported"
+            f"sheet {self.sheet!r}: cell {ref} holds more than {self.limits.max_cell_bytes:,} "
+            "bytes of text, the limit (a spreadsheet cell holds at most 32,767 characters); "
+            "nothing was imported"
         )
 
     def take(self, block: bytes) -> None:
@@ -226,7 +226,7 @@ class _SheetScan:
         if longest > self.limits.max_cell_bytes:
             at = next(i for i, p in enumerate(pieces) if len(p) == longest)
             refs = _REF.findall(b"<".join(pieces[: at + 1]))
-            self.too_big(refs[-1].decode() if refs else self.last_ref, longest)
+            self.too_big(refs[-1].decode() if refs else self.last_ref)
         cols = set(_COL.findall(block))
         if cols:
             self.max_col = max(self.max_col, *(column_index(c) for c in cols))
@@ -274,7 +274,7 @@ class _SheetScan:
 
     def _find_oversized_cell(self, block: bytes) -> None:
         assert self.oversized_string is not None
-        index, size = self.oversized_string
+        index, _ = self.oversized_string
         needle = b"<v>%d</v>" % index
         at = block.find(needle)
         while at >= 0:
@@ -282,14 +282,14 @@ class _SheetScan:
             tag = block[start : block.find(b">", start) + 1]
             ref = _REF.search(tag)
             if b't="s"' in tag and ref is not None:
-                self.too_big(ref.group(1).decode(), size)
+                self.too_big(ref.group(1).decode())
             at = block.find(needle, at + 1)
 
     def finish(self) -> SheetFacts:
         if self.oversized_string is not None:
-            index, size = self.oversized_string
+            index, _ = self.oversized_string
             raise SheetCheckError(
-                f"shared string #{index} holds {size:,} bytes of text, over the limit of "
-                f"{self.limits.max_cell_bytes:,}; nothing was imported"
+                f"shared string #{index} holds more than {self.limits.max_cell_bytes:,} bytes "
+                "of text, the limit; nothing was imported"
             )
         return SheetFacts(self.sheet, self.formulas)

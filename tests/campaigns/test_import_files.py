@@ -189,7 +189,7 @@ def test_a_cell_over_the_size_bound_is_named(tmp_path: Path, where: str) -> None
         cells[3] = [cell("A3", "13800138001"), shared("B3", 1)]
         book = write_xlsx(tmp_path / "big.xlsx", {"Sheet1": rows(cells)}, ["short", big])
     limits = SheetLimits(max_cell_bytes=4096)
-    with pytest.raises(SourceError, match=r"cell B3 holds 5,0\d\d bytes of text, over the limit"):
+    with pytest.raises(SourceError, match="cell B3 holds more than 4,096 bytes"):
         open_table(book, limits=limits)
     open_table(book, limits=SheetLimits(max_cell_bytes=8192))
 
@@ -205,7 +205,7 @@ def test_a_400_mb_cell_in_a_small_file_is_refused_at_the_default_bound(tmp_path:
     assert book.stat().st_size < 2 << 20
     started = time.perf_counter()
     peak_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with pytest.raises(SourceError, match=r"cell B3 holds [\d,]+ bytes of text, over the limit"):
+    with pytest.raises(SourceError, match="cell B3 holds more than 131,072 bytes"):
         open_table(book)
     assert time.perf_counter() - started < 2
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before_kib < 64 << 10
