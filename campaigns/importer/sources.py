@@ -16,12 +16,13 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
+import operator
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 from xml.etree import ElementTree
 
 from campaigns.importer.xlsx_check import (
@@ -154,34 +155,64 @@ def check_quotes(
     """Raise `SourceError` naming the row where a quote was left open: a record that spans
     more than ``max_record_lines`` lines, or a field still quoted at the end of the file.
 
-    Reads the file through the same decoding and CSV reader as the import, one record at a
-    time, so memory is bounded by the longest record (``MAX_LINE_BYTES`` a field)."""
-    lines = itertools.chain(_decoded_lines(raw, {}), ["\n" + _END + "\n"])
-    reader = csv.reader(lines, dialect)
-    row_no = 0
-    line_no = 0
+    Only the structure is read: bytes as Latin-1 (quotes, delimiters and line ends are ASCII,
+    which neither UTF-8 nor GB18030 uses inside a character), in 1 MiB chunks through the
+    CSV reader, so memory is bounded by the chunk and the longest field (``MAX_LINE_BYTES``).
+    """
+    reader = csv.reader(_structure_lines(raw), dialect)
+    row_no = line_no = 0
     while True:
         try:
-            cells = next(reader)
-        except StopIteration:
-            return
+            for cells in reader:
+                row_no += 1
+                first_line, line_no = line_no + 1, reader.line_num
+                unclosed = cells != [_END] and bool(cells) and _END in cells[-1]
+                if unclosed or line_no - first_line >= max_record_lines:
+                    _refuse(cells, row_no, first_line, line_no, max_record_lines)
+            break
         except csv.Error:
-            cells = []
-        row_no += 1
-        first_line, line_no = line_no + 1, reader.line_num
-        if cells == [_END]:
-            return
-        if any(_END in c for c in cells):
-            raise SourceError(
-                f"row {row_no} (line {first_line}): a quote opened there is never closed; "
-                "the rest of the file would be one field. Close the quote; nothing was imported"
-            )
-        if line_no - first_line + 1 > max_record_lines:
-            raise SourceError(
-                f"row {row_no} (line {first_line}): a quoted field runs on to line {line_no}, "
-                f"over {max_record_lines} lines (a quote left open?). Close the quote; "
-                "nothing was imported"
-            )
+            row_no += 1
+            first_line, line_no = line_no + 1, reader.line_num
+            if line_no - first_line >= max_record_lines:
+                _refuse([], row_no, first_line, line_no, max_record_lines)
+
+
+def _refuse(
+    cells: list[str], row_no: int, first_line: int, last_line: int, max_record_lines: int
+) -> NoReturn:
+    if cells and _END in cells[-1]:
+        raise SourceError(
+            f"row {row_no} (line {first_line}): a quote opened there is never closed; "
+            "the rest of the file would be one field. Close the quote; nothing was imported"
+        )
+    raise SourceError(
+        f"row {row_no} (line {first_line}): a quoted field runs on to line {last_line}, "
+        f"over {max_record_lines} lines (a quote left open?). Close the quote; "
+        "nothing was imported"
+    )
+
+
+def _structure_lines(raw: IO[bytes]) -> Iterator[str]:
+    """The file's lines as Latin-1 text, then a line of `_END`: a field still quoted at the
+    end of the file swallows it. A line over ``MAX_LINE_BYTES`` comes out as `_TOO_LONG`."""
+    carry = b""
+    skipping = False
+    start = raw.read(3)
+    if start != b"\xef\xbb\xbf":
+        carry = start
+    while chunk := raw.read(1 << 20):
+        lines = (carry + chunk).split(b"\n")
+        carry = lines.pop()
+        if skipping and lines:
+            lines[0] = b""
+            skipping = False
+        yield from map(operator.add, b"\n".join(lines).decode("latin-1").split("\n"),
+                       itertools.repeat("\n")) if lines else ()  # fmt: skip
+        if len(carry) > MAX_LINE_BYTES:
+            carry, skipping = b"", True
+    if carry or skipping:
+        yield (_TOO_LONG if skipping else carry.decode("latin-1")) + "\n"
+    yield "\n" + _END + "\n"
 
 
 def _closing(rows: Iterator[TableRow | BadRow], handle: IO[bytes]) -> Iterator[TableRow | BadRow]:

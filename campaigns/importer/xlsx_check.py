@@ -31,8 +31,9 @@ MAX_SHARED_BYTES = 1 << 29
 _MAX_PART_BYTES = 16 << 20  # workbook.xml and its relationships, read whole
 _CHUNK = 1 << 20
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_COL = re.compile(rb'<(?:\w{1,16}:)?c\s[^>]{0,256}?\br="([A-Z]{1,3})[0-9]{1,7}"')
-_ROW = re.compile(rb'<(?:\w{1,16}:)?c\s[^>]{0,256}?\br="[A-Z]{1,3}([0-9]{1,7})"')
+# Every writer seen puts r= first; a block whose cells do not is read with _ANY_CELL.
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_ANY_CELL = re.compile(rb'<(?:\w{1,16}:)?c\s[^>]{0,256}?\br="([A-Z]{1,3})([0-9]{1,7})"')
 _REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
 _DIMENSION = re.compile(rb'<(?:\w{1,16}:)?dimension\s[^>]*?\bref="([A-Z0-9:]{2,32})"')
 _FORMULA_ONLY = re.compile(
@@ -167,6 +168,23 @@ def _blocks(archive: zipfile.ZipFile, member: str, limits: SheetLimits) -> Itera
         yield tail
 
 
+def long_run(block: bytes, bound: int) -> tuple[int, int] | None:
+    """Where ``block`` has a run of more than ``bound`` bytes without a ``<`` (a text or a
+    tag), as (start, length); None if it has none.
+
+    Such a run holds a whole aligned window of ``bound // 2`` bytes, so only one ``find`` per
+    window is needed, whatever the number of cells (the block is never split)."""
+    step = max(1, bound // 2)
+    for start in range(0, len(block) - step + 1, step):
+        if block.find(b"<", start, start + step) < 0:
+            left = block.rfind(b"<", 0, start) + 1
+            right = block.find(b"<", start + step)
+            length = (len(block) if right < 0 else right) - left
+            if length > bound:
+                return left, length
+    return None
+
+
 def _check_shared_strings(
     archive: zipfile.ZipFile, member: str, limits: SheetLimits
 ) -> tuple[int, int] | None:
@@ -182,12 +200,10 @@ def _check_shared_strings(
                     f"the shared strings are over {limits.max_shared_bytes:,} bytes; "
                     "save the sheet as CSV"
                 )
-            pieces = block.split(b"<")
-            longest = max(map(len, pieces))
-            if longest > limits.max_cell_bytes:
-                at = next(i for i, p in enumerate(pieces) if len(p) == longest)
-                before = b"<".join(pieces[:at])
-                return seen + len(_SHARED_STRING.findall(before + b"<")) - 1, longest
+            found = long_run(block, limits.max_cell_bytes)
+            if found is not None:
+                start, length = found
+                return seen + len(_SHARED_STRING.findall(block, 0, start)) - 1, length
             seen += len(_SHARED_STRING.findall(block))
     except _Oversized as exc:
         return seen - 1, exc.size
@@ -205,7 +221,6 @@ class _SheetScan:
         self.oversized_string = oversized_string
         self.max_col = -1
         self.max_row = 0
-        self.cells = 0
         self.last_ref = "A1"
         self.formulas: dict[tuple[int, int], str] = {}
         self.first = True
@@ -221,23 +236,21 @@ class _SheetScan:
         if self.first:
             self.first = False
             self._check_dimension(block)
-        pieces = block.split(b"<")
-        longest = max(map(len, pieces))
-        if longest > self.limits.max_cell_bytes:
-            at = next(i for i, p in enumerate(pieces) if len(p) == longest)
-            refs = _REF.findall(b"<".join(pieces[: at + 1]))
+        found = long_run(block, self.limits.max_cell_bytes)
+        if found is not None:
+            refs = _REF.findall(block, 0, found[0])
             self.too_big(refs[-1].decode() if refs else self.last_ref)
-        cols = set(_COL.findall(block))
-        if cols:
-            self.max_col = max(self.max_col, *(column_index(c) for c in cols))
-            self.max_row = max(self.max_row, *map(int, set(_ROW.findall(block))))
         tagged = block.count(b"<c ") + block.count(b"<c>")
-        refs_in_block = _REF.findall(block)
-        self.cells += tagged
+        cells = _CELL.findall(block)
+        if len(cells) < tagged:
+            cells = _ANY_CELL.findall(block)
+        if cells:
+            cols, rows = zip(*cells, strict=True)
+            self.max_col = max(self.max_col, *(column_index(c) for c in set(cols)))
+            self.max_row = max(self.max_row, *map(int, set(rows)))
+            self.last_ref = (cells[-1][0] + cells[-1][1]).decode()
         # A cell without its r= attribute stands after the one before it: count it as a column.
-        self.max_col += max(0, tagged - len(refs_in_block))
-        if refs_in_block:
-            self.last_ref = refs_in_block[-1].decode()
+        self.max_col += max(0, tagged - len(cells))
         self._check_reach()
         if self.oversized_string is not None:
             self._find_oversized_cell(block)

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +20,7 @@ from campaigns.importer.classify import RowOutcome
 from campaigns.importer.service import ImportDeps, ImportError_, ImportOptions, import_file
 from campaigns.importer.sources import SourceError, open_table
 from campaigns.importer.wiring import import_deps
-from campaigns.importer.xlsx_check import SheetLimits
+from campaigns.importer.xlsx_check import SheetLimits, long_run
 from campaigns.models import Lead, LeadList
 from dialer.clock import SYSTEM_CLOCK
 from tests.support.xlsx import Repeated, cell, rows, shared, write_xlsx
@@ -209,3 +211,35 @@ def test_a_400_mb_cell_in_a_small_file_is_refused_at_the_default_bound(tmp_path:
         open_table(book)
     assert time.perf_counter() - started < 2
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before_kib < 64 << 10
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'\xef\xbb\xbf"phone","name"\r\n"13800138000","a\r\nb"\r\n13800138001,x',
+        '电话,姓名\n13800138000,"张\n三"\n13800138001,李四\n'.encode("gbk"),
+        b"phone,note\n13800138000," + b"y" * (3 << 20) + b"\n13800138001,x\n",
+    ],
+    ids=["bom-crlf-no-final-newline", "gbk", "3-mib-line"],
+)
+def test_well_formed_files_pass_the_quote_check(tmp_path: Path, content: bytes) -> None:
+    src = tmp_path / "ok.csv"
+    src.write_bytes(content)
+    header, rows_after = open_table(src)
+    assert len(header) == 2 and len(list(rows_after)) == 2
+
+
+@given(
+    st.lists(st.sampled_from([b"<", b"x", b"xxxxxxx", b"x" * 40]), max_size=60),
+    st.integers(min_value=1, max_value=90),
+)
+def test_long_run_finds_a_run_over_the_bound_exactly_when_there_is_one(
+    parts: list[bytes], bound: int
+) -> None:
+    block = b"".join(parts)
+    longest = max(map(len, block.split(b"<")))
+    found = long_run(block, bound)
+    assert (found is not None) == (longest > bound)
+    if found is not None:
+        start, length = found
+        assert length > bound and b"<" not in block[start : start + length]
