@@ -243,3 +243,15 @@ def test_long_run_finds_a_run_over_the_bound_exactly_when_there_is_one(
     if found is not None:
         start, length = found
         assert length > bound and b"<" not in block[start : start + length]
+
+
+def test_shared_strings_over_their_bound_are_refused(tmp_path: Path) -> None:
+    book = write_xlsx(
+        tmp_path / "many.xlsx",
+        {"Sheet1": rows({1: [cell("A1", "phone")], 2: [shared("A2", 0)]})},
+        [f"1380013{i:04d}" for i in range(2000)],
+    )
+    with pytest.raises(SourceError, match="the shared strings are over 10,000 bytes"):
+        open_table(book, limits=SheetLimits(max_shared_bytes=10_000))
+    header, rows_after = open_table(book)
+    assert header == ["phone"] and len(list(rows_after)) == 1
