@@ -132,7 +132,10 @@ def _csv_rows(
     dialect = _sniff_dialect(sample)
     csv.field_size_limit(MAX_LINE_BYTES)
     with path.open("rb") as whole:
-        check_quotes(whole, dialect, max_record_lines)
+        try:
+            check_quotes(whole, dialect, max_record_lines)
+        except SourceError as exc:
+            raise SourceError(f"{path}: {exc}") from None
     raw = path.open("rb")
     bad_lines: dict[int, BadRow] = {}
     lines = _decoded_lines(raw, bad_lines)
