@@ -86,10 +86,15 @@ class Campaign(Base):
 
 
 class LeadList(Base):
-    """One imported file; ``rows_done`` is the import checkpoint, committed with each batch."""
+    """One import of a file; ``rows_done`` is the import checkpoint, committed with each batch.
+
+    ``status``: ``importing``, ``complete``, or ``archived`` (its leads are never claimed).
+    A file imported again with ``--force`` gets a list of its own, so ``file_sha256`` is not
+    unique in a campaign: the newest list of a file is the one an import resumes.
+    """
 
     __tablename__ = "lead_lists"
-    __table_args__ = (UniqueConstraint("campaign_id", "file_sha256"),)
+    __table_args__ = (Index("ix_lead_lists_campaign_id_file_sha256", "campaign_id", "file_sha256"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))

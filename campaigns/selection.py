@@ -5,6 +5,7 @@ is open.  Claimed leads turn ``dialing`` in the same statement's transaction.  O
 the candidates are locked ``FOR UPDATE SKIP LOCKED``; SQLite serializes writers, so there an
 ``UPDATE ... WHERE status = 'pending'`` that re-checks the status is the equivalent.
 
+Leads of an archived lead list (`campaigns.lead_lists`) are never chosen.
 The same statement checks each chosen lead against the active DNC entries: a listed lead
 turns ``dnc`` instead of ``dialing`` and is not returned, so no number on the list reaches an
 originate whenever its entry was added.
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from campaigns.domain import ClaimedLead, LeadStatus, RetryOrder, claim_order_key
+from campaigns.lead_lists import in_live_list
 from campaigns.models import DncEntry, Lead
 from campaigns.rules import CallingWindow
 
@@ -110,6 +112,7 @@ def claim_due_leads(
             Lead.campaign_id == campaign_id,
             Lead.status == LeadStatus.PENDING,
             Lead.next_attempt_at <= now,
+            in_live_list(),
         )
         .order_by(*claim_order(order))
         .limit(limit)

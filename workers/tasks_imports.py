@@ -41,6 +41,8 @@ def register_import_task(app: Celery) -> None:
         phone_column: str | None = None,
         rejects: str | None = None,
         dedupe_across_campaigns: bool = False,
+        sheet: str | None = None,
+        force: bool = False,
     ) -> dict[str, Any]:
         options = ImportOptions(
             campaign=campaign,
@@ -48,6 +50,8 @@ def register_import_task(app: Celery) -> None:
             phone_column=phone_column,
             rejects_path=Path(rejects) if rejects else None,
             dedupe_across_campaigns=dedupe_across_campaigns,
+            sheet=sheet,
+            force=force,
             # A prefork pool's processes are daemonic and may not start classifying
             # processes: there the pool's own concurrency is the parallelism.
             workers=0 if multiprocessing.current_process().daemon else None,

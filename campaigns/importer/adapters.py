@@ -38,9 +38,11 @@ class SqlLeadStore:
                 return None
             return ImportTarget(campaign.id, campaign.default_region)
 
-    def open_list(self, campaign_id: int, file_name: str, sha256: str) -> LeadListProgress:
+    def open_list(
+        self, campaign_id: int, file_name: str, sha256: str, again: bool = False
+    ) -> LeadListProgress:
         with self._sessions.begin() as session:
-            return _progress(_lead_list_for(session, campaign_id, file_name, sha256))
+            return _progress(_lead_list_for(session, campaign_id, file_name, sha256, again))
 
     def dnc_prefixes(self, campaign_id: int, now: datetime) -> list[str]:
         with self._sessions() as session:
@@ -94,16 +96,26 @@ def _progress(lead_list: LeadList) -> LeadListProgress:
         RowOutcome.INVALID: lead_list.invalid,
     }
     return LeadListProgress(
-        lead_list.id, lead_list.rows_done, counts, lead_list.status == "complete"
+        lead_list.id,
+        lead_list.rows_done,
+        counts,
+        lead_list.status != "importing",
+        lead_list.name,
     )
 
 
-def _lead_list_for(session: Session, campaign_id: int, file_name: str, sha256: str) -> LeadList:
-    """The list row of this file in this campaign, created on first import."""
+def _lead_list_for(
+    session: Session, campaign_id: int, file_name: str, sha256: str, again: bool
+) -> LeadList:
+    """The newest list row of this file in this campaign; a new one on the first import, or
+    with ``again`` once the newest is no longer importing."""
     found = session.scalars(
-        select(LeadList).where(LeadList.campaign_id == campaign_id, LeadList.file_sha256 == sha256)
+        select(LeadList)
+        .where(LeadList.campaign_id == campaign_id, LeadList.file_sha256 == sha256)
+        .order_by(LeadList.id.desc())
+        .limit(1)
     ).one_or_none()
-    if found is not None:
+    if found is not None and not (again and found.status != "importing"):
         return found
     lead_list = LeadList(campaign_id=campaign_id, name=file_name, file_sha256=sha256)
     session.add(lead_list)

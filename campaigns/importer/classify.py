@@ -176,6 +176,17 @@ def split_batch(
     return list(kept.values()), rejects
 
 
+def formula_reject(row_no: int, formula: str) -> Reject:
+    """A phone cell that holds a formula with no saved value (its file was written by a
+    program that does not compute formulas; a saved value is used as the number)."""
+    shown = f"={formula}" if formula else "a shared formula"
+    return Reject(
+        row_no, f"={formula}", RowOutcome.INVALID,
+        f"formula cell: {shown} has no saved value; open and save the file in a spreadsheet, "
+        "or paste the column as values",
+    )  # fmt: skip
+
+
 def classify_batch(
     batch: Sequence[TableRow | BadRow], layout: Layout, region: str
 ) -> tuple[list[LeadCandidate], list[Reject]]:
@@ -185,6 +196,10 @@ def classify_batch(
     for row in batch:
         if isinstance(row, BadRow):
             rejects.append(Reject(row.row_no, row.raw, RowOutcome.INVALID, row.reason))
+            continue
+        formula = row.formulas.get(layout.phone_index)
+        if formula is not None:
+            rejects.append(formula_reject(row.row_no, formula))
             continue
         result = classify(row.row_no, row.cells, layout, region)
         if isinstance(result, LeadCandidate):

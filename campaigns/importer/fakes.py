@@ -64,9 +64,13 @@ class MemoryLeadStore:
     def find_campaign(self, name: str) -> ImportTarget | None:
         return self.campaigns.get(name)
 
-    def open_list(self, campaign_id: int, file_name: str, sha256: str) -> LeadListProgress:
-        for list_id, lead_list in self.lists.items():
+    def open_list(
+        self, campaign_id: int, file_name: str, sha256: str, again: bool = False
+    ) -> LeadListProgress:
+        for list_id, lead_list in reversed(self.lists.items()):
             if (lead_list.campaign_id, lead_list.sha256) == (campaign_id, sha256):
+                if again and lead_list.finished_at is not None:
+                    break
                 return self._progress(list_id)
         list_id = len(self.lists) + 1
         self.lists[list_id] = MemoryLeadList(campaign_id, file_name, sha256)
@@ -93,7 +97,7 @@ class MemoryLeadStore:
         lead_list = self.lists[list_id]
         counts = {outcome: lead_list.counts[outcome] for outcome in RowOutcome}
         return LeadListProgress(
-            list_id, lead_list.rows_done, counts, lead_list.finished_at is not None
+            list_id, lead_list.rows_done, counts, lead_list.finished_at is not None, lead_list.name
         )
 
 

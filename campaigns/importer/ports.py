@@ -28,14 +28,15 @@ class ImportTarget:
 
 @dataclass(frozen=True, slots=True)
 class LeadListProgress:
-    """One file's lead list in one campaign: ``rows_done`` is the checkpoint (the last data
+    """One import of a file into one campaign: ``rows_done`` is the checkpoint (the last data
     row whose outcome is committed), ``counts`` the committed rows by outcome; ``complete``
-    once the whole file went in."""
+    once the whole file went in. ``file_name`` is the name the list was created under."""
 
     lead_list_id: int
     rows_done: int = 0
     counts: Mapping[RowOutcome, int] = field(default_factory=dict)
     complete: bool = False
+    file_name: str = ""
 
 
 class LeadBatch(Protocol):
@@ -68,9 +69,12 @@ class LeadBatch(Protocol):
 class LeadStore(Protocol):
     def find_campaign(self, name: str) -> ImportTarget | None: ...
 
-    def open_list(self, campaign_id: int, file_name: str, sha256: str) -> LeadListProgress:
-        """The list of the file with content hash ``sha256`` in the campaign, created (named
-        ``file_name``, nothing done) on its first import."""
+    def open_list(
+        self, campaign_id: int, file_name: str, sha256: str, again: bool = False
+    ) -> LeadListProgress:
+        """The newest list of the file with content hash ``sha256`` in the campaign, whatever
+        its name; a new one (named ``file_name``, nothing done) on the file's first import,
+        or with ``again`` when the newest is complete (an unfinished one is resumed)."""
         ...
 
     def dnc_prefixes(self, campaign_id: int, now: datetime) -> list[str]:

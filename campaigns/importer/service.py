@@ -2,8 +2,9 @@
 the leads, the list's checkpoint and the DNC entries through the `LeadStore` port.
 
 Invariants: every data row ends in exactly one outcome (accepted, duplicate, dnc, invalid) and
-the counts add up to the rows read; importing the same file again adds nothing; an import
-killed at any point and run again ends in the state of one clean run.
+the counts add up to the rows read; importing the same file again (under any name) adds
+nothing unless ``force`` makes it a new list; an import killed at any point and run again ends
+in the state of one clean run.
 """
 
 from __future__ import annotations
@@ -55,25 +56,34 @@ class ImportOptions:
     phone_column: str | None = None
     rejects_path: Path | None = None
     dedupe_across_campaigns: bool = False
+    force: bool = False  # import a file imported before again, as a new lead list
+    sheet: str | None = None  # XLSX/XLS: the sheet's name or 1-based index; None: the first
     batch_rows: int = BATCH_ROWS
     workers: int | None = None  # classifying processes; None: by file size and CPU count
 
 
 @dataclass(slots=True)
 class ImportSummary:
+    """What an import did; with ``already_imported`` nothing was: ``lead_list_id``,
+    ``list_name`` and the counts are the earlier import's, and no rejects file was written."""
+
     lead_list_id: int
     rows: int = 0
     counts: Counter[RowOutcome] = field(default_factory=Counter)
     rejects_path: Path | None = None
     already_imported: bool = False
     resumed_from_row: int = 0
+    list_name: str = ""
 
     @classmethod
     def of(
         cls, progress: LeadListProgress, rejects_path: Path | None, **kw: object
     ) -> ImportSummary:
         counts: Counter[RowOutcome] = +Counter(progress.counts)
-        return cls(progress.lead_list_id, sum(counts.values()), counts, rejects_path, **kw)  # type: ignore[arg-type]
+        return cls(
+            progress.lead_list_id, sum(counts.values()), counts, rejects_path,
+            list_name=progress.file_name, **kw,  # type: ignore[arg-type]
+        )  # fmt: skip
 
 
 def file_sha256(path: Path) -> str:
@@ -92,7 +102,7 @@ def import_file(
 ) -> ImportSummary:
     """Import ``path``; ``on_rows(n)`` is told after each committed batch of ``n`` rows."""
     try:
-        first, rows = open_table(path)
+        first, rows = open_table(path, sheet=options.sheet)
     except SourceError as exc:
         raise ImportError_(str(exc)) from None
     store = deps.store
@@ -114,10 +124,10 @@ def import_file(
     data = itertools.chain([peeked], data)
     rejects_path = options.rejects_path or path.with_name(path.name + ".rejects.csv")
 
-    progress = store.open_list(campaign_id, path.name, file_sha256(path))
+    progress = store.open_list(campaign_id, path.name, file_sha256(path), again=options.force)
     lead_list_id, rows_done = progress.lead_list_id, progress.rows_done
     if progress.complete:
-        return ImportSummary.of(progress, rejects_path, already_imported=True)
+        return ImportSummary.of(progress, None, already_imported=True)
     prefixes = DncPrefixes.of(store.dnc_prefixes(campaign_id, deps.clock.now()))
 
     batches = _batches((r for r in data if r.row_no > rows_done), options.batch_rows)

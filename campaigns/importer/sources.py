@@ -4,24 +4,47 @@ A source yields one :class:`TableRow` per spreadsheet row after the header, in o
 spreadsheet row number (the header is row 1).  A row that cannot be read (undecodable bytes,
 a line over ``MAX_LINE_BYTES``) comes out as a :class:`BadRow` in its place, so one bad line
 never costs the rows around it.  CSV is streamed; memory does not grow with the file.
+
+A CSV quote left open would swallow the rows after it into one field, so before any row is
+handed out the whole file is read once for its structure: a record that spans more than
+``MAX_RECORD_LINES`` lines, or a quote still open at the end of the file, refuses the file
+with its row number (nothing has been written then).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
-from dataclasses import dataclass
+import itertools
+import operator
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
+from xml.etree import ElementTree
+
+from campaigns.importer.xlsx_check import (
+    DEFAULT_LIMITS,
+    SheetCheckError,
+    SheetFacts,
+    SheetLimits,
+    check_sheet,
+    sheet_names,
+)
 
 MAX_LINE_BYTES = 1 << 20
+# A quoted field may hold line breaks (addresses, notes); one that runs on for more lines than
+# this is taken for a quote left open.
+MAX_RECORD_LINES = 32
 _SNIFF_BYTES = 64 * 1024
 _TOO_LONG = "\ue000"  # stands in for an over-long line; private-use, never in real data
+_END = "\ue001"  # fed after the last line: a field still quoted there swallows it
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _DELIMITERS = ",;\t|"
+_SPREADSHEET_SUFFIXES = {".xlsx": "XLSX", ".xlsm": "XLSX", ".xls": "XLS"}
 
 
 class SourceError(Exception):
@@ -30,8 +53,12 @@ class SourceError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class TableRow:
+    """``formulas``: the cells (by 0-based column) that hold a formula without a saved value,
+    with the formula's start; such a cell reads as empty."""
+
     row_no: int
     cells: list[str]
+    formulas: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +68,18 @@ class BadRow:
     reason: str
 
 
-def open_table(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
-    """The first row (as read, header or not) and an iterator over the rows after it."""
+def open_table(
+    path: Path,
+    max_record_lines: int = MAX_RECORD_LINES,
+    sheet: str | None = None,
+    limits: SheetLimits = DEFAULT_LIMITS,
+) -> tuple[list[str], Iterator[TableRow | BadRow]]:
+    """The first row (as read, header or not) and an iterator over the rows after it; of an
+    XLSX/XLS workbook, those of ``sheet`` (a name or 1-based index; None: the first).
+
+    Raises `SourceError` for a file that cannot be read as a whole: a CSV with a quote left
+    open (see `check_quotes`), a sheet over ``limits`` (see `xlsx_check`), a file named
+    ``.xlsx`` that is not one."""
     try:
         with path.open("rb") as probe:
             head = probe.read(_SNIFF_BYTES)
@@ -51,11 +88,19 @@ def open_table(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     if not head:
         raise SourceError(f"{path}: the file is empty")
     if head.startswith(_XLSX_MAGIC) or head.startswith(_XLS_MAGIC):
-        return _spreadsheet_rows(path)
+        return _spreadsheet_rows(path, head.startswith(_XLSX_MAGIC), sheet, limits)
+    kind = _SPREADSHEET_SUFFIXES.get(path.suffix.lower())
+    if kind is not None:
+        raise SourceError(
+            f"{path}: not an {kind} file (it starts with {head[:24]!r}, not a workbook's "
+            f"bytes); if it is CSV text, name it .csv"
+        )
+    if sheet is not None:
+        raise SourceError(f"{path}: --sheet is for XLSX/XLS workbooks; a CSV file has one table")
     nul = head.find(b"\x00")
     if nul >= 0:
         raise SourceError(f"{path}: not a CSV or XLSX file (binary data: NUL byte at offset {nul})")
-    return _csv_rows(path, head)
+    return _csv_rows(path, head, max_record_lines)
 
 
 def _check_text(head: bytes) -> None:
@@ -79,11 +124,18 @@ def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[TableRow | BadRow]]:
+def _csv_rows(
+    path: Path, head: bytes, max_record_lines: int
+) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     _check_text(head)
     sample = _decode(head, errors="replace").lstrip("\ufeff")
     dialect = _sniff_dialect(sample)
     csv.field_size_limit(MAX_LINE_BYTES)
+    with path.open("rb") as whole:
+        try:
+            check_quotes(whole, dialect, max_record_lines)
+        except SourceError as exc:
+            raise SourceError(f"{path}: {exc}") from None
     raw = path.open("rb")
     bad_lines: dict[int, BadRow] = {}
     lines = _decoded_lines(raw, bad_lines)
@@ -98,6 +150,72 @@ def _csv_rows(path: Path, head: bytes) -> tuple[list[str], Iterator[TableRow | B
         raw.close()
         raise SourceError(f"{path}: the first row cannot be read: {first.reason}")
     return first.cells, _closing(records, raw)
+
+
+def check_quotes(
+    raw: IO[bytes], dialect: type[csv.Dialect] | csv.Dialect, max_record_lines: int
+) -> None:
+    """Raise `SourceError` naming the row where a quote was left open: a record that spans
+    more than ``max_record_lines`` lines, or a field still quoted at the end of the file.
+
+    Only the structure is read: bytes as Latin-1 (quotes, delimiters and line ends are ASCII,
+    which neither UTF-8 nor GB18030 uses inside a character), in 1 MiB chunks through the
+    CSV reader, so memory is bounded by the chunk and the longest field (``MAX_LINE_BYTES``).
+    """
+    reader = csv.reader(_structure_lines(raw), dialect)
+    row_no = line_no = 0
+    while True:
+        try:
+            for cells in reader:
+                row_no += 1
+                first_line, line_no = line_no + 1, reader.line_num
+                unclosed = cells != [_END] and bool(cells) and _END in cells[-1]
+                if unclosed or line_no - first_line >= max_record_lines:
+                    _refuse(cells, row_no, first_line, line_no, max_record_lines)
+            break
+        except csv.Error:
+            row_no += 1
+            first_line, line_no = line_no + 1, reader.line_num
+            if line_no - first_line >= max_record_lines:
+                _refuse([], row_no, first_line, line_no, max_record_lines)
+
+
+def _refuse(
+    cells: list[str], row_no: int, first_line: int, last_line: int, max_record_lines: int
+) -> NoReturn:
+    if cells and _END in cells[-1]:
+        raise SourceError(
+            f"row {row_no} (line {first_line}): a quote opened there is never closed; "
+            "the rest of the file would be one field. Close the quote; nothing was imported"
+        )
+    raise SourceError(
+        f"row {row_no} (line {first_line}): a quoted field runs on to line {last_line}, "
+        f"over {max_record_lines} lines (a quote left open?). Close the quote; "
+        "nothing was imported"
+    )
+
+
+def _structure_lines(raw: IO[bytes]) -> Iterator[str]:
+    """The file's lines as Latin-1 text, then a line of `_END`: a field still quoted at the
+    end of the file swallows it. A line over ``MAX_LINE_BYTES`` comes out as `_TOO_LONG`."""
+    carry = b""
+    skipping = False
+    start = raw.read(3)
+    if start != b"\xef\xbb\xbf":
+        carry = start
+    while chunk := raw.read(1 << 20):
+        lines = (carry + chunk).split(b"\n")
+        carry = lines.pop()
+        if skipping and lines:
+            lines[0] = b""
+            skipping = False
+        yield from map(operator.add, b"\n".join(lines).decode("latin-1").split("\n"),
+                       itertools.repeat("\n")) if lines else ()  # fmt: skip
+        if len(carry) > MAX_LINE_BYTES:
+            carry, skipping = b"", True
+    if carry or skipping:
+        yield (_TOO_LONG if skipping else carry.decode("latin-1")) + "\n"
+    yield "\n" + _END + "\n"
 
 
 def _closing(rows: Iterator[TableRow | BadRow], handle: IO[bytes]) -> Iterator[TableRow | BadRow]:
@@ -176,23 +294,62 @@ def _records(
         yield TableRow(row_no, cells)
 
 
-def _spreadsheet_rows(path: Path) -> tuple[list[str], Iterator[TableRow | BadRow]]:
+def choose_sheet(names: Sequence[str], wanted: str | None) -> str:
+    """The sheet ``wanted`` names: a sheet's name (exact, then ignoring case) or its 1-based
+    index; None: the first sheet."""
+    if not names:
+        raise SourceError("the workbook has no sheets")
+    if wanted is None or wanted in names:
+        return wanted or names[0]
+    if wanted.isdigit() and 1 <= int(wanted) <= len(names):
+        return names[int(wanted) - 1]
+    folded = [n.casefold() for n in names]
+    if wanted.casefold() in folded:
+        return names[folded.index(wanted.casefold())]
+    raise SourceError(f"--sheet {wanted!r}: no such sheet; the sheets are {list(names)}")
+
+
+def _checked_sheet(path: Path, wanted: str | None, limits: SheetLimits) -> SheetFacts:
+    """The XLSX sheet ``wanted``, checked against ``limits`` from the zip before calamine
+    loads anything of the workbook (it reads the shared strings when it opens it)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = choose_sheet(sheet_names(archive), wanted)
+            return check_sheet(archive, name, limits)
+    except SheetCheckError as exc:
+        raise SourceError(f"{path}: {exc}") from None
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError) as exc:
+        raise SourceError(f"{path}: not a readable XLSX workbook: {exc}") from None
+
+
+def _spreadsheet_rows(
+    path: Path, is_xlsx: bool, wanted: str | None, limits: SheetLimits
+) -> tuple[list[str], Iterator[TableRow | BadRow]]:
     from python_calamine import CalamineWorkbook
 
+    # An XLS sheet is at most 65,536 x 256 cells by its format; an XLSX one is checked first.
+    facts = _checked_sheet(path, wanted, limits) if is_xlsx else None
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
+        name = facts.name if facts else choose_sheet(workbook.sheet_names, wanted)
+        sheet = workbook.get_sheet_by_name(name)
+    except SourceError:
+        raise
     except Exception as exc:  # calamine raises its own types for every kind of broken file
         raise SourceError(f"{path}: not a readable XLSX/XLS workbook: {exc}") from None
+    first_row, first_col = sheet.start or (0, 0)
+    formulas: dict[int, dict[int, str]] = {}
+    for (row, col), text in (facts.formulas if facts else {}).items():
+        formulas.setdefault(row, {})[col - first_col] = text
     rows = (
-        TableRow(i, [cell_text(c) for c in cells])
-        for i, cells in enumerate(sheet.iter_rows(), start=1)
+        TableRow(i, [cell_text(c) for c in cells], formulas.get(i, {}))
+        for i, cells in enumerate(sheet.iter_rows(), start=first_row + 1)
     )
-    non_blank = (r for r in rows if any(c.strip() for c in r.cells))
+    non_blank = (r for r in rows if any(c.strip() for c in r.cells) or r.formulas)
     try:
         first = next(non_blank)
     except StopIteration:
-        raise SourceError(f"{path}: the workbook's first sheet has no rows") from None
+        raise SourceError(f"{path}: sheet {name!r} has no rows") from None
     return first.cells, non_blank
 
 

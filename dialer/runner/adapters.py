@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.describe import describe_calling_window
 from campaigns.domain import NOT_DIALLED, CampaignStatus, ClaimedLead, LeadStatus
+from campaigns.lead_lists import in_live_list
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.selection import claim_due_leads, open_zone_sets
 from campaigns.service import calling_window_of, get_campaign
@@ -100,6 +101,7 @@ class SqlCampaignStore:
                     Lead.status == LeadStatus.PENDING,
                     Lead.next_attempt_at <= now,
                     Lead.time_zones.in_(zones),
+                    in_live_list(),
                 )
                 .limit(cap)
                 .subquery()

@@ -210,3 +210,21 @@ def test_a_batch_that_raises_leaves_nothing_behind(h: Harness) -> None:
     assert h.phones(spring) == ["+8613800138000"]
     after = h.store.open_list(spring, "a.csv", SHA_A)
     assert (after.rows_done, after.counts[ACCEPTED]) == (2, 1)
+
+
+def test_a_file_opened_again_gets_a_new_list_once_its_newest_is_complete(h: Harness) -> None:
+    spring = h.campaign("spring")
+    first = h.store.open_list(spring, "a.csv", SHA_A)
+    # An unfinished list is resumed, even when asked for a new one.
+    assert h.store.open_list(spring, "b.csv", SHA_A, again=True).lead_list_id == first.lead_list_id
+    with h.store.batch() as batch:
+        batch.checkpoint(first.lead_list_id, 3, {INVALID: 2})
+    h.store.finish(first.lead_list_id, NOW)
+    earlier = h.store.open_list(spring, "b.csv", SHA_A)
+    assert (earlier.lead_list_id, earlier.complete, earlier.file_name) == (
+        first.lead_list_id, True, "a.csv"
+    )  # fmt: skip
+    second = h.store.open_list(spring, "b.csv", SHA_A, again=True)
+    assert second.lead_list_id != first.lead_list_id
+    assert (second.rows_done, second.complete, second.file_name) == (0, False, "b.csv")
+    assert h.store.open_list(spring, "c.csv", SHA_A).lead_list_id == second.lead_list_id

@@ -1,4 +1,4 @@
-"""``dialer leads``: import lead files, add DNC entries."""
+"""``dialer leads``: import lead files, list, delete or archive lead lists, add DNC entries."""
 
 from __future__ import annotations
 
@@ -16,12 +16,22 @@ from campaigns.dnc import DncError, add_entry
 from campaigns.importer.classify import RowOutcome
 from campaigns.importer.service import ImportError_, ImportOptions, ImportSummary, import_file
 from campaigns.importer.wiring import import_deps
+from campaigns.lead_lists import (
+    LeadListError,
+    archive_list,
+    delete_list,
+    find_list,
+    list_lead_lists,
+)
 from campaigns.service import CampaignError
-from workers.cli.common import console, format_time, parse_time, user_errors
+from workers.cli.common import console, format_time, parse_time, print_whole, user_errors
 from workers.context import app_context
 from workers.tasks_imports import IMPORT_TASK
 
-app = typer.Typer(help="Lead lists: import files; do-not-call entries.", no_args_is_help=True)
+app = typer.Typer(
+    help="Lead lists: import files, list, delete or archive them; do-not-call entries.",
+    no_args_is_help=True,
+)
 
 
 @app.command("import")
@@ -34,6 +44,12 @@ def import_cmd(
     ] = None,
     rejects: Annotated[Path | None, typer.Option(help="where to write rejected rows")] = None,
     dedupe_across_campaigns: bool = typer.Option(False, help="also skip leads of other campaigns"),
+    sheet: Annotated[
+        str | None, typer.Option(help="XLSX/XLS: the sheet's name or 1-based index (default: 1)")
+    ] = None,
+    force: bool = typer.Option(
+        False, "--force", help="import a file imported before again, as a new lead list"
+    ),
     queue: bool = typer.Option(
         False, "--queue", help="import in an `imports` worker instead; prints the task id"
     ),
@@ -43,7 +59,7 @@ def import_cmd(
         ctx = app_context()
         if queue:
             _enqueue(ctx.sessions, file, campaign, region, phone_column, rejects,
-                     dedupe_across_campaigns)  # fmt: skip
+                     dedupe_across_campaigns, sheet, force)  # fmt: skip
             return
         options = ImportOptions(
             campaign=campaign,
@@ -51,6 +67,8 @@ def import_cmd(
             phone_column=phone_column,
             rejects_path=rejects,
             dedupe_across_campaigns=dedupe_across_campaigns,
+            sheet=sheet,
+            force=force,
         )
         started = time.perf_counter()
         with Progress(
@@ -81,6 +99,8 @@ def _enqueue(
     phone_column: str | None,
     rejects: Path | None,
     dedupe_across_campaigns: bool,
+    sheet: str | None,
+    force: bool,
 ) -> None:
     """Queue the import for a worker, which must see FILE at the same absolute path."""
     if not file.is_file():
@@ -91,15 +111,23 @@ def _enqueue(
 
     result = celery.tasks[IMPORT_TASK].apply_async(
         (str(file.resolve()), campaign, region, phone_column,
-         str(rejects.resolve()) if rejects else None, dedupe_across_campaigns),
+         str(rejects.resolve()) if rejects else None, dedupe_across_campaigns, sheet, force),
     )  # fmt: skip
     console.print(f"queued import of {file} into {campaign}: task {result.id}")
 
 
 def print_summary(summary: ImportSummary, elapsed_s: float) -> None:
     if summary.already_imported:
-        console.print("[yellow]this file was imported into the campaign before: nothing added[/]")
-    elif summary.resumed_from_row:
+        counts = ", ".join(f"{summary.counts[o]:,} {o.value}" for o in RowOutcome)
+        console.print(
+            f"[yellow]nothing added: this file's content was imported into the campaign before, "
+            f"as lead list #{summary.lead_list_id} ({summary.list_name}: {counts}). To import "
+            f"it again: --force (a new list), or `dialer leads delete-list "
+            f"{summary.lead_list_id}` first[/]",
+            highlight=False,
+        )
+        return
+    if summary.resumed_from_row:
         console.print(f"resumed after row {summary.resumed_from_row}")
     table = Table("outcome", "rows", title=f"lead list #{summary.lead_list_id}")
     for outcome in RowOutcome:
@@ -141,3 +169,52 @@ def dnc_cmd(
                 f"DNC {kind} {added.entry.number} added{until}; "
                 f"{added.leads_marked:,} pending leads marked dnc"
             )
+
+
+@app.command("lists")
+def lists_cmd(
+    campaign: Annotated[str | None, typer.Option(help="only this campaign's lists")] = None,
+) -> None:
+    """Each lead list: its file, campaign, when imported, rows by outcome, leads dialled."""
+    with user_errors(CampaignError):
+        ctx = app_context()
+        zone = ctx.settings.timezone
+        with ctx.sessions() as session:
+            if campaign is not None:
+                service.get_campaign(session, campaign)
+            found = list_lead_lists(session, campaign)
+        table = Table(
+            "id", "file", "campaign", "imported at", "rows", "accepted", "duplicate", "dnc",
+            "invalid", "dialled", "status", title="lead lists",
+        )  # fmt: skip
+        for row in found:
+            table.add_row(
+                str(row.lead_list_id), row.file_name, row.campaign,
+                format_time(row.imported_at, zone), f"{row.rows:,}", f"{row.accepted:,}",
+                f"{row.duplicate:,}", f"{row.dnc:,}", f"{row.invalid:,}", f"{row.dialled:,}",
+                row.status,
+            )  # fmt: skip
+        print_whole(table)
+
+
+@app.command("delete-list")
+def delete_list_cmd(
+    lead_list: Annotated[str, typer.Argument(help="the list's id, or its file name")],
+    campaign: Annotated[str | None, typer.Option(help="the campaign of a list named")] = None,
+    archive: bool = typer.Option(
+        False, "--archive", help="keep the list for the records; its leads are never claimed"
+    ),
+) -> None:
+    """Delete a lead list and its leads, if none was dialled; or --archive it."""
+    with user_errors(LeadListError):
+        ctx = app_context()
+        with ctx.sessions.begin() as session:
+            found = find_list(session, lead_list, campaign)
+            if archive:
+                archive_list(session, found)
+                console.print(f"lead list #{found.id} ({found.name}) archived: its leads are "
+                              "never claimed")  # fmt: skip
+                return
+            removed = delete_list(session, found)
+            console.print(f"lead list #{found.id} ({found.name}) deleted with its "
+                          f"{removed:,} leads")  # fmt: skip
