@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.domain import LeadStatus
-from campaigns.models import Lead
+from campaigns.lead_lists import archive_list
+from campaigns.models import Lead, LeadList
 from campaigns.service import CampaignError, create_campaign, parse_spec
 from dialer.routing.model import Trunk
 from dialer.routing.service import add_trunk
@@ -61,3 +62,23 @@ def test_facts_of_a_campaign(sessions: sessionmaker[Session]) -> None:
     # closed at 21:00 on Thursday; opens Friday 09:00 in Shanghai
     assert facts.window_opens_at == datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
     assert facts.window_text.startswith("Mon–Sat 09:00–20:00")
+
+
+def test_leads_of_an_archived_list_are_not_due(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        campaign = create_campaign(session, parse_spec(name="spring", queue_name="q@default"))
+        kept, archived = (
+            LeadList(campaign_id=campaign.id, name=n, file_sha256=n * 16, status="complete")
+            for n in ("kept", "gone")
+        )
+        session.add_all([kept, archived])
+        session.flush()
+        due = NOW - timedelta(hours=1)
+        for i, lst in enumerate((kept, archived, archived)):
+            row = lead(campaign.id, i, due, LeadStatus.PENDING)
+            row.lead_list_id = lst.id
+            session.add(row)
+        archive_list(session, archived)
+    with sessions() as session:
+        facts = campaign_facts(session, "spring", NOW)
+    assert (facts.leads_waiting, facts.leads_due) == (1, 1)

@@ -2,7 +2,7 @@
 list is looked up by its file's hash, no longer unique per campaign.
 
 Revision ID: 0008_lead_lists
-Revises: 0005_retry_order
+Revises: 0007_agents
 """
 
 from __future__ import annotations
