@@ -235,8 +235,9 @@ class CallAttempt(Base):
 class WebhookDelivery(Base):
     """The campaign webhook's delivery of one event of an attempt: ``call.ended``, or
     ``campaign.paused`` when the attempt's end paused its campaign; one row per attempt and
-    event, updated by every try. ``state``: ``retrying`` (``next_try_at`` set), ``delivered`` or ``failed``;
-    ``status_code`` (NULL: no HTTP response) and ``error`` are those of the last try."""
+    event, updated by every try. ``state``: ``retrying`` (``next_try_at`` set), ``delivered``
+    or ``failed``; ``status_code`` (NULL: no HTTP response) and ``error`` are those of the
+    last try."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (UniqueConstraint("attempt_id", "event"),)

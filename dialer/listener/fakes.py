@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from dialer.agent_state import AgentState
 from campaigns.domain import AttemptOutcome
+from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.safety import SafetyFacts, SafetyLimits
 from dialer.listener.ports import SafetyView, Unsettled

@@ -1,8 +1,9 @@
 """Seams of the listener service: live state, attempt records, trunk capacity.
 
-`LiveState`, `AttemptSink` and `SafetyStore` have an in-memory fake in `dialer.listener.fakes` and a real
-adapter in `dialer.listener.adapters`. `TrunkRelease` and `TrunkHealthFeed` are the parts of
-routing's stores the listener uses; routing owns their adapters and fakes, and
+`LiveState`, `AttemptSink` and `SafetyStore` have an in-memory fake in
+`dialer.listener.fakes` and a real adapter in `dialer.listener.adapters`. `TrunkRelease`
+and `TrunkHealthFeed` are the parts of routing's stores the listener uses; routing owns
+their adapters and fakes, and
 `dialer.listener.fakes.MemoryTrunks` records the releases for the listener's tests.
 """
 

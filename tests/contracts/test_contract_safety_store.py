@@ -66,21 +66,15 @@ class SqlHarness:
     def call(self, at: datetime, *, person: bool = True, abandoned: bool = False) -> None:
         self.calls += 1
         with transaction(self.sessions) as session:
-            session.add(
-                CallAttempt(
-                    call_uuid=f"u-{self.calls}",
-                    lead_id=self.lead_id,
-                    campaign_id=self.campaign_id,
-                    dialed_number="+8613800000000",
-                    originated_at=at,
-                    answered_at=at + timedelta(seconds=5),
-                    ended_at=at + timedelta(minutes=1),
-                    outcome="abandoned"
-                    if abandoned
-                    else ("connected" if person else "answering_machine"),
-                    abandoned=abandoned,
-                )  # fmt: skip
-            )
+            outcome = "connected" if person else "answering_machine"
+            row = CallAttempt(
+                call_uuid=f"u-{self.calls}", lead_id=self.lead_id,
+                campaign_id=self.campaign_id, dialed_number="+8613800000000",
+                originated_at=at, answered_at=at + timedelta(seconds=5),
+                ended_at=at + timedelta(minutes=1),
+                outcome="abandoned" if abandoned else outcome, abandoned=abandoned,
+            )  # fmt: skip
+            session.add(row)
 
     def status(self) -> tuple[bool, str | None, datetime | None]:
         with self.sessions() as session:

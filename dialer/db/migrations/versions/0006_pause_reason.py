@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0006_pause_reason"
 down_revision = "0005_retry_order"
 branch_labels = None
