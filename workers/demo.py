@@ -204,7 +204,9 @@ def run(
             result.samples.append(sample)
             on_sample(sample)
 
-        [listener] = listener_root.start_listeners(demo, None, RECONCILE_EVERY_WALL_S * speed)
+        [listener] = listener_root.start_listeners(
+            demo, None, RECONCILE_EVERY_WALL_S * speed, notify_paused=None
+        )
         pacing = WorkerPacing(demo)
         try:
             listener.client.wait_connected(10)
