@@ -58,6 +58,11 @@ def test_show_prints_the_reason_beside_the_status_until_start(cli: CliRunner) ->
     assert shown.exit_code == 0, shown.output
     assert f"paused by the dialer at 2026-11-23 10:00:05+08:00: {REASON}" in shown.output
 
+    stopped = cli.invoke(app, ["campaigns", "stop", "spring"])
+    assert stopped.exit_code == 0
+    shown = cli.invoke(app, ["campaigns", "show", "spring"], env={"COLUMNS": "250"})
+    assert "stopped" in shown.output and REASON not in shown.output
+
     started = cli.invoke(app, ["campaigns", "start", "spring"])
     assert started.exit_code == 0 and "is running" in started.output
     shown = cli.invoke(app, ["campaigns", "show", "spring"], env={"COLUMNS": "250"})

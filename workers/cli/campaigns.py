@@ -15,7 +15,7 @@ from campaigns.describe import (
     describe_calling_window,
     describe_retry_policy,
 )
-from campaigns.domain import DialMode, LeadStatus, RetryOrder
+from campaigns.domain import CampaignStatus, DialMode, LeadStatus, RetryOrder
 from campaigns.models import Campaign
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
@@ -169,7 +169,7 @@ def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> No
 
 def _status_text(campaign: Campaign, zone: str) -> str:
     """The status, and why the dialer paused the campaign itself when it did."""
-    if campaign.pause_reason is None:
+    if campaign.pause_reason is None or campaign.status is not CampaignStatus.PAUSED:
         return campaign.status.value
     since = format_time(campaign.paused_at, zone)
     return f"{campaign.status.value} by the dialer at {since}: {campaign.pause_reason}"
