@@ -8,8 +8,8 @@ the one the simulator saw.
 The campaign has been dialling for a day: its abandon window holds earlier calls
 (`seed_history`). A brand-new campaign in this scenario is paused by the abandon safety stop
 (docs/runner.md) within its first hundred answered calls: the two agents who never answer are
-the longest idle, so they are offered calls early and each miss is an abandon (3 of ~85
-answered is above 3%), although the whole run ends near 1%."""
+the longest idle, so they are offered calls early and each miss is an abandon (in one run the
+third came at 90 answered calls: above 3%), although the whole run ends near 1%."""
 
 from __future__ import annotations
 
