@@ -71,6 +71,8 @@ class Campaign(Base):
     retry_rules: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     abandon_target_pct: Mapped[float] = mapped_column(Float, default=3.0)
     abandon_window_days: Mapped[int] = mapped_column(Integer, default=30)
+    # The safety stop pauses the campaign after this many answered calls in a row abandoned.
+    abandon_run_limit: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     retry_order: Mapped[RetryOrder] = mapped_column(
         _enum(RetryOrder, "retry_order"),
@@ -83,6 +85,10 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     # Each ended attempt is POSTed here as JSON (docs/postcall.md); NULL: no webhook.
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    # Why and when the dialer paused the campaign itself (the abandon safety stop); NULL
+    # when it is not paused by the dialer. Starting the campaign clears both.
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class LeadList(Base):
@@ -232,15 +238,19 @@ class CallAttempt(Base):
 
 
 class WebhookDelivery(Base):
-    """The campaign webhook's delivery of one ended attempt: one row per attempt, updated by
-    every try. ``state``: ``retrying`` (``next_try_at`` set), ``delivered`` or ``failed``;
-    ``status_code`` (NULL: no HTTP response) and ``error`` are those of the last try."""
+    """The campaign webhook's delivery of one event of an attempt: ``call.ended``, or
+    ``campaign.paused`` when the attempt's end paused its campaign; one row per attempt and
+    event, updated by every try. ``state``: ``retrying`` (``next_try_at`` set), ``delivered``
+    or ``failed``; ``status_code`` (NULL: no HTTP response) and ``error`` are those of the
+    last try."""
 
     __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("attempt_id", "event"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(
-        ForeignKey("call_attempts.id", ondelete="CASCADE"), unique=True
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("call_attempts.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(
+        String(32), default="call.ended", server_default="call.ended"
     )
     url: Mapped[str] = mapped_column(String(2048))
     state: Mapped[str] = mapped_column(String(16))

@@ -47,6 +47,7 @@ class CampaignSpec(BaseModel):
     retry_rules: RetryPolicy = RetryPolicy()
     abandon_target_pct: float = Field(default=3.0, gt=0, le=100)
     abandon_window_days: int = Field(default=30, ge=1, le=366)
+    abandon_run_limit: int = Field(default=5, ge=1, le=1000)
     max_attempts: int = Field(default=3, ge=1, le=100)
     retry_order: RetryOrder = RetryOrder.RETRIES_FIRST
     trunk_group: str | None = None
@@ -125,7 +126,8 @@ def list_campaigns(session: Session) -> list[Campaign]:
 
 
 def transition(session: Session, name: str, action: str) -> Campaign:
-    """Apply ``action`` (start, pause, stop) or explain why it is not allowed now."""
+    """Apply ``action`` (start, pause, stop) or explain why it is not allowed now; a start
+    clears the reason the dialer gave for pausing the campaign itself."""
     allowed_from, target = _TRANSITIONS[action]
     campaign = get_campaign(session, name)
     if action == "start" and campaign.dial_mode is DialMode.PREVIEW:
@@ -141,6 +143,9 @@ def transition(session: Session, name: str, action: str) -> Campaign:
             f"(allowed from {', '.join(sorted(s.value for s in allowed_from))})"
         )
     campaign.status = target
+    if action == "start":
+        campaign.pause_reason = None
+        campaign.paused_at = None
     return campaign
 
 

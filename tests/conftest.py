@@ -192,6 +192,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "live_state": ("redis",),
     "live_view": ("redis",),
     "reservations": ("redis",),
+    "safety_store": ("sqlite", "postgresql"),
     "switch": ("switch_sim",),
     "switch_probe": ("switch_sim",),
     "trunk_health": ("redis",),

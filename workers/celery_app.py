@@ -51,6 +51,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dialer.supervise": {"queue": PACING_QUEUE},
             "dialer.import_leads": {"queue": IMPORTS_QUEUE},
             "dialer.post_call": {"queue": POST_CALL_QUEUE},
+            "dialer.campaign_paused": {"queue": POST_CALL_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.

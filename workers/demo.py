@@ -132,7 +132,14 @@ def prepare(ctx: AppContext) -> int:
                 entries = [RateEntry(p, Decimal(rate)) for p in ("86", *extra)]
                 import_rates(session, name, entries)
         campaign.status = CampaignStatus.RUNNING
+        campaign.pause_reason = campaign.paused_at = None
         return campaign.id
+
+
+def pause_reason(ctx: AppContext, campaign_id: int) -> str | None:
+    """Why the dialer paused the campaign itself (the abandon safety stop), if it did."""
+    with ctx.sessions() as session:
+        return session.scalar(select(Campaign.pause_reason).where(Campaign.id == campaign_id))
 
 
 @dataclass
@@ -204,7 +211,9 @@ def run(
             result.samples.append(sample)
             on_sample(sample)
 
-        [listener] = listener_root.start_listeners(demo, None, RECONCILE_EVERY_WALL_S * speed)
+        [listener] = listener_root.start_listeners(
+            demo, None, RECONCILE_EVERY_WALL_S * speed, notify_paused=None
+        )
         pacing = WorkerPacing(demo)
         try:
             listener.client.wait_connected(10)

@@ -12,9 +12,10 @@ import signal
 import threading
 from collections.abc import Callable
 
+from dialer.listener.safety import PauseNotice
 from dialer.listener.wiring import RunningListener, node_listeners
 from workers.context import AppContext, app_context
-from workers.tasks_post_call import enqueue_post_call
+from workers.tasks_post_call import enqueue_campaign_paused, enqueue_post_call
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,15 @@ def start_listeners(
     context: AppContext,
     notify: Callable[[int], None] | None = enqueue_post_call,
     reconcile_every_s: float = 60.0,
+    notify_paused: Callable[[PauseNotice], None] | None = enqueue_campaign_paused,
 ) -> list[RunningListener]:
     """The running listeners of ``context``'s nodes; ``notify(attempt_id)`` hands each
-    recorded attempt on (the deployment's post-call queue unless given; None: nowhere)."""
+    recorded attempt on, ``notify_paused`` each campaign the abandon safety stop paused (the
+    deployment's post-call queue unless given; None: nowhere)."""
     return node_listeners(
         context.settings, context.redis, context.sessions, context.clock, notify,
         namespace=context.namespace, reconcile_every_s=reconcile_every_s,
+        notify_paused=notify_paused,
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Real adapters of the listener's seams: Redis live state, SQL attempt records.
+"""Real adapters of the listener's seams: Redis live state, SQL attempt records, SQL
+campaign safety (`SqlSafetyStore`).
 
 Redis layout (one hash per node and kind, JSON values):
 ``dialer:live:<node>:calls`` call uuid -> `CallState` fields;
@@ -11,23 +12,24 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.domain import NOT_DIALLED, LeadStatus
+from campaigns.domain import NOT_DIALLED, AttemptOutcome, CampaignStatus, LeadStatus
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import retry_policy_of
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.retry import CARRIER_STREAK_LOOKBACK, lead_update
+from dialer.calls.safety import SafetyFacts, SafetyLimits
 from dialer.calls.trunk import carrier_failed
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.db.base import transaction
-from dialer.listener.ports import Unsettled
+from dialer.listener.ports import SafetyView, Unsettled
 
 log = logging.getLogger(__name__)
 
@@ -185,3 +187,57 @@ class SqlAttemptSink:
         lead.last_outcome = update.last_outcome
         lead.claimed_at = None
         lead.claimed_by = None
+
+
+class SqlSafetyStore:
+    """`dialer.listener.ports.SafetyStore` on the campaigns and call_attempts tables.
+
+    Calls answered by a person are those with an answer time that were not answering
+    machines (as the pacer's budget counts them); the window is by origination time, the
+    recent calls by end time. `pause` is one conditional UPDATE, so of two listeners pausing
+    one campaign at once only one is told it did.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def safety_view(self, campaign_id: int, now: datetime) -> SafetyView | None:
+        with self._sessions() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None or campaign.status is not CampaignStatus.RUNNING:
+                return None
+            limits = SafetyLimits(
+                campaign.abandon_target_pct,
+                campaign.abandon_window_days,
+                campaign.abandon_run_limit,
+            )
+            by_person = (
+                CallAttempt.campaign_id == campaign_id,
+                CallAttempt.answered_at.is_not(None),
+                CallAttempt.outcome != AttemptOutcome.ANSWERING_MACHINE.value,
+            )
+            since = now - timedelta(days=limits.window_days)
+            answered, abandoned = session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(CallAttempt.abandoned.is_(True)),
+                ).where(*by_person, CallAttempt.originated_at >= since)
+            ).one()
+            recent = session.scalars(
+                select(CallAttempt.abandoned)
+                .where(*by_person, CallAttempt.ended_at.is_not(None))
+                .order_by(CallAttempt.ended_at.desc(), CallAttempt.id.desc())
+                .limit(limits.run_limit)
+            ).all()
+            facts = SafetyFacts(int(answered or 0), int(abandoned or 0), tuple(recent))
+            return SafetyView(campaign.name, limits, facts)
+
+    def pause(self, campaign_id: int, reason: str, at: datetime) -> bool:
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.RUNNING)
+                .values(status=CampaignStatus.PAUSED, pause_reason=reason, paused_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)

@@ -4,11 +4,13 @@ contract tests in ``tests/contracts/`` hold each to its real adapter."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from campaigns.domain import AttemptOutcome
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
-from dialer.listener.ports import Unsettled
+from dialer.calls.safety import SafetyFacts, SafetyLimits
+from dialer.listener.ports import SafetyView, Unsettled
 
 
 @dataclass
@@ -68,3 +70,69 @@ class MemoryTrunks:
     def release(self, trunk: str, call_uuid: str) -> bool:
         self.released.append(call_uuid)
         return self.held.pop(call_uuid, None) == trunk
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyCall:
+    """A recorded call of a campaign as `MemorySafety` counts it."""
+
+    campaign_id: int
+    originated_at: datetime
+    answered_by_person: bool
+    abandoned: bool
+
+
+@dataclass
+class MemorySafetyCampaign:
+    name: str
+    limits: SafetyLimits
+    running: bool = True
+    pause_reason: str | None = None
+    paused_at: datetime | None = None
+
+
+@dataclass
+class MemorySafety:
+    """In-memory `SafetyStore`: ``campaigns`` by id; its calls are ``calls`` (in the order
+    they were recorded) and, when ``attempts`` is given, the ends it took (originated at
+    their answer time: the fake knows no origination times)."""
+
+    campaigns: dict[int, MemorySafetyCampaign] = field(default_factory=dict)
+    calls: list[SafetyCall] = field(default_factory=list)
+    attempts: MemoryAttempts | None = None
+
+    def _calls(self) -> list[SafetyCall]:
+        taken = self.attempts.ended if self.attempts is not None else []
+        ended = [
+            SafetyCall(
+                end.campaign_id,
+                end.answered_at,
+                end.outcome is not AttemptOutcome.ANSWERING_MACHINE,
+                end.abandoned,
+            )
+            for _, end in taken
+            if end.campaign_id is not None and end.answered_at is not None
+        ]
+        return self.calls + ended
+
+    def safety_view(self, campaign_id: int, now: datetime) -> SafetyView | None:
+        campaign = self.campaigns.get(campaign_id)
+        if campaign is None or not campaign.running:
+            return None
+        since = now - timedelta(days=campaign.limits.window_days)
+        mine = [c for c in self._calls() if c.campaign_id == campaign_id]
+        window = [c for c in mine if c.originated_at >= since and c.answered_by_person]
+        recent = [c.abandoned for c in reversed(mine) if c.answered_by_person]
+        facts = SafetyFacts(
+            len(window),
+            sum(c.abandoned for c in window),
+            tuple(recent[: campaign.limits.run_limit]),
+        )
+        return SafetyView(campaign.name, campaign.limits, facts)
+
+    def pause(self, campaign_id: int, reason: str, at: datetime) -> bool:
+        campaign = self.campaigns.get(campaign_id)
+        if campaign is None or not campaign.running:
+            return False
+        campaign.running, campaign.pause_reason, campaign.paused_at = False, reason, at
+        return True

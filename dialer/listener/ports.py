@@ -1,8 +1,9 @@
 """Seams of the listener service: live state, attempt records, trunk capacity.
 
-`LiveState` and `AttemptSink` have an in-memory fake in `dialer.listener.fakes` and a real
-adapter in `dialer.listener.adapters`. `TrunkRelease` and `TrunkHealthFeed` are the parts of
-routing's stores the listener uses; routing owns their adapters and fakes, and
+`LiveState`, `AttemptSink` and `SafetyStore` have an in-memory fake in
+`dialer.listener.fakes` and a real adapter in `dialer.listener.adapters`. `TrunkRelease`
+and `TrunkHealthFeed` are the parts of routing's stores the listener uses; routing owns
+their adapters and fakes, and
 `dialer.listener.fakes.MemoryTrunks` records the releases for the listener's tests.
 """
 
@@ -14,6 +15,7 @@ from typing import Protocol
 
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallEnd, CallState
+from dialer.calls.safety import SafetyFacts, SafetyLimits
 from dialer.routing.health import TrunkHealth
 
 
@@ -68,3 +70,27 @@ class TrunkHealthFeed(Protocol):
     def record(
         self, trunk: str, trunk_failure: bool | None, now_s: float, call_uuid: str = ""
     ) -> TrunkHealth: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyView:
+    """A running campaign as the abandon safety stop sees it (`dialer.calls.safety`)."""
+
+    name: str
+    limits: SafetyLimits
+    facts: SafetyFacts
+
+
+class SafetyStore(Protocol):
+    """The campaigns' stored calls and status, for the abandon safety stop."""
+
+    def safety_view(self, campaign_id: int, now: datetime) -> SafetyView | None:
+        """The campaign's limits and the facts of its recorded calls (its window ending at
+        ``now``; ``recent`` at least its run limit long when it has that many calls answered
+        by a person); None when the campaign is not running or does not exist."""
+        ...
+
+    def pause(self, campaign_id: int, reason: str, at: datetime) -> bool:
+        """Pause the campaign if it is running, keeping ``reason`` and ``at``; True only
+        for the call that paused it."""
+        ...

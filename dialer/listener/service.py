@@ -29,6 +29,7 @@ from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import Event
 from dialer.esl.ports import EslConnection, EslError, Subscription
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
+from dialer.listener.safety import AbandonSafety
 from dialer.listener.switch_state import (
     agent_change,
     live_channel_uuids,
@@ -77,6 +78,7 @@ class NodeListener:
 
     ``clock`` stamps what it records (agent changes, lost calls, trunk health: epoch seconds
     of its wall time) and paces the reconciles (``reconcile_every_s`` of its monotonic time).
+    ``safety`` checks each recorded end (the abandon safety stop, `dialer.listener.safety`).
     """
 
     def __init__(
@@ -91,8 +93,10 @@ class NodeListener:
         api_timeout_s: float = 10.0,
         clock: Clock = SYSTEM_CLOCK,
         health: TrunkHealthFeed | None = None,
+        safety: AbandonSafety | None = None,
     ) -> None:
         self.node = node
+        self._safety = safety
         self._health = health
         self._live = live
         self._attempts = attempts
@@ -198,6 +202,8 @@ class NodeListener:
             self._trunks.release(end.trunk, end.call_uuid)
             self._feed_health(end)
         self._attempts.record(self.node, end)
+        if self._safety is not None:
+            self._safety.check(end)
         self._live.drop_call(self.node, end.call_uuid)
 
     def _feed_health(self, end: CallEnd) -> None:

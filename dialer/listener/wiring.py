@@ -3,10 +3,10 @@
 `start_listener` runs one node's listener on whichever seams it is given (the real adapters
 or the in-memory ones): its worker thread and its persistent Event Socket connection.
 `node_listeners` starts one per configured node on the real adapters: live state and trunk
-state in Redis under one key namespace (`dialer.routing.wiring`), attempt records in the
-database; after each (re)connect of a node, before the listener reconciles, the node's agents
-are made to match the database (`dialer.agents.wiring.agent_sync`), so a switch that
-restarted gets them back.
+state in Redis under one key namespace (`dialer.routing.wiring`), attempt records and the
+abandon safety stop in the database; after each (re)connect of a node, before the listener
+reconciles, the node's agents are made to match the database (`dialer.agents.wiring.agent_sync`),
+so a switch that restarted gets them back.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, EslConnection, ManagedEslConnection
 from dialer.esl.wiring import build_esl_client
-from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
+from dialer.listener.adapters import RedisLiveState, SqlAttemptSink, SqlSafetyStore
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
+from dialer.listener.safety import AbandonSafety, PauseNotice
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
 
@@ -66,6 +67,7 @@ def start_listener(
     *,
     clock: Clock = SYSTEM_CLOCK,
     health: TrunkHealthFeed | None = None,
+    safety: AbandonSafety | None = None,
     reconcile_every_s: float = 60.0,
     client_kind: EslClientKind = "own",
     setup: SwitchSetup | None = None,
@@ -75,7 +77,7 @@ def start_listener(
     what it set up); a failing setup is logged and the listener goes on."""
     listener = NodeListener(
         node.name, live, attempts, trunks,
-        reconcile_every_s=reconcile_every_s, clock=clock, health=health,
+        reconcile_every_s=reconcile_every_s, clock=clock, health=health, safety=safety,
     )  # fmt: skip
 
     def connected() -> None:
@@ -106,14 +108,17 @@ def node_listeners(
     namespace: str = DEFAULT_NAMESPACE,
     trunks: TrunkState | None = None,
     reconcile_every_s: float = 60.0,
+    notify_paused: Callable[[PauseNotice], None] | None = None,
 ) -> list[RunningListener]:
     """One running listener per node of ``settings``, sharing the Redis state under
     ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
-    the database; ``notify(attempt_id)`` hands each recorded attempt to the post-call work;
-    each node gets the database's agents after every (re)connect."""
+    the database; ``notify(attempt_id)`` hands each recorded attempt to the post-call work,
+    ``notify_paused`` each campaign the abandon safety stop paused; each node gets the
+    database's agents after every (re)connect."""
     live = live_state(client, namespace)
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     attempts = SqlAttemptSink(sessions, clock, notify)
+    safety = AbandonSafety(SqlSafetyStore(sessions), clock, notify_paused)
     return [
         start_listener(
             node,
@@ -122,6 +127,7 @@ def node_listeners(
             shared.reservations,
             clock=clock,
             health=shared.health,
+            safety=safety,
             reconcile_every_s=reconcile_every_s,
             client_kind=settings.esl_client,
             setup=agent_sync(sessions),

@@ -28,8 +28,10 @@ from dialer.postcall.dispositions import (
     DispositionRequest,
     LeadChange,
 )
-from dialer.postcall.ports import Decide, WebhookJob
+from dialer.postcall.ports import Decide, PauseJob, WebhookJob
 from dialer.postcall.webhooks import (
+    EVENT,
+    PAUSED_EVENT,
     AttemptRecord,
     Delivered,
     RetryIn,
@@ -72,7 +74,7 @@ class HttpxSender:
 
 class SqlDeliveryStore:
     """`dialer.postcall.ports.DeliveryStore`: call_attempts joined with their campaign and
-    lead; one ``webhook_deliveries`` row per attempt."""
+    lead; one ``webhook_deliveries`` row per attempt and event."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -88,24 +90,39 @@ class SqlDeliveryStore:
             if row is None or row[0].outcome is None:
                 return None
             attempt, campaign, url, number = row
-            delivery = session.scalar(
-                select(WebhookDelivery).where(WebhookDelivery.attempt_id == attempt_id)
-            )
+            delivery = _delivery(session, attempt_id, EVENT)
             tries = delivery.tries if delivery else 0
             delivered = delivery is not None and delivery.delivered_at is not None
             return WebhookJob(_record(attempt, campaign, number), url, tries, delivered)
 
+    def pause_job(self, call_uuid: str) -> PauseJob | None:
+        with self._sessions() as session:
+            row = session.execute(
+                select(CallAttempt.id, Campaign.id, Campaign.name, Campaign.webhook_url)
+                .join(Campaign, Campaign.id == CallAttempt.campaign_id)
+                .where(CallAttempt.call_uuid == call_uuid)
+            ).one_or_none()
+            if row is None:
+                return None
+            attempt_id, campaign_id, campaign, url = row
+            delivery = _delivery(session, attempt_id, PAUSED_EVENT)
+            tries = delivery.tries if delivery else 0
+            delivered = delivery is not None and delivery.delivered_at is not None
+            return PauseJob(attempt_id, campaign_id, campaign, url, tries, delivered)
+
     def record_try(
-        self, attempt_id: int, url: str, result: TryResult, verdict: Verdict, at: datetime
+        self,
+        attempt_id: int,
+        url: str,
+        result: TryResult,
+        verdict: Verdict,
+        at: datetime,
+        event: str = EVENT,
     ) -> None:
         with transaction(self._sessions) as session:
-            row = session.scalar(
-                select(WebhookDelivery)
-                .where(WebhookDelivery.attempt_id == attempt_id)
-                .with_for_update()
-            )
+            row = _delivery(session, attempt_id, event, lock=True)
             if row is None:
-                row = WebhookDelivery(attempt_id=attempt_id, tries=0)
+                row = WebhookDelivery(attempt_id=attempt_id, event=event, tries=0)
                 session.add(row)
             row.url = url
             row.tries += 1
@@ -118,6 +135,15 @@ class SqlDeliveryStore:
             )
             if isinstance(verdict, Delivered):
                 row.delivered_at = at
+
+
+def _delivery(
+    session: Session, attempt_id: int, event: str, lock: bool = False
+) -> WebhookDelivery | None:
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.attempt_id == attempt_id, WebhookDelivery.event == event
+    )
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def _record(attempt: CallAttempt, campaign: str, number: str) -> AttemptRecord:
@@ -236,9 +262,7 @@ class SqlCallLog:
             if row is None:
                 return None
             attempt, campaign = row
-            delivery = session.scalar(
-                select(WebhookDelivery).where(WebhookDelivery.attempt_id == attempt.id)
-            )
+            delivery = _delivery(session, attempt.id, EVENT)
             return CallRecord(
                 line=_line(attempt, campaign),
                 lead_id=attempt.lead_id,

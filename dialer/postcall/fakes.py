@@ -15,25 +15,44 @@ from dialer.postcall.dispositions import (
     DispositionRequest,
     LeadChange,
 )
-from dialer.postcall.ports import Decide, WebhookJob
-from dialer.postcall.webhooks import Delivered, TryResult, Verdict, delivery_state
+from dialer.postcall.ports import Decide, PauseJob, WebhookJob
+from dialer.postcall.webhooks import EVENT, Delivered, TryResult, Verdict, delivery_state
 
 
 @dataclass
 class MemoryDeliveries:
-    """In-memory `DeliveryStore`: ``jobs`` by attempt id (their ``url`` is the campaign's
-    webhook, whichever URL a try went to; once delivered, always delivered); ``tries`` logs
-    every try."""
+    """In-memory `DeliveryStore`: ``jobs`` by attempt id and ``pause_jobs`` by call uuid
+    (their ``url`` is the campaign's webhook, whichever URL a try went to; once delivered,
+    always delivered); ``tries`` logs every try of a ``call.ended``, ``pause_tries`` of a
+    ``campaign.paused``."""
 
     jobs: dict[int, WebhookJob] = field(default_factory=dict)
     tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
+    pause_jobs: dict[str, PauseJob] = field(default_factory=dict)
+    pause_tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
 
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
         return self.jobs.get(attempt_id)
 
+    def pause_job(self, call_uuid: str) -> PauseJob | None:
+        return self.pause_jobs.get(call_uuid)
+
     def record_try(
-        self, attempt_id: int, url: str, result: TryResult, verdict: Verdict, at: datetime
+        self,
+        attempt_id: int,
+        url: str,
+        result: TryResult,
+        verdict: Verdict,
+        at: datetime,
+        event: str = EVENT,
     ) -> None:
+        if event != EVENT:
+            uuid = next(u for u, j in self.pause_jobs.items() if j.attempt_id == attempt_id)
+            paused = self.pause_jobs[uuid]
+            done = paused.delivered or isinstance(verdict, Delivered)
+            self.pause_jobs[uuid] = replace(paused, tries=paused.tries + 1, delivered=done)
+            self.pause_tries.append((attempt_id, result, verdict, at))
+            return
         job = self.jobs[attempt_id]
         delivered = job.delivered or isinstance(verdict, Delivered)
         self.jobs[attempt_id] = replace(job, tries=job.tries + 1, delivered=delivered)

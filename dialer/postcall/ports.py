@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from dialer.postcall.call_log import CallLine, CallQuery, CallRecord
 from dialer.postcall.dispositions import AttemptFacts, DispositionRequest, LeadChange
-from dialer.postcall.webhooks import AttemptRecord, TryResult, Verdict
+from dialer.postcall.webhooks import EVENT, AttemptRecord, TryResult, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,16 +28,41 @@ class WebhookJob:
     delivered: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PauseJob:
+    """The ``campaign.paused`` delivery of the attempt whose end paused its campaign:
+    ``url`` None when the campaign has no webhook; ``tries`` and ``delivered`` as above."""
+
+    attempt_id: int
+    campaign_id: int
+    campaign: str
+    url: str | None
+    tries: int = 0
+    delivered: bool = False
+
+
 class DeliveryStore(Protocol):
+    """Deliveries are kept per attempt and event (``call.ended``, ``campaign.paused``)."""
+
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
         """None when there is no such attempt, or it has not ended."""
         ...
 
+    def pause_job(self, call_uuid: str) -> PauseJob | None:
+        """The ``campaign.paused`` delivery of the call; None when there is no such call."""
+        ...
+
     def record_try(
-        self, attempt_id: int, url: str, result: TryResult, verdict: Verdict, at: datetime
+        self,
+        attempt_id: int,
+        url: str,
+        result: TryResult,
+        verdict: Verdict,
+        at: datetime,
+        event: str = EVENT,
     ) -> None:
-        """Count one more try with its result; ``verdict`` gives the state (retrying with
-        its next try time, delivered, failed)."""
+        """Count one more try of the attempt's ``event`` with its result; ``verdict`` gives
+        the state (retrying with its next try time, delivered, failed)."""
         ...
 
 

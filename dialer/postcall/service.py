@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from campaigns.domain import NOT_DIALLED
 from dialer.clock import Clock
@@ -17,7 +18,18 @@ from dialer.postcall.dispositions import (
     lead_change,
 )
 from dialer.postcall.ports import CallLog, DeliveryStore, DispositionStore, WebhookSender
-from dialer.postcall.webhooks import RetryIn, delivery_state, document, headers, verdict
+from dialer.postcall.webhooks import (
+    EVENT,
+    PAUSED_EVENT,
+    PauseRecord,
+    RetryIn,
+    delivery_state,
+    document,
+    headers,
+    pause_document,
+    pause_headers,
+    verdict,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +69,43 @@ def deliver_webhook(attempt_id: int, deps: PostCallDeps) -> PostCallResult:
         return PostCallResult("not dialled")
     if job.delivered:
         return PostCallResult("delivered before", job.tries)
-    result = deps.sender.post(job.url, document(job.record), headers(job.record))
-    tries = job.tries + 1
+    body, sent_headers = document(job.record), headers(job.record)
+    return _try(deps, attempt_id, EVENT, job.url, job.tries, body, sent_headers)
+
+
+def deliver_pause_webhook(
+    call_uuid: str, reason: str, paused_at: datetime, deps: PostCallDeps
+) -> PostCallResult:
+    """Make one try at the ``campaign.paused`` webhook of the campaign that the end of call
+    ``call_uuid`` paused (``reason``, ``paused_at`` as the stop gave them), and record it;
+    tries, retries and give-ups as `deliver_webhook`'s. ``state`` as there (``no attempt``:
+    no such call)."""
+    job = deps.store.pause_job(call_uuid)
+    if job is None:
+        return PostCallResult("no attempt")
+    if job.url is None:
+        return PostCallResult("no webhook")
+    if job.delivered:
+        return PostCallResult("delivered before", job.tries)
+    record = PauseRecord(call_uuid, job.campaign_id, job.campaign, reason, paused_at)
+    body, sent_headers = pause_document(record), pause_headers(record)
+    return _try(deps, job.attempt_id, PAUSED_EVENT, job.url, job.tries, body, sent_headers)
+
+
+def _try(
+    deps: PostCallDeps,
+    attempt_id: int,
+    event: str,
+    url: str,
+    tries_before: int,
+    body: dict[str, Any],
+    sent_headers: dict[str, str],
+) -> PostCallResult:
+    """POST ``body`` once and record the try of the attempt's ``event``."""
+    result = deps.sender.post(url, body, sent_headers)
+    tries = tries_before + 1
     outcome = verdict(result, tries, deps.max_tries)
-    deps.store.record_try(attempt_id, job.url, result, outcome, deps.clock.now())
+    deps.store.record_try(attempt_id, url, result, outcome, deps.clock.now(), event=event)
     delay_s = outcome.delay_s if isinstance(outcome, RetryIn) else None
     detail = f"HTTP {result.status_code}" if result.status_code is not None else result.error
     return PostCallResult(delivery_state(outcome), tries, delay_s, detail)

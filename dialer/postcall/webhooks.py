@@ -1,7 +1,11 @@
-"""The webhook of an ended attempt: its JSON document and what to do after each try. Pure.
+"""The webhooks of a campaign: ``call.ended`` for each ended attempt, ``campaign.paused``
+when the abandon safety stop paused the campaign; their JSON documents and what to do after
+each try. Pure.
 
 Delivery is at least once: a try whose result was not recorded (the worker died) is made
-again, so receivers dedupe on ``call_uuid`` (also sent as the ``X-Dialer-Delivery`` header).
+again, so receivers dedupe on the ``X-Dialer-Delivery`` header (a ``call.ended``: its
+``call_uuid``; a ``campaign.paused``: ``<call_uuid>:campaign.paused``, the call whose end
+fired the stop).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 EVENT = "call.ended"
+PAUSED_EVENT = "campaign.paused"
 MAX_TRIES = 6
 """The first try and 5 retries, after 2, 4, 8, 16 and 32 s."""
 FIRST_RETRY_DELAY_S = 2
@@ -41,6 +46,17 @@ class AttemptRecord:
     hangup_cause: str | None
     hangup_cause_q850: int | None = None
     sip_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseRecord:
+    """A campaign the safety stop paused: the call whose end fired it, why, when (aware)."""
+
+    call_uuid: str
+    campaign_id: int
+    campaign: str
+    reason: str
+    paused_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +115,26 @@ def document(record: AttemptRecord) -> dict[str, Any]:
 
 def headers(record: AttemptRecord) -> dict[str, str]:
     return {"X-Dialer-Event": EVENT, "X-Dialer-Delivery": record.call_uuid}
+
+
+def pause_document(record: PauseRecord) -> dict[str, Any]:
+    """The JSON body POSTed when ``record``'s campaign was paused; time in UTC."""
+    return {
+        "event": PAUSED_EVENT,
+        "campaign": record.campaign,
+        "campaign_id": record.campaign_id,
+        "status": "paused",
+        "reason": record.reason,
+        "paused_at": _iso(record.paused_at),
+        "call_uuid": record.call_uuid,
+    }
+
+
+def pause_headers(record: PauseRecord) -> dict[str, str]:
+    return {
+        "X-Dialer-Event": PAUSED_EVENT,
+        "X-Dialer-Delivery": f"{record.call_uuid}:{PAUSED_EVENT}",
+    }
 
 
 def verdict(result: TryResult, tries: int, max_tries: int = MAX_TRIES) -> Verdict:

@@ -412,9 +412,7 @@ def campaign_facts(session: Session, name: str, now: datetime) -> CampaignFacts:
         if row.enabled and row.weight > 0
         and (not campaign.trunk_group or campaign.trunk_group in (row.groups or ()))
     ]  # fmt: skip
-    waiting = (
-        Lead.campaign_id == campaign.id, Lead.status == LeadStatus.PENDING, in_live_list()
-    )
+    waiting = (Lead.campaign_id == campaign.id, Lead.status == LeadStatus.PENDING, in_live_list())
     zone_sets = session.scalars(select(Lead.time_zones).where(*waiting).distinct())
     due = func.sum(case((Lead.next_attempt_at <= now, 1), else_=0))
     count, due_now, next_due = session.execute(

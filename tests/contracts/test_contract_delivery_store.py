@@ -1,6 +1,6 @@
 """The `DeliveryStore` contract (`dialer.postcall.ports`): `MemoryDeliveries` and
 `SqlDeliveryStore` on SQLite and PostgreSQL. Which attempts have a job, what a job carries,
-how tries are counted."""
+how tries are counted; a ``campaign.paused`` delivery beside an attempt's ``call.ended``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,15 @@ from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery
 from dialer.db.base import transaction
 from dialer.postcall.adapters import SqlDeliveryStore
 from dialer.postcall.fakes import MemoryDeliveries
-from dialer.postcall.ports import DeliveryStore, WebhookJob
-from dialer.postcall.webhooks import AttemptRecord, Delivered, GiveUp, RetryIn, TryResult
+from dialer.postcall.ports import DeliveryStore, PauseJob, WebhookJob
+from dialer.postcall.webhooks import (
+    PAUSED_EVENT,
+    AttemptRecord,
+    Delivered,
+    GiveUp,
+    RetryIn,
+    TryResult,
+)
 from tests.conftest import Backend, seed_running_campaign
 
 PORT = "delivery_store"
@@ -50,6 +57,11 @@ class Harness(Protocol):
         """The delivery's state (``none`` before the first try)."""
         ...
 
+    def pause_of(self, ended: AttemptRecord) -> PauseJob:
+        """The ``campaign.paused`` job the store should give for ``ended``'s call, before
+        any try (the memory store is given it)."""
+        ...
+
 
 class MemoryHarness:
     def __init__(self) -> None:
@@ -69,6 +81,11 @@ class MemoryHarness:
 
     def state(self, attempt_id: int) -> str:
         return self.memory.state(attempt_id)
+
+    def pause_of(self, ended: AttemptRecord) -> PauseJob:
+        job = PauseJob(ended.attempt_id, ended.campaign_id, ended.campaign, URL)
+        self.memory.pause_jobs[ended.call_uuid] = job
+        return job
 
 
 class SqlHarness:
@@ -108,9 +125,15 @@ class SqlHarness:
     def state(self, attempt_id: int) -> str:
         with self.sessions() as session:
             row = session.scalar(
-                select(WebhookDelivery).where(WebhookDelivery.attempt_id == attempt_id)
+                select(WebhookDelivery).where(
+                    WebhookDelivery.attempt_id == attempt_id,
+                    WebhookDelivery.event == "call.ended",
+                )
             )
             return "none" if row is None else row.state
+
+    def pause_of(self, ended: AttemptRecord) -> PauseJob:
+        return PauseJob(ended.attempt_id, self.campaign_id, "campaign", URL)
 
 
 @pytest.fixture
@@ -161,3 +184,24 @@ def test_the_job_names_the_campaigns_webhook_not_the_url_last_tried(h: Harness) 
     h.store.record_try(ended.attempt_id, moved, TryResult(503), RetryIn(2), T0)
     job = h.store.webhook_job(ended.attempt_id)
     assert job is not None and (job.url, job.tries) == (URL, 1)
+
+
+def test_a_pause_is_delivered_apart_from_the_calls_own_webhook(h: Harness) -> None:
+    ended = h.ended_attempt()
+    job = h.pause_of(ended)
+    assert h.store.pause_job(ended.call_uuid) == job
+    assert h.store.pause_job("no-such-call") is None
+    h.store.record_try(ended.attempt_id, URL, TryResult(503), RetryIn(2), T0, event=PAUSED_EVENT)
+    later = T0 + timedelta(seconds=2)
+    h.store.record_try(ended.attempt_id, URL, TryResult(200), Delivered(), later, PAUSED_EVENT)
+    assert h.store.pause_job(ended.call_uuid) == PauseJob(
+        job.attempt_id, job.campaign_id, "campaign", URL, 2, True
+    )
+    # the call's own delivery is untouched, and has its own tries
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 0, False)
+    assert h.state(ended.attempt_id) == "none"
+    h.store.record_try(ended.attempt_id, URL, TryResult(200), Delivered(), later)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 1, True)
+    assert h.store.pause_job(ended.call_uuid) == PauseJob(
+        job.attempt_id, job.campaign_id, "campaign", URL, 2, True
+    )

@@ -12,7 +12,7 @@ import pytest
 
 from dialer.config import load_settings
 from dialer.postcall.fakes import MemoryDeliveries, ScriptedSender
-from dialer.postcall.ports import WebhookJob
+from dialer.postcall.ports import PauseJob, WebhookJob
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.webhooks import MAX_TRIES, AttemptRecord, RetryIn, TryResult
 from tests.support.clock import FakeClock
@@ -112,3 +112,20 @@ def test_the_listener_notifier_reaches_a_post_call_worker(real_broker: Any, use:
         while store.state(7) != "delivered" and time.monotonic() < deadline:
             time.sleep(0.05)
     assert store.state(7) == "delivered" and len(sender.sent) == 2
+
+
+def test_a_pause_webhook_is_routed_and_retried_by_celery_until_delivered(
+    eager: None, use: Use
+) -> None:
+    from workers.celery_app import app
+
+    route = app.amqp.router.route({}, tasks_post_call.CAMPAIGN_PAUSED_TASK)
+    assert route["queue"].name == POST_CALL_QUEUE
+    store, sender = use([TryResult(503), TryResult(200)])
+    store.pause_jobs["u-7"] = PauseJob(7, 1, "spring", "https://crm.example/hook")
+    args = ("u-7", "5 answered calls in a row abandoned", "2026-11-21T15:00:00+00:00")
+    app.tasks[tasks_post_call.CAMPAIGN_PAUSED_TASK].apply(args=args)
+    assert len(sender.sent) == 2 and store.pause_jobs["u-7"].delivered
+    assert sender.sent[0][1]["reason"] == "5 answered calls in a row abandoned"
+    assert sender.sent[0][1]["paused_at"] == "2026-11-21T15:00:00+00:00"
+    assert [v for _, _, v, _ in store.pause_tries][:1] == [RetryIn(2)]

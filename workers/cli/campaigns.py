@@ -15,11 +15,12 @@ from campaigns.describe import (
     describe_calling_window,
     describe_retry_policy,
 )
-from campaigns.domain import DialMode, LeadStatus, RetryOrder
+from campaigns.domain import CampaignStatus, DialMode, LeadStatus, RetryOrder
+from campaigns.models import Campaign
 from campaigns.report import campaign_report
 from campaigns.service import CampaignError
 from dialer.runner.preflight import Verdict
-from workers.cli.common import console, err_console, report_table, user_errors
+from workers.cli.common import console, err_console, format_time, report_table, user_errors
 from workers.cli.preflight import campaign_preflight, print_findings
 from workers.context import app_context
 
@@ -28,6 +29,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+RunLimitOption = typer.Option(
+    help="pause the campaign after this many answered calls in a row abandoned", min=1
+)
 RetryOrderOption = typer.Option(
     help="where due retries stand among fresh leads of the same priority: retries_first, "
     "fresh_first, or due_order (longest due first)"
@@ -55,6 +59,7 @@ def create(
     abandon_window_days: Annotated[
         int, typer.Option(help="days over which the abandon rate is measured")
     ] = 30,
+    abandon_run_limit: Annotated[int, RunLimitOption] = 5,
     max_attempts: Annotated[int, typer.Option(help="calls per lead at most")] = 3,
     trunk_group: Annotated[
         str | None, typer.Option(help="dial through this trunk group only (default: any trunk)")
@@ -72,6 +77,7 @@ def create(
             "default_region": region,
             "abandon_target_pct": abandon_target_pct,
             "abandon_window_days": abandon_window_days,
+            "abandon_run_limit": abandon_run_limit,
             "max_attempts": max_attempts,
             "retry_order": retry_order,
             "trunk_group": trunk_group,
@@ -92,9 +98,11 @@ def create(
 def update(
     name: Annotated[str, typer.Argument(help="the campaign's name")],
     retry_order: Annotated[RetryOrder | None, RetryOrderOption] = None,
+    abandon_run_limit: Annotated[int | None, RunLimitOption] = None,
 ) -> None:
     """Change a campaign's settings; those not given stay as they are."""
-    changes = {"retry_order": retry_order} if retry_order is not None else {}
+    given = {"retry_order": retry_order, "abandon_run_limit": abandon_run_limit}
+    changes = {field: value for field, value in given.items() if value is not None}
     with user_errors(CampaignError):
         if not changes:
             raise CampaignError("nothing to change: give a setting, e.g. --retry-order")
@@ -144,9 +152,11 @@ def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> No
         leads = {status.value: report.leads_by_status.get(status.value, 0) for status in LeadStatus}
         table = Table(show_header=False)
         for key, value in (
-            ("name", c.name), ("status", c.status.value), ("dial mode", c.dial_mode.value),
+            ("name", c.name), ("status", _status_text(c, ctx.settings.timezone)),
+            ("dial mode", c.dial_mode.value),
             ("queue", c.queue_name), ("default region", c.default_region),
-            ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days"),
+            ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days; "
+                f"pause after {c.abandon_run_limit} abandoned in a row"),
             ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
             ("webhook", c.webhook_url or "-"),
             ("calling window", describe_calling_window(service.calling_window_of(c))),
@@ -158,6 +168,14 @@ def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> No
             table.add_row(key, value)
         console.print(table)
         console.print(report_table(report, f"calls of the last {c.abandon_window_days} days"))
+
+
+def _status_text(campaign: Campaign, zone: str) -> str:
+    """The status, and why the dialer paused the campaign itself when it did."""
+    if campaign.pause_reason is None or campaign.status is not CampaignStatus.PAUSED:
+        return campaign.status.value
+    since = format_time(campaign.paused_at, zone)
+    return f"{campaign.status.value} by the dialer at {since}: {campaign.pause_reason}"
 
 
 def _transition(name: str, action: str) -> None:

@@ -47,6 +47,9 @@ def demo(
         console.print(report_table(run.report, "campaign report"))
         console.print(_talk_share(run.samples[-1]))
         console.print(f"chart: {write_chart(run, out)}")
+        reason = root.pause_reason(ctx, campaign_id)
+        if reason is not None:
+            console.print(f"the dialer paused the campaign (abandon safety stop): {reason}")
 
 
 def _talk_share(sample: root.Sample) -> str:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dialer.postcall.fakes import MemoryDeliveries, ScriptedSender
-from dialer.postcall.ports import WebhookJob
-from dialer.postcall.service import PostCallDeps, deliver_webhook
+from dialer.postcall.ports import PauseJob, WebhookJob
+from dialer.postcall.service import PostCallDeps, deliver_pause_webhook, deliver_webhook
 from dialer.postcall.webhooks import (
     MAX_TRIES,
     AttemptRecord,
@@ -99,3 +99,39 @@ def test_service_gives_up_on_a_404_and_skips_what_has_no_webhook() -> None:
     assert deliver_webhook(9, deps(store, sender)).state == "not dialled"
     assert deliver_webhook(10, deps(store, sender)).state == "no attempt"
     assert len(sender.sent) == 1
+
+
+REASON = "5 answered calls in a row abandoned (no agent took them)"
+
+
+def test_a_pause_is_posted_with_its_reason_retried_as_calls_are_then_not_again() -> None:
+    store = MemoryDeliveries()
+    store.pause_jobs["u-7"] = PauseJob(7, 1, "spring", URL)
+    sender = ScriptedSender([TryResult(503), TryResult(200)])
+    first = deliver_pause_webhook("u-7", REASON, NOW, deps(store, sender))
+    assert (first.state, first.tries, first.retry_in_s) == ("retrying", 1, 2)
+    done = deliver_pause_webhook("u-7", REASON, NOW, deps(store, sender))
+    assert (done.state, done.tries) == ("delivered", 2)
+    assert deliver_pause_webhook("u-7", REASON, NOW, deps(store, sender)).state == (
+        "delivered before"
+    )
+    url, body, headers = sender.sent[-1]
+    assert url == URL and body == {
+        "event": "campaign.paused", "campaign": "spring", "campaign_id": 1,
+        "status": "paused", "reason": REASON, "paused_at": "2026-11-21T15:00:00+00:00",
+        "call_uuid": "u-7",
+    }  # fmt: skip
+    assert headers == {
+        "X-Dialer-Event": "campaign.paused",
+        "X-Dialer-Delivery": "u-7:campaign.paused",
+    }
+    assert store.jobs == {} and store.tries == []  # the call's own delivery is apart
+
+
+def test_a_pause_of_a_campaign_without_webhook_sends_nothing() -> None:
+    store = MemoryDeliveries()
+    store.pause_jobs["u-8"] = PauseJob(8, 1, "spring", None)
+    sender = ScriptedSender([TryResult(200)])
+    assert deliver_pause_webhook("u-8", REASON, NOW, deps(store, sender)).state == "no webhook"
+    assert deliver_pause_webhook("u-9", REASON, NOW, deps(store, sender)).state == "no attempt"
+    assert sender.sent == []

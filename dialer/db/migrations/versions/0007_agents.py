@@ -1,7 +1,7 @@
 """Agents and their tiers: the database is the truth the switches are made to match.
 
 Revision ID: 0007_agents
-Revises: 0005_retry_order
+Revises: 0006_pause_reason
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_agents"
-down_revision = "0005_retry_order"
+down_revision = "0006_pause_reason"
 branch_labels = None
 depends_on = None
 
