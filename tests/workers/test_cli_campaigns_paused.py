@@ -3,6 +3,7 @@ prints why and when the dialer paused a campaign, ``start`` resumes it and clear
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("DIALER_TIMEZONE", "Asia/Shanghai")
+    # no switch: ``start`` needs --force past the preflight
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    monkeypatch.setenv("DIALER_FREESWITCH_NODES", f'[{{"name":"fs1","port":{closed}}}]')
     app_context.cache_clear()
     yield CliRunner()
     app_context.cache_clear()
@@ -50,7 +56,7 @@ def test_the_run_limit_is_set_at_creation_and_changed_by_update(cli: CliRunner) 
 
 def test_show_prints_the_reason_beside_the_status_until_start(cli: CliRunner) -> None:
     assert cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q"]).exit_code == 0
-    assert cli.invoke(app, ["campaigns", "start", "spring"]).exit_code == 0
+    assert cli.invoke(app, ["campaigns", "start", "spring", "--force"]).exit_code == 0
     at = datetime(2026, 11, 23, 2, 0, 5, tzinfo=UTC)
     assert SqlSafetyStore(app_context().sessions).pause(1, REASON, at)
 
@@ -63,7 +69,7 @@ def test_show_prints_the_reason_beside_the_status_until_start(cli: CliRunner) ->
     shown = cli.invoke(app, ["campaigns", "show", "spring"], env={"COLUMNS": "250"})
     assert "stopped" in shown.output and REASON not in shown.output
 
-    started = cli.invoke(app, ["campaigns", "start", "spring"])
+    started = cli.invoke(app, ["campaigns", "start", "spring", "--force"])
     assert started.exit_code == 0 and "is running" in started.output
     shown = cli.invoke(app, ["campaigns", "show", "spring"], env={"COLUMNS": "250"})
     assert REASON not in shown.output and "by the dialer" not in shown.output
