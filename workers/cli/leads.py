@@ -54,6 +54,7 @@ def import_cmd(
             rejects_path=rejects,
             dedupe_across_campaigns=dedupe_across_campaigns,
         )
+        deps = import_deps(ctx.sessions, ctx.clock)  # the database, before the progress bar
         started = time.perf_counter()
         with Progress(
             TextColumn("[bold]importing[/bold]"),
@@ -71,7 +72,7 @@ def import_cmd(
                 done = progress.tasks[0].completed
                 progress.update(task, rate=done / max(time.perf_counter() - started, 1e-9))
 
-            summary = import_file(import_deps(ctx.sessions, ctx.clock), file, options, on_rows)
+            summary = import_file(deps, file, options, on_rows)
         print_summary(summary, time.perf_counter() - started)
 
 

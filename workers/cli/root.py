@@ -1,5 +1,6 @@
-"""What wraps every ``dialer`` command: SIGTERM ends it as cleanly as Ctrl-C does, and a
-database or Redis that cannot be reached is one line naming its setting, not a traceback.
+"""What wraps every ``dialer`` command: SIGTERM ends it as cleanly as Ctrl-C does, and a bad
+setting, or a database or Redis that cannot be reached, is one line naming its setting, not a
+traceback.
 
 A clean end matters beyond tidiness: the process's exit handlers run, so an embedded Redis
 server it started is saved and stopped with it (`dialer.kv.stop_embedded_server`).
@@ -37,7 +38,7 @@ class DialerGroup(TyperGroup):
 
 @contextmanager
 def command_scope() -> Iterator[None]:
-    with _sigterm_as_exit(), _unreachable_services():
+    with _sigterm_as_exit(), _one_line_errors():
         yield
 
 
@@ -61,9 +62,11 @@ def _sigterm_as_exit() -> Iterator[None]:
 
 
 @contextmanager
-def _unreachable_services() -> Iterator[None]:
+def _one_line_errors() -> Iterator[None]:
     try:
         yield
+    except SettingsError as exc:
+        _fail(str(exc))
     except (OperationalError, InterfaceError) as exc:
         _fail(f"{_setting('DIALER_DATABASE_URL', _database_url())}: cannot use the database: "
               f"{_first_line(exc.orig or exc)}")  # fmt: skip
