@@ -64,3 +64,28 @@ def test_a_bad_database_url_is_one_line(
     monkeypatch.setenv("DIALER_DATABASE_URL", url)
     for args in COMMANDS:
         _one_line_error(cli, args)
+
+
+@pytest.mark.slow
+def test_an_unreachable_broker_is_one_line(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``leads import --queue`` asks the workers over the broker: one that cannot be reached
+    is named by its variable (after kombu's own connection retries)."""
+    from workers.celery_app import app as celery
+
+    monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    assert cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q"]).exit_code == 0
+    before = {k: celery.conf.get(k) for k in ("task_always_eager", "broker_url")}
+    celery.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0")
+    celery._pool = None  # the pool of an earlier test's broker
+    try:
+        result = cli.invoke(
+            app, ["leads", "import", "leads.csv", "--campaign", "spring", "--queue"]
+        )
+    finally:
+        celery.conf.update(before)
+        celery._pool = None
+    assert result.exit_code == 1, result.output
+    [line] = result.output.strip().splitlines()
+    assert "DIALER_REDIS_URL" in line and "cannot reach Redis" in line

@@ -17,6 +17,7 @@ from typing import Any
 
 import redis
 import typer
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from typer.core import TyperGroup
@@ -70,7 +71,7 @@ def _one_line_errors() -> Iterator[None]:
     except (OperationalError, InterfaceError) as exc:
         _fail(f"{_setting('DIALER_DATABASE_URL', _database_url())}: cannot use the database: "
               f"{_first_line(exc.orig or exc)}")  # fmt: skip
-    except redis.ConnectionError as exc:
+    except (redis.ConnectionError, KombuOperationalError) as exc:
         _fail(f"{_setting('DIALER_REDIS_URL', _redis_url())}: cannot reach Redis: "
               f"{_first_line(exc)}")  # fmt: skip
 
