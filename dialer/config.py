@@ -58,6 +58,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unsupported database {driver!r}; use sqlite:///FILE or postgresql+psycopg://..."
             )
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(url).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise ValueError(f"not a database URL SQLAlchemy can use: {exc}") from None
         return url
 
     @field_validator("redis_url")
@@ -112,5 +119,8 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "settings"
             env_name = "DIALER_" + str(err["loc"][0]).upper() if err["loc"] else "DIALER_*"
-            problems.append(f"{env_name} ({field}): {err['msg']}")
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{env_name} ({field}): {message}")
+        if len(problems) == 1:
+            raise SettingsError(f"invalid configuration: {problems[0]}") from None
         raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None

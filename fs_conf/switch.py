@@ -1,7 +1,10 @@
 """The rest of a switch's configuration for the dialer, laid out as FreeSWITCH's conf dir.
 
 - ``autoload_configs/event_socket.conf.xml``: the inbound Event Socket the dialer connects to
-  (listen port and password of the settings' `FsNode`);
+  (listen port and password of the settings' `FsNode`, never FreeSWITCH's default password
+  unless allowed), with ``apply-inbound-acl``;
+- ``autoload_configs/acl.conf.xml``: the networks allowed to connect to it (loopback only
+  unless given), plus the stock ``domains`` list;
 - ``autoload_configs/modules.conf.xml``: what the dialplan and the dialer use, plus the
   call-center set of seed 000;
 - ``sip_profiles/external.xml``: the ``external`` profile, including the trunks' gateway
@@ -68,6 +71,11 @@ CALLCENTER_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Languages", ("mod_python3",)),
 )
 AMD_MODULE = "mod_amd"
+# mod_event_socket's password when none (or an empty one) is configured
+DEFAULT_ESL_PASSWORD = "ClueCon"
+# the acl.conf.xml list that event_socket.conf.xml applies to inbound connections
+ESL_ACL_LIST = "dialer_esl"
+LOOPBACK_ACL = ("127.0.0.0/8", "::1/128")
 # a ``pgsql://`` DSN (mod_lcr, mod_callcenter) needs the PostgreSQL driver loaded first
 PGSQL_MODULE = "mod_pgsql"
 PGSQL_DSN_PREFIX = "pgsql://"
@@ -114,7 +122,9 @@ class SwitchOptions:
     """Everything of a node's configuration that is not a trunk or a campaign."""
 
     esl_listen_ip: str | None = None  # None: the node's host from the settings
-    esl_inbound_acl: str = ""
+    esl_password: str | None = None  # None: the node's password from the settings
+    esl_acl: tuple[str, ...] = ()  # CIDRs that may connect; none: loopback only
+    allow_default_password: bool = False
     sip_port: str = "$${external_sip_port}"
     sip_ip: str = "$${local_ip_v4}"
     ext_ip: str = "auto-nat"
@@ -131,22 +141,74 @@ def queues_for(queue_names: Iterable[str], settings: QueueSettings) -> list[Queu
     return [Queue(check_queue_name(n), settings) for n in sorted(set(queue_names))]
 
 
-def event_socket_xml(node: EslEndpoint, listen_ip: str | None = None, inbound_acl: str = "") -> str:
-    """``listen_ip`` defaults to the node's host, which must then be an IP address (FreeSWITCH
-    binds ``listen-ip`` as given)."""
+@dataclass(frozen=True, slots=True)
+class EventSocketAccess:
+    """Who may use a node's Event Socket: where it listens, its password, and the networks
+    (CIDRs) allowed to connect, as the ``ESL_ACL_LIST`` list of acl.conf.xml."""
+
+    listen_ip: str
+    port: int
+    password: str
+    acl_cidrs: tuple[str, ...]
+
+
+def event_socket_access(
+    node: EslEndpoint,
+    *,
+    listen_ip: str | None = None,
+    password: str | None = None,
+    acl: Iterable[str] = (),
+    allow_default_password: bool = False,
+) -> EventSocketAccess:
+    """The checked access of ``node``'s Event Socket; ValueError names what is wrong.
+
+    ``listen_ip`` defaults to the node's host, which must then be an IP address (FreeSWITCH
+    binds ``listen-ip`` as given); ``password`` to the node's. FreeSWITCH's default password
+    (which an empty one also falls back to) is refused unless ``allow_default_password``.
+    ``acl`` defaults to loopback only, and must be given for any other listen address.
+    """
     address = listen_ip or node.host
     try:
-        ipaddress.ip_address(address)
+        listen = ipaddress.ip_address(address)
     except ValueError:
         raise ValueError(
             f"Event Socket listen-ip {address!r} is not an IP address; give one explicitly"
         ) from None
-    return render_template(
-        "event_socket.conf.xml.j2",
-        node=node,
-        listen_ip=address,
-        inbound_acl=inbound_acl,
-    )
+    secret = node.password if password is None else password
+    if (secret or DEFAULT_ESL_PASSWORD) == DEFAULT_ESL_PASSWORD and not allow_default_password:
+        raise ValueError(
+            f"the Event Socket password is FreeSWITCH's default {DEFAULT_ESL_PASSWORD!r}, known "
+            "to anyone who can reach the port: give --esl-password (and the same password in "
+            "DIALER_FREESWITCH_NODES), or --allow-default-password"
+        )
+    cidrs = tuple(_cidr(c) for c in acl)
+    if not cidrs:
+        if not listen.is_loopback:
+            raise ValueError(
+                f"the Event Socket listens on {address}, beyond this machine: give --esl-acl "
+                "with the networks of the dialer's processes (CIDRs, comma-separated)"
+            )
+        cidrs = LOOPBACK_ACL
+    return EventSocketAccess(address, node.port, secret, cidrs)
+
+
+def _cidr(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text.strip()))
+    except ValueError as exc:
+        raise ValueError(f"Event Socket ACL entry {text!r} is not a CIDR: {exc}") from None
+
+
+def event_socket_xml(access: EventSocketAccess) -> str:
+    """event_socket.conf.xml: bound to ``access.listen_ip``, with ``apply-inbound-acl``
+    naming the ``ESL_ACL_LIST`` list of `acl_conf_xml`."""
+    return render_template("event_socket.conf.xml.j2", access=access, acl_list=ESL_ACL_LIST)
+
+
+def acl_conf_xml(access: EventSocketAccess) -> str:
+    """acl.conf.xml: the Event Socket's list (deny all but ``access.acl_cidrs``) and the stock
+    ``domains`` list, which the stock internal SIP profile applies."""
+    return render_template("acl.conf.xml.j2", acl_list=ESL_ACL_LIST, cidrs=access.acl_cidrs)
 
 
 def modules_xml(*, amd: bool = False, callcenter_modules: bool = True, pgsql: bool = False) -> str:
@@ -196,10 +258,16 @@ def write_switch_conf(
     name is refused.
     """
     campaign_list = list(campaigns)
+    access = event_socket_access(
+        node,
+        listen_ip=options.esl_listen_ip,
+        password=options.esl_password,
+        acl=options.esl_acl,
+        allow_default_password=options.allow_default_password,
+    )
     files = {
-        Path("autoload_configs/event_socket.conf.xml"): event_socket_xml(
-            node, options.esl_listen_ip, options.esl_inbound_acl
-        ),
+        Path("autoload_configs/event_socket.conf.xml"): event_socket_xml(access),
+        Path("autoload_configs/acl.conf.xml"): acl_conf_xml(access),
         Path("autoload_configs/modules.conf.xml"): modules_xml(
             amd=options.dialplan.amd,
             callcenter_modules=options.callcenter_modules,

@@ -65,6 +65,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+def listening_workers(celery: Celery, queue: str, timeout_s: float = 2.0) -> list[str]:
+    """The names of the workers that answer within ``timeout_s`` and consume ``queue``
+    (remote control ``active_queues``, a broadcast over the broker)."""
+    replies = celery.control.inspect(timeout=timeout_s).active_queues() or {}
+    return sorted(
+        worker
+        for worker, queues in replies.items()
+        if any(q.get("name") == queue for q in queues or [])
+    )
+
+
 def create_app() -> Celery:
     """The app; its configuration is made from the process's settings when first used
     (values set on ``app.conf`` before that, as tests do, take precedence)."""

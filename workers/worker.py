@@ -30,6 +30,7 @@ from dialer.runner.ports import LeaseStore
 from dialer.runner.tick import TickDeps
 from dialer.runner.wiring import esl_switch, tick_deps
 from workers.context import AppContext, app_context
+from workers.lifetime import die_with_parent
 
 ESL_CONNECT_WAIT_S = 5.0
 _ROOT_ATTRIBUTE = "dialer_root"
@@ -147,8 +148,11 @@ def root_of(app: Celery) -> WorkerRoot:
 
 
 def _own_root_per_pool_process(sender: Any = None, **_: Any) -> None:
-    # A forked pool process keeps the settings it inherited, not the connections.
+    # A forked pool process keeps the settings it inherited, not the connections; it ends
+    # with the worker that forked it, even one killed by SIGKILL.
     from workers.celery_app import app
+
+    die_with_parent()
 
     inherited = app_context()
     fresh = AppContext(

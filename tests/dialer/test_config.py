@@ -31,6 +31,8 @@ def test_nodes_from_json(monkeypatch: pytest.MonkeyPatch) -> None:
     ("name", "value", "message"),
     [
         ("DIALER_DATABASE_URL", "mysql://x", "DIALER_DATABASE_URL"),
+        ("DIALER_DATABASE_URL", "postgresql://u@db:port/x", "invalid configuration: DIALER_"),
+        ("DIALER_DATABASE_URL", "sqlite+nodriver:///x.db", "DIALER_DATABASE_URL"),
         ("DIALER_REDIS_URL", "http://x", "DIALER_REDIS_URL"),
         ("DIALER_DEFAULT_REGION", "XX", "DIALER_DEFAULT_REGION"),
         ("DIALER_TIMEZONE", "Mars/Base", "DIALER_TIMEZONE"),

@@ -34,7 +34,8 @@ def test_render_writes_the_tree_from_campaigns_and_trunks(cli: CliRunner, tmp_pa
     _ok(cli, "campaigns", "create", "autumn", "--queue", "sales@default")
     _ok(cli, "campaigns", "create", "debts", "--queue", "collections@acme")
     _ok(cli, "trunks", "add", "carrier_a", "--proxy", "192.0.2.1:5080")
-    _ok(cli, "fsconf", "render", "--out", "conf", "--amd", "--safe-harbor", "/s/a&b.wav")
+    _ok(cli, "fsconf", "render", "--out", "conf", "--amd", "--safe-harbor", "/s/a&b.wav",
+        "--allow-default-password")  # fmt: skip
     conf = tmp_path / "conf"
     queues = [
         q.get("name") for q in ET.parse(conf / "autoload_configs/callcenter.conf.xml").iter("queue")
@@ -64,18 +65,58 @@ def test_render_writes_the_tree_from_campaigns_and_trunks(cli: CliRunner, tmp_pa
 def test_render_one_tree_per_node(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    nodes = [{"name": "fs1", "port": 8021}, {"name": "fs2", "host": "10.0.0.2", "password": "x<y"}]
+    nodes = [
+        {"name": "fs1", "port": 8021, "password": "pw1"},
+        {"name": "fs2", "host": "10.0.0.2", "password": "x<y"},
+    ]
     monkeypatch.setenv("DIALER_FREESWITCH_NODES", json.dumps(nodes))
     _ok(cli, "campaigns", "create", "spring", "--queue", "sales@default")
-    _ok(cli, "fsconf", "render", "--out", "conf")
+    _ok(cli, "fsconf", "render", "--out", "conf", "--esl-acl", "10.0.0.0/24")
     second = ET.parse(tmp_path / "conf/fs2/autoload_configs/event_socket.conf.xml")
     params = {p.get("name"): p.get("value") for p in second.iter("param")}
     assert (params["listen-ip"], params["password"]) == ("10.0.0.2", "x<y")
     assert (tmp_path / "conf/fs1/dialplan/campaign.xml").exists()
-    only = cli.invoke(app, ["fsconf", "render", "--out", "one", "--node", "fs3"])
+    only = cli.invoke(app, ["fsconf", "render", "--out", "one", "--node", "fs3",
+                            "--esl-acl", "10.0.0.0/24"])  # fmt: skip
     assert only.exit_code == 1 and "fs3" in only.output
 
 
 def test_render_refuses_a_bad_strategy(cli: CliRunner) -> None:
-    result = cli.invoke(app, ["fsconf", "render", "--out", "conf", "--strategy", "fastest"])
+    result = cli.invoke(app, ["fsconf", "render", "--out", "conf", "--strategy", "fastest",
+                              "--allow-default-password"])  # fmt: skip
     assert result.exit_code == 1 and "strategy" in result.output
+
+
+def test_render_refuses_the_default_password_and_applies_an_acl(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    refused = cli.invoke(app, ["fsconf", "render", "--out", "conf"])
+    assert refused.exit_code == 1
+    [line] = refused.output.strip().splitlines()
+    assert "ClueCon" in line and "--esl-password" in line and "--allow-default-password" in line
+    assert not (tmp_path / "conf").exists()
+    rendered = cli.invoke(
+        app,
+        ["fsconf", "render", "--out", "conf", "--esl-password", "n3w-secret",
+         "--esl-listen-ip", "0.0.0.0", "--esl-acl", "10.1.0.0/16,192.0.2.7"],
+    )  # fmt: skip
+    assert rendered.exit_code == 0, rendered.output
+    assert "DIALER_FREESWITCH_NODES" in rendered.output  # the settings still say ClueCon
+    conf = tmp_path / "conf/autoload_configs"
+    esl = {
+        p.get("name"): p.get("value")
+        for p in ET.parse(conf / "event_socket.conf.xml").iter("param")
+    }
+    assert (esl["listen-ip"], esl["password"], esl["apply-inbound-acl"]) == (
+        "0.0.0.0", "n3w-secret", "dialer_esl",
+    )  # fmt: skip
+    [ours] = [
+        x for x in ET.parse(conf / "acl.conf.xml").iter("list") if x.get("name") == "dialer_esl"
+    ]
+    assert ours.get("default") == "deny"
+    assert [n.get("cidr") for n in ours.iter("node")] == ["10.1.0.0/16", "192.0.2.7/32"]
+    open_port = cli.invoke(
+        app,
+        ["fsconf", "render", "--out", "c2", "--esl-password", "x", "--esl-listen-ip", "0.0.0.0"],
+    )
+    assert open_port.exit_code == 1 and "--esl-acl" in open_port.output

@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -37,9 +38,12 @@ from fs_conf.dialplan import (
 )
 from fs_conf.switch import (
     CALLCENTER_MODULES,
+    ESL_ACL_LIST,
     QueueSettings,
     SwitchOptions,
+    acl_conf_xml,
     callcenter_xml,
+    event_socket_access,
     event_socket_xml,
     external_profile_xml,
     lcr_conf_xml,
@@ -57,6 +61,7 @@ CAMPAIGNS = [
     ("autumn", "sales@default"),
 ]
 QUEUES = [q for _, q in CAMPAIGNS]
+NODE = FsNode(password="s3cret")
 SEED_000 = {
     "mod_callcenter", "mod_fail2ban", "mod_blacklist", "mod_curl", "mod_hiredis", "mod_redis",
     "mod_distributor", "mod_lcr", "mod_cidlookup", "mod_nibblebill", "mod_python3",
@@ -81,7 +86,8 @@ def _params(element: ET.Element) -> dict[str | None, str | None]:
 
 def test_event_socket_listens_where_the_settings_say() -> None:
     node = FsNode(name="fs1", host="10.0.0.5", port=8022, password="s3cret")
-    text = event_socket_xml(node)
+    access = event_socket_access(node, acl=["10.0.0.0/24", " 10.0.1.7"])
+    text = event_socket_xml(access)
     root = ET.fromstring(text)
     assert root.get("name") == "event_socket.conf"
     params = _params(root)
@@ -90,19 +96,62 @@ def test_event_socket_listens_where_the_settings_say() -> None:
         "8022",
         "s3cret",
     )
-    assert "apply-inbound-acl" not in params
+    assert params["apply-inbound-acl"] == ESL_ACL_LIST
     _golden("event_socket.conf.xml", text)
-    acl = _params(ET.fromstring(event_socket_xml(node, "0.0.0.0", "lan")))
-    assert (acl["listen-ip"], acl["apply-inbound-acl"]) == ("0.0.0.0", "lan")
-    named = FsNode(host="fs1.example.net")
+    named = FsNode(host="fs1.example.net", password="s3cret")
     with pytest.raises(ValueError, match="not an IP address"):
-        event_socket_xml(named)
-    assert _params(ET.fromstring(event_socket_xml(named, "::")))["listen-ip"] == "::"
+        event_socket_access(named)
+    wide = event_socket_xml(event_socket_access(named, listen_ip="::", acl=["fd00::/8"]))
+    assert _params(ET.fromstring(wide))["listen-ip"] == "::"
+
+
+def test_event_socket_acl_is_a_list_of_acl_conf() -> None:
+    node = FsNode(host="10.0.0.5", password="s3cret")
+    text = acl_conf_xml(event_socket_access(node, acl=["10.0.0.0/24", "10.0.1.7"]))
+    root = ET.fromstring(text)
+    assert root.get("name") == "acl.conf"
+    lists = {e.get("name"): e for e in root.iter("list")}
+    ours = lists[ESL_ACL_LIST]
+    assert ours.get("default") == "deny"
+    assert [(n.get("type"), n.get("cidr")) for n in ours.iter("node")] == [
+        ("allow", "10.0.0.0/24"),
+        ("allow", "10.0.1.7/32"),
+    ]
+    # the stock internal profile applies "domains": it stays
+    assert "domains" in lists
+    _golden("acl.conf.xml", text)
+    local = event_socket_access(FsNode(password="s3cret"))
+    assert local.acl_cidrs == ("127.0.0.0/8", "::1/128")
+
+
+@pytest.mark.parametrize(
+    ("node", "kwargs", "message"),
+    [
+        (FsNode(), {}, "default 'ClueCon'"),
+        (FsNode(password="x"), {"password": ""}, "default 'ClueCon'"),
+        (FsNode(password="x", host="10.0.0.5"), {}, "give --esl-acl"),
+        (FsNode(password="x"), {"listen_ip": "0.0.0.0"}, "give --esl-acl"),
+        (FsNode(password="x"), {"acl": ["10.0.0.5/24"]}, "'10.0.0.5/24' is not a CIDR"),
+        (FsNode(password="x"), {"acl": ["lan"]}, "'lan' is not a CIDR"),
+    ],
+)
+def test_event_socket_refuses_a_known_password_or_an_open_port(
+    node: FsNode, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        event_socket_access(node, **kwargs)
+
+
+def test_event_socket_default_password_only_when_allowed() -> None:
+    access = event_socket_access(FsNode(), allow_default_password=True)
+    assert _params(ET.fromstring(event_socket_xml(access)))["password"] == "ClueCon"
+    chosen = event_socket_access(FsNode(), password="n3w")
+    assert chosen.password == "n3w"
 
 
 def test_event_socket_password_is_escaped() -> None:
     hostile = 'a"/><param name="listen-ip" value="0.0.0.0"/>&<'
-    params = _params(ET.fromstring(event_socket_xml(FsNode(password=hostile))))
+    params = _params(ET.fromstring(event_socket_xml(event_socket_access(FsNode(password=hostile)))))
     assert params["password"] == hostile
     assert params["listen-ip"] == "127.0.0.1"
 
@@ -296,9 +345,10 @@ def test_write_switch_conf_lays_out_the_conf_dir(tmp_path: Path) -> None:
         Trunk(name="t1", proxy_host="192.0.2.1"),
         Trunk(name="t2", proxy_host="h", fs_nodes=("fs2",)),
     ]
-    paths = write_switch_conf(tmp_path, trunks, CAMPAIGNS, FsNode(), node_name="fs1")
+    paths = write_switch_conf(tmp_path, trunks, CAMPAIGNS, NODE, node_name="fs1")
     relative = sorted(str(p.relative_to(tmp_path)) for p in paths)
     assert relative == [
+        "autoload_configs/acl.conf.xml",
         "autoload_configs/callcenter.conf.xml",
         "autoload_configs/distributor.conf.xml",
         "autoload_configs/event_socket.conf.xml",
@@ -315,7 +365,10 @@ def test_write_switch_conf_lays_out_the_conf_dir(tmp_path: Path) -> None:
 
 def test_write_switch_conf_writes_nothing_when_a_queue_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DialplanError):
-        write_switch_conf(tmp_path, [], [("ok", "q"), ("not ok", "q")], FsNode())
+        write_switch_conf(tmp_path, [], [("ok", "q"), ("not ok", "q")], NODE)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="ClueCon"):
+        write_switch_conf(tmp_path, [Trunk(name="t1", proxy_host="192.0.2.1")], [], FsNode())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -369,14 +422,14 @@ def test_lcr_conf_points_mod_lcr_at_its_database(tmp_path: Path) -> None:
     assert profile is not None and profile.get("name") == "default"
     assert _params(profile) == {"id": "0", "order_by": "rate,quality,reliability"}
     _golden("lcr.conf.xml", text)
-    write_switch_conf(tmp_path, [], CAMPAIGNS, FsNode(), SwitchOptions(lcr_odbc_dsn=dsn))
+    write_switch_conf(tmp_path, [], CAMPAIGNS, NODE, SwitchOptions(lcr_odbc_dsn=dsn))
     loaded = [
         m.get("module")
         for m in ET.parse(tmp_path / "autoload_configs/modules.conf.xml").iter("load")
     ]
     assert loaded.index("mod_pgsql") < loaded.index("mod_lcr")
     assert (tmp_path / "autoload_configs/lcr.conf.xml").read_text() == text
-    write_switch_conf(tmp_path / "plain", [], CAMPAIGNS, FsNode())
+    write_switch_conf(tmp_path / "plain", [], CAMPAIGNS, NODE)
     assert not (tmp_path / "plain/autoload_configs/lcr.conf.xml").exists()
     plain = ET.parse(tmp_path / "plain/autoload_configs/modules.conf.xml")
     assert "mod_pgsql" not in {m.get("module") for m in plain.iter("load")}

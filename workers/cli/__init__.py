@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 
 from workers.cli import agents, calls, campaigns, db, demo, fsconf, leads, run, sim, trunks
+from workers.cli.root import DialerGroup
 
 __all__ = ["app"]
 
 app = typer.Typer(
     name="dialer",
+    cls=DialerGroup,
     help="Predictive outbound dialer and campaign service over FreeSWITCH.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -12,7 +12,7 @@ from campaigns.models import Campaign
 from dialer.routing.service import load_trunks
 from fs_conf.dialplan import DEFAULT_SAFE_HARBOR, DialplanError, DialplanOptions
 from fs_conf.switch import QueueSettings, SwitchOptions, write_switch_conf
-from workers.cli.common import console, user_errors
+from workers.cli.common import console, err_console, user_errors
 from workers.context import app_context
 
 app = typer.Typer(
@@ -44,8 +44,26 @@ def render_switch_conf(
     esl_listen_ip: Annotated[
         str | None, typer.Option(help="Event Socket listen address (default: the node's host)")
     ] = None,
+    esl_password: Annotated[
+        str | None,
+        typer.Option(
+            help="Event Socket password (default: the node's in DIALER_FREESWITCH_NODES, "
+            "which must then be the same); never ClueCon unless --allow-default-password"
+        ),
+    ] = None,
+    esl_acl: Annotated[
+        str | None,
+        typer.Option(
+            help="networks allowed to connect to the Event Socket, comma-separated CIDRs "
+            "(default: loopback only; required for any other listen address)"
+        ),
+    ] = None,
+    allow_default_password: Annotated[
+        bool, typer.Option(help="accept FreeSWITCH's default Event Socket password ClueCon")
+    ] = False,
 ) -> None:
-    """Write event socket, modules, SIP profile + gateways, queues and dialplan under OUT.
+    """Write event socket + ACL, modules, SIP profile + gateways, queues and dialplan under
+    OUT.
 
     With several nodes configured (DIALER_FREESWITCH_NODES), each gets OUT/<node name>.
     """
@@ -54,12 +72,16 @@ def render_switch_conf(
         nodes = [n for n in ctx.settings.freeswitch_nodes if node is None or n.name == node]
         if not nodes:
             raise ValueError(f"no FreeSWITCH node named {node!r} in the settings")
+        acl = tuple(c for c in (esl_acl or "").split(",") if c.strip())
         with ctx.sessions() as session:
             trunks = load_trunks(session)
             campaigns = [(c.name, c.queue_name) for c in session.scalars(select(Campaign))]
         queue = QueueSettings(strategy=strategy, moh_sound=moh, max_wait_time_s=max_wait_s)
         options = SwitchOptions(
             esl_listen_ip=esl_listen_ip,
+            esl_password=esl_password,
+            esl_acl=acl,
+            allow_default_password=allow_default_password,
             lcr_odbc_dsn=lcr_dsn,
             callcenter_odbc_dsn=callcenter_dsn,
             queue=queue,
@@ -70,3 +92,11 @@ def render_switch_conf(
             target = out / n.name if several else out
             for path in write_switch_conf(target, trunks, campaigns, n, options, node_name=n.name):
                 console.print(str(path), highlight=False)
+            if esl_password is not None and esl_password != n.password:
+                err_console.print(
+                    f"[yellow]note:[/yellow] node {n.name} has another password in "
+                    "DIALER_FREESWITCH_NODES: give it the --esl-password one, or the dialer "
+                    "cannot connect",
+                    highlight=False,
+                    soft_wrap=True,
+                )

@@ -51,7 +51,9 @@ def import_cmd(
         False, "--force", help="import a file imported before again, as a new lead list"
     ),
     queue: bool = typer.Option(
-        False, "--queue", help="import in an `imports` worker instead; prints the task id"
+        False,
+        "--queue",
+        help="import in a worker listening on `imports` instead (checked); prints the task id",
     ),
 ) -> None:
     """Import FILE into a campaign; every row ends accepted, duplicate, dnc or invalid."""
@@ -70,6 +72,7 @@ def import_cmd(
             sheet=sheet,
             force=force,
         )
+        deps = import_deps(ctx.sessions, ctx.clock)  # the database, before the progress bar
         started = time.perf_counter()
         with Progress(
             TextColumn("[bold]importing[/bold]"),
@@ -87,7 +90,7 @@ def import_cmd(
                 done = progress.tasks[0].completed
                 progress.update(task, rate=done / max(time.perf_counter() - started, 1e-9))
 
-            summary = import_file(import_deps(ctx.sessions, ctx.clock), file, options, on_rows)
+            summary = import_file(deps, file, options, on_rows)
         print_summary(summary, time.perf_counter() - started)
 
 
@@ -107,12 +110,22 @@ def _enqueue(
         raise ImportError_(f"{file}: no such file")
     with sessions() as session:
         service.get_campaign(session, campaign)
+    from workers.celery_app import IMPORTS_QUEUE, listening_workers
     from workers.celery_app import app as celery
 
+    if not celery.conf.task_always_eager and not listening_workers(celery, IMPORTS_QUEUE):
+        raise ImportError_(
+            f"no worker is listening on the {IMPORTS_QUEUE!r} queue: start one with "
+            f"`dialer up` or `dialer worker --queues {IMPORTS_QUEUE} --pool prefork`, "
+            "or import without --queue"
+        )
     result = celery.tasks[IMPORT_TASK].apply_async(
         (str(file.resolve()), campaign, region, phone_column,
          str(rejects.resolve()) if rejects else None, dedupe_across_campaigns, sheet, force),
     )  # fmt: skip
+    if result.backend is not None:  # None: run at once (eager)
+        # Nothing here waits for the result: stop listening for it while the broker is up.
+        result.backend.remove_pending_result(result)
     console.print(f"queued import of {file} into {campaign}: task {result.id}")
 
 

@@ -1,22 +1,27 @@
 """Process commands: ``dialer worker``, ``dialer beat``, ``dialer listener`` and ``dialer up``.
 
-``up`` runs everything one machine needs as child processes (the listener, a thread-pool worker
-for pacing/originate/post-call, a prefork worker for imports, beat) and stops them all when
-one of them dies or on Ctrl-C. With the embedded Redis it starts the server first and keeps
-it for the children, which join it through its socket.
+``worker`` and ``beat`` replace themselves with Celery (``exec``), so no wrapper process is left
+between the signals and Celery. ``up`` runs everything one machine needs as child processes
+(the listener, a thread-pool worker for pacing/originate/post-call, a prefork worker for
+imports, beat) and stops them all when one of them dies, on Ctrl-C or SIGTERM; they get
+SIGTERM from the kernel if ``up`` itself is killed (``kill -9`` included). With the embedded
+Redis it starts the server first and keeps it for the children, which join it through its
+socket, and stops it when it exits.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from dialer.clock import SYSTEM_CLOCK
 from workers.cli.common import console, user_errors
+from workers.lifetime import child_of_this_process
 
 CELERY_APP = "workers.celery_app:app"
 DEFAULT_WORKER_QUEUES = "pacing,originate,post-call"
@@ -84,7 +89,7 @@ def worker(
     loglevel: Annotated[str, typer.Option(help=_LOGLEVEL_HELP)] = "info",
 ) -> None:
     """Run a Celery worker (pacing slices, the supervisor, other queues)."""
-    raise typer.Exit(subprocess.call(worker_argv(queues, pool, concurrency, name, loglevel)))
+    _become(worker_argv(queues, pool, concurrency, name, loglevel))
 
 
 def beat(
@@ -94,7 +99,15 @@ def beat(
     loglevel: Annotated[str, typer.Option(help=_LOGLEVEL_HELP)] = "info",
 ) -> None:
     """Run Celery beat (the pacing supervisor every 2 s). Run one per deployment."""
-    raise typer.Exit(subprocess.call(beat_argv(schedule, loglevel)))
+    _become(beat_argv(schedule, loglevel))
+
+
+def _become(argv: list[str]) -> NoReturn:
+    """Replace this process with ``argv`` (same pid): signals, ``kill -9`` included, reach
+    the program itself and no wrapper is left to outlive it or be outlived."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)
 
 
 def listener() -> None:
@@ -119,8 +132,9 @@ def up(
         # The database is migrated once, before the children start, and the embedded Redis
         # server (if any) runs as long as this process keeps its client.
         app_context().open()
+    # Each child gets SIGTERM when this process dies, even by SIGKILL.
     children = {
-        name: subprocess.Popen(argv)
+        name: subprocess.Popen(argv, preexec_fn=child_of_this_process())
         for name, argv in up_commands(concurrency, loglevel, schedule).items()
     }
     console.print(f"started {', '.join(f'{n} (pid {p.pid})' for n, p in children.items())}")
