@@ -241,3 +241,48 @@ def test_route_shows_live_trunk_health(cli: CliRunner, tmp_path: Path, context: 
     assert "cheap │ down │" in text
     later = redis_trunk_state(context.redis, context.namespace).health
     assert later is not None and later.snapshot(["dear"]) == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["evil\n"], "trunk name 'evil\\n': 1-63 letters, digits, _ . -"),
+        (["a/b"], "trunk name 'a/b'"),
+        (["xx", "--callee-prefix", "6\n"], "callee prefix '6\\n' must be 1-20 digits"),
+        (["xx", "--callee-prefix", "6#"], "callee prefix '6#' must be 1-20 digits"),
+        (["xx", "--caller-id", "2022,20x"], "caller ID '20x' must be 1-32 digits"),
+        (["xx", "--blind-prefixes", "86\n1"], "blind-area prefix '86\\n1' must be 1-20 digits"),
+        (["xx", "--blind-areas", "北京\x07"], "blind area '北京\\x07' must be a printable"),
+        (["xx", "--proxy", "8.8.8.8:50x"], "proxy '8.8.8.8:50x': port '50x' is not a number"),
+        (["xx", "--proxy", "host\n:5060"], "proxy host 'host\\n' is not a host name"),
+        (["xx", "--proxy", "a b"], "proxy host 'a b' is not a host name or IP address"),
+        (["xx", "--proxy", "[::1]x"], "proxy '[::1]x' is not [IPv6] or [IPv6]:PORT"),
+        (["xx", "--profile", "../x"], "sip profile '../x': 1-63 letters"),
+        (["xx", "--group", "sales\n"], "trunk group 'sales\\n': 1-63 letters"),
+        (["xx", "--fs-node", "fs 1"], "FreeSWITCH node 'fs 1': 1-63 letters"),
+        (["xx", "--time-zone", "Mars/Base"], "time zone 'Mars/Base' is not an IANA zone"),
+        (["xx", "--register", "--username", "u\r", "--password", "p"], "username holds a"),
+        (["xx", "--ping-s", "-1"], "ping_interval_s must be >= 0"),
+    ],
+)
+def test_trunks_add_refuses_what_the_dial_path_would(
+    cli: CliRunner, args: list[str], problem: str
+) -> None:
+    argv = ["trunks", "add", *args]
+    if "--proxy" not in args:
+        argv += ["--proxy", "192.0.2.1"]
+    refused = cli.invoke(app, argv)
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit)
+    assert refused.output.startswith(f"error: {problem}"), refused.output
+    assert len(refused.output.strip().splitlines()) == 1, refused.output
+    listed = cli.invoke(app, ["trunks", "list"], terminal_width=200)
+    assert "192.0.2.1" not in listed.output
+
+
+def test_trunks_add_takes_ipv6_and_plus_caller_ids(cli: CliRunner) -> None:
+    added = cli.invoke(
+        app, ["trunks", "add", "v6", "--proxy", "[2001:db8::1]:5070", "--caller-id", "+8610"]
+    )
+    assert added.exit_code == 0, added.output
+    shown = cli.invoke(app, ["trunks", "show", "v6"], terminal_width=200)
+    assert "[2001:db8::1]:5070" in shown.output

@@ -23,6 +23,7 @@ from dialer.routing.model import (
     NumberWindow,
     Trunk,
     UnknownRegionPolicy,
+    split_proxy,
 )
 from dialer.routing.ratedeck import parse_rate_csv
 from dialer.routing.service import (
@@ -102,11 +103,11 @@ def _add(
 ) -> None:
     """Add a trunk as the carrier hands it over."""
     with user_errors(TrunkExists, ValueError):
-        host, _, port = proxy.rpartition(":") if ":" in proxy else (proxy, "", "5060")
+        host, port = split_proxy(proxy)
         trunk = Trunk(
             name=name,
             proxy_host=host,
-            proxy_port=int(port),
+            proxy_port=port,
             sip_profile=profile,
             register=register,
             username=username,
