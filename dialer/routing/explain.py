@@ -5,6 +5,7 @@ Pure: reads only the values the router and the health reducers produce.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dialer.routing.health import Availability, TrunkHealth
@@ -36,11 +37,16 @@ def describe_health(health: TrunkHealth, now_s: float) -> HealthView:
     return HealthView("up", None, in_a_row if failures else "")
 
 
-def unroutable_reason(decision: RouteDecision, campaign: str | None) -> str:
+def unroutable_reason(
+    decision: RouteDecision, campaign: str | None, details: Mapping[str, str] | None = None
+) -> str:
     """Why ``decision`` (for the campaign named ``campaign``, None: any) has no candidate, for
-    the line ``cannot be routed: ...``."""
+    the line ``cannot be routed: ...``; ``details`` replace the exclusions' own by trunk."""
     if not decision.exclusions:
         where = f"in the trunk group of campaign {campaign}" if campaign else "at all"
         return f"there is no trunk {where} (dialer trunks add)"
-    reasons = "; ".join(f"{x.trunk}: {x.reason} ({x.detail})" for x in decision.exclusions)
+    details = details or {}
+    reasons = "; ".join(
+        f"{x.trunk}: {x.reason} ({details.get(x.trunk, x.detail)})" for x in decision.exclusions
+    )
     return f"every trunk is excluded: {reasons}"

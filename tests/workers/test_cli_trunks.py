@@ -238,7 +238,17 @@ def test_route_shows_live_trunk_health(cli: CliRunner, tmp_path: Path, context: 
     text = " ".join(routed.output.split())
     assert f"cheap │ suspended │ {until.isoformat(sep=' ', timespec='seconds')} │ 5 trunk" in text
     assert "gone │ gateway down │ - │ the switch reports the gateway DOWN" in text
-    assert "cheap │ down │" in text
+    assert f"cheap │ down │ suspended until {until.isoformat(sep=' ', timespec='seconds')}" in text
+    _trunk_with_rates(cli, tmp_path, "only", "0.01", "--group", "solo")
+    for _ in range(5):
+        health.record("only", True, now_s)
+    created = cli.invoke(app, ["campaigns", "create", "c", "--queue", "q", "--trunk-group", "solo"])
+    assert created.exit_code == 0, created.output
+    refused = cli.invoke(app, ["route", "+8613912345678", "--campaign", "c"])
+    assert refused.exit_code == 1
+    assert "cannot be routed: every trunk is excluded: only: down (suspended until " in (
+        " ".join(refused.output.split())
+    )
     later = redis_trunk_state(context.redis, context.namespace).health
     assert later is not None and later.snapshot(["dear"]) == {}
 

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dialer.routing.explain import describe_health, unroutable_reason
+from dialer.routing.explain import HealthView, describe_health, unroutable_reason
 from dialer.routing.health import TrunkHealth
 from dialer.routing.model import (
     ActiveWindow,
@@ -39,6 +39,7 @@ from dialer.routing.service import (
     rate_counts,
     trunk_names,
 )
+from dialer.routing.table import Exclusion
 from dialer.routing.wiring import redis_trunk_state
 from workers.cli.common import console, err_console, format_time, print_whole, user_errors
 from workers.context import AppContext, app_context
@@ -225,7 +226,9 @@ def import_csv(
     except RateDeckRejected as rejected:
         for problem in rejected.problems:
             err_console.print(problem, markup=False, highlight=False, soft_wrap=True)
-        err_console.print(f"[red]error:[/red] {escape(file.name)}: {rejected}", highlight=False)
+        err_console.print(
+            f"[red]error:[/red] {escape(file.name)}: {rejected}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1) from None
     console.print(f"{stored} rates imported for {trunk}", highlight=False)
 
@@ -271,14 +274,20 @@ def show_route(
         )
     if decision.candidates:
         print_whole(ranked)
+    zone = ctx.settings.timezone
+    down = {
+        x.trunk: _health_words(describe_health(health[x.trunk], now.timestamp()), zone)
+        for x in decision.exclusions
+        if x.reason is Exclusion.DOWN and x.trunk in health
+    }
     excluded = Table("trunk", "excluded for", "detail")
     for x in decision.exclusions:
-        excluded.add_row(x.trunk, str(x.reason), x.detail)
+        excluded.add_row(x.trunk, str(x.reason), down.get(x.trunk, x.detail))
     if decision.exclusions:
         print_whole(excluded)
-    _print_health(health, now.timestamp(), ctx.settings.timezone)
+    _print_health(health, now.timestamp(), zone)
     if not decision.candidates:
-        reason = unroutable_reason(decision, campaign)
+        reason = unroutable_reason(decision, campaign, down)
         err_console.print(f"[red]error:[/red] cannot be routed: {escape(reason)}", soft_wrap=True)
         raise typer.Exit(1)
 
@@ -298,12 +307,23 @@ def _live_health(ctx: AppContext, trunks: list[str]) -> dict[str, TrunkHealth]:
         return {}
 
 
+def _until(view: HealthView, zone: str) -> str:
+    if view.until_s is None:
+        return "-"
+    return format_time(datetime.fromtimestamp(view.until_s, UTC), zone)
+
+
+def _health_words(view: HealthView, zone: str) -> str:
+    """``suspended until 2026-11-21 10:00:30+08:00: 5 trunk failures in a row``."""
+    until = f" until {_until(view, zone)}" if view.until_s is not None else ""
+    return f"{view.state}{until}: {view.why}"
+
+
 def _print_health(health: dict[str, TrunkHealth], now_s: float, zone: str) -> None:
     """The trunks whose health is not plain up: state, until when, why."""
     table = Table("trunk", "health", "until", "why")
     for name in sorted(health):
         view = describe_health(health[name], now_s)
-        until = None if view.until_s is None else datetime.fromtimestamp(view.until_s, UTC)
-        table.add_row(name, view.state, format_time(until, zone) if until else "-", view.why)
+        table.add_row(name, view.state, _until(view, zone), view.why)
     if health:
         print_whole(table)
