@@ -20,7 +20,7 @@ from campaigns.domain import LeadStatus
 from campaigns.models import DncEntry, Lead
 from campaigns.numbers import Invalid, normalize
 
-_PREFIX = re.compile(r"^\+[1-9]\d{0,14}$")
+_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
 
 
 class DncError(Exception):
@@ -52,7 +52,7 @@ def add_entry(
     the same transaction. ``expires_at`` must be after ``now`` (both aware)."""
     if is_prefix:
         number = value.strip().replace(" ", "")
-        if not _PREFIX.match(number):
+        if not _PREFIX.fullmatch(number):
             raise DncError(f"DNC prefix {value!r} must be '+' and 1-15 digits, e.g. +86138")
     else:
         result = normalize(value, region)

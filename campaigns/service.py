@@ -63,6 +63,20 @@ class CampaignSpec(BaseModel):
             raise ValueError(f"{region!r} is not a region code phonenumbers knows")
         return region.upper()
 
+    @field_validator("caller_id_policy")
+    @classmethod
+    def _caller_ids(cls, policy: dict[str, Any]) -> dict[str, Any]:
+        # The trunks' own reading of the policy, so a caller ID the originate would refuse is
+        # refused here, when the campaign is made.
+        from dialer.routing.orm import caller_id_from_json
+
+        if policy:
+            try:
+                caller_id_from_json(policy)
+            except (TypeError, AttributeError) as exc:
+                raise ValueError(f"not a caller-ID policy ({exc})") from None
+        return policy
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook(cls, url: str | None) -> str | None:

@@ -19,7 +19,7 @@ PHONE_HEADERS = (
     "mobile phone", "cell", "cellphone", "msisdn", "tel", "telephone", "number",
     "手机", "手机号", "手机号码", "电话", "电话号码", "联系电话", "号码", "移动电话",
 )  # fmt: skip
-_SCIENTIFIC = re.compile(r"^\s*\d(?:\.\d+)?[eE]\+?\d+\s*$")
+_SCIENTIFIC = re.compile(r"\s*\d(?:\.\d+)?[eE]\+?\d+\s*")
 
 
 class RowOutcome(StrEnum):
@@ -102,7 +102,7 @@ def classify(
     if layout.phone_index >= len(cells):
         return Reject(row_no, "", RowOutcome.INVALID, "row has no value in the phone column")
     raw = cells[layout.phone_index]
-    if _SCIENTIFIC.match(raw):
+    if _SCIENTIFIC.fullmatch(raw):
         return Reject(
             row_no,
             raw,

@@ -33,8 +33,14 @@ VAR_LEAD = "dialer_lead_id"
 VAR_ATTEMPT = "dialer_attempt_id"
 VAR_NODE_PREFIX = "dialer_"
 
-_DIAL_STRING_RE = re.compile(r"sofia/gateway/[A-Za-z0-9_.-]+/\+?[0-9*#]{1,40}")
-_CALLER_ID_RE = re.compile(r"\+?[0-9]{1,32}")
+GATEWAY_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+"""A gateway's name as the dial string may carry it (`dialer.routing.model.Trunk` checks its
+name against it when the trunk is created)."""
+DIALED_NUMBER_RE = re.compile(r"\+?[0-9*#]{1,40}")
+"""What may follow the gateway in the dial string: a callee prefix and the number."""
+CALLER_ID_RE = re.compile(r"\+?[0-9]{1,32}")
+"""A caller ID the originate may send (``origination_caller_id_number``)."""
+_DIAL_STRING_RE = re.compile(f"sofia/gateway/{GATEWAY_NAME_RE.pattern}/{DIALED_NUMBER_RE.pattern}")
 _DIALPLAN_NAME_RE = re.compile(r"[A-Za-z0-9_.+@-]{1,100}")
 _VAR_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _PATH_RE = re.compile(r"/[A-Za-z0-9_./-]{0,200}")
@@ -136,7 +142,7 @@ def intended_variables(spec: OriginateSpec, now: datetime) -> dict[str, str]:
         "ignore_early_media": "true",
     }
     if spec.caller_id:
-        _match(_CALLER_ID_RE, spec.caller_id, "caller ID")
+        _match(CALLER_ID_RE, spec.caller_id, "caller ID")
         variables["origination_caller_id_number"] = spec.caller_id
     variables.update(ids)
     exported = list(ids)

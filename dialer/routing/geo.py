@@ -45,8 +45,11 @@ UNKNOWN_REGION = Region("", "", frozenset(), False)
 
 
 def region_of(e164: str) -> Region:
-    """The region of an E.164 number (``+8613800138000``); cached by geocoding prefix."""
+    """The region of an E.164 number (``+8613800138000``); cached by geocoding prefix.
+    Anything but ASCII digits after the ``+`` is `UNKNOWN_REGION`."""
     digits = e164.lstrip("+")
+    if not (digits.isascii() and digits.isdigit()):
+        return UNKNOWN_REGION
     return _region(digits[:GEOCODE_LONGEST_PREFIX], len(digits))
 
 
@@ -132,7 +135,8 @@ class BlindMatcher:
         if self.empty:
             return None
         if self.prefixes and digits.startswith(self.prefixes):
-            return "number prefix in blind area"
+            prefix = max((p for p in self.prefixes if digits.startswith(p)), key=len)
+            return f"number prefix {prefix} in blind area"
         if not region.known:
             return "region unknown" if self.block_unknown else None
         if self.zh_starts and region.zh.startswith(self.zh_starts):

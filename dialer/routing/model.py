@@ -8,14 +8,45 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dialer.esl.originate import CALLER_ID_RE, DIALED_NUMBER_RE, GATEWAY_NAME_RE
 from dialer.routing.health import TrunkHealth, TrunkQuality
 from dialer.routing.ratedeck import RateDeck
 
-_TRUNK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_DIGITS_RE = re.compile(r"^[0-9]{1,20}$")
+# A trunk's values reach the originate string (`dialer.esl.originate`) and the gateway XML:
+# each is checked here, when the trunk is made, against the pattern the dial path applies
+# (or a stricter one), so a trunk that was accepted never fails a call as an unsafe value.
+_TRUNK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+_DIGITS_RE = re.compile(r"[0-9]{1,20}")
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_RE = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*|\[[0-9A-Fa-f:.]{{2,45}}\]")
+_LONGEST_NATIONAL_DIGITS = 20  # a national number with its trunk prefix, at most
+
+
+def _printable(value: str) -> bool:
+    """No control character (they cannot be carried into XML or a SIP header)."""
+    return value.isprintable()
+
+
+def split_proxy(text: str) -> tuple[str, int]:
+    """``HOST``, ``HOST:PORT``, ``[IPv6]`` or ``[IPv6]:PORT`` -> (host, port); port 5060 when
+    none is given. Raises ValueError naming the text."""
+    host, port = text.strip(), "5060"
+    if host.startswith("["):
+        closing = host.find("]")
+        rest = host[closing + 1 :] if closing > 0 else "?"
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"proxy {text!r} is not [IPv6] or [IPv6]:PORT")
+        host, port = host[: closing + 1], rest[1:] or port
+    elif ":" in host:
+        host, port = host.rsplit(":", 1)
+    if not (port.isascii() and port.isdigit()):
+        raise ValueError(f"proxy {text!r}: port {port!r} is not a number")
+    return host, int(port)
 
 
 class CallerIdMode(enum.StrEnum):
@@ -62,8 +93,8 @@ class CallerIdPolicy:
 
     def __post_init__(self) -> None:
         for number in self.numbers:
-            if not _DIGITS_RE.match(number):
-                raise ValueError(f"caller ID {number!r} must be 1-20 digits")
+            if not CALLER_ID_RE.fullmatch(number):
+                raise ValueError(f"caller ID {number!r} must be 1-32 digits, + allowed first")
         if self.daily_cap_per_number < 0:
             raise ValueError("daily_cap_per_number must be >= 0")
 
@@ -85,8 +116,11 @@ class BlindAreas:
 
     def __post_init__(self) -> None:
         for prefix in self.prefixes:
-            if not _DIGITS_RE.match(prefix):
-                raise ValueError(f"blind-area prefix {prefix!r} must be digits")
+            if not _DIGITS_RE.fullmatch(prefix):
+                raise ValueError(f"blind-area prefix {prefix!r} must be 1-20 digits")
+        for region in self.regions:
+            if not region.strip() or not _printable(region):
+                raise ValueError(f"blind area {region!r} must be a printable province name")
 
     @property
     def empty(self) -> bool:
@@ -159,22 +193,48 @@ class Trunk:
     rates: RateDeck = field(default_factory=RateDeck)
 
     def __post_init__(self) -> None:
-        if not _TRUNK_NAME_RE.match(self.name):
-            raise ValueError(f"trunk name {self.name!r}: letters, digits, _ . - only")
-        if self.callee_prefix and not _DIGITS_RE.match(self.callee_prefix):
-            raise ValueError(f"callee prefix {self.callee_prefix!r} must be digits")
+        for problem in self._problems():
+            raise ValueError(problem)
+
+    def _problems(self) -> Iterator[str]:
+        """Each value that could not be carried to the switch, as one line."""
+        if not (_TRUNK_NAME_RE.fullmatch(self.name) and GATEWAY_NAME_RE.fullmatch(self.name)):
+            yield f"trunk name {self.name!r}: 1-63 letters, digits, _ . - (a letter or digit first)"
+        if self.callee_prefix and not (
+            _DIGITS_RE.fullmatch(self.callee_prefix)
+            and DIALED_NUMBER_RE.fullmatch(self.callee_prefix + "0" * _LONGEST_NATIONAL_DIGITS)
+        ):
+            yield f"callee prefix {self.callee_prefix!r} must be 1-20 digits"
+        if not (len(self.proxy_host) <= 253 and _HOST_RE.fullmatch(self.proxy_host)):
+            yield f"proxy host {self.proxy_host!r} is not a host name or IP address"
         if not 1 <= self.proxy_port <= 65535:
-            raise ValueError(f"proxy port {self.proxy_port} out of range")
+            yield f"proxy port {self.proxy_port} out of range"
+        if not _NAME_RE.fullmatch(self.sip_profile):
+            yield f"sip profile {self.sip_profile!r}: 1-63 letters, digits, _ . -"
+        for what, names in (("trunk group", self.groups), ("FreeSWITCH node", self.fs_nodes)):
+            for name in names:
+                if not _NAME_RE.fullmatch(name):
+                    yield f"{what} {name!r}: 1-63 letters, digits, _ . -"
+        for what, text in (
+            ("username", self.username),
+            ("password", self.password),
+            ("realm", self.realm),
+        ):
+            if not _printable(text):
+                yield f"{what} holds a control character"
         if self.register and not (self.username and self.password):
-            raise ValueError("a registering trunk needs a username and a password")
+            yield "a registering trunk needs a username and a password"
+        if not _known_zone(self.time_zone):
+            yield f"time zone {self.time_zone!r} is not an IANA zone (e.g. Asia/Shanghai)"
         for name, value in (
             ("max_concurrency", self.max_concurrency),
             ("max_cps", self.max_cps),
             ("per_number_cap", self.per_number_cap),
             ("weight", self.weight),
+            ("ping_interval_s", self.ping_interval_s),
         ):
             if value < 0:
-                raise ValueError(f"{name} must be >= 0")
+                yield f"{name} must be >= 0"
 
     def dial_string(self, digits: str, national: str) -> str:
         """``sofia/gateway/NAME/PREFIX+NUMBER``: E.164 ``digits`` or their ``national`` form."""
@@ -212,3 +272,11 @@ class CampaignRouting:
     name: str = ""
     trunk_group: str | None = None
     caller_id: CallerIdPolicy | None = None
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

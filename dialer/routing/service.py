@@ -4,7 +4,7 @@ their rate decks, the routing table the pacers route with, a route explained for
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,6 +12,8 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from campaigns.models import Campaign
+from campaigns.numbers import Invalid, normalize
+from dialer.routing.health import TrunkHealth
 from dialer.routing.model import CampaignRouting, Trunk, UsageSnapshot
 from dialer.routing.orm import (
     RateRow,
@@ -20,7 +22,7 @@ from dialer.routing.orm import (
     row_from_trunk,
     trunk_from_row,
 )
-from dialer.routing.ratedeck import RateEntry
+from dialer.routing.ratedeck import RateCsvResult, RateEntry
 from dialer.routing.router import RouteDecision, RoutingTable, route
 
 _INSERT_BATCH = 5_000
@@ -32,6 +34,16 @@ class TrunkExists(Exception):
 
 class TrunkNotFound(Exception):
     pass
+
+
+class RateDeckRejected(Exception):
+    """A rate deck with bad rows, or none at all: nothing was imported. ``problems`` holds one
+    line per bad row (``row N: why``)."""
+
+    def __init__(self, trunk_name: str, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        what = "no rates" if not problems else f"{len(problems)} bad row(s)"
+        super().__init__(f"{what}: nothing imported, the rates of {trunk_name} are unchanged")
 
 
 def add_trunk(session: Session, trunk_spec: Trunk) -> None:
@@ -92,6 +104,16 @@ def import_rates(session: Session, trunk_name: str, rows: Iterable[RateEntry]) -
     return stored
 
 
+def import_rate_deck(session: Session, trunk_name: str, deck: RateCsvResult) -> int:
+    """Replace the trunk's rate deck with a parsed deck, all or nothing: a deck with any bad row
+    or with no row raises `RateDeckRejected` and leaves the stored deck as it was. Returns how
+    many rates were stored."""
+    get_trunk(session, trunk_name, with_rates=False)
+    if deck.errors or not deck.rows:
+        raise RateDeckRejected(trunk_name, deck.errors)
+    return import_rates(session, trunk_name, deck.rows)
+
+
 def load_trunks(session: Session) -> list[Trunk]:
     rows = session.scalars(select(TrunkRow).options(selectinload(TrunkRow.rates)))
     return [trunk_from_row(row) for row in rows]
@@ -101,21 +123,40 @@ def load_routing_table(session: Session, cost_band: Decimal = Decimal(0)) -> Rou
     return RoutingTable(load_trunks(session), cost_band)
 
 
+class UnroutableNumber(ValueError):
+    """A number ``dialer route`` cannot read as a phone number; the message says why."""
+
+
 def explain_route(
     session: Session,
-    number_e164: str,
+    number: str,
     now: datetime,
     campaign_name: str | None = None,
     cost_band: Decimal = Decimal(0),
+    *,
+    default_region: str = "CN",
+    health: Mapping[str, TrunkHealth] | None = None,
 ) -> RouteDecision:
-    """The trunks ranked for ``number_e164`` at aware ``now``, every exclusion explained, as
-    for a call of the campaign named ``campaign_name`` (its trunk group and caller ID; None:
-    every trunk) with no call in flight. Raises LookupError for an unknown campaign."""
+    """The trunks ranked for ``number`` at aware ``now``, every exclusion explained, as for a
+    call of the campaign named ``campaign_name`` (its trunk group and caller ID; None: every
+    trunk) with no call in flight and the trunks' ``health`` (absent: healthy).
+
+    ``number`` is read as the lead importer reads it (`campaigns.numbers.normalize`): written
+    without ``+country`` it is in the campaign's default region, else in ``default_region``.
+    Raises LookupError for an unknown campaign and `UnroutableNumber` for an invalid number.
+    """
     routing = CampaignRouting()
+    region = default_region
     if campaign_name is not None:
         campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name))
         if campaign is None:
             raise LookupError(f"no campaign named {campaign_name!r}")
         routing = campaign_routing_of(campaign)
+        region = campaign.default_region
+    parsed = normalize(number, region)
+    if isinstance(parsed, Invalid):
+        reason = parsed.reason
+        raise UnroutableNumber(f"cannot route {number!r} (read in region {region}): {reason}")
     table = load_routing_table(session, cost_band)
-    return route(number_e164, routing, now, table, UsageSnapshot())
+    usage = UsageSnapshot(health=dict(health or {}))
+    return route(parsed.e164, routing, now, table, usage)

@@ -35,7 +35,7 @@ from dialer.esl.originate import UUID_RE
 from dialer.sim.simulator import Simulator
 
 IGNORED_EVENTS = frozenset({"HEARTBEAT", "RE_SCHEDULE", "PRESENCE_IN", "API"})
-SENT_RE = re.compile(r"^\s*([0-9.]+)\s+@byte\s+\d+\s+>>\s(.*)$")
+SENT_RE = re.compile(r"\s*([0-9.]+)\s+@byte\s+\d+\s+>>\s(.*)")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -51,7 +51,7 @@ def read_sent(path: Path) -> list[Command]:
     """Commands of a ``*.sent.txt`` companion file."""
     out: list[Command] = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        m = SENT_RE.match(line)
+        m = SENT_RE.fullmatch(line)
         if m:
             out.append(Command(float(m.group(1)), m.group(2)))
     return out

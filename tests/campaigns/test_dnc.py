@@ -134,3 +134,11 @@ def test_a_claim_turns_listed_leads_dnc_and_returns_the_others(
     with sessions() as session:
         marked = session.scalars(select(Lead).where(Lead.status == LeadStatus.DNC)).all()
         assert {(lead.claimed_at, lead.claimed_by) for lead in marked} == {(None, None)}
+
+
+@pytest.mark.parametrize("prefix", ["+8６１３８", "+0861", "+86 13x"])
+def test_a_prefix_must_be_ascii_digits_to_its_end(
+    sessions: sessionmaker[Session], prefix: str
+) -> None:
+    with pytest.raises(DncError, match="must be '\\+' and 1-15 digits"), sessions.begin() as s:
+        add_entry(s, prefix, region="CN", is_prefix=True, now=NOW)

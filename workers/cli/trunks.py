@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
+import redis
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from dialer.routing.explain import HealthView, describe_health, unroutable_reason
+from dialer.routing.health import TrunkHealth
 from dialer.routing.model import (
     ActiveWindow,
     BlindAreas,
@@ -18,20 +23,26 @@ from dialer.routing.model import (
     NumberWindow,
     Trunk,
     UnknownRegionPolicy,
+    split_proxy,
 )
 from dialer.routing.ratedeck import parse_rate_csv
 from dialer.routing.service import (
+    RateDeckRejected,
     TrunkExists,
     TrunkNotFound,
+    UnroutableNumber,
     add_trunk,
     explain_route,
     get_trunk,
-    import_rates,
+    import_rate_deck,
     load_trunks,
     rate_counts,
+    trunk_names,
 )
-from workers.cli.common import console, user_errors
-from workers.context import app_context
+from dialer.routing.table import Exclusion
+from dialer.routing.wiring import redis_trunk_state
+from workers.cli.common import console, err_console, format_time, print_whole, user_errors
+from workers.context import AppContext, app_context
 
 app = typer.Typer(help="SIP trunks (gateways): add, list, show, render.", no_args_is_help=True)
 rates_app = typer.Typer(help="Rate decks: import a CSV for a trunk.", no_args_is_help=True)
@@ -93,11 +104,11 @@ def _add(
 ) -> None:
     """Add a trunk as the carrier hands it over."""
     with user_errors(TrunkExists, ValueError):
-        host, _, port = proxy.rpartition(":") if ":" in proxy else (proxy, "", "5060")
+        host, port = split_proxy(proxy)
         trunk = Trunk(
             name=name,
             proxy_host=host,
-            proxy_port=int(port),
+            proxy_port=port,
             sip_profile=profile,
             register=register,
             username=username,
@@ -189,44 +200,130 @@ def render_trunk_gateways(
 def import_csv(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the rate deck, CSV")],
     trunk: Annotated[str, typer.Option(help="trunk whose rate deck this replaces")],
+    no_header: Annotated[
+        bool,
+        typer.Option(
+            "--no-header",
+            help="the first row is data; columns prefix,rate_per_min[,billing_increment_s"
+            "[,connection_fee]]",
+        ),
+    ] = False,
 ) -> None:
-    """Replace a trunk's rate deck with a CSV (prefix,rate_per_min[,billing_increment_s,...])."""
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        parsed = parse_rate_csv(handle)
-    for error in parsed.errors:
-        console.print(f"[yellow]skipped[/yellow] {error}", highlight=False)
-    with user_errors(TrunkNotFound), app_context().sessions.begin() as session:
-        stored = import_rates(session, trunk, parsed.rows)
-    console.print(f"{stored} rates imported for {trunk} ({len(parsed.errors)} rows skipped)")
+    """Replace a trunk's rate deck with a CSV, all or nothing: any bad row (each is listed)
+    leaves the deck unchanged and exits 1."""
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            parsed = parse_rate_csv(handle, header=not no_header)
+    except UnicodeDecodeError:
+        err_console.print(
+            f"[red]error:[/red] {escape(file.name)} is not UTF-8 text; nothing imported",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+    try:
+        with user_errors(TrunkNotFound), app_context().sessions.begin() as session:
+            stored = import_rate_deck(session, trunk, parsed)
+    except RateDeckRejected as rejected:
+        for problem in rejected.problems:
+            err_console.print(problem, markup=False, highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[red]error:[/red] {escape(file.name)}: {rejected}", highlight=False, soft_wrap=True
+        )
+        raise typer.Exit(1) from None
+    console.print(f"{stored} rates imported for {trunk}", highlight=False)
 
 
 def show_route(
-    number: Annotated[str, typer.Argument(help="E.164 number, e.g. +8613800138000")],
+    number: Annotated[
+        str,
+        typer.Argument(
+            help="the number as a lead file has it (+8613800138000, 13800138000, "
+            "'+86 10 6512 3456'); without +country it is in the campaign's region, else "
+            "DIALER_DEFAULT_REGION"
+        ),
+    ],
     campaign: Annotated[str | None, typer.Option(help="campaign whose trunk group applies")] = None,
     cost_band: Annotated[float, typer.Option(help="share traffic within this cost fraction")] = 0.0,
 ) -> None:
-    """Rank the trunks for NUMBER now, explaining every exclusion."""
-    from dialer.routing.geo import region_of
-
+    """Rank the trunks for NUMBER now, with their live health, explaining every exclusion;
+    exit 1 when no trunk can take it."""
     ctx = app_context()
-    e164 = "+" + number.lstrip("+")
-    with user_errors(LookupError, ValueError), ctx.sessions() as session:
-        decision = explain_route(session, e164, ctx.clock.now(), campaign, Decimal(str(cost_band)))
-    region = region_of(e164)
-    console.print(f"{e164}: {region.zh or '?'} / {region.en or '?'}", highlight=False)
+    now = ctx.clock.now()
+    with user_errors(LookupError, UnroutableNumber), ctx.sessions() as session:
+        health = _live_health(ctx, trunk_names(session))
+        decision = explain_route(
+            session,
+            number,
+            now,
+            campaign,
+            Decimal(str(cost_band)),
+            default_region=ctx.settings.default_region,
+            health=health,
+        )
+    region = decision.region
+    console.print(f"{decision.number}: {region.zh or '?'} / {region.en or '?'}", highlight=False)
     ranked = Table("#", "trunk", "dial string", "caller ID", "rate/min", "prefix")
     for i, c in enumerate(decision.candidates, start=1):
         ranked.add_row(
             str(i),
-            c.trunk,
+            c.trunk + (" (trial call)" if c.probe else ""),
             c.dial_string,
             c.caller_id or "-",
             str(c.rate.rate_per_min),
             c.rate.prefix,
         )
-    console.print(ranked)
+    if decision.candidates:
+        print_whole(ranked)
+    zone = ctx.settings.timezone
+    down = {
+        x.trunk: _health_words(describe_health(health[x.trunk], now.timestamp()), zone)
+        for x in decision.exclusions
+        if x.reason is Exclusion.DOWN and x.trunk in health
+    }
     excluded = Table("trunk", "excluded for", "detail")
     for x in decision.exclusions:
-        excluded.add_row(x.trunk, str(x.reason), x.detail)
+        excluded.add_row(x.trunk, str(x.reason), down.get(x.trunk, x.detail))
     if decision.exclusions:
-        console.print(excluded)
+        print_whole(excluded)
+    _print_health(health, now.timestamp(), zone)
+    if not decision.candidates:
+        reason = unroutable_reason(decision, campaign, down)
+        err_console.print(f"[red]error:[/red] cannot be routed: {escape(reason)}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _live_health(ctx: AppContext, trunks: list[str]) -> dict[str, TrunkHealth]:
+    """The trunks' shared health as the pacers read it; empty (every trunk healthy) with a
+    warning when Redis cannot be read."""
+    try:
+        store = redis_trunk_state(ctx.redis, ctx.namespace).health
+        return dict(store.snapshot(trunks)) if store is not None and trunks else {}
+    except (redis.RedisError, OSError) as exc:
+        err_console.print(
+            f"[yellow]warning:[/yellow] trunk health unknown, every trunk counted up "
+            f"(Redis: {escape(str(exc))})",
+            soft_wrap=True,
+        )
+        return {}
+
+
+def _until(view: HealthView, zone: str) -> str:
+    if view.until_s is None:
+        return "-"
+    return format_time(datetime.fromtimestamp(view.until_s, UTC), zone)
+
+
+def _health_words(view: HealthView, zone: str) -> str:
+    """``suspended until 2026-11-21 10:00:30+08:00: 5 trunk failures in a row``."""
+    until = f" until {_until(view, zone)}" if view.until_s is not None else ""
+    return f"{view.state}{until}: {view.why}"
+
+
+def _print_health(health: dict[str, TrunkHealth], now_s: float, zone: str) -> None:
+    """The trunks whose health is not plain up: state, until when, why."""
+    table = Table("trunk", "health", "until", "why")
+    for name in sorted(health):
+        view = describe_health(health[name], now_s)
+        table.add_row(name, view.state, _until(view, zone), view.why)
+    if health:
+        print_whole(table)

@@ -53,14 +53,48 @@ def test_lookup_equals_brute_force(prefixes: list[str], number: str) -> None:
     assert (found.prefix if found else None) == expected
 
 
-def test_rate_csv_reports_bad_rows_by_line() -> None:
+def test_rate_csv_reports_bad_rows_by_row() -> None:
     text = "prefix,rate,increment,connect_fee\n+86,0.05,6,0\n86139,abc\n,0.1\n8613,0.04\n"
     result = parse_rate_csv(text.splitlines())
     assert [r.prefix for r in result.rows] == ["86", "8613"]
     assert result.rows[0].billing_increment_s == 6
-    assert len(result.errors) == 2
-    assert result.errors[0].startswith("line 3:")
-    assert parse_rate_csv(["rate\n"]).errors == ("header lacks column(s): prefix",)
+    assert result.errors == (
+        "row 3: rate_per_min 'abc' is not a decimal number",
+        "row 4: prefix '' is not 1-16 digits",
+    )
+    assert parse_rate_csv(["rate\n"]).errors == ("row 1: header 'rate' lacks column(s): prefix",)
+
+
+@pytest.mark.parametrize(
+    ("row", "error"),
+    [
+        ("86,NaN", "rate_per_min 'NaN' is not a decimal number"),
+        ("86,Infinity", "rate_per_min 'Infinity' is not a decimal number"),
+        ("86,-0.1", "rate_per_min -0.1 is negative"),
+        ("86", "no rate_per_min"),
+        ("86,0.1,0", "billing_increment_s '0' is not a whole number >= 1"),
+        ("86,0.1,6,x", "connection_fee 'x' is not a decimal number"),
+        ("86,0.1,6,0,extra", "5 cells, at most 4 without a header"),
+        ("86\x00,0.1", "prefix '86\\x00' is not 1-16 digits"),
+    ],
+)
+def test_rate_csv_without_header_names_each_bad_value(row: str, error: str) -> None:
+    lines = ["1,0.01", row, ""]
+    result = parse_rate_csv(lines, header=False)
+    assert [r.prefix for r in result.rows] == ["1"]
+    assert result.errors == (f"row 2: {error}",)
+
+
+def test_rate_csv_reports_a_row_the_csv_module_cannot_read() -> None:
+    result = parse_rate_csv(["1,0.01", "86\n,0.1", "2,0.02"], header=False)
+    assert [r.prefix for r in result.rows] == ["1", "2"]
+    assert len(result.errors) == 1 and result.errors[0].startswith("row 2: not CSV: ")
+
+
+def test_rate_csv_keeps_an_identical_repeat_once() -> None:
+    result = parse_rate_csv(["86,0.05", "86,0.05", "1,0.01,6,0.1"], header=False)
+    assert [(r.prefix, r.billing_increment_s) for r in result.rows] == [("86", 60), ("1", 6)]
+    assert result.errors == ()
 
 
 SEED_BLIND = BlindMatcher.compile(BlindAreas(("北", "新", "西")))
