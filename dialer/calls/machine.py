@@ -54,6 +54,7 @@ class CallState:
     cancel_reason: str = ""
     job_error: str = ""
     machine: bool = False
+    core_uuid: str = ""  # the switch run (Core-UUID) the call's first event came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,9 @@ class CallEnd:
     ended_at: datetime | None = None
     sip_status: str = ""  # the final SIP code received (``sip_term_status``), "" if none
     hangup_cause_q850: int | None = None  # ``hangup_cause_q850``; None when no channel ended
+    # nothing settled the call in time (no event, channel list or CDR): ``outcome`` is None
+    # but, unlike a refusal, the customer may have been reached; see `dialer.cdr.settle`
+    unsettled: bool = False
 
 
 def _int(text: str) -> int | None:
@@ -133,6 +137,8 @@ class CallBook:
                 return None  # not one of ours
             state = CallState(key)
         state = _with_ids(state, event)
+        if not state.core_uuid and event.get("Core-UUID"):
+            state = replace(state, core_uuid=event.get("Core-UUID"))
         end: CallEnd | None
         state, end = _step(state, event)
         if end is None:
@@ -149,6 +155,11 @@ class CallBook:
         self.finished[key] = None
         if len(self.finished) > _FINISHED_KEPT:
             del self.finished[next(iter(self.finished))]
+
+    def close(self, call_uuid: str) -> None:
+        """Stop tracking a call settled from another record (its CDR); its late events are
+        ignored like those of a call that ended here."""
+        self._forget(call_uuid)
 
     def end_missing(self, call_uuid: str, now_us: int) -> CallEnd | None:
         """End a tracked call the switch no longer has (reconciliation after a reconnect):
@@ -279,3 +290,11 @@ def _finish(
         sip_status=sip_status,
         hangup_cause_q850=q850,
     )
+
+
+def call_end_of(
+    state: CallState, cause: str, ended_us: int, sip_status: str = "", q850: int | None = None
+) -> CallEnd:
+    """The `CallEnd` of a call seen as ``state`` that ended with ``cause`` at ``ended_us``:
+    the one outcome rule, for what another record (a CDR) says of the call."""
+    return _finish(state, cause, ended_us, sip_status=sip_status, q850=q850)

@@ -17,6 +17,8 @@ from typing import Any
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer.cdr.adapters import SqlCdrStore
+from dialer.cdr.ports import CdrLookup
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, ManagedEslConnection
@@ -60,11 +62,15 @@ def start_listener(
     health: TrunkHealthFeed | None = None,
     reconcile_every_s: float = 60.0,
     client_kind: EslClientKind = "own",
+    cdrs: CdrLookup | None = None,
+    cdr_wait_s: float = 120.0,
 ) -> RunningListener:
-    """Start the listener of one node: its worker thread and its persistent connection."""
+    """Start the listener of one node: its worker thread and its persistent connection;
+    calls it lost are settled from ``cdrs`` or, after ``cdr_wait_s``, without a CDR."""
     listener = NodeListener(
         node.name, live, attempts, trunks,
         reconcile_every_s=reconcile_every_s, clock=clock, health=health,
+        cdrs=cdrs, cdr_wait_s=cdr_wait_s,
     )  # fmt: skip
     client = build_esl_client(
         client_kind, node, LISTENER_SUBSCRIPTION, listener.on_event, listener.on_connect
@@ -89,8 +95,10 @@ def node_listeners(
 ) -> list[RunningListener]:
     """One running listener per node of ``settings``, sharing the Redis state under
     ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
-    the database; ``notify(attempt_id)`` hands each recorded attempt to the post-call work."""
+    the database (the CDRs the API stored there settle the calls a listener lost);
+    ``notify(attempt_id)`` hands each recorded attempt to the post-call work."""
     live = live_state(client, namespace)
+    cdrs = SqlCdrStore(sessions)
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     attempts = SqlAttemptSink(sessions, clock, notify)
     return [
@@ -103,6 +111,8 @@ def node_listeners(
             health=shared.health,
             reconcile_every_s=reconcile_every_s,
             client_kind=settings.esl_client,
+            cdrs=cdrs,
+            cdr_wait_s=settings.cdr_wait_s,
         )
         for node in settings.freeswitch_nodes
     ]

@@ -52,6 +52,8 @@ class SimSwitch:
             "hostname": scenario.hostname,
             "domain": "127.0.0.1",
             "switch_serial": "1",
+            # set by the core at start-up (switch_core.c), new on every start
+            "core_uuid": identity.core_uuid,
         }
         self.bus = EventBus(identity, self.clock, lambda uuid: self.channels.lookup(uuid))
         self.admission = Admission(

@@ -141,3 +141,19 @@ def dnc_cmd(
                 f"DNC {kind} {added.entry.number} added{until}; "
                 f"{added.leads_marked:,} pending leads marked dnc"
             )
+
+
+@app.command("release-unknown")
+def release_unknown_cmd(
+    campaign: Annotated[str | None, typer.Option(help="only this campaign's leads")] = None,
+) -> None:
+    """Put leads held by an unknown attempt (no event, channel or CDR settled it; the
+    customer may have talked to an agent) back to pending, to be dialled again."""
+    from campaigns.service import release_unknown_leads
+    from dialer.db.base import transaction
+
+    with user_errors(CampaignError):
+        ctx = app_context()
+        with transaction(ctx.sessions) as session:
+            released = release_unknown_leads(session, campaign, ctx.clock.now())
+        console.print(f"released {released} lead(s) held by an unknown attempt")
