@@ -4,8 +4,8 @@ transitions."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 

@@ -15,6 +15,8 @@ from fastapi import APIRouter, FastAPI
 
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
+from dialer.listener.ports import TrunkRelease
+from dialer.routing.wiring import redis_trunk_state
 from workers.context import AppContext, app_context
 from workers.tasks_post_call import enqueue_post_call
 
@@ -27,15 +29,18 @@ log = logging.getLogger(__name__)
 def create_app(
     context: AppContext,
     notify: Callable[[int], None] | None = enqueue_post_call,
+    trunks: TrunkRelease | None = None,
     v1_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """The API of ``context``: ``/fsapi`` for the switch, ``/v1`` for the public routers;
-    ``notify(attempt_id)`` hands each attempt a CDR settled to the post-call work."""
+    ``notify(attempt_id)`` hands each attempt a CDR settled to the post-call work;
+    ``trunks`` frees the lines of settled calls (default: the context's reservations)."""
     app = FastAPI(title="dialer", docs_url=None, redoc_url=None, openapi_url=None)
     settings = context.settings
-    app.include_router(
-        fsapi_router(cdr_deps(context.sessions, context.clock, notify), settings.fsapi_credentials)
-    )
+    if trunks is None:
+        trunks = redis_trunk_state(context.redis, context.namespace).reservations
+    deps = cdr_deps(context.sessions, context.clock, notify, trunks)
+    app.include_router(fsapi_router(deps, settings.fsapi_credentials))
     v1 = APIRouter(prefix=V1_PREFIX)
     for router in v1_routers:
         v1.include_router(router)

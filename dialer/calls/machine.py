@@ -228,6 +228,9 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
             created=True,
             progressed=state.progressed or progress_us > 0,
             answered_at_us=state.answered_at_us or answered_us,
+            # the leg's own record of its agent bridge: a listener that missed
+            # bridge-agent-start (down, or restarted mid-call) still sees the connection
+            connected_at_us=state.connected_at_us or _agent_bridged_us(event),
             cancel_reason=state.cancel_reason or event.var("cc_cancel_reason"),
             agent=state.agent or event.var("cc_agent"),
             machine=state.machine or event.var("amd_result").upper() == "MACHINE",
@@ -237,6 +240,18 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
         q850 = _int(event.var("hangup_cause_q850"))
         return state, _finish(state, cause, ts, sip_status=sip_status, q850=q850)
     return state, None
+
+
+def _agent_bridged_us(event: Event) -> int:
+    """When mod_callcenter bridged the customer leg to an agent, from the leg's variables
+    (``cc_agent_bridged=true``, ``bridge_uepoch``; transcripts a, t); 0 if it never was."""
+    if event.var("cc_agent_bridged") != "true":
+        return 0
+    return (
+        _int(event.var("bridge_uepoch"))
+        or _int(event.get("Caller-Channel-Bridged-Time"))
+        or event.timestamp_us
+    )
 
 
 def _cc_step(state: CallState, event: Event, ts: int) -> CallState:

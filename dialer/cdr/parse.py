@@ -25,9 +25,9 @@ __all__ = [
     "CdrError",
     "CdrFacts",
     "cdr_xml_of",
+    "err_log_xml",
     "parse_cdr",
     "parse_cdr_post",
-    "err_log_xml",
 ]
 
 MAX_CDR_BYTES = 1_000_000  # the captured CDRs are 6-29 KB; a bound for a hostile body
@@ -143,7 +143,9 @@ def parse_cdr(xml_text: str) -> CdrFacts:
         hangup_cause_q850=int(q850) if q850.isdigit() else None,
         sip_status=v.get("sip_term_status", ""),
         started_us=_int(v.get("start_uepoch", "")),
-        progress_us=max(_int(v.get("progress_uepoch", "")), _int(v.get("progress_media_uepoch", ""))),
+        progress_us=max(
+            _int(v.get("progress_uepoch", "")), _int(v.get("progress_media_uepoch", ""))
+        ),
         answered_us=_int(v.get("answer_uepoch", "")),
         bridged_us=_int(v.get("bridge_uepoch", "")),
         ended_us=_int(v.get("end_uepoch", "")),

@@ -4,12 +4,14 @@ keep it, settle its attempt; release the leads held by unknown attempts.
 Invariants: a CDR is stored before its attempt is settled, so a crash between the two is
 repaired by the switch's retry or a re-import (the store keeps the first copy, settling is
 idempotent); the attempt's outcome is written through the one `AttemptSink`, whose first
-definitive end stands (events after a CDR, or a CDR after the events, change nothing); a CDR
-of a call that is not the dialer's (no ``dialer_*`` ids) is stored and settles nothing.
+definitive end stands (events after a CDR, or a CDR after the events, change nothing); the
+call's trunk line is released (idempotent); a CDR of a call that is not the dialer's (no
+``dialer_*`` ids) is stored and settles nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,18 +20,22 @@ from dialer.cdr.parse import CdrError, CdrFacts, cdr_xml_of, err_log_xml, parse_
 from dialer.cdr.ports import CdrStore
 from dialer.cdr.settle import end_from_cdr
 from dialer.clock import Clock
-from dialer.listener.ports import AttemptSink
+from dialer.listener.ports import AttemptSink, TrunkRelease
 
 __all__ = ["CdrDeps", "CdrImport", "CdrReceipt", "import_cdr_files", "receive_cdr"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CdrDeps:
-    """What taking a CDR needs: the store, the attempt sink, the clock dating receipts."""
+    """What taking a CDR needs: the store, the attempt sink, the clock dating receipts and
+    the trunk reservations (None: left to the listener) a settled call frees."""
 
     store: CdrStore
     attempts: AttemptSink
     clock: Clock
+    trunks: TrunkRelease | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,19 @@ def _take(deps: CdrDeps, xml_text: str) -> CdrReceipt:
     new = deps.store.add(facts, xml_text, deps.clock.now())
     if _is_dialer_call(facts):
         deps.attempts.record("", end_from_cdr(facts))
+        _release_trunk(deps, facts)
     return CdrReceipt(facts.call_uuid, new, facts.attempt_id)
+
+
+def _release_trunk(deps: CdrDeps, facts: CdrFacts) -> None:
+    # A call the listener never saw (it was down) would hold its line until the lease
+    # expired; a release is idempotent, so the listener's own release later is harmless.
+    if deps.trunks is None or not facts.trunk:
+        return
+    try:
+        deps.trunks.release(facts.trunk, facts.call_uuid)
+    except Exception:
+        log.exception("line of %s on trunk %s not released", facts.call_uuid, facts.trunk)
 
 
 def _is_dialer_call(facts: CdrFacts) -> bool:

@@ -11,6 +11,7 @@ from dialer.cdr.ports import CdrStore
 from dialer.cdr.service import CdrDeps
 from dialer.clock import Clock
 from dialer.listener.adapters import SqlAttemptSink
+from dialer.listener.ports import TrunkRelease
 
 __all__ = ["cdr_deps", "cdr_store"]
 
@@ -21,8 +22,12 @@ def cdr_store(sessions: sessionmaker[Session]) -> CdrStore:
 
 
 def cdr_deps(
-    sessions: sessionmaker[Session], clock: Clock, notify: Callable[[int], None] | None = None
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    notify: Callable[[int], None] | None = None,
+    trunks: TrunkRelease | None = None,
 ) -> CdrDeps:
     """CDRs stored and settled in the database, dated by ``clock``; ``notify(attempt_id)``
-    hands each attempt a CDR settled to the post-call work."""
-    return CdrDeps(SqlCdrStore(sessions), SqlAttemptSink(sessions, clock, notify), clock)
+    hands each attempt a CDR settled to the post-call work; ``trunks``: the reservations
+    (routing's, in Redis) whose lines settled calls free."""
+    return CdrDeps(SqlCdrStore(sessions), SqlAttemptSink(sessions, clock, notify), clock, trunks)

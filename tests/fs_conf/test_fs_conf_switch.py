@@ -36,8 +36,8 @@ from fs_conf.dialplan import (
     dialplan_xml,
 )
 from fs_conf.switch import (
-    CdrPosting,
     CALLCENTER_MODULES,
+    CdrPosting,
     QueueSettings,
     SwitchOptions,
     callcenter_xml,

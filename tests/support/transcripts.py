@@ -45,7 +45,9 @@ def http_request(name: str) -> tuple[str, dict[str, str], bytes]:
     lines = head.decode("ascii").split("\r\n")
     headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:])}
     body = rest[: int(headers["content-length"])]
-    assert rest[len(body) :].lstrip(b"\n").startswith(_END_OF_REQUEST), f"{name}: body is not Content-Length"
+    assert rest[len(body) :].lstrip(b"\n").startswith(_END_OF_REQUEST), (
+        f"{name}: body is not Content-Length"
+    )
     return lines[0], headers, body
 
 

@@ -9,6 +9,7 @@ import typer
 
 from dialer.cdr.service import import_cdr_files
 from dialer.cdr.wiring import cdr_deps
+from dialer.routing.wiring import redis_trunk_state
 from workers.cli.common import InputError, console, err_console, user_errors
 from workers.context import app_context
 from workers.tasks_post_call import enqueue_post_call
@@ -35,7 +36,9 @@ def import_cmd(
             else:
                 raise InputError(f"{path} is neither a file nor a directory")
         ctx = app_context()
-        result = import_cdr_files(cdr_deps(ctx.sessions, ctx.clock, enqueue_post_call), files)
+        trunks = redis_trunk_state(ctx.redis, ctx.namespace).reservations
+        deps = cdr_deps(ctx.sessions, ctx.clock, enqueue_post_call, trunks)
+        result = import_cdr_files(deps, files)
         for line in result.refused:
             err_console.print(f"[red]refused:[/red] {line}", highlight=False, soft_wrap=True)
         console.print(f"{result.taken} CDR file(s) taken, {result.new} new")

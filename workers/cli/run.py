@@ -3,8 +3,8 @@ and ``dialer up``.
 
 ``up`` runs everything one machine needs as child processes (the listener, the API, a
 thread-pool worker for pacing/originate/post-call, a prefork worker for imports, beat) and
-stops them all when one of them dies or on Ctrl-C. With the embedded Redis it starts the server first and keeps
-it for the children, which join it through its socket.
+stops them all when one of them dies or on Ctrl-C. With the embedded Redis it starts the
+server first and keeps it for the children, which join it through its socket.
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ from dialer.cdr.wiring import cdr_deps
 from dialer.config import load_settings
 from dialer.db.base import transaction
 from dialer.listener.adapters import SqlAttemptSink
+from dialer.listener.fakes import MemoryTrunks
 from tests.conftest import seed_running_campaign
-from tests.support.cdr import captured_post, with_dialer_ids
+from tests.support.cdr import captured_post
 from tests.support.clock import FakeClock
 from tests.support.transcripts import http_capture_text
 from workers.api import create_app
@@ -83,7 +84,7 @@ def _uuid(capture: str) -> str:
 def client(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
     settings = load_settings(fsapi_credentials=CREDENTIALS)
     context = AppContext(settings, clock=FakeClock(T0), sessions=sessions)
-    with TestClient(create_app(context, notify=None)) as test_client:
+    with TestClient(create_app(context, notify=None, trunks=MemoryTrunks())) as test_client:
         yield test_client
 
 
@@ -125,7 +126,9 @@ def test_a_cdr_of_another_call_is_stored_and_settles_nothing(
     client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     content_type, body = captured_post("v1_cdr_busy")
-    reply = client.post("/fsapi/cdr", content=body, headers={"Content-Type": content_type, **_auth()})
+    reply = client.post(
+        "/fsapi/cdr", content=body, headers={"Content-Type": content_type, **_auth()}
+    )
     assert reply.status_code == 200
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(CdrRow)) == 1
@@ -145,23 +148,29 @@ def test_the_switch_must_authenticate(
     client: TestClient, headers: dict[str, str], status: int
 ) -> None:
     content_type, body = captured_post("v1_cdr_busy")
-    reply = client.post("/fsapi/cdr", content=body, headers={"Content-Type": content_type, **headers})
+    reply = client.post(
+        "/fsapi/cdr", content=body, headers={"Content-Type": content_type, **headers}
+    )
     assert reply.status_code == status
     assert reply.headers["WWW-Authenticate"].startswith("Basic")
 
 
 def test_a_body_that_is_not_a_cdr_is_refused_so_the_switch_keeps_it(client: TestClient) -> None:
     reply = client.post(
-        "/fsapi/cdr", content=b"cdr=%3Cnot", headers={"Content-Type": "application/x-www-form-urlencoded", **_auth()}
+        "/fsapi/cdr",
+        content=b"cdr=%3Cnot",
+        headers={"Content-Type": "application/x-www-form-urlencoded", **_auth()},
     )
     assert reply.status_code == 400 and "well-formed" in reply.text
 
 
 def test_without_credentials_every_post_is_refused(sessions: sessionmaker[Session]) -> None:
     context = AppContext(load_settings(), sessions=sessions)
-    with TestClient(create_app(context, notify=None)) as plain:
+    with TestClient(create_app(context, notify=None, trunks=MemoryTrunks())) as plain:
         content_type, body = captured_post("v1_cdr_busy")
-        reply = plain.post("/fsapi/cdr", content=body, headers={"Content-Type": content_type, **_auth()})
+        reply = plain.post(
+            "/fsapi/cdr", content=body, headers={"Content-Type": content_type, **_auth()}
+        )
     assert reply.status_code == 503 and "DIALER_FSAPI_CREDENTIALS" in reply.text
 
 
@@ -202,7 +211,9 @@ def test_an_unknown_attempt_holds_its_lead_until_its_cdr(
     sink = SqlAttemptSink(sessions, FakeClock(T0))
     bridged = _uuid("v1_cdr_answered_bridged")
     ids = dialing.attempt(dialing.lead_ids[0], bridged)
-    unknown = replace(_event_end(ids, bridged, AttemptOutcome.NO_ANSWER), outcome=None, unsettled=True)
+    unknown = replace(
+        _event_end(ids, bridged, AttemptOutcome.NO_ANSWER), outcome=None, unsettled=True
+    )
     sink.record("fs1", unknown)
     # held: not pending (never redialled automatically), no attempt counted
     assert dialing.outcome(bridged) == UNSETTLED
@@ -232,7 +243,9 @@ def test_a_manager_releases_unknown_leads(sessions: sessionmaker[Session]) -> No
         assert release_unknown_leads(session, None, T0) == 0
 
 
-def test_err_log_dir_files_are_imported_once(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_err_log_dir_files_are_imported_once(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     dialing = Dialing(sessions)
     name = "v1_err-log-dir_after_500__a_a8626551-19b8-459b-a34a-5eecd2004b4d.cdr.xml"
     call_uuid = "a8626551-19b8-459b-a34a-5eecd2004b4d"

@@ -91,7 +91,8 @@ def test_err_log_dir_files_are_the_posted_xml(name: str) -> None:
 def test_the_sessions_own_dialer_variables_come_through() -> None:
     xml_text = with_dialer_ids(http_capture_text("v1_cdr_busy.cdr.xml"), 1, 2, 3)
     xml_text = xml_text.replace(
-        "<variables>\n", "<variables>\n    <dialer_recording_path>/r/a%20b.wav</dialer_recording_path>\n"
+        "<variables>\n",
+        "<variables>\n    <dialer_recording_path>/r/a%20b.wav</dialer_recording_path>\n",
     )
     assert parse_cdr(xml_text).recording_path == "/r/a b.wav"
 
@@ -123,7 +124,9 @@ def _seen(**fields: object) -> CallState:
 
 
 def test_a_call_seen_bridged_is_connected_without_its_cdr() -> None:
-    end = unsettled_end(_seen(answered_at_us=1, connected_at_us=2, agent="a1"), 9, switch_restarted=True)
+    end = unsettled_end(
+        _seen(answered_at_us=1, connected_at_us=2, agent="a1"), 9, switch_restarted=True
+    )
     assert end.outcome is AttemptOutcome.CONNECTED and not end.unsettled
 
 

@@ -86,9 +86,7 @@ def test_listener_restart_with_200_calls_up_leaves_nothing_in_flight(
         if lost:
             assert wait_until(lambda: server.call(lambda: sim_sw.live_sessions()) == 0, 30)
         # no CDR store here: calls it lost are settled (unknown) without waiting for one
-        second = start_listener(
-            node, live, attempts, trunks, reconcile_every_s=0.5, cdr_wait_s=0
-        )
+        second = start_listener(node, live, attempts, trunks, reconcile_every_s=0.5, cdr_wait_s=0)
         try:
             assert second.client.wait_connected(5)
             assert wait_until(lambda: server.call(lambda: sim_sw.live_sessions()) == 0, 30)
