@@ -207,6 +207,7 @@ class NodeListener:
     def _finish(self, end: CallEnd) -> None:
         self.stats.ended += 1
         self._last_seq.pop(end.call_uuid, None)
+        self._awaiting_cdr.pop(end.call_uuid, None)
         if end.trunk:
             self._trunks.release(end.trunk, end.call_uuid)
             self._feed_health(end)
