@@ -157,18 +157,9 @@ class CallBook:
             del self.finished[next(iter(self.finished))]
 
     def close(self, call_uuid: str) -> None:
-        """Stop tracking a call settled from another record (its CDR); its late events are
-        ignored like those of a call that ended here."""
+        """Stop tracking a call settled without its hangup event (from its CDR, or by the
+        reconciliation); its late events are ignored like those of a call that ended here."""
         self._forget(call_uuid)
-
-    def end_missing(self, call_uuid: str, now_us: int) -> CallEnd | None:
-        """End a tracked call the switch no longer has (reconciliation after a reconnect):
-        its hangup event was lost, so the cause is unknown (``LOST``)."""
-        state = self.calls.get(call_uuid)
-        if state is None:
-            return None
-        self._forget(call_uuid)
-        return _finish(state, "LOST", now_us, sip_status="", q850=None)
 
 
 def _with_ids(state: CallState, event: Event) -> CallState:
