@@ -12,6 +12,7 @@ from enum import StrEnum
 
 __all__ = [
     "NOT_DIALLED",
+    "UNSETTLED",
     "AttemptOutcome",
     "CampaignStatus",
     "ClaimedLead",
@@ -72,6 +73,11 @@ class AttemptOutcome(StrEnum):
 # CallAttempt.outcome of an attempt whose originate never left or that the node refused: no
 # callee was reached, so it is not an `AttemptOutcome` and counts as no attempt.
 NOT_DIALLED = "not_dialled"
+
+# CallAttempt.outcome (and Lead.last_outcome) of an attempt that no event, no channel list of
+# its switch and no CDR settled in time: the customer may have talked to an agent, so its
+# lead is held (``failed``) until a CDR settles it or a manager releases it.
+UNSETTLED = "unknown"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.domain import CampaignStatus, DialMode, LeadStatus, RetryOrder
+from campaigns.domain import UNSETTLED, CampaignStatus, DialMode, LeadStatus, RetryOrder
 from campaigns.models import Campaign, Lead
 from campaigns.rules import CallingWindow, RetryPolicy
 
@@ -189,3 +190,20 @@ def calling_window_of(campaign: Campaign) -> CallingWindow:
 
 def retry_policy_of(campaign: Campaign) -> RetryPolicy:
     return RetryPolicy.model_validate(campaign.retry_rules)
+
+
+def release_unknown_leads(session: Session, campaign: str | None, now: datetime) -> int:
+    """Put the leads held by an ``unknown`` attempt (status ``failed``, last outcome
+    ``unknown``) of ``campaign`` (a name; None: every campaign) back to ``pending``, due at
+    ``now``; their attempt counts stay. Returns how many. A manager's decision: such a
+    customer may already have talked to an agent."""
+    held = [Lead.status == LeadStatus.FAILED, Lead.last_outcome == UNSETTLED]
+    if campaign is not None:
+        held.append(Lead.campaign_id == get_campaign(session, campaign).id)
+    result = session.execute(
+        update(Lead)
+        .where(*held)
+        .values(status=LeadStatus.PENDING, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

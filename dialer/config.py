@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     pacing_period_s: Annotated[float, Field(gt=0)] = 1.0  # tick period of a pacing slice
     pacing_slice_s: Annotated[float, Field(gt=0)] = 30.0  # a slice, then it hands itself on
+    # `dialer api`: where it listens; the switch posts its CDRs to /fsapi/cdr there with
+    # HTTP basic auth ``user:password`` (mod_xml_cdr's ``cred``); empty: CDR posts refused
+    api_host: str = "127.0.0.1"
+    api_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    fsapi_credentials: str = ""
+    # seconds a call gone from its switch waits for its CDR before it is settled without one
+    cdr_wait_s: Annotated[float, Field(ge=0)] = 120.0
+
+    @field_validator("fsapi_credentials")
+    @classmethod
+    def _user_colon_password(cls, value: str) -> str:
+        if value and (":" not in value or value.startswith(":") or value.endswith(":")):
+            raise ValueError("expected USER:PASSWORD, both non-empty")
+        return value
 
     @field_validator("database_url")
     @classmethod

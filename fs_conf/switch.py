@@ -12,7 +12,11 @@
 - ``autoload_configs/callcenter.conf.xml``: one queue per distinct campaign queue. Agents and tiers
   are not in the XML: ``callcenter_config`` manages them (`dialer.agent_admin`), and a
   ``queue load|reload`` would reset XML agents (transcript m);
-- ``dialplan/campaign.xml``: `fs_conf.dialplan`.
+- ``dialplan/campaign.xml``: `fs_conf.dialplan`;
+- ``autoload_configs/xml_cdr.conf.xml``: mod_xml_cdr posts every customer leg's CDR to the
+  dialer's ``/fsapi/cdr`` (`CdrPosting`): basic auth (``cred``), ``retries`` after the first
+  try ``delay`` seconds apart, then the CDR is written to ``err-log-dir`` (``a_<uuid>.cdr.xml``,
+  for ``dialer cdr import``), so none is lost while the dialer is down.
 
 Values written from settings and data go through XML autoescape. ``$${name}`` values are
 FreeSWITCH pre-processor variables of the stock ``vars.xml``. Pure except `write_switch_conf`.
@@ -51,6 +55,7 @@ CORE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Endpoints", ("mod_sofia", "mod_loopback")),
     ("Applications", ("mod_commands", "mod_dptools", "mod_callcenter", "mod_distributor")),
     ("Dialplan", ("mod_dialplan_xml",)),
+    ("XML interfaces", ("mod_xml_cdr",)),
     ("Formats", ("mod_sndfile", "mod_native_file", "mod_local_stream", "mod_tone_stream")),
 )
 # Seed 000's call-center set: each module reads its own autoload_configs file.
@@ -118,6 +123,34 @@ class Queue:
 
 
 @dataclass(frozen=True, slots=True)
+class CdrPosting:
+    """Where and how mod_xml_cdr posts CDRs (param names of its ``xml_cdr.conf``).
+
+    ``credentials``: ``user:pass`` sent as HTTP basic auth (empty: none). ``retries`` after
+    the first try, ``delay_s`` apart; they run in the channel's reporting state, before its
+    CHANNEL_HANGUP_COMPLETE (transcript v), so they are kept short. ``timeout_s`` bounds one
+    try (mod_xml_cdr's default 0 waits forever). ``err_log_dir`` relative to FreeSWITCH's
+    log directory unless absolute (mod_xml_cdr's rule)."""
+
+    url: str = "http://127.0.0.1:8080/fsapi/cdr"
+    credentials: str = ""
+    retries: int = 2
+    delay_s: int = 2
+    timeout_s: int = 10
+    err_log_dir: str = "xml_cdr_err"
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"CDR url must be http:// or https://, not {self.url!r}")
+        for name, value in (("url", self.url), ("credentials", self.credentials),
+                            ("err-log-dir", self.err_log_dir)):  # fmt: skip
+            if "${" in value or any(c in value for c in "\r\n"):
+                raise ValueError(f"CDR {name} must not hold a variable or a line break")
+        if self.retries < 0 or self.delay_s < 1 or self.timeout_s < 1:
+            raise ValueError("CDR retries must be >= 0, delay and timeout >= 1 s")
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchOptions:
     """Everything of a node's configuration that is not a trunk or a campaign."""
 
@@ -134,6 +167,7 @@ class SwitchOptions:
     lcr_odbc_dsn: str = ""  # empty: no lcr.conf.xml (mod_lcr reads the lcr.sql tables there)
     dialplan: DialplanOptions = field(default_factory=DialplanOptions)
     callcenter_modules: bool = True
+    cdr: CdrPosting = CdrPosting()
 
 
 def queues_for(queue_names: Iterable[str], settings: QueueSettings) -> list[Queue]:
@@ -238,6 +272,10 @@ def callcenter_xml(queues: Iterable[Queue], odbc_dsn: str = "") -> str:
     return render_template("callcenter.conf.xml.j2", queues=list(queues), odbc_dsn=odbc_dsn)
 
 
+def xml_cdr_xml(cdr: CdrPosting) -> str:
+    return render_template("xml_cdr.conf.xml.j2", cdr=cdr)
+
+
 def lcr_conf_xml(odbc_dsn: str) -> str:
     """mod_lcr's database and its ``default`` profile (id 0, the ``lcr_profile`` of lcr.sql)."""
     return render_template("lcr.conf.xml.j2", dsn=odbc_dsn)
@@ -281,6 +319,7 @@ def write_switch_conf(
         ),
         Path("sip_profiles/external.xml"): external_profile_xml(options),
         Path("dialplan/campaign.xml"): dialplan_xml(campaign_list, options.dialplan),
+        Path("autoload_configs/xml_cdr.conf.xml"): xml_cdr_xml(options.cdr),
     }
     if options.lcr_odbc_dsn:
         files[Path("autoload_configs/lcr.conf.xml")] = lcr_conf_xml(options.lcr_odbc_dsn)

@@ -184,6 +184,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "attempt_sink": ("sqlite", "postgresql"),
     "call_log": ("sqlite", "postgresql"),
     "campaign_store": ("sqlite", "postgresql"),
+    "cdr_store": ("sqlite", "postgresql"),
     "delivery_store": ("sqlite", "postgresql"),
     "disposition_store": ("sqlite", "postgresql"),
     "esl_connection": ("own", "greenswitch"),

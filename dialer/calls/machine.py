@@ -54,6 +54,7 @@ class CallState:
     cancel_reason: str = ""
     job_error: str = ""
     machine: bool = False
+    core_uuid: str = ""  # the switch run (Core-UUID) the call's first event came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,9 @@ class CallEnd:
     ended_at: datetime | None = None
     sip_status: str = ""  # the final SIP code received (``sip_term_status``), "" if none
     hangup_cause_q850: int | None = None  # ``hangup_cause_q850``; None when no channel ended
+    # nothing settled the call in time (no event, channel list or CDR): ``outcome`` is None
+    # but, unlike a refusal, the customer may have been reached; see `dialer.cdr.settle`
+    unsettled: bool = False
 
 
 def _int(text: str) -> int | None:
@@ -133,6 +137,8 @@ class CallBook:
                 return None  # not one of ours
             state = CallState(key)
         state = _with_ids(state, event)
+        if not state.core_uuid and event.get("Core-UUID"):
+            state = replace(state, core_uuid=event.get("Core-UUID"))
         end: CallEnd | None
         state, end = _step(state, event)
         if end is None:
@@ -150,14 +156,10 @@ class CallBook:
         if len(self.finished) > _FINISHED_KEPT:
             del self.finished[next(iter(self.finished))]
 
-    def end_missing(self, call_uuid: str, now_us: int) -> CallEnd | None:
-        """End a tracked call the switch no longer has (reconciliation after a reconnect):
-        its hangup event was lost, so the cause is unknown (``LOST``)."""
-        state = self.calls.get(call_uuid)
-        if state is None:
-            return None
+    def close(self, call_uuid: str) -> None:
+        """Stop tracking a call settled without its hangup event (from its CDR, or by the
+        reconciliation); its late events are ignored like those of a call that ended here."""
         self._forget(call_uuid)
-        return _finish(state, "LOST", now_us, sip_status="", q850=None)
 
 
 def _with_ids(state: CallState, event: Event) -> CallState:
@@ -217,6 +219,9 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
             created=True,
             progressed=state.progressed or progress_us > 0,
             answered_at_us=state.answered_at_us or answered_us,
+            # the leg's own record of its agent bridge: a listener that missed
+            # bridge-agent-start (down, or restarted mid-call) still sees the connection
+            connected_at_us=state.connected_at_us or _agent_bridged_us(event),
             cancel_reason=state.cancel_reason or event.var("cc_cancel_reason"),
             agent=state.agent or event.var("cc_agent"),
             machine=state.machine or event.var("amd_result").upper() == "MACHINE",
@@ -226,6 +231,18 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
         q850 = _int(event.var("hangup_cause_q850"))
         return state, _finish(state, cause, ts, sip_status=sip_status, q850=q850)
     return state, None
+
+
+def _agent_bridged_us(event: Event) -> int:
+    """When mod_callcenter bridged the customer leg to an agent, from the leg's variables
+    (``cc_agent_bridged=true``, ``bridge_uepoch``; transcripts a, t); 0 if it never was."""
+    if event.var("cc_agent_bridged") != "true":
+        return 0
+    return (
+        _int(event.var("bridge_uepoch"))
+        or _int(event.get("Caller-Channel-Bridged-Time"))
+        or event.timestamp_us
+    )
 
 
 def _cc_step(state: CallState, event: Event, ts: int) -> CallState:
@@ -279,3 +296,11 @@ def _finish(
         sip_status=sip_status,
         hangup_cause_q850=q850,
     )
+
+
+def call_end_of(
+    state: CallState, cause: str, ended_us: int, sip_status: str = "", q850: int | None = None
+) -> CallEnd:
+    """The `CallEnd` of a call seen as ``state`` that ended with ``cause`` at ``ended_us``:
+    the one outcome rule, for what another record (a CDR) says of the call."""
+    return _finish(state, cause, ended_us, sip_status=sip_status, q850=q850)

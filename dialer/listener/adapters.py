@@ -19,7 +19,13 @@ import redis
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.domain import NOT_DIALLED, AttemptOutcome, CampaignStatus, LeadStatus
+from campaigns.domain import (
+    NOT_DIALLED,
+    UNSETTLED,
+    AttemptOutcome,
+    CampaignStatus,
+    LeadStatus,
+)
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import retry_policy_of
 from dialer.agent_state import AgentState
@@ -82,6 +88,11 @@ class SqlAttemptSink:
     ``notify(attempt_id)`` is called once per newly recorded attempt, after the commit (a
     replayed end calls nothing); its failure is logged and never undoes the record. ``clock``
     dates an end the switch did not date and the lead's next attempt.
+
+    The first end recorded stands (events or CDR, whichever comes first; a later one is
+    ignored), except ``unknown`` (`CallEnd.unsettled`): that holds the lead (``failed``,
+    last outcome ``unknown``, no attempt counted) until a later definitive end (its CDR)
+    replaces it and moves the lead on as if it had been dialling.
     """
 
     def __init__(
@@ -98,7 +109,7 @@ class SqlAttemptSink:
         if end.lead_id is None or end.campaign_id is None:
             return  # not a dialer call (no ids): nothing to record
         attempt_id = self._write(node, end)
-        if attempt_id is None or self._notify is None:
+        if attempt_id is None or self._notify is None or end.unsettled:
             return
         try:
             self._notify(attempt_id)
@@ -119,9 +130,10 @@ class SqlAttemptSink:
                     dialed_number=end.dialed_number,
                 )
                 session.add(attempt)
-            elif attempt.outcome is not None:
-                return None  # already recorded (event replayed after a restart)
-            attempt.node = node
+            elif attempt.outcome is not None and (end.unsettled or attempt.outcome != UNSETTLED):
+                return None  # already recorded (event replayed after a restart, CDR after)
+            was_unsettled = attempt.outcome == UNSETTLED
+            attempt.node = node or attempt.node
             attempt.trunk = end.trunk or attempt.trunk
             attempt.answered_at = end.answered_at
             attempt.connected_at = end.connected_at
@@ -129,11 +141,14 @@ class SqlAttemptSink:
             attempt.hangup_cause = end.hangup_cause[:64]
             attempt.hangup_cause_q850 = end.hangup_cause_q850
             attempt.sip_status = end.sip_status[:8] or None
-            attempt.outcome = end.outcome.value if end.outcome else NOT_DIALLED
+            attempt.outcome = _outcome_text(end)
             attempt.agent = end.agent or None
             attempt.abandoned = end.abandoned
             attempt.recording_path = end.recording_path or attempt.recording_path
-            self._move_lead(session, end)
+            if end.unsettled:
+                _hold_lead(session, end)
+            else:
+                self._move_lead(session, end, was_unsettled)
             session.flush()
             return attempt.id
 
@@ -150,10 +165,13 @@ class SqlAttemptSink:
                 Unsettled(r.call_uuid, r.campaign_id, r.lead_id, r.id, r.trunk or "") for r in rows
             ]
 
-    def _move_lead(self, session: Session, end: CallEnd) -> None:
+    def _move_lead(self, session: Session, end: CallEnd, was_unsettled: bool = False) -> None:
         lead = session.get(Lead, end.lead_id, with_for_update=True)
         campaign = session.get(Campaign, end.campaign_id)
-        if lead is None or campaign is None or lead.status is not LeadStatus.DIALING:
+        if lead is None or campaign is None:
+            return
+        # a lead released from an unknown attempt is no longer that attempt's to move
+        if lead.status is not LeadStatus.DIALING if not was_unsettled else not _is_held(lead):
             return
         carrier_failures = 0
         if carrier_failed(end.outcome, end.hangup_cause):
@@ -241,3 +259,27 @@ class SqlSafetyStore:
                 .execution_options(synchronize_session=False)
             )
             return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _outcome_text(end: CallEnd) -> str:
+    if end.unsettled:
+        return UNSETTLED
+    return end.outcome.value if end.outcome else NOT_DIALLED
+
+
+def _is_held(lead: Lead) -> bool:
+    """A lead held by an ``unknown`` attempt (`_hold_lead`), not yet released."""
+    return lead.status is LeadStatus.FAILED and lead.last_outcome == UNSETTLED
+
+
+def _hold_lead(session: Session, end: CallEnd) -> None:
+    """The lead of an unsettled attempt: out of the dialling (``failed``, last outcome
+    ``unknown``), its attempt count unchanged, until a CDR settles it or a manager releases
+    it (`campaigns.service.release_unknown_leads`)."""
+    lead = session.get(Lead, end.lead_id, with_for_update=True)
+    if lead is None or lead.status is not LeadStatus.DIALING:
+        return
+    lead.status = LeadStatus.FAILED
+    lead.last_outcome = UNSETTLED
+    lead.claimed_at = None
+    lead.claimed_by = None

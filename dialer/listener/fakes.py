@@ -43,7 +43,8 @@ class MemoryLiveState:
 class MemoryAttempts:
     """In-memory `AttemptSink`; ``pending`` holds (node, originated at, attempt) rows,
     ``ended`` the (node, end) taken: the first end of each dialer call (one with campaign and
-    lead ids), as the SQL sink records it; a replayed end is ignored."""
+    lead ids), as the SQL sink records it; a replayed end is ignored, an unsettled one is
+    replaced by the first definitive end after it."""
 
     ended: list[tuple[str, CallEnd]] = field(default_factory=list)
     pending: list[tuple[str, datetime, Unsettled]] = field(default_factory=list)
@@ -51,8 +52,11 @@ class MemoryAttempts:
     def record(self, node: str, end: CallEnd) -> None:
         if end.lead_id is None or end.campaign_id is None:
             return
-        if any(taken.call_uuid == end.call_uuid for _, taken in self.ended):
-            return
+        taken = [i for i, (_, e) in enumerate(self.ended) if e.call_uuid == end.call_uuid]
+        if taken:
+            if end.unsettled or not self.ended[taken[0]][1].unsettled:
+                return
+            del self.ended[taken[0]]  # an unknown attempt settled at last (its CDR)
         self.ended.append((node, end))
         self.pending = [p for p in self.pending if p[2].call_uuid != end.call_uuid]
 

@@ -4,10 +4,14 @@ Threads: the connection's reader calls `on_event`/`on_connect`, which only enque
 (one thread per node) does all the work in arrival order, so the call book needs no lock.
 
 Reconciliation (after every (re)connect and every ``reconcile_every_s``): a tracked call
-that the switch no longer lists in ``show channels as json`` has lost its hangup event and
-is ended as ``LOST``, unless an event for it arrived after the snapshot was requested (it may
-be newer than the snapshot); so is an attempt row without outcome, older than
-``unsettled_after_s``, of a call the switch does not have and we never heard of. Agents
+that the switch no longer lists in ``show channels as json`` has lost its hangup event
+(unless an event for it arrived after the snapshot was requested: it may be newer than the
+snapshot); so has an attempt row without outcome, older than ``unsettled_after_s``, of a call
+the switch does not have and we never heard of. Such a call is settled from its CDR
+(`dialer.cdr.settle.end_from_cdr`) when one is stored; otherwise it waits for it
+``cdr_wait_s``, then is settled without it (`dialer.cdr.settle.unsettled_end`: connected if
+seen bridged, not counted if only ringing on a switch whose Core-UUID has changed since,
+``unknown`` otherwise). Nothing is settled as lost on the word of a missing event. Agents
 are reloaded from ``callcenter_config agent list`` and ``tier list`` (agents no longer listed
 are dropped); between reconciles their events keep them current. So no call stays in flight
 forever, and a listener that is restarted picks its calls up from the live state it left in
@@ -25,6 +29,9 @@ from datetime import timedelta
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
 from dialer.calls.trunk import trunk_verdict
+from dialer.cdr.parse import CdrFacts
+from dialer.cdr.ports import CdrLookup
+from dialer.cdr.settle import end_from_cdr, unsettled_end
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import Event
 from dialer.esl.ports import EslConnection, EslError, Subscription
@@ -94,9 +101,15 @@ class NodeListener:
         clock: Clock = SYSTEM_CLOCK,
         health: TrunkHealthFeed | None = None,
         safety: AbandonSafety | None = None,
+        cdrs: CdrLookup | None = None,
+        cdr_wait_s: float = 120.0,
     ) -> None:
         self.node = node
         self._safety = safety
+        self._cdrs = cdrs
+        self._cdr_wait_s = cdr_wait_s
+        # calls gone from the switch without a CDR yet: monotonic deadline of their wait
+        self._awaiting_cdr: dict[str, float] = {}
         self._health = health
         self._live = live
         self._attempts = attempts
@@ -198,6 +211,7 @@ class NodeListener:
     def _finish(self, end: CallEnd) -> None:
         self.stats.ended += 1
         self._last_seq.pop(end.call_uuid, None)
+        self._awaiting_cdr.pop(end.call_uuid, None)
         if end.trunk:
             self._trunks.release(end.trunk, end.call_uuid)
             self._feed_health(end)
@@ -223,6 +237,7 @@ class NodeListener:
         with self._seq_lock:
             snapshot_seq = self._seq
         try:
+            core_uuid = _core_uuid(conn.api("global_getvar core_uuid", self._api_timeout_s))
             live = live_channel_uuids(conn.api("show channels as json", self._api_timeout_s))
             agents = parse_agent_list(conn.api("callcenter_config agent list", self._api_timeout_s))
             tiers = parse_tier_list(conn.api("callcenter_config tier list", self._api_timeout_s))
@@ -236,13 +251,39 @@ class NodeListener:
         self._adopt_unsettled(live)
         for call_uuid in list(self.book.calls):
             if call_uuid in live:
+                self._awaiting_cdr.pop(call_uuid, None)
                 continue
             if self._last_seq.get(call_uuid, 0) > snapshot_seq:
                 continue
-            end = self.book.end_missing(call_uuid, now_us)
-            if end is not None:
-                self.stats.lost += 1
-                self._finish(end)
+            self._settle_missing(call_uuid, core_uuid, now_us)
+
+    def _settle_missing(self, call_uuid: str, core_uuid: str, now_us: int) -> None:
+        """A call the switch no longer has: from its CDR, or without one after the wait."""
+        state = self.book.calls[call_uuid]
+        facts = self._stored_cdr(call_uuid)
+        if facts is not None:
+            end = end_from_cdr(facts, state)
+        else:
+            now_s = self._clock.monotonic_s()
+            deadline = self._awaiting_cdr.setdefault(call_uuid, now_s + self._cdr_wait_s)
+            if now_s < deadline:
+                return
+            restarted = bool(core_uuid and state.core_uuid and core_uuid != state.core_uuid)
+            end = unsettled_end(state, now_us, switch_restarted=restarted)
+            self.stats.lost += 1
+        self._awaiting_cdr.pop(call_uuid, None)
+        self.book.close(call_uuid)
+        self._finish(end)
+
+    def _stored_cdr(self, call_uuid: str) -> CdrFacts | None:
+        if self._cdrs is None:
+            return None
+        try:
+            return self._cdrs.get(call_uuid)
+        except Exception:
+            # the store is down: the call waits for the next reconcile
+            log.exception("listener %s: CDR of %s not read", self.node, call_uuid)
+            return None
 
     def _reload_agents(self, listed: list[AgentState], tiers: dict[str, tuple[str, ...]]) -> None:
         fresh = {
@@ -268,3 +309,9 @@ class NodeListener:
             self.book.calls[row.call_uuid] = CallState(
                 row.call_uuid, row.campaign_id, row.lead_id, row.attempt_id, row.trunk
             )
+
+
+def _core_uuid(reply: str) -> str:
+    """``global_getvar core_uuid`` -> the switch run's Core-UUID ("" when not given)."""
+    text = reply.strip()
+    return "" if not text or text.startswith("-") else text

@@ -21,6 +21,8 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.agents.wiring import agent_sync
+from dialer.cdr.adapters import SqlCdrStore
+from dialer.cdr.ports import CdrLookup
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, EslConnection, ManagedEslConnection
@@ -71,13 +73,17 @@ def start_listener(
     reconcile_every_s: float = 60.0,
     client_kind: EslClientKind = "own",
     setup: SwitchSetup | None = None,
+    cdrs: CdrLookup | None = None,
+    cdr_wait_s: float = 120.0,
 ) -> RunningListener:
     """Start the listener of one node: its worker thread and its persistent connection;
     ``setup`` runs after each (re)connect, before the listener's reconcile (which then reads
-    what it set up); a failing setup is logged and the listener goes on."""
+    what it set up); a failing setup is logged and the listener goes on. Calls it lost are
+    settled from ``cdrs`` or, after ``cdr_wait_s``, without a CDR."""
     listener = NodeListener(
         node.name, live, attempts, trunks,
         reconcile_every_s=reconcile_every_s, clock=clock, health=health, safety=safety,
+        cdrs=cdrs, cdr_wait_s=cdr_wait_s,
     )  # fmt: skip
 
     def connected() -> None:
@@ -112,10 +118,12 @@ def node_listeners(
 ) -> list[RunningListener]:
     """One running listener per node of ``settings``, sharing the Redis state under
     ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
-    the database; ``notify(attempt_id)`` hands each recorded attempt to the post-call work,
+    the database (the CDRs the API stored there settle the calls a listener lost);
+    ``notify(attempt_id)`` hands each recorded attempt to the post-call work,
     ``notify_paused`` each campaign the abandon safety stop paused; each node gets the
     database's agents after every (re)connect."""
     live = live_state(client, namespace)
+    cdrs = SqlCdrStore(sessions)
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     attempts = SqlAttemptSink(sessions, clock, notify)
     safety = AbandonSafety(SqlSafetyStore(sessions), clock, notify_paused)
@@ -131,6 +139,8 @@ def node_listeners(
             reconcile_every_s=reconcile_every_s,
             client_kind=settings.esl_client,
             setup=agent_sync(sessions),
+            cdrs=cdrs,
+            cdr_wait_s=settings.cdr_wait_s,
         )
         for node in settings.freeswitch_nodes
     ]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaigns.domain import NOT_DIALLED, AttemptOutcome
+from campaigns.domain import NOT_DIALLED, UNSETTLED, AttemptOutcome
 
 DEFAULT_CALLS_LISTED = 50
 MAX_CALLS_LISTED = 10_000
-KNOWN_OUTCOMES = (*(o.value for o in AttemptOutcome), NOT_DIALLED)
+KNOWN_OUTCOMES = (*(o.value for o in AttemptOutcome), NOT_DIALLED, UNSETTLED)
 
 
 class CallLogError(Exception):

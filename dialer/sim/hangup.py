@@ -67,6 +67,9 @@ class Hangups:
         self._hangup_watchers: dict[str, list[Watcher]] = {}
         self.after_unbridge: Callable[[Channel], None] | None = None
         """Set by the dialplan: a customer left alone by its agent continues there."""
+        self.on_report: Callable[[Channel], None] | None = None
+        """Set by the CDR posting: a customer leg in CS_REPORTING, its CDR variables set,
+        before its CHANNEL_HANGUP_COMPLETE (mod_xml_cdr's place, transcript v)."""
 
     def hangup(self, uuid: str, cause: str) -> None:
         """Hang a live channel up locally (a no-op for unknown or hung-up channels)."""
@@ -161,6 +164,8 @@ class Hangups:
         self._channels.set_callstate(leg, "HANGUP")
         self._channels.set_state(leg, "CS_REPORTING")
         self._report_vars(leg)
+        if self.on_report is not None and leg.kind == "customer":
+            self.on_report(leg)
         self._bus.channel_event(leg, "CHANNEL_HANGUP_COMPLETE")
 
     def _agent_leaves_bridge(self, agent: Channel, member: Channel, cause: str) -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from dialer.sim.api import Api
+from dialer.sim.cdr_post import CdrPoster, CdrPosting, cdr_document
+from dialer.sim.channel import Channel
 from dialer.sim.clock import SimTime
 from dialer.sim.dialplan import Dialplan
 from dialer.sim.esl_server import EslServer
@@ -54,6 +56,7 @@ class Simulator:
         *,
         password: str = "ClueCon",
         engine_factory: CallcenterEngineFactory | bool | None = True,
+        cdr: CdrPosting | None = None,
     ) -> None:
         self.scenario = scenario
         self.switch = SimSwitch(scenario)
@@ -66,6 +69,22 @@ class Simulator:
         self.host = ""
         self.port_number = 0
         self._heartbeat: TimerHandle | None = None
+        self.cdr_poster: CdrPoster | None = None
+        if cdr is not None:
+            self.cdr_poster = CdrPoster(replace(cdr, speed=scenario.speed))
+            self.switch.hangups.on_report = self._post_cdr
+
+    def _post_cdr(self, ch: Channel) -> None:
+        assert self.cdr_poster is not None
+        record = self.switch.records.get(ch.uuid)
+        document = cdr_document(
+            self.switch.global_vars["core_uuid"],
+            self.scenario.hostname,
+            ch.variables,
+            ch.profile,
+            record.number if record is not None else "",
+        )
+        self.cdr_poster.post(ch.uuid, document)
 
     @property
     def engine(self) -> CallcenterEngine | None:
@@ -122,6 +141,8 @@ class Simulator:
         if self._heartbeat is not None:
             self.switch.cancel(self._heartbeat)
         await self.server.stop()
+        if self.cdr_poster is not None:
+            await asyncio.to_thread(self.cdr_poster.close)
 
 
 def _as_scenario(scenario: Scenario | Mapping[str, Any] | Path | str) -> Scenario:
@@ -141,9 +162,13 @@ async def run_simulator(
     port: int = 0,
     password: str = "ClueCon",
     engine_factory: CallcenterEngineFactory | bool | None = True,
+    cdr: CdrPosting | None = None,
 ) -> AsyncIterator[Simulator]:
-    """Run a simulator in the current loop for the duration of the block."""
-    sim = Simulator(_as_scenario(scenario), password=password, engine_factory=engine_factory)
+    """Run a simulator in the current loop for the duration of the block (``cdr``: post
+    each customer leg's CDR there)."""
+    sim = Simulator(
+        _as_scenario(scenario), password=password, engine_factory=engine_factory, cdr=cdr
+    )
     await sim.start(host, port)
     try:
         yield sim
@@ -160,9 +185,10 @@ class SimulatorServer:
         *,
         password: str = "ClueCon",
         engine_factory: CallcenterEngineFactory | bool | None = True,
+        cdr: CdrPosting | None = None,
     ) -> None:
         self.sim = Simulator(
-            _as_scenario(scenario), password=password, engine_factory=engine_factory
+            _as_scenario(scenario), password=password, engine_factory=engine_factory, cdr=cdr
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -210,6 +236,7 @@ async def serve_forever(
     speed: float | None = None,
     seed: int | None = None,
     records_path: Path | None = None,
+    cdr: CdrPosting | None = None,
 ) -> None:
     """The ``dialer sim serve`` process: run until cancelled, then dump records."""
     scenario = load_scenario(scenario_path)
@@ -219,7 +246,7 @@ async def serve_forever(
             speed=speed if speed is not None else scenario.speed,
             seed=seed if seed is not None else scenario.seed,
         )
-    async with run_simulator(scenario, host=host, port=port, password=password) as sim:
+    async with run_simulator(scenario, host=host, port=port, password=password, cdr=cdr) as sim:
         try:
             await asyncio.Event().wait()
         finally:

@@ -45,13 +45,15 @@ class SimSwitch:
         # customers draw from their own stream, in originate order only, so that their uuids
         # and behaviour do not depend on when timers (agents, engine, media) drew numbers
         self.call_rng = random.Random(f"calls-{scenario.seed}")
-        identity = CoreIdentity(core_uuid=self.new_uuid(), hostname=scenario.hostname)
+        identity = CoreIdentity(core_uuid=self._core_uuid(scenario), hostname=scenario.hostname)
         self.records = Records()
         self.engine: CallcenterEngine | None = None
         self.global_vars: dict[str, str] = {
             "hostname": scenario.hostname,
             "domain": "127.0.0.1",
             "switch_serial": "1",
+            # set by the core at start-up (switch_core.c), new on every start
+            "core_uuid": identity.core_uuid,
         }
         self.bus = EventBus(identity, self.clock, lambda uuid: self.channels.lookup(uuid))
         self.admission = Admission(
@@ -79,6 +81,15 @@ class SimSwitch:
             scenario.agent_endpoint,
             self.new_uuid,
         )
+
+    def _core_uuid(self, scenario: Scenario) -> str:
+        """A new Core-UUID per start, as FreeSWITCH draws one at every start (switch_core.c):
+        seeded, and mixed with the start time unless the scenario fixes that time, so a
+        simulator restarted with the same scenario is a new switch run."""
+        drawn = self.new_uuid()
+        if scenario.start_epoch_s is not None:
+            return drawn
+        return str(uuidlib.uuid5(uuidlib.UUID(drawn), repr(self.clock.now_s())))
 
     def new_call_uuid(self) -> str:
         """A v4 UUID for a customer leg, from the customers' stream."""

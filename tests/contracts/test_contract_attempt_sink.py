@@ -3,6 +3,7 @@ on SQLite and PostgreSQL. What is unsettled, what a record settles, replays, for
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.domain import AttemptOutcome
+from campaigns.domain import NOT_DIALLED, UNSETTLED, AttemptOutcome
 from campaigns.models import CallAttempt, Lead
 from dialer.calls.machine import CallEnd
 from dialer.db.base import transaction
@@ -34,6 +35,10 @@ class Harness(Protocol):
         """How many ends of the call were taken."""
         ...
 
+    def outcome(self, call_uuid: str) -> str | None:
+        """The outcome the call's attempt holds (None: not settled)."""
+        ...
+
 
 class MemoryHarness:
     def __init__(self) -> None:
@@ -47,6 +52,14 @@ class MemoryHarness:
 
     def records(self, call_uuid: str) -> int:
         return sum(end.call_uuid == call_uuid for _, end in self.memory.ended)
+
+    def outcome(self, call_uuid: str) -> str | None:
+        for _, end in self.memory.ended:
+            if end.call_uuid == call_uuid:
+                if end.unsettled:
+                    return UNSETTLED
+                return end.outcome.value if end.outcome else NOT_DIALLED
+        return None
 
 
 class SqlHarness:
@@ -73,6 +86,12 @@ class SqlHarness:
                 CallAttempt.call_uuid == call_uuid, CallAttempt.outcome.is_not(None)
             )
             return int(session.scalar(ended) or 0)
+
+    def outcome(self, call_uuid: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(
+                select(CallAttempt.outcome).where(CallAttempt.call_uuid == call_uuid)
+            )
 
 
 @pytest.fixture
@@ -139,3 +158,17 @@ def test_an_end_without_a_row_is_taken_and_one_without_ids_is_not(h: Harness) ->
     h.sink.record("fs1", end_of(unwritten))
     assert h.records("u-9") == 1
     assert h.sink.unsettled("fs1", T0 + timedelta(hours=1)) == [row]
+
+
+def test_an_unknown_end_is_replaced_by_the_first_definitive_one(h: Harness) -> None:
+    row = h.originated("fs1", "u-1", T0)
+    unknown = replace(end_of(row), outcome=None, unsettled=True)
+    h.sink.record("fs1", unknown)
+    assert h.outcome("u-1") == UNSETTLED
+    assert h.sink.unsettled("fs1", T0 + timedelta(hours=1)) == []  # not adopted again
+    h.sink.record("fs1", unknown)
+    h.sink.record("fs1", end_of(row, outcome=AttemptOutcome.CONNECTED))  # its CDR, late
+    assert h.outcome("u-1") == AttemptOutcome.CONNECTED
+    h.sink.record("fs1", end_of(row, outcome=AttemptOutcome.BUSY))
+    h.sink.record("fs1", unknown)
+    assert (h.outcome("u-1"), h.records("u-1")) == (AttemptOutcome.CONNECTED, 1)

@@ -39,6 +39,7 @@ from fs_conf.dialplan import (
 from fs_conf.switch import (
     CALLCENTER_MODULES,
     ESL_ACL_LIST,
+    CdrPosting,
     QueueSettings,
     SwitchOptions,
     acl_conf_xml,
@@ -50,6 +51,7 @@ from fs_conf.switch import (
     modules_xml,
     queues_for,
     write_switch_conf,
+    xml_cdr_xml,
 )
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -353,6 +355,7 @@ def test_write_switch_conf_lays_out_the_conf_dir(tmp_path: Path) -> None:
         "autoload_configs/distributor.conf.xml",
         "autoload_configs/event_socket.conf.xml",
         "autoload_configs/modules.conf.xml",
+        "autoload_configs/xml_cdr.conf.xml",
         "dialplan/campaign.xml",
         "lcr.sql",
         "sip_profiles/external.xml",
@@ -433,3 +436,44 @@ def test_lcr_conf_points_mod_lcr_at_its_database(tmp_path: Path) -> None:
     assert not (tmp_path / "plain/autoload_configs/lcr.conf.xml").exists()
     plain = ET.parse(tmp_path / "plain/autoload_configs/modules.conf.xml")
     assert "mod_pgsql" not in {m.get("module") for m in plain.iter("load")}
+
+
+# mod_xml_cdr's settings, as its module load function reads them (mod_xml_cdr.c)
+XML_CDR_PARAMS = {
+    "url", "cred", "auth-scheme", "encode", "retries", "delay", "timeout", "log-dir",
+    "log-b-leg", "prefix-a-leg", "err-log-dir",
+}  # fmt: skip
+
+
+def test_xml_cdr_posts_to_the_dialer_with_retries_and_an_error_log_dir() -> None:
+    cdr = CdrPosting(url="http://10.0.0.2:8080/fsapi/cdr", credentials="fs:s3cret")
+    text = xml_cdr_xml(cdr)
+    root = ET.fromstring(text)
+    assert root.get("name") == "xml_cdr.conf"
+    params = _params(root)
+    assert set(params) <= XML_CDR_PARAMS
+    assert params["url"] == "http://10.0.0.2:8080/fsapi/cdr"
+    assert (params["cred"], params["auth-scheme"]) == ("fs:s3cret", "basic")
+    # the form-encoded body the endpoint and the transcripts' v1 captures have
+    assert params["encode"] == "true"
+    assert (params["retries"], params["delay"], params["err-log-dir"]) == ("2", "2", "xml_cdr_err")
+    # agent legs are not posted; the err-log-dir file is a_<uuid>.cdr.xml (transcript v)
+    assert (params["log-b-leg"], params["prefix-a-leg"]) == ("false", "true")
+    _golden("xml_cdr.conf.xml", text)
+    assert "cred" not in _params(ET.fromstring(xml_cdr_xml(CdrPosting())))
+    assert "mod_xml_cdr" in {m.get("module") for m in ET.fromstring(modules_xml()).iter("load")}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"url": "ftp://x/cdr"},
+        {"credentials": "u:$${pw}"},
+        {"err_log_dir": "a\nb"},
+        {"delay_s": 0},
+        {"retries": -1},
+    ],
+)
+def test_xml_cdr_refuses_values_freeswitch_would_misread(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="CDR"):
+        CdrPosting(**bad)  # type: ignore[arg-type]

@@ -120,9 +120,10 @@ def test_supervisor_starts_lapsed_campaigns_once(runtime: FakeRuntime) -> None:
     assert runtime.lease_store.holder(99) is None
 
 
-def test_up_runs_listener_two_workers_and_beat() -> None:
+def test_up_runs_listener_api_two_workers_and_beat() -> None:
     commands = up_commands(16, "info", "sched")
-    assert set(commands) == {"listener", "worker", "imports", "beat"}
+    assert set(commands) == {"listener", "api", "worker", "imports", "beat"}
+    assert "workers.api" in commands["api"]
     worker = commands["worker"]
     assert worker[worker.index("-Q") + 1] == "pacing,originate,post-call"
     assert worker[worker.index("-P") + 1] == "threads"

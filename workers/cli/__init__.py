@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workers.cli import agents, calls, campaigns, db, demo, fsconf, leads, run, sim, trunks
+from workers.cli import agents, calls, campaigns, cdr, db, demo, fsconf, leads, run, sim, trunks
 from workers.cli.root import DialerGroup
 
 __all__ = ["app"]
@@ -27,4 +27,5 @@ app.command("route")(trunks.show_route)
 app.add_typer(fsconf.app, name="fsconf")
 app.add_typer(agents.app, name="agents")
 app.add_typer(calls.app, name="calls")
+app.add_typer(cdr.app, name="cdr")
 run.register_process_commands(app)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from campaigns.models import Campaign
 from dialer.routing.service import load_trunks
 from fs_conf.dialplan import DEFAULT_SAFE_HARBOR, DialplanError, DialplanOptions
-from fs_conf.switch import QueueSettings, SwitchOptions, write_switch_conf
+from fs_conf.switch import CdrPosting, QueueSettings, SwitchOptions, write_switch_conf
 from workers.cli.common import console, err_console, user_errors
 from workers.context import app_context
 
@@ -61,9 +61,18 @@ def render_switch_conf(
     allow_default_password: Annotated[
         bool, typer.Option(help="accept FreeSWITCH's default Event Socket password ClueCon")
     ] = False,
+    cdr_url: Annotated[
+        str | None,
+        typer.Option(
+            help="where the switch posts CDRs (default: http://DIALER_API_HOST:PORT/fsapi/cdr)"
+        ),
+    ] = None,
+    cdr_err_dir: Annotated[
+        str, typer.Option(help="mod_xml_cdr err-log-dir (relative: under FreeSWITCH's log dir)")
+    ] = "xml_cdr_err",
 ) -> None:
-    """Write event socket + ACL, modules, SIP profile + gateways, queues and dialplan under
-    OUT.
+    """Write event socket + ACL, modules, SIP profile + gateways, queues, dialplan and the
+    CDR posting (xml_cdr) under OUT.
 
     With several nodes configured (DIALER_FREESWITCH_NODES), each gets OUT/<node name>.
     """
@@ -77,6 +86,17 @@ def render_switch_conf(
             trunks = load_trunks(session)
             campaigns = [(c.name, c.queue_name) for c in session.scalars(select(Campaign))]
         queue = QueueSettings(strategy=strategy, moh_sound=moh, max_wait_time_s=max_wait_s)
+        settings = ctx.settings
+        cdr = CdrPosting(
+            url=cdr_url or f"http://{settings.api_host}:{settings.api_port}/fsapi/cdr",
+            credentials=settings.fsapi_credentials,
+            err_log_dir=cdr_err_dir,
+        )
+        if not cdr.credentials:
+            err_console.print(
+                "[yellow]warning:[/yellow] DIALER_FSAPI_CREDENTIALS is not set: the API "
+                "refuses CDR posts, which then pile up in the err-log-dir"
+            )
         options = SwitchOptions(
             esl_listen_ip=esl_listen_ip,
             esl_password=esl_password,
@@ -86,6 +106,7 @@ def render_switch_conf(
             callcenter_odbc_dsn=callcenter_dsn,
             queue=queue,
             dialplan=DialplanOptions(safe_harbor=safe_harbor, amd=amd),
+            cdr=cdr,
         )
         several = len(ctx.settings.freeswitch_nodes) > 1
         for n in nodes:

@@ -231,3 +231,16 @@ def delete_list_cmd(
             removed = delete_list(session, found)
             console.print(f"lead list #{found.id} ({found.name}) deleted with its "
                           f"{removed:,} leads")  # fmt: skip
+
+
+@app.command("release-unknown")
+def release_unknown_cmd(
+    campaign: Annotated[str | None, typer.Option(help="only this campaign's leads")] = None,
+) -> None:
+    """Put leads held by an unknown attempt (no event, channel or CDR settled it; the
+    customer may have talked to an agent) back to pending, to be dialled again."""
+    with user_errors(CampaignError):
+        ctx = app_context()
+        with ctx.sessions.begin() as session:
+            released = service.release_unknown_leads(session, campaign, ctx.clock.now())
+        console.print(f"released {released} lead(s) held by an unknown attempt")

@@ -1,9 +1,10 @@
-"""Process commands: ``dialer worker``, ``dialer beat``, ``dialer listener`` and ``dialer up``.
+"""Process commands: ``dialer worker``, ``dialer beat``, ``dialer listener``, ``dialer api``
+and ``dialer up``.
 
 ``worker`` and ``beat`` replace themselves with Celery (``exec``), so no wrapper process is left
 between the signals and Celery. ``up`` runs everything one machine needs as child processes
-(the listener, a thread-pool worker for pacing/originate/post-call, a prefork worker for
-imports, beat) and stops them all when one of them dies, on Ctrl-C or SIGTERM; they get
+(the listener, the API, a thread-pool worker for pacing/originate/post-call, a prefork worker
+for imports, beat) and stops them all when one of them dies, on Ctrl-C or SIGTERM; they get
 SIGTERM from the kernel if ``up`` itself is killed (``kill -9`` included). With the embedded
 Redis it starts the server first and keeps it for the children, which join it through its
 socket, and stops it when it exits.
@@ -69,10 +70,15 @@ def listener_argv() -> list[str]:
     return [sys.executable, "-m", "workers.listener"]
 
 
+def api_argv() -> list[str]:
+    return [sys.executable, "-m", "workers.api"]
+
+
 def up_commands(concurrency: int, loglevel: str, schedule: str) -> dict[str, list[str]]:
     """The child processes of ``dialer up``, by name."""
     return {
         "listener": listener_argv(),
+        "api": api_argv(),
         "worker": worker_argv(DEFAULT_WORKER_QUEUES, "threads", concurrency, "pacing", loglevel),
         "imports": worker_argv(IMPORTS_QUEUES, "prefork", 2, "imports", loglevel),
         "beat": beat_argv(schedule, loglevel),
@@ -118,6 +124,14 @@ def listener() -> None:
         main()
 
 
+def api() -> None:
+    """Run the HTTP API: the switch's CDR posts (/fsapi/cdr) on DIALER_API_HOST:PORT."""
+    from workers.api import main
+
+    with user_errors():
+        main()
+
+
 def up(
     concurrency: Annotated[int, typer.Option(help="Pacing worker threads.")] = 32,
     schedule: Annotated[str, typer.Option(help="Beat's schedule state file.")] = (
@@ -125,7 +139,7 @@ def up(
     ),
     loglevel: Annotated[str, typer.Option(help=_LOGLEVEL_HELP)] = "info",
 ) -> None:
-    """Run listener, workers and beat on this machine until Ctrl-C or until one exits."""
+    """Run listener, API, workers and beat on this machine until Ctrl-C or one exits."""
     from workers.context import app_context
 
     with user_errors():
@@ -174,4 +188,5 @@ def register_process_commands(app: typer.Typer) -> None:
     app.command("worker")(worker)
     app.command("beat")(beat)
     app.command("listener")(listener)
+    app.command("api")(api)
     app.command("up")(up)

@@ -37,9 +37,24 @@ def serve(
     records: Annotated[
         Path | None, typer.Option(help="Write ground-truth call records (.csv/.json) on exit.")
     ] = None,
+    cdr_url: Annotated[
+        str | None,
+        typer.Option(help="Post each customer leg's CDR there, as mod_xml_cdr does."),
+    ] = None,
+    cdr_credentials: Annotated[
+        str, typer.Option(help="USER:PASSWORD sent with the CDR posts (HTTP basic auth).")
+    ] = "",
+    cdr_err_dir: Annotated[
+        Path | None, typer.Option(help="Where CDRs no post delivered are written.")
+    ] = None,
 ) -> None:
     """Serve the Event Socket (inbound mode) until interrupted."""
+    from dialer.sim.cdr_post import CdrPosting
     from dialer.sim.simulator import serve_forever
+
+    if cdr_url is not None and not cdr_url.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"expected an http:// or https:// URL, got {cdr_url!r}")
+    cdr = CdrPosting(cdr_url, cdr_credentials, err_dir=cdr_err_dir) if cdr_url else None
 
     host, port = _split_listen(listen)
     console.print(f"switch simulator listening on {host}:{port} (scenario {scenario})")
@@ -53,6 +68,7 @@ def serve(
                 speed=speed,
                 seed=seed,
                 records_path=records,
+                cdr=cdr,
             )
         )
     except KeyboardInterrupt:

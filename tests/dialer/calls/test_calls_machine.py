@@ -163,6 +163,30 @@ def test_late_events_of_an_ended_call_are_ignored() -> None:
     assert len(ends) == 1
 
 
+@pytest.mark.parametrize("name", ["t_origination_uuid_export_vars", "e_no_agent_abandon"])
+def test_a_call_first_seen_at_its_hangup_gets_the_outcome_of_the_whole_call(name: str) -> None:
+    """A listener down (or restarted) while the call was bridged sees only its end: the
+    leg's cc variables still tell a connected call from an abandoned one."""
+    evs = transcript_events(name)
+    hangup = [
+        e for e in evs
+        if e.name == "CHANNEL_HANGUP_COMPLETE" and e.var("cc_side") == "member"
+    ]  # fmt: skip
+    full, late = CallBook(), CallBook()
+    if not hangup[0].var("dialer_attempt_id"):  # the lab's call e carries no dialer ids
+        full.expect(hangup[0].uuid)
+        late.expect(hangup[0].uuid)
+    [reference] = [x for e in evs if (x := full.apply(e)) is not None]
+    [end] = [x for e in hangup if (x := late.apply(e)) is not None]
+    assert reference.outcome in (C, AB)
+    assert (end.outcome, end.abandoned, end.agent) == (
+        reference.outcome,
+        reference.abandoned,
+        reference.agent,
+    )
+    assert (end.connected_at is None) == (reference.connected_at is None)
+
+
 def test_unanswered_causes() -> None:
     assert unanswered_outcome("NO_ANSWER", progressed=True, sip_status="") is N
     assert unanswered_outcome("NO_ANSWER", progressed=False, sip_status="") is F

@@ -50,10 +50,11 @@ def make(
     responder: Callable[[str], str] = lambda c: '{"row_count": 0}\n',
     live: LiveState | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    cdr_wait_s: float = 0.0,
 ) -> tuple[NodeListener, MemoryAttempts, MemoryTrunks, LiveState, FakeEslConnection]:
     live = live if live is not None else MemoryLiveState()
     attempts, trunks = MemoryAttempts(), MemoryTrunks({T_UUID: "carrier_a"})
-    listener = NodeListener("fs1", live, attempts, trunks, clock=clock)
+    listener = NodeListener("fs1", live, attempts, trunks, clock=clock, cdr_wait_s=cdr_wait_s)
     conn = FakeEslConnection("fs1", LISTENER_SUBSCRIPTION, listener.on_event, responder)
     listener.attach(conn)
     return listener, attempts, trunks, live, conn
@@ -177,15 +178,16 @@ def test_reconcile_ends_calls_the_switch_no_longer_has() -> None:
     gone, alive = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
     show = json.dumps({"row_count": 1, "rows": [{"uuid": alive}]})
     bodies = api_bodies("f_api_outputs")
-    replies = {"show": show, "agent": bodies[0], "tier": bodies[3]}
+    replies = {"show": show, "agent": bodies[0], "tier": bodies[3], "core_uuid": ""}
     listener, attempts, _, live, _ = make(lambda c: replies[c.split()[1 if "_" in c else 0]])
     for call in (gone, alive):
         listener.book.calls[call] = _answered(call)
         live.put_call("fs1", _answered(call))
     listener.on_connect()
     listener.drain()
-    assert [(e.call_uuid, e.outcome, e.hangup_cause) for _, e in attempts.ended] == [
-        (gone, AttemptOutcome.ABANDONED, "LOST")
+    # answered, then nothing: the customer may have talked to an agent (not abandoned)
+    assert [(e.call_uuid, e.outcome, e.unsettled) for _, e in attempts.ended] == [
+        (gone, None, True)
     ]
     assert set(live.calls("fs1")) == {alive}
     agent1 = live.agents("fs1")["agent1@default"]
@@ -268,6 +270,7 @@ def test_reconcile_ends_attempts_nobody_heard_of() -> None:
         trunks,
         unsettled_after_s=120,
         clock=FakeClock(datetime.fromtimestamp(now, UTC)),
+        cdr_wait_s=0,
     )
     conn = FakeEslConnection(
         "fs1", LISTENER_SUBSCRIPTION, listener.on_event, lambda c: show if "show" in c else "+OK"
@@ -280,8 +283,8 @@ def test_reconcile_ends_attempts_nobody_heard_of() -> None:
     attempts.pending.append(("fs2", at - timedelta(seconds=600), Unsettled("x", 1, 1, 1)))
     listener.on_connect()
     listener.drain()
-    assert [(e.call_uuid, e.outcome, e.hangup_cause, e.lead_id) for _, e in attempts.ended] == [
-        (old, AttemptOutcome.FAILED, "LOST", 10)
+    assert [(e.call_uuid, e.outcome, e.unsettled, e.lead_id) for _, e in attempts.ended] == [
+        (old, None, True, 10)
     ]
     assert trunks.released == [old]
     assert listener.book.calls == {}
