@@ -92,11 +92,6 @@ def render_switch_conf(
             credentials=settings.fsapi_credentials,
             err_log_dir=cdr_err_dir,
         )
-        if not cdr.credentials:
-            err_console.print(
-                "[yellow]warning:[/yellow] DIALER_FSAPI_CREDENTIALS is not set: the API "
-                "refuses CDR posts, which then pile up in the err-log-dir"
-            )
         options = SwitchOptions(
             esl_listen_ip=esl_listen_ip,
             esl_password=esl_password,
@@ -121,3 +116,8 @@ def render_switch_conf(
                     highlight=False,
                     soft_wrap=True,
                 )
+        if not cdr.credentials:
+            err_console.print(
+                "[yellow]warning:[/yellow] DIALER_FSAPI_CREDENTIALS is not set: the API "
+                "refuses CDR posts, which then pile up in the err-log-dir"
+            )
