@@ -12,6 +12,13 @@ are reloaded from ``callcenter_config agent list`` and ``tier list`` (agents no 
 are dropped); between reconciles their events keep them current. So no call stays in flight
 forever, and a listener that is restarted picks its calls up from the live state it left in
 Redis.
+
+Backends away: the work of one event (or one reconcile) that fails on a backend error (Redis,
+the database, the switch: ``transient``) is done again with backoff until it succeeds, so an
+event is never skipped, and the events behind it wait in order. The book's own change is made
+once; what fails and is retried is the writing out (`_durably`). Any other error in one
+item's work is logged with the item and the loop goes on. The loop beats ``heartbeat`` on each
+item and at least every ``beat_every_s``, also while it waits for a backend.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from dialer.agent_state import AgentState
+from dialer.backend_errors import is_backend_error
 from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
 from dialer.calls.trunk import trunk_verdict
 from dialer.clock import SYSTEM_CLOCK, Clock
@@ -36,6 +46,8 @@ from dialer.listener.switch_state import (
     parse_tier_list,
     reconciled,
 )
+from dialer.liveness.service import LoopBeat
+from dialer.retry import DEFAULT_BACKOFF, Backoff, retry_transient
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +82,8 @@ class ListenerStats:
     ended: int = 0
     lost: int = 0
     reconciles: int = 0
+    retries: int = 0
+    failed_items: int = 0
 
 
 class NodeListener:
@@ -91,8 +105,18 @@ class NodeListener:
         api_timeout_s: float = 10.0,
         clock: Clock = SYSTEM_CLOCK,
         health: TrunkHealthFeed | None = None,
+        heartbeat: LoopBeat | None = None,
+        beat_every_s: float = 5.0,
+        transient: Callable[[BaseException], bool] = is_backend_error,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.node = node
+        self._heartbeat = heartbeat
+        self._beat_every_s = beat_every_s
+        self._transient = transient
+        self._backoff = backoff
+        self._stopping = threading.Event()
+        self._health_fed = ""
         self._health = health
         self._live = live
         self._attempts = attempts
@@ -128,6 +152,7 @@ class NodeListener:
         self._put(_RECONCILE)
 
     def stop(self) -> None:
+        self._stopping.set()
         self._put(_STOP)
 
     def _put(self, item: object) -> None:
@@ -137,22 +162,73 @@ class NodeListener:
 
     # --- the worker thread -----------------------------------------------------------------
     def run(self) -> None:
+        """The worker loop, until `stop`. It ends otherwise only on an error outside any
+        one item's work; its heartbeat then says so (the process should exit)."""
+        try:
+            self._loop()
+        except BaseException as exc:
+            log.critical("listener %s: worker loop died", self.node, exc_info=True)
+            if self._heartbeat is not None:
+                self._heartbeat.failed(f"worker loop died: {type(exc).__name__}: {exc}")
+            raise
+        if self._heartbeat is not None:
+            self._heartbeat.stopped()
+
+    def _loop(self) -> None:
         next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
         while True:
+            self._beat()
             # The queue waits wall seconds: under a scaled clock an idle listener reconciles
             # late, never early; each event re-reads the clock.
             wait_s = max(0.0, next_reconcile - self._clock.monotonic_s())
             try:
-                seq, item = self._queue.get(timeout=wait_s)
+                seq, item = self._queue.get(timeout=min(wait_s, self._beat_every_s))
             except queue.Empty:
+                if self._clock.monotonic_s() < next_reconcile:
+                    continue
                 item, seq = _RECONCILE, 0
             if item is _STOP:
                 return
             if item is _RECONCILE:
-                self.reconcile()
+                self._work(lambda: self._durably("reconcile", self.reconcile), "reconcile")
                 next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
             elif isinstance(item, Event):
-                self.handle(item, seq)
+                self._work(partial(self.handle, item, seq), f"event {item.name} #{seq}")
+
+    def _work(self, work: Callable[[], object], what: str) -> None:
+        # One item's work: what is left failing after `_durably` (a read of the reconcile,
+        # a defect) is logged and the loop goes on with the next item.
+        try:
+            work()
+        except Exception as exc:
+            if self._stopping.is_set():
+                return
+            self.stats.failed_items += 1
+            level = logging.WARNING if self._transient(exc) else logging.ERROR
+            log.log(level, "listener %s: %s failed", self.node, what, exc_info=True)
+
+    def _beat(self, status: str = "ok") -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.beat(status)
+
+    def _durably(self, what: str, work: Callable[[], object]) -> None:
+        """Do ``work`` (writing out a change already made to the book) until it succeeds:
+        retried with backoff while a backend is away, so the change is never lost."""
+
+        def retrying(status: str) -> None:
+            self.stats.retries += 1
+            self._beat(status)
+
+        retry_transient(
+            work,
+            what=f"listener {self.node}: {what}",
+            transient=self._transient,
+            clock=self._clock,
+            log=log,
+            backoff=self._backoff,
+            should_stop=self._stopping.is_set,
+            on_retry=retrying,
+        )
 
     def drain(self) -> None:
         """Process everything queued so far (tests, shutdown)."""
@@ -179,32 +255,34 @@ class NodeListener:
             agent = agent_change(self.agents.get(name), event, now_s)
             if agent is not None:
                 self.agents[agent.name] = agent
-                self._live.put_agent(self.node, agent)
+                self._durably("agent", lambda: self._live.put_agent(self.node, agent))
         key = self.book.call_uuid_of(event)
         end = self.book.apply(event)
         if end is not None:
-            self._finish(end)
+            self._durably("call end", lambda: self._finish(end))
             return end
         state = self.book.calls.get(key) if key else None
         if state is not None:
             self._last_seq[key] = seq
-            self._live.put_call(self.node, state)
+            self._durably("call", lambda: self._live.put_call(self.node, state))
         return None
 
     def _finish(self, end: CallEnd) -> None:
-        self.stats.ended += 1
         self._last_seq.pop(end.call_uuid, None)
         if end.trunk:
             self._trunks.release(end.trunk, end.call_uuid)
             self._feed_health(end)
         self._attempts.record(self.node, end)
         self._live.drop_call(self.node, end.call_uuid)
+        self.stats.ended += 1
 
     def _feed_health(self, end: CallEnd) -> None:
         # Health is advisory: failing to record it must not stop the call's record. A result
         # that says nothing about the trunk still goes: it may void the trunk's trial call.
-        if self._health is None:
+        # Fed once per end, also when the end's writing out is retried after it.
+        if self._health is None or self._health_fed == end.call_uuid:
             return
+        self._health_fed = end.call_uuid
         try:
             self._health.record(end.trunk, trunk_verdict(end), self._now_s(), end.call_uuid)
         except Exception:
@@ -236,7 +314,7 @@ class NodeListener:
             end = self.book.end_missing(call_uuid, now_us)
             if end is not None:
                 self.stats.lost += 1
-                self._finish(end)
+                self._durably("lost call", partial(self._finish, end))
 
     def _reload_agents(self, listed: list[AgentState], tiers: dict[str, tuple[str, ...]]) -> None:
         fresh = {

@@ -28,11 +28,15 @@ from dialer.esl.wiring import build_esl_client
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
+from dialer.liveness.ports import HeartbeatStore
+from dialer.liveness.service import LoopBeat
 from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
 
 __all__ = ["RunningListener", "live_state", "node_listeners", "start_listener"]
 
 _STOP_WAIT_S = 10.0
+# The worker loop beats at least every 5 s, also while it waits for a backend.
+LISTENER_STALE_AFTER_S = 30.0
 log = logging.getLogger(__name__)
 
 SwitchSetup = Callable[[EslConnection], None]
@@ -52,6 +56,16 @@ class RunningListener:
         self.listener.stop()
         self.worker.join(timeout=_STOP_WAIT_S)
 
+    def broken(self) -> str | None:
+        """Why this node's listener cannot go on (its worker thread ended, or its client
+        gave up connecting), None while it runs: the process should then exit non-zero."""
+        if not self.worker.is_alive():
+            return f"listener {self.client.node}: worker thread ended"
+        failure = self.client.failure
+        if failure is not None:
+            return f"listener {self.client.node}: Event Socket client failed: {failure}"
+        return None
+
 
 def live_state(client: redis.Redis[Any], namespace: str = DEFAULT_NAMESPACE) -> RedisLiveState:
     """The live state of the nodes in Redis, under ``<namespace>:live``."""
@@ -69,13 +83,18 @@ def start_listener(
     reconcile_every_s: float = 60.0,
     client_kind: EslClientKind = "own",
     setup: SwitchSetup | None = None,
+    heartbeats: HeartbeatStore | None = None,
 ) -> RunningListener:
     """Start the listener of one node: its worker thread and its persistent connection;
     ``setup`` runs after each (re)connect, before the listener's reconcile (which then reads
-    what it set up); a failing setup is logged and the listener goes on."""
+    what it set up); a failing setup is logged and the listener goes on. The worker loop
+    beats ``heartbeats`` (loop ``node-<name>`` of process ``listener``) if given."""
+    beat = None
+    if heartbeats is not None:
+        beat = LoopBeat(heartbeats, "listener", f"node-{node.name}", LISTENER_STALE_AFTER_S)
     listener = NodeListener(
         node.name, live, attempts, trunks,
-        reconcile_every_s=reconcile_every_s, clock=clock, health=health,
+        reconcile_every_s=reconcile_every_s, clock=clock, health=health, heartbeat=beat,
     )  # fmt: skip
 
     def connected() -> None:
@@ -106,6 +125,7 @@ def node_listeners(
     namespace: str = DEFAULT_NAMESPACE,
     trunks: TrunkState | None = None,
     reconcile_every_s: float = 60.0,
+    heartbeats: HeartbeatStore | None = None,
 ) -> list[RunningListener]:
     """One running listener per node of ``settings``, sharing the Redis state under
     ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
@@ -125,6 +145,7 @@ def node_listeners(
             reconcile_every_s=reconcile_every_s,
             client_kind=settings.esl_client,
             setup=agent_sync(sessions),
+            heartbeats=heartbeats,
         )
         for node in settings.freeswitch_nodes
     ]

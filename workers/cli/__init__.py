@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from workers.cli import agents, calls, campaigns, db, demo, fsconf, leads, run, sim, trunks
+from workers.cli import (
+    agents,
+    calls,
+    campaigns,
+    db,
+    demo,
+    fsconf,
+    health,
+    leads,
+    run,
+    sim,
+    trunks,
+)
 
 __all__ = ["app"]
 
@@ -25,4 +37,5 @@ app.command("route")(trunks.show_route)
 app.add_typer(fsconf.app, name="fsconf")
 app.add_typer(agents.app, name="agents")
 app.add_typer(calls.app, name="calls")
+app.command("health")(health.health)
 run.register_process_commands(app)
