@@ -163,14 +163,15 @@ class NodeListener:
     # --- the worker thread -----------------------------------------------------------------
     def run(self) -> None:
         """The worker loop, until `stop`. It ends otherwise only on an error outside any
-        one item's work; its heartbeat then says so (the process should exit)."""
+        one item's work: logged, and its heartbeat then says so (the process should exit).
+        """
         try:
             self._loop()
-        except BaseException as exc:
+        except Exception as exc:
             log.critical("listener %s: worker loop died", self.node, exc_info=True)
             if self._heartbeat is not None:
                 self._heartbeat.failed(f"worker loop died: {type(exc).__name__}: {exc}")
-            raise
+            return
         if self._heartbeat is not None:
             self._heartbeat.stopped()
 
@@ -194,6 +195,8 @@ class NodeListener:
                 next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
             elif isinstance(item, Event):
                 self._work(partial(self.handle, item, seq), f"event {item.name} #{seq}")
+            if seq:
+                self._queue.task_done()
 
     def _work(self, work: Callable[[], object], what: str) -> None:
         # One item's work: what is left failing after `_durably` (a read of the reconcile,
@@ -206,6 +209,10 @@ class NodeListener:
             self.stats.failed_items += 1
             level = logging.WARNING if self._transient(exc) else logging.ERROR
             log.log(level, "listener %s: %s failed", self.node, what, exc_info=True)
+
+    def idle(self) -> bool:
+        """True when nothing is queued and no item is being worked on."""
+        return self._queue.unfinished_tasks == 0
 
     def _beat(self, status: str = "ok") -> None:
         if self._heartbeat is not None:
@@ -239,11 +246,15 @@ class NodeListener:
                 return
             if item is _STOP:
                 self._queue.put((seq, item))
+                self._queue.task_done()
                 return
-            if item is _RECONCILE:
-                self.reconcile()
-            elif isinstance(item, Event):
-                self.handle(item, seq)
+            try:
+                if item is _RECONCILE:
+                    self.reconcile()
+                elif isinstance(item, Event):
+                    self.handle(item, seq)
+            finally:
+                self._queue.task_done()
 
     def handle(self, event: Event, seq: int = 0) -> CallEnd | None:
         self.stats.events += 1

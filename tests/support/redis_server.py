@@ -34,9 +34,11 @@ def _binary() -> str:
 
 
 class OwnRedis:
-    """One ``redis-server`` without persistence (a restart starts it empty)."""
+    """One ``redis-server``: without persistence (a restart starts it empty), or with an
+    append-only file written on every change (``persistent``: a restart keeps the data)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, persistent: bool = False) -> None:
+        self._persistent = persistent
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._workdir = workdir
@@ -44,7 +46,8 @@ class OwnRedis:
 
     def start(self) -> None:
         argv = [_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        argv += ["--appendonly", "no", "--dir", str(self._workdir)]
+        argv += ["--dir", str(self._workdir), "--appendonly"]
+        argv += ["yes", "--appendfsync", "always"] if self._persistent else ["no"]
         self._proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         probe: redis.Redis[str] = redis.Redis.from_url(self.url, socket_timeout=1)
         deadline = time.monotonic() + _START_WAIT_S
@@ -67,9 +70,9 @@ class OwnRedis:
 
 
 @contextmanager
-def own_redis(workdir: Path) -> Iterator[OwnRedis]:
+def own_redis(workdir: Path, persistent: bool = False) -> Iterator[OwnRedis]:
     """A started `OwnRedis`, killed at the end whatever happened."""
-    server = OwnRedis(workdir)
+    server = OwnRedis(workdir, persistent)
     server.start()
     try:
         yield server
