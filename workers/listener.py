@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
 
 from dialer.listener.wiring import RunningListener, node_listeners
 from dialer.liveness.ports import HeartbeatStore
+from dialer.liveness.service import forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
 from workers.context import AppContext, app_context
 from workers.tasks_post_call import enqueue_post_call
@@ -54,7 +56,9 @@ def watch(running: list[RunningListener], done: threading.Event, check_every_s: 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     context = app_context()
-    running = start_listeners(context, heartbeats=heartbeat_store(context.settings.health_dir))
+    heartbeats = heartbeat_store(context.settings.health_dir)
+    forget_dead(heartbeats, "listener", socket.gethostname(), pid_alive)
+    running = start_listeners(context, heartbeats=heartbeats)
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -53,6 +53,17 @@ def health_report(
     return lines
 
 
+def forget_dead(
+    store: HeartbeatStore, kind: str, host: str, pid_alive: Callable[[int], bool]
+) -> list[str]:
+    """Remove the heartbeats that processes of ``kind`` on ``host`` left when they died (a
+    restarted process starts clean); the loops forgotten."""
+    gone = [b for b in store.of(kind) if b.host == host and not pid_alive(b.pid)]
+    for beat in gone:
+        store.remove(beat.process, beat.loop)
+    return [beat.loop for beat in gone]
+
+
 class LoopBeat:
     """The heartbeat of one loop of this process. Writing it never raises: a heartbeat that
     cannot be written shows up as a stale one, which is the point."""
