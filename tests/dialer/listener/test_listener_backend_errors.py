@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import redis
+from sqlalchemy.exc import OperationalError
 
 from campaigns.domain import AttemptOutcome
 from dialer.calls.machine import CallEnd, CallState
@@ -53,6 +54,18 @@ class FlakyTrunks(MemoryTrunks):
         super().release(trunk, call_uuid)
 
 
+class FlakyDatabase(MemoryAttempts):
+    """The database connection lost for the first recording."""
+
+    down_for = 1
+
+    def record(self, node: str, end: CallEnd) -> None:
+        if self.down_for > 0:
+            self.down_for -= 1
+            raise OperationalError("UPDATE leads", {}, Exception("server closed the connection"))
+        super().record(node, end)
+
+
 class BrokenAttempts(MemoryAttempts):
     """A defect: recording raises a non-backend error."""
 
@@ -75,7 +88,7 @@ def run_call(listener: NodeListener, conn: FakeEslConnection) -> None:
 
 
 def test_a_call_that_ends_while_redis_is_down_is_recorded_once_it_returns() -> None:
-    live, trunks, attempts = FlakyLive(), FlakyTrunks({T_UUID: "carrier_a"}), MemoryAttempts()
+    live, trunks, attempts = FlakyLive(), FlakyTrunks({T_UUID: "carrier_a"}), FlakyDatabase()
     beats = MemoryHeartbeats()
     clock = FakeClock()
     heartbeat = LoopBeat(beats, "listener", "node-fs1", 30, clock)
@@ -91,8 +104,8 @@ def test_a_call_that_ends_while_redis_is_down_is_recorded_once_it_returns() -> N
     [(_, end)] = attempts.ended
     assert end.outcome is AttemptOutcome.CONNECTED
     assert trunks.held == {} and live.calls("fs1") == {}
-    assert listener.stats.retries == 5 and listener.stats.failed_items == 0
-    assert sum(s.startswith("retrying listener fs1") for s in statuses) == 5
+    assert listener.stats.retries == 6 and listener.stats.failed_items == 0
+    assert sum(s.startswith("retrying listener fs1") for s in statuses) == 6
     assert beats.of("listener") == []  # stopped cleanly: no heartbeat left
 
 
