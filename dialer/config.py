@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     pacing_period_s: Annotated[float, Field(gt=0)] = 1.0  # tick period of a pacing slice
     pacing_slice_s: Annotated[float, Field(gt=0)] = 30.0  # a slice, then it hands itself on
+    # heartbeat files of the long-running loops, read by `dialer health` (docs/liveness.md)
+    health_dir: str = "dialer-health"
     # `dialer api`: where it listens; the switch posts its CDRs to /fsapi/cdr there with
     # HTTP basic auth ``user:password`` (mod_xml_cdr's ``cred``); empty: CDR posts refused
     api_host: str = "127.0.0.1"

@@ -7,6 +7,7 @@ test that silently skipped would prove nothing.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -38,6 +39,8 @@ from tests.support.redis import flushed_redis
 PG_ADMIN_URL = os.environ.get("DIALER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_SERVER_URL = os.environ.get("DIALER_TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
 REDIS_DB_BASE = int(os.environ.get("DIALER_TEST_REDIS_DB_BASE", "12"))
+# The heartbeat files of the loops the tests run go to a scratch directory, not the checkout.
+os.environ.setdefault("DIALER_HEALTH_DIR", tempfile.mkdtemp(prefix="dialer-test-health-"))
 
 
 @dataclass(frozen=True)
@@ -197,9 +200,10 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "switch": ("switch_sim",),
     "switch_probe": ("switch_sim",),
     "trunk_health": ("redis",),
+    "heartbeat_store": ("files",),
     "webhook_sender": ("http",),
 }
-_WITHOUT_SERVICE = frozenset({FAKE, "sqlite"})
+_WITHOUT_SERVICE = frozenset({FAKE, "sqlite", "files"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -3,19 +3,26 @@
 `create_app` builds the app from a context's wiring: the switch-facing routes under
 ``/fsapi`` (the CDR endpoint, `dialer.cdr.http`) and the public API under ``/v1``, whose
 routers are added to ``v1_routers``. ``python -m workers.api`` serves it on
-``DIALER_API_HOST:DIALER_API_PORT`` until SIGINT/SIGTERM.
+``DIALER_API_HOST:DIALER_API_PORT`` until SIGINT/SIGTERM. While it serves, a task on the
+server's own event loop beats loop ``server`` of process ``api`` (`dialer.liveness`), so a
+blocked event loop shows up in ``dialer health api`` as a stale heartbeat.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import socket
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
 from dialer.listener.ports import TrunkRelease
+from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
+from dialer.liveness.wiring import heartbeat_store
 from dialer.routing.wiring import redis_trunk_state
 from workers.context import AppContext, app_context
 from workers.tasks_post_call import enqueue_post_call
@@ -23,7 +30,31 @@ from workers.tasks_post_call import enqueue_post_call
 __all__ = ["V1_PREFIX", "create_app", "main"]
 
 V1_PREFIX = "/v1"
+API_BEAT_EVERY_S = 5.0
+API_STALE_AFTER_S = 30.0
 log = logging.getLogger(__name__)
+
+
+async def _beat_while_serving(heartbeat: LoopBeat, every_s: float) -> None:
+    while True:
+        heartbeat.beat()
+        await asyncio.sleep(every_s)
+
+
+def _beating(heartbeat: LoopBeat | None, every_s: float) -> Callable[[FastAPI], object]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if heartbeat is None:
+            yield
+            return
+        task = asyncio.create_task(_beat_while_serving(heartbeat, every_s))
+        try:
+            yield
+        finally:
+            task.cancel()
+            heartbeat.stopped()
+
+    return lifespan
 
 
 def create_app(
@@ -31,11 +62,17 @@ def create_app(
     notify: Callable[[int], None] | None = enqueue_post_call,
     trunks: TrunkRelease | None = None,
     v1_routers: Sequence[APIRouter] = (),
+    heartbeat: LoopBeat | None = None,
+    beat_every_s: float = API_BEAT_EVERY_S,
 ) -> FastAPI:
     """The API of ``context``: ``/fsapi`` for the switch, ``/v1`` for the public routers;
     ``notify(attempt_id)`` hands each attempt a CDR settled to the post-call work;
-    ``trunks`` frees the lines of settled calls (default: the context's reservations)."""
-    app = FastAPI(title="dialer", docs_url=None, redoc_url=None, openapi_url=None)
+    ``trunks`` frees the lines of settled calls (default: the context's reservations);
+    ``heartbeat`` is beaten every ``beat_every_s`` while the app serves."""
+    app = FastAPI(
+        title="dialer", docs_url=None, redoc_url=None, openapi_url=None,
+        lifespan=_beating(heartbeat, beat_every_s),  # type: ignore[arg-type]
+    )  # fmt: skip
     settings = context.settings
     if trunks is None:
         trunks = redis_trunk_state(context.redis, context.namespace).reservations
@@ -56,7 +93,11 @@ def main() -> None:
     settings = context.settings
     if not settings.fsapi_credentials:
         log.warning("DIALER_FSAPI_CREDENTIALS is not set: every CDR post is refused (503)")
-    uvicorn.run(create_app(context), host=settings.api_host, port=settings.api_port)
+    store = heartbeat_store(settings.health_dir)
+    forget_dead(store, "api", socket.gethostname(), pid_alive)
+    heartbeat = LoopBeat(store, "api", "server", API_STALE_AFTER_S)
+    app = create_app(context, heartbeat=heartbeat)
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port)
 
 
 if __name__ == "__main__":

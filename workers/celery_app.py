@@ -62,6 +62,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "supervise-pacing": {"task": "dialer.supervise", "schedule": SUPERVISE_EVERY_S},
         },
         "timezone": "UTC",
+        # beats the heartbeat that `dialer health beat` reads (workers.liveness)
+        "beat_scheduler": "workers.liveness:HeartbeatScheduler",
     }
 
 
@@ -81,6 +83,7 @@ def create_app() -> Celery:
     (values set on ``app.conf`` before that, as tests do, take precedence)."""
     celery = Celery("dialer")
     celery.add_defaults(lambda: celery_config(app_context().settings))
+    import workers.liveness  # noqa: F401  (a worker's heartbeat, by Celery signals)
     from workers.tasks import register_tasks
 
     register_tasks(celery)

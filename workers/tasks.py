@@ -9,6 +9,10 @@ finds its lease gone anyway). ``dialer.supervise()`` (beat, every 2 s) enqueues 
 for each running campaign whose lease lapsed; a short Redis marker per campaign keeps several
 beats or slow workers from piling up duplicates, and duplicates that do get through lose the
 lease race at once.
+
+A slice lives through a backend outage (`dialer.runner.service`): its ticks are retried with
+backoff, and it beats its heartbeat (loop ``pace-<campaign id>`` of process ``worker``) on
+every tick; a slice that hands on keeps it, one that stops removes it.
 """
 
 from __future__ import annotations
@@ -20,11 +24,17 @@ from typing import Any
 
 from celery import Celery
 
+from dialer.backend_errors import is_backend_error
+from dialer.liveness.service import LoopBeat
+from dialer.liveness.wiring import heartbeat_store
 from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
 from workers import tasks_imports, tasks_post_call
 from workers.worker import root_of
 
 KICK_TTL_S = 3
+# A pacing loop beats every tick; between two slices it waits for its hand-off (at most the
+# lease TTL) and a slow tick.
+PACE_STALE_AFTER_S = 60.0
 
 
 def worker_id() -> str:
@@ -36,6 +46,10 @@ def register_tasks(app: Celery) -> None:
         root = root_of(app)
         settings = root.context.settings
         deps = root.pacing.tick_deps()
+        heartbeat = LoopBeat(
+            heartbeat_store(settings.health_dir), "worker", f"pace-{campaign_id}",
+            PACE_STALE_AFTER_S, deps.clock,
+        )  # fmt: skip
         result: SliceResult = pace_slice(
             int(campaign_id),
             owner or worker_id(),
@@ -43,7 +57,11 @@ def register_tasks(app: Celery) -> None:
             deps,
             period_s=settings.pacing_period_s,
             slice_s=settings.pacing_slice_s,
+            transient=is_backend_error,
+            beat=heartbeat.beat,
         )
+        if result.lease is None and not result.reason.startswith("backend down"):
+            heartbeat.stopped()
         if result.lease is not None:
             ttl_s = deps.config.lease_ttl_ms / 1000
             lease = result.lease

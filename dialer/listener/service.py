@@ -16,6 +16,13 @@ are reloaded from ``callcenter_config agent list`` and ``tier list`` (agents no 
 are dropped); between reconciles their events keep them current. So no call stays in flight
 forever, and a listener that is restarted picks its calls up from the live state it left in
 Redis.
+
+Backends away: the work of one event (or one reconcile) that fails on a backend error (Redis,
+the database, the switch: ``transient``) is done again with backoff until it succeeds, so an
+event is never skipped, and the events behind it wait in order. The book's own change is made
+once; what fails and is retried is the writing out (`_durably`). Any other error in one
+item's work is logged with the item and the loop goes on. The loop beats ``heartbeat`` on each
+item and at least every ``beat_every_s``, also while it waits for a backend.
 """
 
 from __future__ import annotations
@@ -23,10 +30,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from dialer.agent_state import AgentState
+from dialer.backend_errors import is_backend_error
 from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
 from dialer.calls.trunk import trunk_verdict
 from dialer.cdr.parse import CdrFacts
@@ -44,6 +54,8 @@ from dialer.listener.switch_state import (
     parse_tier_list,
     reconciled,
 )
+from dialer.liveness.service import LoopBeat
+from dialer.retry import DEFAULT_BACKOFF, Backoff, retry_transient
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +90,8 @@ class ListenerStats:
     ended: int = 0
     lost: int = 0
     reconciles: int = 0
+    retries: int = 0
+    failed_items: int = 0
 
 
 class NodeListener:
@@ -103,6 +117,10 @@ class NodeListener:
         safety: AbandonSafety | None = None,
         cdrs: CdrLookup | None = None,
         cdr_wait_s: float = 120.0,
+        heartbeat: LoopBeat | None = None,
+        beat_every_s: float = 5.0,
+        transient: Callable[[BaseException], bool] = is_backend_error,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.node = node
         self._safety = safety
@@ -110,6 +128,12 @@ class NodeListener:
         self._cdr_wait_s = cdr_wait_s
         # calls gone from the switch without a CDR yet: monotonic deadline of their wait
         self._awaiting_cdr: dict[str, float] = {}
+        self._heartbeat = heartbeat
+        self._beat_every_s = beat_every_s
+        self._transient = transient
+        self._backoff = backoff
+        self._stopping = threading.Event()
+        self._health_fed = ""
         self._health = health
         self._live = live
         self._attempts = attempts
@@ -145,6 +169,7 @@ class NodeListener:
         self._put(_RECONCILE)
 
     def stop(self) -> None:
+        self._stopping.set()
         self._put(_STOP)
 
     def _put(self, item: object) -> None:
@@ -154,22 +179,80 @@ class NodeListener:
 
     # --- the worker thread -----------------------------------------------------------------
     def run(self) -> None:
+        """The worker loop, until `stop`. It ends otherwise only on an error outside any
+        one item's work: logged, and its heartbeat then says so (the process should exit).
+        """
+        try:
+            self._loop()
+        except Exception as exc:
+            log.critical("listener %s: worker loop died", self.node, exc_info=True)
+            if self._heartbeat is not None:
+                self._heartbeat.failed(f"worker loop died: {type(exc).__name__}: {exc}")
+            return
+        if self._heartbeat is not None:
+            self._heartbeat.stopped()
+
+    def _loop(self) -> None:
         next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
         while True:
+            self._beat()
             # The queue waits wall seconds: under a scaled clock an idle listener reconciles
             # late, never early; each event re-reads the clock.
             wait_s = max(0.0, next_reconcile - self._clock.monotonic_s())
             try:
-                seq, item = self._queue.get(timeout=wait_s)
+                seq, item = self._queue.get(timeout=min(wait_s, self._beat_every_s))
             except queue.Empty:
+                if self._clock.monotonic_s() < next_reconcile:
+                    continue
                 item, seq = _RECONCILE, 0
             if item is _STOP:
                 return
             if item is _RECONCILE:
-                self.reconcile()
+                self._work(lambda: self._durably("reconcile", self.reconcile), "reconcile")
                 next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
             elif isinstance(item, Event):
-                self.handle(item, seq)
+                self._work(partial(self.handle, item, seq), f"event {item.name} #{seq}")
+            if seq:
+                self._queue.task_done()
+
+    def _work(self, work: Callable[[], object], what: str) -> None:
+        # One item's work: what is left failing after `_durably` (a read of the reconcile,
+        # a defect) is logged and the loop goes on with the next item.
+        try:
+            work()
+        except Exception as exc:
+            if self._stopping.is_set():
+                return
+            self.stats.failed_items += 1
+            level = logging.WARNING if self._transient(exc) else logging.ERROR
+            log.log(level, "listener %s: %s failed", self.node, what, exc_info=True)
+
+    def idle(self) -> bool:
+        """True when nothing is queued and no item is being worked on."""
+        return self._queue.unfinished_tasks == 0
+
+    def _beat(self, status: str = "ok") -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.beat(status)
+
+    def _durably(self, what: str, work: Callable[[], object]) -> None:
+        """Do ``work`` (writing out a change already made to the book) until it succeeds:
+        retried with backoff while a backend is away, so the change is never lost."""
+
+        def retrying(status: str) -> None:
+            self.stats.retries += 1
+            self._beat(status)
+
+        retry_transient(
+            work,
+            what=f"listener {self.node}: {what}",
+            transient=self._transient,
+            clock=self._clock,
+            log=log,
+            backoff=self._backoff,
+            should_stop=self._stopping.is_set,
+            on_retry=retrying,
+        )
 
     def drain(self) -> None:
         """Process everything queued so far (tests, shutdown)."""
@@ -180,11 +263,15 @@ class NodeListener:
                 return
             if item is _STOP:
                 self._queue.put((seq, item))
+                self._queue.task_done()
                 return
-            if item is _RECONCILE:
-                self.reconcile()
-            elif isinstance(item, Event):
-                self.handle(item, seq)
+            try:
+                if item is _RECONCILE:
+                    self.reconcile()
+                elif isinstance(item, Event):
+                    self.handle(item, seq)
+            finally:
+                self._queue.task_done()
 
     def handle(self, event: Event, seq: int = 0) -> CallEnd | None:
         self.stats.events += 1
@@ -196,20 +283,19 @@ class NodeListener:
             agent = agent_change(self.agents.get(name), event, now_s)
             if agent is not None:
                 self.agents[agent.name] = agent
-                self._live.put_agent(self.node, agent)
+                self._durably("agent", lambda: self._live.put_agent(self.node, agent))
         key = self.book.call_uuid_of(event)
         end = self.book.apply(event)
         if end is not None:
-            self._finish(end)
+            self._durably("call end", lambda: self._finish(end))
             return end
         state = self.book.calls.get(key) if key else None
         if state is not None:
             self._last_seq[key] = seq
-            self._live.put_call(self.node, state)
+            self._durably("call", lambda: self._live.put_call(self.node, state))
         return None
 
     def _finish(self, end: CallEnd) -> None:
-        self.stats.ended += 1
         self._last_seq.pop(end.call_uuid, None)
         self._awaiting_cdr.pop(end.call_uuid, None)
         if end.trunk:
@@ -219,12 +305,15 @@ class NodeListener:
         if self._safety is not None:
             self._safety.check(end)
         self._live.drop_call(self.node, end.call_uuid)
+        self.stats.ended += 1
 
     def _feed_health(self, end: CallEnd) -> None:
         # Health is advisory: failing to record it must not stop the call's record. A result
         # that says nothing about the trunk still goes: it may void the trunk's trial call.
-        if self._health is None:
+        # Fed once per end, also when the end's writing out is retried after it.
+        if self._health is None or self._health_fed == end.call_uuid:
             return
+        self._health_fed = end.call_uuid
         try:
             self._health.record(end.trunk, trunk_verdict(end), self._now_s(), end.call_uuid)
         except Exception:
@@ -273,7 +362,7 @@ class NodeListener:
             self.stats.lost += 1
         self._awaiting_cdr.pop(call_uuid, None)
         self.book.close(call_uuid)
-        self._finish(end)
+        self._durably("lost call", partial(self._finish, end))
 
     def _stored_cdr(self, call_uuid: str) -> CdrFacts | None:
         if self._cdrs is None:

@@ -31,11 +31,15 @@ from dialer.listener.adapters import RedisLiveState, SqlAttemptSink, SqlSafetySt
 from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
 from dialer.listener.safety import AbandonSafety, PauseNotice
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
+from dialer.liveness.ports import HeartbeatStore
+from dialer.liveness.service import LoopBeat
 from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
 
 __all__ = ["RunningListener", "live_state", "node_listeners", "start_listener"]
 
 _STOP_WAIT_S = 10.0
+# The worker loop beats at least every 5 s, also while it waits for a backend.
+LISTENER_STALE_AFTER_S = 30.0
 log = logging.getLogger(__name__)
 
 SwitchSetup = Callable[[EslConnection], None]
@@ -54,6 +58,16 @@ class RunningListener:
         self.client.close()
         self.listener.stop()
         self.worker.join(timeout=_STOP_WAIT_S)
+
+    def broken(self) -> str | None:
+        """Why this node's listener cannot go on (its worker thread ended, or its client
+        gave up connecting), None while it runs: the process should then exit non-zero."""
+        if not self.worker.is_alive():
+            return f"listener {self.client.node}: worker thread ended"
+        failure = self.client.failure
+        if failure is not None:
+            return f"listener {self.client.node}: Event Socket client failed: {failure}"
+        return None
 
 
 def live_state(client: redis.Redis[Any], namespace: str = DEFAULT_NAMESPACE) -> RedisLiveState:
@@ -75,15 +89,20 @@ def start_listener(
     setup: SwitchSetup | None = None,
     cdrs: CdrLookup | None = None,
     cdr_wait_s: float = 120.0,
+    heartbeats: HeartbeatStore | None = None,
 ) -> RunningListener:
     """Start the listener of one node: its worker thread and its persistent connection;
     ``setup`` runs after each (re)connect, before the listener's reconcile (which then reads
     what it set up); a failing setup is logged and the listener goes on. Calls it lost are
-    settled from ``cdrs`` or, after ``cdr_wait_s``, without a CDR."""
+    settled from ``cdrs`` or, after ``cdr_wait_s``, without a CDR. The worker loop beats
+    ``heartbeats`` (loop ``node-<name>`` of process ``listener``) if given."""
+    beat = None
+    if heartbeats is not None:
+        beat = LoopBeat(heartbeats, "listener", f"node-{node.name}", LISTENER_STALE_AFTER_S)
     listener = NodeListener(
         node.name, live, attempts, trunks,
         reconcile_every_s=reconcile_every_s, clock=clock, health=health, safety=safety,
-        cdrs=cdrs, cdr_wait_s=cdr_wait_s,
+        cdrs=cdrs, cdr_wait_s=cdr_wait_s, heartbeat=beat,
     )  # fmt: skip
 
     def connected() -> None:
@@ -115,6 +134,7 @@ def node_listeners(
     trunks: TrunkState | None = None,
     reconcile_every_s: float = 60.0,
     notify_paused: Callable[[PauseNotice], None] | None = None,
+    heartbeats: HeartbeatStore | None = None,
 ) -> list[RunningListener]:
     """One running listener per node of ``settings``, sharing the Redis state under
     ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
@@ -141,6 +161,7 @@ def node_listeners(
             setup=agent_sync(sessions),
             cdrs=cdrs,
             cdr_wait_s=settings.cdr_wait_s,
+            heartbeats=heartbeats,
         )
         for node in settings.freeswitch_nodes
     ]

@@ -6,22 +6,33 @@ A slice either starts a new lease (``token`` None: the supervisor's hand) or con
 handed on by the previous slice (same token, renewed). It ends with the lease still held and
 renewed (hand it on) or released/lost (stop). The lease's TTL covers the gap between two
 slices; a slice that waited longer than that in a queue finds its lease gone and does nothing.
+
+A backend outage within a slice (Redis, the database, a switch: ``transient`` errors) does not
+end it: its ticks fail, are logged and retried with backoff (`dialer.runner.survive`), and it
+paces again as soon as the backend is back and its lease still holds. A lease lost meanwhile
+(Redis restarted empty, or the outage outlived the TTL) ends the slice at its next tick; the
+supervisor then starts a fresh one. A renewal that fails at the end of a slice ends it too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from dialer.pacing import make_pacer
+from dialer.retry import Backoff
 from dialer.runner.ports import Lease, LeaseStore, SwitchProbe
 from dialer.runner.preflight import CampaignFacts, Preflight, evaluate
+from dialer.runner.survive import SurvivingTick
 from dialer.runner.tick import CampaignTicker, TickDeps, TickStats
 from dialer.runner.ticker import SliceReport, run_slice
 
 # Longer than any tick, so that a slow but live pacer's fresh claims are never taken back.
 ORPHAN_AFTER_S = 60.0
+# Pauses after failed ticks stay well inside the lease TTL (5 s): a slice whose backend came
+# back soon enough still holds its lease when it next ticks.
+TICK_BACKOFF = Backoff(initial_s=0.2, max_s=1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +63,12 @@ def pace_slice(
     *,
     period_s: float = 1.0,
     slice_s: float = 30.0,
+    transient: Callable[[BaseException], bool] = lambda _exc: False,
+    beat: Callable[[str], None] = lambda _status: None,
 ) -> SliceResult:
-    """Pace for one slice of ``slice_s`` seconds of ``deps.clock``, a tick every ``period_s``."""
+    """Pace for one slice of ``slice_s`` seconds of ``deps.clock``, a tick every ``period_s``;
+    ticks failing on a ``transient`` error are retried (module docstring); ``beat(status)``
+    hears every tick."""
     ttl_ms = deps.config.lease_ttl_ms
     lease = take_lease(deps.leases, campaign_id, owner, token, ttl_ms)
     if lease is None:
@@ -67,12 +82,30 @@ def pace_slice(
         claimed_before = deps.clock.now() - timedelta(seconds=ORPHAN_AFTER_S)
         deps.store.release_orphans(campaign_id, claimed_before, f"{owner}#{lease.token}")
     ticker = CampaignTicker(lease, make_pacer(plan.mode), deps)
-    report = run_slice(ticker.tick, deps.clock, period_s, slice_s)
-    if report.stopped_early:
-        deps.leases.release(lease)
-        return SliceResult(None, "stopped", report, ticker.stats)
-    if not deps.leases.renew(lease, ttl_ms):
-        return SliceResult(None, "lease lost", report, ticker.stats)
+
+    def give_back_claims() -> None:
+        # A failed tick may have left leads claimed and not dialled. Only the lease's holder
+        # claims for the campaign, and a claim given back is fenced (no attempt can be
+        # written for it), so every claim older than now may go (keep: nobody).
+        if deps.leases.renew(lease, ttl_ms):
+            deps.store.release_orphans(campaign_id, deps.clock.now(), keep="")
+
+    tick = SurvivingTick(
+        ticker.tick, give_back_claims,
+        what=f"pacing campaign {campaign_id}", transient=transient, clock=deps.clock, beat=beat,
+        backoff=TICK_BACKOFF,
+    )  # fmt: skip
+    report = run_slice(tick, deps.clock, period_s, slice_s)
+    try:
+        if report.stopped_early:
+            deps.leases.release(lease)
+            return SliceResult(None, "stopped", report, ticker.stats)
+        if not deps.leases.renew(lease, ttl_ms):
+            return SliceResult(None, "lease lost", report, ticker.stats)
+    except Exception as exc:
+        if not transient(exc):
+            raise
+        return SliceResult(None, f"backend down: {type(exc).__name__}: {exc}", report, ticker.stats)
     return SliceResult(lease, "slice done", report, ticker.stats)
 
 

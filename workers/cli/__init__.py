@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from workers.cli import agents, calls, campaigns, cdr, db, demo, fsconf, leads, run, sim, trunks
+from workers.cli import (
+    agents,
+    calls,
+    campaigns,
+    cdr,
+    db,
+    demo,
+    fsconf,
+    health,
+    leads,
+    run,
+    sim,
+    trunks,
+)
 from workers.cli.root import DialerGroup
 
 __all__ = ["app"]
@@ -28,4 +41,5 @@ app.add_typer(fsconf.app, name="fsconf")
 app.add_typer(agents.app, name="agents")
 app.add_typer(calls.app, name="calls")
 app.add_typer(cdr.app, name="cdr")
+app.command("health")(health.health)
 run.register_process_commands(app)

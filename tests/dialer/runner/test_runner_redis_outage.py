@@ -1,0 +1,133 @@
+"""A pacing slice whose Redis is killed and started again. With its append-only file (as a
+production Redis runs) the slice lives through it, its ticks fail and are retried with
+backoff, and it paces again (originates) soon after Redis is back, under the lease it held.
+Restarted empty, the slice ends cleanly and a fresh one paces."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.domain import CampaignStatus, DialMode
+from campaigns.models import Campaign
+from dialer.agent_state import AgentState
+from dialer.backend_errors import is_backend_error
+from dialer.clock import SYSTEM_CLOCK, UUID_IDS
+from dialer.config import FsNode, Settings
+from dialer.listener.wiring import live_state
+from dialer.runner.fakes import MemorySwitch
+from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
+from dialer.runner.wiring import tick_deps
+from tests.conftest import SeedCampaign
+from tests.dialer.listener.test_listener_sim import wait_until
+from tests.support.redis_server import own_redis
+from workers.celery_app import SUPERVISE_EVERY_S
+
+NAMESPACE = "outage"
+DOWN_S = 2.0  # shorter than the lease TTL (5 s): the slice's lease outlives the outage
+RECOVERY_BOUND_S = 3.0
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_pacing_slice_paces_again_after_its_redis_returns(
+    sessions: sessionmaker[Session], seed_campaign: SeedCampaign, tmp_path: Path
+) -> None:
+    campaign_id = seed_campaign(50, {"carrier_a": 100}, dial_mode=DialMode.PROGRESSIVE)
+    statuses: list[str] = []
+    with own_redis(tmp_path, persistent=True) as server:
+        client = server.client()
+        switch = MemorySwitch()
+        settings = Settings(freeswitch_nodes=[FsNode(name="fs1")])
+        deps = tick_deps(
+            settings, client, sessions, switch, SYSTEM_CLOCK, UUID_IDS, namespace=NAMESPACE
+        )
+        results: list[SliceResult] = []
+        slice_thread = threading.Thread(
+            target=lambda: results.append(
+                pace_slice(
+                    campaign_id, "w1", None, deps, period_s=0.2, slice_s=60.0,
+                    transient=is_backend_error, beat=statuses.append,
+                )
+            ),
+        )  # fmt: skip
+        slice_thread.start()
+        try:
+            time.sleep(1.0)  # ticks, with no agent: no call yet
+            server.kill()
+            time.sleep(DOWN_S)
+            assert slice_thread.is_alive()
+            assert statuses.count("ok") >= 3
+            assert any(s.startswith("retrying pacing campaign") for s in statuses)
+            server.start()
+            restarted = time.monotonic()
+            agent = AgentState("a1", "Available", "Waiting", queues=("campaign@default",))
+            live_state(server.client(), NAMESPACE).put_agent("fs1", agent)
+            assert wait_until(lambda: len(switch.sent) > 0, RECOVERY_BOUND_S), statuses[-3:]
+            recovery_s = time.monotonic() - restarted
+            print(f"pacing: first originate {recovery_s:.2f} s after Redis restarted")
+            assert slice_thread.is_alive()
+        finally:
+            with sessions() as s, s.begin():
+                s.execute(update(Campaign).values(status=CampaignStatus.PAUSED))
+            slice_thread.join(timeout=15)
+    assert [r.reason for r in results] == ["stopped"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_redis_restarted_empty_ends_the_slice_and_a_fresh_one_paces(
+    sessions: sessionmaker[Session], seed_campaign: SeedCampaign, tmp_path: Path
+) -> None:
+    """Without persistence the lease is gone with Redis: the slice ends at its next tick
+    (no error), the supervisor's check (`lapsed_campaigns`, every 2 s under beat) finds the
+    campaign unpaced and a fresh slice paces it."""
+    campaign_id = seed_campaign(50, {"carrier_a": 100}, dial_mode=DialMode.PROGRESSIVE)
+    with own_redis(tmp_path) as server:
+        client = server.client()
+        switch = MemorySwitch()
+        settings = Settings(freeswitch_nodes=[FsNode(name="fs1")])
+        deps = tick_deps(
+            settings, client, sessions, switch, SYSTEM_CLOCK, UUID_IDS, namespace=NAMESPACE
+        )
+        results: list[SliceResult] = []
+
+        def pace() -> None:
+            results.append(
+                pace_slice(
+                    campaign_id, "w1", None, deps, period_s=0.2, slice_s=60.0,
+                    transient=is_backend_error,
+                )
+            )  # fmt: skip
+
+        first = threading.Thread(target=pace)
+        first.start()
+        time.sleep(1.0)
+        server.kill()
+        time.sleep(DOWN_S)
+        server.start()
+        restarted = time.monotonic()
+        first.join(timeout=10)
+        assert [r.reason for r in results] == ["stopped"]
+        assert lapsed_campaigns(deps.leases, [campaign_id]) == [campaign_id]
+        agent = AgentState("a1", "Available", "Waiting", queues=("campaign@default",))
+        live_state(server.client(), NAMESPACE).put_agent("fs1", agent)
+        second = threading.Thread(target=pace)
+        second.start()
+        try:
+            assert wait_until(lambda: len(switch.sent) > 0, RECOVERY_BOUND_S)
+            recovery_s = time.monotonic() - restarted
+            print(
+                f"pacing, Redis restarted empty: first originate {recovery_s:.2f} s after the "
+                f"restart, plus up to {SUPERVISE_EVERY_S:.0f} s until beat's next supervise"
+            )
+        finally:
+            with sessions() as s, s.begin():
+                s.execute(update(Campaign).values(status=CampaignStatus.PAUSED))
+            second.join(timeout=15)
+        assert [r.reason for r in results] == ["stopped", "stopped"]

@@ -1,0 +1,80 @@
+"""A Redis server of the test's own, on a free loopback port, that the test may kill (SIGKILL)
+and start again on the same port: for what a backend outage does. Never the shared server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+_START_WAIT_S = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _binary() -> str:
+    beside = Path(sys.executable).parent / "redis-server"
+    found = str(beside) if beside.exists() else shutil.which("redis-server")
+    if found is None:
+        pytest.fail("redis-server is not installed (see .ci/run)")
+    return found
+
+
+class OwnRedis:
+    """One ``redis-server``: without persistence (a restart starts it empty), or with an
+    append-only file written on every change (``persistent``: a restart keeps the data)."""
+
+    def __init__(self, workdir: Path, persistent: bool = False) -> None:
+        self._persistent = persistent
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._workdir = workdir
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--dir", str(self._workdir), "--appendonly"]
+        argv += ["yes", "--appendfsync", "always"] if self._persistent else ["no"]
+        self._proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        probe: redis.Redis[str] = redis.Redis.from_url(self.url, socket_timeout=1)
+        deadline = time.monotonic() + _START_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                probe.ping()
+                probe.close()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        pytest.fail(f"own redis-server on port {self.port} did not start")
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+
+    def client(self) -> redis.Redis[str]:
+        return redis.Redis.from_url(self.url, decode_responses=True, socket_timeout=5)
+
+
+@contextmanager
+def own_redis(workdir: Path, persistent: bool = False) -> Iterator[OwnRedis]:
+    """A started `OwnRedis`, killed at the end whatever happened."""
+    server = OwnRedis(workdir, persistent)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
