@@ -18,8 +18,8 @@ from typing import Any
 import redis
 
 from dialer.routing.adapters import RedisReservations
-from dialer.routing.lines import declare_idle
 from dialer.routing.audit import Grant, TrunkLimits
+from dialer.routing.lines import declare_idle
 from dialer.routing.ports import ReservationRequest
 
 

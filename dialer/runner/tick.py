@@ -28,8 +28,8 @@ from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
-from dialer.routing.model import UsageSnapshot
 from dialer.routing.lines import LineRebuilder
+from dialer.routing.model import UsageSnapshot
 from dialer.routing.ports import CapacityReservations, TrunkHealthStore
 from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
@@ -237,8 +237,8 @@ class CampaignTicker:
         trunks = deps.reservations.usage(names)
         for t in deps.table.trunks:
             if t.name in pending:  # refuses every reservation until rebuilt: full
-                in_flight = trunks[t.name].in_flight
-                trunks[t.name] = replace(trunks[t.name], in_flight=max(in_flight, t.max_concurrency))
+                seen = trunks[t.name]
+                trunks[t.name] = replace(seen, in_flight=max(seen.in_flight, t.max_concurrency))
         return UsageSnapshot(trunks=trunks, health=health)
 
     def _observe(self, now: datetime, agents: list[AgentState]) -> None:

@@ -2,12 +2,13 @@
 
 `tick_deps` is what a pacing process ticks with: the campaign rows in the database, the
 routing table as the database has it now, the leases in Redis, and the listeners' live state
-and the trunk state in Redis under one key namespace (`dialer.routing.wiring`).
-A tick on an `EslSwitch` also rebuilds the lines in use of trunks whose reservations Redis
-lost (`dialer.routing.lines`) over the same connections. `memory_tick_deps` is the same shape on the in-memory twins, for tests and benchmarks that
-need neither a database nor Redis. `esl_switch` opens a pacing process's originate
-connections, one per node; `esl_switch_probe` asks the nodes what they have loaded (the
-preflight of a campaign), over a short connection per node.
+and the trunk state in Redis under one key namespace (`dialer.routing.wiring`); a tick on an
+`EslSwitch` also rebuilds, over the same connections, the lines in use of trunks whose
+reservations Redis lost (`dialer.routing.lines`). `memory_tick_deps` is the same shape on the
+in-memory twins, for tests and benchmarks that need neither a database nor Redis.
+`esl_switch` opens a pacing process's originate connections, one per node;
+`esl_switch_probe` asks the nodes what they have loaded (the preflight of a campaign), over a
+short connection per node.
 """
 
 from __future__ import annotations
