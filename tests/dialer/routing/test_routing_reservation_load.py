@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from dialer.routing.adapters import RedisReservations
-from dialer.routing.lines import declare_idle
 from dialer.routing.audit import Grant, TrunkLimits, peak_concurrency, peak_per_second, violations
+from dialer.routing.lines import declare_idle
 from dialer.routing.loadgen import LoadPlan, run_load
 from dialer.routing.ports import ReservationRequest
 
