@@ -232,7 +232,10 @@ class CampaignTicker:
         free lines and the routing see the same state (Redis still decides each claim)."""
         deps = self.deps
         names = [t.name for t in deps.table.trunks]
-        pending = set(deps.lines.ensure(names)) if deps.lines is not None else set()
+        if deps.lines is not None:
+            pending = set(deps.lines.ensure(names))
+        else:
+            pending = set(deps.reservations.pending_rebuild(names))
         health = {} if deps.health is None else deps.health.snapshot(names)
         trunks = deps.reservations.usage(names)
         for t in deps.table.trunks:
