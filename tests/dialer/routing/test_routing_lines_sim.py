@@ -91,7 +91,7 @@ def test_a_restarted_redis_never_lets_a_trunk_over_its_limit(
             redis_server.url,
             decode_responses=True,
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), 30),
-            retry_on_error=[redis.ConnectionError],
+            retry_on_error=[redis.ConnectionError, OSError],
         )
         sim = server.sim
         node = FsNode(name="fs1", host=sim.host, port=sim.port_number)
