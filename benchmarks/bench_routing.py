@@ -27,6 +27,7 @@ import redis
 
 from dialer.routing.adapters import RedisReservations
 from dialer.routing.audit import TrunkLimits, violations
+from dialer.routing.lines import declare_idle
 from dialer.routing.loadgen import LoadPlan, run_load
 from dialer.routing.model import (
     BlindAreas,
@@ -170,6 +171,8 @@ def _proc(args: tuple[str, str, int, int, int]) -> int:
 def bench_reserve(url: str) -> None:
     client: redis.Redis[Any] = redis.Redis.from_url(url, decode_responses=True)
     prefix = f"bench:routing:{uuid.uuid4().hex[:8]}"
+    trunks = [f"trunk{i:02d}" for i in range(TRUNKS)]
+    declare_idle(RedisReservations(client, prefix), trunks, "bench")
     try:
         for label, count, batch in (
             ("1 process, sequential", 20_000, 1),

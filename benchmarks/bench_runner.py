@@ -48,6 +48,7 @@ from dialer.db.base import make_engine, make_session_factory, transaction  # noq
 from dialer.db.migrate import upgrade  # noqa: E402
 from dialer.listener.wiring import live_state  # noqa: E402
 from dialer.pacing import Decision, Mode, Outcome, Snapshot, make_pacer  # noqa: E402
+from dialer.routing.lines import declare_idle  # noqa: E402
 from dialer.routing.model import Trunk  # noqa: E402
 from dialer.routing.ratedeck import RateEntry  # noqa: E402
 from dialer.routing.service import add_trunk, import_rates, load_routing_table  # noqa: E402
@@ -125,6 +126,8 @@ def tick_latency(
         deps = tick_deps(
             settings, client, sessions, MemorySwitch(), SYSTEM_CLOCK, UUID_IDS, trunks=trunks
         )
+        # no switch here to rebuild the lines from: the trunks start idle
+        declare_idle(deps.reservations, [t.name for t in deps.table.trunks], "bench")
         lease = deps.leases.acquire(cid, "bench", 60_000)
         assert lease is not None
         tickers.append(CampaignTicker(lease, make_pacer(Mode.PREDICTIVE), deps))

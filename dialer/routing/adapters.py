@@ -11,6 +11,11 @@ CPS window. Keys, for prefix ``P`` and trunk ``T``:
   ``P:{T}:cps``     sorted set uuid@time -> grant time (us), pruned to the last second
   ``P:{T}:num:W:N`` calls to number N in window W (expires with the window)
   ``P:{T}:cid:D:C`` calls from caller ID C on day D (expires with the day)
+  ``P:{T}:epoch``   the ``run_id`` of the Redis instance the slots were last rebuilt under
+  ``P:{T}:rebuild`` the holder of the trunk's rebuild fence (expires)
+Every script reads the instance's ``run_id`` from ``INFO server`` itself, so a restarted Redis
+(a new ``run_id``, with or without its data) refuses reservations on a trunk until
+``restore`` wrote its lines again, whatever a client believes about the server it talks to.
 
 `RedisTrunkHealth` (`TrunkHealthStore`) applies the pure reducers of `dialer.routing.health`
 to the stored value. Key, for prefix ``P`` and trunk ``T``: ``P:{T}`` a hash ``up`` (1/0),
@@ -43,6 +48,9 @@ local num_cap = tonumber(ARGV[5])
 local num_ttl = tonumber(ARGV[6])
 local cid_cap = tonumber(ARGV[7])
 local cid_ttl = tonumber(ARGV[8])
+if redis.call('GET', KEYS[5]) ~= string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') then
+  return {0, 'lines_not_rebuilt', now}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZSCORE', KEYS[1], uuid) then
   return {1, '', now}
@@ -88,6 +96,47 @@ end
 return {redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[3]), ARGV[1]), now}
 """
 
+_RUN_ID_LUA = "string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')"
+
+# KEYS[1] = epoch. 1 when the trunk's lines were not rebuilt under this instance.
+_PENDING_LUA = f"""
+if redis.call('GET', KEYS[1]) == {_RUN_ID_LUA} then
+  return 0
+end
+return 1
+"""
+
+# KEYS[1] = epoch, KEYS[2] = fence; ARGV[1] = holder, ARGV[2] = fence ttl (ms).
+# 1 when the holder holds the fence of a pending trunk.
+_BEGIN_LUA = f"""
+if redis.call('GET', KEYS[1]) == {_RUN_ID_LUA} then
+  return 0
+end
+local held = redis.call('GET', KEYS[2])
+if held and held ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', tonumber(ARGV[2]))
+return 1
+"""
+
+# KEYS[1] = slots, KEYS[2] = epoch, KEYS[3] = fence; ARGV[1] = holder, ARGV[2] = lease (us),
+# ARGV[3..] = call uuids up on the trunk.
+_RESTORE_LUA = f"""
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then
+  return 0
+end
+local t = redis.call('TIME')
+local expiry = tonumber(t[1]) * 1000000 + tonumber(t[2]) + tonumber(ARGV[2])
+redis.call('DEL', KEYS[1])
+for i = 3, #ARGV do
+  redis.call('ZADD', KEYS[1], expiry, ARGV[i])
+end
+redis.call('SET', KEYS[2], {_RUN_ID_LUA})
+redis.call('DEL', KEYS[3])
+return 1
+"""
+
 _USAGE_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -105,6 +154,9 @@ class RedisReservations:
         self._reserve = client.register_script(_RESERVE_LUA)
         self._lease = client.register_script(_LEASE_LUA)
         self._usage = client.register_script(_USAGE_LUA)
+        self._pending = client.register_script(_PENDING_LUA)
+        self._begin = client.register_script(_BEGIN_LUA)
+        self._restore = client.register_script(_RESTORE_LUA)
 
     def keys(self, request: ReservationRequest) -> list[str]:
         base = f"{self._prefix}:{{{request.trunk}}}"
@@ -113,6 +165,7 @@ class RedisReservations:
             f"{base}:cps",
             f"{base}:num:{request.number_window}:{request.number}",
             f"{base}:cid:{request.caller_id_day}:{request.caller_id}",
+            f"{base}:epoch",
         ]
 
     def reserve(self, request: ReservationRequest) -> ReservationResult:
@@ -151,8 +204,33 @@ class RedisReservations:
             for name, r in zip(names, replies, strict=True)
         }
 
+    def pending_rebuild(self, trunks: Iterable[str]) -> list[str]:
+        names = list(trunks)
+        pipe = self._client.pipeline(transaction=False)
+        for trunk in names:
+            self._pending(keys=[self._key(trunk, "epoch")], client=pipe)
+        replies = pipe.execute()
+        return [name for name, pending in zip(names, replies, strict=True) if int(pending)]
+
+    def begin_rebuild(self, trunks: Iterable[str], holder: str, ttl_s: float) -> list[str]:
+        names = list(trunks)
+        pipe = self._client.pipeline(transaction=False)
+        for trunk in names:
+            keys = [self._key(trunk, "epoch"), self._key(trunk, "rebuild")]
+            self._begin(keys=keys, args=[holder, max(1, int(ttl_s * 1000))], client=pipe)
+        replies = pipe.execute()
+        return [name for name, held in zip(names, replies, strict=True) if int(held)]
+
+    def restore(self, trunk: str, call_uuids: Iterable[str], lease_s: float, holder: str) -> bool:
+        keys = [self._slots(trunk), self._key(trunk, "epoch"), self._key(trunk, "rebuild")]
+        args = [holder, int(lease_s * 1_000_000), *call_uuids]
+        return bool(int(self._restore(keys=keys, args=args)))
+
     def _slots(self, trunk: str) -> str:
-        return f"{self._prefix}:{{{trunk}}}:slots"
+        return self._key(trunk, "slots")
+
+    def _key(self, trunk: str, name: str) -> str:
+        return f"{self._prefix}:{{{trunk}}}:{name}"
 
     @staticmethod
     def args(request: ReservationRequest) -> list[Any]:

@@ -22,17 +22,66 @@ _HEALTHY = TrunkHealth()
 
 class InMemoryReservations:
     """`CapacityReservations` in one process, on ``clock``'s wall time (epoch seconds), as the
-    Redis script is on the server's: leases, the CPS second and ``server_time_us`` all read it."""
+    Redis script is on the server's: leases, the CPS second and ``server_time_us`` all read it.
 
-    def __init__(self, clock: Clock) -> None:
+    ``rebuilt``: every trunk starts rebuilt under the first instance (a store whose lines
+    are known, as most tests want); False: like a Redis that just started, every trunk is
+    pending. `restart` plays a restart of the store (a new instance, with or without its
+    data)."""
+
+    def __init__(self, clock: Clock, *, rebuilt: bool = True) -> None:
         self._clock = clock
         self._slots: dict[str, dict[str, float]] = {}
         self._grants: dict[str, list[float]] = {}
         self._counters: dict[str, tuple[int, float]] = {}
+        self._instance = 1
+        self._initial_epoch = self._instance if rebuilt else 0
+        self._epochs: dict[str, int] = {}
+        self._fences: dict[str, tuple[str, float]] = {}
+
+    def restart(self, *, keep_data: bool) -> None:
+        """A new instance of the store; ``keep_data`` False: it comes back empty."""
+        self._instance += 1
+        self._initial_epoch = 0
+        if not keep_data:
+            self._slots.clear()
+            self._grants.clear()
+            self._counters.clear()
+            self._epochs.clear()
+            self._fences.clear()
+
+    def pending_rebuild(self, trunks: Iterable[str]) -> list[str]:
+        return [t for t in trunks if not self._rebuilt(t)]
+
+    def begin_rebuild(self, trunks: Iterable[str], holder: str, ttl_s: float) -> list[str]:
+        now = self._now_s()
+        held = []
+        for trunk in self.pending_rebuild(trunks):
+            other, expiry = self._fences.get(trunk, ("", 0.0))
+            if other and other != holder and expiry > now:
+                continue
+            self._fences[trunk] = (holder, now + ttl_s)
+            held.append(trunk)
+        return held
+
+    def restore(self, trunk: str, call_uuids: Iterable[str], lease_s: float, holder: str) -> bool:
+        now = self._now_s()
+        other, expiry = self._fences.get(trunk, ("", 0.0))
+        if other != holder or expiry <= now:
+            return False
+        self._slots[trunk] = {uuid: now + lease_s for uuid in call_uuids}
+        self._epochs[trunk] = self._instance
+        del self._fences[trunk]
+        return True
+
+    def _rebuilt(self, trunk: str) -> bool:
+        return self._epochs.get(trunk, self._initial_epoch) == self._instance
 
     def reserve(self, request: ReservationRequest) -> ReservationResult:
         now = self._now_s()
         now_us = int(now * 1_000_000)
+        if not self._rebuilt(request.trunk):
+            return ReservationResult(False, Refusal.REBUILDING, now_us)
         slots = self._live_slots(request.trunk, now)
         if request.call_uuid in slots:
             return ReservationResult(True, None, now_us)

@@ -19,6 +19,7 @@ import redis
 
 from dialer.routing.adapters import RedisReservations
 from dialer.routing.audit import Grant, TrunkLimits
+from dialer.routing.lines import declare_idle
 from dialer.routing.ports import ReservationRequest
 
 
@@ -94,6 +95,9 @@ def run_load(
     url: str, prefix: str, plan: LoadPlan, processes: int, timeout_s: float = 120.0
 ) -> tuple[list[Grant], Counter[str]]:
     """Run ``processes`` forked workers; returns every grant and the refusals by kind."""
+    client: redis.Redis[Any] = redis.Redis.from_url(url, decode_responses=True)
+    declare_idle(RedisReservations(client, prefix), sorted(plan.trunks), "loadgen")
+    client.close()
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     procs = [

@@ -6,6 +6,12 @@ a crashed process's slots free themselves), a CPS token (at most ``max_cps`` gra
 sliding second), one count of the callee on the trunk in the current cap window, and one count
 of the caller ID today. Releasing frees the slot only; the counters are attempts and stay.
 
+The lines in use survive a restart of the store: each trunk's slots are marked with the
+instance of the store they were last rebuilt under (Redis's ``run_id``). A store that
+restarted, with or without its data, or never held the trunk, refuses every reservation on
+it (``Refusal.REBUILDING``: the trunk counts as full) until one process, holding the trunk's
+rebuild fence (``begin_rebuild``), wrote the calls the switches have up on it (``restore``).
+
 Trunk health (`TrunkHealthStore`): the listeners of every node fold each ended call into its
 trunk's `TrunkHealth` (``record``), gateway status checks set ``gateway_up``
 (``set_gateway``), and the pacers read the table's trunks once per tick (``snapshot``) for the
@@ -38,6 +44,9 @@ class Refusal(enum.StrEnum):
     PER_NUMBER_CAP = "per_number_cap"
     CALLER_ID_CAP = "caller_id_cap"
     TRIAL_TAKEN = "trial_taken"  # the trunk's one trial call went to another call
+    # the store restarted (or never held the trunk) and its lines in use are not yet rebuilt
+    # from the switches: the trunk counts as full
+    REBUILDING = "lines_not_rebuilt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,23 @@ class CapacityReservations(Protocol):
 
     def usage(self, trunks: Iterable[str]) -> dict[str, TrunkUsage]:
         """Live slots and grants in the last second per trunk, for the router's snapshot."""
+        ...
+
+    def pending_rebuild(self, trunks: Iterable[str]) -> list[str]:
+        """Those of ``trunks`` whose lines in use were not rebuilt under the store's current
+        instance (they refuse every reservation), in the order given."""
+        ...
+
+    def begin_rebuild(self, trunks: Iterable[str], holder: str, ttl_s: float) -> list[str]:
+        """Take the rebuild fence of each pending trunk for ``holder`` for ``ttl_s`` seconds;
+        the trunks ``holder`` now holds (a trunk fenced by another holder, or not pending,
+        is left out). One holder per trunk at a time, however many processes ask."""
+        ...
+
+    def restore(self, trunk: str, call_uuids: Iterable[str], lease_s: float, holder: str) -> bool:
+        """Replace the trunk's slots by ``call_uuids`` (leases of ``lease_s`` seconds), mark
+        the trunk rebuilt under the current instance and drop the fence; all in one step and
+        only while ``holder`` still holds the fence (False otherwise: nothing written)."""
         ...
 
 

@@ -319,6 +319,11 @@ class EslSwitch:
     def nodes(self) -> list[str]:
         return sorted(n for n, c in self._connections.items() if c.connected)
 
+    @property
+    def connections(self) -> Mapping[str, EslConnection]:
+        """Every node's connection by node name, connected or not."""
+        return self._connections
+
     def originate(self, node: str, args: str) -> bool:
         future = self._connections[node].bgapi("originate " + args, self._job_timeout_s)
         # Only an immediate disconnect proves the command never left; any later failure is

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -28,6 +28,7 @@ from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
 from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
 from dialer.routing.claim import claim
+from dialer.routing.lines import LineRebuilder
 from dialer.routing.model import UsageSnapshot
 from dialer.routing.ports import CapacityReservations, TrunkHealthStore
 from dialer.routing.router import Candidate, RouterState, free_lines, route
@@ -84,6 +85,9 @@ class TickDeps:
     config: TickConfig = field(default_factory=TickConfig)
     # Trunk health as the listeners record it; None: every trunk counts as healthy.
     health: TrunkHealthStore | None = None
+    # Rebuilds the lines in use of trunks whose reservations were lost (a restarted Redis)
+    # before the tick routes; None: nobody here rebuilds, pending trunks stay full.
+    lines: LineRebuilder | None = None
 
 
 @dataclass
@@ -226,9 +230,19 @@ class CampaignTicker:
     def _usage(self) -> UsageSnapshot:
         """Lines in use and health of the table's trunks, read once per tick: the snapshot's
         free lines and the routing see the same state (Redis still decides each claim)."""
-        names = [t.name for t in self.deps.table.trunks]
-        health = {} if self.deps.health is None else self.deps.health.snapshot(names)
-        return UsageSnapshot(trunks=self.deps.reservations.usage(names), health=health)
+        deps = self.deps
+        names = [t.name for t in deps.table.trunks]
+        if deps.lines is not None:
+            pending = set(deps.lines.ensure(names))
+        else:
+            pending = set(deps.reservations.pending_rebuild(names))
+        health = {} if deps.health is None else deps.health.snapshot(names)
+        trunks = deps.reservations.usage(names)
+        for t in deps.table.trunks:
+            if t.name in pending:  # refuses every reservation until rebuilt: full
+                seen = trunks[t.name]
+                trunks[t.name] = replace(seen, in_flight=max(seen.in_flight, t.max_concurrency))
+        return UsageSnapshot(trunks=trunks, health=health)
 
     def _observe(self, now: datetime, agents: list[AgentState]) -> None:
         since = self._feed_since - timedelta(seconds=_FEED_OVERLAP_S)

@@ -2,16 +2,20 @@
 
 `tick_deps` is what a pacing process ticks with: the campaign rows in the database, the
 routing table as the database has it now, the leases in Redis, and the listeners' live state
-and the trunk state in Redis under one key namespace (`dialer.routing.wiring`).
-`memory_tick_deps` is the same shape on the in-memory twins, for tests and benchmarks that
-need neither a database nor Redis. `esl_switch` opens a pacing process's originate
-connections, one per node; `esl_switch_probe` asks the nodes what they have loaded (the
-preflight of a campaign), over a short connection per node.
+and the trunk state in Redis under one key namespace (`dialer.routing.wiring`); a tick on an
+`EslSwitch` also rebuilds, over the same connections, the lines in use of trunks whose
+reservations Redis lost (`dialer.routing.lines`). `memory_tick_deps` is the same shape on the
+in-memory twins, for tests and benchmarks that need neither a database nor Redis.
+`esl_switch` opens a pacing process's originate connections, one per node;
+`esl_switch_probe` asks the nodes what they have loaded (the preflight of a campaign), over a
+short connection per node.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +34,7 @@ from dialer.esl.ports import (
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.wiring import live_state
 from dialer.routing.fakes import InMemoryReservations
+from dialer.routing.lines import LineRebuilder
 from dialer.routing.service import load_routing_table
 from dialer.routing.table import RoutingTable
 from dialer.routing.wiring import DEFAULT_NAMESPACE, TrunkState, redis_trunk_state
@@ -64,7 +69,7 @@ def tick_deps(
     nodes = [node.name for node in settings.freeswitch_nodes]
     with sessions() as session:
         table = load_routing_table(session)
-    return _assemble(
+    deps = _assemble(
         SqlCampaignStore(sessions),
         LiveStateView(live_state(client, namespace), nodes),
         switch,
@@ -74,6 +79,12 @@ def tick_deps(
         clock,
         ids,
     )
+    if isinstance(switch, EslSwitch):
+        holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        deps.lines = LineRebuilder(
+            shared.reservations, switch.connections, holder, deps.config.slot_lease_s
+        )
+    return deps
 
 
 def memory_tick_deps(

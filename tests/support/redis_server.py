@@ -1,5 +1,6 @@
 """A Redis server of the test's own, on a free loopback port, that the test may kill (SIGKILL)
-and start again on the same port: for what a backend outage does. Never the shared server."""
+and start again on the same port, empty or from its append-only file: for what a backend
+outage or a restart does. Never the shared server."""
 
 from __future__ import annotations
 
@@ -64,6 +65,23 @@ class OwnRedis:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait(timeout=10)
+
+    def restart(self, *, keep_data: bool) -> None:
+        """Kill the server (``kill -9``: nothing saved on the way out) and start a new one on
+        the same port; ``keep_data`` False: its files are removed first (restarted empty)."""
+        self.kill()
+        if not keep_data:
+            for path in sorted(self._workdir.rglob("*"), reverse=True):
+                path.rmdir() if path.is_dir() else path.unlink()
+        self.start()
+
+    def run_id(self) -> str:
+        """The server process's ``run_id`` (new at every start)."""
+        client = self.client()
+        try:
+            return str(client.info("server")["run_id"])
+        finally:
+            client.close()
 
     def client(self) -> redis.Redis[str]:
         return redis.Redis.from_url(self.url, decode_responses=True, socket_timeout=5)

@@ -31,6 +31,12 @@ OPS = st.lists(
             st.sampled_from(["111", "222"]),
         ),
         st.tuples(st.just("release"), st.sampled_from(["t1", "t2"]), st.integers(0, 9)),
+        st.tuples(  # lines up on the switches, restored under a fence
+            st.just("rebuild"),
+            st.sampled_from(["t1", "t2"]),
+            st.frozensets(st.integers(0, 9), max_size=4),
+            st.sampled_from(["a", "b"]),
+        ),
     ),
     max_size=25,
 )
@@ -47,9 +53,17 @@ def test_fake_and_redis_agree_on_every_sequence(
     client, base = redis_prefix
     prefix = f"{base}:{uuid.uuid4().hex[:10]}"
     real = RedisReservations(client, prefix)
-    fake = InMemoryReservations(FakeClock())
+    fake = InMemoryReservations(FakeClock(), rebuilt=False)
     try:
         for op in ops:
+            if op[0] == "rebuild":
+                _, trunk, calls, holder = op
+                began = real.begin_rebuild([trunk], holder, 60)
+                assert began == fake.begin_rebuild([trunk], holder, 60), op
+                up = [f"c{c}" for c in sorted(calls)]
+                assert real.restore(trunk, up, 60, holder) == fake.restore(trunk, up, 60, holder)
+                assert real.pending_rebuild(["t1", "t2"]) == fake.pending_rebuild(["t1", "t2"])
+                continue
             if op[0] == "release":
                 _, trunk, call = op
                 assert real.release(trunk, f"c{call}") == fake.release(trunk, f"c{call}")

@@ -13,6 +13,7 @@ import redis
 
 from dialer.routing.adapters import RedisReservations
 from dialer.routing.audit import Grant, TrunkLimits, peak_concurrency, peak_per_second, violations
+from dialer.routing.lines import declare_idle
 from dialer.routing.loadgen import LoadPlan, run_load
 from dialer.routing.ports import ReservationRequest
 
@@ -73,6 +74,7 @@ def test_slots_of_a_crashed_process_free_themselves(
     redis_prefix: tuple[redis.Redis[Any], str],
 ) -> None:
     client, prefix = redis_prefix
+    declare_idle(RedisReservations(client, prefix), ["tc"], "test")
     proc = multiprocessing.get_context("fork").Process(
         target=_crashing_worker, args=(_url(client), prefix)
     )
