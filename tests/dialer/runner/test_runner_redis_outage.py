@@ -19,9 +19,13 @@ from dialer.agent_state import AgentState
 from dialer.backend_errors import is_backend_error
 from dialer.clock import SYSTEM_CLOCK, UUID_IDS
 from dialer.config import FsNode, Settings
+from dialer.esl.fakes import FakeEslConnection
+from dialer.esl.ports import Subscription
 from dialer.listener.wiring import live_state
+from dialer.routing.lines import LineRebuilder
 from dialer.runner.fakes import MemorySwitch
 from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
+from dialer.runner.tick import TickDeps
 from dialer.runner.wiring import tick_deps
 from tests.conftest import SeedCampaign
 from tests.dialer.listener.test_listener_sim import wait_until
@@ -29,8 +33,18 @@ from tests.support.redis_server import own_redis
 from workers.celery_app import SUPERVISE_EVERY_S
 
 NAMESPACE = "outage"
+NO_CHANNELS = '{"row_count": 0}\n'  # `show channels as json` of an idle node (transcript f)
 DOWN_S = 2.0  # shorter than the lease TTL (5 s): the slice's lease outlives the outage
 RECOVERY_BOUND_S = 3.0
+
+
+def idle_node_rebuilder(deps: TickDeps) -> LineRebuilder:
+    """The lines rebuilder a pacer has over its nodes, here one node with no call up: a
+    restarted Redis grants no line before the pacer rebuilt them from it."""
+    node = FakeEslConnection(
+        "fs1", Subscription(events=()), lambda _e: None, lambda _cmd: NO_CHANNELS
+    )
+    return LineRebuilder(deps.reservations, {"fs1": node}, "pacer-1", deps.config.slot_lease_s)
 
 
 @pytest.mark.integration
@@ -47,6 +61,7 @@ def test_pacing_slice_paces_again_after_its_redis_returns(
         deps = tick_deps(
             settings, client, sessions, switch, SYSTEM_CLOCK, UUID_IDS, namespace=NAMESPACE
         )
+        deps.lines = idle_node_rebuilder(deps)
         results: list[SliceResult] = []
         slice_thread = threading.Thread(
             target=lambda: results.append(
@@ -95,6 +110,7 @@ def test_a_redis_restarted_empty_ends_the_slice_and_a_fresh_one_paces(
         deps = tick_deps(
             settings, client, sessions, switch, SYSTEM_CLOCK, UUID_IDS, namespace=NAMESPACE
         )
+        deps.lines = idle_node_rebuilder(deps)
         results: list[SliceResult] = []
 
         def pace() -> None:
