@@ -12,9 +12,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,15 +75,6 @@ def processes_of(mark: str, cwd: Path) -> dict[int, str]:
         if ours and stat.rsplit(")", 1)[1].split()[0] != "Z":
             found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
     return found
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(poll_s)
-    return condition()
 
 
 def kill_all(run: DialerRun) -> None:

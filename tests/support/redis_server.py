@@ -5,7 +5,6 @@ outage or a restart does. Never the shared server."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.net import free_port
+
 _START_WAIT_S = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _binary() -> str:
@@ -40,7 +34,7 @@ class OwnRedis:
 
     def __init__(self, workdir: Path, persistent: bool = False) -> None:
         self._persistent = persistent
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._workdir = workdir
         self._proc: subprocess.Popen[bytes] | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from dialer.esl.adapters.own import EslClient
 from dialer.esl.ports import Subscription
 from dialer.sim.simulator import SimulatorServer
+from tests.support.waiting import wait_until
 from workers.cli import app
 from workers.context import app_context
 
@@ -80,15 +81,6 @@ def _switch_api(host: str, port: int, command: str) -> str:
         return client.api(command, 5)
     finally:
         client.close()
-
-
-def _wait_until(pred: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _ok(cli: CliRunner, *args: str) -> str:
@@ -163,9 +155,9 @@ def test_a_restarted_switch_gets_the_agents_back(sim: Switch, cli: CliRunner) ->
     _ok(cli, "agents", "add", "1001", "--contact", "user/1001", "--queue", "sales@default")
     running = start_listeners(app_context(), notify=None)
     try:
-        assert _wait_until(lambda: all(r.client.connects == 1 for r in running), 5)
+        assert wait_until(lambda: all(r.client.connects == 1 for r in running), 5)
         sim.restart()
-        assert _wait_until(lambda: "1001|" in sim.api("callcenter_config agent list"), 10), (
+        assert wait_until(lambda: "1001|" in sim.api("callcenter_config agent list"), 10), (
             "the restarted switch never got the agent back"
         )
         tiers = sim.api("callcenter_config tier list").splitlines()

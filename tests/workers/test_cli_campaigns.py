@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from typer.testing import CliRunner
 
 from campaigns.domain import LeadStatus
 from campaigns.models import Lead
+from tests.support.net import unreachable_nodes
 from workers.cli import app
 from workers.context import app_context
 
@@ -20,10 +20,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     # no switch: the preflight of ``campaigns start`` finds the node unreachable
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-    monkeypatch.setenv("DIALER_FREESWITCH_NODES", f'[{{"name":"fs1","port":{closed}}}]')
+    monkeypatch.setenv("DIALER_FREESWITCH_NODES", unreachable_nodes())
     app_context.cache_clear()
     yield CliRunner()
     app_context.cache_clear()

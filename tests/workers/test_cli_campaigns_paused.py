@@ -3,7 +3,6 @@ prints why and when the dialer paused a campaign, ``start`` resumes it and clear
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 
 from campaigns.models import Campaign
 from dialer.listener.adapters import SqlSafetyStore
+from tests.support.net import unreachable_nodes
 from workers.cli import app
 from workers.context import app_context
 
@@ -25,10 +25,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("DIALER_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("DIALER_TIMEZONE", "Asia/Shanghai")
     # no switch: ``start`` needs --force past the preflight
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-    monkeypatch.setenv("DIALER_FREESWITCH_NODES", f'[{{"name":"fs1","port":{closed}}}]')
+    monkeypatch.setenv("DIALER_FREESWITCH_NODES", unreachable_nodes())
     app_context.cache_clear()
     yield CliRunner()
     app_context.cache_clear()

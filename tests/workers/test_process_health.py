@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dialer.listener.test_listener_sim import wait_until
 from tests.support.redis_server import own_redis
+from tests.support.waiting import wait_until
 from workers.cli.run import beat_argv, worker_argv
 
 START_BOUND_S = 40.0

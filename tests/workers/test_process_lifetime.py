@@ -17,7 +17,8 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from tests.support.procs import DialerRun, kill_all, wait_until
+from tests.support.procs import DialerRun, kill_all
+from tests.support.waiting import wait_until
 
 START_S = 90.0  # a process start under a loaded machine: imports, migrations, Celery
 STOP_S = 30.0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from tests.conftest import migrated_database, seed_running_campaign
 from tests.support.api import served
+from tests.support.waiting import wait_until
 from workers.api import create_app
 from workers.context import AppContext
 
@@ -41,15 +41,6 @@ LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 CREDENTIALS = "fs1:s3cret"
 CALLS = 14
 DOWN_S = 5.0
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _seed(sessions: sessionmaker[Session]) -> tuple[int, list[int]]:

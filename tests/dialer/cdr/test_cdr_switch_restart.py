@@ -5,9 +5,7 @@ stays connected (its customer is never dialled again)."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,17 +29,9 @@ from dialer.sim.population import Dist, PopulationRule
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from tests.conftest import migrated_database, seed_running_campaign
+from tests.support.waiting import wait_until
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _attempt(sessions: sessionmaker[Session], campaign_id: int, lead_id: int, call: str) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import get_args
 
@@ -17,6 +16,7 @@ from dialer.config import FsNode
 from dialer.esl.adapters.own import EslClient
 from dialer.esl.ports import EslClientKind, ManagedEslConnection, Subscription
 from dialer.esl.wiring import build_esl_client
+from tests.support.waiting import wait_until
 
 ADAPTERS: tuple[EslClientKind, ...] = get_args(EslClientKind)
 AUTH_REQUEST = b"Content-Type: auth/request\n\n"
@@ -122,15 +122,6 @@ def make_client() -> Iterator[MakeClient]:
         server.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 BEFORE_AUTH = {
     "garbage": b"\x00\x01garbage without a colon\n\n",
     "content-length not digits": b"Content-Type: auth/request\nContent-Length: 1x\n\nx",
@@ -156,7 +147,7 @@ def test_bad_bytes_before_auth_request_cost_a_reconnect(
         peer.answer_commands()
 
     client, server = make_client(kind, [bad_then_obliging, healthy])
-    assert wait_for(lambda: client.connected and len(server.peers) >= 2, 3.0)
+    assert wait_until(lambda: client.connected and len(server.peers) >= 2, 3.0)
     assert server.peers[0].commands == []
     assert client.failure is None
 
@@ -179,7 +170,7 @@ def test_a_bad_content_length_after_auth_drops_the_line(
         peer.answer_commands()
 
     client, server = make_client(kind, [bad_event, healthy])
-    assert wait_for(lambda: client.connects >= 2 and client.connected, 3.0)
+    assert wait_until(lambda: client.connects >= 2 and client.connected, 3.0)
     assert len(server.peers) >= 2
     assert client.failure is None
 
@@ -192,7 +183,7 @@ def test_a_switch_silent_after_auth_is_left_even_by_the_pacer(
     that stops sending (no heartbeat for longer than the bound) is reconnected to."""
     client, server = make_client(kind, [healthy], PACER, heartbeat_timeout_s=0.5)
     assert client.wait_connected(3.0)
-    assert wait_for(lambda: client.connects >= 2, 4.0)
+    assert wait_until(lambda: client.connects >= 2, 4.0)
     subscribed = server.peers[0].commands[1]
     assert subscribed.startswith("event json ") and "HEARTBEAT" in subscribed.split()
 
@@ -207,7 +198,7 @@ def test_a_client_whose_connection_thread_ends_says_so() -> None:
 
     client = Broken("fs1", "127.0.0.1", 9, "ClueCon", PACER, lambda _e: None).start()
     try:
-        assert wait_for(lambda: client.failure is not None, 2.0)
+        assert wait_until(lambda: client.failure is not None, 2.0)
         assert client.failure == "SystemExit: out of threads"
         assert not client.connected
     finally:

@@ -3,8 +3,6 @@ both nodes at start-up, a restarted one again; a failing setup never stops the l
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,18 +18,10 @@ from dialer.esl.ports import EslConnection, Subscription
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.wiring import node_listeners, start_listener
 from dialer.sim.simulator import SimulatorServer
+from tests.support.waiting import wait_until
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 AGENT = AgentRecord("1001@default", "user/1001", (Tier("sales@default", 1, 2),))
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def tiers_of(host: str, port: int) -> list[str]:

@@ -19,8 +19,8 @@ from dialer.liveness.fakes import MemoryHeartbeats
 from dialer.liveness.service import LoopBeat, failed_loops
 from dialer.retry import Backoff
 from tests.dialer.listener.test_listener_service import T_UUID, events
-from tests.dialer.listener.test_listener_sim import wait_until
 from tests.support.clock import FakeClock
+from tests.support.waiting import wait_until
 
 FAST = Backoff(initial_s=0.001, max_s=0.01)
 

@@ -29,8 +29,9 @@ from dialer.routing.wiring import redis_trunk_state
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from tests.conftest import SeedCampaign
-from tests.dialer.listener.test_listener_sim import LAB, wait_until
+from tests.dialer.listener.test_listener_sim import LAB
 from tests.support.redis_server import own_redis
+from tests.support.waiting import wait_until
 
 CALLS = 30
 RECOVERY_BOUND_S = 20.0

@@ -3,9 +3,7 @@ up leaves no call in flight once they have ended."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,18 +21,10 @@ from dialer.listener.ports import LiveState
 from dialer.listener.wiring import start_listener
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
+from tests.support.waiting import wait_until
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 CALLS = 200
-
-
-def wait_until(pred: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.integration

@@ -28,8 +28,8 @@ from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
 from dialer.runner.tick import TickDeps
 from dialer.runner.wiring import tick_deps
 from tests.conftest import SeedCampaign
-from tests.dialer.listener.test_listener_sim import wait_until
 from tests.support.redis_server import own_redis
+from tests.support.waiting import wait_until
 from workers.celery_app import SUPERVISE_EVERY_S
 
 NAMESPACE = "outage"
