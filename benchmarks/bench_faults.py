@@ -20,14 +20,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 _FIGURE = re.compile(r"^fault (\S+): recovery ([0-9.]+) s, (\d+) attempts, (\d+) switch calls")
-_OUTCOME = re.compile(
-    r"test_a_killed_process_loses_and_doubles_nothing\[(\S+)\] (PASSED|FAILED|XFAIL|XPASS)"
-)
+_OUTCOME = re.compile(r"^(PASSED|FAILED|XFAIL|XPASS) \S+\[(\S+)\]")
 
 
 def run_suite(select: str) -> tuple[dict[str, tuple[float, int, int]], dict[str, str]]:
     """One run of the fault suite: figures and verdict by fault."""
-    argv = [sys.executable, "-m", "pytest", "tests/faults", "-s", "-v", "-p", "no:randomly"]
+    argv = [sys.executable, "-m", "pytest", "tests/faults", "-s", "-rA", "-p", "no:randomly"]
     argv += ["-p", "no:cacheprovider", "-k", select] if select else ["-p", "no:cacheprovider"]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
     figures: dict[str, tuple[float, int, int]] = {}
@@ -38,8 +36,8 @@ def run_suite(select: str) -> tuple[dict[str, tuple[float, int, int]], dict[str,
     for line in done.stdout.splitlines():
         if m := _FIGURE.match(line.strip()):
             figures[m[1]] = (float(m[2]), int(m[3]), int(m[4]))
-        for m in _OUTCOME.finditer(line):
-            verdicts[m[1]] = m[2]
+        if m := _OUTCOME.match(line):
+            verdicts[m[2]] = m[1]
     return figures, verdicts
 
 

@@ -80,7 +80,8 @@ class Records:
         self._journal: IO[str] | None = None
 
     def journal_to(self, path: Path) -> None:
-        """Append every record to ``path`` (JSON lines) when it is created and when it ends,
+        """Append every record to ``path`` (JSON lines) when it is created, answered, bridged
+        and when it ends,
         each line flushed to the OS at once: the file survives ``kill -9`` of the process
         (`read_journal` reads it back; a later line of a uuid supersedes an earlier one)."""
         self._journal = path.open("a", encoding="utf-8")

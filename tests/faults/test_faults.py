@@ -137,6 +137,7 @@ def test_a_killed_process_loses_and_doubles_nothing(
     )
     runs = run.records()
     attempts = attempts_of(sessions)
+    print(f"most calls up at once per trunk: {checks.max_concurrent(runs)} (limits {TRUNK_LIMITS})")
     problems: dict[str, object] = {
         "numbers with two calls up at once": checks.overlapping_numbers(runs),
         "trunk limits broken": checks.limit_breaches(runs, TRUNK_LIMITS),
