@@ -210,6 +210,9 @@ class NodeListener:
             if item is _RECONCILE:
                 self._work(lambda: self._durably("reconcile", self.reconcile), "reconcile")
                 next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
+                # a call waiting for its CDR keeps its lead dialling: settle it when its wait
+                # ends, not a whole period later
+                next_reconcile = min([next_reconcile, *self._awaiting_cdr.values()])
             elif isinstance(item, Event):
                 self._work(partial(self.handle, item, seq), f"event {item.name} #{seq}")
             if seq:

@@ -91,6 +91,7 @@ class Bridges:
             record.bridged_s = self._clock.now_s()
             record.agent = agent.variables.get("cc_agent", "")
             record.agent_uuid = agent_uuid
+            self._records.note(record)
         if member.talk_s > 0:
             channels.cancel_timers(member)
             channels.later(member, member.talk_s, lambda: self._hangups.remote_bye(member))

@@ -155,6 +155,7 @@ class CarrierLegs:
             if not ch.media_up:
                 sw.media.media_up(ch)
             record.answered_s = sw.now_s()
+            sw.records.note(record)
             ch.answer_state = "answered"
             ch.profile["Channel-Answered-Time"] = str(sw.clock.now_us())
             ch.variables["endpoint_disposition"] = "ANSWER"

@@ -208,6 +208,8 @@ class Hangups:
         if record is not None and record.hangup_s is None:
             record.hangup_s = self._clock.now_s()
             record.hangup_cause = ch.hangup_cause or ""
+        if record is not None:
+            self._records.note(record)
         for watcher in self._complete_watchers.pop(ch.uuid, []):
             watcher(ch.hangup_cause or "NORMAL_CLEARING")
 

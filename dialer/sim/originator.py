@@ -199,6 +199,7 @@ class SimOriginator:
         def answer() -> None:
             sw.media.media_up(ch)
             record.answered_s = sw.now_s()
+            sw.records.note(record)
             ch.answer_state = "answered"
             ch.profile["Channel-Answered-Time"] = str(sw.clock.now_us())
             sw.bus.channel_event(ch, "CHANNEL_ANSWER")

@@ -12,8 +12,9 @@ import csv
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import IO
 
-__all__ = ["CallRecord", "Records"]
+__all__ = ["CallRecord", "Records", "read_journal"]
 
 
 @dataclass
@@ -76,10 +77,35 @@ class Records:
 
     def __init__(self) -> None:
         self._by_uuid: dict[str, CallRecord] = {}
+        self._journal: IO[str] | None = None
+
+    def journal_to(self, path: Path) -> None:
+        """Append every record to ``path`` (JSON lines) when it is created, answered, bridged
+        and when it ends,
+        each line flushed to the OS at once: the file survives ``kill -9`` of the process
+        (`read_journal` reads it back; a later line of a uuid supersedes an earlier one)."""
+        self._journal = path.open("a", encoding="utf-8")
 
     def add(self, record: CallRecord) -> None:
         """Register a new attempt."""
         self._by_uuid[record.uuid] = record
+        self.note(record)
+
+    def note(self, record: CallRecord) -> None:
+        """Append ``record`` as it is now to the journal, if one is kept."""
+        if self._journal is not None:
+            self._journal.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            self._journal.flush()
+
+    def close_journal(self) -> None:
+        """Append the records still open, then close the journal."""
+        if self._journal is None:
+            return
+        for record in self._by_uuid.values():
+            if record.hangup_s is None:
+                self.note(record)
+        self._journal.close()
+        self._journal = None
 
     def get(self, uuid: str) -> CallRecord | None:
         """The record of ``uuid`` if it is a customer call."""
@@ -100,3 +126,17 @@ class Records:
             writer = csv.DictWriter(fh, fieldnames=names)
             writer.writeheader()
             writer.writerows(rows)
+
+
+def read_journal(path: Path) -> list[CallRecord]:
+    """The records of a journal (`Records.journal_to`), the last line of each uuid, in order of
+    first appearance; a torn last line (the writer killed mid-line) is skipped."""
+    names = {f.name for f in fields(CallRecord)}
+    by_uuid: dict[str, CallRecord] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        by_uuid[data["uuid"]] = CallRecord(**{k: v for k, v in data.items() if k in names})
+    return list(by_uuid.values())

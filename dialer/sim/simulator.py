@@ -246,9 +246,14 @@ async def serve_forever(
             speed=speed if speed is not None else scenario.speed,
             seed=seed if seed is not None else scenario.seed,
         )
+    journal = records_path is not None and records_path.suffix == ".jsonl"
     async with run_simulator(scenario, host=host, port=port, password=password, cdr=cdr) as sim:
+        if journal and records_path is not None:
+            sim.records.journal_to(records_path)
         try:
             await asyncio.Event().wait()
         finally:
-            if records_path is not None:
+            if journal:
+                sim.records.close_journal()
+            elif records_path is not None:
                 sim.records.dump(records_path)

@@ -35,7 +35,11 @@ def serve(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="RNG seed (overrides the scenario).")] = None,
     records: Annotated[
-        Path | None, typer.Option(help="Write ground-truth call records (.csv/.json) on exit.")
+        Path | None,
+        typer.Option(
+            help="Ground-truth call records: .jsonl appended as calls start and end "
+            "(survives kill -9); .csv/.json written on exit."
+        ),
     ] = None,
     cdr_url: Annotated[
         str | None,

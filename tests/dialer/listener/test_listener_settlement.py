@@ -5,6 +5,9 @@ is not counted; anything else it cannot know is ``unknown``, never a guess."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -120,3 +123,43 @@ def test_a_call_seen_bridged_is_connected_even_without_its_cdr() -> None:
     listener.reconcile()
     [(_, end)] = attempts.ended
     assert end.outcome is AttemptOutcome.CONNECTED
+
+
+def test_a_call_awaiting_its_cdr_is_settled_when_its_wait_ends_not_at_the_next_reconcile() -> None:
+    """After a switch restart the lost calls' leads stay ``dialing`` until they are settled:
+    that is ``cdr_wait_s`` after the reconcile that missed them, not the periodic one after."""
+    clock = FakeClock(T0)
+    attempts, trunks = MemoryAttempts(), MemoryTrunks()
+    listener = NodeListener(
+        "fs1", MemoryLiveState(), attempts, trunks, clock=clock, cdr_wait_s=30,
+        reconcile_every_s=3600, beat_every_s=0.01,
+    )  # fmt: skip
+    listener.attach(FakeEslConnection("fs1", LISTENER_SUBSCRIPTION, listener.on_event, _reply))
+    _track(listener, CallState(RINGING, 1, 2, 3, "carrier_a", answered_at_us=1), trunks)
+    worker = threading.Thread(target=listener.run, daemon=True)
+    worker.start()
+    try:
+        listener.on_connect()
+        assert _within(lambda: listener.stats.reconciles == 1, 5.0)
+        clock.advance(31)
+        assert _within(lambda: len(attempts.ended) == 1, 5.0)
+    finally:
+        listener.stop()
+        worker.join(timeout=5)
+
+
+def _reply(command: str) -> str:
+    if command == "global_getvar core_uuid":
+        return OLD_CORE
+    if command.startswith("show channels"):
+        return json.dumps({"row_count": 0})
+    return "+OK\n"
+
+
+def _within(condition: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
