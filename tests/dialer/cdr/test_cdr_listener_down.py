@@ -33,6 +33,7 @@ from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from tests.conftest import migrated_database, seed_running_campaign
 from tests.support.api import served
+from tests.support.attempts import open_attempt
 from tests.support.waiting import wait_until
 from workers.api import create_app
 from workers.context import AppContext
@@ -48,17 +49,6 @@ def _seed(sessions: sessionmaker[Session]) -> tuple[int, list[int]]:
     with transaction(sessions) as session:
         session.execute(update(Lead).values(status=LeadStatus.DIALING))
         return campaign_id, list(session.scalars(select(Lead.id).order_by(Lead.id)))
-
-
-def _attempt(sessions: sessionmaker[Session], campaign_id: int, lead_id: int, call: str) -> int:
-    with transaction(sessions) as session:
-        row = CallAttempt(
-            call_uuid=call, lead_id=lead_id, campaign_id=campaign_id, node="fs1",
-            dialed_number="+8613800000000", originated_at=datetime.now(UTC),
-        )  # fmt: skip
-        session.add(row)
-        session.flush()
-        return row.id
 
 
 def _settled(sessions: sessionmaker[Session]) -> dict[str, tuple[str | None, bool, int]]:
@@ -129,7 +119,7 @@ def _run(
         stopped_at = 0.0
         for i, lead_id in enumerate(lead_ids):
             call = str(uuid.uuid4())
-            attempt_id = _attempt(sessions, campaign_id, lead_id, call)
+            attempt_id = open_attempt(sessions, campaign_id, lead_id, call)
             spec = OriginateSpec(
                 call, "sofia/gateway/carrier_a/6138000000", "20220601", "cc_sales2s",
                 "campaign", campaign_id=campaign_id, lead_id=lead_id, attempt_id=attempt_id,

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.domain import NOT_DIALLED, AttemptOutcome, LeadStatus
 from campaigns.models import CallAttempt, Lead
@@ -29,20 +28,10 @@ from dialer.sim.population import Dist, PopulationRule
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from tests.conftest import migrated_database, seed_running_campaign
+from tests.support.attempts import open_attempt
 from tests.support.waiting import wait_until
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
-
-
-def _attempt(sessions: sessionmaker[Session], campaign_id: int, lead_id: int, call: str) -> int:
-    with transaction(sessions) as session:
-        row = CallAttempt(
-            call_uuid=call, lead_id=lead_id, campaign_id=campaign_id, node="fs1",
-            dialed_number="+8613800000000", originated_at=datetime.now(UTC),
-        )  # fmt: skip
-        session.add(row)
-        session.flush()
-        return row.id
 
 
 @pytest.mark.integration
@@ -82,7 +71,7 @@ def test_a_call_ringing_when_the_switch_died_uses_no_attempt(
             calls = {}
             for lead_id, number in ((ringing_lead, "6138000000"), (bridged_lead, "6139000000")):
                 call = str(uuid.uuid4())
-                attempt_id = _attempt(sessions, campaign_id, lead_id, call)
+                attempt_id = open_attempt(sessions, campaign_id, lead_id, call)
                 spec = OriginateSpec(
                     call, f"sofia/gateway/carrier_a/{number}", "20220601", "cc_sales",
                     "campaign", campaign_id=campaign_id, lead_id=lead_id, attempt_id=attempt_id,
