@@ -1,11 +1,14 @@
 """Composition root of the HTTP API process (`dialer api`): one FastAPI app under uvicorn.
 
 `create_app` builds the app from a context's wiring: the switch-facing routes under
-``/fsapi`` (the CDR endpoint, `dialer.cdr.http`) and the public API under ``/v1``, whose
-routers are added to ``v1_routers``. ``python -m workers.api`` serves it on
-``DIALER_API_HOST:DIALER_API_PORT`` until SIGINT/SIGTERM. While it serves, a task on the
-server's own event loop beats loop ``server`` of process ``api`` (`dialer.liveness`), so a
-blocked event loop shows up in ``dialer health api`` as a stale heartbeat.
+``/fsapi`` (the CDR endpoint, `dialer.cdr.http`) and the public API under ``/v1``
+(`public_routers`: one router per context, every route behind an API key of the right role,
+`dialer.apikeys.http`). Errors are RFC 9457 problem documents (`dialer.http_problems`); the
+OpenAPI document is served at ``/openapi.json``, its pages at ``/docs``.
+``python -m workers.api`` serves it on ``DIALER_API_HOST:DIALER_API_PORT`` until
+SIGINT/SIGTERM. While it serves, a task on the server's own event loop beats loop
+``server`` of process ``api`` (`dialer.liveness`), so a blocked event loop
+shows up in ``dialer health api`` as a stale heartbeat.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from dialer.apikeys.http import KeyAuth, keys_router
+from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
+from dialer.http_problems import install_problem_handlers
 from dialer.listener.ports import TrunkRelease
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
@@ -57,27 +63,37 @@ def _beating(heartbeat: LoopBeat | None, every_s: float) -> Callable[[FastAPI], 
     return lifespan
 
 
+def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
+    """The ``/v1`` routers of every context, each over the services the CLI uses."""
+    return [keys_router(auth)]
+
+
 def create_app(
     context: AppContext,
     notify: Callable[[int], None] | None = enqueue_post_call,
     trunks: TrunkRelease | None = None,
-    v1_routers: Sequence[APIRouter] = (),
+    v1_routers: Sequence[APIRouter] | None = None,
     heartbeat: LoopBeat | None = None,
     beat_every_s: float = API_BEAT_EVERY_S,
 ) -> FastAPI:
     """The API of ``context``: ``/fsapi`` for the switch, ``/v1`` for the public routers;
     ``notify(attempt_id)`` hands each attempt a CDR settled to the post-call work;
     ``trunks`` frees the lines of settled calls (default: the context's reservations);
-    ``heartbeat`` is beaten every ``beat_every_s`` while the app serves."""
+    ``v1_routers`` replaces `public_routers` (tests of one router); ``heartbeat`` is beaten
+    every ``beat_every_s`` while the app serves."""
     app = FastAPI(
-        title="dialer", docs_url=None, redoc_url=None, openapi_url=None,
+        title="dialer", version="1", docs_url="/docs", redoc_url=None,
+        openapi_url="/openapi.json",
         lifespan=_beating(heartbeat, beat_every_s),  # type: ignore[arg-type]
     )  # fmt: skip
     settings = context.settings
     if trunks is None:
         trunks = redis_trunk_state(context.redis, context.namespace).reservations
     deps = cdr_deps(context.sessions, context.clock, notify, trunks)
-    app.include_router(fsapi_router(deps, settings.fsapi_credentials))
+    install_problem_handlers(app)
+    app.include_router(fsapi_router(deps, settings.fsapi_credentials), include_in_schema=False)
+    if v1_routers is None:
+        v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
     v1 = APIRouter(prefix=V1_PREFIX)
     for router in v1_routers:
         v1.include_router(router)

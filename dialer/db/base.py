@@ -25,7 +25,13 @@ NAMING_CONVENTION = {
 }
 
 # Modules that define tables; Alembic and tests import them all so that the metadata is whole.
-MODEL_MODULES = ("campaigns.models", "dialer.routing.orm", "dialer.agents.orm", "dialer.cdr.orm")
+MODEL_MODULES = (
+    "campaigns.models",
+    "dialer.routing.orm",
+    "dialer.agents.orm",
+    "dialer.cdr.orm",
+    "dialer.apikeys.orm",
+)
 
 
 class Base(DeclarativeBase):

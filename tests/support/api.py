@@ -1,5 +1,5 @@
-"""The HTTP API served for real (uvicorn on a free loopback port, in a thread), for tests
-where a switch or the simulator posts to it over TCP."""
+"""The HTTP API in tests: served for real (uvicorn on a free loopback port, in a thread) for
+tests where a switch or the simulator posts to it over TCP, and API keys of each role."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.apikeys.adapters import SqlKeyStore
+from dialer.apikeys.ports import Role
+from dialer.apikeys.service import issue_key
+from tests.support.clock import FakeClock
 
 
 @contextmanager
@@ -29,3 +35,20 @@ def served(app: FastAPI, start_timeout_s: float = 10.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header of an API key's token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def issue_test_keys(
+    sessions: sessionmaker[Session], agent: str = "1001@default"
+) -> dict[Role, str]:
+    """A token of each role on the database of ``sessions`` (the agent key acts as ``agent``)."""
+    store = SqlKeyStore(sessions)
+    clock = FakeClock()
+    return {
+        role: issue_key(store, clock, role, agent=agent if role is Role.AGENT else "").token
+        for role in Role
+    }

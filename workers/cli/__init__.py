@@ -13,6 +13,7 @@ from workers.cli import (
     demo,
     fsconf,
     health,
+    keys,
     leads,
     run,
     sim,
@@ -41,5 +42,6 @@ app.add_typer(fsconf.app, name="fsconf")
 app.add_typer(agents.app, name="agents")
 app.add_typer(calls.app, name="calls")
 app.add_typer(cdr.app, name="cdr")
+app.add_typer(keys.app, name="keys")
 app.command("health")(health.health)
 run.register_process_commands(app)
