@@ -14,6 +14,12 @@ The call ends at the customer leg's CHANNEL_HANGUP_COMPLETE, or at a ``-ERR`` jo
 when no channel was ever created (GATEWAY_DOWN, node limits). BACKGROUND_JOB may come
 before or after the hangup events; both orders give the same result.
 
+A book that was not watching when a call began (the listener (re)connected while it rang)
+cannot tell from a ``-ERR NO_ANSWER`` job result alone whether the far end rang (its
+CHANNEL_PROGRESS may have gone by unseen): such a call is held (``start_unseen``) for its
+hangup event, or for the reconciliation to settle it from its CDR. `CallBook.watching_since`
+says from when the book has seen everything.
+
 Pure and deterministic: ``CallBook.apply`` is the only mutator and touches only its dicts.
 """
 
@@ -31,6 +37,15 @@ CC_SUBCLASS = "callcenter::info"
 _ORIGINATION_UUID_RE = re.compile(r"origination_uuid=([0-9a-fA-F-]{36})")
 _JOB_ID_RE = re.compile(r"dialer_(campaign|lead|attempt)_id=([0-9]+)")
 _JOB_GATEWAY_RE = re.compile(r"\}sofia/gateway/([A-Za-z0-9_.-]+)/")
+_JOB_TIMEOUT_RE = re.compile(r"originate_timeout=([0-9]+)")
+# FreeSWITCH's own originate timeout when the command sets none (switch_ivr_originate.c)
+_DEFAULT_ORIGINATE_TIMEOUT_S = 60
+# Failure causes whose outcome depends on what the leg's channel events said (progress, SIP
+# status: `dialer.calls.causes.unanswered_outcome`); any other job failure ends its call alike
+# whether or not a channel was seen, so it is never held (refusals free their lines at once).
+_OUTCOME_NEEDS_CHANNEL = frozenset({"NO_ANSWER"})
+# what an originate may take beyond its ringing: channel setup, the job thread's start
+_ORIGINATE_SETUP_S = 10
 _FINISHED_KEPT = 100_000
 
 
@@ -55,6 +70,9 @@ class CallState:
     job_error: str = ""
     machine: bool = False
     core_uuid: str = ""  # the switch run (Core-UUID) the call's first event came from
+    # first met as a -ERR job result that may have begun before the book was watching:
+    # whether a channel existed is not known
+    start_unseen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +122,13 @@ class CallBook:
     jobs: dict[str, str] = field(default_factory=dict)
     # ended calls, oldest first: their late events (BACKGROUND_JOB after the hangup) are ignored
     finished: dict[str, None] = field(default_factory=dict)
+    # switch time (µs) from which every event reached the book; 0: since the call began
+    watched_since_us: int = 0
+
+    def watching_since(self, timestamp_us: int) -> None:
+        """The book sees every event from ``timestamp_us`` (switch time) on: the first event
+        after a (re)connect."""
+        self.watched_since_us = timestamp_us
 
     def expect(self, call_uuid: str, job_uuid: str = "") -> None:
         """Track a call before its first event (the originator knows its uuid)."""
@@ -135,7 +160,7 @@ class CallBook:
         if state is None:
             if not event.var("dialer_attempt_id") and event.name != "BACKGROUND_JOB":
                 return None  # not one of ours
-            state = CallState(key)
+            state = CallState(key, start_unseen=self._began_unseen(event))
         state = _with_ids(state, event)
         if not state.core_uuid and event.get("Core-UUID"):
             state = replace(state, core_uuid=event.get("Core-UUID"))
@@ -146,6 +171,19 @@ class CallBook:
         else:
             self._forget(key)
         return end
+
+    def _began_unseen(self, event: Event) -> bool:
+        """A job result that is the first the book hears of its call, for an originate that
+        may have started before the book was watching."""
+        if event.name != "BACKGROUND_JOB" or not self.watched_since_us:
+            return False
+        result = parse_result(event.body or "")
+        if result.ok or (result.detail or result.text) not in _OUTCOME_NEEDS_CHANNEL:
+            return False
+        found = _JOB_TIMEOUT_RE.search(event.get("Job-Command-Arg"))
+        ringing_s = int(found.group(1)) if found else _DEFAULT_ORIGINATE_TIMEOUT_S
+        began_us = event.timestamp_us - (ringing_s + _ORIGINATE_SETUP_S) * 1_000_000
+        return began_us <= self.watched_since_us
 
     def _forget(self, key: str) -> None:
         self.calls.pop(key, None)
@@ -198,11 +236,16 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
             # ignore_early_media=true: +OK only once the customer answered
             return replace(state, created=True, answered_at_us=state.answered_at_us or ts), None
         state = replace(state, job_error=result.detail or result.text)
-        if not state.created:
+        if not state.created and not state.start_unseen:
             return state, _finish(state, state.job_error, ts, sip_status="", q850=None)
         return state, None
     if name == "CUSTOM":
         return _cc_step(state, event, ts), None
+    if name.startswith("CHANNEL_"):
+        # any event of the leg shows its channel exists, and carries its progress time: a
+        # listener that (re)connected mid-call learns both from the first one it sees
+        progress_us = _int(event.get("Caller-Channel-Progress-Time")) or 0
+        state = replace(state, created=True, progressed=state.progressed or progress_us > 0)
     if name == "CHANNEL_CREATE":
         # the dialled number before the dialplan rewrites Caller-Destination-Number
         dialed = state.dialed_number or event.get("Caller-Destination-Number")

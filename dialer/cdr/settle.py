@@ -6,9 +6,11 @@
   cause, SIP status and Q.850 code otherwise). What the listener saw before it lost the call
   (``seen``) fills what the CDR lacks; the CDR wins where both speak.
 * `unsettled_end`: a call gone from its switch with no event and no CDR after the bounded
-  wait. Seen bridged to an agent -> connected (the customer talked to one). Seen only
-  ringing (never answered) on a switch that has restarted since (its Core-UUID changed, so a
-  killed FreeSWITCH will never post the CDR) -> not counted, like a call the node refused.
+  wait. Its originate reported a failure (a ``-ERR`` job result: never answered) -> that
+  failure's outcome, from what was seen. Seen bridged to an agent -> connected (the
+  customer talked to one). Seen only ringing (never answered) on a switch that has
+  restarted since (its Core-UUID changed, so a killed FreeSWITCH will never post the CDR)
+  -> not counted, like a call the node refused.
   Anything else -> ``unsettled``: recorded ``unknown``, its lead held, never redialled
   automatically (the customer may have talked to an agent).
 
@@ -62,6 +64,8 @@ def unsettled_end(state: CallState, now_us: int, *, switch_restarted: bool) -> C
     """The end of a call its switch no longer has, with no CDR after the wait."""
     if state.connected_at_us:
         return call_end_of(state, LOST_CAUSE, now_us)
+    if state.job_error and not state.answered_at_us:
+        return call_end_of(state, state.job_error, now_us)
     if switch_restarted and not state.answered_at_us:
         end = call_end_of(state, SWITCH_RESTARTED_CAUSE, now_us)
         return replace(

@@ -81,6 +81,7 @@ LISTENER_SUBSCRIPTION = Subscription(
     ),
 )
 _RECONCILE = object()
+_CONNECTED = object()  # a (re)connect: reconcile, and the next event starts the book's watch
 _STOP = object()
 
 
@@ -147,6 +148,7 @@ class NodeListener:
         self._seq_lock = threading.Lock()
         self._last_seq: dict[str, int] = {}
         self._conn: EslConnection | None = None
+        self._watch_pending = False
         self.book = CallBook()
         for state in live.calls(node).values():
             self.book.calls[state.call_uuid] = state
@@ -166,7 +168,7 @@ class NodeListener:
         self._put(event)
 
     def on_connect(self) -> None:
-        self._put(_RECONCILE)
+        self._put(_CONNECTED)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -207,6 +209,9 @@ class NodeListener:
                 item, seq = _RECONCILE, 0
             if item is _STOP:
                 return
+            if item is _CONNECTED:
+                self._watch_pending = True
+                item = _RECONCILE
             if item is _RECONCILE:
                 self._work(lambda: self._durably("reconcile", self.reconcile), "reconcile")
                 next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
@@ -269,7 +274,10 @@ class NodeListener:
                 self._queue.task_done()
                 return
             try:
-                if item is _RECONCILE:
+                if item is _CONNECTED:
+                    self._watch_pending = True
+                    self.reconcile()
+                elif item is _RECONCILE:
                     self.reconcile()
                 elif isinstance(item, Event):
                     self.handle(item, seq)
@@ -281,6 +289,10 @@ class NodeListener:
         now_s = self._now_s()
         if event.timestamp_us:
             self._skew_s = now_s - event.timestamp_us / 1e6
+            if self._watch_pending:
+                # events before this one, while we were away, were never seen
+                self.book.watching_since(event.timestamp_us)
+                self._watch_pending = False
         if event.name == "CUSTOM" and event.subclass == CC_SUBCLASS:
             name = event.get("CC-Agent")
             agent = agent_change(self.agents.get(name), event, now_s)

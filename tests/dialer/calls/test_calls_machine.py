@@ -271,3 +271,48 @@ def test_a_call_the_switch_never_created_has_no_q850_code() -> None:
     assert [(e.hangup_cause, e.hangup_cause_q850, e.sip_status) for e in ends] == [
         ("GATEWAY_DOWN", None, "")
     ]
+
+
+def _as_ours(evs: list[Event], leg: str) -> list[Event]:
+    """``evs`` as the dialer's own originate makes them: the job names the leg's
+    ``origination_uuid`` and attempt, the leg's channel events carry the attempt id."""
+    out = []
+    for e in evs:
+        if e.name == "BACKGROUND_JOB":
+            arg = e.get("Job-Command-Arg").replace(
+                "{", f"{{origination_uuid={leg},dialer_attempt_id=7,", 1
+            )
+            out.append(Event({**e.headers, "Job-Command-Arg": arg}, e.body))
+        elif e.uuid == leg:
+            out.append(Event({**e.headers, "variable_dialer_attempt_id": "7"}, e.body))
+        else:
+            out.append(e)
+    return out
+
+
+def test_a_book_that_began_watching_mid_call_holds_a_failed_job_for_the_hangup() -> None:
+    # The listener (re)connected while the customer leg rang: CHANNEL_CREATE and
+    # CHANNEL_PROGRESS went by unseen; the job's -ERR NO_ANSWER comes before the hangup.
+    evs = transcript_events("c_no_answer_timeout")
+    [leg] = customer_legs(evs)
+    evs = _as_ours(evs, leg)
+    start = next(i for i, e in enumerate(evs) if e.name == "CHANNEL_HANGUP")
+    book = CallBook()
+    book.watching_since(evs[start].timestamp_us)
+    ends = [x for e in evs[start:] if (x := book.apply(e)) is not None]
+    assert [(e.outcome, e.hangup_cause) for e in ends] == [(N, "NO_ANSWER")]
+
+
+def test_a_job_failure_long_after_the_watch_began_ends_its_call_at_once() -> None:
+    # The same call begun after the watch: had a channel existed its CHANNEL_CREATE would
+    # have been seen, so the -ERR job alone ends it (a trunk that never answered, d3).
+    evs = transcript_events("c_no_answer_timeout")
+    [leg] = customer_legs(evs)
+    job = next(e for e in _as_ours(evs, leg) if e.name == "BACKGROUND_JOB")
+    book = CallBook()
+    book.watching_since(job.timestamp_us - 31_000_000)  # originate_timeout=20 s, +10 s setup
+    [end] = [x for x in [book.apply(job)] if x is not None]
+    assert (end.outcome, end.hangup_cause) == (F, "NO_ANSWER")
+    held = CallBook()
+    held.watching_since(job.timestamp_us - 29_000_000)
+    assert held.apply(job) is None and held.calls[leg].start_unseen

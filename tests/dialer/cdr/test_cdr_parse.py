@@ -147,3 +147,19 @@ def test_a_call_only_ringing_when_its_switch_restarted_is_not_counted() -> None:
 def test_anything_else_without_a_cdr_is_unknown(seen: dict[str, object], restarted: bool) -> None:
     end = unsettled_end(_seen(**seen), 9, switch_restarted=restarted)
     assert (end.outcome, end.unsettled, end.abandoned) == (None, True, False)
+
+
+@pytest.mark.parametrize(
+    ("seen", "outcome"),
+    [
+        ({"job_error": "NO_ANSWER", "start_unseen": True}, AttemptOutcome.FAILED),
+        ({"job_error": "NO_ANSWER", "created": True, "progressed": True}, AttemptOutcome.NO_ANSWER),
+        ({"job_error": "USER_BUSY", "start_unseen": True}, AttemptOutcome.BUSY),
+        ({"job_error": "DESTINATION_OUT_OF_ORDER", "start_unseen": True}, None),  # refused
+    ],
+)
+def test_a_call_whose_originate_failed_ends_as_its_job_said_without_a_cdr(
+    seen: dict[str, object], outcome: AttemptOutcome | None
+) -> None:
+    end = unsettled_end(_seen(**seen), 9, switch_restarted=False)
+    assert (end.outcome, end.unsettled) == (outcome, False)
