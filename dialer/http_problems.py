@@ -16,12 +16,47 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["PROBLEM_JSON", "FieldError", "Problem", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_RESPONSES",
+    "FieldError",
+    "Problem",
+    "ProblemDocument",
+    "install_problem_handlers",
+    "problem_response",
+]
 
 PROBLEM_JSON = "application/problem+json"
 FieldError = Mapping[str, str]
+
+
+class FieldProblem(BaseModel):
+    field: str
+    detail: str
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem document as the API sends it."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+# Every 4xx of a /v1 route is a problem document (this also replaces FastAPI's own 422 shape
+# in the OpenAPI document, which the handlers below never send).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": ProblemDocument,
+        "description": "refused: a problem document naming what was wrong",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}},
+    }
+}
 
 
 class Problem(Exception):

@@ -25,7 +25,7 @@ from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
-from dialer.http_problems import install_problem_handlers
+from dialer.http_problems import PROBLEM_RESPONSES, install_problem_handlers
 from dialer.listener.ports import TrunkRelease
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
@@ -94,7 +94,7 @@ def create_app(
     app.include_router(fsapi_router(deps, settings.fsapi_credentials), include_in_schema=False)
     if v1_routers is None:
         v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
-    v1 = APIRouter(prefix=V1_PREFIX)
+    v1 = APIRouter(prefix=V1_PREFIX, responses=PROBLEM_RESPONSES)
     for router in v1_routers:
         v1.include_router(router)
     app.include_router(v1)
