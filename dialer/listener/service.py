@@ -6,16 +6,17 @@ Threads: the connection's reader calls `on_event`/`on_connect`, which only enque
 Reconciliation (after every (re)connect and every ``reconcile_every_s``): a tracked call
 that the switch no longer lists in ``show channels as json`` has lost its hangup event
 (unless an event for it arrived after the snapshot was requested: it may be newer than the
-snapshot); so has an attempt row without outcome, older than ``unsettled_after_s``, of a call
-the switch does not have and we never heard of. Such a call is settled from its CDR
-(`dialer.cdr.settle.end_from_cdr`) when one is stored; otherwise it waits for it
-``cdr_wait_s``, then is settled without it (`dialer.cdr.settle.unsettled_end`: connected if
-seen bridged, not counted if only ringing on a switch whose Core-UUID has changed since,
-``unknown`` otherwise). Nothing is settled as lost on the word of a missing event. Agents
-are reloaded from ``callcenter_config agent list`` and ``tier list`` (agents no longer listed
-are dropped); between reconciles their events keep them current. So no call stays in flight
-forever, and a listener that is restarted picks its calls up from the live state it left in
-Redis.
+snapshot); so has an attempt row without outcome, older than ``unsettled_after_s``, of a
+call the switch does not have and we never heard of (an originate sent as the connection
+broke): after a (re)connect, a reconcile is due as soon as such attempts are old enough.
+Such a call is settled from its CDR (`dialer.cdr.settle.end_from_cdr`) when one is stored;
+otherwise it waits for it ``cdr_wait_s``, then is settled without it
+(`dialer.cdr.settle.unsettled_end`: connected if seen bridged, not counted if only ringing
+on a switch whose Core-UUID has changed since, ``unknown`` otherwise). Nothing is settled as
+lost on the word of a missing event. Agents are reloaded from ``callcenter_config agent
+list`` and ``tier list`` (agents no longer listed are dropped); between reconciles their
+events keep them current. So no call stays in flight forever, and a listener that is
+restarted picks its calls up from the live state it left in Redis.
 
 Backends away: the work of one event (or one reconcile) that fails on a backend error (Redis,
 the database, the switch: ``transient``) is done again with backoff until it succeeds, so an
@@ -111,7 +112,7 @@ class NodeListener:
         trunks: TrunkRelease,
         *,
         reconcile_every_s: float = 60.0,
-        unsettled_after_s: float = 120.0,
+        unsettled_after_s: float = 30.0,
         api_timeout_s: float = 10.0,
         clock: Clock = SYSTEM_CLOCK,
         health: TrunkHealthFeed | None = None,
@@ -209,12 +210,18 @@ class NodeListener:
                 item, seq = _RECONCILE, 0
             if item is _STOP:
                 return
-            if item is _CONNECTED:
+            connected = item is _CONNECTED
+            if connected:
                 self._watch_pending = True
                 item = _RECONCILE
             if item is _RECONCILE:
                 self._work(lambda: self._durably("reconcile", self.reconcile), "reconcile")
                 next_reconcile = self._clock.monotonic_s() + self._reconcile_every_s
+                if connected:
+                    # attempts whose originate went out as the connection was lost are
+                    # taken up as soon as they are old enough, not a whole period later
+                    adopt_at = self._clock.monotonic_s() + self._unsettled_after_s + 1.0
+                    next_reconcile = min(next_reconcile, adopt_at)
                 # a call waiting for its CDR keeps its lead dialling: settle it when its wait
                 # ends, not a whole period later
                 next_reconcile = min([next_reconcile, *self._awaiting_cdr.values()])

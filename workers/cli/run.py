@@ -125,7 +125,8 @@ def listener() -> None:
 
 
 def api() -> None:
-    """Run the HTTP API: the switch's CDR posts (/fsapi/cdr) on DIALER_API_HOST:PORT."""
+    """Run the HTTP API on DIALER_API_HOST:PORT: the public API (/v1, keys from dialer keys;
+    OpenAPI at /openapi.json, /docs) and the switch's CDR posts (/fsapi/cdr)."""
     from workers.api import main
 
     with user_errors():

@@ -17,6 +17,7 @@ from dialer.cdr.fakes import MemoryCdrStore
 from dialer.cdr.parse import parse_cdr
 from dialer.esl.fakes import FakeEslConnection
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
+from dialer.listener.ports import Unsettled
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from tests.support.cdr import with_dialer_ids
 from tests.support.clock import T0, FakeClock
@@ -163,3 +164,31 @@ def _within(condition: Callable[[], bool], timeout_s: float) -> bool:
             return True
         time.sleep(0.01)
     return condition()
+
+
+def test_an_originate_lost_with_its_switch_is_settled_soon_after_the_reconnect() -> None:
+    """An originate sent as the switch died leaves an attempt no event, channel or CDR will
+    ever speak of: after the reconnect it is taken up ``unsettled_after_s`` later (then its
+    CDR wait), not at a periodic reconcile an hour away."""
+    clock = FakeClock(T0)
+    attempts, trunks = MemoryAttempts(), MemoryTrunks()
+    attempts.pending.append(("fs1", T0, Unsettled(RINGING, 1, 2, 3, "carrier_a")))
+    listener = NodeListener(
+        "fs1", MemoryLiveState(), attempts, trunks, clock=clock, cdr_wait_s=10,
+        unsettled_after_s=30, reconcile_every_s=3600, beat_every_s=0.01,
+    )  # fmt: skip
+    listener.attach(FakeEslConnection("fs1", LISTENER_SUBSCRIPTION, listener.on_event, _reply))
+    worker = threading.Thread(target=listener.run, daemon=True)
+    worker.start()
+    try:
+        listener.on_connect()
+        assert _within(lambda: listener.stats.reconciles == 1, 5.0)
+        clock.advance(32)
+        assert _within(lambda: listener.stats.reconciles == 2, 5.0)
+        clock.advance(11)
+        assert _within(lambda: len(attempts.ended) == 1, 5.0)
+        [(_, end)] = attempts.ended
+        assert end.unsettled and end.call_uuid == RINGING
+    finally:
+        listener.stop()
+        worker.join(timeout=5)
