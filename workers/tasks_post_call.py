@@ -29,6 +29,7 @@ from celery import Celery
 
 from dialer.listener.safety import PauseNotice
 from dialer.postcall.service import (
+    PostCallDeps,
     PostCallResult,
     claim_due_retries,
     deliver_pause_webhook,
@@ -70,6 +71,15 @@ def _logged(what: str, result: PostCallResult) -> str:
     return result.state
 
 
+def sweep_due(app: Celery, deps: PostCallDeps) -> int:
+    """Claim the deliveries due now (on ``deps``' clock) and queue a retry of each; the
+    number queued. A retry message lost on the way is claimed again after the lease."""
+    due = claim_due_retries(deps)
+    for claim in due:
+        app.send_task(RETRY_TASK, (claim.delivery_id, claim.tries))
+    return len(due)
+
+
 def register_post_call_task(app: Celery) -> None:
     def post_call(attempt_id: int) -> str:
         result = deliver_webhook(int(attempt_id), root_of(app).post_call())
@@ -81,10 +91,7 @@ def register_post_call_task(app: Celery) -> None:
         return _logged(f"the pause after call {call_uuid}", result)
 
     def webhook_sweep() -> int:
-        due = claim_due_retries(root_of(app).post_call())
-        for claim in due:
-            app.send_task(RETRY_TASK, (claim.delivery_id, claim.tries))
-        return len(due)
+        return sweep_due(app, root_of(app).post_call())
 
     def webhook_retry(delivery_id: int, tries: int) -> str:
         result = retry_delivery(int(delivery_id), int(tries), root_of(app).post_call())
