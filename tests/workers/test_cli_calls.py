@@ -45,7 +45,10 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
 
 def test_webhook_url_is_stored_and_checked(cli: CliRunner) -> None:
     shown = cli.invoke(app, ["campaigns", "show", "spring"])
-    assert "https://crm.example/hook" in shown.output
+    assert "https://crm.example/hook (signed)" in shown.output
+    with app_context().sessions() as s:
+        secret = s.scalars(select(Campaign.webhook_secret)).one()
+    assert secret is not None and secret not in shown.output
     bad = cli.invoke(app, ["campaigns", "create", "x", "--queue", "q", "--webhook-url", "ftp://x"])
     assert bad.exit_code == 1 and "is not an http:// or https:// URL" in bad.output
 
@@ -108,3 +111,40 @@ def test_times_are_taken_and_printed_in_the_operations_zone(
     with app_context().sessions() as s:
         entry = s.scalars(select(DncEntry)).one()
         assert entry.expires_at == datetime(2030, 1, 1, 0, 0, tzinfo=UTC)
+
+
+def _secret(name: str) -> str | None:
+    with app_context().sessions() as s:
+        return s.scalars(select(Campaign.webhook_secret).where(Campaign.name == name)).one()
+
+
+def test_a_webhook_secret_is_made_and_printed_once_given_kept_rotated_and_removed(
+    cli: CliRunner,
+) -> None:
+    made = cli.invoke(app, ["campaigns", "create", "autumn", "--queue", "q",
+                            "--webhook-url", "https://crm.example/a"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    secret = made.output.splitlines()[-1]
+    assert secret.startswith("whsec_") and _secret("autumn") == secret
+    given = cli.invoke(app, ["campaigns", "create", "winter", "--queue", "q",
+                             "--webhook-url", "https://crm.example/w",
+                             "--webhook-secret", "whsec_given-0123456789"])  # fmt: skip
+    assert given.exit_code == 0 and "whsec_" not in given.output
+    moved = cli.invoke(app, ["campaigns", "update", "autumn", "--webhook-url",
+                             "https://crm.example/a2"])  # fmt: skip
+    assert moved.exit_code == 0 and "whsec_" not in moved.output and _secret("autumn") == secret
+    rotated = cli.invoke(app, ["campaigns", "update", "autumn", "--new-webhook-secret"])
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.output.splitlines()[-1]
+    assert new.startswith("whsec_") and new != secret and _secret("autumn") == new
+    mine = cli.invoke(app, ["campaigns", "update", "autumn", "--webhook-secret",
+                            "whsec_mine-9876543210"])  # fmt: skip
+    assert mine.exit_code == 0 and "whsec_" not in mine.output
+    assert _secret("autumn") == "whsec_mine-9876543210"
+    short = cli.invoke(app, ["campaigns", "update", "autumn", "--webhook-secret", "x"])
+    assert short.exit_code == 1 and "16 to 200 characters" in short.output
+    removed = cli.invoke(app, ["campaigns", "update", "autumn", "--no-webhook"])
+    assert removed.exit_code == 0 and _secret("autumn") is None
+    both = cli.invoke(app, ["campaigns", "update", "autumn", "--no-webhook",
+                            "--new-webhook-secret"])  # fmt: skip
+    assert both.exit_code == 1 and "--no-webhook removes the webhook" in both.output

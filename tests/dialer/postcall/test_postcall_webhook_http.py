@@ -6,6 +6,7 @@ of a failing receiver span more than a day and are listed per call."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -182,7 +183,7 @@ def test_the_retries_of_a_failing_receiver_span_over_a_day_and_are_listed(
             swept += 1
     assert (line.state, len(line.tries), swept) == ("failed", MAX_TRIES, MAX_TRIES - 1)
     times = [t.tried_at for t in line.tries]
-    waits_s = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    waits_s = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert waits_s == list(RETRY_DELAYS_S)
     assert times[-1] - times[0] > timedelta(hours=24)
     assert [t.next_try_at for t in line.tries] == [*times[1:], None]
