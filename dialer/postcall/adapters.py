@@ -236,6 +236,7 @@ class SqlDeliveryStore:
             return RetryJob(
                 delivery.id, attempt.id, attempt.call_uuid, delivery.event,
                 (delivery.body or "").encode("utf-8"), target, delivery.tries, delivery.state,
+                delivery.url,
             )  # fmt: skip
 
     def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:

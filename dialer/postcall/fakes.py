@@ -137,8 +137,9 @@ class MemoryDeliveries:
             return None
         call_uuid, target = self._call_of(row)
         return RetryJob(
-            row.id, row.attempt_id, call_uuid, row.event, row.body, target, row.tries, row.state
-        )
+            row.id, row.attempt_id, call_uuid, row.event, row.body, target, row.tries,
+            row.state, row.url,
+        )  # fmt: skip
 
     def _call_of(self, row: _Delivery) -> tuple[str, Target | None]:
         job = self.jobs.get(row.attempt_id)

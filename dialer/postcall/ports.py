@@ -61,9 +61,10 @@ class DueTry:
 
 @dataclass(frozen=True, slots=True)
 class RetryJob:
-    """A delivery's next try: the ``body`` its first try sent (sent again unchanged), the
-    call's current ``target`` (None: its webhook was removed), ``tries`` so far and
-    ``state`` (``retrying``, ``delivered``, ``failed``)."""
+    """A delivery's next try: the ``body`` its first try sent (sent again unchanged; empty
+    for a delivery first tried before bodies were kept), the call's current ``target``
+    (None: its webhook was removed), ``tries`` so far, ``state`` (``retrying``,
+    ``delivered``, ``failed``) and the URL of the last try."""
 
     delivery_id: int
     attempt_id: int
@@ -73,6 +74,7 @@ class RetryJob:
     target: Target | None
     tries: int
     state: str
+    last_url: str
 
 
 @dataclass(frozen=True, slots=True)

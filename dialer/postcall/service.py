@@ -129,16 +129,21 @@ def retry_delivery(delivery_id_: int, tries_claimed: int, deps: PostCallDeps) ->
         return PostCallResult("no delivery")
     if job.state != "retrying" or job.tries != tries_claimed:
         return PostCallResult("stale", job.tries)
-    if job.target is None:
-        gone = GiveUp("the webhook was removed")
-        sent = TrySent("", job.body)
-        result = TryResult(None, gone.reason)
-        at = deps.clock.now()
-        deps.store.record_try(job.attempt_id, sent, result, gone, at, event=job.event)
-        return PostCallResult("failed", job.tries + 1, None, gone.reason)
-    return _try(
-        deps, job.attempt_id, job.call_uuid, job.event, job.target, job.tries, job.body
-    )  # fmt: skip
+    body = job.body or _rebuilt_body(deps.store, job.attempt_id, job.event)
+    if job.target is None or body is None:
+        why = "the webhook was removed" if job.target is None else "its body was not kept"
+        gone, at = GiveUp(why), deps.clock.now()
+        sent = TrySent(job.last_url, job.body)
+        deps.store.record_try(job.attempt_id, sent, TryResult(None, why), gone, at, job.event)
+        return PostCallResult("failed", job.tries + 1, None, why)
+    return _try(deps, job.attempt_id, job.call_uuid, job.event, job.target, job.tries, body)
+
+
+def _rebuilt_body(store: DeliveryStore, attempt_id: int, event: str) -> bytes | None:
+    """The ``call.ended`` body of a delivery first tried before bodies were kept (made again
+    from the attempt); None for other events, whose facts were not kept."""
+    job = store.webhook_job(attempt_id) if event == EVENT else None
+    return encode(document(job.record)) if job is not None else None
 
 
 def try_headers(

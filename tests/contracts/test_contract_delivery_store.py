@@ -295,7 +295,7 @@ def test_a_retry_job_resends_the_first_body_to_the_current_webhook(h: Harness) -
     [claim] = h.store.claim_due(T0 + timedelta(hours=1), 300, 10)
     assert h.store.retry_job(claim.delivery_id) == RetryJob(
         claim.delivery_id, ended.attempt_id, ended.call_uuid, "call.ended", BODY, TARGET, 2,
-        "retrying",
+        "retrying", URL,
     )  # fmt: skip
     assert h.store.retry_job(claim.delivery_id + 1000) is None
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dialer.postcall.fakes import MemoryDeliveries, ScriptedSender
-from dialer.postcall.ports import DueTry, PauseJob, Target, WebhookJob
+from dialer.postcall.ports import DueTry, PauseJob, Target, TrySent, WebhookJob
 from dialer.postcall.service import (
     CLAIM_LEASE_S,
     PostCallDeps,
@@ -208,6 +208,12 @@ def test_a_retry_goes_to_the_calls_current_webhook_and_gives_up_when_it_was_remo
     gone = retry_delivery(claim.delivery_id, claim.tries, deps(store, sender, clock))
     assert (gone.state, gone.detail) == ("failed", "the webhook was removed")
     assert len(sender.sent) == 2 and store.state(7) == "failed"
+    found = store.call_deliveries("u-7")
+    assert found is not None
+    assert [(t.url, t.error) for t in found.deliveries[0].tries][-1] == (
+        moved.url,
+        "the webhook was removed",
+    )
 
 
 def test_service_gives_up_on_a_404_and_skips_what_has_no_webhook() -> None:
@@ -268,3 +274,24 @@ def test_a_pause_of_a_campaign_without_webhook_sends_nothing() -> None:
     assert deliver_pause_webhook("u-8", REASON, NOW, deps(store, sender)).state == "no webhook"
     assert deliver_pause_webhook("u-9", REASON, NOW, deps(store, sender)).state == "no attempt"
     assert sender.sent == []
+
+
+def test_a_delivery_first_tried_before_bodies_were_kept_is_retried_with_its_document() -> None:
+    store = MemoryDeliveries({7: WebhookJob(record(), TARGET)})
+    store.pause_jobs["u-7"] = PauseJob(7, 1, "spring", TARGET)
+    for event in ("call.ended", "campaign.paused"):  # rows as the previous version left them
+        store.record_try(7, TrySent(URL, b""), TryResult(503), RetryIn(2), NOW, event)
+    sender = ScriptedSender([TryResult(200)])
+    clock = FakeClock(NOW + timedelta(seconds=2))
+    results = {
+        store.deliveries[c.delivery_id].event: retry_delivery(
+            c.delivery_id, c.tries, deps(store, sender, clock)
+        )
+        for c in claim_due_retries(deps(store, sender, clock))
+    }
+    assert results["call.ended"].state == "delivered"
+    assert sender.raw == [encode(document(record()))]
+    paused = results["campaign.paused"]
+    assert (paused.state, paused.detail) == ("failed", "its body was not kept")
+    found = store.call_deliveries("u-7")
+    assert found is not None and found.deliveries[1].tries[-1].url == URL
