@@ -17,11 +17,17 @@ from dialer.postcall.adapters import (
     campaign_target,
 )
 from dialer.postcall.http import WebhookApiDeps
-from dialer.postcall.ports import CallLog, DispositionStore, WebhookSender
+from dialer.postcall.ports import CallLog, DeliveryStore, DispositionStore, WebhookSender
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.webhooks import MAX_TRIES
 
-__all__ = ["call_log", "disposition_store", "post_call_deps", "webhook_api_deps"]
+__all__ = [
+    "call_log",
+    "delivery_store",
+    "disposition_store",
+    "post_call_deps",
+    "webhook_api_deps",
+]
 
 
 def post_call_deps(
@@ -38,6 +44,11 @@ def post_call_deps(
         clock,
         max_tries,
     )
+
+
+def delivery_store(sessions: sessionmaker[Session]) -> DeliveryStore:
+    """The webhook deliveries and their tries, in the database."""
+    return SqlDeliveryStore(sessions)
 
 
 def disposition_store(sessions: sessionmaker[Session]) -> DispositionStore:

@@ -12,8 +12,13 @@ from typer.testing import CliRunner
 
 from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
+from dialer.postcall.fakes import ScriptedSender
+from dialer.postcall.service import deliver_webhook
+from dialer.postcall.webhooks import TryResult
+from dialer.postcall.wiring import post_call_deps
+from tests.support.clock import FakeClock
 from workers.cli import app
-from workers.cli.common import parse_time
+from workers.cli.common import format_time, parse_time
 from workers.context import app_context
 
 
@@ -148,3 +153,25 @@ def test_a_webhook_secret_is_made_and_printed_once_given_kept_rotated_and_remove
     both = cli.invoke(app, ["campaigns", "update", "autumn", "--no-webhook",
                             "--new-webhook-secret"])  # fmt: skip
     assert both.exit_code == 1 and "--no-webhook removes the webhook" in both.output
+
+
+def test_a_calls_webhook_deliveries_are_printed_try_by_try(cli: CliRunner) -> None:
+    with app_context().sessions() as s:
+        attempt_id = s.scalars(
+            select(CallAttempt.id).where(CallAttempt.call_uuid == "u-ended")
+        ).one()
+    at = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    sender = ScriptedSender([TryResult(503, "down for maintenance", "120")])
+    deliver_webhook(attempt_id, post_call_deps(app_context().sessions, FakeClock(at), sender))
+    shown = cli.invoke(app, ["calls", "deliveries", "u-ended"], terminal_width=300)
+    assert shown.exit_code == 0, shown.output
+    assert "call.ended (u-ended): retrying" in shown.output
+    zone = app_context().settings.timezone
+    row = [line for line in shown.output.splitlines() if "down for maintenance" in line]
+    assert len(row) == 1 and "503" in row[0] and "https://crm.example/hook" in row[0]
+    assert format_time(at, zone) in row[0]
+    assert format_time(at + timedelta(seconds=120), zone) in row[0]
+    quiet = cli.invoke(app, ["calls", "deliveries", "u-live"])
+    assert quiet.exit_code == 0 and "no webhook deliveries" in quiet.output
+    missing = cli.invoke(app, ["calls", "deliveries", "u-nope"])
+    assert missing.exit_code == 1 and "no call with uuid u-nope" in missing.output
