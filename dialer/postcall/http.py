@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +26,9 @@ from dialer.postcall.ports import CallDeliveries, Target
 from dialer.postcall.service import PostCallDeps, call_deliveries, send_test_event
 
 __all__ = ["WebhookApiDeps", "webhooks_router"]
+
+# a call's uuid as the dialer assigns them (8-4-4-4-12 hex), or any such plain token
+CALL_UUID = Path(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$", description="the call's uuid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +69,9 @@ class TestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     campaign: str | None = Field(
-        default=None, max_length=100, description="a manager names the campaign to test"
-    )
+        default=None, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="a manager names the campaign to test",
+    )  # fmt: skip
 
 
 class TestOut(BaseModel):
@@ -135,7 +139,9 @@ def webhooks_router(deps: WebhookApiDeps, auth: KeyAuth) -> APIRouter:
     readers = auth.require(Role.MANAGER, Role.SYSTEM)
 
     @router.get("/calls/{call_uuid}/deliveries", response_model=DeliveriesOut)
-    async def deliveries(call_uuid: str, key: ApiKey = Depends(readers)) -> DeliveriesOut:
+    async def deliveries(
+        call_uuid: str = CALL_UUID, key: ApiKey = Depends(readers)
+    ) -> DeliveriesOut:
         """Every webhook delivery of the call, each try with its time, status code, error
         and the next try planned (docs/api/webhooks.md)."""
         return await run_in_threadpool(_deliveries_of, deps, call_uuid, key)

@@ -175,3 +175,26 @@ def test_a_campaign_without_webhook_has_nothing_to_test(
     manager = issue_test_keys(sessions)[Role.MANAGER]
     got = client.post("/v1/webhooks/test", json={"campaign": "quiet"}, headers=bearer(manager))
     assert got.status_code == 409 and got.json()["detail"] == "campaign quiet has no webhook"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "field"),
+    [
+        ("GET", "/v1/calls/u%001/deliveries", None, "path.call_uuid"),
+        ("GET", f"/v1/calls/{'x' * 65}/deliveries", None, "path.call_uuid"),
+        ("POST", "/v1/webhooks/test", {"campaign": "c\u0000"}, "body.campaign"),
+        ("POST", "/v1/webhooks/test", {"campaign": "x" * 101}, "body.campaign"),
+    ],
+)
+def test_a_malformed_uuid_or_campaign_name_is_a_422_naming_it(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    method: str,
+    url: str,
+    body: dict[str, object] | None,
+    field: str,
+) -> None:
+    manager = issue_test_keys(sessions)[Role.MANAGER]
+    got = client.request(method, url, json=body, headers=bearer(manager))
+    assert got.status_code == 422, got.text
+    assert [e["field"] for e in got.json()["errors"]] == [field]
