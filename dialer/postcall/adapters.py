@@ -48,7 +48,7 @@ from dialer.postcall.webhooks import (
     RetryIn,
     TryResult,
     Verdict,
-    delivery_id,
+    dedupe_key,
     delivery_state,
 )
 
@@ -265,7 +265,7 @@ def _delivery_log(session: Session, call_uuid: str, row: WebhookDelivery) -> Del
     )
     return DeliveryLog(
         event=row.event,
-        delivery=delivery_id(row.event, call_uuid),
+        delivery=dedupe_key(row.event, call_uuid),
         state=row.state,
         url=row.url,
         tries=[TryLine(t.tried_at, t.url, t.status_code, t.error, t.next_try_at) for t in tries],

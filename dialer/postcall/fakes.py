@@ -34,7 +34,7 @@ from dialer.postcall.webhooks import (
     RetryIn,
     TryResult,
     Verdict,
-    delivery_id,
+    dedupe_key,
     delivery_state,
 )
 
@@ -163,7 +163,7 @@ class MemoryDeliveries:
         )
         logs = [
             DeliveryLog(
-                d.event, delivery_id(d.event, call_uuid), d.state, d.url, list(d.log),
+                d.event, dedupe_key(d.event, call_uuid), d.state, d.url, list(d.log),
                 d.next_try_at, d.delivered_at,
             )
             for d in rows

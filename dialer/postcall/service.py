@@ -35,7 +35,7 @@ from dialer.postcall.webhooks import (
     PauseRecord,
     RetryIn,
     TryResult,
-    delivery_id,
+    dedupe_key,
     delivery_state,
     document,
     encode,
@@ -120,11 +120,11 @@ def claim_due_retries(deps: PostCallDeps, limit: int = CLAIM_LIMIT) -> list[DueT
     return deps.store.claim_due(deps.clock.now(), CLAIM_LEASE_S, limit)
 
 
-def retry_delivery(delivery_id_: int, tries_claimed: int, deps: PostCallDeps) -> PostCallResult:
+def retry_delivery(delivery_id: int, tries_claimed: int, deps: PostCallDeps) -> PostCallResult:
     """Make the next try of a claimed delivery: its first body, signed afresh, to the
     call's current webhook. Nothing is sent for a delivery no longer retrying or tried
     since it was claimed (a duplicate message); one whose webhook was removed gives up."""
-    job = deps.store.retry_job(delivery_id_)
+    job = deps.store.retry_job(delivery_id)
     if job is None:
         return PostCallResult("no delivery")
     if job.state != "retrying" or job.tries != tries_claimed:
@@ -154,7 +154,7 @@ def try_headers(
     return {
         "Content-Type": "application/json",
         "X-Dialer-Event": event,
-        "X-Dialer-Delivery": delivery_id(event, call_uuid),
+        "X-Dialer-Delivery": dedupe_key(event, call_uuid),
         SIGNATURE_HEADER: signature_header(secret, int(at.timestamp()), body),
     }
 

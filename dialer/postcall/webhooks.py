@@ -131,7 +131,7 @@ def document(record: AttemptRecord) -> dict[str, Any]:
     }
 
 
-def delivery_id(event: str, call_uuid: str) -> str:
+def dedupe_key(event: str, call_uuid: str) -> str:
     """The ``X-Dialer-Delivery`` of the call's ``event``: the same on every try of it."""
     return call_uuid if event == EVENT else f"{call_uuid}:{event}"
 
