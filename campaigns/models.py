@@ -85,6 +85,8 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     # Each ended attempt is POSTed here as JSON (docs/postcall.md); NULL: no webhook.
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    # Signs every delivery to webhook_url (dialer.postcall.signing); set whenever it is.
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
     # Why and when the dialer paused the campaign itself (the abandon safety stop); NULL
     # when it is not paused by the dialer. Starting the campaign clears both.
     pause_reason: Mapped[str | None] = mapped_column(Text)
@@ -235,17 +237,24 @@ class CallAttempt(Base):
     disposition_note: Mapped[str | None] = mapped_column(Text)
     disposition_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     callback_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The public id of the system API key that placed the call through the API (its webhook
+    # gets the call's events); NULL for a campaign call.
+    api_key_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class WebhookDelivery(Base):
     """The campaign webhook's delivery of one event of an attempt: ``call.ended``, or
     ``campaign.paused`` when the attempt's end paused its campaign; one row per attempt and
-    event, updated by every try. ``state``: ``retrying`` (``next_try_at`` set), ``delivered``
-    or ``failed``; ``status_code`` (NULL: no HTTP response) and ``error`` are those of the
-    last try."""
+    event, updated by every try (each also logged in ``webhook_tries``). ``state``:
+    ``retrying`` (due at ``next_try_at``), ``delivered`` or ``failed``; ``status_code``
+    (NULL: no HTTP response) and ``error`` are those of the last try."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("attempt_id", "event"),)
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "event"),
+        # the sweep of due retries reads retrying rows in next_try_at order
+        Index("ix_webhook_deliveries_state_next_try_at", "state", "next_try_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("call_attempts.id", ondelete="CASCADE"))
@@ -260,3 +269,21 @@ class WebhookDelivery(Base):
     last_try_at: Mapped[datetime] = mapped_column(UtcDateTime)
     next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The JSON body of the first try, UTF-8 text; every retry sends it unchanged.
+    body: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookTry(Base):
+    """One try of a delivery: when, where, the answer, and the next try planned after it."""
+
+    __tablename__ = "webhook_tries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    tried_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    url: Mapped[str] = mapped_column(String(2048))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

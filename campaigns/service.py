@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select, update
@@ -16,6 +15,8 @@ from sqlalchemy.orm import Session
 from campaigns.domain import UNSETTLED, CampaignStatus, DialMode, LeadStatus, RetryOrder
 from campaigns.models import Campaign, Lead
 from campaigns.rules import CallingWindow, RetryPolicy
+from dialer.postcall.signing import check_secret, new_secret
+from dialer.postcall.webhooks import check_url
 
 # Which statuses each action may start from; ``completed`` is set by the dialer itself.
 _TRANSITIONS: dict[str, tuple[frozenset[CampaignStatus], CampaignStatus]] = {
@@ -54,6 +55,8 @@ class CampaignSpec(BaseModel):
     trunk_group: str | None = None
     caller_id_policy: dict[str, Any] = Field(default_factory=dict)
     webhook_url: str | None = Field(default=None, max_length=2048)
+    # signs every delivery to webhook_url; one is made when a URL is set without it
+    webhook_secret: str | None = Field(default=None, max_length=200)
 
     @field_validator("default_region")
     @classmethod
@@ -83,10 +86,12 @@ class CampaignSpec(BaseModel):
     def _webhook(cls, url: str | None) -> str | None:
         if url is None:
             return None
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
-        return url
+        return check_url(url)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, secret: str | None) -> str | None:
+        return check_secret(secret) if secret is not None else None
 
 
 def parse_spec(**fields: Any) -> CampaignSpec:
@@ -111,6 +116,7 @@ def create_campaign(session: Session, spec: CampaignSpec) -> Campaign:
     if session.scalars(select(Campaign.id).where(Campaign.name == spec.name)).first() is not None:
         raise CampaignError(f"a campaign named {spec.name!r} exists already")
     campaign = Campaign(**_column_values(spec))
+    _secret_webhook(campaign)
     session.add(campaign)
     session.flush()
     return campaign
@@ -126,7 +132,18 @@ def update_campaign(session: Session, name: str, changes: Mapping[str, Any]) -> 
     values = _column_values(parse_spec(**(current | dict(changes))))
     for field in changes:
         setattr(campaign, field, values[field])
+    _secret_webhook(campaign)
     return campaign
+
+
+def _secret_webhook(campaign: Campaign) -> None:
+    """Every webhook URL has a secret to sign its deliveries with: a new one when none was
+    given (the caller reads it from ``campaign.webhook_secret`` to show it once); without a
+    URL, no secret is kept (a later URL gets a new one)."""
+    if campaign.webhook_url is None:
+        campaign.webhook_secret = None
+    elif not campaign.webhook_secret:
+        campaign.webhook_secret = new_secret()
 
 
 def get_campaign(session: Session, name: str) -> Campaign:

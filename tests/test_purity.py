@@ -59,6 +59,7 @@ PURE_MODULES = (
     "dialer.liveness.ports",
     "dialer.postcall.call_log",
     "dialer.postcall.dispositions",
+    "dialer.postcall.signing",
     "dialer.postcall.webhooks",
     "dialer.retry",
     "dialer.runner.fakes",

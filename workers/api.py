@@ -29,6 +29,8 @@ from dialer.http_problems import PROBLEM_RESPONSES, install_problem_handlers
 from dialer.listener.ports import TrunkRelease
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
+from dialer.postcall.http import webhooks_router
+from dialer.postcall.wiring import webhook_api_deps
 from dialer.routing.wiring import redis_trunk_state
 from workers.context import AppContext, app_context
 from workers.tasks_post_call import enqueue_post_call
@@ -65,7 +67,10 @@ def _beating(heartbeat: LoopBeat | None, every_s: float) -> Callable[[FastAPI], 
 
 def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     """The ``/v1`` routers of every context, each over the services the CLI uses."""
-    return [keys_router(auth)]
+    return [
+        keys_router(auth),
+        webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
+    ]
 
 
 def create_app(

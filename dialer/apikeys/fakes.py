@@ -11,6 +11,7 @@ from dialer.apikeys.ports import ApiKey
 class MemoryKeyStore:
     def __init__(self) -> None:
         self._keys: dict[str, tuple[ApiKey, str]] = {}
+        self._webhooks: dict[str, tuple[str, str]] = {}
 
     def add(self, key: ApiKey, secret_sha256: str) -> None:
         if key.key_id in self._keys:
@@ -31,3 +32,15 @@ class MemoryKeyStore:
         if key.revoked_at is None:
             self._keys[key_id] = (replace(key, revoked_at=at), digest)
         return True
+
+    def set_webhook(self, key_id: str, url: str | None, secret: str | None) -> bool:
+        if key_id not in self._keys:
+            return False
+        if url is None or secret is None:
+            self._webhooks.pop(key_id, None)
+        else:
+            self._webhooks[key_id] = (url, secret)
+        return True
+
+    def webhook(self, key_id: str) -> tuple[str, str] | None:
+        return self._webhooks.get(key_id)

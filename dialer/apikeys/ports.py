@@ -54,3 +54,12 @@ class KeyStore(Protocol):
     def revoke(self, key_id: str, at: datetime) -> bool:
         """Mark the key revoked at ``at``; False when there is no such key."""
         ...
+
+    def set_webhook(self, key_id: str, url: str | None, secret: str | None) -> bool:
+        """Set (or, with None, remove) the key's webhook URL and signing secret; False when
+        there is no such key."""
+        ...
+
+    def webhook(self, key_id: str) -> tuple[str, str] | None:
+        """The key's webhook URL and secret; None when it has none (or there is no key)."""
+        ...

@@ -15,8 +15,18 @@ from dataclasses import dataclass
 
 from dialer.apikeys.ports import ApiKey, KeyStore, Role
 from dialer.clock import Clock
+from dialer.postcall.signing import check_secret, new_secret
+from dialer.postcall.webhooks import check_url
 
-__all__ = ["ApiKeyError", "IssuedKey", "authenticate", "issue_key", "list_keys", "revoke_key"]
+__all__ = [
+    "ApiKeyError",
+    "IssuedKey",
+    "authenticate",
+    "issue_key",
+    "list_keys",
+    "revoke_key",
+    "set_key_webhook",
+]
 
 TOKEN_PREFIX = "dk"
 MAX_LABEL_CHARS = 200
@@ -85,3 +95,30 @@ def list_keys(store: KeyStore) -> list[ApiKey]:
 def revoke_key(store: KeyStore, clock: Clock, key_id: str) -> None:
     if not store.revoke(key_id, clock.now()):
         raise ApiKeyError(f"no API key {key_id!r} (dialer keys list shows them)")
+
+
+def set_key_webhook(
+    store: KeyStore, key_id: str, url: str | None, secret: str | None = None
+) -> str | None:
+    """Send the events of the calls a system key places to ``url``, signed with ``secret``
+    (a new one when not given, returned so that it is shown once); ``url`` None removes the
+    webhook. Only a valid system key has one."""
+    found = store.get(key_id)
+    if found is None:
+        raise ApiKeyError(f"no API key {key_id!r} (dialer keys list shows them)")
+    key = found[0]
+    if key.role is not Role.SYSTEM:
+        raise ApiKeyError(f"key {key_id} is a {key.role} key: only system keys place calls")
+    if key.revoked_at is not None:
+        raise ApiKeyError(f"key {key_id} is revoked")
+    if url is None:
+        store.set_webhook(key_id, None, None)
+        return None
+    try:
+        check_url(url)
+        given = check_secret(secret) if secret is not None else None
+    except ValueError as exc:
+        raise ApiKeyError(str(exc)) from None
+    chosen = given or new_secret()
+    store.set_webhook(key_id, url, chosen)
+    return None if given else chosen

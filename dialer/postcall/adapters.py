@@ -5,14 +5,14 @@ call log; httpx for webhooks (its transport is the seam tests replace with
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.dnc import add_entry
-from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery
+from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery, WebhookTry
+from dialer.apikeys.orm import ApiKeyRow
 from dialer.db.base import transaction
 from dialer.postcall.call_log import (
     CallLine,
@@ -28,7 +28,18 @@ from dialer.postcall.dispositions import (
     DispositionRequest,
     LeadChange,
 )
-from dialer.postcall.ports import Decide, PauseJob, WebhookJob
+from dialer.postcall.ports import (
+    CallDeliveries,
+    Decide,
+    DeliveryLog,
+    DueTry,
+    PauseJob,
+    RetryJob,
+    Target,
+    TryLine,
+    TrySent,
+    WebhookJob,
+)
 from dialer.postcall.webhooks import (
     EVENT,
     PAUSED_EVENT,
@@ -37,11 +48,13 @@ from dialer.postcall.webhooks import (
     RetryIn,
     TryResult,
     Verdict,
+    dedupe_key,
     delivery_state,
 )
 
 WEBHOOK_TIMEOUT_S = 10.0
 _ERROR_CHARS = 500
+_RETRY_AFTER_CHARS = 64
 
 
 class HttpxSender:
@@ -60,21 +73,51 @@ class HttpxSender:
             headers={"User-Agent": "dialer-webhook/1"},
         )
 
-    def post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> TryResult:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> TryResult:
         try:
-            response = self._client.post(url, json=body, headers=headers)
+            response = self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return TryResult(None, f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS])
         error = "" if response.is_success else response.text[:_ERROR_CHARS]
-        return TryResult(response.status_code, error)
+        retry_after = response.headers.get("Retry-After", "")[:_RETRY_AFTER_CHARS]
+        return TryResult(response.status_code, error, retry_after)
 
     def close(self) -> None:
         self._client.close()
 
 
+def _target(url: str | None, secret: str | None) -> Target | None:
+    return Target(url, secret or "") if url is not None else None
+
+
+_CAMPAIGN_TARGET = (Campaign.webhook_url, Campaign.webhook_secret)
+_KEY_TARGET = (ApiKeyRow.webhook_url, ApiKeyRow.webhook_secret)
+
+
+def _call_target(session: Session, api_key_id: str | None, campaign_id: int) -> Target | None:
+    """A call placed by a system key goes to that key's webhook, a campaign call to its
+    campaign's."""
+    if api_key_id is not None:
+        row = session.execute(select(*_KEY_TARGET).where(ApiKeyRow.key_id == api_key_id)).first()
+    else:
+        row = session.execute(select(*_CAMPAIGN_TARGET).where(Campaign.id == campaign_id)).first()
+    return _target(*row) if row is not None else None
+
+
+def campaign_target(sessions: sessionmaker[Session], name: str) -> Target | None:
+    """The named campaign's webhook (None: it has none); `LookupError` when there is no
+    campaign of that name."""
+    with sessions() as session:
+        row = session.execute(select(*_CAMPAIGN_TARGET).where(Campaign.name == name)).first()
+    if row is None:
+        raise LookupError(f"no campaign named {name!r}")
+    return _target(*row)
+
+
 class SqlDeliveryStore:
     """`dialer.postcall.ports.DeliveryStore`: call_attempts joined with their campaign and
-    lead; one ``webhook_deliveries`` row per attempt and event."""
+    lead; one ``webhook_deliveries`` row per attempt and event, one ``webhook_tries`` row
+    per try."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -82,59 +125,153 @@ class SqlDeliveryStore:
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
         with self._sessions() as session:
             row = session.execute(
-                select(CallAttempt, Campaign.name, Campaign.webhook_url, Lead.phone_e164)
+                select(CallAttempt, Campaign.name, Lead.phone_e164)
                 .join(Campaign, Campaign.id == CallAttempt.campaign_id)
                 .join(Lead, Lead.id == CallAttempt.lead_id)
                 .where(CallAttempt.id == attempt_id)
             ).one_or_none()
             if row is None or row[0].outcome is None:
                 return None
-            attempt, campaign, url, number = row
+            attempt, campaign, number = row
+            target = _call_target(session, attempt.api_key_id, attempt.campaign_id)
             delivery = _delivery(session, attempt_id, EVENT)
             tries = delivery.tries if delivery else 0
             delivered = delivery is not None and delivery.delivered_at is not None
-            return WebhookJob(_record(attempt, campaign, number), url, tries, delivered)
+            return WebhookJob(_record(attempt, campaign, number), target, tries, delivered)
 
     def pause_job(self, call_uuid: str) -> PauseJob | None:
         with self._sessions() as session:
             row = session.execute(
-                select(CallAttempt.id, Campaign.id, Campaign.name, Campaign.webhook_url)
+                select(CallAttempt.id, Campaign.id, Campaign.name, *_CAMPAIGN_TARGET)
                 .join(Campaign, Campaign.id == CallAttempt.campaign_id)
                 .where(CallAttempt.call_uuid == call_uuid)
             ).one_or_none()
             if row is None:
                 return None
-            attempt_id, campaign_id, campaign, url = row
+            attempt_id, campaign_id, campaign, url, secret = row
             delivery = _delivery(session, attempt_id, PAUSED_EVENT)
             tries = delivery.tries if delivery else 0
             delivered = delivery is not None and delivery.delivered_at is not None
-            return PauseJob(attempt_id, campaign_id, campaign, url, tries, delivered)
+            target = _target(url, secret)
+            return PauseJob(attempt_id, campaign_id, campaign, target, tries, delivered)
 
     def record_try(
         self,
         attempt_id: int,
-        url: str,
+        sent: TrySent,
         result: TryResult,
         verdict: Verdict,
         at: datetime,
         event: str = EVENT,
     ) -> None:
+        next_try_at = (
+            at + timedelta(seconds=verdict.delay_s) if isinstance(verdict, RetryIn) else None
+        )
         with transaction(self._sessions) as session:
             row = _delivery(session, attempt_id, event, lock=True)
             if row is None:
                 row = WebhookDelivery(attempt_id=attempt_id, event=event, tries=0)
                 session.add(row)
-            row.url = url
+            if row.body is None:
+                row.body = sent.body.decode("utf-8")
+            row.url = sent.url
             row.tries += 1
             row.state = delivery_state(verdict)
             row.status_code = result.status_code
             row.error = result.error
             row.last_try_at = at
-            row.next_try_at = (
-                at + timedelta(seconds=verdict.delay_s) if isinstance(verdict, RetryIn) else None
-            )
+            row.next_try_at = next_try_at
             if isinstance(verdict, Delivered):
                 row.delivered_at = at
+            if row.delivered_at is not None:  # a late duplicate try does not undo it
+                row.state, row.next_try_at = "delivered", None
+            session.flush()
+            session.add(
+                WebhookTry(
+                    delivery_id=row.id, tried_at=at, url=sent.url,
+                    status_code=result.status_code, error=result.error,
+                    next_try_at=row.next_try_at,
+                )
+            )  # fmt: skip
+
+    def claim_due(self, now: datetime, lease_s: int, limit: int) -> list[DueTry]:
+        until = now + timedelta(seconds=lease_s)
+        due = (WebhookDelivery.state == "retrying", WebhookDelivery.next_try_at <= now)
+        with transaction(self._sessions) as session:
+            rows = session.execute(
+                select(WebhookDelivery.id, WebhookDelivery.tries)
+                .where(*due)
+                .order_by(WebhookDelivery.next_try_at, WebhookDelivery.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            claimed = []
+            for delivery_id, tries in rows:
+                # conditional: a sweep that read the row before another's claim committed
+                # (SQLite has no row locks) finds it claimed and leaves it
+                moved = session.execute(
+                    update(WebhookDelivery)
+                    .where(WebhookDelivery.id == delivery_id, WebhookDelivery.tries == tries, *due)
+                    .values(next_try_at=until)
+                    .execution_options(synchronize_session=False)
+                )
+                if moved.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(DueTry(delivery_id, tries))
+            return claimed
+
+    def retry_job(self, delivery_id: int) -> RetryJob | None:
+        with self._sessions() as session:
+            row = session.execute(
+                select(WebhookDelivery, CallAttempt)
+                .join(CallAttempt, CallAttempt.id == WebhookDelivery.attempt_id)
+                .where(WebhookDelivery.id == delivery_id)
+            ).one_or_none()
+            if row is None:
+                return None
+            delivery, attempt = row
+            if delivery.event == EVENT:
+                target = _call_target(session, attempt.api_key_id, attempt.campaign_id)
+            else:  # the campaign's own events go to the campaign's webhook
+                target = _call_target(session, None, attempt.campaign_id)
+            return RetryJob(
+                delivery.id, attempt.id, attempt.call_uuid, delivery.event,
+                (delivery.body or "").encode("utf-8"), target, delivery.tries, delivery.state,
+                delivery.url,
+            )  # fmt: skip
+
+    def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:
+        with self._sessions() as session:
+            attempt = session.execute(
+                select(CallAttempt.id, CallAttempt.api_key_id).where(
+                    CallAttempt.call_uuid == call_uuid
+                )
+            ).one_or_none()
+            if attempt is None:
+                return None
+            deliveries = session.scalars(
+                select(WebhookDelivery)
+                .where(WebhookDelivery.attempt_id == attempt.id)
+                .order_by(WebhookDelivery.event != EVENT, WebhookDelivery.id)
+            ).all()
+            logs = [_delivery_log(session, call_uuid, d) for d in deliveries]
+            return CallDeliveries(call_uuid, attempt.api_key_id, logs)
+
+
+def _delivery_log(session: Session, call_uuid: str, row: WebhookDelivery) -> DeliveryLog:
+    tries = session.scalars(
+        select(WebhookTry)
+        .where(WebhookTry.delivery_id == row.id)
+        .order_by(WebhookTry.tried_at, WebhookTry.id)
+    )
+    return DeliveryLog(
+        event=row.event,
+        delivery=dedupe_key(row.event, call_uuid),
+        state=row.state,
+        url=row.url,
+        tries=[TryLine(t.tried_at, t.url, t.status_code, t.error, t.next_try_at) for t in tries],
+        next_try_at=row.next_try_at,
+        delivered_at=row.delivered_at,
+    )
 
 
 def _delivery(

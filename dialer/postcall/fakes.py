@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dialer.postcall.call_log import CallLine, CallLogError, CallQuery, CallRecord, matches
@@ -15,65 +15,178 @@ from dialer.postcall.dispositions import (
     DispositionRequest,
     LeadChange,
 )
-from dialer.postcall.ports import Decide, PauseJob, WebhookJob
-from dialer.postcall.webhooks import EVENT, Delivered, TryResult, Verdict, delivery_state
+from dialer.postcall.ports import (
+    CallDeliveries,
+    Decide,
+    DeliveryLog,
+    DueTry,
+    PauseJob,
+    RetryJob,
+    Target,
+    TryLine,
+    TrySent,
+    WebhookJob,
+)
+from dialer.postcall.webhooks import (
+    EVENT,
+    PAUSED_EVENT,
+    Delivered,
+    RetryIn,
+    TryResult,
+    Verdict,
+    dedupe_key,
+    delivery_state,
+)
+
+
+@dataclass
+class _Delivery:
+    """A delivery as `MemoryDeliveries` keeps it."""
+
+    id: int
+    attempt_id: int
+    event: str
+    url: str
+    body: bytes
+    tries: int = 0
+    state: str = "retrying"
+    next_try_at: datetime | None = None
+    delivered_at: datetime | None = None
+    log: list[TryLine] = field(default_factory=list)
 
 
 @dataclass
 class MemoryDeliveries:
     """In-memory `DeliveryStore`: ``jobs`` by attempt id and ``pause_jobs`` by call uuid
-    (their ``url`` is the campaign's webhook, whichever URL a try went to; once delivered,
-    always delivered); ``tries`` logs every try of a ``call.ended``, ``pause_tries`` of a
-    ``campaign.paused``."""
+    as given (their ``target`` is the call's webhook, whichever URL a try went to; their
+    tries and delivery are read from the deliveries kept); ``owners`` the system key of a
+    call placed through the API, by call uuid. ``tries`` logs every try of a ``call.ended``,
+    ``pause_tries`` of a ``campaign.paused``."""
 
     jobs: dict[int, WebhookJob] = field(default_factory=dict)
     tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
     pause_jobs: dict[str, PauseJob] = field(default_factory=dict)
     pause_tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
+    owners: dict[str, str] = field(default_factory=dict)
+    deliveries: dict[int, _Delivery] = field(default_factory=dict)
+
+    def _find(self, attempt_id: int, event: str) -> _Delivery | None:
+        return next(
+            (d for d in self.deliveries.values() if (d.attempt_id, d.event) == (attempt_id, event)),
+            None,
+        )
+
+    def _counted(self, attempt_id: int, event: str) -> tuple[int, bool]:
+        found = self._find(attempt_id, event)
+        return (0, False) if found is None else (found.tries, found.delivered_at is not None)
 
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
-        return self.jobs.get(attempt_id)
+        job = self.jobs.get(attempt_id)
+        if job is None:
+            return None
+        tries, delivered = self._counted(attempt_id, EVENT)
+        return replace(job, tries=tries, delivered=delivered)
 
     def pause_job(self, call_uuid: str) -> PauseJob | None:
-        return self.pause_jobs.get(call_uuid)
+        job = self.pause_jobs.get(call_uuid)
+        if job is None:
+            return None
+        tries, delivered = self._counted(job.attempt_id, PAUSED_EVENT)
+        return replace(job, tries=tries, delivered=delivered)
 
     def record_try(
         self,
         attempt_id: int,
-        url: str,
+        sent: TrySent,
         result: TryResult,
         verdict: Verdict,
         at: datetime,
         event: str = EVENT,
     ) -> None:
-        if event != EVENT:
-            uuid = next(u for u, j in self.pause_jobs.items() if j.attempt_id == attempt_id)
-            paused = self.pause_jobs[uuid]
-            done = paused.delivered or isinstance(verdict, Delivered)
-            self.pause_jobs[uuid] = replace(paused, tries=paused.tries + 1, delivered=done)
-            self.pause_tries.append((attempt_id, result, verdict, at))
-            return
-        job = self.jobs[attempt_id]
-        delivered = job.delivered or isinstance(verdict, Delivered)
-        self.jobs[attempt_id] = replace(job, tries=job.tries + 1, delivered=delivered)
-        self.tries.append((attempt_id, result, verdict, at))
+        row = self._find(attempt_id, event)
+        if row is None:
+            row = _Delivery(len(self.deliveries) + 1, attempt_id, event, sent.url, sent.body)
+            self.deliveries[row.id] = row
+        row.url = sent.url
+        row.tries += 1
+        row.state = delivery_state(verdict)
+        row.next_try_at = (
+            at + timedelta(seconds=verdict.delay_s) if isinstance(verdict, RetryIn) else None
+        )
+        if isinstance(verdict, Delivered):
+            row.delivered_at = at
+        if row.delivered_at is not None:
+            row.state, row.next_try_at = "delivered", None
+        row.log.append(TryLine(at, sent.url, result.status_code, result.error, row.next_try_at))
+        log = self.tries if event == EVENT else self.pause_tries
+        log.append((attempt_id, result, verdict, at))
+
+    def claim_due(self, now: datetime, lease_s: int, limit: int) -> list[DueTry]:
+        due = sorted(
+            (d for d in self.deliveries.values()
+             if d.state == "retrying" and d.next_try_at is not None and d.next_try_at <= now),
+            key=lambda d: (d.next_try_at or now, d.id),
+        )[:limit]  # fmt: skip
+        for row in due:
+            row.next_try_at = now + timedelta(seconds=lease_s)
+        return [DueTry(row.id, row.tries) for row in due]
+
+    def retry_job(self, delivery_id: int) -> RetryJob | None:
+        row = self.deliveries.get(delivery_id)
+        if row is None:
+            return None
+        call_uuid, target = self._call_of(row)
+        return RetryJob(
+            row.id, row.attempt_id, call_uuid, row.event, row.body, target, row.tries,
+            row.state, row.url,
+        )  # fmt: skip
+
+    def _call_of(self, row: _Delivery) -> tuple[str, Target | None]:
+        job = self.jobs.get(row.attempt_id)
+        if row.event == EVENT and job is not None:
+            return job.record.call_uuid, job.target
+        uuid, paused = next(
+            (u, p) for u, p in self.pause_jobs.items() if p.attempt_id == row.attempt_id
+        )
+        return uuid, paused.target
+
+    def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:
+        attempt_id = next(
+            (a for a, j in self.jobs.items() if j.record.call_uuid == call_uuid),
+            self.pause_jobs[call_uuid].attempt_id if call_uuid in self.pause_jobs else None,
+        )
+        if attempt_id is None:
+            return None
+        rows = sorted(
+            (d for d in self.deliveries.values() if d.attempt_id == attempt_id),
+            key=lambda d: (d.event != EVENT, d.id),
+        )
+        logs = [
+            DeliveryLog(
+                d.event, dedupe_key(d.event, call_uuid), d.state, d.url, list(d.log),
+                d.next_try_at, d.delivered_at,
+            )
+            for d in rows
+        ]  # fmt: skip
+        return CallDeliveries(call_uuid, self.owners.get(call_uuid), logs)
 
     def state(self, attempt_id: int) -> str:
-        verdicts = [v for a, _, v, _ in self.tries if a == attempt_id]
-        return delivery_state(verdicts[-1]) if verdicts else "none"
+        found = self._find(attempt_id, EVENT)
+        return "none" if found is None else found.state
 
 
 @dataclass
 class ScriptedSender:
     """`WebhookSender` answering from ``results`` in order (the last one repeats); ``sent``
-    holds each body as its receiver would decode it. A body that is not JSON raises
-    ``TypeError`` and is not sent, as with httpx."""
+    holds each body as its receiver would decode it, ``raw`` the bytes as posted."""
 
     results: list[TryResult]
-    sent: list[tuple[str, dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    sent: list[tuple[str, Any, dict[str, str]]] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
 
-    def post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> TryResult:
-        self.sent.append((url, json.loads(json.dumps(body)), dict(headers)))
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> TryResult:
+        self.raw.append(bytes(body))
+        self.sent.append((url, json.loads(body), dict(headers)))
         return self.results[min(len(self.sent), len(self.results)) - 1]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from dialer.postcall.call_log import CallLine, CallQuery, CallRecord
 from dialer.postcall.dispositions import AttemptFacts, DispositionRequest, LeadChange
@@ -18,12 +18,21 @@ from dialer.postcall.webhooks import EVENT, AttemptRecord, TryResult, Verdict
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """Where a call's webhooks go: ``url`` and the ``secret`` each try is signed with (the
+    campaign's, or the webhook of the system API key that placed the call)."""
+
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookJob:
-    """An ended attempt and its campaign's webhook: ``url`` None when the campaign has
-    none; ``tries`` made so far; ``delivered`` once a try succeeded."""
+    """An ended attempt and its webhook: ``target`` None when it has none; ``tries`` made
+    so far; ``delivered`` once a try succeeded."""
 
     record: AttemptRecord
-    url: str | None
+    target: Target | None
     tries: int = 0
     delivered: bool = False
 
@@ -31,18 +40,90 @@ class WebhookJob:
 @dataclass(frozen=True, slots=True)
 class PauseJob:
     """The ``campaign.paused`` delivery of the attempt whose end paused its campaign:
-    ``url`` None when the campaign has no webhook; ``tries`` and ``delivered`` as above."""
+    ``target`` None when the campaign has no webhook; ``tries`` and ``delivered`` as above."""
 
     attempt_id: int
     campaign_id: int
     campaign: str
-    url: str | None
+    target: Target | None
     tries: int = 0
     delivered: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class DueTry:
+    """A delivery claimed for its next try, with the ``tries`` it had when claimed: a try
+    made for a claim whose count has moved on since is a duplicate and is not made."""
+
+    delivery_id: int
+    tries: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetryJob:
+    """A delivery's next try: the ``body`` its first try sent (sent again unchanged; empty
+    for a delivery first tried before bodies were kept), the call's current ``target``
+    (None: its webhook was removed), ``tries`` so far, ``state`` (``retrying``,
+    ``delivered``, ``failed``) and the URL of the last try."""
+
+    delivery_id: int
+    attempt_id: int
+    call_uuid: str
+    event: str
+    body: bytes
+    target: Target | None
+    tries: int
+    state: str
+    last_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class TryLine:
+    """One try of a delivery: when, to which URL, the HTTP status (None: no response), the
+    error (response body or network error, "" on success), the next try planned after it
+    (None: none)."""
+
+    tried_at: datetime
+    url: str
+    status_code: int | None
+    error: str
+    next_try_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLog:
+    """A delivery of one event of a call: its state and every try, oldest first."""
+
+    event: str
+    delivery: str
+    state: str
+    url: str
+    tries: list[TryLine]
+    next_try_at: datetime | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallDeliveries:
+    """The deliveries of a call (``call.ended`` first); ``api_key_id`` the public id of the
+    system key that placed it, None for a campaign call."""
+
+    call_uuid: str
+    api_key_id: str | None
+    deliveries: list[DeliveryLog]
+
+
+@dataclass(frozen=True, slots=True)
+class TrySent:
+    """What one try sent: the ``url`` and the exact ``body`` (kept for the retries)."""
+
+    url: str
+    body: bytes
+
+
 class DeliveryStore(Protocol):
-    """Deliveries are kept per attempt and event (``call.ended``, ``campaign.paused``)."""
+    """Deliveries are kept per attempt and event (``call.ended``, ``campaign.paused``); a
+    retrying delivery is due at its ``next_try_at``, which is all a restarted worker needs."""
 
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
         """None when there is no such attempt, or it has not ended."""
@@ -55,20 +136,36 @@ class DeliveryStore(Protocol):
     def record_try(
         self,
         attempt_id: int,
-        url: str,
+        sent: TrySent,
         result: TryResult,
         verdict: Verdict,
         at: datetime,
         event: str = EVENT,
     ) -> None:
-        """Count one more try of the attempt's ``event`` with its result; ``verdict`` gives
-        the state (retrying with its next try time, delivered, failed)."""
+        """Count one more try of the attempt's ``event`` and log it with its result;
+        ``verdict`` gives the state (retrying, due at ``at`` + its delay; delivered;
+        failed). The first try's body is kept; a later try's is not stored again."""
+        ...
+
+    def claim_due(self, now: datetime, lease_s: int, limit: int) -> list[DueTry]:
+        """At most ``limit`` retrying deliveries due at ``now`` (earliest first), each made
+        due again ``lease_s`` later in the same step: a claim whose try is never recorded
+        (the worker died) comes back, and two sweeps never claim one delivery twice."""
+        ...
+
+    def retry_job(self, delivery_id: int) -> RetryJob | None:
+        """None when there is no such delivery."""
+        ...
+
+    def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:
+        """None when there is no call with that uuid."""
         ...
 
 
 class WebhookSender(Protocol):
-    def post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> TryResult:
-        """POST ``body`` as JSON; never raises for network or HTTP failures."""
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> TryResult:
+        """POST ``body`` exactly as given, with ``headers``; never raises for network or
+        HTTP failures."""
         ...
 
 

@@ -5,8 +5,7 @@ behind the tasks and the ``dialer calls`` commands; I/O only through `dialer.pos
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from campaigns.domain import NOT_DIALLED
 from dialer.clock import Clock
@@ -17,24 +16,41 @@ from dialer.postcall.dispositions import (
     LeadChange,
     lead_change,
 )
-from dialer.postcall.ports import CallLog, DeliveryStore, DispositionStore, WebhookSender
+from dialer.postcall.ports import (
+    CallDeliveries,
+    CallLog,
+    DeliveryStore,
+    DispositionStore,
+    DueTry,
+    Target,
+    TrySent,
+    WebhookSender,
+)
+from dialer.postcall.signing import SIGNATURE_HEADER, signature_header
 from dialer.postcall.webhooks import (
     EVENT,
     PAUSED_EVENT,
+    TEST_EVENT,
+    GiveUp,
     PauseRecord,
     RetryIn,
+    TryResult,
+    dedupe_key,
     delivery_state,
     document,
-    headers,
+    encode,
     pause_document,
-    pause_headers,
     verdict,
 )
+
+CLAIM_LEASE_S = 300
+"""A claimed retry whose try is not recorded within this (the worker died) is due again."""
+CLAIM_LIMIT = 500
 
 
 @dataclass(frozen=True, slots=True)
 class PostCallDeps:
-    """``clock`` dates each try; a delivery gives up after ``max_tries`` tries."""
+    """``clock`` dates and signs each try; a delivery gives up after ``max_tries`` tries."""
 
     store: DeliveryStore
     sender: WebhookSender
@@ -45,8 +61,9 @@ class PostCallDeps:
 @dataclass(frozen=True, slots=True)
 class PostCallResult:
     """``state``: ``no attempt``, ``no webhook``, ``not dialled`` (the node refused the
-    originate: no call took place, nothing is sent), ``delivered before``, or the delivery's
-    state after this try (``delivered``, ``retrying`` with ``retry_in_s``, ``failed``)."""
+    originate: no call took place, nothing is sent), ``delivered before``, ``tried before``
+    (its retries are the sweep's), ``stale`` (a retry already made), or the delivery's state
+    after this try (``delivered``, ``retrying`` with ``retry_in_s``, ``failed``)."""
 
     state: str
     tries: int = 0
@@ -55,60 +72,138 @@ class PostCallResult:
 
 
 def deliver_webhook(attempt_id: int, deps: PostCallDeps) -> PostCallResult:
-    """Make one try at delivering the attempt's webhook and record it.
+    """Make the first try at delivering the attempt's webhook and record it; a failed try
+    is left due at its next try time, for `retry_delivery`.
 
-    Idempotent once delivered: a repeated call (duplicate message, retried task) sends
-    nothing more.
+    Idempotent: a repeated call (duplicate message, retried task) sends nothing once a try
+    is recorded.
     """
     job = deps.store.webhook_job(attempt_id)
     if job is None:
         return PostCallResult("no attempt")
-    if job.url is None:
+    if job.target is None:
         return PostCallResult("no webhook")
     if job.record.outcome == NOT_DIALLED:
         return PostCallResult("not dialled")
     if job.delivered:
         return PostCallResult("delivered before", job.tries)
-    body, sent_headers = document(job.record), headers(job.record)
-    return _try(deps, attempt_id, EVENT, job.url, job.tries, body, sent_headers)
+    if job.tries:
+        return PostCallResult("tried before", job.tries)
+    body = encode(document(job.record))
+    return _try(deps, attempt_id, job.record.call_uuid, EVENT, job.target, 0, body)
 
 
 def deliver_pause_webhook(
     call_uuid: str, reason: str, paused_at: datetime, deps: PostCallDeps
 ) -> PostCallResult:
-    """Make one try at the ``campaign.paused`` webhook of the campaign that the end of call
-    ``call_uuid`` paused (``reason``, ``paused_at`` as the stop gave them), and record it;
-    tries, retries and give-ups as `deliver_webhook`'s. ``state`` as there (``no attempt``:
-    no such call)."""
+    """Make the first try at the ``campaign.paused`` webhook of the campaign that the end of
+    call ``call_uuid`` paused (``reason``, ``paused_at`` as the stop gave them), and record
+    it; tries, retries and give-ups as `deliver_webhook`'s. ``state`` as there (``no
+    attempt``: no such call)."""
     job = deps.store.pause_job(call_uuid)
     if job is None:
         return PostCallResult("no attempt")
-    if job.url is None:
+    if job.target is None:
         return PostCallResult("no webhook")
     if job.delivered:
         return PostCallResult("delivered before", job.tries)
+    if job.tries:
+        return PostCallResult("tried before", job.tries)
     record = PauseRecord(call_uuid, job.campaign_id, job.campaign, reason, paused_at)
-    body, sent_headers = pause_document(record), pause_headers(record)
-    return _try(deps, job.attempt_id, PAUSED_EVENT, job.url, job.tries, body, sent_headers)
+    body = encode(pause_document(record))
+    return _try(deps, job.attempt_id, call_uuid, PAUSED_EVENT, job.target, 0, body)
+
+
+def claim_due_retries(deps: PostCallDeps, limit: int = CLAIM_LIMIT) -> list[DueTry]:
+    """The deliveries due now, claimed for `CLAIM_LEASE_S`: the sweep hands each to
+    `retry_delivery`; one whose try is lost is claimed again after the lease."""
+    return deps.store.claim_due(deps.clock.now(), CLAIM_LEASE_S, limit)
+
+
+def retry_delivery(delivery_id: int, tries_claimed: int, deps: PostCallDeps) -> PostCallResult:
+    """Make the next try of a claimed delivery: its first body, signed afresh, to the
+    call's current webhook. Nothing is sent for a delivery no longer retrying or tried
+    since it was claimed (a duplicate message); one whose webhook was removed gives up."""
+    job = deps.store.retry_job(delivery_id)
+    if job is None:
+        return PostCallResult("no delivery")
+    if job.state != "retrying" or job.tries != tries_claimed:
+        return PostCallResult("stale", job.tries)
+    body = job.body or _rebuilt_body(deps.store, job.attempt_id, job.event)
+    if job.target is None or body is None:
+        why = "the webhook was removed" if job.target is None else "its body was not kept"
+        gone, at = GiveUp(why), deps.clock.now()
+        sent = TrySent(job.last_url, job.body)
+        deps.store.record_try(job.attempt_id, sent, TryResult(None, why), gone, at, job.event)
+        return PostCallResult("failed", job.tries + 1, None, why)
+    return _try(deps, job.attempt_id, job.call_uuid, job.event, job.target, job.tries, body)
+
+
+def _rebuilt_body(store: DeliveryStore, attempt_id: int, event: str) -> bytes | None:
+    """The ``call.ended`` body of a delivery first tried before bodies were kept (made again
+    from the attempt); None for other events, whose facts were not kept."""
+    job = store.webhook_job(attempt_id) if event == EVENT else None
+    return encode(document(job.record)) if job is not None else None
+
+
+def try_headers(
+    event: str, call_uuid: str, secret: str, at: datetime, body: bytes
+) -> dict[str, str]:
+    """The headers of one try made at ``at``: the event, the delivery id receivers dedupe
+    on, and the signature over ``body`` with the try's timestamp."""
+    return {
+        "Content-Type": "application/json",
+        "X-Dialer-Event": event,
+        "X-Dialer-Delivery": dedupe_key(event, call_uuid),
+        SIGNATURE_HEADER: signature_header(secret, int(at.timestamp()), body),
+    }
 
 
 def _try(
     deps: PostCallDeps,
     attempt_id: int,
+    call_uuid: str,
     event: str,
-    url: str,
+    target: Target,
     tries_before: int,
-    body: dict[str, Any],
-    sent_headers: dict[str, str],
+    body: bytes,
 ) -> PostCallResult:
-    """POST ``body`` once and record the try of the attempt's ``event``."""
-    result = deps.sender.post(url, body, sent_headers)
+    """POST ``body`` once, signed, and record the try of the attempt's ``event``."""
+    at = deps.clock.now()
+    if not target.secret:  # never sent unsigned: the stores keep a secret with every URL
+        unsigned = GiveUp("the webhook has no signing secret")
+        result = TryResult(None, unsigned.reason)
+        deps.store.record_try(attempt_id, TrySent(target.url, body), result, unsigned, at, event)
+        return PostCallResult("failed", tries_before + 1, None, unsigned.reason)
+    sent_headers = try_headers(event, call_uuid, target.secret, at, body)
+    result = deps.sender.post(target.url, body, sent_headers)
     tries = tries_before + 1
-    outcome = verdict(result, tries, deps.max_tries)
-    deps.store.record_try(attempt_id, url, result, outcome, deps.clock.now(), event=event)
+    outcome = verdict(result, tries, at, deps.max_tries)
+    sent = TrySent(target.url, body)
+    deps.store.record_try(attempt_id, sent, result, outcome, at, event=event)
     delay_s = outcome.delay_s if isinstance(outcome, RetryIn) else None
     detail = f"HTTP {result.status_code}" if result.status_code is not None else result.error
     return PostCallResult(delivery_state(outcome), tries, delay_s, detail)
+
+
+def send_test_event(deps: PostCallDeps, target: Target, about: dict[str, str]) -> TryResult:
+    """POST one ``webhook.test`` event to ``target``, signed as every delivery is, and
+    return the receiver's answer; nothing is recorded or retried. ``about`` names whose
+    webhook it is (``campaign`` or ``api_key_id``)."""
+    at = deps.clock.now()
+    body = encode({"event": TEST_EVENT, "sent_at": at.astimezone(UTC).isoformat(), **about})
+    test_id = f"test-{int(at.timestamp())}"
+    return deps.sender.post(
+        target.url, body, try_headers(TEST_EVENT, test_id, target.secret, at, body)
+    )
+
+
+def call_deliveries(store: DeliveryStore, call_uuid: str) -> CallDeliveries:
+    """The call's deliveries with every try; `CallLogError` when there is no such call."""
+    found = store.call_deliveries(call_uuid)
+    if found is None:
+        raise CallLogError(f"no call with uuid {call_uuid}")
+    return found
 
 
 def set_disposition(

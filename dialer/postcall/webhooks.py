@@ -1,24 +1,36 @@
-"""The webhooks of a campaign: ``call.ended`` for each ended attempt, ``campaign.paused``
-when the abandon safety stop paused the campaign; their JSON documents and what to do after
-each try. Pure.
+"""The webhooks of a call: ``call.ended`` for each ended attempt, ``campaign.paused``
+when the abandon safety stop paused the campaign; their JSON documents, the headers of a
+try, and what to do after each try (the retry schedule, ``Retry-After``). Pure.
 
 Delivery is at least once: a try whose result was not recorded (the worker died) is made
 again, so receivers dedupe on the ``X-Dialer-Delivery`` header (a ``call.ended``: its
 ``call_uuid``; a ``campaign.paused``: ``<call_uuid>:campaign.paused``, the call whose end
 fired the stop).
+
+Retries span hours: a failed try is followed by the next one after `RETRY_DELAYS_S` (30 s
+up to 12 h; `MAX_TRIES` tries over about 27.7 hours), or later when the receiver's
+``Retry-After`` asks for more (capped at `MAX_RETRY_AFTER_S`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 EVENT = "call.ended"
 PAUSED_EVENT = "campaign.paused"
-MAX_TRIES = 6
-"""The first try and 5 retries, after 2, 4, 8, 16 and 32 s."""
-FIRST_RETRY_DELAY_S = 2
+TEST_EVENT = "webhook.test"
+RETRY_DELAYS_S = (30, 120, 600, 1_800, 3_600, 7_200, 14_400, 28_800, 43_200)
+"""The wait after the n-th failed try (n from 1): 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h,
+8 h, 12 h; 99,750 s (27.7 h) from the first try to the last."""
+MAX_TRIES = len(RETRY_DELAYS_S) + 1
+MAX_RETRY_AFTER_S = 43_200
+"""A receiver's ``Retry-After`` is honoured up to 12 hours (a longer one is cut to this)."""
+MAX_URL_CHARS = 2048
 # A timeout or a throttled receiver may succeed later; other client errors will not.
 RETRIED_CLIENT_ERRORS = frozenset({408, 429})
 
@@ -46,6 +58,9 @@ class AttemptRecord:
     hangup_cause: str | None
     hangup_cause_q850: int | None = None
     sip_status: str | None = None
+    ext: Any = None
+    """The ``ext`` JSON a business system gave with an API call, returned unchanged; None for
+    campaign calls."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +76,12 @@ class PauseRecord:
 
 @dataclass(frozen=True, slots=True)
 class TryResult:
-    """One POST: ``status_code`` None when no HTTP response came (``error`` says why)."""
+    """One POST: ``status_code`` None when no HTTP response came (``error`` says why);
+    ``retry_after`` the response's ``Retry-After`` header as sent ("" when absent)."""
 
     status_code: int | None
     error: str = ""
+    retry_after: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +127,13 @@ def document(record: AttemptRecord) -> dict[str, Any]:
         "hangup_cause": record.hangup_cause,
         "hangup_cause_q850": record.hangup_cause_q850,
         "sip_status": record.sip_status,
+        "ext": record.ext,
     }
+
+
+def dedupe_key(event: str, call_uuid: str) -> str:
+    """The ``X-Dialer-Delivery`` of the call's ``event``: the same on every try of it."""
+    return call_uuid if event == EVENT else f"{call_uuid}:{event}"
 
 
 def headers(record: AttemptRecord) -> dict[str, str]:
@@ -137,9 +160,35 @@ def pause_headers(record: PauseRecord) -> dict[str, str]:
     }
 
 
-def verdict(result: TryResult, tries: int, max_tries: int = MAX_TRIES) -> Verdict:
-    """After the ``tries``-th try (counting from 1): delivered, retry after a delay that
-    doubles each time (2, 4, 8, ... s), or give up."""
+def encode(body: dict[str, Any]) -> bytes:
+    """The exact bytes POSTed (and signed): compact UTF-8 JSON. ``TypeError`` for a value
+    JSON cannot hold, ``ValueError`` for NaN or infinity, so nothing unsendable is signed."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8")
+
+
+def retry_after_s(value: str, at: datetime) -> int | None:
+    """Seconds to wait that a ``Retry-After`` header asks for, as whole seconds (RFC 9110
+    10.2.3: delay-seconds, or an HTTP-date taken against ``at``, the time of the try; a
+    date already past asks for 0); None when absent or not understood."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT; "-0000" parses as naive
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - at).total_seconds() + 0.999))
+
+
+def verdict(result: TryResult, tries: int, at: datetime, max_tries: int = MAX_TRIES) -> Verdict:
+    """After the ``tries``-th try (counting from 1) made at ``at``: delivered, retry after
+    the scheduled delay (`RETRY_DELAYS_S`) or the ``Retry-After`` asked for when longer
+    (capped at `MAX_RETRY_AFTER_S`), or give up."""
     code = result.status_code
     if code is not None and 200 <= code < 300:
         return Delivered()
@@ -147,7 +196,22 @@ def verdict(result: TryResult, tries: int, max_tries: int = MAX_TRIES) -> Verdic
         return GiveUp(f"HTTP {code} is not retried")
     if tries >= max_tries:
         return GiveUp(f"gave up after {tries} tries")
-    return RetryIn(FIRST_RETRY_DELAY_S * 2 ** (tries - 1))
+    scheduled_s = RETRY_DELAYS_S[min(tries, len(RETRY_DELAYS_S)) - 1]
+    asked_s = retry_after_s(result.retry_after, at) if code is not None else None
+    if asked_s is None:
+        return RetryIn(scheduled_s)
+    return RetryIn(max(scheduled_s, min(asked_s, MAX_RETRY_AFTER_S)))
+
+
+def check_url(url: str) -> str:
+    """``url`` when it is an ``http://`` or ``https://`` URL with a host (at most
+    `MAX_URL_CHARS`); ``ValueError`` saying why otherwise."""
+    if len(url) > MAX_URL_CHARS:
+        raise ValueError(f"a webhook URL is at most {MAX_URL_CHARS} characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+    return url
 
 
 def delivery_state(verdict: Verdict) -> str:

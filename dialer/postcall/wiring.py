@@ -3,20 +3,31 @@ and an HTTP client; dispositions and the call log, on the database."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer.apikeys.adapters import SqlKeyStore
 from dialer.clock import Clock
 from dialer.postcall.adapters import (
     HttpxSender,
     SqlCallLog,
     SqlDeliveryStore,
     SqlDispositionStore,
+    campaign_target,
 )
-from dialer.postcall.ports import CallLog, DispositionStore, WebhookSender
+from dialer.postcall.http import WebhookApiDeps
+from dialer.postcall.ports import CallLog, DeliveryStore, DispositionStore, WebhookSender
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.webhooks import MAX_TRIES
 
-__all__ = ["call_log", "disposition_store", "post_call_deps"]
+__all__ = [
+    "call_log",
+    "delivery_store",
+    "disposition_store",
+    "post_call_deps",
+    "webhook_api_deps",
+]
 
 
 def post_call_deps(
@@ -35,6 +46,11 @@ def post_call_deps(
     )
 
 
+def delivery_store(sessions: sessionmaker[Session]) -> DeliveryStore:
+    """The webhook deliveries and their tries, in the database."""
+    return SqlDeliveryStore(sessions)
+
+
 def disposition_store(sessions: sessionmaker[Session]) -> DispositionStore:
     """Dispositions stored with their attempt and lead, one transaction each."""
     return SqlDispositionStore(sessions)
@@ -43,3 +59,15 @@ def disposition_store(sessions: sessionmaker[Session]) -> DispositionStore:
 def call_log(sessions: sessionmaker[Session]) -> CallLog:
     """The calls made, read from the database."""
     return SqlCallLog(sessions)
+
+
+def webhook_api_deps(
+    sessions: sessionmaker[Session], clock: Clock, sender: WebhookSender | None = None
+) -> WebhookApiDeps:
+    """The webhook routes' dependencies: the deliveries, keys and campaigns in the
+    database; test events sent by ``sender`` (a pooled HTTP client unless given)."""
+    return WebhookApiDeps(
+        post_call_deps(sessions, clock, sender),
+        SqlKeyStore(sessions),
+        partial(campaign_target, sessions),
+    )

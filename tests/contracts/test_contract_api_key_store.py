@@ -41,3 +41,20 @@ def test_keys_are_listed_oldest_first_and_revoked_once(store: KeyStore) -> None:
     found = store.get("k2")
     assert found is not None and found[0].revoked_at == later
     assert [k.revoked_at for k in store.all()] == [None, later]
+
+
+def test_a_keys_webhook_is_set_read_back_and_removed(store: KeyStore) -> None:
+    store.add(ApiKey("k1", Role.SYSTEM, "", "crm", T0), "1" * 64)
+    store.add(ApiKey("k2", Role.SYSTEM, "", "erp", T0), "2" * 64)
+    assert store.webhook("k1") is None
+    assert store.set_webhook("k1", "https://crm.example/hook", "whsec_one-0000000000") is True
+    assert store.webhook("k1") == ("https://crm.example/hook", "whsec_one-0000000000")
+    assert store.webhook("k2") is None
+    assert store.set_webhook("k1", "https://crm.example/v2", "whsec_two-0000000000") is True
+    assert store.webhook("k1") == ("https://crm.example/v2", "whsec_two-0000000000")
+    assert store.set_webhook("k1", None, None) is True
+    assert store.webhook("k1") is None
+    assert store.set_webhook("nope", "https://x.example/", "whsec_three-00000000") is False
+    assert store.webhook("nope") is None
+    found = store.get("k1")
+    assert found is not None and found[0] == ApiKey("k1", Role.SYSTEM, "", "crm", T0)

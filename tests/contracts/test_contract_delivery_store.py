@@ -1,6 +1,8 @@
 """The `DeliveryStore` contract (`dialer.postcall.ports`): `MemoryDeliveries` and
-`SqlDeliveryStore` on SQLite and PostgreSQL. Which attempts have a job, what a job carries,
-how tries are counted; a ``campaign.paused`` delivery beside an attempt's ``call.ended``."""
+`SqlDeliveryStore` on SQLite and PostgreSQL. Which attempts have a job, what a job carries
+(the campaign's webhook, or the placing system key's), how tries are counted and logged; a
+``campaign.paused`` delivery beside an attempt's ``call.ended``; claims of due retries (once
+each, again after the lease), a retry's job, a call's deliveries."""
 
 from __future__ import annotations
 
@@ -12,10 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery
+from dialer.apikeys.orm import ApiKeyRow
 from dialer.db.base import transaction
 from dialer.postcall.adapters import SqlDeliveryStore
 from dialer.postcall.fakes import MemoryDeliveries
-from dialer.postcall.ports import DeliveryStore, PauseJob, WebhookJob
+from dialer.postcall.ports import (
+    DeliveryStore,
+    DueTry,
+    PauseJob,
+    RetryJob,
+    Target,
+    TryLine,
+    TrySent,
+    WebhookJob,
+)
 from dialer.postcall.webhooks import (
     PAUSED_EVENT,
     AttemptRecord,
@@ -29,6 +41,11 @@ from tests.conftest import Backend, seed_running_campaign
 PORT = "delivery_store"
 T0 = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 URL = "http://crm.test/hook"
+SECRET = "whsec_contract-secret-0001"
+TARGET = Target(URL, SECRET)
+KEY_TARGET = Target("http://crm.test/key-hook", "whsec_key-secret-000000001")
+KEY_ID = "a1b2c3d4e5f6"
+BODY = b'{"event":"call.ended","n":"\xc3\xa9"}'
 
 
 def record(attempt_id: int, campaign_id: int, lead_id: int, number: str) -> AttemptRecord:
@@ -45,8 +62,9 @@ def record(attempt_id: int, campaign_id: int, lead_id: int, number: str) -> Atte
 class Harness(Protocol):
     store: DeliveryStore
 
-    def ended_attempt(self, url: str | None = URL) -> AttemptRecord:
-        """An ended attempt of the campaign, whose webhook is ``url``."""
+    def ended_attempt(self, url: str | None = URL, by_key: bool = False) -> AttemptRecord:
+        """An ended attempt of the campaign, whose webhook is ``url``; ``by_key``: placed
+        through the API by system key `KEY_ID`, whose webhook is `KEY_TARGET`."""
         ...
 
     def open_attempt(self) -> int:
@@ -69,10 +87,13 @@ class MemoryHarness:
         self.store: DeliveryStore = self.memory
         self.ids = 0
 
-    def ended_attempt(self, url: str | None = URL) -> AttemptRecord:
+    def ended_attempt(self, url: str | None = URL, by_key: bool = False) -> AttemptRecord:
         self.ids += 1
         ended = record(self.ids, 1, 1, "+8613800000000")
-        self.memory.jobs[ended.attempt_id] = WebhookJob(ended, url)
+        target = KEY_TARGET if by_key else (Target(url, SECRET) if url else None)
+        self.memory.jobs[ended.attempt_id] = WebhookJob(ended, target)
+        if by_key:
+            self.memory.owners[ended.call_uuid] = KEY_ID
         return ended
 
     def open_attempt(self) -> int:
@@ -83,7 +104,7 @@ class MemoryHarness:
         return self.memory.state(attempt_id)
 
     def pause_of(self, ended: AttemptRecord) -> PauseJob:
-        job = PauseJob(ended.attempt_id, ended.campaign_id, ended.campaign, URL)
+        job = PauseJob(ended.attempt_id, ended.campaign_id, ended.campaign, TARGET)
         self.memory.pause_jobs[ended.call_uuid] = job
         return job
 
@@ -91,8 +112,17 @@ class MemoryHarness:
 class SqlHarness:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self.campaign_id = seed_running_campaign(sessions, 1, {}, webhook_url=URL)
+        self.campaign_id = seed_running_campaign(
+            sessions, 1, {}, webhook_url=URL, webhook_secret=SECRET
+        )
         self.store: DeliveryStore = SqlDeliveryStore(sessions)
+        with transaction(sessions) as session:
+            session.add(
+                ApiKeyRow(
+                    key_id=KEY_ID, secret_sha256="0" * 64, role="system", agent="", label="",
+                    created_at=T0, webhook_url=KEY_TARGET.url, webhook_secret=KEY_TARGET.secret,
+                )
+            )  # fmt: skip
 
     def _attempt(self, session: Session, uuid: str, **fields: object) -> CallAttempt:
         lead = session.scalars(select(Lead)).one()
@@ -104,12 +134,15 @@ class SqlHarness:
         session.flush()
         return row
 
-    def ended_attempt(self, url: str | None = URL) -> AttemptRecord:
+    def ended_attempt(self, url: str | None = URL, by_key: bool = False) -> AttemptRecord:
         with transaction(self.sessions) as session:
             campaign = session.get(Campaign, self.campaign_id)
             assert campaign is not None
             campaign.webhook_url = url
-            row = self._attempt(session, "pending-uuid", originated_at=T0)
+            campaign.webhook_secret = SECRET if url else None
+            row = self._attempt(
+                session, "pending-uuid", originated_at=T0, api_key_id=KEY_ID if by_key else None
+            )
             expected = record(row.id, self.campaign_id, row.lead_id, row.dialed_number)
             row.call_uuid = expected.call_uuid
             row.attempt_no, row.outcome, row.abandoned = 2, "connected", False
@@ -133,7 +166,7 @@ class SqlHarness:
             return "none" if row is None else row.state
 
     def pause_of(self, ended: AttemptRecord) -> PauseJob:
-        return PauseJob(ended.attempt_id, self.campaign_id, "campaign", URL)
+        return PauseJob(ended.attempt_id, self.campaign_id, "campaign", TARGET)
 
 
 @pytest.fixture
@@ -141,49 +174,66 @@ def h(backend: Backend) -> Harness:
     return MemoryHarness() if backend.is_fake else SqlHarness(backend.sessions())
 
 
+def sent(url: str = URL) -> TrySent:
+    return TrySent(url, BODY)
+
+
 def test_an_ended_attempt_is_a_job_with_its_campaigns_webhook(h: Harness) -> None:
     ended = h.ended_attempt()
-    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 0, False)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, TARGET, 0, False)
     assert h.state(ended.attempt_id) == "none"
     assert h.store.webhook_job(h.open_attempt()) is None
     assert h.store.webhook_job(ended.attempt_id + 1000) is None
 
 
-def test_a_campaign_without_webhook_gives_a_job_without_url(h: Harness) -> None:
+def test_a_call_placed_by_a_system_key_goes_to_the_keys_webhook(h: Harness) -> None:
+    ended = h.ended_attempt(by_key=True)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, KEY_TARGET, 0, False)
+    h.store.record_try(ended.attempt_id, sent(KEY_TARGET.url), TryResult(200), Delivered(), T0)
+    found = h.store.call_deliveries(ended.call_uuid)
+    assert found is not None and found.api_key_id == KEY_ID
+    assert h.store.call_deliveries(h.ended_attempt().call_uuid).api_key_id is None  # type: ignore[union-attr]
+
+
+def test_a_campaign_without_webhook_gives_a_job_without_target(h: Harness) -> None:
     ended = h.ended_attempt(url=None)
     assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, None, 0, False)
 
 
 def test_tries_are_counted_until_one_delivers(h: Harness) -> None:
     ended = h.ended_attempt()
-    h.store.record_try(ended.attempt_id, URL, TryResult(None, "ConnectError"), RetryIn(2), T0)
+    no_answer = TryResult(None, "ConnectError")
+    h.store.record_try(ended.attempt_id, sent(), no_answer, RetryIn(30), T0)
     job = h.store.webhook_job(ended.attempt_id)
-    assert job == WebhookJob(ended, URL, 1, False) and h.state(ended.attempt_id) == "retrying"
-    later = T0 + timedelta(seconds=2)
-    h.store.record_try(ended.attempt_id, URL, TryResult(200), Delivered(), later)
-    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 2, True)
+    assert job == WebhookJob(ended, TARGET, 1, False) and h.state(ended.attempt_id) == "retrying"
+    later = T0 + timedelta(seconds=30)
+    h.store.record_try(ended.attempt_id, sent(), TryResult(200), Delivered(), later)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, TARGET, 2, True)
     assert h.state(ended.attempt_id) == "delivered"
-    # a duplicate task's try that raced the delivery: counted, and delivered stays true
-    h.store.record_try(ended.attempt_id, URL, TryResult(503), RetryIn(4), later)
-    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 3, True)
+    # a duplicate task's try that raced the delivery: counted; delivered it stays, not due
+    h.store.record_try(ended.attempt_id, sent(), TryResult(503), RetryIn(120), later)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, TARGET, 3, True)
+    assert h.state(ended.attempt_id) == "delivered"
+    assert h.store.claim_due(later + timedelta(days=1), 300, 10) == []
 
 
 def test_a_given_up_delivery_is_not_delivered(h: Harness) -> None:
     ended = h.ended_attempt()
     other = h.ended_attempt()
-    h.store.record_try(ended.attempt_id, URL, TryResult(404, "gone"), GiveUp("404"), T0)
-    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 1, False)
+    h.store.record_try(ended.attempt_id, sent(), TryResult(404, "gone"), GiveUp("404"), T0)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, TARGET, 1, False)
     assert h.state(ended.attempt_id) == "failed"
-    assert h.store.webhook_job(other.attempt_id) == WebhookJob(other, URL, 0, False)
+    assert h.store.webhook_job(other.attempt_id) == WebhookJob(other, TARGET, 0, False)
     assert h.state(other.attempt_id) == "none"
+    assert h.store.claim_due(T0 + timedelta(days=1), 300, 10) == []
 
 
 def test_the_job_names_the_campaigns_webhook_not_the_url_last_tried(h: Harness) -> None:
     ended = h.ended_attempt()
     moved = "http://crm.test/old-hook"
-    h.store.record_try(ended.attempt_id, moved, TryResult(503), RetryIn(2), T0)
+    h.store.record_try(ended.attempt_id, sent(moved), TryResult(503), RetryIn(30), T0)
     job = h.store.webhook_job(ended.attempt_id)
-    assert job is not None and (job.url, job.tries) == (URL, 1)
+    assert job is not None and (job.target, job.tries) == (TARGET, 1)
 
 
 def test_a_pause_is_delivered_apart_from_the_calls_own_webhook(h: Harness) -> None:
@@ -191,17 +241,91 @@ def test_a_pause_is_delivered_apart_from_the_calls_own_webhook(h: Harness) -> No
     job = h.pause_of(ended)
     assert h.store.pause_job(ended.call_uuid) == job
     assert h.store.pause_job("no-such-call") is None
-    h.store.record_try(ended.attempt_id, URL, TryResult(503), RetryIn(2), T0, event=PAUSED_EVENT)
-    later = T0 + timedelta(seconds=2)
-    h.store.record_try(ended.attempt_id, URL, TryResult(200), Delivered(), later, PAUSED_EVENT)
+    h.store.record_try(
+        ended.attempt_id, sent(), TryResult(503), RetryIn(30), T0, event=PAUSED_EVENT
+    )
+    later = T0 + timedelta(seconds=30)
+    h.store.record_try(ended.attempt_id, sent(), TryResult(200), Delivered(), later, PAUSED_EVENT)
     assert h.store.pause_job(ended.call_uuid) == PauseJob(
-        job.attempt_id, job.campaign_id, "campaign", URL, 2, True
+        job.attempt_id, job.campaign_id, "campaign", TARGET, 2, True
     )
     # the call's own delivery is untouched, and has its own tries
-    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 0, False)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, TARGET, 0, False)
     assert h.state(ended.attempt_id) == "none"
-    h.store.record_try(ended.attempt_id, URL, TryResult(200), Delivered(), later)
-    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, URL, 1, True)
+    h.store.record_try(ended.attempt_id, sent(), TryResult(200), Delivered(), later)
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, TARGET, 1, True)
     assert h.store.pause_job(ended.call_uuid) == PauseJob(
-        job.attempt_id, job.campaign_id, "campaign", URL, 2, True
+        job.attempt_id, job.campaign_id, "campaign", TARGET, 2, True
     )
+
+
+def test_due_retries_are_claimed_once_earliest_first_and_again_after_the_lease(
+    h: Harness,
+) -> None:
+    late, early, later = h.ended_attempt(), h.ended_attempt(), h.ended_attempt()
+    h.store.record_try(late.attempt_id, sent(), TryResult(503), RetryIn(600), T0)
+    h.store.record_try(early.attempt_id, sent(), TryResult(503), RetryIn(30), T0)
+    h.store.record_try(later.attempt_id, sent(), TryResult(503), RetryIn(7200), T0)
+    assert h.store.claim_due(T0 + timedelta(seconds=29), 300, 10) == []
+    at = T0 + timedelta(seconds=600)
+    claims = h.store.claim_due(at, 300, 10)
+    assert [c.tries for c in claims] == [1, 1] and len({c.delivery_id for c in claims}) == 2
+    first, second = (h.store.retry_job(c.delivery_id) for c in claims)
+    assert first is not None and second is not None
+    assert (first.attempt_id, second.attempt_id) == (early.attempt_id, late.attempt_id)
+    assert h.store.claim_due(at, 300, 10) == []  # claimed: not twice
+    assert h.store.claim_due(at + timedelta(seconds=299), 300, 10) == []
+    again = h.store.claim_due(at + timedelta(seconds=300), 300, 10)  # the tries were lost
+    assert sorted(again, key=lambda c: c.delivery_id) == sorted(claims, key=lambda c: c.delivery_id)
+    # a recorded try moves it on: its next time is the verdict's, not the lease's
+    h.store.record_try(early.attempt_id, sent(), TryResult(503), RetryIn(120), at)
+    job = h.store.retry_job(claims[0].delivery_id)
+    assert job is not None and (job.tries, job.state) == (2, "retrying")
+    # due before the other claim's lease runs out: only it
+    assert h.store.claim_due(at + timedelta(seconds=120), 300, 10) == [
+        DueTry(claims[0].delivery_id, 2)
+    ]
+
+
+def test_a_retry_job_resends_the_first_body_to_the_current_webhook(h: Harness) -> None:
+    ended = h.ended_attempt()
+    h.store.record_try(ended.attempt_id, sent(), TryResult(503), RetryIn(30), T0)
+    other_body = TrySent(URL, b'{"changed":true}')
+    h.store.record_try(ended.attempt_id, other_body, TryResult(503), RetryIn(120), T0)
+    [claim] = h.store.claim_due(T0 + timedelta(hours=1), 300, 10)
+    assert h.store.retry_job(claim.delivery_id) == RetryJob(
+        claim.delivery_id, ended.attempt_id, ended.call_uuid, "call.ended", BODY, TARGET, 2,
+        "retrying", URL,
+    )  # fmt: skip
+    assert h.store.retry_job(claim.delivery_id + 1000) is None
+
+
+def test_a_calls_deliveries_list_every_try_with_its_next_try(h: Harness) -> None:
+    ended = h.ended_attempt()
+    h.pause_of(ended)
+    t1, t2 = T0 + timedelta(seconds=30), T0 + timedelta(seconds=60)
+    h.store.record_try(ended.attempt_id, sent(), TryResult(503, "busy", "120"), RetryIn(120), T0)
+    h.store.record_try(ended.attempt_id, sent(), TryResult(200), Delivered(), t2)
+    h.store.record_try(ended.attempt_id, sent(), TryResult(None, "timeout"), RetryIn(30), t1,
+                       event=PAUSED_EVENT)  # fmt: skip
+    found = h.store.call_deliveries(ended.call_uuid)
+    assert found is not None and found.call_uuid == ended.call_uuid
+    assert found.api_key_id is None
+    ended_log, paused_log = found.deliveries
+    assert (ended_log.event, ended_log.delivery, ended_log.state) == (
+        "call.ended", ended.call_uuid, "delivered",
+    )  # fmt: skip
+    assert (ended_log.url, ended_log.next_try_at, ended_log.delivered_at) == (URL, None, t2)
+    assert ended_log.tries == [
+        TryLine(T0, URL, 503, "busy", T0 + timedelta(seconds=120)),
+        TryLine(t2, URL, 200, "", None),
+    ]
+    assert (paused_log.event, paused_log.delivery, paused_log.state) == (
+        "campaign.paused", f"{ended.call_uuid}:campaign.paused", "retrying",
+    )  # fmt: skip
+    assert paused_log.tries == [TryLine(t1, URL, None, "timeout", t1 + timedelta(seconds=30))]
+    assert paused_log.next_try_at == t1 + timedelta(seconds=30)
+    quiet = h.ended_attempt()
+    empty = h.store.call_deliveries(quiet.call_uuid)
+    assert empty is not None and empty.deliveries == []
+    assert h.store.call_deliveries("no-such-call") is None

@@ -35,6 +35,8 @@ def client(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
 # missing here (or listed but not served) fails the test.
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/v1/me"): frozenset(Role),
+    ("GET", "/v1/calls/{call_uuid}/deliveries"): frozenset({Role.MANAGER, Role.SYSTEM}),
+    ("POST", "/v1/webhooks/test"): frozenset({Role.MANAGER, Role.SYSTEM}),
 }
 
 

@@ -12,8 +12,13 @@ from typer.testing import CliRunner
 
 from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
+from dialer.postcall.fakes import ScriptedSender
+from dialer.postcall.service import deliver_webhook
+from dialer.postcall.webhooks import TryResult
+from dialer.postcall.wiring import post_call_deps
+from tests.support.clock import FakeClock
 from workers.cli import app
-from workers.cli.common import parse_time
+from workers.cli.common import format_time, parse_time
 from workers.context import app_context
 
 
@@ -45,7 +50,10 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
 
 def test_webhook_url_is_stored_and_checked(cli: CliRunner) -> None:
     shown = cli.invoke(app, ["campaigns", "show", "spring"])
-    assert "https://crm.example/hook" in shown.output
+    assert "https://crm.example/hook (signed)" in shown.output
+    with app_context().sessions() as s:
+        secret = s.scalars(select(Campaign.webhook_secret)).one()
+    assert secret is not None and secret not in shown.output
     bad = cli.invoke(app, ["campaigns", "create", "x", "--queue", "q", "--webhook-url", "ftp://x"])
     assert bad.exit_code == 1 and "is not an http:// or https:// URL" in bad.output
 
@@ -108,3 +116,62 @@ def test_times_are_taken_and_printed_in_the_operations_zone(
     with app_context().sessions() as s:
         entry = s.scalars(select(DncEntry)).one()
         assert entry.expires_at == datetime(2030, 1, 1, 0, 0, tzinfo=UTC)
+
+
+def _secret(name: str) -> str | None:
+    with app_context().sessions() as s:
+        return s.scalars(select(Campaign.webhook_secret).where(Campaign.name == name)).one()
+
+
+def test_a_webhook_secret_is_made_and_printed_once_given_kept_rotated_and_removed(
+    cli: CliRunner,
+) -> None:
+    made = cli.invoke(app, ["campaigns", "create", "autumn", "--queue", "q",
+                            "--webhook-url", "https://crm.example/a"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    secret = made.output.splitlines()[-1]
+    assert secret.startswith("whsec_") and _secret("autumn") == secret
+    given = cli.invoke(app, ["campaigns", "create", "winter", "--queue", "q",
+                             "--webhook-url", "https://crm.example/w",
+                             "--webhook-secret", "whsec_given-0123456789"])  # fmt: skip
+    assert given.exit_code == 0 and "whsec_" not in given.output
+    moved = cli.invoke(app, ["campaigns", "update", "autumn", "--webhook-url",
+                             "https://crm.example/a2"])  # fmt: skip
+    assert moved.exit_code == 0 and "whsec_" not in moved.output and _secret("autumn") == secret
+    rotated = cli.invoke(app, ["campaigns", "update", "autumn", "--new-webhook-secret"])
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.output.splitlines()[-1]
+    assert new.startswith("whsec_") and new != secret and _secret("autumn") == new
+    mine = cli.invoke(app, ["campaigns", "update", "autumn", "--webhook-secret",
+                            "whsec_mine-9876543210"])  # fmt: skip
+    assert mine.exit_code == 0 and "whsec_" not in mine.output
+    assert _secret("autumn") == "whsec_mine-9876543210"
+    short = cli.invoke(app, ["campaigns", "update", "autumn", "--webhook-secret", "x"])
+    assert short.exit_code == 1 and "16 to 200 characters" in short.output
+    removed = cli.invoke(app, ["campaigns", "update", "autumn", "--no-webhook"])
+    assert removed.exit_code == 0 and _secret("autumn") is None
+    both = cli.invoke(app, ["campaigns", "update", "autumn", "--no-webhook",
+                            "--new-webhook-secret"])  # fmt: skip
+    assert both.exit_code == 1 and "--no-webhook removes the webhook" in both.output
+
+
+def test_a_calls_webhook_deliveries_are_printed_try_by_try(cli: CliRunner) -> None:
+    with app_context().sessions() as s:
+        attempt_id = s.scalars(
+            select(CallAttempt.id).where(CallAttempt.call_uuid == "u-ended")
+        ).one()
+    at = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    sender = ScriptedSender([TryResult(503, "down for maintenance", "120")])
+    deliver_webhook(attempt_id, post_call_deps(app_context().sessions, FakeClock(at), sender))
+    shown = cli.invoke(app, ["calls", "deliveries", "u-ended"], terminal_width=300)
+    assert shown.exit_code == 0, shown.output
+    assert "call.ended (u-ended): retrying" in shown.output
+    zone = app_context().settings.timezone
+    row = [line for line in shown.output.splitlines() if "down for maintenance" in line]
+    assert len(row) == 1 and "503" in row[0] and "https://crm.example/hook" in row[0]
+    assert format_time(at, zone) in row[0]
+    assert format_time(at + timedelta(seconds=120), zone) in row[0]
+    quiet = cli.invoke(app, ["calls", "deliveries", "u-live"])
+    assert quiet.exit_code == 0 and "no webhook deliveries" in quiet.output
+    missing = cli.invoke(app, ["calls", "deliveries", "u-nope"])
+    assert missing.exit_code == 1 and "no call with uuid u-nope" in missing.output

@@ -61,3 +61,50 @@ def test_an_agent_key_must_name_a_known_agent(context: AppContext) -> None:
     assert code == 0, out
     code, out = _run("keys", "create", "--role", "boss")
     assert code == 2 and "boss" in out
+
+
+def test_a_system_keys_webhook_is_set_with_a_secret_printed_once_and_removed(
+    context: AppContext,
+) -> None:
+    from dialer.apikeys.adapters import SqlKeyStore
+
+    code, out = _run("keys", "create", "--role", "system", "--label", "crm")
+    key_id = out.splitlines()[-1].split("_")[1]
+    code, out = _run("keys", "webhook", key_id, "--url", "https://crm.example/events")
+    assert code == 0, out
+    secret = out.splitlines()[-1]
+    assert secret.startswith("whsec_") and "shown this once" in out
+    store = SqlKeyStore(context.sessions)
+    assert store.webhook(key_id) == ("https://crm.example/events", secret)
+    code, out = _run("keys", "list")
+    assert "https://crm.example/events" in out and secret not in out
+    code, out = _run(
+        "keys", "webhook", key_id, "--url", "https://crm.example/v2", "--secret",
+        "whsec_mine-0123456789",
+    )  # fmt: skip
+    assert code == 0 and "whsec_" not in out  # a secret given is not printed back
+    assert store.webhook(key_id) == ("https://crm.example/v2", "whsec_mine-0123456789")
+    assert _run("keys", "webhook", key_id, "--remove")[0] == 0
+    assert store.webhook(key_id) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (("--url", "ftp://x"), "not an http:// or https:// URL"),
+        ((), "give --url URL"),
+        (("--url", "https://x.example", "--remove"), "give --url URL"),
+        (("--url", "https://x.example", "--secret", "short"), "16 to 200 characters"),
+    ],
+)
+def test_a_key_webhook_that_cannot_be_set_is_refused(
+    context: AppContext, args: tuple[str, ...], why: str
+) -> None:
+    code, out = _run("keys", "create", "--role", "system")
+    key_id = out.splitlines()[-1].split("_")[1]
+    code, out = _run("keys", "webhook", key_id, *args)
+    assert code == 1 and why in out, out
+    code, out = _run("keys", "create", "--role", "manager")
+    manager_id = out.splitlines()[-1].split("_")[1]
+    code, out = _run("keys", "webhook", manager_id, "--url", "https://x.example")
+    assert code == 1 and "only system keys place calls" in out

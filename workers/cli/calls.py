@@ -1,4 +1,5 @@
-"""``dialer calls``: the calls made, one call's record, dispositions of finished calls."""
+"""``dialer calls``: the calls made, one call's record, its webhook deliveries, dispositions
+of finished calls."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from rich.table import Table
 
 from dialer.postcall.call_log import DEFAULT_CALLS_LISTED, KNOWN_OUTCOMES, CallLogError, CallRecord
 from dialer.postcall.dispositions import DispositionError, DispositionRequest, parse_code
-from dialer.postcall.service import list_calls, set_disposition, show_call
-from dialer.postcall.wiring import call_log, disposition_store
+from dialer.postcall.service import call_deliveries, list_calls, set_disposition, show_call
+from dialer.postcall.wiring import call_log, delivery_store, disposition_store
 from workers.cli.common import console, format_time, parse_time, print_whole, user_errors
 from workers.context import app_context
 
@@ -128,3 +129,28 @@ def disposition(
         due = f", due {format_time(change.next_attempt_at, zone)}" if change.next_attempt_at else ""
         dnc = "; number added to the DNC list of every campaign" if change.add_dnc else ""
         console.print(f"call {call_uuid}: {request.code}; lead {change.status}{due}{dnc}")
+
+
+@app.command("deliveries")
+def deliveries(
+    call_uuid: Annotated[str, typer.Argument(help="the call's uuid (dialer calls list)")],
+) -> None:
+    """Every webhook delivery of a call, each try with its time, URL, status, error and the
+    next try planned (times in DIALER_TIMEZONE); as GET /v1/calls/{uuid}/deliveries."""
+    with user_errors(CallLogError):
+        ctx = app_context()
+        zone = ctx.settings.timezone
+        found = call_deliveries(delivery_store(ctx.sessions), call_uuid)
+    if not found.deliveries:
+        console.print(f"call {call_uuid}: no webhook deliveries")
+        return
+    for delivery in found.deliveries:
+        table = Table("tried", "url", "status", "error", "next try")
+        table.title = f"{delivery.event} ({delivery.delivery}): {delivery.state}"
+        for t in delivery.tries:
+            status = str(t.status_code) if t.status_code is not None else "no answer"
+            table.add_row(
+                format_time(t.tried_at, zone), t.url, status, t.error or "-",
+                format_time(t.next_try_at, zone),
+            )  # fmt: skip
+        print_whole(table)

@@ -32,6 +32,12 @@ app = typer.Typer(
 RunLimitOption = typer.Option(
     help="pause the campaign after this many answered calls in a row abandoned", min=1
 )
+WebhookUrlOption = typer.Option(
+    help="POST each ended call here as JSON, signed (docs/api/webhooks.md)"
+)
+WebhookSecretOption = typer.Option(
+    help="the secret that signs each delivery (default: one is made and printed)"
+)
 RetryOrderOption = typer.Option(
     help="where due retries stand among fresh leads of the same priority: retries_first, "
     "fresh_first, or due_order (longest due first)"
@@ -64,11 +70,11 @@ def create(
     trunk_group: Annotated[
         str | None, typer.Option(help="dial through this trunk group only (default: any trunk)")
     ] = None,
-    webhook_url: Annotated[
-        str | None, typer.Option(help="POST each ended call here as JSON (docs/postcall.md)")
-    ] = None,
+    webhook_url: Annotated[str | None, WebhookUrlOption] = None,
+    webhook_secret: Annotated[str | None, WebhookSecretOption] = None,
 ) -> None:
-    """Create a campaign in draft status."""
+    """Create a campaign in draft status. With a webhook URL and no secret, a secret is made
+    and printed (this once)."""
     with user_errors(CampaignError, ValueError):
         fields: dict[str, object] = {
             "name": name,
@@ -82,6 +88,7 @@ def create(
             "retry_order": retry_order,
             "trunk_group": trunk_group,
             "webhook_url": webhook_url,
+            "webhook_secret": webhook_secret,
         }
         if window:
             fields["calling_window"] = _json_option("--window", window)
@@ -92,6 +99,8 @@ def create(
         with ctx.sessions.begin() as session:
             campaign = service.create_campaign(session, spec)
             console.print(f"created campaign [bold]{campaign.name}[/bold] (#{campaign.id}, draft)")
+            if campaign.webhook_secret and not webhook_secret:
+                _print_new_secret(campaign.webhook_secret)
 
 
 @app.command("update")
@@ -99,18 +108,49 @@ def update(
     name: Annotated[str, typer.Argument(help="the campaign's name")],
     retry_order: Annotated[RetryOrder | None, RetryOrderOption] = None,
     abandon_run_limit: Annotated[int | None, RunLimitOption] = None,
+    webhook_url: Annotated[str | None, WebhookUrlOption] = None,
+    webhook_secret: Annotated[str | None, WebhookSecretOption] = None,
+    new_webhook_secret: Annotated[
+        bool, typer.Option("--new-webhook-secret", help="make a new webhook secret, print it")
+    ] = False,
+    no_webhook: Annotated[
+        bool, typer.Option("--no-webhook", help="remove the webhook (and its secret)")
+    ] = False,
 ) -> None:
-    """Change a campaign's settings; those not given stay as they are."""
-    given = {"retry_order": retry_order, "abandon_run_limit": abandon_run_limit}
-    changes = {field: value for field, value in given.items() if value is not None}
+    """Change a campaign's settings; those not given stay as they are. A secret the dialer
+    makes (a new webhook URL without --webhook-secret, or --new-webhook-secret) is printed
+    this once."""
+    given = {
+        "retry_order": retry_order, "abandon_run_limit": abandon_run_limit,
+        "webhook_url": webhook_url, "webhook_secret": webhook_secret,
+    }  # fmt: skip
+    changes: dict[str, object] = {f: v for f, v in given.items() if v is not None}
     with user_errors(CampaignError):
+        if no_webhook and (webhook_url or webhook_secret or new_webhook_secret):
+            raise CampaignError("--no-webhook removes the webhook: give no other webhook option")
+        if new_webhook_secret and webhook_secret:
+            raise CampaignError("give --webhook-secret or --new-webhook-secret, not both")
+        if no_webhook:
+            changes["webhook_url"] = None
+        if new_webhook_secret:
+            changes["webhook_secret"] = None  # made anew below, by the service
         if not changes:
             raise CampaignError("nothing to change: give a setting, e.g. --retry-order")
         ctx = app_context()
         with ctx.sessions.begin() as session:
+            before = service.get_campaign(session, name).webhook_secret
             campaign = service.update_campaign(session, name, changes)
-            settings = ", ".join(f"{f.replace('_', ' ')} {v}" for f, v in changes.items())
-            console.print(f"campaign [bold]{campaign.name}[/bold]: {settings}")
+            shown = {f: v for f, v in changes.items() if f != "webhook_secret"}
+            settings = ", ".join(f"{f.replace('_', ' ')} {v}" for f, v in shown.items())
+            console.print(f"campaign [bold]{campaign.name}[/bold]: {settings or 'updated'}")
+            made = campaign.webhook_secret not in (before, webhook_secret)
+            if campaign.webhook_secret and made:
+                _print_new_secret(campaign.webhook_secret)
+
+
+def _print_new_secret(secret: str) -> None:
+    console.print("webhook secret (shown this once; receivers verify each delivery with it):")
+    print(secret)
 
 
 def _json_option(flag: str, text: str) -> object:
@@ -158,7 +198,7 @@ def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> No
             ("abandon target", f"{c.abandon_target_pct}% over {c.abandon_window_days} days; "
                 f"pause after {c.abandon_run_limit} abandoned in a row"),
             ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
-            ("webhook", c.webhook_url or "-"),
+            ("webhook", f"{c.webhook_url} (signed)" if c.webhook_url else "-"),
             ("calling window", describe_calling_window(service.calling_window_of(c))),
             ("retry rules", "\n".join(
                 describe_retry_policy(service.retry_policy_of(c), c.max_attempts))),

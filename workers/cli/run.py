@@ -104,7 +104,8 @@ def beat(
     ),
     loglevel: Annotated[str, typer.Option(help=_LOGLEVEL_HELP)] = "info",
 ) -> None:
-    """Run Celery beat (the pacing supervisor every 2 s). Run one per deployment."""
+    """Run Celery beat (the pacing supervisor every 2 s; the sweep of due webhook retries
+    every 15 s). Run one per deployment."""
     _become(beat_argv(schedule, loglevel))
 
 

@@ -10,7 +10,13 @@ import pytest
 
 from dialer.apikeys.fakes import MemoryKeyStore
 from dialer.apikeys.ports import Role
-from dialer.apikeys.service import ApiKeyError, authenticate, issue_key, revoke_key
+from dialer.apikeys.service import (
+    ApiKeyError,
+    authenticate,
+    issue_key,
+    revoke_key,
+    set_key_webhook,
+)
 from tests.support.clock import FakeClock
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -65,3 +71,44 @@ def test_an_agent_key_names_a_known_agent_and_other_roles_name_none() -> None:
     issued = issue_key(store, clock, Role.AGENT, agent="1001@default", agent_exists=known)
     assert issued.key.agent == "1001@default"
     assert store.all() == [issued.key]  # the refused ones wrote nothing
+
+
+def test_a_system_key_gets_a_webhook_with_a_secret_made_and_shown_once() -> None:
+    store, clock = MemoryKeyStore(), FakeClock()
+    key = issue_key(store, clock, Role.SYSTEM).key
+    made = set_key_webhook(store, key.key_id, "https://crm.example/hook")
+    assert made is not None and made.startswith("whsec_") and len(made) == 49
+    assert store.webhook(key.key_id) == ("https://crm.example/hook", made)
+    assert set_key_webhook(
+        store, key.key_id, "https://crm.example/v2", "whsec_mine-0123456789"
+    ) is (
+        None  # a secret given is not shown back
+    )
+    assert store.webhook(key.key_id) == ("https://crm.example/v2", "whsec_mine-0123456789")
+    assert set_key_webhook(store, key.key_id, None) is None
+    assert store.webhook(key.key_id) is None
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "secret", "why"),
+    [
+        (Role.MANAGER, "https://crm.example/hook", None, "only system keys place calls"),
+        (Role.SYSTEM, "ftp://crm.example/hook", None, "not an http:// or https:// URL"),
+        (Role.SYSTEM, "https://crm.example/hook", "short", "16 to 200 characters"),
+        (Role.SYSTEM, "https://crm.example/hook", "has a space in it!!", "without spaces"),
+    ],
+)
+def test_a_webhook_is_refused_for_other_keys_and_bad_urls_or_secrets(
+    role: Role, url: str, secret: str | None, why: str
+) -> None:
+    store, clock = MemoryKeyStore(), FakeClock()
+    key = issue_key(store, clock, role, agent="1001" if role is Role.AGENT else "").key
+    with pytest.raises(ApiKeyError, match=why):
+        set_key_webhook(store, key.key_id, url, secret)
+    assert store.webhook(key.key_id) is None
+    with pytest.raises(ApiKeyError, match="no API key"):
+        set_key_webhook(store, "000000000000", url)
+    revoke_key(store, clock, key.key_id)
+    if role is Role.SYSTEM:
+        with pytest.raises(ApiKeyError, match="revoked"):
+            set_key_webhook(store, key.key_id, "https://crm.example/hook")

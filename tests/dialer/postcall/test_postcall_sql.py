@@ -19,17 +19,26 @@ from dialer.calls.machine import CallEnd
 from dialer.listener.adapters import SqlAttemptSink
 from dialer.postcall.adapters import HttpxSender, SqlCallLog, SqlDispositionStore
 from dialer.postcall.dispositions import Disposition, DispositionError, DispositionRequest
-from dialer.postcall.service import deliver_webhook, set_disposition
+from dialer.postcall.service import (
+    claim_due_retries,
+    deliver_webhook,
+    retry_delivery,
+    set_disposition,
+)
 from dialer.postcall.wiring import post_call_deps
 from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 URL = "http://crm.test/hook"
+SECRET = "whsec_sql-test-secret-000"
 
 
 def seed(sessions: sessionmaker[Session], webhook_url: str | None = URL) -> tuple[int, int]:
     with sessions.begin() as s:
-        campaign = Campaign(name="c1", queue_name="sales@default", webhook_url=webhook_url)
+        campaign = Campaign(
+            name="c1", queue_name="sales@default", webhook_url=webhook_url,
+            webhook_secret=SECRET if webhook_url else None,
+        )  # fmt: skip
         s.add(campaign)
         s.flush()
         lead = Lead(
@@ -152,19 +161,24 @@ def test_each_try_is_recorded_until_delivered(sessions: sessionmaker[Session]) -
     with sessions() as s:
         attempt_id = s.scalars(select(CallAttempt.id)).one()
     seen: list[dict[str, Any]] = []
-    deps = post_call_deps(sessions, FakeClock(NOW), sender([503, 200], seen), max_tries=6)
+    clock = FakeClock(NOW)
+    deps = post_call_deps(sessions, clock, sender([503, 200], seen), max_tries=6)
     first = deliver_webhook(attempt_id, deps)
-    assert (first.state, first.retry_in_s) == ("retrying", 2)
+    assert (first.state, first.retry_in_s) == ("retrying", 30)
     with sessions() as s:
         row = s.scalars(select(WebhookDelivery)).one()
         assert (row.state, row.tries, row.status_code) == ("retrying", 1, 503)
-        assert row.next_try_at == NOW + timedelta(seconds=2) and row.delivered_at is None
-    assert deliver_webhook(attempt_id, deps).state == "delivered"
+        assert row.next_try_at == NOW + timedelta(seconds=30) and row.delivered_at is None
+    assert deliver_webhook(attempt_id, deps).state == "tried before"
+    clock.advance(30)
+    [claim] = claim_due_retries(deps)
+    assert retry_delivery(claim.delivery_id, claim.tries, deps).state == "delivered"
     assert deliver_webhook(attempt_id, deps).state == "delivered before"
+    later = NOW + timedelta(seconds=30)
     with sessions() as s:
         row = s.scalars(select(WebhookDelivery)).one()
         assert (row.state, row.tries, row.status_code, row.delivered_at) == (
-            "delivered", 2, 200, NOW,
+            "delivered", 2, 200, later,
         )  # fmt: skip
     assert len(seen) == 2
     assert seen[0]["number"] == "+8613800138000" and seen[0]["outcome"] == "no_answer"
@@ -172,7 +186,7 @@ def test_each_try_is_recorded_until_delivered(sessions: sessionmaker[Session]) -
     assert record is not None and record.webhook is not None
     hook = record.webhook
     assert (hook.state, hook.tries, hook.status_code, hook.delivered_at) == (
-        "delivered", 2, 200, NOW,
+        "delivered", 2, 200, later,
     )  # fmt: skip
 
 

@@ -85,7 +85,7 @@ def test_a_campaign_without_a_dialplan_route_pauses_itself_and_says_why(
         session.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id)
-            .values(name="spring", webhook_url=WEBHOOK)
+            .values(name="spring", webhook_url=WEBHOOK, webhook_secret="whsec_safety-sim-0000001")
         )
     scenario = load_scenario(SCENARIO)
     sender = ScriptedSender([TryResult(200)])
