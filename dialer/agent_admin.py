@@ -49,6 +49,14 @@ class AgentError(ValueError):
     """A name, contact or queue that is refused, or a reply of the switch that is an error."""
 
 
+class AgentNotFound(AgentError):
+    """An agent that is not there: not in the database, or unknown to a switch
+    (``-ERR Agent not found!``, transcript m)."""
+
+
+_NOT_FOUND_REPLY = "Agent not found!"
+
+
 def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
     if len(value) > 255 or not pattern.fullmatch(value):
         raise AgentError(f"{what} {value!r} is not allowed")
@@ -138,7 +146,8 @@ def _api(conn: EslConnection, command: str, timeout_s: float) -> str:
     reply = conn.api(command, timeout_s)
     result = parse_result(reply)
     if not result.ok:
-        raise AgentError(f"{conn.node}: {command}: {result.text}")
+        error = AgentNotFound if result.text.strip() == _NOT_FOUND_REPLY else AgentError
+        raise error(f"{conn.node}: {command}: {result.text}")
     return reply
 
 
