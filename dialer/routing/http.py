@@ -124,7 +124,7 @@ def _refusals() -> Iterator[None]:
 
 
 def _settings(body: TrunkIn | TrunkPatch, only_set: bool) -> dict[str, Any]:
-    values = body.model_dump(exclude_unset=only_set)
+    values = body.model_dump(exclude_unset=only_set, by_alias=True)
     return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 

@@ -44,7 +44,8 @@ class _TrunkSettings(BaseModel):
     active_hours: list[str] = Field(list(_D.active_hours), description="HH:MM-HH:MM windows")
     weight: int = Field(_D.weight, description="share among equal-cost trunks; 0: never")
     groups: list[str] = Field(list(_D.groups), description="trunk groups")
-    register: bool = _D.register
+    # named by its alias: ``register`` would shadow `BaseModel.register`
+    register_: bool = Field(_D.register, alias="register", description="register with it")
     username: str = _D.username
     password: str = Field(_D.password, description="written, never read back")
     realm: str = _D.realm
@@ -99,7 +100,7 @@ class TrunkOut(BaseModel):
     active_hours: list[str]
     weight: int
     groups: list[str]
-    register: bool
+    register_: bool = Field(alias="register")
     username: str
     password_set: bool
     realm: str

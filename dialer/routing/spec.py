@@ -189,7 +189,5 @@ def updated_fields(current: TrunkFields, changes: dict[str, Any]) -> TrunkFields
         raise InvalidValues((name, f"{name} is not a setting of a trunk") for name in unknown)
     if changes.get("name", current.name) != current.name:
         raise InvalidValues([("name", "a trunk keeps its name (add a new trunk instead)")])
-    values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()
-    }
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
     return replace(current, **values)
