@@ -146,7 +146,7 @@ def _api(conn: EslConnection, command: str, timeout_s: float) -> str:
     reply = conn.api(command, timeout_s)
     result = parse_result(reply)
     if not result.ok:
-        error = AgentNotFound if result.text.strip() == _NOT_FOUND_REPLY else AgentError
+        error = AgentNotFound if result.detail == _NOT_FOUND_REPLY else AgentError
         raise error(f"{conn.node}: {command}: {result.text}")
     return reply
 
