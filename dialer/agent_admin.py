@@ -88,9 +88,12 @@ def tier_add_command(name: str, tier: Tier) -> str:
     return f"{_API} tier add {queue} {check_name(name)} {int(tier.level)} {int(tier.position)}"
 
 
+_MAX_TIER_NUMBER = 2**31 - 1  # mod_callcenter's (and the agent_tiers columns') int
+
+
 def check_tier(tier: Tier) -> Tier:
-    if tier.level < 0 or tier.position < 0:
-        raise AgentError("tier level and position are >= 0")
+    if not (0 <= tier.level <= _MAX_TIER_NUMBER and 0 <= tier.position <= _MAX_TIER_NUMBER):
+        raise AgentError(f"tier level and position are >= 0 and <= {_MAX_TIER_NUMBER}")
     _check(_QUEUE_RE, tier.queue, "queue")
     return tier
 

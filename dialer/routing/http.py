@@ -68,6 +68,7 @@ __all__ = ["RoutingApi", "routing_router"]
 
 _LIVE_ERRORS = (redis.RedisError, OSError)
 _MAX_RATES_PAGE = 10_000
+_MAX_OFFSET = 10**9  # past any deck; keeps the OFFSET a database takes
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
     @router.get("/trunks/{name}/rates", response_model=RatesOut)
     def list_rates(
         name: str,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=_MAX_RATES_PAGE)] = 1000,
         key: ApiKey = Depends(manager),
     ) -> RatesOut:

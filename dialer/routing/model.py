@@ -25,6 +25,8 @@ _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*|\[[0-9A-Fa-f:.]{{2,45}}\]")
 _LONGEST_NATIONAL_DIGITS = 20  # a national number with its trunk prefix, at most
+MAX_COUNT = 2**31 - 1  # the largest limit, cap or weight a trunk's (INTEGER) columns hold
+_MAX_TEXT = 255  # the columns of username, password and realm
 
 
 def _printable(value: str) -> bool:
@@ -114,8 +116,8 @@ class CallerIdPolicy:
         for number in self.numbers:
             if not CALLER_ID_RE.fullmatch(number):
                 yield "numbers", f"caller ID {number!r} must be 1-32 digits, + allowed first"
-        if self.daily_cap_per_number < 0:
-            yield "daily_cap_per_number", "daily_cap_per_number must be >= 0"
+        if not 0 <= self.daily_cap_per_number <= MAX_COUNT:
+            yield "daily_cap_per_number", f"daily_cap_per_number must be >= 0 and <= {MAX_COUNT}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +249,8 @@ class Trunk:
         ):
             if not _printable(text):
                 yield attr, f"{attr} holds a control character"
+            elif len(text) > _MAX_TEXT:
+                yield attr, f"{attr} is over {_MAX_TEXT} characters"
         if self.register and not (self.username and self.password):
             yield "register", "a registering trunk needs a username and a password"
         if not _known_zone(self.time_zone):
@@ -261,8 +265,8 @@ class Trunk:
             ("weight", self.weight),
             ("ping_interval_s", self.ping_interval_s),
         ):
-            if value < 0:
-                yield attr, f"{attr} must be >= 0"
+            if not 0 <= value <= MAX_COUNT:
+                yield attr, f"{attr} must be >= 0 and <= {MAX_COUNT}"
 
     def dial_string(self, digits: str, national: str) -> str:
         """``sofia/gateway/NAME/PREFIX+NUMBER``: E.164 ``digits`` or their ``national`` form."""

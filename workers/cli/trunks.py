@@ -142,7 +142,7 @@ def list_trunks() -> None:
             str(t.weight),
             str(counts.get(t.name, 0)),
         )
-    console.print(table)
+    print_whole(table)
 
 
 def _health_state(state: TrunkLive, now_s: float) -> str:
