@@ -199,6 +199,7 @@ def agents_router(auth: KeyAuth, api: AgentsApi) -> APIRouter:
     def read_agent(name: str, key: ApiKey = Depends(manager_or_agent)) -> AgentOut:
         """One agent (an agent key: only itself)."""
         ensure_self(key, name)
+        _checked(name)
         return view_of(name)
 
     @router.delete("/agents/{name}", status_code=204)
@@ -231,6 +232,9 @@ def agents_router(auth: KeyAuth, api: AgentsApi) -> APIRouter:
         """Take the agent out of a queue on every node, then in the database (``dialer
         agents tier remove``)."""
         _checked(name)
+        problem = service.tier_problem(Tier(queue))
+        if problem is not None:
+            raise Problem(422, problem, [{"field": "path.queue", "detail": problem}])
         with _refusals():
             service.require_tier(api.store, name, queue)
             with connections() as conns:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import redis
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.apikeys.http import KeyAuth
@@ -67,6 +67,11 @@ from dialer.routing.wiring import TrunkState
 __all__ = ["RoutingApi", "routing_router"]
 
 _LIVE_ERRORS = (redis.RedisError, OSError)
+# a trunk's name as `Trunk` accepts it: no other name can exist (and none reaches a query)
+TrunkName = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="the trunk's name")
+]
+_NO_NUL = r"^[^\x00]*$"  # a NUL cannot be in a database's text
 _MAX_RATES_PAGE = 10_000
 _MAX_OFFSET = 10**9  # past any deck; keeps the OFFSET a database takes
 
@@ -172,12 +177,12 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
             return one_out(session, trunk)
 
     @router.get("/trunks/{name}", response_model=TrunkOut)
-    def read_trunk(name: str, key: ApiKey = Depends(manager)) -> TrunkOut:
+    def read_trunk(name: TrunkName, key: ApiKey = Depends(manager)) -> TrunkOut:
         with _refusals(), api.sessions() as session:
             return one_out(session, get_trunk(session, name, with_rates=False))
 
     @router.patch("/trunks/{name}", response_model=TrunkOut)
-    def change_trunk(name: str, body: TrunkPatch, key: ApiKey = Depends(manager)) -> TrunkOut:
+    def change_trunk(name: TrunkName, body: TrunkPatch, key: ApiKey = Depends(manager)) -> TrunkOut:
         """Change the settings given (``{"enabled": false}`` disables the trunk), validated
         as a new trunk is; nothing changes when one is refused."""
         with _refusals():
@@ -187,7 +192,7 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
                 return one_out(session, trunk)
 
     @router.delete("/trunks/{name}", status_code=204)
-    def delete_trunk(name: str, key: ApiKey = Depends(manager)) -> Response:
+    def delete_trunk(name: TrunkName, key: ApiKey = Depends(manager)) -> Response:
         """Delete the trunk and its rate deck (to keep it but route nothing to it, PATCH
         ``enabled`` false)."""
         with _refusals(), api.sessions.begin() as session:
@@ -196,7 +201,7 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
 
     @router.put("/trunks/{name}/rates", response_model=RateImportOut)
     def upload_rates(
-        name: str,
+        name: TrunkName,
         file: Annotated[UploadFile, File(description="the rate deck, CSV (UTF-8)")],
         no_header: Annotated[
             bool,
@@ -220,7 +225,7 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
 
     @router.get("/trunks/{name}/rates", response_model=RatesOut)
     def list_rates(
-        name: str,
+        name: TrunkName,
         offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=_MAX_RATES_PAGE)] = 1000,
         key: ApiKey = Depends(manager),
@@ -238,8 +243,12 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
 
     @router.get("/route", response_model=RouteOut)
     def route(
-        number: Annotated[str, Query(description="as a lead file has it", max_length=64)],
-        campaign: Annotated[str | None, Query(description="whose trunk group applies")] = None,
+        number: Annotated[
+            str, Query(description="as a lead file has it", max_length=64, pattern=_NO_NUL)
+        ],
+        campaign: Annotated[
+            str | None, Query(description="whose trunk group applies", pattern=_NO_NUL)
+        ] = None,
         cost_band: Annotated[float, Query(ge=0, le=10)] = 0.0,
         key: ApiKey = Depends(manager),
     ) -> RouteOut:

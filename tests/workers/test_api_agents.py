@@ -233,6 +233,10 @@ def test_tiers_are_added_and_removed_and_the_agent_deleted(
     assert f"ringall@default|{ME}|" not in _switch(sim, "callcenter_config tier list")
     gone = api.delete(f"/v1/agents/{ME}/tiers/ringall@default", headers=manager)
     assert gone.status_code == 404
+    bad_queue = api.delete(f"/v1/agents/{ME}/tiers/a%00b", headers=manager)
+    assert bad_queue.status_code == 422 and bad_queue.json()["errors"][0]["field"] == "path.queue"
+    bad_name = api.get("/v1/agents/a%00b", headers=manager)
+    assert bad_name.status_code == 422 and bad_name.json()["errors"][0]["field"] == "path.name"
     _ok(api.delete(f"/v1/agents/{ME}", headers=manager), 204)
     assert _on_switch(sim, ME) is None
     assert api.get(f"/v1/agents/{ME}", headers=manager).status_code == 404

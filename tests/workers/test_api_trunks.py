@@ -236,3 +236,11 @@ def test_a_number_or_campaign_the_route_cannot_read_is_named(client: TestClient)
     unknown = client.get("/v1/route", params={"number": "13912345678", "campaign": "nosuch"})
     assert unknown.status_code == 422 and _fields(unknown.json()) == {"query.campaign"}
     assert client.get("/v1/route").status_code == 422
+    nul = client.get("/v1/route", params={"number": "13912345678", "campaign": "a\x00"})
+    assert nul.status_code == 422 and _fields(nul.json()) == {"query.campaign"}
+
+
+def test_a_name_no_trunk_can_have_is_refused_before_any_query(client: TestClient) -> None:
+    for path in ("/v1/trunks/a%00b", "/v1/trunks/-x/rates", "/v1/trunks/" + "x" * 64):
+        refused = client.get(path)
+        assert refused.status_code == 422 and _fields(refused.json()) == {"path.name"}, path
