@@ -6,9 +6,10 @@ Every change is made on every node as the CLI makes it: all connections are open
 so a node that cannot be reached is a 503 naming it (the CLI's one line) with no node and
 nothing in the database touched; adding an agent or a tier is all or nothing across the
 nodes and the database. The status and state read back are the listener's (the live state
-it writes to Redis from mod_callcenter's events): ``?`` for a node whose state could not be
-read. Handlers are plain functions, run in FastAPI's thread pool (the Event Socket, the
-database and Redis clients block).
+it writes to Redis from mod_callcenter's events and its reconciles): ``?`` for a node whose
+state could not be read, ``not seen by the listener`` for an agent its state lacks.
+Handlers are plain functions, run in FastAPI's thread pool (the Event Socket, the database
+and Redis clients block).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from dialer.listener.ports import LiveState
 __all__ = ["AgentsApi", "agents_router"]
 
 _LIVE_ERRORS = (redis.RedisError, OSError)
+# an agent the listener's live state of a node lacks (not on the switch as of its last
+# reconcile, or added since and not yet changed)
+NOT_SEEN = "not seen by the listener"
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ def agents_router(auth: KeyAuth, api: AgentsApi) -> APIRouter:
 
     def view_of(name: str) -> AgentOut:
         record = api.store.get(name)
-        views = service.agent_views([record] if record else [], per_node())
+        views = service.agent_views([record] if record else [], per_node(), NOT_SEEN)
         found = next((v for v in views if v.name == name), None)
         if found is None:
             raise Problem(404, f"no agent {name} in the database or on any node")
@@ -182,7 +186,7 @@ def agents_router(auth: KeyAuth, api: AgentsApi) -> APIRouter:
     def list_agents(key: ApiKey = Depends(manager)) -> list[AgentOut]:
         """Every agent with its contact, tiers and, per node, status and state (``dialer
         agents list``, read from the listener's live state)."""
-        return [_out(v) for v in service.agent_views(api.store.all(), per_node())]
+        return [_out(v) for v in service.agent_views(api.store.all(), per_node(), NOT_SEEN)]
 
     @router.post("/agents", response_model=AgentOut, status_code=201)
     def create_agent(body: AgentIn, key: ApiKey = Depends(manager)) -> AgentOut:

@@ -305,12 +305,17 @@ def _tier_text(tiers: Sequence[Tier]) -> str:
     return ", ".join(f"{t.queue} {t.level}/{t.position}" for t in tiers) or "-"
 
 
-def _status_on(listed: Sequence[AgentState] | None, name: str) -> tuple[str, str]:
+NOT_ON_THE_SWITCH = "not on the switch"
+
+
+def _status_on(
+    listed: Sequence[AgentState] | None, name: str, absent: str = NOT_ON_THE_SWITCH
+) -> tuple[str, str]:
     if listed is None:
         return "?", "?"
     agent = next((a for a in listed if a.name == name), None)
     if agent is None:
-        return "not on the switch", "-"
+        return absent, "-"
     return agent.status, agent.state
 
 
@@ -339,23 +344,18 @@ def agent_lines(
 
 
 def agent_views(
-    records: Sequence[AgentRecord], per_node: Mapping[str, Sequence[AgentState] | None]
+    records: Sequence[AgentRecord],
+    per_node: Mapping[str, Sequence[AgentState] | None],
+    absent: str = NOT_ON_THE_SWITCH,
 ) -> list[AgentView]:
     """Every agent of the database with its status on each node (as `agent_lines` reads
-    it), then the agents only a switch has, by name."""
-    views = [
-        AgentView(
-            r.name, r, tuple(NodeStatus(n, *_status_on(a, r.name)) for n, a in per_node.items())
-        )
-        for r in records
+    it; ``absent`` the status of an agent a node's list lacks), then the agents only a
+    switch has, by name."""
+
+    def on_nodes(name: str) -> tuple[NodeStatus, ...]:
+        return tuple(NodeStatus(n, *_status_on(a, name, absent)) for n, a in per_node.items())
+
+    extra = {a.name for listed in per_node.values() for a in _only_on_switch(records, listed)}
+    return [AgentView(r.name, r, on_nodes(r.name)) for r in records] + [
+        AgentView(name, None, on_nodes(name)) for name in sorted(extra)
     ]
-    extra = sorted(
-        {a.name for listed in per_node.values() for a in _only_on_switch(records, listed)}
-    )
-    views += [
-        AgentView(
-            name, None, tuple(NodeStatus(n, *_status_on(a, name)) for n, a in per_node.items())
-        )
-        for name in extra
-    ]
-    return views
