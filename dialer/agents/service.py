@@ -82,6 +82,15 @@ def tier_problem(tier: Tier) -> str | None:
     return _problem(lambda: agent_admin.check_tier(tier))
 
 
+def check_record(record: AgentRecord) -> AgentRecord:
+    """``record`` when every value can be carried by a command; else `AgentError` with the
+    first problem (`record_problems`)."""
+    problems = record_problems(record)
+    if problems:
+        raise AgentError(problems[0][1])
+    return record
+
+
 def record_problems(record: AgentRecord) -> list[tuple[str, str]]:
     """Each value of ``record`` no command may carry, as (field, why): ``name``,
     ``contact``, ``tiers.N`` (the N-th tier, from 0), ``tiers`` (two in one queue). Pure;

@@ -55,6 +55,7 @@ from dialer.routing.service import (
     import_rate_file,
     live_trunks,
     load_trunks,
+    rate_count,
     rate_counts,
     rates_of,
     remove_trunk,
@@ -147,7 +148,7 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
 
     def one_out(session: Session, trunk: Trunk) -> TrunkOut:
         seen = live([trunk.name])
-        rates = rate_counts(session).get(trunk.name, 0)
+        rates = rate_count(session, trunk.name)
         now_s = api.clock.now().timestamp()
         return _trunk_out(trunk, rates, None if seen is None else seen[trunk.name], now_s)
 
@@ -233,7 +234,7 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
         """The trunk's rates by prefix, a page at a time."""
         with _refusals(), api.sessions() as session:
             rates = rates_of(session, name, offset, limit)
-            total = rate_counts(session).get(name, 0)
+            total = rate_count(session, name)
         return RatesOut(
             trunk=name,
             total=total,

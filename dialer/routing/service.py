@@ -84,7 +84,7 @@ def remove_trunk(session: Session, name: str) -> int:
     """Delete the trunk and its rate deck; how many rates went with it. Calls already
     placed keep the trunk's name in their records."""
     trunk_id = _row(session, name).id
-    rates = session.scalar(select(func.count(RateRow.id)).where(RateRow.trunk_id == trunk_id))
+    rates = rate_count(session, name)
     session.execute(delete(RateRow).where(RateRow.trunk_id == trunk_id))
     session.execute(delete(TrunkRow).where(TrunkRow.id == trunk_id))
     return int(rates or 0)
@@ -117,6 +117,14 @@ def rate_counts(session: Session) -> dict[str, int]:
         .order_by(TrunkRow.name)
     )
     return {name: int(count) for name, count in rows}
+
+
+def rate_count(session: Session, name: str) -> int:
+    """How many rates the trunk named ``name`` has (0 for no such trunk)."""
+    count = session.scalar(
+        select(func.count(RateRow.id)).join(TrunkRow).where(TrunkRow.name == name)
+    )
+    return int(count or 0)
 
 
 def get_trunk(session: Session, name: str, with_rates: bool = True) -> Trunk:

@@ -69,9 +69,7 @@ def _add(
     tiers = (Tier(queue, level, position),) if queue else ()
     record = AgentRecord(name, contact, tiers)
     with user_errors(*_ERRORS):
-        for tier in tiers:
-            agent_admin.check_tier(tier)  # refuse bad values before connecting
-        agent_admin.add_commands(name, contact)
+        service.check_record(record)  # refuse bad values before connecting
         with _every_node() as conns:
             service.add_agent(_store(), conns, record)
     console.print(f"agent {name} added", highlight=False)
