@@ -15,7 +15,7 @@ and Redis clients block).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -129,12 +129,13 @@ def _out(view: AgentView) -> AgentOut:
 
 @contextmanager
 def _refusals(queue_field: str = "body.tiers") -> Iterator[None]:
-    """The service's refusals as problem documents: a node not reached 503, an unknown agent
+    """The service's refusals as problem documents: a node lost midway 503, an unknown agent
     or tier 404, an agent that exists 409, a queue no node has 422, a switch's refusal 409."""
     try:
         yield
-    except EslError as exc:
-        raise Problem(503, f"{exc}; nothing was changed on any node") from None
+    except EslError as exc:  # a node lost after some commands were sent
+        detail = f"{exc}; the change may be made on some nodes only: send it again"
+        raise Problem(503, detail) from None
     except (AgentNotFound, TierNotFound) as exc:
         raise Problem(404, str(exc)) from None
     except AgentExists as exc:
@@ -179,7 +180,13 @@ def agents_router(auth: KeyAuth, api: AgentsApi) -> APIRouter:
 
     @contextmanager
     def connections() -> Iterator[list[EslConnection]]:
-        with every_node(api.esl_client, api.nodes) as conns:
+        """A connection to every node, or a 503 naming the first that cannot be reached
+        (no command has been sent to any node then)."""
+        with ExitStack() as stack:
+            try:
+                conns = stack.enter_context(every_node(api.esl_client, api.nodes))
+            except EslError as exc:
+                raise Problem(503, f"{exc}; nothing was changed on any node") from None
             yield conns
 
     @router.get("/agents", response_model=list[AgentOut])

@@ -157,7 +157,7 @@ def routing_router(auth: KeyAuth, api: RoutingApi) -> APIRouter:
         """Every trunk with its limits, rate count, lines in use and health (``dialer trunks
         list``)."""
         with api.sessions() as session:
-            trunks = sorted(load_trunks(session), key=lambda t: t.name)
+            trunks = sorted(load_trunks(session, with_rates=False), key=lambda t: t.name)
             counts = rate_counts(session)
         seen = live([t.name for t in trunks])
         now_s = api.clock.now().timestamp()

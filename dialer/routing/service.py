@@ -220,7 +220,10 @@ def live_trunks(
     return {n: TrunkLive(seen.get(n), usage.get(n, TrunkUsage())) for n in names}
 
 
-def load_trunks(session: Session) -> list[Trunk]:
+def load_trunks(session: Session, with_rates: bool = True) -> list[Trunk]:
+    """Every trunk, with its rate deck unless ``with_rates`` is False (a listing)."""
+    if not with_rates:
+        return [trunk_from_row(row, False) for row in session.scalars(select(TrunkRow))]
     rows = session.scalars(select(TrunkRow).options(selectinload(TrunkRow.rates)))
     return [trunk_from_row(row) for row in rows]
 

@@ -119,7 +119,7 @@ def list_trunks() -> None:
     """List trunks with their limits, rate-deck sizes, live health and lines in use."""
     ctx = app_context()
     with ctx.sessions() as session:
-        trunks = load_trunks(session)
+        trunks = load_trunks(session, with_rates=False)
         counts = rate_counts(session)
     live = _live(ctx, [t.name for t in trunks])
     now_s = ctx.clock.now().timestamp()
