@@ -8,6 +8,12 @@ the database is left as it was; the `AgentError` carries the switch's reason. A 
 fails on a node leaves the database as it was too: the nodes where it was done get the agent
 or tier back at the next sync (`sync_node`, run by each node's listener after every
 (re)connect and by ``dialer agents sync``), so the database stays the truth.
+
+A status (`set_status`: login, ready, break, logout) is no configuration: it is set on every
+node in turn and kept by the switch alone. Refusals are typed for the API
+(`AgentNotFound`, `AgentExists`, `TierNotFound`, `QueueNotFound`, all `AgentError`s, whose
+text is the CLI's line); `record_problems` names each bad value of a new agent. The listings
+(`agent_lines` for the CLI, `agent_views` for the API) read each node's agents the same way.
 """
 
 from __future__ import annotations
@@ -108,7 +114,8 @@ def record_problems(record: AgentRecord) -> list[tuple[str, str]]:
 @dataclass(frozen=True, slots=True)
 class NodeStatus:
     """An agent on one node: mod_callcenter's ``status`` and ``state``; ``?`` when the node
-    could not be read, ``not on the switch`` (state ``-``) when the node lacks the agent."""
+    could not be read; when the node's list lacks the agent, the reader's word for it
+    (``not on the switch``) and state ``-``."""
 
     node: str
     status: str
@@ -212,16 +219,17 @@ def require_agent(store: AgentStore, name: str) -> AgentRecord:
     return record
 
 
-_stored = require_agent
+def _tier_of(record: AgentRecord, queue: str) -> Tier:
+    tier = record.tier(queue)
+    if tier is None:
+        raise TierNotFound(f"agent {record.name} has no tier in {queue}")
+    return tier
 
 
 def require_tier(store: AgentStore, name: str, queue: str) -> Tier:
-    """The agent's tier in ``queue``; `AgentNotFound` without the agent, `AgentError`
+    """The agent's tier in ``queue``; `AgentNotFound` without the agent, `TierNotFound`
     without the tier."""
-    tier = require_agent(store, name).tier(queue)
-    if tier is None:
-        raise TierNotFound(f"agent {name} has no tier in {queue}")
-    return tier
+    return _tier_of(require_agent(store, name), queue)
 
 
 def add_tier(
@@ -236,7 +244,7 @@ def add_tier(
         agent_admin.tier_add_command(name, tier),
         agent_admin.tier_del_command(name, tier.queue),
     )
-    record = _stored(store, name)
+    record = require_agent(store, name)
     if record.tier(tier.queue) is not None:
         raise AgentError(f"agent {name} has a tier in {tier.queue} already")
     check_queues(conns, [tier], timeout_s)
@@ -253,8 +261,8 @@ def remove_tier(
 ) -> None:
     """Delete the agent's tier in ``queue`` on every node, then from the database."""
     command = agent_admin.tier_del_command(name, queue)
-    record = _stored(store, name)
-    require_tier(store, name, queue)
+    record = require_agent(store, name)
+    _tier_of(record, queue)
     for conn in conns:
         _api(conn, command, timeout_s)
     store.put(record.with_tiers(tuple(t for t in record.tiers if t.queue != queue)))
@@ -265,7 +273,7 @@ def remove_agent(
 ) -> None:
     """Delete the agent (and its tiers) on every node, then from the database."""
     command = agent_admin.agent_del_command(name)
-    _stored(store, name)
+    require_agent(store, name)
     for conn in conns:
         _api(conn, command, timeout_s)
     store.remove(name)
