@@ -274,3 +274,23 @@ def test_a_node_that_cannot_be_reached_is_named_and_nothing_changes(
         assert _on_switch(sim, ME) is not None
         kept = _ok(api.get(f"/v1/agents/{ME}", headers=manager))
         assert kept["tiers"] == [{"queue": "sales@default", "level": 1, "position": 1}]
+
+
+def test_without_redis_the_agents_are_listed_with_their_status_unknown(
+    sessions: sessionmaker[Session], tokens: dict[Role, str], sim: FsNode
+) -> None:
+    gone: redis.Redis[str] = redis.Redis(
+        port=free_port(), socket_connect_timeout=0.5, decode_responses=True
+    )
+    with _client(_context(sessions, gone, sim)) as api:
+        _ok(_add(api, tokens[Role.MANAGER], ME), 201)
+        listed = _ok(api.get("/v1/agents", headers=bearer(tokens[Role.MANAGER])))
+        assert listed == [
+            {
+                "name": ME,
+                "in_database": True,
+                "contact": "user/1001",
+                "tiers": [{"queue": "sales@default", "level": 1, "position": 1}],
+                "nodes": [{"node": "fs1", "status": "?", "state": "?"}],
+            }
+        ]

@@ -21,6 +21,7 @@ from dialer.routing.lines import declare_idle
 from dialer.routing.ports import ReservationRequest
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from tests.support.api import bearer, issue_test_keys
+from tests.support.net import free_port
 from workers.api import create_app
 from workers.context import AppContext
 
@@ -244,3 +245,28 @@ def test_a_name_no_trunk_can_have_is_refused_before_any_query(client: TestClient
     for path in ("/v1/trunks/a%00b", "/v1/trunks/-x/rates", "/v1/trunks/" + "x" * 64):
         refused = client.get(path)
         assert refused.status_code == 422 and _fields(refused.json()) == {"path.name"}, path
+
+
+def test_without_redis_trunks_are_listed_with_their_live_figures_unknown(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Redis down: the trunks still list (``live`` false, no figures), the route counts every
+    trunk up and says its health is unknown, as the CLI does after its warning."""
+    gone: redis.Redis[str] = redis.Redis(
+        port=free_port(), socket_connect_timeout=0.5, decode_responses=True
+    )
+    context = AppContext(load_settings(), sessions=sessions, redis_client=gone)
+    app = create_app(context, notify=None, trunks=MemoryTrunks())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers.update(bearer(issue_test_keys(sessions)[Role.MANAGER]))
+        _ok(client.post("/v1/trunks", json=CARRIER), 201)
+        [listed] = _ok(client.get("/v1/trunks"))
+        assert listed["live"] is False
+        assert (listed["lines_in_use"], listed["calls_last_second"], listed["health"]) == (
+            None,
+            None,
+            None,
+        )
+        routed = _ok(client.get("/v1/route", params={"number": "13912345678"}))
+        assert routed["health_known"] is False and routed["routable"] is False
+        assert routed["exclusions"][0]["reason"] == "no rate"
