@@ -49,6 +49,14 @@ class AgentError(ValueError):
     """A name, contact or queue that is refused, or a reply of the switch that is an error."""
 
 
+class AgentNotFound(AgentError):
+    """An agent that is not there: not in the database, or unknown to a switch
+    (``-ERR Agent not found!``, transcript m)."""
+
+
+_NOT_FOUND_REPLY = "Agent not found!"
+
+
 def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
     if len(value) > 255 or not pattern.fullmatch(value):
         raise AgentError(f"{what} {value!r} is not allowed")
@@ -80,9 +88,12 @@ def tier_add_command(name: str, tier: Tier) -> str:
     return f"{_API} tier add {queue} {check_name(name)} {int(tier.level)} {int(tier.position)}"
 
 
+_MAX_TIER_NUMBER = 2**31 - 1  # mod_callcenter's (and the agent_tiers columns') int
+
+
 def check_tier(tier: Tier) -> Tier:
-    if tier.level < 0 or tier.position < 0:
-        raise AgentError("tier level and position are >= 0")
+    if not (0 <= tier.level <= _MAX_TIER_NUMBER and 0 <= tier.position <= _MAX_TIER_NUMBER):
+        raise AgentError(f"tier level and position are >= 0 and <= {_MAX_TIER_NUMBER}")
     _check(_QUEUE_RE, tier.queue, "queue")
     return tier
 
@@ -138,7 +149,8 @@ def _api(conn: EslConnection, command: str, timeout_s: float) -> str:
     reply = conn.api(command, timeout_s)
     result = parse_result(reply)
     if not result.ok:
-        raise AgentError(f"{conn.node}: {command}: {result.text}")
+        error = AgentNotFound if result.detail == _NOT_FOUND_REPLY else AgentError
+        raise error(f"{conn.node}: {command}: {result.text}")
     return reply
 
 

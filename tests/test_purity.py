@@ -27,6 +27,7 @@ PURE_PACKAGES = ("dialer.pacing", "dialer.calls", "dialer.routing")
 ADAPTERS = frozenset(
     {
         "dialer.routing.adapters",  # Redis scripts
+        "dialer.routing.http",  # HTTP routes over the service
         "dialer.routing.loadgen",  # processes hammering Redis
         "dialer.routing.orm",  # SQLAlchemy tables
         "dialer.routing.service",  # SQLAlchemy queries

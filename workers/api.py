@@ -18,20 +18,25 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 
 from fastapi import APIRouter, FastAPI
 
+from dialer.agents.http import AgentsApi, agents_router
+from dialer.agents.wiring import sql_agent_store
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
 from dialer.http_problems import PROBLEM_RESPONSES, install_problem_handlers
 from dialer.listener.ports import TrunkRelease
+from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
 from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import webhook_api_deps
-from dialer.routing.wiring import redis_trunk_state
+from dialer.routing.http import RoutingApi, routing_router
+from dialer.routing.wiring import TrunkState, redis_trunk_state
 from workers.context import AppContext, app_context
 from workers.tasks_post_call import enqueue_post_call
 
@@ -65,11 +70,28 @@ def _beating(heartbeat: LoopBeat | None, every_s: float) -> Callable[[FastAPI], 
     return lifespan
 
 
+def _trunk_state(context: AppContext) -> Callable[[], TrunkState]:
+    """The trunk state the pacers share, built on first use (Redis is opened lazily)."""
+    return cache(lambda: redis_trunk_state(context.redis, context.namespace))
+
+
 def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     """The ``/v1`` routers of every context, each over the services the CLI uses."""
+    settings = context.settings
+    routing = RoutingApi(
+        context.sessions, _trunk_state(context), context.clock, settings.default_region
+    )
+    agents = AgentsApi(
+        sql_agent_store(context.sessions),
+        settings.freeswitch_nodes,
+        settings.esl_client,
+        cache(lambda: live_state(context.redis, context.namespace)),
+    )
     return [
         keys_router(auth),
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
+        routing_router(auth, routing),
+        agents_router(auth, agents),
     ]
 
 

@@ -5,10 +5,12 @@ reservations, trunk health) and the plain data that crosses them; `adapters` the
 implementations (one Lua script per update); `fakes` their in-memory twins; `service` the use
 cases over a database session (trunks, rate decks, the routing table, a route explained); `orm`
 the trunk and rate tables; `wiring` the trunk state every process builds from one Redis
-namespace. The other modules are pure logic and do no I/O themselves: `model`, `ratedeck`,
-`geo`, `distributor`, `callerid`, `health`, `table`, `router` (one decision), `failover`,
-`claim` (a decision to a reservation over the port), `audit`. `loadgen`, reservation load from
-many processes for tests and benchmarks, does I/O too. tests/test_purity.py names every module
+namespace; `http` the ``/v1/trunks`` and ``/v1/route`` routes over the service (`schemas`
+their JSON). The other modules are pure logic and do no I/O themselves: `model`, `spec` (a
+trunk as an operator writes it, validated into a `Trunk`), `ratedeck`, `geo`, `distributor`,
+`callerid`, `health`, `table`, `router` (one decision), `failover`, `claim` (a decision to a
+reservation over the port), `audit`. `loadgen`, reservation load from many processes for
+tests and benchmarks, does I/O too. tests/test_purity.py names every module
 that does I/O and holds the rest to that.
 """
 
@@ -22,13 +24,16 @@ __all__ = [
     "fakes",
     "geo",
     "health",
+    "http",
     "loadgen",
     "model",
     "orm",
     "ports",
     "ratedeck",
     "router",
+    "schemas",
     "service",
+    "spec",
     "table",
     "wiring",
 ]

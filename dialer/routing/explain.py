@@ -5,11 +5,15 @@ Pure: reads only the values the router and the health reducers produce.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dialer.routing.health import Availability, TrunkHealth
 from dialer.routing.router import RouteDecision
+from dialer.routing.table import Exclusion
+
+UntilText = Callable[[float], str]
+"""How an epoch second is written for the reader (the CLI: in ``DIALER_TIMEZONE``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,27 @@ def describe_health(health: TrunkHealth, now_s: float) -> HealthView:
         why = f"suspension over after {in_a_row}: the next call is a trial"
         return HealthView("trial call due", health.suspended_until_s, why)
     return HealthView("up", None, in_a_row if failures else "")
+
+
+def health_words(view: HealthView, until_text: UntilText) -> str:
+    """``suspended until 2026-11-21 10:00:30+08:00: 5 trunk failures in a row``."""
+    until = f" until {until_text(view.until_s)}" if view.until_s is not None else ""
+    return f"{view.state}{until}: {view.why}"
+
+
+def down_details(
+    decision: RouteDecision,
+    health: Mapping[str, TrunkHealth],
+    now_s: float,
+    until_text: UntilText,
+) -> dict[str, str]:
+    """The detail of each trunk the decision excluded as down, in words from its health
+    (replacing the router's own detail, as ``dialer route`` shows it)."""
+    return {
+        x.trunk: health_words(describe_health(health[x.trunk], now_s), until_text)
+        for x in decision.exclusions
+        if x.reason is Exclusion.DOWN and x.trunk in health
+    }
 
 
 def unroutable_reason(

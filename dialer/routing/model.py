@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +25,8 @@ _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_RE = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*|\[[0-9A-Fa-f:.]{{2,45}}\]")
 _LONGEST_NATIONAL_DIGITS = 20  # a national number with its trunk prefix, at most
+MAX_COUNT = 2**31 - 1  # the largest limit, cap or weight a trunk's (INTEGER) columns hold
+_MAX_TEXT = 255  # the columns of username, password and realm
 
 
 def _printable(value: str) -> bool:
@@ -47,6 +49,22 @@ def split_proxy(text: str) -> tuple[str, int]:
     if not (port.isascii() and port.isdigit()):
         raise ValueError(f"proxy {text!r}: port {port!r} is not a number")
     return host, int(port)
+
+
+class InvalidValues(ValueError):
+    """Values a trunk (or one of its parts) cannot be made of: ``problems`` holds one
+    ``(field, detail)`` per bad value, the field named as the value's own attribute. Its text
+    is the first detail, one line (as ``dialer trunks add`` prints it)."""
+
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(self.problems[0][1] if self.problems else "invalid values")
+
+
+def _raise_problems(problems: Iterator[tuple[str, str]]) -> None:
+    found = list(problems)
+    if found:
+        raise InvalidValues(found)
 
 
 class CallerIdMode(enum.StrEnum):
@@ -92,11 +110,14 @@ class CallerIdPolicy:
     local_presence: bool = False
 
     def __post_init__(self) -> None:
+        _raise_problems(self._problems())
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
         for number in self.numbers:
             if not CALLER_ID_RE.fullmatch(number):
-                raise ValueError(f"caller ID {number!r} must be 1-32 digits, + allowed first")
-        if self.daily_cap_per_number < 0:
-            raise ValueError("daily_cap_per_number must be >= 0")
+                yield "numbers", f"caller ID {number!r} must be 1-32 digits, + allowed first"
+        if not 0 <= self.daily_cap_per_number <= MAX_COUNT:
+            yield "daily_cap_per_number", f"daily_cap_per_number must be >= 0 and <= {MAX_COUNT}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +136,15 @@ class BlindAreas:
     unknown_region: UnknownRegionPolicy = UnknownRegionPolicy.ALLOW
 
     def __post_init__(self) -> None:
+        _raise_problems(self._problems())
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
         for prefix in self.prefixes:
             if not _DIGITS_RE.fullmatch(prefix):
-                raise ValueError(f"blind-area prefix {prefix!r} must be 1-20 digits")
+                yield "prefixes", f"blind-area prefix {prefix!r} must be 1-20 digits"
         for region in self.regions:
             if not region.strip() or not _printable(region):
-                raise ValueError(f"blind area {region!r} must be a printable province name")
+                yield "regions", f"blind area {region!r} must be a printable province name"
 
     @property
     def empty(self) -> bool:
@@ -193,48 +217,56 @@ class Trunk:
     rates: RateDeck = field(default_factory=RateDeck)
 
     def __post_init__(self) -> None:
-        for problem in self._problems():
-            raise ValueError(problem)
+        _raise_problems(self._problems())
 
-    def _problems(self) -> Iterator[str]:
-        """Each value that could not be carried to the switch, as one line."""
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        """Each value that could not be carried to the switch: (attribute, one line)."""
         if not (_TRUNK_NAME_RE.fullmatch(self.name) and GATEWAY_NAME_RE.fullmatch(self.name)):
-            yield f"trunk name {self.name!r}: 1-63 letters, digits, _ . - (a letter or digit first)"
+            what = "1-63 letters, digits, _ . - (a letter or digit first)"
+            yield "name", f"trunk name {self.name!r}: {what}"
         if self.callee_prefix and not (
             _DIGITS_RE.fullmatch(self.callee_prefix)
             and DIALED_NUMBER_RE.fullmatch(self.callee_prefix + "0" * _LONGEST_NATIONAL_DIGITS)
         ):
-            yield f"callee prefix {self.callee_prefix!r} must be 1-20 digits"
+            yield "callee_prefix", f"callee prefix {self.callee_prefix!r} must be 1-20 digits"
         if not (len(self.proxy_host) <= 253 and _HOST_RE.fullmatch(self.proxy_host)):
-            yield f"proxy host {self.proxy_host!r} is not a host name or IP address"
+            yield "proxy_host", f"proxy host {self.proxy_host!r} is not a host name or IP address"
         if not 1 <= self.proxy_port <= 65535:
-            yield f"proxy port {self.proxy_port} out of range"
+            yield "proxy_port", f"proxy port {self.proxy_port} out of range"
         if not _NAME_RE.fullmatch(self.sip_profile):
-            yield f"sip profile {self.sip_profile!r}: 1-63 letters, digits, _ . -"
-        for what, names in (("trunk group", self.groups), ("FreeSWITCH node", self.fs_nodes)):
+            yield "sip_profile", f"sip profile {self.sip_profile!r}: 1-63 letters, digits, _ . -"
+        for attr, what, names in (
+            ("groups", "trunk group", self.groups),
+            ("fs_nodes", "FreeSWITCH node", self.fs_nodes),
+        ):
             for name in names:
                 if not _NAME_RE.fullmatch(name):
-                    yield f"{what} {name!r}: 1-63 letters, digits, _ . -"
-        for what, text in (
+                    yield attr, f"{what} {name!r}: 1-63 letters, digits, _ . -"
+        for attr, text in (
             ("username", self.username),
             ("password", self.password),
             ("realm", self.realm),
         ):
             if not _printable(text):
-                yield f"{what} holds a control character"
+                yield attr, f"{attr} holds a control character"
+            elif len(text) > _MAX_TEXT:
+                yield attr, f"{attr} is over {_MAX_TEXT} characters"
         if self.register and not (self.username and self.password):
-            yield "a registering trunk needs a username and a password"
+            yield "register", "a registering trunk needs a username and a password"
         if not _known_zone(self.time_zone):
-            yield f"time zone {self.time_zone!r} is not an IANA zone (e.g. Asia/Shanghai)"
-        for name, value in (
+            yield (
+                "time_zone",
+                (f"time zone {self.time_zone!r} is not an IANA zone (e.g. Asia/Shanghai)"),
+            )
+        for attr, value in (
             ("max_concurrency", self.max_concurrency),
             ("max_cps", self.max_cps),
             ("per_number_cap", self.per_number_cap),
             ("weight", self.weight),
             ("ping_interval_s", self.ping_interval_s),
         ):
-            if value < 0:
-                yield f"{name} must be >= 0"
+            if not 0 <= value <= MAX_COUNT:
+                yield attr, f"{attr} must be >= 0 and <= {MAX_COUNT}"
 
     def dial_string(self, digits: str, national: str) -> str:
         """``sofia/gateway/NAME/PREFIX+NUMBER``: E.164 ``digits`` or their ``national`` form."""

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 _PREFIX_RE = re.compile(r"[0-9]{1,16}")
+# what the rate deck's NUMERIC(12, 6) columns hold exactly (nothing rounded on the way in)
+_MONEY_PLACES = 6
+_MONEY_LIMIT = Decimal(10) ** (12 - _MONEY_PLACES)
+_MAX_INCREMENT_S = 2**31 - 1
 _HEADER_ALIASES = {
     "prefix": "prefix",
     "digits": "prefix",
@@ -165,7 +169,9 @@ def _entry(record: list[str], columns: list[str], header: bool) -> RateEntry:
     if not _PREFIX_RE.fullmatch(prefix):
         raise ValueError(f"prefix {prefix!r} is not 1-16 digits")
     increment = values.get("billing_increment_s") or "60"
-    if not (increment.isascii() and increment.isdigit() and int(increment) >= 1):
+    if not (
+        increment.isascii() and increment.isdigit() and 1 <= int(increment) <= _MAX_INCREMENT_S
+    ):
         raise ValueError(f"billing_increment_s {increment!r} is not a whole number >= 1")
     return RateEntry(
         prefix=prefix,
@@ -186,4 +192,9 @@ def _price(text: str, column: str) -> Decimal:
         raise ValueError(f"{column} {text!r} is not a decimal number")
     if value < 0:
         raise ValueError(f"{column} {text} is negative")
+    exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
+    if value >= _MONEY_LIMIT or (isinstance(exponent, int) and -exponent > _MONEY_PLACES):
+        raise ValueError(
+            f"{column} {text} does not fit: below {_MONEY_LIMIT}, at most {_MONEY_PLACES} decimals"
+        )
     return value

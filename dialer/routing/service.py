@@ -1,12 +1,17 @@
 """Routing's use cases over a SQLAlchemy session (the caller owns the transaction): trunks and
 their rate decks, the routing table the pacers route with, a route explained for an operator.
+The CLI (``dialer trunks|rates|route``) and the API (``/v1/trunks``, ``/v1/route``) call these
+same functions.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import IO, Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from campaigns.models import Campaign
 from campaigns.numbers import Invalid, normalize
 from dialer.routing.health import TrunkHealth
-from dialer.routing.model import CampaignRouting, Trunk, UsageSnapshot
+from dialer.routing.model import CampaignRouting, Trunk, TrunkUsage, UsageSnapshot
 from dialer.routing.orm import (
     RateRow,
     TrunkRow,
@@ -22,8 +27,10 @@ from dialer.routing.orm import (
     row_from_trunk,
     trunk_from_row,
 )
-from dialer.routing.ratedeck import RateCsvResult, RateEntry
+from dialer.routing.ports import CapacityReservations, TrunkHealthStore
+from dialer.routing.ratedeck import RateCsvResult, RateEntry, parse_rate_csv
 from dialer.routing.router import RouteDecision, RoutingTable, route
+from dialer.routing.spec import build_trunk, fields_of, updated_fields
 
 _INSERT_BATCH = 5_000
 
@@ -55,6 +62,49 @@ def add_trunk(session: Session, trunk_spec: Trunk) -> None:
     session.flush()
 
 
+def _row(session: Session, name: str) -> TrunkRow:
+    row = session.scalar(select(TrunkRow).where(TrunkRow.name == name))
+    if row is None:
+        raise TrunkNotFound(f"no trunk named {name!r}")
+    return row
+
+
+def update_trunk(session: Session, name: str, changes: dict[str, Any]) -> Trunk:
+    """Change settings of the trunk named ``name`` (`dialer.routing.spec.TrunkFields` names;
+    ``enabled`` False disables it), validated as a new trunk is; its rates stay. Raises
+    `TrunkNotFound`, or `InvalidValues` naming each bad field (nothing changed)."""
+    row = _row(session, name)
+    trunk = build_trunk(updated_fields(fields_of(trunk_from_row(row, False)), changes))
+    row_from_trunk(trunk, row)
+    session.flush()
+    return trunk
+
+
+def remove_trunk(session: Session, name: str) -> int:
+    """Delete the trunk and its rate deck; how many rates went with it. Calls already
+    placed keep the trunk's name in their records."""
+    trunk_id = _row(session, name).id
+    rates = rate_count(session, name)
+    session.execute(delete(RateRow).where(RateRow.trunk_id == trunk_id))
+    session.execute(delete(TrunkRow).where(TrunkRow.id == trunk_id))
+    return int(rates or 0)
+
+
+def rates_of(session: Session, name: str, offset: int = 0, limit: int = 1000) -> list[RateEntry]:
+    """The trunk's rates by prefix, ``limit`` of them from the ``offset``-th."""
+    trunk_id = _row(session, name).id
+    rows = session.scalars(
+        select(RateRow)
+        .where(RateRow.trunk_id == trunk_id)
+        .order_by(RateRow.prefix)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [
+        RateEntry(r.prefix, r.rate_per_min, r.billing_increment_s, r.connection_fee) for r in rows
+    ]
+
+
 def trunk_names(session: Session) -> list[str]:
     return list(session.scalars(select(TrunkRow.name).order_by(TrunkRow.name)))
 
@@ -67,6 +117,14 @@ def rate_counts(session: Session) -> dict[str, int]:
         .order_by(TrunkRow.name)
     )
     return {name: int(count) for name, count in rows}
+
+
+def rate_count(session: Session, name: str) -> int:
+    """How many rates the trunk named ``name`` has (0 for no such trunk)."""
+    count = session.scalar(
+        select(func.count(RateRow.id)).join(TrunkRow).where(TrunkRow.name == name)
+    )
+    return int(count or 0)
 
 
 def get_trunk(session: Session, name: str, with_rates: bool = True) -> Trunk:
@@ -114,7 +172,58 @@ def import_rate_deck(session: Session, trunk_name: str, deck: RateCsvResult) -> 
     return import_rates(session, trunk_name, deck.rows)
 
 
-def load_trunks(session: Session) -> list[Trunk]:
+class RateDeckNotText(ValueError):
+    """A rate deck file that is not UTF-8 text: nothing was imported."""
+
+
+def parse_rate_file(raw: IO[bytes], *, header: bool = True) -> RateCsvResult:
+    """A rate deck read from a binary file, as UTF-8 text (a BOM allowed) split into CSV
+    records as a file opened with ``newline=""`` is (`parse_rate_csv`). Raises
+    `RateDeckNotText` when it is not UTF-8 text. ``raw`` is left open."""
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    try:
+        return parse_rate_csv(text, header=header)
+    except UnicodeDecodeError:
+        raise RateDeckNotText("not UTF-8 text; nothing imported") from None
+    finally:
+        text.detach()
+
+
+def import_rate_file(session: Session, trunk_name: str, raw: IO[bytes], *, header: bool) -> int:
+    """`import_rate_deck` of a binary CSV file, all or nothing (`parse_rate_file`)."""
+    get_trunk(session, trunk_name, with_rates=False)
+    return import_rate_deck(session, trunk_name, parse_rate_file(raw, header=header))
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkLive:
+    """A trunk's live figures as the pacers see them: ``health`` (None: healthy, or not
+    known when ``known`` is False), lines in use and new calls in the last second."""
+
+    health: TrunkHealth | None
+    usage: TrunkUsage
+    known: bool = True
+
+
+def live_trunks(
+    names: Iterable[str],
+    reservations: CapacityReservations,
+    health: TrunkHealthStore | None,
+) -> dict[str, TrunkLive]:
+    """Each trunk's health and lines in use, from the store the pacers share; the store's
+    own errors (Redis down) propagate, for the caller to say health is unknown."""
+    names = list(names)
+    if not names:
+        return {}
+    usage = reservations.usage(names)
+    seen = dict(health.snapshot(names)) if health is not None else {}
+    return {n: TrunkLive(seen.get(n), usage.get(n, TrunkUsage())) for n in names}
+
+
+def load_trunks(session: Session, with_rates: bool = True) -> list[Trunk]:
+    """Every trunk, with its rate deck unless ``with_rates`` is False (a listing)."""
+    if not with_rates:
+        return [trunk_from_row(row, False) for row in session.scalars(select(TrunkRow))]
     rows = session.scalars(select(TrunkRow).options(selectinload(TrunkRow.rates)))
     return [trunk_from_row(row) for row in rows]
 

@@ -33,10 +33,27 @@ def client(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
 
 # The roles each route is open to: the API's access rules, written out. A route served but
 # missing here (or listed but not served) fails the test.
+_MANAGER = frozenset({Role.MANAGER})
+_MANAGER_OR_AGENT = frozenset({Role.MANAGER, Role.AGENT})
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/v1/me"): frozenset(Role),
     ("GET", "/v1/calls/{call_uuid}/deliveries"): frozenset({Role.MANAGER, Role.SYSTEM}),
     ("POST", "/v1/webhooks/test"): frozenset({Role.MANAGER, Role.SYSTEM}),
+    ("GET", "/v1/trunks"): _MANAGER,
+    ("POST", "/v1/trunks"): _MANAGER,
+    ("GET", "/v1/trunks/{name}"): _MANAGER,
+    ("PATCH", "/v1/trunks/{name}"): _MANAGER,
+    ("DELETE", "/v1/trunks/{name}"): _MANAGER,
+    ("PUT", "/v1/trunks/{name}/rates"): _MANAGER,
+    ("GET", "/v1/trunks/{name}/rates"): _MANAGER,
+    ("GET", "/v1/route"): _MANAGER,
+    ("GET", "/v1/agents"): _MANAGER,
+    ("POST", "/v1/agents"): _MANAGER,
+    ("GET", "/v1/agents/{name}"): _MANAGER_OR_AGENT,
+    ("DELETE", "/v1/agents/{name}"): _MANAGER,
+    ("POST", "/v1/agents/{name}/tiers"): _MANAGER,
+    ("DELETE", "/v1/agents/{name}/tiers/{queue}"): _MANAGER,
+    ("POST", "/v1/agents/{name}/status"): _MANAGER_OR_AGENT,
 }
 
 

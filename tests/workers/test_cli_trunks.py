@@ -15,6 +15,8 @@ import workers.cli.trunks as trunks_cli
 from dialer.config import load_settings
 from dialer.db.base import make_engine, make_session_factory
 from dialer.db.migrate import upgrade
+from dialer.routing.lines import declare_idle
+from dialer.routing.ports import ReservationRequest
 from dialer.routing.wiring import redis_trunk_state
 from workers.cli import app
 from workers.context import AppContext
@@ -296,3 +298,24 @@ def test_trunks_add_takes_ipv6_and_plus_caller_ids(cli: CliRunner) -> None:
     assert added.exit_code == 0, added.output
     shown = cli.invoke(app, ["trunks", "show", "v6"], terminal_width=200)
     assert "[2001:db8::1]:5070" in shown.output
+
+
+def test_list_shows_lines_in_use_and_health(cli: CliRunner, context: AppContext) -> None:
+    for name in ("busy", "sick"):
+        assert cli.invoke(app, ["trunks", "add", name, "--proxy", "192.0.2.1"]).exit_code == 0
+    state = redis_trunk_state(context.redis, context.namespace)
+    declare_idle(state.reservations, ["busy"], "test")
+    for uuid in ("c1", "c2"):
+        request = ReservationRequest(uuid, "busy", max_concurrency=0, max_cps=0, lease_s=60)
+        assert state.reservations.reserve(request).granted
+    assert state.health is not None
+    state.health.set_gateway("sick", False)
+    listed = cli.invoke(app, ["trunks", "list"], terminal_width=200)
+    assert listed.exit_code == 0, listed.output
+    rows = {
+        cells[0]: cells
+        for line in listed.output.splitlines()
+        if len(cells := [c.strip() for c in line.split("│")[1:-1]]) == 11
+    }
+    assert rows["busy"][7:9] == ["2", "up"]
+    assert rows["sick"][7:9] == ["0", "gateway down"]

@@ -1,13 +1,12 @@
 """``dialer agents``: the agents in the database, made to match on every configured node.
 
-Every command connects to each node once (`dialer.esl.wiring.connect_once`): a node that is
+Every command connects to each node once (`dialer.agents.wiring.every_node`): a node that is
 not there is one line and exit 1, at once, never a retry loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 import typer
@@ -17,10 +16,9 @@ from dialer import agent_admin
 from dialer.agent_state import AgentState
 from dialer.agents import service
 from dialer.agents.ports import AgentRecord, AgentStore, Tier
-from dialer.agents.wiring import sql_agent_store
+from dialer.agents.wiring import connect_node, every_node, select_nodes, sql_agent_store
 from dialer.config import FsNode
 from dialer.esl.ports import EslConnection, EslError
-from dialer.esl.wiring import connect_once
 from workers.cli.common import console, err_console, print_whole, user_errors
 from workers.context import app_context
 
@@ -38,32 +36,20 @@ NameArgument = Annotated[str, typer.Argument(help="agent name, e.g. 1001@default
 QueueOption = Annotated[str, typer.Option(help="the queue, e.g. sales@default")]
 LevelOption = Annotated[int, typer.Option(help="tier level (lower is offered calls first)")]
 PositionOption = Annotated[int, typer.Option(help="tier position within its level")]
-CONNECT_TIMEOUT_S = 1.0
 _ERRORS = (agent_admin.AgentError, EslError)
 
 
 def _nodes(only: str | None) -> list[FsNode]:
-    settings = app_context().settings
-    nodes = [n for n in settings.freeswitch_nodes if only is None or n.name == only]
-    if not nodes:
-        raise agent_admin.AgentError(f"no FreeSWITCH node named {only!r} in the settings")
-    return nodes
+    return select_nodes(app_context().settings.freeswitch_nodes, only)
 
 
 def _connect(node: FsNode) -> EslConnection:
-    return connect_once(app_context().settings.esl_client, node, CONNECT_TIMEOUT_S)
+    return connect_node(app_context().settings.esl_client, node)
 
 
-@contextmanager
-def _every_node(only: str | None = None) -> Iterator[list[EslConnection]]:
+def _every_node(only: str | None = None) -> AbstractContextManager[list[EslConnection]]:
     """A connection to each node (``only``: that one); the first that fails is the error."""
-    with ExitStack() as stack:
-        conns = []
-        for node in _nodes(only):
-            conn = _connect(node)
-            stack.callback(conn.close)
-            conns.append(conn)
-        yield conns
+    return every_node(app_context().settings.esl_client, _nodes(only))
 
 
 def _store() -> AgentStore:
@@ -83,9 +69,7 @@ def _add(
     tiers = (Tier(queue, level, position),) if queue else ()
     record = AgentRecord(name, contact, tiers)
     with user_errors(*_ERRORS):
-        for tier in tiers:
-            agent_admin.check_tier(tier)  # refuse bad values before connecting
-        agent_admin.add_commands(name, contact)
+        service.check_record(record)  # refuse bad values before connecting
         with _every_node() as conns:
             service.add_agent(_store(), conns, record)
     console.print(f"agent {name} added", highlight=False)
@@ -180,9 +164,8 @@ def _status_command(verb: str, doc: str) -> None:
         with user_errors(*_ERRORS):
             agent_admin.check_name(name)
             with _every_node(node) as conns:
-                for conn in conns:
-                    agent_admin.set_status(conn, name, verb)
-        console.print(f"agent {name}: {agent_admin.VERB_STATUS[verb]}", highlight=False)
+                status = service.set_status(conns, name, verb)
+        console.print(f"agent {name}: {status}", highlight=False)
 
     command.__doc__ = doc
     app.command(verb)(command)

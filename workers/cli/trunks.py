@@ -12,34 +12,26 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dialer.routing.explain import HealthView, describe_health, unroutable_reason
+from dialer.routing.explain import HealthView, describe_health, down_details, unroutable_reason
 from dialer.routing.health import TrunkHealth
-from dialer.routing.model import (
-    ActiveWindow,
-    BlindAreas,
-    CallerIdMode,
-    CallerIdPolicy,
-    NumberFormat,
-    NumberWindow,
-    Trunk,
-    UnknownRegionPolicy,
-    split_proxy,
-)
-from dialer.routing.ratedeck import parse_rate_csv
+from dialer.routing.model import CallerIdMode, NumberFormat, NumberWindow, UnknownRegionPolicy
 from dialer.routing.service import (
+    RateDeckNotText,
     RateDeckRejected,
     TrunkExists,
+    TrunkLive,
     TrunkNotFound,
     UnroutableNumber,
     add_trunk,
     explain_route,
     get_trunk,
-    import_rate_deck,
+    import_rate_file,
+    live_trunks,
     load_trunks,
     rate_counts,
     trunk_names,
 )
-from dialer.routing.table import Exclusion
+from dialer.routing.spec import TrunkFields, build_trunk
 from dialer.routing.wiring import redis_trunk_state
 from workers.cli.common import console, err_console, format_time, print_whole, user_errors
 from workers.context import AppContext, app_context
@@ -103,34 +95,20 @@ def _add(
     fs_node: Annotated[list[str] | None, typer.Option(help="FreeSWITCH node (repeatable)")] = None,
 ) -> None:
     """Add a trunk as the carrier hands it over."""
+    fields = TrunkFields(
+        name=name, proxy=proxy, callee_prefix=callee_prefix, number_format=number_format,
+        caller_ids=_split(caller_id), caller_id_mode=caller_id_mode,
+        caller_id_daily_cap=caller_id_daily_cap, local_presence=local_presence,
+        max_concurrency=max_concurrency, max_cps=max_cps, blind_areas=_split(blind_areas),
+        blind_prefixes=_split(blind_prefixes), unknown_region=unknown_region,
+        per_number_cap=per_number_cap, per_number_window=per_number_window,
+        time_zone=time_zone, active_hours=_split(active_hours), weight=weight,
+        groups=tuple(group or ()), register=register, username=username, password=password,
+        sip_profile=profile, ping_interval_s=ping_s, enabled=not disabled,
+        fs_nodes=tuple(fs_node or ()),
+    )  # fmt: skip
     with user_errors(TrunkExists, ValueError):
-        host, port = split_proxy(proxy)
-        trunk = Trunk(
-            name=name,
-            proxy_host=host,
-            proxy_port=port,
-            sip_profile=profile,
-            register=register,
-            username=username,
-            password=password,
-            callee_prefix=callee_prefix,
-            number_format=number_format,
-            caller_id=CallerIdPolicy(
-                _split(caller_id), caller_id_mode, caller_id_daily_cap, local_presence
-            ),
-            max_concurrency=max_concurrency,
-            max_cps=max_cps,
-            blind_areas=BlindAreas(_split(blind_areas), _split(blind_prefixes), unknown_region),
-            per_number_cap=per_number_cap,
-            per_number_window=per_number_window,
-            time_zone=time_zone,
-            active_hours=tuple(ActiveWindow.parse(w) for w in _split(active_hours)),
-            enabled=not disabled,
-            weight=weight,
-            groups=tuple(group or ()),
-            ping_interval_s=ping_s,
-            fs_nodes=tuple(fs_node or ()),
-        )
+        trunk = build_trunk(fields)
         with app_context().sessions.begin() as session:
             add_trunk(session, trunk)
     console.print(f"trunk {name} added")
@@ -138,12 +116,19 @@ def _add(
 
 @app.command("list")
 def list_trunks() -> None:
-    """List trunks with their limits and rate-deck sizes."""
-    with app_context().sessions() as session:
-        trunks = load_trunks(session)
+    """List trunks with their limits, rate-deck sizes, live health and lines in use."""
+    ctx = app_context()
+    with ctx.sessions() as session:
+        trunks = load_trunks(session, with_rates=False)
         counts = rate_counts(session)
-    table = Table("name", "proxy", "prefix", "caller ID", "conc", "cps", "blind", "weight", "rates")
+    live = _live(ctx, [t.name for t in trunks])
+    now_s = ctx.clock.now().timestamp()
+    table = Table(
+        "name", "proxy", "prefix", "caller ID", "conc", "cps", "blind", "lines", "health",
+        "weight", "rates",
+    )  # fmt: skip
     for t in sorted(trunks, key=lambda t: t.name):
+        state = live.get(t.name)
         table.add_row(
             t.name + ("" if t.enabled else " (disabled)"),
             f"{t.proxy_host}:{t.proxy_port}",
@@ -152,10 +137,29 @@ def list_trunks() -> None:
             str(t.max_concurrency or "-"),
             str(t.max_cps or "-"),
             "、".join(t.blind_areas.regions + t.blind_areas.prefixes),
+            "?" if state is None else str(state.usage.in_flight),
+            "?" if state is None else _health_state(state, now_s),
             str(t.weight),
             str(counts.get(t.name, 0)),
         )
-    console.print(table)
+    print_whole(table)
+
+
+def _health_state(state: TrunkLive, now_s: float) -> str:
+    return "up" if state.health is None else describe_health(state.health, now_s).state
+
+
+def _live(ctx: AppContext, names: list[str]) -> dict[str, TrunkLive]:
+    """The trunks' live figures; empty (shown as ?) with a warning when Redis cannot be read."""
+    try:
+        state = redis_trunk_state(ctx.redis, ctx.namespace)
+        return live_trunks(names, state.reservations, state.health)
+    except (redis.RedisError, OSError) as exc:
+        err_console.print(
+            f"[yellow]warning:[/yellow] lines and health unknown (Redis: {escape(str(exc))})",
+            soft_wrap=True,
+        )
+        return {}
 
 
 @app.command("show")
@@ -212,17 +216,17 @@ def import_csv(
     """Replace a trunk's rate deck with a CSV, all or nothing: any bad row (each is listed)
     leaves the deck unchanged and exits 1."""
     try:
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            parsed = parse_rate_csv(handle, header=not no_header)
-    except UnicodeDecodeError:
+        with (
+            user_errors(TrunkNotFound),
+            file.open("rb") as raw,
+            app_context().sessions.begin() as session,
+        ):
+            stored = import_rate_file(session, trunk, raw, header=not no_header)
+    except RateDeckNotText as exc:
         err_console.print(
-            f"[red]error:[/red] {escape(file.name)} is not UTF-8 text; nothing imported",
-            highlight=False,
+            f"[red]error:[/red] {escape(file.name)} is {exc}", highlight=False, soft_wrap=True
         )
         raise typer.Exit(1) from None
-    try:
-        with user_errors(TrunkNotFound), app_context().sessions.begin() as session:
-            stored = import_rate_deck(session, trunk, parsed)
     except RateDeckRejected as rejected:
         for problem in rejected.problems:
             err_console.print(problem, markup=False, highlight=False, soft_wrap=True)
@@ -275,11 +279,7 @@ def show_route(
     if decision.candidates:
         print_whole(ranked)
     zone = ctx.settings.timezone
-    down = {
-        x.trunk: _health_words(describe_health(health[x.trunk], now.timestamp()), zone)
-        for x in decision.exclusions
-        if x.reason is Exclusion.DOWN and x.trunk in health
-    }
+    down = down_details(decision, health, now.timestamp(), lambda s: _until_s(s, zone))
     excluded = Table("trunk", "excluded for", "detail")
     for x in decision.exclusions:
         excluded.add_row(x.trunk, str(x.reason), down.get(x.trunk, x.detail))
@@ -307,16 +307,12 @@ def _live_health(ctx: AppContext, trunks: list[str]) -> dict[str, TrunkHealth]:
         return {}
 
 
+def _until_s(epoch_s: float, zone: str) -> str:
+    return format_time(datetime.fromtimestamp(epoch_s, UTC), zone)
+
+
 def _until(view: HealthView, zone: str) -> str:
-    if view.until_s is None:
-        return "-"
-    return format_time(datetime.fromtimestamp(view.until_s, UTC), zone)
-
-
-def _health_words(view: HealthView, zone: str) -> str:
-    """``suspended until 2026-11-21 10:00:30+08:00: 5 trunk failures in a row``."""
-    until = f" until {_until(view, zone)}" if view.until_s is not None else ""
-    return f"{view.state}{until}: {view.why}"
+    return "-" if view.until_s is None else _until_s(view.until_s, zone)
 
 
 def _print_health(health: dict[str, TrunkHealth], now_s: float, zone: str) -> None:

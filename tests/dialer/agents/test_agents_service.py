@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.agent_admin import AgentError
+from dialer.agent_admin import AgentError, AgentNotFound
 from dialer.agent_state import AgentState
 from dialer.agents import service
 from dialer.agents.fakes import MemoryAgentStore
@@ -177,3 +177,52 @@ def test_lines_list_the_database_on_a_node_that_cannot_be_read() -> None:
     assert [m for m in mine if m[0] == "fs2"] == [
         ("fs2", "agent9@default", CONTACT, "sales@default 2/3", "?")
     ]
+
+
+def test_views_give_each_agent_its_status_on_every_node() -> None:
+    """The API's listing reads the nodes as the CLI's lines do: ``?`` for a node that could
+    not be read, ``not on the switch`` for a node without the agent; agents only a switch has
+    come after the database's, by name, with every node."""
+    fs1, store = lab_node(), MemoryAgentStore()
+    service.add_agent(store, [fs1], NINE)
+    views = service.agent_views(store.all(), {"fs1": service.node_agents(fs1), "fs2": None})
+    nine, *switch_only = views
+    assert nine == service.AgentView(
+        "agent9@default",
+        NINE,
+        (
+            service.NodeStatus("fs1", "Logged Out", "Waiting"),
+            service.NodeStatus("fs2", "?", "?"),
+        ),
+    )
+    assert [v.name for v in switch_only] == ["agent1@default", "agent2@default"]
+    assert all(v.record is None for v in switch_only)
+    assert switch_only[0].nodes[1] == service.NodeStatus("fs2", "?", "?")
+    alone = service.agent_views([NINE], {"fs1": []})
+    assert alone == [
+        service.AgentView(NINE.name, NINE, (service.NodeStatus("fs1", "not on the switch", "-"),))
+    ]
+
+
+def test_status_is_set_on_every_node_and_values_are_checked_first() -> None:
+    fs1, fs2, store = lab_node("fs1"), lab_node("fs2"), MemoryAgentStore()
+    service.add_agent(store, [fs1, fs2], NINE)
+    assert service.set_status([fs1, fs2], "agent9@default", "ready") == "Available"
+    for conn in (fs1, fs2):
+        assert _agents(conn)["agent9@default"].status == "Available"
+    before = [len(fs1.sent), len(fs2.sent)]
+    for name, verb in (("agent9@default", "away"), ("bad name", "ready")):
+        with pytest.raises(AgentError):
+            service.set_status([fs1, fs2], name, verb)
+    assert [len(fs1.sent), len(fs2.sent)] == before
+    with pytest.raises(AgentNotFound, match="Agent not found!"):
+        service.set_status([fs1], "agent8@default", "ready")
+
+
+def test_record_problems_name_each_field() -> None:
+    bad = AgentRecord("a b", "user/1;x", (Tier("q q"), Tier("ok", -1), Tier("ok")))
+    assert [f for f, _ in service.record_problems(bad)] == [
+        "name", "contact", "tiers.0", "tiers.1", "tiers",
+    ]  # fmt: skip
+    assert service.record_problems(NINE) == []
+    assert service.tier_problem(Tier("sales@default", 2**31)) is not None
