@@ -48,14 +48,21 @@ class ProblemDocument(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
+_PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}}
 # Every 4xx of a /v1 route is a problem document (this also replaces FastAPI's own 422 shape
-# in the OpenAPI document, which the handlers below never send).
+# in the OpenAPI document, which the handlers below never send); so is a 503, when a switch
+# or a backend the request needs cannot be reached.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {
         "model": ProblemDocument,
         "description": "refused: a problem document naming what was wrong",
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}},
-    }
+        "content": _PROBLEM_CONTENT,
+    },
+    503: {
+        "model": ProblemDocument,
+        "description": "a switch or backend the request needs is unreachable; nothing changed",
+        "content": _PROBLEM_CONTENT,
+    },
 }
 
 

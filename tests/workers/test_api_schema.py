@@ -1,13 +1,16 @@
 """The served OpenAPI document holds: schemathesis generates requests for every ``/v1``
 operation (bounded examples), sent with a key of a role the operation admits; no response is
-a 5xx, and each matches the status codes, content type and schema the document gives."""
+a 5xx (a switch, the simulator, answers over TCP), and each matches the status codes,
+content type and schema the document gives."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -20,14 +23,15 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.apikeys.ports import Role
-from dialer.config import load_settings
+from dialer.config import FsNode, load_settings
 from dialer.listener.fakes import MemoryTrunks
+from dialer.sim.simulator import SimulatorServer
 from tests.support.api import bearer, issue_test_keys
-from tests.support.net import unreachable_nodes
 from tests.workers.test_api_auth import ROUTE_ROLES
 from workers.api import create_app
 from workers.context import AppContext
 
+LAB = Path(__file__).parents[2] / "scenarios/sim/lab.yaml"
 MAX_EXAMPLES = 25
 CHECKS = [
     not_a_server_error,
@@ -44,13 +48,19 @@ def tokens(sessions: sessionmaker[Session]) -> dict[Role, str]:
 
 
 @pytest.fixture
-def api_schema(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # no switch answers: what needs one must refuse cleanly, never fail with a 5xx crash
-    monkeypatch.setenv("DIALER_FREESWITCH_NODES", unreachable_nodes())
-    context = AppContext(load_settings(), sessions=sessions)
+def api_schema(sessions: sessionmaker[Session], redis_client: redis.Redis[str]) -> Iterator[Any]:
+    # a switch answers (the lab simulator over TCP): any 5xx is then a defect
+    server = SimulatorServer(LAB)
+    host, port = server.start()
+    node = FsNode(name="fs1", host=host, port=port)
+    settings = load_settings(freeswitch_nodes=[node])
+    context = AppContext(settings, sessions=sessions, redis_client=redis_client)
     app = create_app(context, notify=None, trunks=MemoryTrunks())
-    with TestClient(app):
-        yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    try:
+        with TestClient(app):
+            yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    finally:
+        server.stop()
 
 
 def test_every_operation_keeps_to_its_document(api_schema: Any, tokens: dict[Role, str]) -> None:
