@@ -124,20 +124,7 @@ def fault_db(request: pytest.FixtureRequest) -> Iterator[tuple[str, sessionmaker
         engine.dispose()
 
 
-# Open defects, kept visible: each case still runs and reports XPASS when it holds.
-_OPEN = {
-    "simulator": "once the pacer also rebuilds trunk lines, a campaign whose switch was killed "
-    "did not finish within 120 s in 1 of 2 runs (74 leads pending, 2 dialing; calls were placed "
-    "after the restart): cause not found yet",
-    "redis_aof": "failed once in four runs before its figures were printed; cause not captured",
-}
-FAULT_CASES = [
-    pytest.param(f, marks=pytest.mark.xfail(reason=_OPEN[f], strict=False)) if f in _OPEN else f
-    for f in FAULTS
-]
-
-
-@pytest.mark.parametrize("fault", FAULT_CASES)
+@pytest.mark.parametrize("fault", FAULTS)
 def test_a_killed_process_loses_and_doubles_nothing(
     fault: str, tmp_path: Path, fault_db: tuple[str, sessionmaker[Session]]
 ) -> None:
