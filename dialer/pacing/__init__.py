@@ -19,6 +19,12 @@ from dialer.pacing.model import (
 )
 from dialer.pacing.modes import Pacer, PreviewPacer, ProgressivePacer
 from dialer.pacing.predictive import PredictiveConfig, PredictivePacer
+from dialer.pacing.state import (
+    PACER_STATE_VERSION,
+    PacerStateError,
+    pacer_state,
+    restore_pacer,
+)
 
 
 def make_pacer(mode: Mode, ratio: float = 1.0) -> Pacer:
@@ -31,6 +37,10 @@ def make_pacer(mode: Mode, ratio: float = 1.0) -> Pacer:
 
 
 __all__ = [
+    "PACER_STATE_VERSION",
+    "PacerStateError",
+    "pacer_state",
+    "restore_pacer",
     "AbandonBudget",
     "AgentPhase",
     "AgentView",

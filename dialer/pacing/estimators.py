@@ -8,6 +8,8 @@ instead of old ones decaying, which keeps an update O(1); they are rescaled befo
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +44,17 @@ class ForgettingRate:
     def value(self) -> float:
         return self._yes / self._total if self._total > 0 else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data; the half-life is configuration and is not included."""
+        return {"step": self._step, "yes": self._yes, "total": self._total, "count": self.count}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        """Take the learnt weights of ``to_dict`` (this object keeps its half-life)."""
+        self._step = float(data["step"])
+        self._yes = float(data["yes"])
+        self._total = float(data["total"])
+        self.count = int(data["count"])
+
 
 class ForgettingHistogram:
     """Distribution of a duration on 1-second bins ``[i, i+1)``; the last bin holds the tail."""
@@ -69,6 +82,30 @@ class ForgettingHistogram:
             self._bins /= self._step
             self._sum_s /= self._step
             self._step = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data: the non-empty bins as ``[index, weight]`` pairs."""
+        nonzero = np.nonzero(self._bins)[0]
+        return {
+            "step": self._step,
+            "sum_s": self._sum_s,
+            "count": self.count,
+            "max_s": self.max_s,
+            "bins": [[int(i), float(self._bins[i])] for i in nonzero],
+        }
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        """Take the learnt weights of ``to_dict``; ``ValueError`` if the bins do not fit."""
+        if int(data["max_s"]) != self.max_s:
+            raise ValueError(f"histogram of {data['max_s']} s, expected {self.max_s} s")
+        bins: FloatArray = np.zeros(self.max_s + 1)
+        for index, weight in data["bins"]:
+            bins[int(index)] = float(weight)
+        self._bins = bins
+        self._step = float(data["step"])
+        self._sum_s = float(data["sum_s"])
+        self.count = int(data["count"])
+        self._cdf = None
 
     def mean_s(self) -> float:
         total = float(self._bins.sum())
