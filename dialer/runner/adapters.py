@@ -8,9 +8,11 @@ plays the safe-harbor message when no agent takes the call within 2 s).
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import redis
 from sqlalchemy import case, func, select, update
@@ -200,20 +202,22 @@ class SqlCampaignStore:
                 .order_by(CallAttempt.ended_at, CallAttempt.id)
                 .limit(limit)
             ).all()
-            return [
-                EndedAttempt(
-                    r.id,
-                    r.outcome or "",
-                    r.abandoned,
-                    r.originated_at,
-                    r.ended_at or r.originated_at,
-                    r.answered_at,
-                    r.connected_at,
-                    r.agent,
-                    r.call_uuid,
+            return [_ended(r) for r in rows]
+
+    def latest_ended(self, campaign_id: int, since: datetime, limit: int) -> list[EndedAttempt]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CallAttempt)
+                .where(
+                    CallAttempt.campaign_id == campaign_id,
+                    CallAttempt.originated_at >= since - MAX_CALL,
+                    CallAttempt.ended_at >= since,
+                    CallAttempt.outcome.is_not(None),
                 )
-                for r in rows
-            ]
+                .order_by(CallAttempt.ended_at.desc(), CallAttempt.id.desc())
+                .limit(limit)
+            ).all()
+            return [_ended(r) for r in reversed(rows)]
 
     def budget_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
         scope = (CallAttempt.campaign_id == campaign_id, CallAttempt.originated_at >= since)
@@ -229,6 +233,20 @@ class SqlCampaignStore:
                 select(func.count()).where(*scope, CallAttempt.abandoned.is_(True))
             )
             return int(answered or 0), int(abandoned or 0)
+
+
+def _ended(r: CallAttempt) -> EndedAttempt:
+    return EndedAttempt(
+        r.id,
+        r.outcome or "",
+        r.abandoned,
+        r.originated_at,
+        r.ended_at or r.originated_at,
+        r.answered_at,
+        r.connected_at,
+        r.agent,
+        r.call_uuid,
+    )
 
 
 def _end_unsent(
@@ -372,6 +390,46 @@ if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
 """
+
+
+def _pacer_key(campaign_id: int) -> str:
+    return f"dialer:{{c{campaign_id}}}:pacer"
+
+
+# KEYS: lease, pacer state; ARGV: token, state JSON, ttl s. Written only under the current
+# lease and never over a state saved under a higher token.
+_SAVE_PACER = """
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+local saved = redis.call('HGET', KEYS[2], 'token')
+if saved and tonumber(saved) > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], 'token', ARGV[1], 'state', ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+
+class RedisPacerStates:
+    """`dialer.runner.ports.PacerStateStore` in Redis: one hash per campaign (token, state
+    as JSON) in the campaign's hash slot, saved by a script that checks the lease key."""
+
+    def __init__(self, client: redis.Redis[str]) -> None:
+        self._redis = client
+        self._save = client.register_script(_SAVE_PACER)
+
+    def save(self, lease: Lease, state: Mapping[str, Any], ttl_s: int) -> bool:
+        keys = [_lease_key(lease.campaign_id), _pacer_key(lease.campaign_id)]
+        args = [lease.token, json.dumps(state), max(1, ttl_s)]
+        return bool(self._save(keys=keys, args=args))
+
+    def load(self, campaign_id: int) -> Mapping[str, Any] | None:
+        text = self._redis.hget(_pacer_key(campaign_id), "state")
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
 
 
 class RedisLeaseStore:

@@ -3,9 +3,11 @@ contract tests in ``tests/contracts/`` hold each to its real adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from campaigns.domain import (
     NOT_DIALLED,
@@ -26,6 +28,7 @@ from dialer.runner.ports import (
     CampaignPlan,
     EndedAttempt,
     Lease,
+    LeaseStore,
     NewAttempt,
     NodeReadiness,
     ProbeRequest,
@@ -187,6 +190,11 @@ class MemoryCampaignStore:
         rows = [e for c, e in self.ended if c == campaign_id and e.ended_at >= since]
         return sorted(rows, key=lambda e: e.ended_at)[:limit]
 
+    def latest_ended(self, campaign_id: int, since: datetime, limit: int) -> list[EndedAttempt]:
+        rows = [e for c, e in self.ended if c == campaign_id and e.ended_at >= since]
+        newest = sorted(rows, key=lambda e: (e.ended_at, e.attempt_id))[-limit:] if limit else []
+        return newest
+
     def budget_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
         rows = [e for c, e in self.ended if c == campaign_id and e.originated_at >= since]
         answered = sum(e.answered_at is not None and e.outcome != "answering_machine" for e in rows)
@@ -327,3 +335,24 @@ class MemorySwitchProbe:
             gateways={g: node.gateways.get(g) for g in request.gateways},
             tiered_agents=tuple(TieredAgent(a, node.agent_status.get(a, "")) for a in agents),
         )
+
+
+class MemoryPacerStates:
+    """`PacerStateStore` in a dict, fenced by ``leases`` as Redis fences it by the lease key;
+    states are kept as JSON text, so what cannot be serialized fails here as it would there.
+    The expiry is not modelled."""
+
+    def __init__(self, leases: LeaseStore) -> None:
+        self._leases = leases
+        self.saved: dict[int, tuple[int, str]] = {}
+
+    def save(self, lease: Lease, state: Mapping[str, Any], ttl_s: int) -> bool:
+        held = self.saved.get(lease.campaign_id)
+        if not self._leases.is_current(lease) or (held is not None and held[0] > lease.token):
+            return False
+        self.saved[lease.campaign_id] = (lease.token, json.dumps(state))
+        return True
+
+    def load(self, campaign_id: int) -> Mapping[str, Any] | None:
+        held = self.saved.get(campaign_id)
+        return None if held is None else dict(json.loads(held[1]))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from campaigns.domain import ClaimedLead
 from dialer.agent_state import AgentState
@@ -138,6 +138,11 @@ class CampaignStore(Protocol):
         """Attempts that ended at or after ``since``, oldest end first."""
         ...
 
+    def latest_ended(self, campaign_id: int, since: datetime, limit: int) -> list[EndedAttempt]:
+        """The ``limit`` attempts that ended last, at or after ``since``, oldest end first
+        (what a pacer relearns from: the newest outcomes, never the oldest)."""
+        ...
+
     def budget_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
         """(answered by a person, abandoned) among attempts originated since ``since``."""
         ...
@@ -183,6 +188,24 @@ class LeaseStore(Protocol):
     def is_current(self, lease: Lease) -> bool: ...
 
     def holder(self, campaign_id: int) -> Lease | None: ...
+
+
+class PacerStateStore(Protocol):
+    """What a campaign's pacer has learnt, kept between slices and across workers.
+
+    ``state`` is JSON-able data (`dialer.runner.carry`). A save is fenced by the lease: it is
+    stored only while ``lease`` is the campaign's current lease and no state saved under a
+    higher token exists, so a worker whose lease lapsed cannot overwrite what its successor
+    saved. States expire by themselves after ``ttl_s`` unsaved.
+    """
+
+    def save(self, lease: Lease, state: Mapping[str, Any], ttl_s: int) -> bool:
+        """Store ``state`` for ``lease``'s campaign; False when fenced off (nothing written)."""
+        ...
+
+    def load(self, campaign_id: int) -> Mapping[str, Any] | None:
+        """The last state saved for the campaign, None if none (or it is not readable)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

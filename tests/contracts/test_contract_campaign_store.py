@@ -16,7 +16,7 @@ from campaigns.domain import ClaimedLead, DncRule, LeadStatus, RetryOrder
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
 from dialer.runner.adapters import SqlCampaignStore
 from dialer.runner.fakes import MemoryCampaignStore
-from dialer.runner.ports import CampaignStore, NewAttempt
+from dialer.runner.ports import CampaignStore, EndedAttempt, NewAttempt
 from tests.conftest import Backend, seed_running_campaign
 
 PORT = "campaign_store"
@@ -57,6 +57,10 @@ class Harness(Protocol):
         """(outcome, hangup cause) of the attempt row; None when no row was written."""
         ...
 
+    def end(self, call_uuid: str, outcome: str, ended_at: datetime) -> None:
+        """The listener ended the attempt (as it records a hangup)."""
+        ...
+
 
 class MemoryHarness:
     def __init__(self) -> None:
@@ -86,6 +90,12 @@ class MemoryHarness:
     def attempt(self, call_uuid: str) -> tuple[str | None, str | None] | None:
         a = self.memory.attempts.get(call_uuid)
         return None if a is None else (a.outcome, a.hangup_cause)
+
+    def end(self, call_uuid: str, outcome: str, ended_at: datetime) -> None:
+        a = self.memory.attempts[call_uuid]
+        a.outcome = outcome
+        ended = EndedAttempt(a.attempt_id, outcome, False, self.now, ended_at, call_uuid=call_uuid)
+        self.memory.ended.append((a.row.campaign_id, ended))
 
 
 class SqlHarness:
@@ -144,6 +154,14 @@ class SqlHarness:
                 select(CallAttempt).where(CallAttempt.call_uuid == call_uuid)
             ).one_or_none()
             return None if row is None else (row.outcome, row.hangup_cause)
+
+    def end(self, call_uuid: str, outcome: str, ended_at: datetime) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(CallAttempt)
+                .where(CallAttempt.call_uuid == call_uuid)
+                .values(outcome=outcome, ended_at=ended_at)
+            )
 
 
 @pytest.fixture
@@ -334,3 +352,19 @@ def test_orphaned_claims_go_back_to_pending(h: Harness) -> None:
         None,
     )
     assert h.lead(mine[0].id).status == LeadStatus.DIALING
+
+
+def test_the_latest_ended_attempts_are_the_newest_oldest_first(h: Harness) -> None:
+    leads = h.store.claim(h.campaign_id, LEADS, h.now, "w#1")
+    rows = attempts_for(leads, h.campaign_id, "e1")
+    written = h.store.start_attempts(rows, "w#1", h.now)
+    assert len(written) == LEADS
+    for i, row in enumerate(rows):  # the first row ends last
+        h.end(row.call_uuid, "no_answer", h.now + timedelta(seconds=10 * (LEADS - i)))
+    newest = h.store.latest_ended(h.campaign_id, h.now, 2)
+    assert [e.call_uuid for e in newest] == [rows[1].call_uuid, rows[0].call_uuid]
+    oldest = h.store.ended_since(h.campaign_id, h.now, 2)
+    assert [e.call_uuid for e in oldest] == [rows[-1].call_uuid, rows[-2].call_uuid]
+    later = h.store.latest_ended(h.campaign_id, h.now + timedelta(seconds=35), 10)
+    assert [e.call_uuid for e in later] == [rows[0].call_uuid]
+    assert h.store.latest_ended(h.other_campaign_id, h.now, 10) == []
