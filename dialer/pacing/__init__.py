@@ -38,9 +38,6 @@ def make_pacer(mode: Mode, ratio: float = 1.0) -> Pacer:
 
 __all__ = [
     "PACER_STATE_VERSION",
-    "PacerStateError",
-    "pacer_state",
-    "restore_pacer",
     "AbandonBudget",
     "AgentPhase",
     "AgentView",
@@ -54,6 +51,7 @@ __all__ = [
     "Outcome",
     "OutcomeKind",
     "Pacer",
+    "PacerStateError",
     "PredictiveConfig",
     "PredictivePacer",
     "PreviewPacer",
@@ -62,7 +60,9 @@ __all__ = [
     "aggressiveness",
     "free_capacity",
     "make_pacer",
+    "pacer_state",
     "phase_from_callcenter",
     "progressive_launches",
     "remaining_abandons",
+    "restore_pacer",
 ]

@@ -136,11 +136,16 @@ def phase_from_callcenter(status: str, state: str, seconds_to_ready: float) -> A
     ``status`` is one of Logged Out, Available, Available (On Demand), On Break; ``state`` one of
     Idle, Waiting, Receiving, In a queue call. A Waiting agent whose ready_time is still ahead
     is in wrap-up.
+
+    An agent who will not be free after its call is AWAY already during it: one set On Break or
+    Logged Out while In a queue call (mod_callcenter changes the status at once, sending an
+    agent-status-change, and only the state after the call), and one Available (On Demand),
+    whom mod_callcenter sets Idle after the call instead of Waiting.
     """
     if status not in ("Available", "Available (On Demand)"):
         return AgentPhase.AWAY
     if state == "In a queue call":
-        return AgentPhase.TALKING
+        return AgentPhase.AWAY if status == "Available (On Demand)" else AgentPhase.TALKING
     if state == "Receiving":
         return AgentPhase.OFFERED
     if state == "Waiting":

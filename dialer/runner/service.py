@@ -7,6 +7,11 @@ handed on by the previous slice (same token, renewed). It ends with the lease st
 renewed (hand it on) or released/lost (stop). The lease's TTL covers the gap between two
 slices; a slice that waited longer than that in a queue finds its lease gone and does nothing.
 
+A slice hands its pacer's state to the next (`hand_on`, saved fenced by the lease before
+the lease is handed on or released) and the next slice, or the worker that takes the campaign
+over, restores it (`open_ticker`); without a usable state the pacer relearns from the newest
+outcomes.
+
 A backend outage within a slice (Redis, the database, a switch: ``transient`` errors) does not
 end it: its ticks fail, are logged and retried with backoff (`dialer.runner.survive`), and it
 paces again as soon as the backend is back and its lease still holds. A lease lost meanwhile
@@ -16,17 +21,21 @@ supervisor then starts a fresh one. A renewal that fails at the end of a slice e
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from dialer.pacing import make_pacer
+from dialer.pacing import Mode
 from dialer.retry import Backoff
+from dialer.runner.carry import resume
 from dialer.runner.ports import Lease, LeaseStore, SwitchProbe
 from dialer.runner.preflight import CampaignFacts, Preflight, evaluate
 from dialer.runner.survive import SurvivingTick
 from dialer.runner.tick import CampaignTicker, TickDeps, TickStats
 from dialer.runner.ticker import SliceReport, run_slice
+
+log = logging.getLogger(__name__)
 
 # Longer than any tick, so that a slow but live pacer's fresh claims are never taken back.
 ORPHAN_AFTER_S = 60.0
@@ -81,7 +90,7 @@ def pace_slice(
         # A fresh lease: the previous holder may have died between claiming and dialling.
         claimed_before = deps.clock.now() - timedelta(seconds=ORPHAN_AFTER_S)
         deps.store.release_orphans(campaign_id, claimed_before, f"{owner}#{lease.token}")
-    ticker = CampaignTicker(lease, make_pacer(plan.mode), deps)
+    ticker = open_ticker(lease, plan.mode, deps, transient)
 
     def give_back_claims() -> None:
         # A failed tick may have left leads claimed and not dialled. Only the lease's holder
@@ -97,6 +106,8 @@ def pace_slice(
     )  # fmt: skip
     report = run_slice(tick, deps.clock, period_s, slice_s)
     try:
+        # before the lease is given up or handed on: the save is fenced by it
+        hand_on(ticker, deps)
         if report.stopped_early:
             deps.leases.release(lease)
             return SliceResult(None, "stopped", report, ticker.stats)
@@ -107,6 +118,37 @@ def pace_slice(
             raise
         return SliceResult(None, f"backend down: {type(exc).__name__}: {exc}", report, ticker.stats)
     return SliceResult(lease, "slice done", report, ticker.stats)
+
+
+def open_ticker(
+    lease: Lease,
+    mode: Mode,
+    deps: TickDeps,
+    transient: Callable[[BaseException], bool] = lambda _exc: False,
+) -> CampaignTicker:
+    """The ticker of a slice under ``lease``, its pacer restored from what the previous slice
+    handed on (`hand_on`); a pacer that relearns from the newest outcomes when nothing usable
+    was saved or the state store is down (``transient``)."""
+    saved = None
+    if deps.pacer_states is not None:
+        try:
+            saved = deps.pacer_states.load(lease.campaign_id)
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            log.warning("pacer state of campaign %s not read: %s", lease.campaign_id, exc)
+    pacer, carried = resume(mode, saved)
+    if saved is not None and carried is None:
+        log.warning("pacer state of campaign %s not usable: relearning", lease.campaign_id)
+    return CampaignTicker(lease, pacer, deps, carried)
+
+
+def hand_on(ticker: CampaignTicker, deps: TickDeps) -> bool:
+    """Save the ticker's state for the next slice; False when the lease fenced it off."""
+    if deps.pacer_states is None:
+        return False
+    state = ticker.carried().to_dict()
+    return deps.pacer_states.save(ticker.lease, state, deps.config.pacer_state_ttl_s)
 
 
 def lapsed_campaigns(leases: LeaseStore, running: Iterable[int]) -> list[int]:

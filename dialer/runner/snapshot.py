@@ -94,19 +94,36 @@ def outcomes_of(ended: EndedAttempt, wrap_s: float = 0.0) -> list[Outcome]:
     """What one ended attempt teaches the pacer; ``wrap_s`` is the wrap-up of the agent who
     took the call. Abandons reach it through the budget, and calls the switch refused
     (``not_dialled``) or lost say nothing about callees."""
+    return [outcome for _, outcome in timed_outcomes_of(ended, wrap_s)]
+
+
+def timed_outcomes_of(ended: EndedAttempt, wrap_s: float = 0.0) -> list[tuple[float, Outcome]]:
+    """`outcomes_of` with the moment (s since the epoch) each became known: an answer when it
+    happened, everything else at the end of the attempt (a handled call at its hangup)."""
+    end_s = ended.ended_at.timestamp()
     rang_s = (ended.answered_at or ended.ended_at) - ended.originated_at
     after_s = max(0.0, rang_s.total_seconds())
     if ended.outcome == "answering_machine":
-        return [Outcome(OutcomeKind.MACHINE, after_s=after_s)]
+        return [(end_s, Outcome(OutcomeKind.MACHINE, after_s=after_s))]
     if ended.outcome in _UNANSWERED:
-        return [Outcome(OutcomeKind.NO_ANSWER, after_s=after_s)]
+        return [(end_s, Outcome(OutcomeKind.NO_ANSWER, after_s=after_s))]
     if ended.answered_at is None:
         return []
-    answered = Outcome(OutcomeKind.ANSWERED, after_s=after_s)
+    answered = (ended.answered_at.timestamp(), Outcome(OutcomeKind.ANSWERED, after_s=after_s))
     if ended.connected_at is None:
         return [answered]
     talk_s = max(0.0, (ended.ended_at - ended.connected_at).total_seconds())
-    return [answered, Outcome(OutcomeKind.HANDLED, talk_s=talk_s, wrap_s=wrap_s)]
+    return [answered, (end_s, Outcome(OutcomeKind.HANDLED, talk_s=talk_s, wrap_s=wrap_s))]
+
+
+def answer_of(call: CallState, launched_s: float | None) -> tuple[float, Outcome] | None:
+    """A call the listener saw answered by a person (its live state has the answer time),
+    launched at ``launched_s``: the answer to learn now, with its moment; None if the call is
+    not answered, a machine, or its launch time is unknown (learnt at hangup then)."""
+    if not call.answered_at_us or call.machine or launched_s is None:
+        return None
+    at_s = call.answered_at_us / 1e6
+    return at_s, Outcome(OutcomeKind.ANSWERED, after_s=max(0.0, at_s - launched_s))
 
 
 def wrap_up_by_agent(agents: Iterable[AgentState]) -> dict[str, float]:

@@ -19,34 +19,48 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from campaigns.domain import ClaimedLead
 from dialer.agent_state import AgentState
+from dialer.calls.machine import CallState
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
-from dialer.pacing import AbandonBudget, AgentPhase, Limits, Pacer, Snapshot
+from dialer.pacing import (
+    AbandonBudget,
+    AgentPhase,
+    Limits,
+    Outcome,
+    OutcomeKind,
+    Pacer,
+    Snapshot,
+    pacer_state,
+)
 from dialer.routing.claim import claim
 from dialer.routing.lines import LineRebuilder
 from dialer.routing.model import UsageSnapshot
 from dialer.routing.ports import CapacityReservations, TrunkHealthStore
 from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
+from dialer.runner.carry import Carried
 from dialer.runner.ports import (
     CampaignPlan,
     CampaignStore,
+    EndedAttempt,
     Lease,
     LeaseStore,
     LiveView,
     NewAttempt,
     Originator,
+    PacerStateStore,
 )
 from dialer.runner.snapshot import (
     InFlight,
     agent_views,
+    answer_of,
     answered_by_person,
-    outcomes_of,
+    timed_outcomes_of,
     wrap_up_by_agent,
 )
 
@@ -55,6 +69,13 @@ log = logging.getLogger(__name__)
 # Limits.trunk_free_lines when a trunk of the campaign has no concurrency limit.
 _UNLIMITED = 1_000_000
 _FEED_OVERLAP_S = 5.0
+_FEED_LIMIT = 10_000
+# How far back a pacer that starts without a handed-on state relearns.
+_RELEARN_SPAN = timedelta(hours=1)
+
+
+def _at(epoch_s: float) -> datetime:
+    return datetime.fromtimestamp(epoch_s, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +89,7 @@ class TickConfig:
     failover_depth: int = 3
     warm_up_outcomes: int = 500
     unroutable_retry_s: float = 3_600.0
+    pacer_state_ttl_s: int = 7 * 86_400
 
 
 @dataclass
@@ -88,6 +110,8 @@ class TickDeps:
     # Rebuilds the lines in use of trunks whose reservations were lost (a restarted Redis)
     # before the tick routes; None: nobody here rebuilds, pending trunks stay full.
     lines: LineRebuilder | None = None
+    # Where a slice hands its pacer's state to the next; None: every slice relearns.
+    pacer_states: PacerStateStore | None = None
 
 
 @dataclass
@@ -135,9 +159,18 @@ class _Sent(StrEnum):
 
 
 class CampaignTicker:
-    """Ticks one campaign under ``lease``; ``tick()`` returns False when pacing must stop."""
+    """Ticks one campaign under ``lease``; ``tick()`` returns False when pacing must stop.
 
-    def __init__(self, lease: Lease, pacer: Pacer, deps: TickDeps) -> None:
+    ``carried`` is what the previous slice handed on (`dialer.runner.carry`), its pacer
+    already restored in ``pacer``: the feed goes on where it stood. Without it the pacer
+    relearns from the newest ``warm_up_outcomes`` outcomes of the last hour. Outcomes reach
+    the pacer in the order they happened: an answer when the listener's live state shows it,
+    the rest when the attempt ends (a handled call at its hangup).
+    """
+
+    def __init__(
+        self, lease: Lease, pacer: Pacer, deps: TickDeps, carried: Carried | None = None
+    ) -> None:
         self.lease = lease
         self.pacer = pacer
         self.deps = deps
@@ -147,26 +180,51 @@ class CampaignTicker:
         self._router_state = RouterState()
         self._node_cursor = 0
         self._seen_ended: dict[int, datetime] = {}
+        self._answers_learnt: set[str] = set()
         now = deps.clock.now()
         self._feed_since = now
         plan = deps.store.plan(lease.campaign_id)
         window_s = plan.abandon_window_s if plan else 30 * 86_400.0
         self._window_start = now - timedelta(seconds=window_s)
-        self._answered, self._abandoned = deps.store.budget_counts(
-            lease.campaign_id, self._window_start
-        )
-        self._warm_up(now, deps.live.agents())
+        self._answered = self._abandoned = 0
+        agents = deps.live.agents()
+        if carried is None:
+            self._relearn(now, agents)
+        else:
+            self._resume(carried, now, agents)
+        answered, self._abandoned = deps.store.budget_counts(lease.campaign_id, self._window_start)
+        # answers learnt live whose attempt has not ended are not in the rows yet
+        self._answered = answered + len(self._answers_learnt)
 
-    def _warm_up(self, now: datetime, agents: list[AgentState]) -> None:
-        # A new slice may run in another process: the pacer relearns from recent outcomes.
-        recent = self.deps.store.ended_since(
-            self.lease.campaign_id, now - timedelta(hours=1), self.deps.config.warm_up_outcomes
+    def _relearn(self, now: datetime, agents: list[AgentState]) -> None:
+        # Nothing handed on: relearn from the newest outcomes, never the oldest.
+        recent = self.deps.store.latest_ended(
+            self.lease.campaign_id, now - _RELEARN_SPAN, self.deps.config.warm_up_outcomes
         )
-        wraps = wrap_up_by_agent(agents)
-        for ended in recent:
-            self._seen_ended[ended.attempt_id] = ended.ended_at
-            for outcome in outcomes_of(ended, wraps.get(ended.agent or "", 0.0)):
-                self.pacer.observe(outcome)
+        self._learn(self._ended_events(recent, agents, count_budget=False))
+
+    def _resume(self, carried: Carried, now: datetime, agents: list[AgentState]) -> None:
+        self.in_flight.launched_s.update(carried.launched_s)
+        self.in_flight.seen.update(carried.launched_seen)
+        self._answers_learnt = set(carried.answers_learnt)
+        self._seen_ended = {k: _at(v) for k, v in carried.seen_ended.items()}
+        fed = _at(carried.feed_since_s)
+        # what ended since the hand-off (a dead worker's last slice: since its last save)
+        since = max(fed - timedelta(seconds=_FEED_OVERLAP_S), now - _RELEARN_SPAN)
+        rows = self.deps.store.latest_ended(self.lease.campaign_id, since, _FEED_LIMIT)
+        fresh = [r for r in rows if r.attempt_id not in self._seen_ended]
+        self._learn(self._ended_events(fresh, agents, count_budget=False))
+
+    def carried(self) -> Carried:
+        """What the next slice needs to go on where this one stands."""
+        return Carried(
+            pacer=pacer_state(self.pacer),
+            feed_since_s=self._feed_since.timestamp(),
+            seen_ended={k: v.timestamp() for k, v in self._seen_ended.items()},
+            answers_learnt=set(self._answers_learnt),
+            launched_s=dict(self.in_flight.launched_s),
+            launched_seen=set(self.in_flight.seen),
+        )
 
     def tick(self) -> bool:
         deps = self.deps
@@ -178,10 +236,11 @@ class CampaignTicker:
             return False
         now = deps.clock.now()
         agents = deps.live.agents()
-        self._observe(now, agents)
+        live_calls = deps.live.calls(plan.campaign_id)
+        self._observe(agents, live_calls)
         nodes = deps.switch.nodes()
         usage = self._usage()
-        snapshot = self._snapshot(plan, now, agents, usage, dialing_allowed=bool(nodes))
+        snapshot = self._snapshot(plan, now, agents, live_calls, usage, bool(nodes))
         launch = self.pacer.decide(snapshot).launch
         self.stats.decided += launch
         if launch <= 0 or not nodes:
@@ -195,11 +254,12 @@ class CampaignTicker:
         plan: CampaignPlan,
         now: datetime,
         agents: list[AgentState],
+        live_calls: list[CallState],
         usage: UsageSnapshot,
         dialing_allowed: bool,
     ) -> Snapshot:
         deps = self.deps
-        live = {c.call_uuid: c for c in deps.live.calls(plan.campaign_id)}
+        live = {c.call_uuid: c for c in live_calls}
         views = agent_views(agents, plan.queue, now.timestamp())
         free = free_lines(plan.routing, now, deps.table, usage)
         trunk_free = _UNLIMITED if free is None else free
@@ -244,23 +304,55 @@ class CampaignTicker:
                 trunks[t.name] = replace(seen, in_flight=max(seen.in_flight, t.max_concurrency))
         return UsageSnapshot(trunks=trunks, health=health)
 
-    def _observe(self, now: datetime, agents: list[AgentState]) -> None:
+    def _observe(self, agents: list[AgentState], live_calls: list[CallState]) -> None:
         since = self._feed_since - timedelta(seconds=_FEED_OVERLAP_S)
-        ended = self.deps.store.ended_since(self.lease.campaign_id, since, 10_000)
-        wraps = wrap_up_by_agent(agents)
-        for row in ended:
-            if row.attempt_id in self._seen_ended:
-                continue
-            self._seen_ended[row.attempt_id] = row.ended_at
-            self.in_flight.ended(row.call_uuid)
-            for outcome in outcomes_of(row, wraps.get(row.agent or "", 0.0)):
-                self.pacer.observe(outcome)
-            if row.originated_at >= self._window_start:
-                self._answered += answered_by_person(row)
-                self._abandoned += row.abandoned
-            self._feed_since = max(self._feed_since, row.ended_at)
+        ended = self.deps.store.ended_since(self.lease.campaign_id, since, _FEED_LIMIT)
+        fresh = [row for row in ended if row.attempt_id not in self._seen_ended]
+        events = self._ended_events(fresh, agents, count_budget=True)
+        self._learn(events + self._answer_events(live_calls))
         horizon = self._feed_since - timedelta(seconds=2 * _FEED_OVERLAP_S)
         self._seen_ended = {k: v for k, v in self._seen_ended.items() if v >= horizon}
+
+    def _ended_events(
+        self, rows: list[EndedAttempt], agents: list[AgentState], count_budget: bool
+    ) -> list[tuple[float, Outcome]]:
+        """What ended attempts teach (an answer learnt live is not taught twice); with
+        ``count_budget`` their answers and abandons enter the window's counts."""
+        wraps = wrap_up_by_agent(agents)
+        events: list[tuple[float, Outcome]] = []
+        for row in rows:
+            self._seen_ended[row.attempt_id] = row.ended_at
+            self.in_flight.ended(row.call_uuid)
+            learnt = row.call_uuid in self._answers_learnt
+            self._answers_learnt.discard(row.call_uuid)
+            for at_s, outcome in timed_outcomes_of(row, wraps.get(row.agent or "", 0.0)):
+                if not (learnt and outcome.kind is OutcomeKind.ANSWERED):
+                    events.append((at_s, outcome))
+            if count_budget and row.originated_at >= self._window_start:
+                self._answered += answered_by_person(row) and not learnt
+                self._abandoned += row.abandoned
+            self._feed_since = max(self._feed_since, row.ended_at)
+        return events
+
+    def _answer_events(self, live_calls: list[CallState]) -> list[tuple[float, Outcome]]:
+        """Answers the listener has seen on calls still up, each learnt (and counted in the
+        budget) once, when first seen."""
+        events: list[tuple[float, Outcome]] = []
+        for call in live_calls:
+            if call.call_uuid in self._answers_learnt:
+                continue
+            answer = answer_of(call, self.in_flight.launched_s.get(call.call_uuid))
+            if answer is not None:
+                self._answers_learnt.add(call.call_uuid)
+                self._answered += 1
+                events.append(answer)
+        return events
+
+    def _learn(self, events: list[tuple[float, Outcome]]) -> None:
+        # in the order they happened, as the pacing simulator feeds them (the estimators
+        # weigh by order)
+        for _, outcome in sorted(events, key=lambda event: event[0]):
+            self.pacer.observe(outcome)
 
     def _route(
         self,

@@ -43,10 +43,17 @@ from dialer.runner.adapters import (
     EslSwitchProbe,
     LiveStateView,
     RedisLeaseStore,
+    RedisPacerStates,
     SqlCampaignStore,
 )
-from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
-from dialer.runner.ports import CampaignStore, LeaseStore, LiveView, Originator
+from dialer.runner.fakes import (
+    MemoryCampaignStore,
+    MemoryLeaseStore,
+    MemoryLiveView,
+    MemoryPacerStates,
+    MemorySwitch,
+)
+from dialer.runner.ports import CampaignStore, LeaseStore, LiveView, Originator, PacerStateStore
 from dialer.runner.tick import TickDeps
 
 __all__ = ["esl_switch", "esl_switch_probe", "memory_tick_deps", "tick_deps"]
@@ -78,6 +85,7 @@ def tick_deps(
         table,
         clock,
         ids,
+        RedisPacerStates(client),
     )
     if isinstance(switch, EslSwitch):
         holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
@@ -97,18 +105,21 @@ def memory_tick_deps(
     switch: Originator | None = None,
     leases: LeaseStore | None = None,
     trunks: TrunkState | None = None,
+    pacer_states: PacerStateStore | None = None,
 ) -> TickDeps:
     """A tick's dependencies on the in-memory twins (on ``clock``), each replaceable; no
-    trunk table and no trunk health unless given."""
+    trunk table and no trunk health unless given; pacer states kept under ``leases``."""
+    lease_store = leases if leases is not None else MemoryLeaseStore(clock)
     return _assemble(
         store if store is not None else MemoryCampaignStore(),
         live if live is not None else MemoryLiveView(),
         switch if switch is not None else MemorySwitch(),
-        leases if leases is not None else MemoryLeaseStore(clock),
+        lease_store,
         trunks if trunks is not None else TrunkState(InMemoryReservations(clock)),
         table if table is not None else RoutingTable([]),
         clock,
         ids,
+        pacer_states if pacer_states is not None else MemoryPacerStates(lease_store),
     )
 
 
@@ -121,6 +132,7 @@ def _assemble(
     table: RoutingTable,
     clock: Clock,
     ids: IdSource,
+    pacer_states: PacerStateStore,
 ) -> TickDeps:
     return TickDeps(
         store,
@@ -132,6 +144,7 @@ def _assemble(
         clock,
         ids,
         health=trunks.health,
+        pacer_states=pacer_states,
     )
 
 
