@@ -162,9 +162,16 @@ class Simulation:
         now = self.now_s
         # tuple.__new__ skips the named tuples' Python-level constructors: this runs every tick.
         new, agent_view, call_view = tuple.__new__, AgentView, CallView
+        # An agent leaving after the call (a break, the end of the shift) is away already: the
+        # switch shows its new status (On Break, Logged Out) from the moment it is set.
+        away = AgentPhase.AWAY
         agents = tuple(
-            [new(agent_view, (a.agent_id, a.phase, now - a.since_s)) for a in self.agents]
-        )
+            [
+                new(agent_view, (a.agent_id, a.phase if a.leave_after_call is None else away,
+                                 now - a.since_s))
+                for a in self.agents
+            ]
+        )  # fmt: skip
         queued, ringing = CallStage.QUEUED, CallStage.RINGING
         calls = [new(call_view, (c.key, queued, now - c.ring_end_s)) for c in self._queue]
         calls.extend(
@@ -312,6 +319,16 @@ class Simulation:
         assert isinstance(payload, _Agent)
         assert payload.call is not None
         self._connections_ended += 1
+        call = payload.call
+        # learnt at hangup, as the production loop learns it from the ended attempt (the
+        # wrap-up that follows is the agent's, known in advance)
+        self.pacer.observe(
+            Outcome(
+                OutcomeKind.HANDLED,
+                talk_s=call.talk_end_s - call.connected_s,
+                wrap_s=call.wrap_end_s - call.talk_end_s,
+            )
+        )
         self._set_phase(payload, AgentPhase.WRAP_UP)
         self._push(payload.call.wrap_end_s, _Ev.WRAP_END, payload)
 
@@ -320,13 +337,6 @@ class Simulation:
         call = payload.call
         assert call is not None
         payload.call = None
-        self.pacer.observe(
-            Outcome(
-                OutcomeKind.HANDLED,
-                talk_s=call.talk_end_s - call.connected_s,
-                wrap_s=call.wrap_end_s - call.talk_end_s,
-            )
-        )
         self._set_phase(payload, AgentPhase.READY)
         self._after_free(int(payload.agent_id[1:]))
 

@@ -137,7 +137,7 @@ def test_answers_are_learnt_when_they_happen_and_handled_calls_at_hangup() -> No
 
 
 def test_a_call_in_flight_at_the_hand_off_keeps_its_ring_age() -> None:
-    deps, store, switch, leases, clock = setup()
+    deps, store, _, leases, clock = setup()
     deps.config = TickConfig(lease_ttl_ms=1_000_000)
     lease = leases.acquire(CID, "w1", 10_000)
     assert lease is not None

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialer.pacing import Pacer, PredictivePacer, PreviewPacer, ProgressivePacer
+from dialer.pacing import (
+    Decision,
+    Outcome,
+    Pacer,
+    PredictivePacer,
+    PreviewPacer,
+    ProgressivePacer,
+    Snapshot,
+)
 from dialer.sim.pacing.baselines import VicidialPacer
 from dialer.sim.pacing.engine import Simulation
 from dialer.sim.pacing.records import Figures, figures_from_csv, write_csv
@@ -20,6 +28,7 @@ from dialer.sim.pacing.scenario import (
     Break,
     Duration,
     PacingScenario,
+    Uniform,
     load_pacing_scenario,
 )
 
@@ -199,3 +208,54 @@ def test_shift_ending_mid_call_and_overlapping_breaks_keep_the_books() -> None:
         assert 0 <= shift.away_s <= shift.end_s - shift.start_s
     early = [s for s in log.shifts if s.end_s < 1800]
     assert len(early) == 3 and all(s.end_s >= 1000 for s in early)
+
+
+class _Spy:
+    """Progressive 1:1 that records, by simulated time, the agents' phases and what it learns."""
+
+    mode = ProgressivePacer.mode
+
+    def __init__(self) -> None:
+        self.sim: Simulation | None = None
+        self.phases: list[tuple[float, str]] = []
+        self.learnt: list[tuple[float, str]] = []
+
+    def decide(self, snapshot: Snapshot) -> Decision:
+        assert self.sim is not None
+        self.phases.append((self.sim.now_s, snapshot.agents[0].phase.value))
+        return ProgressivePacer(1.0).decide(snapshot)
+
+    def observe(self, outcome: Outcome) -> None:
+        assert self.sim is not None
+        self.learnt.append((self.sim.now_s, outcome.kind.value))
+
+
+def _one_agent_run(breaks: tuple[Break, ...]) -> _Spy:
+    scenario = _scenario(
+        team=1,
+        answer=1.0,
+        hours=0.05,
+        agents=(AgentGroup(count=1, breaks=breaks),),
+        ring_s=Uniform(min=4, max=4),
+        talk_s=Duration(mean=100),
+        wrap_s=Duration(mean=10),
+    )
+    spy = _Spy()
+    sim = Simulation(scenario, 1, spy)
+    spy.sim = sim
+    sim.run()
+    return spy
+
+
+def test_an_agent_leaving_after_the_call_is_not_seen_coming_free() -> None:
+    spy = _one_agent_run((Break(at_s=10, duration_s=60),))
+    # talking from 4 s to 104 s, wrap-up to 114 s; the break is set at 10 s: away from then
+    # on, not talking nor wrapping up, until back at 174 s
+    assert dict(spy.phases)[5.0] == "talking"
+    assert {phase for at_s, phase in spy.phases if 10 <= at_s < 174} == {"away"}
+    assert dict(spy.phases)[175.0] == "ready"
+
+
+def test_a_handled_call_is_learnt_at_its_hangup() -> None:
+    spy = _one_agent_run(())
+    assert spy.learnt[:2] == [(4.0, "answered"), (104.0, "handled")]
