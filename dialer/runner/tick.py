@@ -186,14 +186,14 @@ class CampaignTicker:
         plan = deps.store.plan(lease.campaign_id)
         window_s = plan.abandon_window_s if plan else 30 * 86_400.0
         self._window_start = now - timedelta(seconds=window_s)
-        self._answered = self._abandoned = 0
-        agents = deps.live.agents()
         if carried is None:
-            self._relearn(now, agents)
+            self._relearn(now, deps.live.agents())
         else:
-            self._resume(carried, now, agents)
+            self._resume(carried, now)
+        # Attempts that ended by now are in these counts; answers learnt live whose attempt
+        # has not ended are not in the rows yet.
+        self._counted_until = now
         answered, self._abandoned = deps.store.budget_counts(lease.campaign_id, self._window_start)
-        # answers learnt live whose attempt has not ended are not in the rows yet
         self._answered = answered + len(self._answers_learnt)
 
     def _relearn(self, now: datetime, agents: list[AgentState]) -> None:
@@ -203,17 +203,14 @@ class CampaignTicker:
         )
         self._learn(self._ended_events(recent, agents, count_budget=False))
 
-    def _resume(self, carried: Carried, now: datetime, agents: list[AgentState]) -> None:
+    def _resume(self, carried: Carried, now: datetime) -> None:
         self.in_flight.launched_s.update(carried.launched_s)
         self.in_flight.seen.update(carried.launched_seen)
         self._answers_learnt = set(carried.answers_learnt)
         self._seen_ended = {k: _at(v) for k, v in carried.seen_ended.items()}
-        fed = _at(carried.feed_since_s)
-        # what ended since the hand-off (a dead worker's last slice: since its last save)
-        since = max(fed - timedelta(seconds=_FEED_OVERLAP_S), now - _RELEARN_SPAN)
-        rows = self.deps.store.latest_ended(self.lease.campaign_id, since, _FEED_LIMIT)
-        fresh = [r for r in rows if r.attempt_id not in self._seen_ended]
-        self._learn(self._ended_events(fresh, agents, count_budget=False))
+        # The first tick feeds what ended since the hand-off (a dead worker's last slice:
+        # since its last save), merged in time order with the answers seen live meanwhile.
+        self._feed_since = max(_at(carried.feed_since_s), now - _RELEARN_SPAN)
 
     def carried(self) -> Carried:
         """What the next slice needs to go on where this one stands."""
@@ -329,10 +326,16 @@ class CampaignTicker:
                 if not (learnt and outcome.kind is OutcomeKind.ANSWERED):
                     events.append((at_s, outcome))
             if count_budget and row.originated_at >= self._window_start:
-                self._answered += answered_by_person(row) and not learnt
-                self._abandoned += row.abandoned
+                self._count(row, learnt)
             self._feed_since = max(self._feed_since, row.ended_at)
         return events
+
+    def _count(self, row: EndedAttempt, learnt: bool) -> None:
+        if row.ended_at > self._counted_until:
+            self._answered += answered_by_person(row) and not learnt
+            self._abandoned += row.abandoned
+        elif learnt:  # in the rows read at the start and among the answers learnt live
+            self._answered -= 1
 
     def _answer_events(self, live_calls: list[CallState]) -> list[tuple[float, Outcome]]:
         """Answers the listener has seen on calls still up, each learnt (and counted in the
