@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dialer.agent_state import AgentState
+from dialer.esl.events import Event
+from dialer.listener.switch_state import agent_change
 from dialer.pacing import AgentPhase, AgentView, OutcomeKind
 from dialer.runner.ports import EndedAttempt
 from dialer.runner.snapshot import InFlight, agent_views, outcomes_of, wrap_up_by_agent
@@ -77,3 +79,38 @@ def test_a_launched_call_whose_attempt_ended_stops_counting_as_ringing() -> None
     flight.ended("refused")
     flight.ended("never-launched")
     assert [v.call_id for v in flight.views({}, 102.0)] == ["ringing"]
+
+
+@pytest.mark.parametrize("status", ["On Break", "Logged Out"])
+def test_an_agent_set_to_leave_during_its_call_is_not_coming_free(status: str) -> None:
+    # mod_callcenter changes the status at once (agent-status-change, as in the transcript
+    # i_agent_status_changes) while the state stays In a queue call until the call ends
+    talking = AgentState(
+        "agent1@default", "Available", "In a queue call", changed_at_s=100, queues=("q",)
+    )
+    event = Event(
+        {
+            "Event-Name": "CUSTOM",
+            "Event-Subclass": "callcenter::info",
+            "CC-Agent": "agent1@default",
+            "CC-Action": "agent-status-change",
+            "CC-Agent-Status": status,
+        }
+    )
+    leaving = agent_change(talking, event, 130)
+    assert leaving is not None and leaving.state == "In a queue call"
+    [view] = agent_views([leaving], "q", 140)
+    assert view.phase is AgentPhase.AWAY
+
+
+def test_an_on_demand_agent_in_a_call_is_not_coming_free() -> None:
+    # mod_callcenter sets an Available (On Demand) agent Idle after the call, not Waiting
+    on_demand = AgentState(
+        "a", "Available (On Demand)", "In a queue call", changed_at_s=100, queues=("q",)
+    )
+    [view] = agent_views([on_demand], "q", 140)
+    assert view.phase is AgentPhase.AWAY
+    before_its_call = AgentState("a", "Available (On Demand)", "Waiting", 100, queues=("q",))
+    assert agent_views([before_its_call], "q", 140)[0].phase is AgentPhase.READY
+    idle_after = AgentState("a", "Available (On Demand)", "Idle", 200, queues=("q",))
+    assert agent_views([idle_after], "q", 240)[0].phase is AgentPhase.AWAY
