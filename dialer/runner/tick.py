@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from campaigns.domain import ClaimedLead
@@ -32,7 +32,6 @@ from dialer.pacing import (
     AgentPhase,
     Limits,
     Outcome,
-    OutcomeKind,
     Pacer,
     Snapshot,
     pacer_state,
@@ -44,10 +43,10 @@ from dialer.routing.ports import CapacityReservations, TrunkHealthStore
 from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.carry import Carried
+from dialer.runner.feed import OutcomeFeed
 from dialer.runner.ports import (
     CampaignPlan,
     CampaignStore,
-    EndedAttempt,
     Lease,
     LeaseStore,
     LiveView,
@@ -55,27 +54,12 @@ from dialer.runner.ports import (
     Originator,
     PacerStateStore,
 )
-from dialer.runner.snapshot import (
-    InFlight,
-    agent_views,
-    answer_of,
-    answered_by_person,
-    timed_outcomes_of,
-    wrap_up_by_agent,
-)
+from dialer.runner.snapshot import InFlight, agent_views
 
 log = logging.getLogger(__name__)
 
 # Limits.trunk_free_lines when a trunk of the campaign has no concurrency limit.
 _UNLIMITED = 1_000_000
-_FEED_OVERLAP_S = 5.0
-_FEED_LIMIT = 10_000
-# How far back a pacer that starts without a handed-on state relearns.
-_RELEARN_SPAN = timedelta(hours=1)
-
-
-def _at(epoch_s: float) -> datetime:
-    return datetime.fromtimestamp(epoch_s, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +146,9 @@ class CampaignTicker:
     """Ticks one campaign under ``lease``; ``tick()`` returns False when pacing must stop.
 
     ``carried`` is what the previous slice handed on (`dialer.runner.carry`), its pacer
-    already restored in ``pacer``: the feed goes on where it stood. Without it the pacer
-    relearns from the newest ``warm_up_outcomes`` outcomes of the last hour. Outcomes reach
-    the pacer in the order they happened: an answer when the listener's live state shows it,
-    the rest when the attempt ends (a handled call at its hangup).
+    already restored in ``pacer``: the outcome feed (`dialer.runner.feed`) goes on where it
+    stood. Without it the pacer relearns from the newest ``warm_up_outcomes`` outcomes of the
+    last hour.
     """
 
     def __init__(
@@ -179,49 +162,20 @@ class CampaignTicker:
         self._claimer = f"{lease.owner}#{lease.token}"
         self._router_state = RouterState()
         self._node_cursor = 0
-        self._seen_ended: dict[int, datetime] = {}
-        self._answers_learnt: set[str] = set()
-        now = deps.clock.now()
-        self._feed_since = now
+        self.feed = OutcomeFeed(deps.store, lease.campaign_id, self.in_flight)
         plan = deps.store.plan(lease.campaign_id)
         window_s = plan.abandon_window_s if plan else 30 * 86_400.0
-        self._window_start = now - timedelta(seconds=window_s)
-        if carried is None:
-            self._relearn(now, deps.live.agents())
-        else:
-            self._resume(carried, now)
-        # Attempts that ended by now are in these counts; answers learnt live whose attempt
-        # has not ended are not in the rows yet.
-        self._counted_until = now
-        answered, self._abandoned = deps.store.budget_counts(lease.campaign_id, self._window_start)
-        self._answered = answered + len(self._answers_learnt)
-
-    def _relearn(self, now: datetime, agents: list[AgentState]) -> None:
-        # Nothing handed on: relearn from the newest outcomes, never the oldest.
-        recent = self.deps.store.latest_ended(
-            self.lease.campaign_id, now - _RELEARN_SPAN, self.deps.config.warm_up_outcomes
-        )
-        self._learn(self._ended_events(recent, agents, count_budget=False))
-
-    def _resume(self, carried: Carried, now: datetime) -> None:
-        self.in_flight.launched_s.update(carried.launched_s)
-        self.in_flight.seen.update(carried.launched_seen)
-        self._answers_learnt = set(carried.answers_learnt)
-        self._seen_ended = {k: _at(v) for k, v in carried.seen_ended.items()}
-        # The first tick feeds what ended since the hand-off (a dead worker's last slice:
-        # since its last save), merged in time order with the answers seen live meanwhile.
-        self._feed_since = max(_at(carried.feed_since_s), now - _RELEARN_SPAN)
+        agents = deps.live.agents()
+        now = deps.clock.now()
+        self._learn(self.feed.start(now, window_s, agents, carried, deps.config.warm_up_outcomes))
 
     def carried(self) -> Carried:
         """What the next slice needs to go on where this one stands."""
-        return Carried(
-            pacer=pacer_state(self.pacer),
-            feed_since_s=self._feed_since.timestamp(),
-            seen_ended={k: v.timestamp() for k, v in self._seen_ended.items()},
-            answers_learnt=set(self._answers_learnt),
-            launched_s=dict(self.in_flight.launched_s),
-            launched_seen=set(self.in_flight.seen),
-        )
+        return self.feed.carried(pacer_state(self.pacer))
+
+    def _learn(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            self.pacer.observe(outcome)
 
     def tick(self) -> bool:
         deps = self.deps
@@ -234,7 +188,7 @@ class CampaignTicker:
         now = deps.clock.now()
         agents = deps.live.agents()
         live_calls = deps.live.calls(plan.campaign_id)
-        self._observe(agents, live_calls)
+        self._learn(self.feed.observe(agents, live_calls))
         nodes = deps.switch.nodes()
         usage = self._usage()
         snapshot = self._snapshot(plan, now, agents, live_calls, usage, bool(nodes))
@@ -273,8 +227,8 @@ class CampaignTicker:
         budget = AbandonBudget(
             target=plan.abandon_target,
             window_s=plan.abandon_window_s,
-            answered_in_window=self._answered,
-            abandoned_in_window=self._abandoned,
+            answered_in_window=self.feed.answered,
+            abandoned_in_window=self.feed.abandoned,
         )
         return Snapshot(
             agents=views,
@@ -300,62 +254,6 @@ class CampaignTicker:
                 seen = trunks[t.name]
                 trunks[t.name] = replace(seen, in_flight=max(seen.in_flight, t.max_concurrency))
         return UsageSnapshot(trunks=trunks, health=health)
-
-    def _observe(self, agents: list[AgentState], live_calls: list[CallState]) -> None:
-        since = self._feed_since - timedelta(seconds=_FEED_OVERLAP_S)
-        ended = self.deps.store.ended_since(self.lease.campaign_id, since, _FEED_LIMIT)
-        fresh = [row for row in ended if row.attempt_id not in self._seen_ended]
-        events = self._ended_events(fresh, agents, count_budget=True)
-        self._learn(events + self._answer_events(live_calls))
-        horizon = self._feed_since - timedelta(seconds=2 * _FEED_OVERLAP_S)
-        self._seen_ended = {k: v for k, v in self._seen_ended.items() if v >= horizon}
-
-    def _ended_events(
-        self, rows: list[EndedAttempt], agents: list[AgentState], count_budget: bool
-    ) -> list[tuple[float, Outcome]]:
-        """What ended attempts teach (an answer learnt live is not taught twice); with
-        ``count_budget`` their answers and abandons enter the window's counts."""
-        wraps = wrap_up_by_agent(agents)
-        events: list[tuple[float, Outcome]] = []
-        for row in rows:
-            self._seen_ended[row.attempt_id] = row.ended_at
-            self.in_flight.ended(row.call_uuid)
-            learnt = row.call_uuid in self._answers_learnt
-            self._answers_learnt.discard(row.call_uuid)
-            for at_s, outcome in timed_outcomes_of(row, wraps.get(row.agent or "", 0.0)):
-                if not (learnt and outcome.kind is OutcomeKind.ANSWERED):
-                    events.append((at_s, outcome))
-            if count_budget and row.originated_at >= self._window_start:
-                self._count(row, learnt)
-            self._feed_since = max(self._feed_since, row.ended_at)
-        return events
-
-    def _count(self, row: EndedAttempt, learnt: bool) -> None:
-        if row.ended_at > self._counted_until:
-            self._answered += answered_by_person(row) and not learnt
-            self._abandoned += row.abandoned
-        elif learnt:  # in the rows read at the start and among the answers learnt live
-            self._answered -= 1
-
-    def _answer_events(self, live_calls: list[CallState]) -> list[tuple[float, Outcome]]:
-        """Answers the listener has seen on calls still up, each learnt (and counted in the
-        budget) once, when first seen."""
-        events: list[tuple[float, Outcome]] = []
-        for call in live_calls:
-            if call.call_uuid in self._answers_learnt:
-                continue
-            answer = answer_of(call, self.in_flight.launched_s.get(call.call_uuid))
-            if answer is not None:
-                self._answers_learnt.add(call.call_uuid)
-                self._answered += 1
-                events.append(answer)
-        return events
-
-    def _learn(self, events: list[tuple[float, Outcome]]) -> None:
-        # in the order they happened, as the pacing simulator feeds them (the estimators
-        # weigh by order)
-        for _, outcome in sorted(events, key=lambda event: event[0]):
-            self.pacer.observe(outcome)
 
     def _route(
         self,
