@@ -8,16 +8,17 @@ from datetime import timedelta
 
 from dialer.calls.machine import CallState
 from dialer.pacing import Mode, OutcomeKind, PredictivePacer, pacer_state
-from dialer.runner.fakes import MemoryPacerStates
+from dialer.runner.fakes import MemoryCampaignStore, MemoryPacerStates
 from dialer.runner.ports import CampaignPlan, EndedAttempt
 from dialer.runner.service import hand_on, open_ticker, pace_slice
 from dialer.runner.tick import CampaignTicker, TickConfig
 from tests.dialer.runner.test_runner_tick import CID, QUEUE, FixedPacer, setup
+from tests.support.clock import FakeClock
 
 PREDICTIVE = CampaignPlan(CID, "c", True, Mode.PREDICTIVE, "cc_c", "campaign", QUEUE)
 
 
-def _ended_hour(store, clock, calls: int) -> None:  # type: ignore[no-untyped-def]
+def _ended_hour(store: MemoryCampaignStore, clock: FakeClock, calls: int) -> None:
     """``calls`` attempts ended over the last hour, one every 3600/calls s: the older half
     unanswered, the newer half answered and handled (90 s talk)."""
     now = clock.now()
