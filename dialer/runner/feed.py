@@ -93,6 +93,12 @@ class OutcomeFeed:
         return learn
 
     def _resume(self, carried: Carried, now: datetime) -> None:
+        if _at(carried.feed_since_s) < now - RELEARN_SPAN:
+            # Pacing stopped that long ago (a campaign paused and started again): its calls
+            # are over, only what the pacer learnt still holds. The feed relearns nothing it
+            # already knows, from the last hour on.
+            self._feed_since = now - RELEARN_SPAN
+            return
         self._in_flight.launched_s.update(carried.launched_s)
         self._in_flight.seen.update(carried.launched_seen)
         self._answers_learnt = set(carried.answers_learnt)

@@ -153,3 +153,33 @@ def test_a_call_in_flight_at_the_hand_off_keeps_its_ring_age() -> None:
     later.pacer = spy
     assert later.tick()
     assert [(c.call_id, c.age_s) for c in spy.snapshots[-1].calls] == [(uuid, 6.0)]
+
+
+def test_a_state_saved_long_ago_keeps_its_estimators_but_not_its_calls() -> None:
+    deps, store, _, leases, clock = setup()
+    deps.config = TickConfig(lease_ttl_ms=10**9)
+    store.plans[CID] = PREDICTIVE
+    _ended_hour(store, clock, 100)
+    lease = leases.acquire(CID, "w1", 10**9)
+    assert lease is not None
+    ticker = open_ticker(lease, Mode.PREDICTIVE, deps)
+    ticker.pacer = FixedPacer(1)  # type: ignore[assignment]
+    assert ticker.tick()
+    uuid = next(iter(store.attempts))
+    answered_us = int((clock.now() + timedelta(seconds=5)).timestamp() * 1e6)
+    deps.live.call_states.append(  # type: ignore[attr-defined]
+        CallState(uuid, CID, answered_at_us=answered_us)
+    )
+    clock.advance(6)
+    ticker.pacer = PredictivePacer()
+    assert ticker.tick()
+    assert ticker.feed.answered == 50 + 1  # the rows' answers and the one learnt live
+    assert hand_on(ticker, deps)
+    # paused overnight: the call ended long ago (its row aged out of the feed's hour)
+    deps.live.call_states.clear()  # type: ignore[attr-defined]
+    store.ended.clear()
+    clock.advance(12 * 3_600)
+    later = open_ticker(lease, Mode.PREDICTIVE, deps)
+    assert isinstance(later.pacer, PredictivePacer) and later.pacer.answer.count == 1
+    assert later.feed.answered == 0 and later.in_flight.launched_s == {}
+    assert later.tick() and later.feed.answered == 0
