@@ -4,10 +4,15 @@ lost it relearns from the newest outcomes, and answers are learnt when they happ
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dialer.calls.machine import CallState
 from dialer.pacing import Mode, OutcomeKind, PredictivePacer, pacer_state
+from dialer.runner.carry import Carried, resume
 from dialer.runner.fakes import MemoryCampaignStore, MemoryPacerStates
 from dialer.runner.ports import CampaignPlan, EndedAttempt
 from dialer.runner.service import hand_on, open_ticker, pace_slice
@@ -183,3 +188,24 @@ def test_a_state_saved_long_ago_keeps_its_estimators_but_not_its_calls() -> None
     assert isinstance(later.pacer, PredictivePacer) and later.pacer.answer.count == 1
     assert later.feed.answered == 0 and later.in_flight.launched_s == {}
     assert later.tick() and later.feed.answered == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    feed_since_s=st.floats(0, 2e9),
+    seen=st.dictionaries(st.integers(1, 10**9), st.floats(0, 2e9), max_size=20),
+    learnt=st.sets(st.uuids().map(str), max_size=10),
+    launched=st.dictionaries(st.uuids().map(str), st.floats(0, 2e9), max_size=10),
+)
+def test_the_carried_state_round_trips_through_json(
+    feed_since_s: float, seen: dict[int, float], learnt: set[str], launched: dict[str, float]
+) -> None:
+    pacer = PredictivePacer()
+    carried = Carried(pacer_state(pacer), feed_since_s, seen, learnt, launched, set(launched))
+    back = Carried.from_dict(json.loads(json.dumps(carried.to_dict())))
+    assert back == carried
+    restored, rest = resume(Mode.PREDICTIVE, carried.to_dict())
+    assert rest == carried and pacer_state(restored) == carried.pacer
+    fresh, none = resume(Mode.PREDICTIVE, {**carried.to_dict(), "version": 2})
+    assert none is None and pacer_state(fresh) == pacer_state(PredictivePacer())
+    assert resume(Mode.PROGRESSIVE, carried.to_dict())[1] is None  # the mode changed
