@@ -37,7 +37,8 @@ from functools import partial
 
 from dialer.agent_state import AgentState
 from dialer.backend_errors import is_backend_error
-from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
+from dialer.calls.agent_first import AgentFirstEnd
+from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState, as_call_end
 from dialer.calls.trunk import trunk_verdict
 from dialer.cdr.parse import CdrFacts
 from dialer.cdr.ports import CdrLookup
@@ -45,7 +46,13 @@ from dialer.cdr.settle import end_from_cdr, unsettled_end
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import Event
 from dialer.esl.ports import EslConnection, EslError, Subscription
-from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
+from dialer.listener.ports import (
+    ApiCallSink,
+    AttemptSink,
+    LiveState,
+    TrunkHealthFeed,
+    TrunkRelease,
+)
 from dialer.listener.safety import AbandonSafety
 from dialer.listener.switch_state import (
     agent_change,
@@ -115,6 +122,7 @@ class NodeListener:
         clock: Clock = SYSTEM_CLOCK,
         health: TrunkHealthFeed | None = None,
         safety: AbandonSafety | None = None,
+        api_calls: ApiCallSink | None = None,
         cdrs: CdrLookup | None = None,
         cdr_wait_s: float = 120.0,
         heartbeat: LoopBeat | None = None,
@@ -124,6 +132,7 @@ class NodeListener:
     ) -> None:
         self.node = node
         self._safety = safety
+        self._api_calls = api_calls
         self._cdrs = cdrs
         self._cdr_wait_s = cdr_wait_s
         # calls gone from the switch without a CDR yet: monotonic deadline of their wait
@@ -287,6 +296,10 @@ class NodeListener:
             if agent is not None:
                 self.agents[agent.name] = agent
                 self._durably("agent", lambda: self._live.put_agent(self.node, agent))
+        api_end = self.book.apply_agent_first(event)
+        if api_end is not None:
+            self._durably("api call end", lambda: self._finish_agent_first(api_end))
+            return None
         key = self.book.call_uuid_of(event)
         end = self.book.apply(event)
         if end is not None:
@@ -308,6 +321,17 @@ class NodeListener:
         if self._safety is not None:
             self._safety.check(end)
         self._live.drop_call(self.node, end.call_uuid)
+        self.stats.ended += 1
+
+    def _finish_agent_first(self, end: AgentFirstEnd) -> None:
+        """An agent-first call ended: its line freed, its trunk's health fed (as a campaign
+        call's would be), its end recorded on the API call."""
+        if end.trunk:
+            self._trunks.release(end.trunk, end.call_uuid)
+            if end.agent_answered_at is not None:  # else the customer was never dialled
+                self._feed_health(as_call_end(end))
+        if self._api_calls is not None:
+            self._api_calls.record_end(self.node, end)
         self.stats.ended += 1
 
     def _feed_health(self, end: CallEnd) -> None:
