@@ -21,6 +21,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from dialer.apicalls.http import calls_router
+from dialer.apicalls.service import CallDeps
+from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
@@ -65,7 +68,14 @@ def _beating(heartbeat: LoopBeat | None, every_s: float) -> Callable[[FastAPI], 
 
 def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     """The ``/v1`` routers of every context, each over the services the CLI uses."""
-    return [keys_router(auth)]
+
+    def deps() -> CallDeps:
+        return call_deps(
+            context.settings, context.sessions, context.redis, context.clock, context.ids,
+            namespace=context.namespace,
+        )  # fmt: skip
+
+    return [keys_router(auth), calls_router(auth, deps)]
 
 
 def create_app(

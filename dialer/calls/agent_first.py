@@ -139,9 +139,7 @@ def _agent(state: AgentFirstState, event: Event) -> tuple[AgentFirstState, Agent
     if name != "CHANNEL_HANGUP_COMPLETE":
         return state, None
     bridge_args = event.var("last_arg") or event.var("current_application_data")
-    bridged_us = _int(event.var("bridge_uepoch")) or _int(
-        event.get("Caller-Channel-Bridged-Time")
-    )
+    bridged_us = _int(event.var("bridge_uepoch")) or _int(event.get("Caller-Channel-Bridged-Time"))
     state = replace(
         state,
         agent_answered_at_us=state.agent_answered_at_us
@@ -216,4 +214,3 @@ def agent_first_end(state: AgentFirstState, cause: str, ended_us: int) -> AgentF
         sip_status=state.sip_status,
         hangup_cause_q850=state.q850,
     )
-

@@ -35,6 +35,9 @@ def client(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
 # missing here (or listed but not served) fails the test.
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/v1/me"): frozenset(Role),
+    ("POST", "/v1/calls"): frozenset({Role.SYSTEM}),
+    ("POST", "/v1/callbacks"): frozenset({Role.SYSTEM}),
+    ("GET", "/v1/calls/{call_uuid}"): frozenset({Role.SYSTEM, Role.MANAGER}),
 }
 
 

@@ -1,0 +1,92 @@
+"""Wiring of the API calls context: `CallDeps` on the database, Redis (trunk lines and
+health, the listener's agents) and the switches' Event Socket.
+
+The API process opens its originate connections on its first call (`LazySwitch`), so an API
+that places no call (tests of other routes, a switch still starting) never waits for one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.apicalls.adapters import SqlApiCallStore, SqlDirectory
+from dialer.apicalls.service import CallDeps
+from dialer.clock import Clock, IdSource
+from dialer.config import FsNode, Settings
+from dialer.esl.ports import EslClientKind
+from dialer.listener.wiring import live_state
+from dialer.routing.wiring import TrunkState, redis_trunk_state
+from dialer.runner.adapters import EslSwitch, LiveStateView
+from dialer.runner.ports import Originator
+from dialer.runner.wiring import esl_switch
+
+__all__ = ["LazySwitch", "call_deps"]
+
+
+class LazySwitch:
+    """An `Originator` whose connections (one per node) are opened on first use."""
+
+    def __init__(
+        self, nodes: Sequence[FsNode], connect_wait_s: float, client_kind: EslClientKind
+    ) -> None:
+        self._nodes = list(nodes)
+        self._wait_s = connect_wait_s
+        self._kind: EslClientKind = client_kind
+        self._switch: EslSwitch | None = None
+        self._lock = threading.Lock()
+
+    def _open(self) -> EslSwitch:
+        with self._lock:
+            if self._switch is None:
+                self._switch = esl_switch(self._nodes, self._wait_s, self._kind)
+            return self._switch
+
+    def nodes(self) -> list[str]:
+        return self._open().nodes()
+
+    def originate(self, node: str, args: str) -> bool:
+        return self._open().originate(node, args)
+
+    @property
+    def connections(self) -> Mapping[str, object]:
+        return {} if self._switch is None else self._switch.connections
+
+    def close(self) -> None:
+        with self._lock:
+            if self._switch is not None:
+                self._switch.close()
+                self._switch = None
+
+
+def call_deps(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    client: redis.Redis[Any],
+    clock: Clock,
+    ids: IdSource,
+    *,
+    namespace: str,
+    switch: Originator | None = None,
+    trunks: TrunkState | None = None,
+) -> CallDeps:
+    """API calls over the deployment's database, Redis ``namespace`` and switches (or
+    ``switch``)."""
+    shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
+    nodes = settings.freeswitch_nodes
+    if switch is None:
+        switch = LazySwitch(nodes, 5.0, settings.esl_client)
+    return CallDeps(
+        store=SqlApiCallStore(sessions, shared.reservations),
+        directory=SqlDirectory(sessions),
+        switch=switch,
+        reservations=shared.reservations,
+        clock=clock,
+        ids=ids,
+        health=shared.health,
+        live=LiveStateView(live_state(client, namespace), [n.name for n in nodes]),
+    )
