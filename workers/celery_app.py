@@ -25,6 +25,7 @@ IMPORTS_QUEUE = "imports"
 POST_CALL_QUEUE = "post-call"
 QUEUES = (PACING_QUEUE, ORIGINATE_QUEUE, IMPORTS_QUEUE, POST_CALL_QUEUE)
 SUPERVISE_EVERY_S = 2.0
+DISPATCH_CALLBACKS_EVERY_S = 2.0
 
 # Clients of embedded servers this process started: freeing one would stop its server.
 _EMBEDDED: list[Any] = []
@@ -52,6 +53,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dialer.import_leads": {"queue": IMPORTS_QUEUE},
             "dialer.post_call": {"queue": POST_CALL_QUEUE},
             "dialer.campaign_paused": {"queue": POST_CALL_QUEUE},
+            "dialer.api_call_ended": {"queue": POST_CALL_QUEUE},
+            "dialer.dispatch_callbacks": {"queue": PACING_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.
@@ -60,6 +63,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
             "supervise-pacing": {"task": "dialer.supervise", "schedule": SUPERVISE_EVERY_S},
+            "dispatch-callbacks": {
+                "task": "dialer.dispatch_callbacks",
+                "schedule": DISPATCH_CALLBACKS_EVERY_S,
+            },
         },
         "timezone": "UTC",
         # beats the heartbeat that `dialer health beat` reads (workers.liveness)

@@ -26,6 +26,7 @@ from dialer.apicalls.ports import (
     CampaignFacts,
     NewApiCall,
     Placed,
+    WebhookTarget,
 )
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.db.base import transaction
@@ -205,6 +206,26 @@ class SqlApiCallStore:
                 )
             )
             return {name for name in rows if name}
+
+    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
+        with self._sessions() as session:
+            row = session.scalar(select(ApiCallRow).where(ApiCallRow.call_uuid == call_uuid))
+            if row is None or row.status != "ended":
+                return None
+            url = None
+            if row.campaign_id is not None:
+                url = session.scalar(
+                    select(Campaign.webhook_url).where(Campaign.id == row.campaign_id)
+                )
+            return WebhookTarget(_read(session, row), url, row.webhook_tries, row.webhook_state)
+
+    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
+        with transaction(self._sessions) as session:
+            session.execute(
+                update(ApiCallRow)
+                .where(ApiCallRow.call_uuid == call_uuid)
+                .values(webhook_tries=tries, webhook_state=state)
+            )
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:
         with transaction(self._sessions) as session:

@@ -14,6 +14,7 @@ from dialer.apicalls.ports import (
     CampaignFacts,
     NewApiCall,
     Placed,
+    WebhookTarget,
 )
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.routing.table import RoutingTable
@@ -29,6 +30,8 @@ class MemoryApiCallStore:
         self._keys: dict[tuple[str, str], tuple[str, str]] = {}
         self._claims: dict[str, str] = {}
         self._campaigns = campaigns or {}
+        self.webhook_urls: dict[int, str] = {}
+        self.webhooks: dict[str, tuple[int, str | None]] = {}
         self._lock = threading.Lock()
 
     def insert(self, call: NewApiCall) -> tuple[ApiCall, str, bool]:
@@ -122,6 +125,17 @@ class MemoryApiCallStore:
 
     def agents_in_calls(self) -> set[str]:
         return {c.agent for c in self.calls.values() if c.status is CallStatus.DIALING and c.agent}
+
+    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
+        call = self.calls.get(call_uuid)
+        if call is None or call.status is not CallStatus.ENDED:
+            return None
+        tries, state = self.webhooks.get(call_uuid, (0, None))
+        url = self.webhook_urls.get(call.campaign_id or 0)
+        return WebhookTarget(call, url, tries, state)
+
+    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
+        self.webhooks[call_uuid] = (tries, state)
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:
         with self._lock:

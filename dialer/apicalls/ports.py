@@ -108,6 +108,17 @@ class Placed:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookTarget:
+    """An ended call's webhook: ``url`` None when its campaign has none (or it has no
+    campaign); ``tries`` so far; ``state`` None before the first try."""
+
+    call: ApiCall
+    url: str | None
+    tries: int = 0
+    state: str | None = None
+
+
 class ApiCallStore(Protocol):
     def insert(self, call: NewApiCall) -> tuple[ApiCall, str, bool]:
         """Store ``call``; (the stored call, its request's SHA-256, True). When its
@@ -142,6 +153,14 @@ class ApiCallStore(Protocol):
 
     def agents_in_calls(self) -> set[str]:
         """Agents with an API call being dialled or talked (status ``dialing``)."""
+        ...
+
+    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
+        """The ended call and where its ``call.ended`` goes (None: no such ended call)."""
+        ...
+
+    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
+        """The delivery's tries so far and its state (delivered, retrying, failed)."""
         ...
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:

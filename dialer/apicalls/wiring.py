@@ -7,25 +7,59 @@ that places no call (tests of other routes, a switch still starting) never waits
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.apicalls.adapters import SqlApiCallStore, SqlDirectory
+from dialer.apicalls.ports import ApiCallStore
 from dialer.apicalls.service import CallDeps
+from dialer.calls.agent_first import AgentFirstEnd
 from dialer.clock import Clock, IdSource
 from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind
 from dialer.listener.wiring import live_state
+from dialer.routing.ports import CapacityReservations
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from dialer.runner.adapters import EslSwitch, LiveStateView
 from dialer.runner.ports import Originator
 from dialer.runner.wiring import esl_switch
 
-__all__ = ["LazySwitch", "call_deps"]
+__all__ = ["LazySwitch", "NotifyingCallSink", "api_call_sink", "call_deps"]
+
+log = logging.getLogger(__name__)
+
+
+class NotifyingCallSink:
+    """The listener's `dialer.listener.ports.ApiCallSink`: records each end, then hands the
+    ended call to ``notify(call_uuid)`` (its webhook), once; a failing notify is logged and
+    never undoes the record."""
+
+    def __init__(self, store: ApiCallStore, notify: Callable[[str], None] | None) -> None:
+        self._store = store
+        self._notify = notify
+
+    def record_end(self, node: str, end: AgentFirstEnd) -> None:
+        ended = self._store.record_end(node, end)
+        if ended is None or self._notify is None:
+            return
+        try:
+            self._notify(ended.call_uuid)
+        except Exception:
+            log.exception("webhook of API call %s not queued", ended.call_uuid)
+
+
+def api_call_sink(
+    sessions: sessionmaker[Session],
+    reservations: CapacityReservations,
+    notify: Callable[[str], None] | None = None,
+) -> NotifyingCallSink:
+    """Where a listener records API call ends, on the database."""
+    return NotifyingCallSink(SqlApiCallStore(sessions, reservations), notify)
 
 
 class LazySwitch:

@@ -46,6 +46,7 @@ class AttemptRecord:
     hangup_cause: str | None
     hangup_cause_q850: int | None = None
     sip_status: str | None = None
+    ext: Any = None  # the API caller's opaque JSON, returned unchanged (None: a campaign call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,7 @@ def document(record: AttemptRecord) -> dict[str, Any]:
         "hangup_cause": record.hangup_cause,
         "hangup_cause_q850": record.hangup_cause_q850,
         "sip_status": record.sip_status,
+        "ext": record.ext,
     }
 
 
