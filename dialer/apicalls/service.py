@@ -51,6 +51,7 @@ from dialer.apicalls.ports import (
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import AgentFirstSpec, UnsafeValue, build_agent_first
 from dialer.routing.claim import claim
+from dialer.routing.lines import LineRebuilder
 from dialer.routing.model import CampaignRouting, UsageSnapshot
 from dialer.routing.ports import CapacityReservations, TrunkHealthStore
 from dialer.routing.router import Candidate, RouteDecision, RouterState, route
@@ -116,6 +117,9 @@ class CallDeps:
     failover_depth: int = 3
     agent_ring_s: int = 20
     router: RouterState = field(default_factory=RouterState)
+    # rebuilds the lines in use of trunks whose reservations Redis lost (as the pacer does),
+    # so that API calls go out when no pacer runs; None: pending trunks stay full
+    lines: LineRebuilder | None = None
     _node_cursor: int = 0
 
     def next_node(self) -> str | None:
@@ -197,6 +201,8 @@ def _target(
 
 def _usage(deps: CallDeps, table: RoutingTable) -> UsageSnapshot:
     names = [t.name for t in table.trunks]
+    if deps.lines is not None:
+        deps.lines.ensure(names)
     health = {} if deps.health is None else deps.health.snapshot(names)
     return UsageSnapshot(trunks=deps.reservations.usage(names), health=health)
 

@@ -8,8 +8,11 @@ that places no call (tests of other routes, a switch still starting) never waits
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -21,8 +24,9 @@ from dialer.apicalls.service import CallDeps
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.clock import Clock, IdSource
 from dialer.config import FsNode, Settings
-from dialer.esl.ports import EslClientKind
+from dialer.esl.ports import EslClientKind, EslConnection
 from dialer.listener.wiring import live_state
+from dialer.routing.lines import LineRebuilder
 from dialer.routing.ports import CapacityReservations
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from dialer.runner.adapters import EslSwitch, LiveStateView
@@ -32,6 +36,8 @@ from dialer.runner.wiring import esl_switch
 __all__ = ["LazySwitch", "NotifyingCallSink", "api_call_sink", "call_deps"]
 
 log = logging.getLogger(__name__)
+SLOT_LEASE_S = 3_600.0
+"""A line's lease, as the pacer's (`dialer.runner.tick.TickConfig.slot_lease_s`)."""
 
 
 class NotifyingCallSink:
@@ -87,14 +93,32 @@ class LazySwitch:
         return self._open().originate(node, args)
 
     @property
-    def connections(self) -> Mapping[str, object]:
-        return {} if self._switch is None else self._switch.connections
+    def connections(self) -> Mapping[str, EslConnection]:
+        """Every node's connection, opened when first read."""
+        return _OpenedOnRead(self)
+
+    def opened(self) -> Mapping[str, EslConnection]:
+        return self._open().connections
 
     def close(self) -> None:
         with self._lock:
             if self._switch is not None:
                 self._switch.close()
                 self._switch = None
+
+
+class _OpenedOnRead(Mapping[str, EslConnection]):
+    def __init__(self, switch: LazySwitch) -> None:
+        self._switch = switch
+
+    def __getitem__(self, node: str) -> EslConnection:
+        return self._switch.opened()[node]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._switch.opened())
+
+    def __len__(self) -> int:
+        return len(self._switch.opened())
 
 
 def call_deps(
@@ -112,8 +136,12 @@ def call_deps(
     ``switch``)."""
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     nodes = settings.freeswitch_nodes
+    lines = None
     if switch is None:
-        switch = LazySwitch(nodes, 5.0, settings.esl_client)
+        lazy = LazySwitch(nodes, 5.0, settings.esl_client)
+        holder = f"api:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        lines = LineRebuilder(shared.reservations, lazy.connections, holder, SLOT_LEASE_S)
+        switch = lazy
     return CallDeps(
         store=SqlApiCallStore(sessions, shared.reservations),
         directory=SqlDirectory(sessions),
@@ -123,4 +151,6 @@ def call_deps(
         ids=ids,
         health=shared.health,
         live=LiveStateView(live_state(client, namespace), [n.name for n in nodes]),
+        slot_lease_s=SLOT_LEASE_S,
+        lines=lines,
     )
