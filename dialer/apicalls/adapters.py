@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from campaigns.models import Campaign
 from campaigns.rules import CallingWindow
@@ -254,11 +255,13 @@ class SqlApiCallStore:
 
 
 _TABLE_TTL_S = 5.0
+_T = TypeVar("_T")
 
 
 class SqlDirectory:
-    """`dialer.apicalls.ports.Directory` on the database; the routing table is read again
-    when it is older than ``table_ttl_s`` (a trunk added shows up within that)."""
+    """`dialer.apicalls.ports.Directory` on the database. The routing table, and agents and
+    campaigns found, are read again when older than ``table_ttl_s`` (a change shows up
+    within that); DNC is always read live."""
 
     def __init__(
         self,
@@ -270,11 +273,31 @@ class SqlDirectory:
         self._cost_band = cost_band
         self._ttl_s = table_ttl_s
         self._table: tuple[float, RoutingTable] | None = None
+        self._facts_cache: dict[tuple[str, str], tuple[float, object]] = {}
         self._lock = threading.Lock()
 
+    def _cached(self, key: tuple[str, str], load: Callable[[], _T | None]) -> _T | None:
+        """``load()``'s value, kept ``table_ttl_s`` when it found something (a missing
+        agent or campaign is looked up again each time: one added is found at once)."""
+        now_s = time.monotonic()
+        with self._lock:
+            hit = self._facts_cache.get(key)
+        if hit is not None and now_s - hit[0] <= self._ttl_s:
+            return cast("_T", hit[1])
+        value = load()
+        if value is not None:
+            with self._lock:
+                self._facts_cache[key] = (now_s, value)
+        return value
+
     def agent(self, name: str) -> AgentFacts | None:
+        return self._cached(("agent", name), lambda: self._load_agent(name))
+
+    def _load_agent(self, name: str) -> AgentFacts | None:
         with self._sessions() as session:
-            row = session.scalar(select(AgentRow).where(AgentRow.name == name))
+            row = session.scalar(
+                select(AgentRow).options(selectinload(AgentRow.tiers)).where(AgentRow.name == name)
+            )
             if row is None:
                 return None
             return AgentFacts(row.name, row.contact, tuple(t.queue for t in row.tiers))
@@ -304,6 +327,9 @@ class SqlDirectory:
         )
 
     def campaign(self, name: str) -> CampaignFacts | None:
+        return self._cached(("campaign", name), lambda: self._load_campaign(name))
+
+    def _load_campaign(self, name: str) -> CampaignFacts | None:
         with self._sessions() as session:
             return self._facts(session.scalar(select(Campaign).where(Campaign.name == name)))
 
