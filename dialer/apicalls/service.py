@@ -103,7 +103,9 @@ class CallbackRequest:
 @dataclass
 class CallDeps:
     """What placing a call works with. ``live`` (the listener's agents) decides which agents
-    are free for callbacks; ``router`` keeps the weighted round-robin between calls."""
+    are free for callbacks; ``router`` keeps the weighted round-robin between calls. Shared
+    by the API's request threads: what they race on (router scores, node cursor, the usage
+    snapshot) only ranks trunks and spreads nodes; limits are decided in Redis."""
 
     store: ApiCallStore
     directory: Directory
@@ -120,6 +122,8 @@ class CallDeps:
     # rebuilds the lines in use of trunks whose reservations Redis lost (as the pacer does),
     # so that API calls go out when no pacer runs; None: pending trunks stay full
     lines: LineRebuilder | None = None
+    usage_ttl_s: float = 0.25
+    usage_cache: tuple[float, tuple[str, ...], UsageSnapshot] | None = None
     _node_cursor: int = 0
 
     def next_node(self) -> str | None:
@@ -200,11 +204,20 @@ def _target(
 
 
 def _usage(deps: CallDeps, table: RoutingTable) -> UsageSnapshot:
-    names = [t.name for t in table.trunks]
+    """Lines in use and health of the table's trunks, read at most every ``usage_ttl_s``
+    (as a pacer reads them once per tick): they only rank the trunks; Redis still decides
+    each reservation (`claim`)."""
+    names = tuple(t.name for t in table.trunks)
+    now_s = deps.clock.monotonic_s()
+    cached = deps.usage_cache
+    if cached is not None and cached[1] == names and now_s - cached[0] < deps.usage_ttl_s:
+        return cached[2]
     if deps.lines is not None:
         deps.lines.ensure(names)
     health = {} if deps.health is None else deps.health.snapshot(names)
-    return UsageSnapshot(trunks=deps.reservations.usage(names), health=health)
+    usage = UsageSnapshot(trunks=deps.reservations.usage(names), health=health)
+    deps.usage_cache = (now_s, names, usage)
+    return usage
 
 
 def _reserve(deps: CallDeps, target: _Target, call_uuid: str, now: datetime) -> Candidate:
