@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -256,7 +257,7 @@ def main() -> None:
         print(f"(API log: {records.parent / 'api.log'})")
     finally:
         for proc in procs:
-            proc.terminate()
+            proc.send_signal(signal.SIGINT)
             proc.wait(timeout=10)
         client.flushdb()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

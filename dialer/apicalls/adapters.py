@@ -120,7 +120,7 @@ class SqlApiCallStore:
             with transaction(self._sessions) as session:
                 session.add(row)
                 session.flush()
-                return _read(session, row), call.request_sha256, True
+                return _call(row, call.campaign), call.request_sha256, True
         except IntegrityError:
             if call.idempotency_key is None:
                 raise

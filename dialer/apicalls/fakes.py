@@ -53,7 +53,7 @@ class MemoryApiCallStore:
                 status=call.status,
                 created_at=call.created_at,
                 agent=call.agent,
-                campaign=self._campaigns.get(call.campaign_id or 0),
+                campaign=call.campaign or self._campaigns.get(call.campaign_id or 0),
                 campaign_id=call.campaign_id,
                 trunks=call.trunks,
                 ext=call.ext,

@@ -89,6 +89,7 @@ class NewApiCall:
     request_sha256: str = ""
     agent: str | None = None
     campaign_id: int | None = None
+    campaign: str | None = None  # the name of campaign_id, as the request gave it
     trunks: tuple[str, ...] = ()
     ext: Any = None
     due_at: datetime | None = None
