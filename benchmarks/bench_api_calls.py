@@ -33,6 +33,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -190,6 +191,12 @@ async def closed_loop(client: httpx.AsyncClient, clients: int, seconds: float, f
     return phase
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def received_at(records: Path) -> dict[str, float]:
     """Each call's first journal line: when the simulator received its originate."""
     out: dict[str, float] = {}
@@ -199,9 +206,11 @@ def received_at(records: Path) -> dict[str, float]:
     return out
 
 
-def report(name: str, phase: Phase, seen: dict[str, float]) -> None:
+def report(name: str, phase: Phase, seen: dict[str, float], cpu: dict[str, float]) -> None:
     wall_s = phase.ended - phase.started
     ok = phase.statuses.get(201, 0)
+    per_call = ", ".join(f"{who} {used / max(ok, 1) * 1000:.1f}" for who, used in cpu.items())
+    share = ", ".join(f"{who} {used / wall_s:.0%}" for who, used in cpu.items())
     to_switch = [(seen[u] - t) * 1000 for u, t in phase.sent_at.items() if u in seen]
     print(f"{name}: {sum(phase.statuses.values())} requests in {wall_s:.1f} s, "
           f"{ok / wall_s:.0f} calls/s placed (201), statuses {dict(phase.statuses)}")  # fmt: skip
@@ -214,20 +223,30 @@ def report(name: str, phase: Phase, seen: dict[str, float]) -> None:
             f"p99 {pct(to_switch, 0.99):.1f}  max {max(to_switch):.1f}  "
             f"(mean {statistics.fmean(to_switch):.1f}; {len(to_switch)}/{ok} calls seen)"
         )
+    print(f"  CPU ms per call: {per_call}; CPU share of one core: {share}")
 
 
-async def run(base: str, token: str, args: argparse.Namespace, records: Path) -> None:
+async def measured(pids: dict[str, int], phase: Awaitable[Phase]) -> tuple[Phase, dict[str, float]]:
+    before = {who: cpu_s(pid) for who, pid in pids.items()}
+    done = await phase
+    return done, {who: cpu_s(pid) - before[who] for who, pid in pids.items()}
+
+
+async def run(
+    base: str, token: str, args: argparse.Namespace, records: Path, pids: dict[str, int]
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as c:
         warm = await closed_loop(c, 4, 2.0, 0)
         assert warm.statuses.get(201), f"warm-up failed: {dict(warm.statuses)}"
-        steady = await open_loop(c, args.rate, args.seconds, 1_000_000)
+        steady, cpu = await measured(pids, open_loop(c, args.rate, args.seconds, 1_000_000))
         await asyncio.sleep(1.0)
-        report(f"open loop at {args.rate:.0f}/s", steady, received_at(records))
-        saturated = await closed_loop(c, args.clients, args.seconds, 2_000_000)
+        report(f"open loop at {args.rate:.0f}/s", steady, received_at(records), cpu)
+        phase = closed_loop(c, args.clients, args.seconds, 2_000_000)
+        saturated, cpu = await measured(pids, phase)
         await asyncio.sleep(1.0)
-        report(f"closed loop, {args.clients} clients", saturated, received_at(records))
+        report(f"closed loop, {args.clients} clients", saturated, received_at(records), cpu)
 
 
 def main() -> None:
@@ -253,7 +272,8 @@ def main() -> None:
         api, base = start_api(db_url, sim_port, api_log)
         procs.append(api)
         print(f"cpus: {os.cpu_count()}; API, simulator and this client share them")
-        asyncio.run(run(base, token, args, records))
+        pids = {"api": api.pid, "simulator": sim.pid, "client": os.getpid()}
+        asyncio.run(run(base, token, args, records, pids))
         print(f"(API log: {records.parent / 'api.log'})")
     finally:
         for proc in procs:
