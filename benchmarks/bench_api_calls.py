@@ -137,6 +137,49 @@ def start_api(db_url: str, sim_port: int, log: IO[bytes]) -> tuple[subprocess.Po
     raise RuntimeError("the API did not start")
 
 
+class RawClient:
+    """A lean HTTP/1.1 keep-alive client over asyncio streams: on a machine of two cores
+    the load generator must not take the CPU the API needs (httpx spends ~10 ms of CPU per
+    request here). Up to ``size`` connections, each reused for one request at a time."""
+
+    def __init__(self, base: str, headers: dict[str, str], size: int) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self._addr = (host, int(port))
+        self._head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._slots = asyncio.Semaphore(size)
+
+    async def post(self, path: str, body: dict[str, object]) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode()
+        request = (
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"{self._head}Content-Length: {len(payload)}\r\n\r\n"
+        ).encode() + payload
+        async with self._slots:
+            reader, writer = self._idle.pop() if self._idle else await self._open()
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                data = await reader.readexactly(length)
+            except (OSError, asyncio.IncompleteReadError):
+                writer.close()
+                raise
+            self._idle.append((reader, writer))
+            return status, data
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(*self._addr)
+
+    def close(self) -> None:
+        for _, writer in self._idle:
+            writer.close()
+
+
 @dataclass
 class Phase:
     sent_at: dict[str, float] = field(default_factory=dict)  # call uuid -> wall time sent
@@ -146,22 +189,22 @@ class Phase:
     ended: float = 0.0
 
 
-async def one(client: httpx.AsyncClient, phase: Phase, n: int) -> None:
-    body = {"number": f"+86138{n:08d}", "agent": f"a{n % AGENTS}@default"}
+async def one(client: RawClient, phase: Phase, n: int) -> None:
+    body: dict[str, object] = {"number": f"+86138{n:08d}", "agent": f"a{n % AGENTS}@default"}
     sent = time.time()
     t0 = time.perf_counter()
     try:
-        got = await client.post("/v1/calls", json=body)
-    except httpx.HTTPError as exc:
+        status, data = await client.post("/v1/calls", body)
+    except (OSError, asyncio.IncompleteReadError) as exc:
         phase.statuses[type(exc).__name__] += 1
         return
     phase.http_ms.append((time.perf_counter() - t0) * 1000)
-    phase.statuses[got.status_code] += 1
-    if got.status_code == 201:
-        phase.sent_at[got.json()["uuid"]] = sent
+    phase.statuses[status] += 1
+    if status == 201:
+        phase.sent_at[json.loads(data)["uuid"]] = sent
 
 
-async def open_loop(client: httpx.AsyncClient, rate: float, seconds: float, first: int) -> Phase:
+async def open_loop(client: RawClient, rate: float, seconds: float, first: int) -> Phase:
     phase = Phase(started=time.perf_counter())
     tasks = []
     n = first
@@ -178,7 +221,7 @@ async def open_loop(client: httpx.AsyncClient, rate: float, seconds: float, firs
     return phase
 
 
-async def closed_loop(client: httpx.AsyncClient, clients: int, seconds: float, first: int) -> Phase:
+async def closed_loop(client: RawClient, clients: int, seconds: float, first: int) -> Phase:
     phase = Phase(started=time.perf_counter())
     counter = iter(range(first, first + 10_000_000))
 
@@ -235,9 +278,8 @@ async def measured(pids: dict[str, int], phase: Awaitable[Phase]) -> tuple[Phase
 async def run(
     base: str, token: str, args: argparse.Namespace, records: Path, pids: dict[str, int]
 ) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as c:
+    c = RawClient(base, {"Authorization": f"Bearer {token}"}, size=max(64, args.clients))
+    try:
         warm = await closed_loop(c, 4, 2.0, 0)
         assert warm.statuses.get(201), f"warm-up failed: {dict(warm.statuses)}"
         steady, cpu = await measured(pids, open_loop(c, args.rate, args.seconds, 1_000_000))
@@ -247,6 +289,8 @@ async def run(
         saturated, cpu = await measured(pids, phase)
         await asyncio.sleep(1.0)
         report(f"closed loop, {args.clients} clients", saturated, received_at(records), cpu)
+    finally:
+        c.close()
 
 
 def main() -> None:
