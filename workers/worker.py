@@ -102,8 +102,8 @@ class WorkerPacing:
 
 class WorkerRoot:
     """What the tasks of one worker process work with: the context, the pacing runtime
-    (`WorkerPacing` unless given), the post-call dependencies (on the context's database,
-    built when first asked for, unless given), a lead import's dependencies."""
+    (`WorkerPacing` unless given), the post-call and API call dependencies (on the context's
+    database, built when first asked for, unless given), a lead import's dependencies."""
 
     def __init__(
         self,
@@ -111,11 +111,12 @@ class WorkerRoot:
         *,
         pacing: PacingRuntime | None = None,
         post_call: PostCallDeps | None = None,
+        api_calls: CallDeps | None = None,
     ) -> None:
         self.context = context
         self.pacing: PacingRuntime = pacing if pacing is not None else WorkerPacing(context)
         self._post_call = post_call
-        self._api_calls: CallDeps | None = None
+        self._api_calls = api_calls
         self._lock = threading.Lock()
 
     @property
