@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, String, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from campaigns.domain import UNSETTLED
 from campaigns.models import Campaign
 from campaigns.rules import CallingWindow
 from campaigns.selection import dnc_listed
@@ -40,7 +41,10 @@ __all__ = ["SqlApiCallStore", "SqlDirectory", "outcome_text"]
 
 
 def outcome_text(end: AgentFirstEnd) -> str:
-    """The call's ``outcome``: the customer's attempt outcome, else why none was made."""
+    """The call's ``outcome``: the customer's attempt outcome, else why none was made
+    (``unknown`` when the end was never seen)."""
+    if end.unsettled:
+        return UNSETTLED
     if end.outcome is not None:
         return end.outcome.value
     return "agent_no_answer" if end.agent_answered_at is None else "failed"

@@ -37,6 +37,7 @@ __all__ = [
     "agent_first_end",
     "customer_leg_of",
     "is_agent_leg",
+    "lost_end",
     "step",
 ]
 
@@ -81,6 +82,8 @@ class AgentFirstEnd:
     ended_at: datetime | None
     sip_status: str
     hangup_cause_q850: int | None
+    # the switch no longer has the call and its end was never seen: how it went is unknown
+    unsettled: bool = False
 
 
 def _int(text: str) -> int | None:
@@ -214,3 +217,10 @@ def agent_first_end(state: AgentFirstState, cause: str, ended_us: int) -> AgentF
         sip_status=state.sip_status,
         hangup_cause_q850=state.q850,
     )
+
+
+def lost_end(state: AgentFirstState, now_us: int) -> AgentFirstEnd:
+    """The end of a call the switch no longer has, whose hangup was never seen."""
+    end = agent_first_end(state, "LOST", now_us)
+    return replace(end, disposition=f"lost: its end was not seen ({end.disposition})",
+                   unsettled=True)  # fmt: skip

@@ -37,7 +37,7 @@ from functools import partial
 
 from dialer.agent_state import AgentState
 from dialer.backend_errors import is_backend_error
-from dialer.calls.agent_first import AgentFirstEnd
+from dialer.calls.agent_first import AgentFirstEnd, lost_end
 from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState, as_call_end
 from dialer.calls.trunk import trunk_verdict
 from dialer.cdr.parse import CdrFacts
@@ -296,9 +296,14 @@ class NodeListener:
             if agent is not None:
                 self.agents[agent.name] = agent
                 self._durably("agent", lambda: self._live.put_agent(self.node, agent))
+        api_key = self.book.agent_first_key(event)
         api_end = self.book.apply_agent_first(event)
         if api_end is not None:
+            self._last_seq.pop(api_end.call_uuid, None)
             self._durably("api call end", lambda: self._finish_agent_first(api_end))
+            return None
+        if api_key in self.book.agent_first:
+            self._last_seq[api_key] = seq
             return None
         key = self.book.call_uuid_of(event)
         end = self.book.apply(event)
@@ -328,7 +333,7 @@ class NodeListener:
         call's would be), its end recorded on the API call."""
         if end.trunk:
             self._trunks.release(end.trunk, end.call_uuid)
-            if end.agent_answered_at is not None:  # else the customer was never dialled
+            if end.agent_answered_at is not None and not end.unsettled:  # else: no verdict
                 self._feed_health(as_call_end(end))
         if self._api_calls is not None:
             self._api_calls.record_end(self.node, end)
@@ -372,6 +377,18 @@ class NodeListener:
             if self._last_seq.get(call_uuid, 0) > snapshot_seq:
                 continue
             self._settle_missing(call_uuid, core_uuid, now_us)
+        for call_uuid in list(self.book.agent_first):
+            if call_uuid not in live and self._last_seq.get(call_uuid, 0) <= snapshot_seq:
+                self._settle_lost_agent_first(call_uuid, now_us)
+
+    def _settle_lost_agent_first(self, call_uuid: str, now_us: int) -> None:
+        """An agent-first call the switch no longer has: ended ``unknown`` (no CDR is kept
+        of agent legs), its line freed."""
+        end = lost_end(self.book.agent_first[call_uuid], now_us)
+        self.book.agent_first.pop(call_uuid, None)
+        self.book.close(call_uuid)
+        self.stats.lost += 1
+        self._durably("lost api call", partial(self._finish_agent_first, end))
 
     def _settle_missing(self, call_uuid: str, core_uuid: str, now_us: int) -> None:
         """A call the switch no longer has: from its CDR, or without one after the wait."""
