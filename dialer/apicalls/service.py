@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -155,7 +155,7 @@ def ext_checked(ext: Any) -> Any:
 
 def request_sha256(kind: CallKind, request: CallRequest | CallbackRequest) -> str:
     """What a retry must repeat to be the same request."""
-    text = json.dumps([kind.value, repr(request)], sort_keys=True, default=str)
+    text = json.dumps([kind.value, asdict(request)], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
