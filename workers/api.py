@@ -21,7 +21,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from dialer.apicalls.adapters import SqlApiCallStore
 from dialer.apicalls.http import calls_router
+from dialer.apicalls.ports import ApiCallStore
 from dialer.apicalls.service import CallDeps
 from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
@@ -75,7 +77,10 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
             namespace=context.namespace,
         )  # fmt: skip
 
-    return [keys_router(auth), calls_router(auth, deps)]
+    def store() -> ApiCallStore:
+        return SqlApiCallStore(context.sessions)
+
+    return [keys_router(auth), calls_router(auth, deps, store)]
 
 
 def create_app(

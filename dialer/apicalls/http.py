@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from dialer.apicalls.ports import ApiCall
+from dialer.apicalls.ports import ApiCall, ApiCallStore
 from dialer.apicalls.service import (
     MAX_EXT_BYTES,
     CallbackRequest,
@@ -157,12 +157,16 @@ def _answer(response: Response, call: ApiCall, created: bool) -> CallOut:
     return call_out(call)
 
 
-def calls_router(auth: KeyAuth, deps: Callable[[], CallDeps]) -> APIRouter:
-    """The routes over the `CallDeps` that ``deps()`` builds (once, on first use)."""
+def calls_router(
+    auth: KeyAuth, deps: Callable[[], CallDeps], store: Callable[[], ApiCallStore]
+) -> APIRouter:
+    """The routes over the `CallDeps` that ``deps()`` builds and the store ``store()``
+    builds (each once, on first use: reading a call needs no switch and no Redis)."""
     router = APIRouter(tags=["calls"])
     system = auth.require(Role.SYSTEM)
     readers = auth.require(Role.SYSTEM, Role.MANAGER)
     built = functools.cache(deps)
+    calls = functools.cache(store)
     refusals: dict[int | str, dict[str, Any]] = {
         code: {"description": why}
         for code, why in (
@@ -210,7 +214,7 @@ def calls_router(auth: KeyAuth, deps: Callable[[], CallDeps]) -> APIRouter:
     def read_call(call_uuid: str, key: ApiKey = Depends(readers)) -> CallOut:
         """The call: status, outcome, times, trunk, agent, hangup cause, recording, ext."""
         try:
-            call = get_call(built().store, call_uuid)
+            call = get_call(calls(), call_uuid)
         except CallRefused as exc:
             raise _problem(exc) from None
         if key.role is Role.SYSTEM and call.key_id != key.key_id:
