@@ -178,3 +178,16 @@ def test_an_agent_on_an_api_call_gets_no_callback_though_the_queue_sees_it_waiti
     schedule_callback(deps, "sys", None, CallbackRequest("13800138001", agent=AGENT.name))
     assert dispatch_callbacks(deps, "w").dialled == 0
     assert len(sent(deps)) == 1
+
+
+def test_the_trunks_per_number_cap_and_cps_apply_as_to_campaign_calls() -> None:
+    deps = make_deps(trunk("cheap", "0.01", per_number_cap=1, max_cps=2))
+    place_call(deps, "sys", None, CallRequest(NUMBER, AGENT.name))
+    with pytest.raises(CallRefused) as capped:
+        place_call(deps, "sys", None, CallRequest(NUMBER, AGENT.name))  # same number, same day
+    assert capped.value.status == 503 and "per_number_cap" in capped.value.detail
+    place_call(deps, "sys", None, CallRequest("13800138001", AGENT.name))
+    with pytest.raises(CallRefused) as throttled:  # a third call within the same second
+        place_call(deps, "sys", None, CallRequest("13800138002", AGENT.name))
+    assert "cps" in throttled.value.detail
+    assert len(sent(deps)) == 2
