@@ -8,7 +8,8 @@ Three processes: the API (``python -m workers.api``: real uvicorn, one process),
 simulator (``dialer sim serve --records``: it journals each originate it receives, with its
 receive time, flushed at once), and this script, which sends the requests. Every request is a
 full click-to-call: key check, agent, number, DNC, route, line reservation in Redis, the row
-in PostgreSQL, the ``bgapi originate`` over the API's Event Socket connection.
+in PostgreSQL, the ``bgapi originate`` over the API's Event Socket connection; each request
+carries its own Idempotency-Key (so the key lookup is paid, as a careful client makes it).
 
 1. Open loop at ``--rate`` requests/s for ``--seconds``: requests/s completed, HTTP latency
    p50/p99, and p50/p99/max from the request leaving this script to the simulator receiving
@@ -149,28 +150,38 @@ class RawClient:
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._slots = asyncio.Semaphore(size)
 
-    async def post(self, path: str, body: dict[str, object]) -> tuple[int, bytes]:
+    async def post(self, path: str, body: dict[str, object], key: str) -> tuple[int, bytes]:
+        """POST with an Idempotency-Key: a request lost with a kept-alive connection the
+        server had just closed is sent again, once, on a new one (it cannot dial twice)."""
         payload = json.dumps(body).encode()
         request = (
             f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"Idempotency-Key: {key}\r\n"
             f"{self._head}Content-Length: {len(payload)}\r\n\r\n"
         ).encode() + payload
         async with self._slots:
-            reader, writer = self._idle.pop() if self._idle else await self._open()
             try:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head.split(b" ", 2)[1])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                data = await reader.readexactly(length)
+                return await self._exchange(request, reuse=True)
             except (OSError, asyncio.IncompleteReadError):
-                writer.close()
-                raise
-            self._idle.append((reader, writer))
-            return status, data
+                return await self._exchange(request, reuse=False)
+
+    async def _exchange(self, request: bytes, reuse: bool) -> tuple[int, bytes]:
+        """One request and its response on a kept-alive connection (``reuse``) or a new one."""
+        reader, writer = self._idle.pop() if reuse and self._idle else await self._open()
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            data = await reader.readexactly(length)
+        except (OSError, asyncio.IncompleteReadError):
+            writer.close()
+            raise
+        self._idle.append((reader, writer))
+        return status, data
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection(*self._addr)
@@ -194,7 +205,7 @@ async def one(client: RawClient, phase: Phase, n: int) -> None:
     sent = time.time()
     t0 = time.perf_counter()
     try:
-        status, data = await client.post("/v1/calls", body)
+        status, data = await client.post("/v1/calls", body, f"bench-{n}")
     except (OSError, asyncio.IncompleteReadError) as exc:
         phase.statuses[type(exc).__name__] += 1
         return
