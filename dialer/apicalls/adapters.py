@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import BigInteger, String, bindparam, insert, select, update
+from sqlalchemy import BigInteger, String, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -21,6 +21,7 @@ from campaigns.selection import dnc_listed
 from dialer.agents.orm import AgentRow, AgentTierRow
 from dialer.apicalls.orm import ApiCallRow
 from dialer.apicalls.ports import (
+    CLAIM_TTL,
     AgentFacts,
     ApiCall,
     CallKind,
@@ -186,7 +187,10 @@ class SqlApiCallStore:
                 .where(
                     ApiCallRow.status == "scheduled",
                     ApiCallRow.due_at <= now,
-                    ApiCallRow.claimed_by.is_(None),
+                    or_(
+                        ApiCallRow.claimed_by.is_(None),
+                        ApiCallRow.claimed_at < now - CLAIM_TTL,
+                    ),
                 )
                 .order_by(ApiCallRow.due_at, ApiCallRow.id)
                 .limit(limit)
@@ -195,6 +199,7 @@ class SqlApiCallStore:
             rows = list(session.scalars(query))
             for row in rows:
                 row.claimed_by = claimer
+                row.claimed_at = now
             session.flush()
             return [_read(session, row) for row in rows]
 

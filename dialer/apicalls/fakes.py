@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from dialer.apicalls.adapters import outcome_text
 from dialer.apicalls.ports import (
+    CLAIM_TTL,
     AgentFacts,
     ApiCall,
     CallStatus,
@@ -21,6 +22,8 @@ from dialer.routing.table import RoutingTable
 
 __all__ = ["MemoryApiCallStore", "MemoryDirectory"]
 
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
 
 class MemoryApiCallStore:
     """`dialer.apicalls.ports.ApiCallStore` in a dict; one lock makes ``insert`` atomic."""
@@ -28,7 +31,7 @@ class MemoryApiCallStore:
     def __init__(self, campaigns: dict[int, str] | None = None) -> None:
         self.calls: dict[str, ApiCall] = {}
         self._keys: dict[tuple[str, str], tuple[str, str]] = {}
-        self._claims: dict[str, str] = {}
+        self._claims: dict[str, tuple[str, datetime]] = {}
         self._campaigns = campaigns or {}
         self.webhook_urls: dict[int, str] = {}
         self.webhooks: dict[str, tuple[int, str | None]] = {}
@@ -91,23 +94,26 @@ class MemoryApiCallStore:
                     if c.status is CallStatus.SCHEDULED
                     and c.due_at is not None
                     and c.due_at <= now
-                    and c.call_uuid not in self._claims
+                    and (
+                        c.call_uuid not in self._claims
+                        or self._claims[c.call_uuid][1] < now - CLAIM_TTL
+                    )
                 ),
                 key=lambda c: (c.due_at or now, c.id),
             )[:limit]
             for call in due:
-                self._claims[call.call_uuid] = claimer
+                self._claims[call.call_uuid] = (claimer, now)
             return due
 
     def release_callback(self, call_uuid: str, claimer: str) -> None:
         with self._lock:
-            if self._claims.get(call_uuid) == claimer:
+            if self._claims.get(call_uuid, ("", _NEVER))[0] == claimer:
                 del self._claims[call_uuid]
 
     def start_callback(self, call_uuid: str, claimer: str, placed: Placed) -> bool:
         with self._lock:
             call = self.calls.get(call_uuid)
-            if self._claims.get(call_uuid) != claimer or call is None:
+            if call is None or self._claims.get(call_uuid, ("", _NEVER))[0] != claimer:
                 return False
             if call.status is not CallStatus.SCHEDULED:
                 return False

@@ -33,6 +33,7 @@ class ApiCallRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(String(24))
     disposition: Mapped[str | None] = mapped_column(Text)
     trunk: Mapped[str | None] = mapped_column(String(100))

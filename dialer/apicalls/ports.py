@@ -13,7 +13,7 @@ ones; the contract tests in ``tests/contracts`` hold both to the same assertions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -21,6 +21,9 @@ from campaigns.rules import CallingWindow
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.routing.model import CampaignRouting
 from dialer.routing.table import RoutingTable
+
+CLAIM_TTL = timedelta(seconds=60)
+"""How long a claim on a due callback holds (a dispatch pass takes well under a second)."""
 
 
 class CallKind(StrEnum):
@@ -140,7 +143,8 @@ class ApiCallStore(Protocol):
 
     def claim_due_callbacks(self, now: datetime, limit: int, claimer: str) -> list[ApiCall]:
         """Up to ``limit`` scheduled callbacks due at ``now``, oldest due first, claimed for
-        ``claimer`` (no other claimer gets them until `release_callback`)."""
+        ``claimer``: no other claimer gets them until `release_callback`, or until the claim
+        is `CLAIM_TTL` old (its claimer died before it handed them back)."""
         ...
 
     def release_callback(self, call_uuid: str, claimer: str) -> None:

@@ -13,7 +13,14 @@ import pytest
 from campaigns.domain import AttemptOutcome
 from dialer.apicalls.adapters import SqlApiCallStore
 from dialer.apicalls.fakes import MemoryApiCallStore
-from dialer.apicalls.ports import ApiCallStore, CallKind, CallStatus, NewApiCall, Placed
+from dialer.apicalls.ports import (
+    CLAIM_TTL,
+    ApiCallStore,
+    CallKind,
+    CallStatus,
+    NewApiCall,
+    Placed,
+)
 from dialer.calls.agent_first import AgentFirstEnd
 from tests.conftest import Backend
 
@@ -115,6 +122,17 @@ def test_callbacks_are_claimed_once_started_once_and_handed_back(store: ApiCallS
     assert started.originated_at == now and started.trunk == "carrier_a"
     assert store.agents_in_calls() == {"1001@default"}
     assert store.claim_due_callbacks(now, 10, "w3") == []
+
+
+def test_a_claim_its_claimer_never_handed_back_lapses(store: ApiCallStore) -> None:
+    store.insert(new("cb-1", kind=CallKind.CALLBACK, status=CallStatus.SCHEDULED, due_at=T0))
+    assert [c.call_uuid for c in store.claim_due_callbacks(T0, 10, "dead")] == ["cb-1"]
+    assert store.claim_due_callbacks(T0 + CLAIM_TTL, 10, "w2") == []
+    later = T0 + CLAIM_TTL + timedelta(seconds=1)
+    assert [c.call_uuid for c in store.claim_due_callbacks(later, 10, "w2")] == ["cb-1"]
+    placed = Placed("1001@default", "carrier_a", None, "fs1", later)
+    assert store.start_callback("cb-1", "dead", placed) is False
+    assert store.start_callback("cb-1", "w2", placed) is True
 
 
 def test_the_first_end_stands_and_a_failed_call_stays_failed(store: ApiCallStore) -> None:

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("due_at", UTC_TIME, nullable=True),
         sa.Column("claimed_by", sa.String(length=100), nullable=True),
+        sa.Column("claimed_at", UTC_TIME, nullable=True),
         sa.Column("outcome", sa.String(length=24), nullable=True),
         sa.Column("disposition", sa.Text(), nullable=True),
         sa.Column("trunk", sa.String(length=100), nullable=True),
