@@ -14,7 +14,7 @@ from typing import Any
 
 from celery import Celery
 
-from dialer.apicalls.service import dispatch_callbacks
+from dialer.apicalls.callbacks import dispatch_callbacks
 from dialer.apicalls.webhook import deliver_call_webhook
 from workers.worker import root_of
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
+from dialer.apicalls.callbacks import schedule_callback
 from dialer.apicalls.ports import ApiCall, ApiCallStore
 from dialer.apicalls.service import (
     MAX_EXT_BYTES,
@@ -26,7 +27,6 @@ from dialer.apicalls.service import (
     CallRequest,
     get_call,
     place_call,
-    schedule_callback,
 )
 from dialer.apikeys.http import KeyAuth
 from dialer.apikeys.ports import ApiKey, Role

@@ -17,10 +17,9 @@ Invariants:
   call of the first request and dials nothing (a unique constraint decides, also between
   concurrent requests); the same key with another request is refused;
 * a line is reserved under the call's uuid before its row is written, and freed whenever
-  the originate does not leave;
-* a callback is dialled only inside its callee's calling hours and only to an agent the
-  listener sees free (Available, Waiting): the one it is reserved for, or one of its
-  campaign's queue.
+  the originate does not leave.
+
+Callbacks are in `dialer.apicalls.callbacks`.
 """
 
 from __future__ import annotations
@@ -34,9 +33,6 @@ from datetime import datetime
 from typing import Any
 
 from campaigns.numbers import Invalid, Normalized, normalize
-from campaigns.rules import CallingWindow
-from dialer.agent_admin import STATE_WAITING, STATUS_AVAILABLE
-from dialer.agent_state import AgentState
 from dialer.apicalls.ports import (
     AgentFacts,
     ApiCall,
@@ -46,7 +42,6 @@ from dialer.apicalls.ports import (
     CampaignFacts,
     Directory,
     NewApiCall,
-    Placed,
 )
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import AgentFirstSpec, UnsafeValue, build_agent_first
@@ -135,7 +130,7 @@ class CallDeps:
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
+class Target:
     number: Normalized
     campaign: CampaignFacts | None
     table: RoutingTable
@@ -159,7 +154,7 @@ def request_sha256(kind: CallKind, request: CallRequest | CallbackRequest) -> st
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _campaign(directory: Directory, name: str | None) -> CampaignFacts | None:
+def campaign_of(directory: Directory, name: str | None) -> CampaignFacts | None:
     if name is None:
         return None
     found = directory.campaign(name)
@@ -168,20 +163,20 @@ def _campaign(directory: Directory, name: str | None) -> CampaignFacts | None:
     return found
 
 
-def _agent(directory: Directory, name: str) -> AgentFacts:
+def agent_of(directory: Directory, name: str) -> AgentFacts:
     found = directory.agent(name)
     if found is None:
         raise CallRefused(422, f"no agent named {name!r}", "body.agent")
     return found
 
 
-def _target(
+def target_of(
     deps: CallDeps, number: str, campaign_name: str | None, trunks: Sequence[str], now: datetime
-) -> _Target:
+) -> Target:
     """The number read and checked (valid, not DNC, reachable by some trunk) and the table
     and routing it is dialled with; `CallRefused` naming what is wrong."""
     directory = deps.directory
-    campaign = _campaign(directory, campaign_name)
+    campaign = campaign_of(directory, campaign_name)
     region = campaign.default_region if campaign else DEFAULT_REGION
     parsed = normalize(number, region)
     if isinstance(parsed, Invalid):
@@ -200,7 +195,7 @@ def _target(
     if decision.unreachable():
         why = "; ".join(f"{e.trunk}: {e.reason}" for e in decision.exclusions) or "no trunk"
         raise CallRefused(422, f"no trunk can ever reach {parsed.e164} ({why})", "body.number")
-    return _Target(parsed, campaign, table, routing)
+    return Target(parsed, campaign, table, routing)
 
 
 def _usage(deps: CallDeps, table: RoutingTable) -> UsageSnapshot:
@@ -220,7 +215,7 @@ def _usage(deps: CallDeps, table: RoutingTable) -> UsageSnapshot:
     return usage
 
 
-def _reserve(deps: CallDeps, target: _Target, call_uuid: str, now: datetime) -> Candidate:
+def reserve_line(deps: CallDeps, target: Target, call_uuid: str, now: datetime) -> Candidate:
     """Route and reserve a line for the customer leg under ``call_uuid``; 503 when no trunk
     can take it now."""
     usage = _usage(deps, target.table)
@@ -250,11 +245,11 @@ def _reserve(deps: CallDeps, target: _Target, call_uuid: str, now: datetime) -> 
     return got.candidate
 
 
-def _release(deps: CallDeps, trunk: str, call_uuid: str) -> None:
+def release_line(deps: CallDeps, trunk: str, call_uuid: str) -> None:
     deps.reservations.release(trunk, call_uuid)
 
 
-def _same_request(found: tuple[ApiCall, str], sha: str) -> ApiCall:
+def same_request(found: tuple[ApiCall, str], sha: str) -> ApiCall:
     call, first_sha = found
     if first_sha and first_sha != sha:
         raise CallRefused(
@@ -277,16 +272,16 @@ def place_call(
     if idempotency_key:
         found = deps.store.by_idempotency_key(key_id, idempotency_key)
         if found is not None:
-            return _same_request(found, sha), False
+            return same_request(found, sha), False
     ext_checked(request.ext)
     now = deps.clock.now()
-    agent = _agent(deps.directory, request.agent)
-    target = _target(deps, request.number, request.campaign, request.trunks, now)
+    agent = agent_of(deps.directory, request.agent)
+    target = target_of(deps, request.number, request.campaign, request.trunks, now)
     node = deps.next_node()
     if node is None:
         raise CallRefused(503, "no switch is connected")
     call_uuid = deps.ids.new_id()
-    candidate = _reserve(deps, target, call_uuid, now)
+    candidate = reserve_line(deps, target, call_uuid, now)
     new = NewApiCall(
         call_uuid=call_uuid,
         kind=CallKind.CLICK_TO_CALL,
@@ -307,13 +302,13 @@ def place_call(
     )
     call, first_sha, created = deps.store.insert(new)
     if not created:  # a concurrent request with the same key stored its call first
-        _release(deps, candidate.trunk, call_uuid)
-        return _same_request((call, first_sha), sha), False
-    _originate(deps, call, agent, candidate, node)
+        release_line(deps, candidate.trunk, call_uuid)
+        return same_request((call, first_sha), sha), False
+    originate_call(deps, call, agent, candidate, node)
     return call, True
 
 
-def _originate(
+def originate_call(
     deps: CallDeps, call: ApiCall, agent: AgentFacts, candidate: Candidate, node: str
 ) -> None:
     """Send the stored call's originate; on failure the call is ``failed``, its line freed,
@@ -330,155 +325,18 @@ def _originate(
     try:
         args = build_agent_first(spec)
     except UnsafeValue as exc:
-        _fail(deps, call, candidate.trunk, f"cannot be dialled: {exc}")
+        fail_call(deps, call, candidate.trunk, f"cannot be dialled: {exc}")
         raise CallRefused(
             422, f"agent {agent.name!r} cannot be dialled: {exc}", "body.agent"
         ) from None
     if not deps.switch.originate(node, args):
-        _fail(deps, call, candidate.trunk, f"switch {node} disconnected")
+        fail_call(deps, call, candidate.trunk, f"switch {node} disconnected")
         raise CallRefused(503, f"the switch {node} is not connected")
 
 
-def _fail(deps: CallDeps, call: ApiCall, trunk: str, reason: str) -> None:
-    _release(deps, trunk, call.call_uuid)
+def fail_call(deps: CallDeps, call: ApiCall, trunk: str, reason: str) -> None:
+    release_line(deps, trunk, call.call_uuid)
     deps.store.fail(call.call_uuid, reason, deps.clock.now())
-
-
-# --- callbacks ------------------------------------------------------------------------------
-
-
-def _calling_window(campaign: CampaignFacts | None) -> CallingWindow:
-    return campaign.window if campaign is not None else CallingWindow()
-
-
-def schedule_callback(
-    deps: CallDeps, key_id: str, idempotency_key: str | None, request: CallbackRequest
-) -> tuple[ApiCall, bool]:
-    """Store a callback (status ``scheduled``; `dispatch_callbacks` dials it): (the call,
-    True), or the first request's call for a retry. Raises `CallRefused`: neither campaign
-    nor agent, a time in the past or outside the callee's calling hours, and every refusal
-    of a click-to-call."""
-    sha = request_sha256(CallKind.CALLBACK, request)
-    if idempotency_key:
-        found = deps.store.by_idempotency_key(key_id, idempotency_key)
-        if found is not None:
-            return _same_request(found, sha), False
-    ext_checked(request.ext)
-    now = deps.clock.now()
-    if request.campaign is None and request.agent is None:
-        raise CallRefused(422, "name a campaign (its queue takes the call) or an agent", "body")
-    due = request.at or now
-    if due.tzinfo is None:
-        raise CallRefused(422, "the time needs an offset (e.g. +08:00 or Z)", "body.at")
-    if due < now:
-        raise CallRefused(422, f"{due.isoformat()} is in the past", "body.at")
-    agent = _agent(deps.directory, request.agent) if request.agent else None
-    target = _target(deps, request.number, request.campaign, request.trunks, now)
-    if not _calling_window(target.campaign).is_open(",".join(target.number.time_zones), due):
-        raise CallRefused(
-            422, f"{due.isoformat()} is outside the callee's calling hours", "body.at"
-        )
-    new = NewApiCall(
-        call_uuid=deps.ids.new_id(),
-        kind=CallKind.CALLBACK,
-        key_id=key_id,
-        number=target.number.e164,
-        status=CallStatus.SCHEDULED,
-        created_at=now,
-        idempotency_key=idempotency_key,
-        request_sha256=sha,
-        agent=agent.name if agent else None,
-        campaign_id=target.campaign.id if target.campaign else None,
-        campaign=target.campaign.name if target.campaign else None,
-        trunks=request.trunks,
-        ext=request.ext,
-        due_at=due,
-    )
-    call, first_sha, created = deps.store.insert(new)
-    if not created:
-        return _same_request((call, first_sha), sha), False
-    return call, True
-
-
-def free_agents(agents: Sequence[AgentState]) -> dict[str, AgentState]:
-    """Agents the listener sees Available and Waiting, by name."""
-    return {a.name: a for a in agents if a.status == STATUS_AVAILABLE and a.state == STATE_WAITING}
-
-
-@dataclass
-class DispatchStats:
-    dialled: int = 0
-    waiting: int = 0
-    failed: int = 0
-
-
-def dispatch_callbacks(deps: CallDeps, claimer: str, limit: int = 50) -> DispatchStats:
-    """Dial the callbacks due now whose agent is free (agent-first, so none is abandoned),
-    inside their callee's calling hours; the others stay scheduled for a later pass. One
-    free agent takes one callback per pass."""
-    stats = DispatchStats()
-    now = deps.clock.now()
-    due = deps.store.claim_due_callbacks(now, limit, claimer)
-    if not due:
-        return stats
-    free = free_agents(deps.live.agents() if deps.live is not None else [])
-    for name in deps.store.agents_in_calls():  # mod_callcenter does not see API calls
-        free.pop(name, None)
-    for call in due:
-        try:
-            placed = _dispatch_one(deps, call, free, claimer, now)
-        except CallRefused as exc:
-            if exc.status != 503:  # DNC since, no trunk reaches it any more: never dialled
-                deps.store.fail(call.call_uuid, exc.detail, now)
-                stats.failed += 1
-                continue
-            log.info("callback %s not dialled now: %s", call.call_uuid, exc.detail)
-            placed = False
-        if placed:
-            stats.dialled += 1
-        else:
-            deps.store.release_callback(call.call_uuid, claimer)
-            stats.waiting += 1
-    return stats
-
-
-def _free_agent_for(
-    deps: CallDeps, call: ApiCall, campaign: CampaignFacts | None, free: dict[str, AgentState]
-) -> AgentFacts | None:
-    if call.agent is not None:
-        return deps.directory.agent(call.agent) if call.agent in free else None
-    if campaign is None:
-        return None
-    for facts in deps.directory.agents_of_queue(campaign.queue):
-        if facts.name in free:
-            return facts
-    return None
-
-
-def _dispatch_one(
-    deps: CallDeps, call: ApiCall, free: dict[str, AgentState], claimer: str, now: datetime
-) -> bool:
-    campaign = (
-        deps.directory.campaign_by_id(call.campaign_id) if call.campaign_id is not None else None
-    )
-    target = _target(deps, call.number, campaign.name if campaign else None, call.trunks, now)
-    if not _calling_window(campaign).is_open(",".join(target.number.time_zones), now):
-        return False
-    agent = _free_agent_for(deps, call, campaign, free)
-    node = deps.next_node()
-    if agent is None or node is None:
-        return False
-    candidate = _reserve(deps, target, call.call_uuid, now)
-    placed = Placed(agent.name, candidate.trunk, candidate.caller_id, node, now)
-    if not deps.store.start_callback(call.call_uuid, claimer, placed):
-        _release(deps, candidate.trunk, call.call_uuid)
-        return True  # no longer ours: not to be handed back
-    del free[agent.name]
-    try:
-        _originate(deps, call, agent, candidate, node)
-    except CallRefused as exc:
-        log.warning("callback %s failed: %s", call.call_uuid, exc.detail)
-    return True
 
 
 def get_call(store: ApiCallStore, call_uuid: str) -> ApiCall:

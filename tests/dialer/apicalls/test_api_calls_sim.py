@@ -29,7 +29,8 @@ from campaigns.models import Campaign
 from campaigns.rules import CallingWindow
 from dialer.agents.orm import AgentRow, AgentTierRow
 from dialer.apicalls.adapters import SqlApiCallStore
-from dialer.apicalls.service import CallDeps, dispatch_callbacks
+from dialer.apicalls.callbacks import dispatch_callbacks
+from dialer.apicalls.service import CallDeps
 from dialer.apicalls.webhook import deliver_call_webhook
 from dialer.apicalls.wiring import NotifyingCallSink, call_deps
 from dialer.apikeys.ports import Role

@@ -13,6 +13,7 @@ import pytest
 
 from campaigns.rules import CallingWindow
 from dialer.agent_state import AgentState
+from dialer.apicalls.callbacks import dispatch_callbacks, schedule_callback
 from dialer.apicalls.fakes import MemoryApiCallStore, MemoryDirectory
 from dialer.apicalls.ports import AgentFacts, CallStatus, CampaignFacts
 from dialer.apicalls.service import (
@@ -20,9 +21,7 @@ from dialer.apicalls.service import (
     CallDeps,
     CallRefused,
     CallRequest,
-    dispatch_callbacks,
     place_call,
-    schedule_callback,
 )
 from dialer.routing.fakes import InMemoryReservations
 from dialer.routing.model import BlindAreas, CallerIdPolicy, CampaignRouting, Trunk
