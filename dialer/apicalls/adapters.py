@@ -232,6 +232,23 @@ class SqlApiCallStore:
             )
             return bool(getattr(done, "rowcount", 0))
 
+    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+        with transaction(self._sessions) as session:
+            done = session.execute(
+                update(ApiCallRow)
+                .where(
+                    ApiCallRow.status == "dialing",
+                    ApiCallRow.originated_at < originated_before,
+                )
+                .values(
+                    status="ended",
+                    outcome=UNSETTLED,
+                    disposition="its end was never seen",
+                    ended_at=at,
+                )
+            )
+            return int(getattr(done, "rowcount", 0) or 0)
+
     def agents_in_calls(self) -> set[str]:
         with self._sessions() as session:
             rows = session.scalars(

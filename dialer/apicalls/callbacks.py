@@ -18,6 +18,7 @@ from campaigns.rules import CallingWindow
 from dialer.agent_admin import STATE_WAITING, STATUS_AVAILABLE
 from dialer.agent_state import AgentState
 from dialer.apicalls.ports import (
+    STALE_AFTER,
     AgentFacts,
     ApiCall,
     CallKind,
@@ -116,6 +117,8 @@ def dispatch_callbacks(deps: CallDeps, claimer: str, limit: int = 50) -> Dispatc
     free agent takes one callback per pass."""
     stats = DispatchStats()
     now = deps.clock.now()
+    # calls whose end was lost would keep their agents from callbacks for ever
+    deps.store.settle_stale(now - STALE_AFTER, now)
     due = deps.store.claim_due_callbacks(now, limit, claimer)
     if not due:
         return stats

@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from campaigns.domain import UNSETTLED
 from dialer.apicalls.adapters import outcome_text
 from dialer.apicalls.ports import (
     CLAIM_TTL,
@@ -128,6 +129,25 @@ class MemoryApiCallStore:
                 originated_at=placed.at,
             )
             return True
+
+    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+        with self._lock:
+            stale = [
+                c
+                for c in self.calls.values()
+                if c.status is CallStatus.DIALING
+                and c.originated_at is not None
+                and c.originated_at < originated_before
+            ]
+            for call in stale:
+                self.calls[call.call_uuid] = replace(
+                    call,
+                    status=CallStatus.ENDED,
+                    outcome=UNSETTLED,
+                    disposition="its end was never seen",
+                    ended_at=at,
+                )
+            return len(stale)
 
     def agents_in_calls(self) -> set[str]:
         return {c.agent for c in self.calls.values() if c.status is CallStatus.DIALING and c.agent}

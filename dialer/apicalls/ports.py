@@ -22,6 +22,9 @@ from dialer.calls.agent_first import AgentFirstEnd
 from dialer.routing.model import CampaignRouting
 from dialer.routing.table import RoutingTable
 
+STALE_AFTER = timedelta(hours=4)
+"""A call ``dialing`` this long has lost its end: no call lasts so long (its line's lease
+lapsed after an hour)."""
 CLAIM_TTL = timedelta(seconds=60)
 """How long a claim on a due callback holds (a dispatch pass takes well under a second)."""
 
@@ -154,6 +157,12 @@ class ApiCallStore(Protocol):
     def start_callback(self, call_uuid: str, claimer: str, placed: Placed) -> bool:
         """The claimed callback is dialled as ``placed``: status ``dialing``. False (nothing
         written) when it is no longer ``claimer``'s."""
+        ...
+
+    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+        """End every call still ``dialing`` that was originated before ``originated_before``
+        (its end was never recorded: the API died before its originate, or the listener
+        lost it across a restart) with outcome ``unknown``; how many."""
         ...
 
     def agents_in_calls(self) -> set[str]:
