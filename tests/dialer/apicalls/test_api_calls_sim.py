@@ -32,14 +32,13 @@ from dialer.apicalls.adapters import SqlApiCallStore
 from dialer.apicalls.callbacks import dispatch_callbacks
 from dialer.apicalls.service import CallDeps
 from dialer.apicalls.webhook import deliver_call_webhook
-from dialer.apicalls.wiring import NotifyingCallSink, call_deps
+from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.ports import Role
 from dialer.config import FsNode, Settings
 from dialer.db.base import make_engine, make_session_factory, transaction
 from dialer.esl.adapters.own import EslClient
 from dialer.esl.ports import Subscription
-from dialer.listener.adapters import SqlAttemptSink
-from dialer.listener.wiring import RunningListener, live_state, start_listener
+from dialer.listener.wiring import node_listeners
 from dialer.postcall.adapters import HttpxSender
 from dialer.routing.model import CallerIdPolicy, Trunk
 from dialer.routing.ratedeck import RateEntry
@@ -176,14 +175,16 @@ def rig(request: pytest.FixtureRequest, redis_urls: Any) -> Iterator[Rig]:
         def webhook(call_uuid: str) -> None:  # what the api_call_ended task does
             deliver_call_webhook(call_uuid, store, sender)
 
-        listener: RunningListener = start_listener(
-            node,
-            live_state(client, NAMESPACE),
-            SqlAttemptSink(sessions),
-            trunks.reservations,
-            health=trunks.health,
-            api_calls=NotifyingCallSink(store, webhook),
+        # the listener process's own wiring, its notifier delivering the webhook at once
+        (listener,) = node_listeners(
+            settings,
+            client,
+            sessions,
+            context.clock,
+            None,
+            namespace=NAMESPACE,
             reconcile_every_s=3600,
+            notify_api_call=webhook,
         )
         esl = EslClient(
             "fs1", sim.host, sim.port_number, "ClueCon", Subscription(events=()), lambda e: None
