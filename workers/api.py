@@ -24,6 +24,11 @@ from fastapi import APIRouter, FastAPI
 
 from dialer.agents.http import AgentsApi, agents_router
 from dialer.agents.wiring import sql_agent_store
+from dialer.apicalls.adapters import SqlApiCallStore
+from dialer.apicalls.http import calls_router
+from dialer.apicalls.ports import ApiCallStore
+from dialer.apicalls.service import CallDeps
+from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
@@ -87,8 +92,19 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         settings.esl_client,
         cache(lambda: live_state(context.redis, context.namespace)),
     )
+
+    def deps() -> CallDeps:
+        return call_deps(
+            context.settings, context.sessions, context.redis, context.clock, context.ids,
+            namespace=context.namespace,
+        )  # fmt: skip
+
+    def store() -> ApiCallStore:
+        return SqlApiCallStore(context.sessions)
+
     return [
         keys_router(auth),
+        calls_router(auth, deps, store),
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
         routing_router(auth, routing),
         agents_router(auth, agents),

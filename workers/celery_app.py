@@ -27,6 +27,7 @@ POST_CALL_QUEUE = "post-call"
 QUEUES = (PACING_QUEUE, ORIGINATE_QUEUE, IMPORTS_QUEUE, POST_CALL_QUEUE)
 SUPERVISE_EVERY_S = 2.0
 WEBHOOK_SWEEP_EVERY_S = 15.0
+DISPATCH_CALLBACKS_EVERY_S = 2.0
 
 # Clients of embedded servers this process started: freeing one would stop its server.
 _EMBEDDED: list[Any] = []
@@ -56,6 +57,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dialer.campaign_paused": {"queue": POST_CALL_QUEUE},
             "dialer.webhook_sweep": {"queue": POST_CALL_QUEUE},
             "dialer.webhook_retry": {"queue": POST_CALL_QUEUE},
+            "dialer.api_call_ended": {"queue": POST_CALL_QUEUE},
+            "dialer.dispatch_callbacks": {"queue": PACING_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.
@@ -70,6 +73,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "dialer.webhook_sweep",
                 "schedule": WEBHOOK_SWEEP_EVERY_S,
                 "options": {"expires": 4 * WEBHOOK_SWEEP_EVERY_S},
+            },
+            "dispatch-callbacks": {
+                "task": "dialer.dispatch_callbacks",
+                "schedule": DISPATCH_CALLBACKS_EVERY_S,
             },
         },
         "timezone": "UTC",
