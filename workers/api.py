@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from dialer.agents.http import AgentsApi, agents_router
 from dialer.agents.wiring import sql_agent_store
@@ -33,7 +33,11 @@ from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
-from dialer.http_problems import PROBLEM_RESPONSES, install_problem_handlers
+from dialer.http_problems import (
+    PROBLEM_RESPONSES,
+    install_problem_handlers,
+    refuse_nul_characters,
+)
 from dialer.listener.ports import TrunkRelease
 from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
@@ -137,7 +141,11 @@ def create_app(
     app.include_router(fsapi_router(deps, settings.fsapi_credentials), include_in_schema=False)
     if v1_routers is None:
         v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
-    v1 = APIRouter(prefix=V1_PREFIX, responses=PROBLEM_RESPONSES)
+    v1 = APIRouter(
+        prefix=V1_PREFIX,
+        responses=PROBLEM_RESPONSES,
+        dependencies=[Depends(refuse_nul_characters)],
+    )
     for router in v1_routers:
         v1.include_router(router)
     app.include_router(v1)

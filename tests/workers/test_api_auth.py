@@ -126,3 +126,14 @@ def test_the_openapi_document_and_its_pages_are_served_and_name_the_bearer_schem
     missing = client.get("/v1/no-such-thing")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_a_nul_character_anywhere_in_a_request_is_refused_naming_its_field(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    headers = bearer(issue_test_keys(sessions)[Role.MANAGER])
+    got = client.get("/v1/me", params={"x": "a\x00b"}, headers=headers)
+    assert got.status_code == 422 and got.json()["errors"][0]["field"] == "query.x"
+    got = client.post("/v1/dnc", json={"number": "138\x00", "note": {"k\x00": 1}}, headers=headers)
+    assert got.status_code == 422
+    assert [e["field"] for e in got.json()["errors"]] == ["body.number", "body.note.k\x00"]
