@@ -21,6 +21,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from campaigns.http import campaigns_router, dnc_router
+from campaigns.importer.http import lead_lists_router
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
@@ -31,6 +33,7 @@ from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
 from dialer.routing.wiring import redis_trunk_state
 from workers.context import AppContext, app_context
+from workers.manage import lead_list_deps, manage_deps
 from workers.tasks_post_call import enqueue_post_call
 
 __all__ = ["V1_PREFIX", "create_app", "main"]
@@ -65,7 +68,13 @@ def _beating(heartbeat: LoopBeat | None, every_s: float) -> Callable[[FastAPI], 
 
 def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     """The ``/v1`` routers of every context, each over the services the CLI uses."""
-    return [keys_router(auth)]
+    manage = manage_deps(context)
+    return [
+        keys_router(auth),
+        campaigns_router(manage, auth),
+        dnc_router(manage, auth),
+        lead_lists_router(lead_list_deps(context), auth),
+    ]
 
 
 def create_app(
