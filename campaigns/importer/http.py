@@ -34,6 +34,7 @@ from campaigns.importer.uploads import (
     rejects_path,
     remove_upload,
     stage_upload,
+    too_large_detail,
 )
 from campaigns.lead_lists import (
     LeadListError,
@@ -78,7 +79,7 @@ def task_id_of(lead_list_id: int, sha256: str) -> str:
 
 class _TooLarge(StarletteHTTPException):
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"the upload is over the limit of {max_bytes:,} bytes")
+        super().__init__(413, too_large_detail(max_bytes))
 
 
 def _limited_route(max_bytes: int) -> type[APIRoute]:
@@ -101,7 +102,7 @@ def _limited_route(max_bytes: int) -> type[APIRoute]:
 
 
 def _too_large(max_bytes: int) -> JSONResponse:
-    detail = f"the upload is over the limit of {max_bytes:,} bytes (DIALER_UPLOAD_MAX_BYTES)"
+    detail = too_large_detail(max_bytes)
     return problem_response(413, detail, [{"field": "body.file", "detail": detail}])
 
 

@@ -60,6 +60,10 @@ class AcceptedUpload:
     rejects_path: Path
 
 
+def too_large_detail(max_bytes: int) -> str:
+    return f"the upload is over the limit of {max_bytes:,} bytes (DIALER_UPLOAD_MAX_BYTES)"
+
+
 def stored_path(upload_dir: Path, lead_list_id: int) -> Path:
     return upload_dir / f"lead-list-{lead_list_id}.upload"
 
@@ -81,7 +85,7 @@ def stage_upload(source: BinaryIO, upload_dir: Path, max_bytes: int) -> StagedFi
             while chunk := source.read(CHUNK_BYTES):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UploadTooLarge(f"the file is over the upload limit of {max_bytes:,} B")
+                    raise UploadTooLarge(too_large_detail(max_bytes))
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:
