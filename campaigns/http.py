@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import MAXYEAR, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import dnc, service
@@ -32,6 +32,7 @@ from campaigns.service import (
     CampaignNotFound,
     CampaignSpec,
     InvalidCampaign,
+    known_region,
 )
 from dialer.apikeys.http import KeyAuth
 from dialer.apikeys.ports import ApiKey, Role
@@ -290,6 +291,11 @@ class DncIn(BaseModel):
     reason: str = Field(default="", max_length=1000)
     expires_at: datetime | None = None
 
+    @field_validator("region")
+    @classmethod
+    def _region(cls, region: str) -> str:
+        return known_region(region)
+
 
 class DncOut(BaseModel):
     id: int
@@ -357,6 +363,10 @@ def dnc_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
         expires_at = entry.expires_at
         if expires_at is not None and expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=ZoneInfo(deps.zone))
+        if expires_at is not None and expires_at.year >= MAXYEAR:
+            # stored in UTC: the last year's times may not convert
+            detail = f"expiry {expires_at.isoformat()} is too far ahead (before {MAXYEAR})"
+            raise Problem(422, detail, [{"field": "body.expires_at", "detail": detail}])
         try:
             with deps.sessions.begin() as session:
                 campaign_id = _campaign_id(session, entry.campaign, "body.campaign")

@@ -62,6 +62,15 @@ class InvalidCampaign(CampaignError):
         self.errors = errors
 
 
+def known_region(region: str) -> str:
+    """``region`` upper-cased: an ISO 3166 alpha-2 code phonenumbers knows (else ValueError)."""
+    import phonenumbers
+
+    if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{region!r} is not a region code phonenumbers knows")
+    return region.upper()
+
+
 class CampaignSpec(BaseModel):
     """What a manager states when creating a campaign (CLI flags or API body)."""
 
@@ -85,11 +94,7 @@ class CampaignSpec(BaseModel):
     @field_validator("default_region")
     @classmethod
     def _region(cls, region: str) -> str:
-        import phonenumbers
-
-        if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{region!r} is not a region code phonenumbers knows")
-        return region.upper()
+        return known_region(region)
 
     @field_validator("caller_id_policy")
     @classmethod

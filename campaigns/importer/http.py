@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
@@ -46,7 +46,7 @@ from campaigns.lead_lists import (
     list_lead_lists,
 )
 from campaigns.models import LeadList
-from campaigns.service import CampaignError, get_campaign
+from campaigns.service import CampaignError, get_campaign, known_region
 from dialer.apikeys.http import KeyAuth
 from dialer.apikeys.ports import ApiKey, Role
 from dialer.http_problems import Problem, problem_response
@@ -128,11 +128,16 @@ class LeadListUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     file: UploadFile
-    region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+    region: str | None = Field(default=None, min_length=2, max_length=2)
     phone_column: str | None = Field(default=None, min_length=1, max_length=200)
     sheet: str | None = Field(default=None, min_length=1, max_length=200)
     force: bool = False
     dedupe_across_campaigns: bool = False
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, region: str | None) -> str | None:
+        return None if region is None else known_region(region)
 
 
 class LeadListOut(BaseModel):

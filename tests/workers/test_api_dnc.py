@@ -68,6 +68,7 @@ def test_bad_entries_are_refused_naming_the_field_and_nothing_is_stored(
         "body.campaign": {"number": "13800000000", "campaign": "autumn"},
         "body.prefix": {"number": "13800000000", "prefix": "sometimes"},
         "body.colour": {"number": "13800000000", "colour": "red"},
+        "body.region": {"number": "13800000000", "region": "XX"},
     }
     for field, entry in cases.items():
         refused = client.post("/v1/dnc", json=entry)
