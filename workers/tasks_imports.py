@@ -26,7 +26,12 @@ def enqueue_import(
 ) -> str:
     """Send the import of ``path`` (an absolute path the workers see) as ``options`` say to
     the ``imports`` queue; its task id (``task_id`` when given). Nothing waits for the result:
-    whoever needs it reads it from the result backend by id (`import_failure`)."""
+    whoever needs it reads it from the result backend by id (`import_failure`), so the
+    result of an earlier run under the same id is forgotten first."""
+    if task_id is not None:
+        from celery.result import AsyncResult
+
+        AsyncResult(task_id, app=celery).forget()
     result = celery.tasks[IMPORT_TASK].apply_async(
         (str(path), options.campaign, options.region, options.phone_column,
          str(options.rejects_path) if options.rejects_path else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,11 @@ BROKEN = (
 
 
 @pytest.fixture
-def api(
+def idle_api(
     sessions: sessionmaker[Session], tmp_path: Path, real_broker: Any
 ) -> Iterator[tuple[TestClient, Path]]:
-    """The app and an imports worker on one context over the test's database, a campaign
-    ``spring``, a manager key; the upload directory."""
-    from celery.contrib.testing.worker import start_worker
-
+    """The app over the test's database (campaigns ``spring`` and ``cli``, a manager key),
+    the Celery app's tasks on the same context, no worker yet; the upload directory."""
     upload_dir = tmp_path / "uploads"
     settings = load_settings(upload_dir=str(upload_dir), upload_max_bytes=64 << 10)
     context = AppContext(settings, sessions=sessions)
@@ -65,15 +64,29 @@ def api(
         service.create_campaign(session, service.parse_spec(name="cli", queue_name="q"))
     app = create_app(context, notify=None, trunks=MemoryTrunks())
     try:
-        with (
-            start_worker(real_broker, pool="threads", concurrency=1, perform_ping_check=False,
-                         queues=[IMPORTS_QUEUE]),
-            TestClient(app, raise_server_exceptions=False) as client,
-        ):  # fmt: skip
+        with TestClient(app, raise_server_exceptions=False) as client:
             client.headers.update(bearer(issue_test_keys(sessions)[Role.MANAGER]))
             yield client, upload_dir
     finally:
         install_root(real_broker, None)
+
+
+@contextmanager
+def imports_worker(celery: Any) -> Iterator[None]:
+    """A worker on the ``imports`` queue of the test broker, in this process."""
+    from celery.contrib.testing.worker import start_worker
+
+    with start_worker(
+        celery, pool="threads", concurrency=1, perform_ping_check=False, queues=[IMPORTS_QUEUE]
+    ):
+        yield
+
+
+@pytest.fixture
+def api(idle_api: tuple[TestClient, Path], real_broker: Any) -> Iterator[tuple[TestClient, Path]]:
+    """`idle_api` with an imports worker running."""
+    with imports_worker(real_broker):
+        yield idle_api
 
 
 def _upload(client: TestClient, body: bytes, name: str = "leads.csv", **form: Any) -> Any:
@@ -223,3 +236,28 @@ def test_an_xlsx_sheet_is_uploaded_by_name(
     assert _counts(_finished(client, sent.json()["lead_list"]["id"])) == (2, 2, 0, 0, 0)
     missing = _upload(client, data.getvalue(), name="leads.xlsx", sheet="calls")
     assert missing.status_code == 422 and "no such sheet" in missing.json()["detail"]
+
+
+def test_an_import_that_failed_says_why_and_the_same_upload_queues_it_again(
+    idle_api: tuple[TestClient, Path], real_broker: Any, sessions: sessionmaker[Session]
+) -> None:
+    client, upload_dir = idle_api
+    sent = _upload(client, GOOD.encode())
+    assert sent.status_code == 202, sent.text
+    list_id = sent.json()["lead_list"]["id"]
+    waiting = client.get(f"/v1/campaigns/spring/lead-lists/{list_id}").json()
+    assert (waiting["status"], waiting["rows"]) == ("importing", 0)
+    twice = _upload(client, GOOD.encode(), name="again.csv")
+    assert twice.status_code == 409 and "is being imported" in twice.json()["detail"]
+
+    stored = upload_dir / f"lead-list-{list_id}.upload"
+    stored.unlink()  # the worker finds no file: the import fails
+    with imports_worker(real_broker):
+        failed = _finished(client, list_id)
+        assert failed["status"] == "failed" and "No such file" in failed["failure"], failed
+        retried = _upload(client, GOOD.encode())
+        assert retried.status_code == 202, retried.text
+        assert retried.json()["lead_list"]["id"] == list_id
+        done = _finished(client, list_id)
+    assert (done["status"], done["failure"]) == ("complete", None)
+    assert _counts(done) == (4, 2, 1, 0, 1) and _lead_count(sessions, "spring") == 2
