@@ -17,7 +17,7 @@ from datetime import MAXYEAR, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,7 +42,18 @@ from dialer.runner.ports import SwitchProbe
 from dialer.runner.preflight import Finding, Verdict
 from dialer.runner.start import check_campaign, start_campaign
 
-__all__ = ["ManageDeps", "campaign_problem", "campaigns_router", "dnc_router"]
+__all__ = [
+    "MAX_ROW_ID",
+    "ManageDeps",
+    "RowId",
+    "campaign_problem",
+    "campaigns_router",
+    "dnc_router",
+]
+
+# row ids are 64-bit on PostgreSQL and SQLite: a larger one is refused (422), not sent
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +358,7 @@ def dnc_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
     def list_entries(
         campaign: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
         key: ApiKey = Depends(manager),
     ) -> DncPageOut:
         """The entries, newest first, a page at a time; ``campaign``: its own entries only."""
@@ -381,7 +392,7 @@ def dnc_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
             raise Problem(422, str(exc), [{"field": field, "detail": str(exc)}]) from None
 
     @router.delete("/{entry_id}", status_code=204)
-    def remove(entry_id: int, key: ApiKey = Depends(manager)) -> Response:
+    def remove(entry_id: RowId, key: ApiKey = Depends(manager)) -> Response:
         """Remove an entry; leads it turned ``dnc`` stay so."""
         with deps.sessions.begin() as session:
             if not dnc.remove_entry(session, entry_id):

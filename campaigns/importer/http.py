@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
+from campaigns.http import RowId
 from campaigns.importer.ports import LeadStore
 from campaigns.importer.service import ImportError_, ImportOptions
 from campaigns.importer.uploads import (
@@ -276,7 +277,7 @@ def lead_lists_router(deps: LeadListDeps, auth: KeyAuth) -> APIRouter:
             return [_out(row) for row in list_lead_lists(session, name)]
 
     @router.get("/{lead_list_id}", response_model=LeadListOut)
-    def progress(name: str, lead_list_id: int, key: ApiKey = Depends(manager)) -> LeadListOut:
+    def progress(name: str, lead_list_id: RowId, key: ApiKey = Depends(manager)) -> LeadListOut:
         """One list: its import's progress (rows committed so far, by outcome) or outcome."""
         with deps.sessions() as session:
             return _out(lead_list_row(session, _find(session, name, lead_list_id)))
@@ -286,7 +287,7 @@ def lead_lists_router(deps: LeadListDeps, auth: KeyAuth) -> APIRouter:
         response_class=FileResponse,
         responses={200: {"content": {"text/csv": {}}, "description": "the rejected rows"}},
     )
-    def rejects(name: str, lead_list_id: int, key: ApiKey = Depends(manager)) -> FileResponse:
+    def rejects(name: str, lead_list_id: RowId, key: ApiKey = Depends(manager)) -> FileResponse:
         """The rejected rows of an uploaded list's import as CSV (row, outcome, reason, the
         row's cells), streamed; written as the import goes."""
         with deps.sessions() as session:
@@ -300,7 +301,7 @@ def lead_lists_router(deps: LeadListDeps, auth: KeyAuth) -> APIRouter:
 
     @router.delete("/{lead_list_id}", response_model=RemovedOut)
     def remove(
-        name: str, lead_list_id: int, archive: bool = False, key: ApiKey = Depends(manager)
+        name: str, lead_list_id: RowId, archive: bool = False, key: ApiKey = Depends(manager)
     ) -> RemovedOut:
         """Delete the list and its leads when none was dialled (409 otherwise), or with
         ``archive`` keep it for the records: its leads are never claimed again."""
