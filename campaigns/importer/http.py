@@ -261,7 +261,13 @@ def lead_lists_router(deps: LeadListDeps, auth: KeyAuth) -> APIRouter:
                 sheet=form.sheet, rejects_path=accepted.rejects_path,
                 dedupe_across_campaigns=form.dedupe_across_campaigns,
             )  # fmt: skip
-            task_id = deps.enqueue(accepted.path, queued, task_id_of(list_id, staged.sha256))
+            try:
+                task_id = deps.enqueue(accepted.path, queued, task_id_of(list_id, staged.sha256))
+            except Exception as exc:  # the broker's errors are the transport's own
+                # without its file the list is not in flight: the same upload queues it again
+                accepted.path.unlink(missing_ok=True)
+                raise Problem(503, f"the import could not be queued ({type(exc).__name__}: "
+                              f"{exc}); upload the file again") from None  # fmt: skip
         else:
             response.status_code = 200
         with deps.sessions() as session:

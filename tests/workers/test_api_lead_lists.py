@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import service
 from campaigns.importer.classify import RowOutcome
+from campaigns.importer.http import LeadListDeps, lead_lists_router
 from campaigns.importer.service import ImportOptions, import_file
 from campaigns.importer.wiring import import_deps
 from campaigns.models import Lead, LeadList
+from dialer.apikeys.adapters import SqlKeyStore
+from dialer.apikeys.http import KeyAuth
 from dialer.apikeys.ports import Role
 from dialer.clock import SYSTEM_CLOCK
 from dialer.config import load_settings
@@ -261,3 +264,37 @@ def test_an_import_that_failed_says_why_and_the_same_upload_queues_it_again(
         done = _finished(client, list_id)
     assert (done["status"], done["failure"]) == ("complete", None)
     assert _counts(done) == (4, 2, 1, 0, 1) and _lead_count(sessions, "spring") == 2
+
+
+def test_an_upload_whose_import_cannot_be_queued_is_a_503_and_the_same_upload_queues_it(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The broker refusing the message (its transport's error stands in for a broker down)."""
+    sent: list[str] = []
+
+    def enqueue(path: Path, options: ImportOptions, task_id: str) -> str:
+        if not sent:
+            sent.append("refused")
+            raise ConnectionRefusedError(111, "Connection refused")
+        sent.append(task_id)
+        return task_id
+
+    deps = LeadListDeps(
+        sessions, import_deps(sessions, SYSTEM_CLOCK).store, tmp_path, 1 << 20, enqueue,
+        lambda _task_id: None,
+    )  # fmt: skip
+    router = lead_lists_router(deps, KeyAuth(SqlKeyStore(sessions)))
+    app = create_app(AppContext(load_settings(), sessions=sessions), notify=None,
+                     trunks=MemoryTrunks(), v1_routers=[router])  # fmt: skip
+    with transaction(sessions) as session:
+        service.create_campaign(session, service.parse_spec(name="spring", queue_name="q"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers.update(bearer(issue_test_keys(sessions)[Role.MANAGER]))
+        down = _upload(client, GOOD.encode())
+        assert down.status_code == 503 and "upload the file again" in down.json()["detail"]
+        again = _upload(client, GOOD.encode())
+        assert again.status_code == 202, again.text
+    assert sent == ["refused", again.json()["task_id"]]
+    assert [p.name for p in tmp_path.glob("*.upload")] == [
+        f"lead-list-{again.json()['lead_list']['id']}.upload"
+    ]
