@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import dnc, service
@@ -185,9 +186,13 @@ def campaigns_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
         """Create a campaign in draft status (the settings of ``dialer campaigns create``)."""
         try:
             with deps.sessions.begin() as session:
-                return CampaignOut.of(service.create_campaign(session, spec))
+                created = CampaignOut.of(service.create_campaign(session, spec))
         except CampaignError as exc:
             raise campaign_problem(exc) from None
+        except IntegrityError:  # the same name created meanwhile, by another request
+            taken = CampaignConflict(f"a campaign named {spec.name!r} exists already", ("name",))
+            raise campaign_problem(taken) from None
+        return created
 
     @router.get("", response_model=list[CampaignOut])
     def list_all(key: ApiKey = Depends(manager)) -> list[CampaignOut]:
