@@ -22,6 +22,8 @@ from functools import cache
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from campaigns.http import campaigns_router, dnc_router
+from campaigns.importer.http import lead_lists_router
 from dialer.agents.http import AgentsApi, agents_router
 from dialer.agents.wiring import sql_agent_store
 from dialer.apicalls.adapters import SqlApiCallStore
@@ -47,6 +49,7 @@ from dialer.postcall.wiring import webhook_api_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from workers.context import AppContext, app_context
+from workers.manage import lead_list_deps, manage_deps
 from workers.tasks_post_call import enqueue_post_call
 
 __all__ = ["V1_PREFIX", "create_app", "main"]
@@ -106,8 +109,12 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     def store() -> ApiCallStore:
         return SqlApiCallStore(context.sessions)
 
+    manage = manage_deps(context)
     return [
         keys_router(auth),
+        campaigns_router(manage, auth),
+        dnc_router(manage, auth),
+        lead_lists_router(lead_list_deps(context), auth),
         calls_router(auth, deps, store),
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
         routing_router(auth, routing),

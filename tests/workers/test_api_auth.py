@@ -57,6 +57,28 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/v1/calls"): frozenset({Role.SYSTEM}),
     ("POST", "/v1/callbacks"): frozenset({Role.SYSTEM}),
     ("GET", "/v1/calls/{call_uuid}"): frozenset({Role.SYSTEM, Role.MANAGER}),
+    **{
+        route: _MANAGER
+        for route in (
+            ("POST", "/v1/campaigns"),
+            ("GET", "/v1/campaigns"),
+            ("GET", "/v1/campaigns/{name}"),
+            ("PATCH", "/v1/campaigns/{name}"),
+            ("GET", "/v1/campaigns/{name}/report"),
+            ("GET", "/v1/campaigns/{name}/preflight"),
+            ("POST", "/v1/campaigns/{name}/start"),
+            ("POST", "/v1/campaigns/{name}/pause"),
+            ("POST", "/v1/campaigns/{name}/stop"),
+            ("GET", "/v1/dnc"),
+            ("POST", "/v1/dnc"),
+            ("DELETE", "/v1/dnc/{entry_id}"),
+            ("POST", "/v1/campaigns/{name}/lead-lists"),
+            ("GET", "/v1/campaigns/{name}/lead-lists"),
+            ("GET", "/v1/campaigns/{name}/lead-lists/{lead_list_id}"),
+            ("GET", "/v1/campaigns/{name}/lead-lists/{lead_list_id}/rejects"),
+            ("DELETE", "/v1/campaigns/{name}/lead-lists/{lead_list_id}"),
+        )
+    },
 }
 
 
