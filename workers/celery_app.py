@@ -18,6 +18,7 @@ from celery import Celery
 
 from dialer.config import Settings
 from dialer.kv import connect_redis, embedded_redis_path
+from workers.broker_guard import guard_broker_reconnect
 from workers.context import app_context
 
 PACING_QUEUE = "pacing"
@@ -99,6 +100,7 @@ def listening_workers(celery: Celery, queue: str, timeout_s: float = 2.0) -> lis
 def create_app() -> Celery:
     """The app; its configuration is made from the process's settings when first used
     (values set on ``app.conf`` before that, as tests do, take precedence)."""
+    guard_broker_reconnect()
     celery = Celery("dialer")
     celery.add_defaults(lambda: celery_config(app_context().settings))
     import workers.liveness  # noqa: F401  (a worker's heartbeat, by Celery signals)
