@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.domain import LeadStatus
@@ -24,7 +24,12 @@ _PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
 
 
 class DncError(Exception):
-    """A DNC value that is neither a valid number nor an E.164 prefix, or that lapsed."""
+    """A DNC value that is neither a valid number nor an E.164 prefix, or that lapsed;
+    ``field`` names what was wrong (``number`` or ``expires_at``)."""
+
+    def __init__(self, message: str, field: str = "number") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +67,8 @@ def add_entry(
     if expires_at is not None and expires_at <= now:
         raise DncError(
             f"DNC {number}: expiry {expires_at.isoformat()} is not in the future "
-            f"(now {now.isoformat()})"
+            f"(now {now.isoformat()})",
+            "expires_at",
         )
     entry = DncEntry(
         number=number,
@@ -109,3 +115,31 @@ def _after_prefix(prefix: str) -> str | None:
     if not digits:
         return None
     return "+" + digits[:-1] + str(int(digits[-1]) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DncPage:
+    """``entries`` (newest first) from ``offset``, of ``total`` entries in the scope asked."""
+
+    entries: list[DncEntry]
+    total: int
+
+
+def list_entries(
+    session: Session, *, campaign_id: int | None = None, limit: int = 100, offset: int = 0
+) -> DncPage:
+    """The entries, newest first: of every scope, or the campaign's own when ``campaign_id``
+    is given; lapsed entries included (their ``expires_at`` says so)."""
+    scope = [] if campaign_id is None else [DncEntry.campaign_id == campaign_id]
+    total = session.scalar(select(func.count()).select_from(DncEntry).where(*scope)) or 0
+    entries = session.scalars(
+        select(DncEntry).where(*scope).order_by(DncEntry.id.desc()).limit(limit).offset(offset)
+    )
+    return DncPage(list(entries), int(total))
+
+
+def remove_entry(session: Session, entry_id: int) -> bool:
+    """Remove entry ``entry_id``; False when there is none. Leads it turned ``dnc`` stay so
+    (see the module)."""
+    result = session.execute(delete(DncEntry).where(DncEntry.id == entry_id))
+    return bool(getattr(result, "rowcount", 0))

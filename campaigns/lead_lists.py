@@ -38,6 +38,8 @@ class LeadListRow:
     invalid: int
     dialled: int
     status: str
+    finished_at: datetime | None = None
+    sha256: str = ""
 
 
 def _dialled(list_ids: Select[tuple[int]] | list[int]) -> Select[tuple[int | None, int]]:
@@ -71,8 +73,16 @@ def _row(lst: LeadList, campaign: str, dialled: int) -> LeadListRow:
     rows = lst.accepted + lst.duplicate + lst.dnc + lst.invalid
     return LeadListRow(
         lst.id, lst.name, campaign, lst.created_at, rows, lst.accepted, lst.duplicate,
-        lst.dnc, lst.invalid, dialled, lst.status,
+        lst.dnc, lst.invalid, dialled, lst.status, lst.finished_at, lst.file_sha256,
     )  # fmt: skip
+
+
+def lead_list_row(session: Session, lead_list: LeadList) -> LeadListRow:
+    """``lead_list`` as ``dialer leads lists`` shows it, read now."""
+    campaign = session.get(Campaign, lead_list.campaign_id)
+    assert campaign is not None  # the list's foreign key
+    dialled = dict(session.execute(_dialled([lead_list.id])).tuples().all())
+    return _row(lead_list, campaign.name, dialled.get(lead_list.id, 0))
 
 
 def find_list(session: Session, ref: str, campaign: str | None = None) -> LeadList:

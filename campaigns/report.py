@@ -11,14 +11,14 @@ report is made is counted once, before or after, in all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from campaigns.domain import AttemptOutcome
-from campaigns.models import CallAttempt, Lead
+from campaigns.domain import AttemptOutcome, LeadStatus
+from campaigns.models import CallAttempt, Campaign, Lead
 from dialer.db.base import UtcDateTime
 
 IN_FLIGHT = "in flight"
@@ -73,6 +73,28 @@ def campaign_report(
         connected=outcomes.get(AttemptOutcome.CONNECTED.value, 0),
         talk_s=talk_s,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveReport:
+    """A campaign's live figures as ``dialer campaigns show`` prints them: its leads now (every
+    status, 0 included) and its calls originated at or after ``since``, the start of its
+    abandon window (``window_days`` before the report)."""
+
+    since: datetime
+    window_days: int
+    report: CampaignReport
+
+    @property
+    def leads(self) -> dict[str, int]:
+        return {s.value: self.report.leads_by_status.get(s.value, 0) for s in LeadStatus}
+
+
+def live_report(session: Session, campaign: Campaign, now: datetime) -> LiveReport:
+    """The live figures of ``campaign`` at aware ``now``."""
+    since = now - timedelta(days=campaign.abandon_window_days)
+    report = campaign_report(session, campaign.id, since)
+    return LiveReport(since, campaign.abandon_window_days, report)
 
 
 def _report_query(campaign_id: int, since: datetime | None) -> Any:

@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from campaigns.domain import AttemptOutcome
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+# A wall-clock time of the callee's own zone, without offset (``09:00`` or ``09:00:00``):
+# JSON Schema's ``format: time`` would demand an offset, which a local window has not.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+            "description": "local wall time HH:MM[:SS], in the callee's zone",
+        }
+    ),
+]
 
 
 class Window(BaseModel):
@@ -23,8 +38,8 @@ class Window(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     days: frozenset[int] = frozenset(range(6))
-    start: time = time(9, 0)
-    end: time = time(20, 0)
+    start: LocalTime = time(9, 0)
+    end: LocalTime = time(20, 0)
 
     @field_validator("days", mode="before")
     @classmethod

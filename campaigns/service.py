@@ -32,8 +32,44 @@ _TRANSITIONS: dict[str, tuple[frozenset[CampaignStatus], CampaignStatus]] = {
 }
 
 
+# What the start's preflight checked on every switch (the queue and dialplan entry, the
+# trunks, the dial mode's pacing): changed only while the campaign is not running, so that a
+# start checks them again.
+FIXED_WHILE_RUNNING = ("queue_name", "dial_mode", "trunk_group")
+
+
 class CampaignError(Exception):
     """A campaign request that cannot be carried out; the message says why."""
+
+
+class CampaignNotFound(CampaignError):
+    """No campaign has the name given."""
+
+
+class CampaignConflict(CampaignError):
+    """The request does not fit the campaign's state: a name taken, a status change not
+    allowed from its status, a setting that cannot change while it runs (``fields``)."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class InvalidCampaign(CampaignError):
+    """Settings that do not validate; ``errors`` holds (field, what is wrong) pairs."""
+
+    def __init__(self, message: str, errors: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+def known_region(region: str) -> str:
+    """``region`` upper-cased: an ISO 3166 alpha-2 code phonenumbers knows (else ValueError)."""
+    import phonenumbers
+
+    if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{region!r} is not a region code phonenumbers knows")
+    return region.upper()
 
 
 class CampaignSpec(BaseModel):
@@ -61,11 +97,7 @@ class CampaignSpec(BaseModel):
     @field_validator("default_region")
     @classmethod
     def _region(cls, region: str) -> str:
-        import phonenumbers
-
-        if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{region!r} is not a region code phonenumbers knows")
-        return region.upper()
+        return known_region(region)
 
     @field_validator("caller_id_policy")
     @classmethod
@@ -98,10 +130,11 @@ def parse_spec(**fields: Any) -> CampaignSpec:
     try:
         return CampaignSpec(**fields)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'campaign'}: {e['msg']}" for e in exc.errors()
-        )
-        raise CampaignError(f"invalid campaign: {problems}") from None
+        errors = [
+            (".".join(str(p) for p in e["loc"]) or "campaign", e["msg"]) for e in exc.errors()
+        ]
+        problems = "; ".join(f"{field}: {msg}" for field, msg in errors)
+        raise InvalidCampaign(f"invalid campaign: {problems}", errors) from None
 
 
 def _column_values(spec: CampaignSpec) -> dict[str, Any]:
@@ -114,7 +147,7 @@ def _column_values(spec: CampaignSpec) -> dict[str, Any]:
 
 def create_campaign(session: Session, spec: CampaignSpec) -> Campaign:
     if session.scalars(select(Campaign.id).where(Campaign.name == spec.name)).first() is not None:
-        raise CampaignError(f"a campaign named {spec.name!r} exists already")
+        raise CampaignConflict(f"a campaign named {spec.name!r} exists already", ("name",))
     campaign = Campaign(**_column_values(spec))
     _secret_webhook(campaign)
     session.add(campaign)
@@ -123,11 +156,19 @@ def create_campaign(session: Session, spec: CampaignSpec) -> Campaign:
 
 
 def update_campaign(session: Session, name: str, changes: Mapping[str, Any]) -> Campaign:
-    """Change the named settings of a campaign (any `CampaignSpec` field but its name),
-    validated as at creation; nothing changes when one is invalid."""
+    """Change the named settings of a campaign (any `CampaignSpec` field but its name; while
+    it runs, none of `FIXED_WHILE_RUNNING`), validated as at creation; nothing changes when
+    one is invalid or refused."""
     if "name" in changes:
-        raise CampaignError(f"campaign {name!r}: a campaign's name cannot change")
+        raise CampaignConflict(f"campaign {name!r}: a campaign's name cannot change", ("name",))
     campaign = get_campaign(session, name)
+    fixed = tuple(f for f in FIXED_WHILE_RUNNING if f in changes)
+    if fixed and campaign.status is CampaignStatus.RUNNING:
+        raise CampaignConflict(
+            f"campaign {name!r} is running: {', '.join(fixed)} cannot change while it runs "
+            "(the start checked them on the switches); pause it, change them, start it again",
+            fixed,
+        )
     current = {field: getattr(campaign, field) for field in CampaignSpec.model_fields}
     values = _column_values(parse_spec(**(current | dict(changes))))
     for field in changes:
@@ -149,7 +190,7 @@ def _secret_webhook(campaign: Campaign) -> None:
 def get_campaign(session: Session, name: str) -> Campaign:
     campaign = session.scalars(select(Campaign).where(Campaign.name == name)).one_or_none()
     if campaign is None:
-        raise CampaignError(f"no campaign named {name!r}")
+        raise CampaignNotFound(f"no campaign named {name!r}")
     return campaign
 
 
@@ -165,12 +206,12 @@ def transition(session: Session, name: str, action: str) -> Campaign:
     if action == "start" and campaign.dial_mode is DialMode.PREVIEW:
         # Preview needs the answered call delivered to the one agent who previewed the lead;
         # the campaign dialplan hands calls to the queue, so such a campaign would never dial.
-        raise CampaignError(
+        raise CampaignConflict(
             f"cannot start campaign {name!r}: preview mode is not dialled yet "
             "(use progressive or predictive)"
         )
     if campaign.status not in allowed_from:
-        raise CampaignError(
+        raise CampaignConflict(
             f"cannot {action} campaign {name!r}: it is {campaign.status.value} "
             f"(allowed from {', '.join(sorted(s.value for s in allowed_from))})"
         )

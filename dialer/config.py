@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     fsapi_credentials: str = ""
     # seconds a call gone from its switch waits for its CDR before it is settled without one
     cdr_wait_s: Annotated[float, Field(ge=0)] = 120.0
+    # lead files uploaded to the API (POST /v1/campaigns/NAME/lead-lists) are kept here for
+    # the `imports` workers, which must see the same path; an upload over the size is a 413
+    upload_dir: str = "dialer-uploads"
+    upload_max_bytes: Annotated[int, Field(ge=1)] = 1 << 30
 
     @field_validator("fsapi_credentials")
     @classmethod

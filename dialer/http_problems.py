@@ -9,6 +9,8 @@ FastAPI's own validation and HTTP errors into the same shape.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -27,6 +29,7 @@ __all__ = [
     "ProblemDocument",
     "install_problem_handlers",
     "problem_response",
+    "refuse_nul_characters",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -133,3 +136,37 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_invalid)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+
+
+_NUL = "\x00"
+_NUL_DETAIL = "holds a NUL character (U+0000), which no value may hold"
+
+
+def _nul_fields(value: Any, path: str) -> list[str]:
+    """The dotted paths of the strings (keys included) in a JSON value that hold a NUL."""
+    if isinstance(value, str):
+        return [path] if _NUL in value else []
+    if isinstance(value, dict):
+        found = [f"{path}.{k}" for k in value if _NUL in k]
+        for k, v in value.items():
+            found += _nul_fields(v, f"{path}.{k}")
+        return found
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _nul_fields(v, f"{path}.{i}")]
+    return []
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """A router dependency: a NUL in the path, the query or a JSON body is refused (422
+    naming the field) before any handler runs. No stored text may hold one (PostgreSQL's
+    text types cannot), and none of ours needs one; uploaded files are not looked into."""
+    fields = [f"path.{k}" for k, v in request.path_params.items() if _NUL in str(v)]
+    fields += [f"query.{k}" for k, v in request.query_params.multi_items() if _NUL in k + v]
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        if b"\\u0000" in body or b"\x00" in body:
+            with contextlib.suppress(ValueError):  # not JSON: its own validation names it
+                fields += _nul_fields(json.loads(body), "body")
+    if fields:
+        errors = [{"field": f, "detail": _NUL_DETAIL} for f in fields]
+        raise Problem(422, f"{', '.join(fields)} {_NUL_DETAIL}", errors)

@@ -184,6 +184,8 @@ def seed_campaign(sessions: sessionmaker[Session]) -> SeedCampaign:
 FAKE = "fake"
 CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "agent_store": ("sqlite", "postgresql"),
+    "api_call_store": ("sqlite", "postgresql"),
+    "api_call_directory": ("sqlite", "postgresql"),
     "api_key_store": ("sqlite", "postgresql"),
     "attempt_sink": ("sqlite", "postgresql"),
     "call_log": ("sqlite", "postgresql"),

@@ -20,15 +20,26 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
+from campaigns.http import campaigns_router, dnc_router
+from campaigns.importer.http import lead_lists_router
 from dialer.agents.http import AgentsApi, agents_router
 from dialer.agents.wiring import sql_agent_store
+from dialer.apicalls.adapters import SqlApiCallStore
+from dialer.apicalls.http import calls_router
+from dialer.apicalls.ports import ApiCallStore
+from dialer.apicalls.service import CallDeps
+from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
-from dialer.http_problems import PROBLEM_RESPONSES, install_problem_handlers
+from dialer.http_problems import (
+    PROBLEM_RESPONSES,
+    install_problem_handlers,
+    refuse_nul_characters,
+)
 from dialer.listener.ports import TrunkRelease
 from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
@@ -38,6 +49,7 @@ from dialer.postcall.wiring import webhook_api_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from workers.context import AppContext, app_context
+from workers.manage import lead_list_deps, manage_deps
 from workers.tasks_post_call import enqueue_post_call
 
 __all__ = ["V1_PREFIX", "create_app", "main"]
@@ -87,8 +99,23 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         settings.esl_client,
         cache(lambda: live_state(context.redis, context.namespace)),
     )
+
+    def deps() -> CallDeps:
+        return call_deps(
+            context.settings, context.sessions, context.redis, context.clock, context.ids,
+            namespace=context.namespace,
+        )  # fmt: skip
+
+    def store() -> ApiCallStore:
+        return SqlApiCallStore(context.sessions)
+
+    manage = manage_deps(context)
     return [
         keys_router(auth),
+        campaigns_router(manage, auth),
+        dnc_router(manage, auth),
+        lead_lists_router(lead_list_deps(context), auth),
+        calls_router(auth, deps, store),
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
         routing_router(auth, routing),
         agents_router(auth, agents),
@@ -121,7 +148,11 @@ def create_app(
     app.include_router(fsapi_router(deps, settings.fsapi_credentials), include_in_schema=False)
     if v1_routers is None:
         v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
-    v1 = APIRouter(prefix=V1_PREFIX, responses=PROBLEM_RESPONSES)
+    v1 = APIRouter(
+        prefix=V1_PREFIX,
+        responses=PROBLEM_RESPONSES,
+        dependencies=[Depends(refuse_nul_characters)],
+    )
     for router in v1_routers:
         v1.include_router(router)
     app.include_router(v1)

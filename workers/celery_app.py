@@ -18,6 +18,7 @@ from celery import Celery
 
 from dialer.config import Settings
 from dialer.kv import connect_redis, embedded_redis_path
+from workers.broker_guard import guard_broker_reconnect
 from workers.context import app_context
 
 PACING_QUEUE = "pacing"
@@ -27,6 +28,7 @@ POST_CALL_QUEUE = "post-call"
 QUEUES = (PACING_QUEUE, ORIGINATE_QUEUE, IMPORTS_QUEUE, POST_CALL_QUEUE)
 SUPERVISE_EVERY_S = 2.0
 WEBHOOK_SWEEP_EVERY_S = 15.0
+DISPATCH_CALLBACKS_EVERY_S = 2.0
 
 # Clients of embedded servers this process started: freeing one would stop its server.
 _EMBEDDED: list[Any] = []
@@ -56,6 +58,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dialer.campaign_paused": {"queue": POST_CALL_QUEUE},
             "dialer.webhook_sweep": {"queue": POST_CALL_QUEUE},
             "dialer.webhook_retry": {"queue": POST_CALL_QUEUE},
+            "dialer.api_call_ended": {"queue": POST_CALL_QUEUE},
+            "dialer.dispatch_callbacks": {"queue": PACING_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.
@@ -70,6 +74,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "dialer.webhook_sweep",
                 "schedule": WEBHOOK_SWEEP_EVERY_S,
                 "options": {"expires": 4 * WEBHOOK_SWEEP_EVERY_S},
+            },
+            "dispatch-callbacks": {
+                "task": "dialer.dispatch_callbacks",
+                "schedule": DISPATCH_CALLBACKS_EVERY_S,
             },
         },
         "timezone": "UTC",
@@ -92,6 +100,7 @@ def listening_workers(celery: Celery, queue: str, timeout_s: float = 2.0) -> lis
 def create_app() -> Celery:
     """The app; its configuration is made from the process's settings when first used
     (values set on ``app.conf`` before that, as tests do, take precedence)."""
+    guard_broker_reconnect()
     celery = Celery("dialer")
     celery.add_defaults(lambda: celery_config(app_context().settings))
     import workers.liveness  # noqa: F401  (a worker's heartbeat, by Celery signals)

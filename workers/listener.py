@@ -23,6 +23,7 @@ from dialer.liveness.ports import HeartbeatStore
 from dialer.liveness.service import forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
 from workers.context import AppContext, app_context
+from workers.tasks_api_calls import enqueue_api_call_ended
 from workers.tasks_post_call import enqueue_campaign_paused, enqueue_post_call
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def start_listeners(
     reconcile_every_s: float = 60.0,
     notify_paused: Callable[[PauseNotice], None] | None = enqueue_campaign_paused,
     heartbeats: HeartbeatStore | None = None,
+    notify_api_call: Callable[[str], None] | None = enqueue_api_call_ended,
 ) -> list[RunningListener]:
     """The running listeners of ``context``'s nodes; ``notify(attempt_id)`` hands each
     recorded attempt on, ``notify_paused`` each campaign the abandon safety stop paused (the
@@ -43,6 +45,7 @@ def start_listeners(
         context.settings, context.redis, context.sessions, context.clock, notify,
         namespace=context.namespace, reconcile_every_s=reconcile_every_s,
         notify_paused=notify_paused, heartbeats=heartbeats,
+        notify_api_call=notify_api_call,
     )  # fmt: skip
 
 

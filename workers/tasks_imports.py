@@ -21,6 +21,40 @@ from workers.worker import root_of
 IMPORT_TASK = "dialer.import_leads"
 
 
+def enqueue_import(
+    celery: Celery, path: Path, options: ImportOptions, task_id: str | None = None
+) -> str:
+    """Send the import of ``path`` (an absolute path the workers see) as ``options`` say to
+    the ``imports`` queue; its task id (``task_id`` when given). Nothing waits for the result:
+    whoever needs it reads it from the result backend by id (`import_failure`), so the
+    result of an earlier run under the same id is forgotten first."""
+    if task_id is not None:
+        from celery.result import AsyncResult
+
+        AsyncResult(task_id, app=celery).forget()
+    result = celery.tasks[IMPORT_TASK].apply_async(
+        (str(path), options.campaign, options.region, options.phone_column,
+         str(options.rejects_path) if options.rejects_path else None,
+         options.dedupe_across_campaigns, options.sheet, options.force),
+        task_id=task_id,
+    )  # fmt: skip
+    if result.backend is not None:  # None: run at once (eager)
+        # stop listening for a result nobody waits for here
+        result.backend.remove_pending_result(result)
+    return str(result.id)
+
+
+def import_failure(celery: Celery, task_id: str) -> str | None:
+    """Why the import task ``task_id`` failed (its exception, as text), or None when it did
+    not fail or the result backend no longer knows it."""
+    from celery.result import AsyncResult
+
+    result = AsyncResult(task_id, app=celery)
+    if result.state != "FAILURE":
+        return None
+    return f"{type(result.result).__name__}: {result.result}"
+
+
 def summary_counts(summary: ImportSummary) -> dict[str, Any]:
     """The summary as the task's JSON result: rows by outcome and how the run went."""
     return {

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.importer.service import ImportDeps
 from campaigns.importer.wiring import import_deps
+from dialer.apicalls.service import CallDeps
+from dialer.apicalls.wiring import call_deps
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.wiring import post_call_deps
 from dialer.runner.adapters import EslSwitch, RedisLeaseStore, running_campaign_ids
@@ -100,8 +102,8 @@ class WorkerPacing:
 
 class WorkerRoot:
     """What the tasks of one worker process work with: the context, the pacing runtime
-    (`WorkerPacing` unless given), the post-call dependencies (on the context's database,
-    built when first asked for, unless given), a lead import's dependencies."""
+    (`WorkerPacing` unless given), the post-call and API call dependencies (on the context's
+    database, built when first asked for, unless given), a lead import's dependencies."""
 
     def __init__(
         self,
@@ -109,10 +111,12 @@ class WorkerRoot:
         *,
         pacing: PacingRuntime | None = None,
         post_call: PostCallDeps | None = None,
+        api_calls: CallDeps | None = None,
     ) -> None:
         self.context = context
         self.pacing: PacingRuntime = pacing if pacing is not None else WorkerPacing(context)
         self._post_call = post_call
+        self._api_calls = api_calls
         self._lock = threading.Lock()
 
     @property
@@ -122,6 +126,17 @@ class WorkerRoot:
     def lead_import(self) -> ImportDeps:
         """A lead import's dependencies, on the context's database and clock."""
         return import_deps(self.context.sessions, self.context.clock)
+
+    def api_calls(self) -> CallDeps:
+        """API calls (callbacks due) over the context's database, Redis and switches."""
+        with self._lock:
+            if self._api_calls is None:
+                ctx = self.context
+                self._api_calls = call_deps(
+                    ctx.settings, ctx.sessions, ctx.redis, ctx.clock, ctx.ids,
+                    namespace=ctx.namespace,
+                )  # fmt: skip
+            return self._api_calls
 
     def post_call(self) -> PostCallDeps:
         with self._lock:

@@ -27,7 +27,7 @@ from campaigns.importer.classify import (
     split_batch,
 )
 from campaigns.importer.pipeline import classified, default_workers
-from campaigns.importer.ports import LeadBatch, LeadListProgress, LeadStore
+from campaigns.importer.ports import ImportTarget, LeadBatch, LeadListProgress, LeadStore
 from campaigns.importer.rejects import RejectsFile
 from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table
 from dialer.clock import Clock
@@ -94,22 +94,34 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_file(
-    deps: ImportDeps,
-    path: Path,
-    options: ImportOptions,
-    on_rows: Callable[[int], None] = lambda _n: None,
-) -> ImportSummary:
-    """Import ``path``; ``on_rows(n)`` is told after each committed batch of ``n`` rows."""
+@dataclass(slots=True)
+class CheckedFile:
+    """A file that can be imported into ``target``: its numbers read in ``region``, its
+    columns as ``layout`` says, its data rows from the first (``rows``, open until read to
+    the end or closed)."""
+
+    target: ImportTarget
+    region: str
+    layout: Layout
+    rows: Iterator[TableRow | BadRow]
+
+    def close(self) -> None:
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+
+
+def check_file(store: LeadStore, path: Path, options: ImportOptions) -> CheckedFile:
+    """What an import checks before it writes anything: the file reads as a table (a CSV's
+    quotes close, a workbook's sheet is there), the campaign exists, a phone column is found,
+    a data row follows the header. Raises `ImportError_` naming the problem."""
     try:
         first, rows = open_table(path, sheet=options.sheet)
     except SourceError as exc:
         raise ImportError_(str(exc)) from None
-    store = deps.store
     target = store.find_campaign(options.campaign)
     if target is None:
         raise ImportError_(f"no campaign named {options.campaign!r}")
-    campaign_id = target.campaign_id
     region = (options.region or target.default_region).upper()
     try:
         layout = find_layout(first, options.phone_column, region)
@@ -121,12 +133,40 @@ def import_file(
     peeked = next(data, None)
     if peeked is None:
         raise ImportError_(f"{path}: the file has a header row but no data rows")
-    data = itertools.chain([peeked], data)
+    return CheckedFile(target, region, layout, _closing_chain(peeked, data, rows))
+
+
+def _closing_chain(
+    first: TableRow | BadRow, rest: Iterator[TableRow | BadRow], source: Iterator[object]
+) -> Iterator[TableRow | BadRow]:
+    """``first`` then ``rest``; closing it closes ``source`` (the file under the rows)."""
+    try:
+        yield first
+        yield from rest
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+
+def import_file(
+    deps: ImportDeps,
+    path: Path,
+    options: ImportOptions,
+    on_rows: Callable[[int], None] = lambda _n: None,
+) -> ImportSummary:
+    """Import ``path``; ``on_rows(n)`` is told after each committed batch of ``n`` rows."""
+    store = deps.store
+    checked = check_file(store, path, options)
+    campaign_id, region, layout, data = (
+        checked.target.campaign_id, checked.region, checked.layout, checked.rows,
+    )  # fmt: skip
     rejects_path = options.rejects_path or path.with_name(path.name + ".rejects.csv")
 
     progress = store.open_list(campaign_id, path.name, file_sha256(path), again=options.force)
     lead_list_id, rows_done = progress.lead_list_id, progress.rows_done
     if progress.complete:
+        checked.close()
         return ImportSummary.of(progress, None, already_imported=True)
     prefixes = DncPrefixes.of(store.dnc_prefixes(campaign_id, deps.clock.now()))
 

@@ -30,8 +30,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from campaigns.domain import AttemptOutcome
+from dialer.calls.agent_first import AgentFirstEnd, AgentFirstState, customer_leg_of, is_agent_leg
+from dialer.calls.agent_first import step as agent_first_step
 from dialer.calls.causes import BACKPRESSURE_CAUSES, unanswered_outcome
 from dialer.esl.events import Event, parse_result
+from dialer.esl.originate import VAR_CALL
 
 CC_SUBCLASS = "callcenter::info"
 _ORIGINATION_UUID_RE = re.compile(r"origination_uuid=([0-9a-fA-F-]{36})")
@@ -120,6 +123,8 @@ class CallBook:
 
     calls: dict[str, CallState] = field(default_factory=dict)
     jobs: dict[str, str] = field(default_factory=dict)
+    # agent-first calls in flight (click-to-call, reserved callbacks), by agent leg uuid
+    agent_first: dict[str, AgentFirstState] = field(default_factory=dict)
     # ended calls, oldest first: their late events (BACKGROUND_JOB after the hangup) are ignored
     finished: dict[str, None] = field(default_factory=dict)
     # switch time (µs) from which every event reached the book; 0: since the call began
@@ -143,6 +148,8 @@ class CallBook:
             known = self.jobs.get(event.get("Job-UUID"), "")
             if known or event.get("Job-Command") != "originate":
                 return known
+            if f"{VAR_CALL}=" in event.get("Job-Command-Arg"):
+                return ""  # an agent-first call's: `apply_agent_first`
             found = _ORIGINATION_UUID_RE.search(event.get("Job-Command-Arg"))
             return found.group(1).lower() if found else ""
         if name == "CUSTOM":
@@ -184,6 +191,37 @@ class CallBook:
         ringing_s = int(found.group(1)) if found else _DEFAULT_ORIGINATE_TIMEOUT_S
         began_us = event.timestamp_us - (ringing_s + _ORIGINATE_SETUP_S) * 1_000_000
         return began_us <= self.watched_since_us
+
+    def agent_first_key(self, event: Event) -> str:
+        """The agent-first call an event belongs to (its agent leg's uuid), or ""."""
+        name = event.name
+        if name == "BACKGROUND_JOB":
+            arg = event.get("Job-Command-Arg")
+            if event.get("Job-Command") != "originate" or f"{VAR_CALL}=" not in arg:
+                return ""
+            found = _ORIGINATION_UUID_RE.search(arg)
+            return found.group(1).lower() if found else ""
+        if not name.startswith("CHANNEL_"):
+            return ""
+        if is_agent_leg(event):
+            return event.uuid
+        origin = customer_leg_of(event)
+        return origin if origin in self.agent_first else ""
+
+    def apply_agent_first(self, event: Event) -> AgentFirstEnd | None:
+        """Update the agent-first call the event belongs to (`dialer.calls.agent_first`);
+        its end once it is over. Events of other calls change nothing."""
+        key = self.agent_first_key(event)
+        if not key or key in self.finished:
+            return None
+        state = self.agent_first.get(key) or AgentFirstState(key)
+        state, end = agent_first_step(state, event)
+        if end is None:
+            self.agent_first[key] = state
+        else:
+            self.agent_first.pop(key, None)
+            self._forget(key)
+        return end
 
     def _forget(self, key: str) -> None:
         self.calls.pop(key, None)
@@ -347,3 +385,24 @@ def call_end_of(
     """The `CallEnd` of a call seen as ``state`` that ended with ``cause`` at ``ended_us``:
     the one outcome rule, for what another record (a CDR) says of the call."""
     return _finish(state, cause, ended_us, sip_status=sip_status, q850=q850)
+
+
+def as_call_end(end: AgentFirstEnd) -> CallEnd:
+    """The customer leg of an agent-first call as a campaign call's `CallEnd` (no campaign,
+    lead or attempt), for what reads any call's end alike: the trunk's health."""
+    return CallEnd(
+        call_uuid=end.call_uuid,
+        campaign_id=None,
+        lead_id=None,
+        attempt_id=None,
+        outcome=end.outcome,
+        disposition=end.disposition,
+        hangup_cause=end.hangup_cause,
+        abandoned=False,
+        trunk=end.trunk,
+        answered_at=end.answered_at,
+        connected_at=end.connected_at,
+        ended_at=end.ended_at,
+        sip_status=end.sip_status,
+        hangup_cause_q850=end.hangup_cause_q850,
+    )

@@ -31,6 +31,7 @@ MODEL_MODULES = (
     "dialer.agents.orm",
     "dialer.cdr.orm",
     "dialer.apikeys.orm",
+    "dialer.apicalls.orm",
 )
 
 

@@ -240,3 +240,63 @@ def spec_for(
         screen_pop=pop,
         recording=recording,
     )
+
+
+VAR_CALL = "dialer_call_id"
+"""The API call id on the agent leg of an agent-first call (transcripts u1-u3)."""
+AGENT_CONTACT_RE = re.compile(
+    r"(\[[A-Za-z0-9_.:@/+=-]+(,[A-Za-z0-9_.:@/+=-]+)*\])?[a-z_]+/[A-Za-z0-9_.:@/+-]+"
+)
+"""An agent's phone as its contact is stored (`dialer.agent_admin`): ``[leg vars]`` and one
+endpoint, e.g. ``[leg_timeout=15]sofia/external/agent1@127.0.0.1:5094`` or ``user/1001``.
+Nothing in it can end the ``originate`` argument, start a second leg or an application."""
+MIN_AGENT_RING_S = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFirstSpec:
+    """An agent-first call: ring ``agent_contact`` (showing ``agent_caller_id``, the number
+    about to be called), and once the agent answers bridge it to ``dial_string`` (the
+    router's ``sofia/gateway/NAME/PREFIX+NUMBER``) presenting the trunk's ``caller_id``.
+    ``call_id`` is the API call's id, on the agent leg as ``dialer_call_id``."""
+
+    call_uuid: str
+    agent_contact: str
+    agent_caller_id: str | None
+    dial_string: str
+    caller_id: str | None
+    call_id: int
+    agent_ring_timeout_s: int = 20
+
+
+def build_agent_first(spec: AgentFirstSpec) -> str:
+    """The argument string of ``originate`` for ``spec`` (send as ``bgapi originate <this>``),
+    in the form of transcript u1::
+
+        {origination_uuid=U,origination_caller_id_number=C,originate_timeout=20,
+        ignore_early_media=true,dialer_call_id=N}<contact> &bridge({origination_caller_id_number=
+        T,ignore_early_media=true}sofia/gateway/GW/NUMBER)
+
+    The ``{}`` variables of the originate stay on the agent leg (the bridge's leg does not
+    inherit them), so the customer leg gets its own. Every value is checked against a fixed
+    pattern; raises `UnsafeValue` otherwise.
+    """
+    _match(UUID_RE, spec.call_uuid, "call uuid")
+    contact = _match(AGENT_CONTACT_RE, spec.agent_contact, "agent contact")
+    dial = _match(_DIAL_STRING_RE, spec.dial_string, "dial string")
+    agent_vars = [f"origination_uuid={spec.call_uuid}"]
+    if spec.agent_caller_id:
+        _match(CALLER_ID_RE, spec.agent_caller_id, "caller ID")
+        agent_vars.append(f"origination_caller_id_number={spec.agent_caller_id}")
+    ring_s = max(int(spec.agent_ring_timeout_s), MIN_AGENT_RING_S)
+    agent_vars += [
+        f"originate_timeout={ring_s}",
+        "ignore_early_media=true",
+        f"{VAR_CALL}={int(spec.call_id)}",
+    ]
+    customer_vars = []
+    if spec.caller_id:
+        _match(CALLER_ID_RE, spec.caller_id, "caller ID")
+        customer_vars.append(f"origination_caller_id_number={spec.caller_id}")
+    customer_vars.append("ignore_early_media=true")
+    return f"{{{','.join(agent_vars)}}}{contact} &bridge({{{','.join(customer_vars)}}}{dial})"

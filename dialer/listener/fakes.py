@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from campaigns.domain import AttemptOutcome
 from dialer.agent_state import AgentState
+from dialer.calls.agent_first import AgentFirstEnd
 from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.safety import SafetyFacts, SafetyLimits
 from dialer.listener.ports import SafetyView, Unsettled
@@ -62,6 +63,17 @@ class MemoryAttempts:
 
     def unsettled(self, node: str, originated_before: datetime) -> list[Unsettled]:
         return [u for n, at, u in self.pending if n == node and at < originated_before]
+
+
+@dataclass
+class MemoryApiCalls:
+    """In-memory `ApiCallSink`: ``ended`` the (node, end) recorded, the first of each call."""
+
+    ended: list[tuple[str, AgentFirstEnd]] = field(default_factory=list)
+
+    def record_end(self, node: str, end: AgentFirstEnd) -> None:
+        if all(e.call_uuid != end.call_uuid for _, e in self.ended):
+            self.ended.append((node, end))
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Seams of the listener service: live state, attempt records, trunk capacity.
 
+`ApiCallSink` is the API calls context's store (`dialer.apicalls`).
 `LiveState`, `AttemptSink` and `SafetyStore` have an in-memory fake in
 `dialer.listener.fakes` and a real adapter in `dialer.listener.adapters`. `TrunkRelease`
 and `TrunkHealthFeed` are the parts of routing's stores the listener uses; routing owns
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from dialer.agent_state import AgentState
+from dialer.calls.agent_first import AgentFirstEnd
 from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.safety import SafetyFacts, SafetyLimits
 from dialer.routing.health import TrunkHealth
@@ -55,6 +57,15 @@ class AttemptSink(Protocol):
 
     def unsettled(self, node: str, originated_before: datetime) -> list[Unsettled]:
         """Attempts on ``node`` originated before that time and still without outcome."""
+        ...
+
+
+class ApiCallSink(Protocol):
+    """Where the end of an agent-first call (an API call) is recorded."""
+
+    def record_end(self, node: str, end: AgentFirstEnd) -> None:
+        """Record ``end`` on its API call (the first end recorded stands); free the call's
+        trunk line when ``end`` does not name its trunk."""
         ...
 
 

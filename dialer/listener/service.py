@@ -38,7 +38,8 @@ from functools import partial
 
 from dialer.agent_state import AgentState
 from dialer.backend_errors import is_backend_error
-from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState
+from dialer.calls.agent_first import AgentFirstEnd, lost_end
+from dialer.calls.machine import CC_SUBCLASS, CallBook, CallEnd, CallState, as_call_end
 from dialer.calls.trunk import trunk_verdict
 from dialer.cdr.parse import CdrFacts
 from dialer.cdr.ports import CdrLookup
@@ -46,7 +47,13 @@ from dialer.cdr.settle import end_from_cdr, unsettled_end
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.esl.events import Event
 from dialer.esl.ports import EslConnection, EslError, Subscription
-from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
+from dialer.listener.ports import (
+    ApiCallSink,
+    AttemptSink,
+    LiveState,
+    TrunkHealthFeed,
+    TrunkRelease,
+)
 from dialer.listener.safety import AbandonSafety
 from dialer.listener.switch_state import (
     agent_change,
@@ -117,6 +124,7 @@ class NodeListener:
         clock: Clock = SYSTEM_CLOCK,
         health: TrunkHealthFeed | None = None,
         safety: AbandonSafety | None = None,
+        api_calls: ApiCallSink | None = None,
         cdrs: CdrLookup | None = None,
         cdr_wait_s: float = 120.0,
         heartbeat: LoopBeat | None = None,
@@ -126,6 +134,7 @@ class NodeListener:
     ) -> None:
         self.node = node
         self._safety = safety
+        self._api_calls = api_calls
         self._cdrs = cdrs
         self._cdr_wait_s = cdr_wait_s
         # calls gone from the switch without a CDR yet: monotonic deadline of their wait
@@ -306,6 +315,15 @@ class NodeListener:
             if agent is not None:
                 self.agents[agent.name] = agent
                 self._durably("agent", lambda: self._live.put_agent(self.node, agent))
+        api_key = self.book.agent_first_key(event)
+        api_end = self.book.apply_agent_first(event)
+        if api_end is not None:
+            self._last_seq.pop(api_end.call_uuid, None)
+            self._durably("api call end", lambda: self._finish_agent_first(api_end))
+            return None
+        if api_key in self.book.agent_first:
+            self._last_seq[api_key] = seq
+            return None
         key = self.book.call_uuid_of(event)
         end = self.book.apply(event)
         if end is not None:
@@ -327,6 +345,17 @@ class NodeListener:
         if self._safety is not None:
             self._safety.check(end)
         self._live.drop_call(self.node, end.call_uuid)
+        self.stats.ended += 1
+
+    def _finish_agent_first(self, end: AgentFirstEnd) -> None:
+        """An agent-first call ended: its line freed, its trunk's health fed (as a campaign
+        call's would be), its end recorded on the API call."""
+        if end.trunk:
+            self._trunks.release(end.trunk, end.call_uuid)
+            if end.agent_answered_at is not None and not end.unsettled:  # else: no verdict
+                self._feed_health(as_call_end(end))
+        if self._api_calls is not None:
+            self._api_calls.record_end(self.node, end)
         self.stats.ended += 1
 
     def _feed_health(self, end: CallEnd) -> None:
@@ -367,6 +396,18 @@ class NodeListener:
             if self._last_seq.get(call_uuid, 0) > snapshot_seq:
                 continue
             self._settle_missing(call_uuid, core_uuid, now_us)
+        for call_uuid in list(self.book.agent_first):
+            if call_uuid not in live and self._last_seq.get(call_uuid, 0) <= snapshot_seq:
+                self._settle_lost_agent_first(call_uuid, now_us)
+
+    def _settle_lost_agent_first(self, call_uuid: str, now_us: int) -> None:
+        """An agent-first call the switch no longer has: ended ``unknown`` (no CDR is kept
+        of agent legs), its line freed."""
+        end = lost_end(self.book.agent_first[call_uuid], now_us)
+        self.book.agent_first.pop(call_uuid, None)
+        self.book.close(call_uuid)
+        self.stats.lost += 1
+        self._durably("lost api call", partial(self._finish_agent_first, end))
 
     def _settle_missing(self, call_uuid: str, core_uuid: str, now_us: int) -> None:
         """A call the switch no longer has: from its CDR, or without one after the wait."""

@@ -28,7 +28,13 @@ from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, EslConnection, ManagedEslConnection
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink, SqlSafetyStore
-from dialer.listener.ports import AttemptSink, LiveState, TrunkHealthFeed, TrunkRelease
+from dialer.listener.ports import (
+    ApiCallSink,
+    AttemptSink,
+    LiveState,
+    TrunkHealthFeed,
+    TrunkRelease,
+)
 from dialer.listener.safety import AbandonSafety, PauseNotice
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from dialer.liveness.ports import HeartbeatStore
@@ -84,6 +90,7 @@ def start_listener(
     clock: Clock = SYSTEM_CLOCK,
     health: TrunkHealthFeed | None = None,
     safety: AbandonSafety | None = None,
+    api_calls: ApiCallSink | None = None,
     reconcile_every_s: float = 60.0,
     client_kind: EslClientKind = "own",
     setup: SwitchSetup | None = None,
@@ -102,7 +109,7 @@ def start_listener(
     listener = NodeListener(
         node.name, live, attempts, trunks,
         reconcile_every_s=reconcile_every_s, clock=clock, health=health, safety=safety,
-        cdrs=cdrs, cdr_wait_s=cdr_wait_s, heartbeat=beat,
+        api_calls=api_calls, cdrs=cdrs, cdr_wait_s=cdr_wait_s, heartbeat=beat,
     )  # fmt: skip
 
     def connected() -> None:
@@ -135,18 +142,24 @@ def node_listeners(
     reconcile_every_s: float = 60.0,
     notify_paused: Callable[[PauseNotice], None] | None = None,
     heartbeats: HeartbeatStore | None = None,
+    notify_api_call: Callable[[str], None] | None = None,
 ) -> list[RunningListener]:
     """One running listener per node of ``settings``, sharing the Redis state under
     ``namespace`` (``trunks``: that namespace's trunk state, health kept, unless given) and
     the database (the CDRs the API stored there settle the calls a listener lost);
     ``notify(attempt_id)`` hands each recorded attempt to the post-call work,
-    ``notify_paused`` each campaign the abandon safety stop paused; each node gets the
+    ``notify_paused`` each campaign the abandon safety stop paused, ``notify_api_call(uuid)``
+    each API call whose end was recorded (its webhook); each node gets the
     database's agents after every (re)connect."""
     live = live_state(client, namespace)
     cdrs = SqlCdrStore(sessions)
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     attempts = SqlAttemptSink(sessions, clock, notify)
     safety = AbandonSafety(SqlSafetyStore(sessions), clock, notify_paused)
+    # imported here: the API calls' wiring builds on the pacer's, which builds on this one
+    from dialer.apicalls.wiring import api_call_sink
+
+    api_calls = api_call_sink(sessions, shared.reservations, notify_api_call)
     return [
         start_listener(
             node,
@@ -156,6 +169,7 @@ def node_listeners(
             clock=clock,
             health=shared.health,
             safety=safety,
+            api_calls=api_calls,
             reconcile_every_s=reconcile_every_s,
             client_kind=settings.esl_client,
             setup=agent_sync(sessions),

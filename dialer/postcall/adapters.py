@@ -94,13 +94,15 @@ _CAMPAIGN_TARGET = (Campaign.webhook_url, Campaign.webhook_secret)
 _KEY_TARGET = (ApiKeyRow.webhook_url, ApiKeyRow.webhook_secret)
 
 
-def _call_target(session: Session, api_key_id: str | None, campaign_id: int) -> Target | None:
+def call_target(session: Session, api_key_id: str | None, campaign_id: int | None) -> Target | None:
     """A call placed by a system key goes to that key's webhook, a campaign call to its
-    campaign's."""
+    campaign's (None: no webhook)."""
     if api_key_id is not None:
         row = session.execute(select(*_KEY_TARGET).where(ApiKeyRow.key_id == api_key_id)).first()
-    else:
+    elif campaign_id is not None:
         row = session.execute(select(*_CAMPAIGN_TARGET).where(Campaign.id == campaign_id)).first()
+    else:
+        return None
     return _target(*row) if row is not None else None
 
 
@@ -133,7 +135,7 @@ class SqlDeliveryStore:
             if row is None or row[0].outcome is None:
                 return None
             attempt, campaign, number = row
-            target = _call_target(session, attempt.api_key_id, attempt.campaign_id)
+            target = call_target(session, attempt.api_key_id, attempt.campaign_id)
             delivery = _delivery(session, attempt_id, EVENT)
             tries = delivery.tries if delivery else 0
             delivered = delivery is not None and delivery.delivered_at is not None
@@ -230,9 +232,9 @@ class SqlDeliveryStore:
                 return None
             delivery, attempt = row
             if delivery.event == EVENT:
-                target = _call_target(session, attempt.api_key_id, attempt.campaign_id)
+                target = call_target(session, attempt.api_key_id, attempt.campaign_id)
             else:  # the campaign's own events go to the campaign's webhook
-                target = _call_target(session, None, attempt.campaign_id)
+                target = call_target(session, None, attempt.campaign_id)
             return RetryJob(
                 delivery.id, attempt.id, attempt.call_uuid, delivery.event,
                 (delivery.body or "").encode("utf-8"), target, delivery.tries, delivery.state,

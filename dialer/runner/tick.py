@@ -339,7 +339,14 @@ class CampaignTicker:
             # Someone else holds these leads now: no row, no call, nothing of theirs to undo.
             self._release(fenced)
             self.stats.fenced += len(fenced)
-        if not deps.leases.is_current(self.lease):
+        try:
+            current = deps.leases.is_current(self.lease)
+        except Exception:
+            # nothing was sent: the rows go back now rather than wait for the listener to
+            # give up on calls nobody placed
+            self._cancel_unsent(written, now)
+            raise
+        if not current:
             self._cancel(written, now)
             return False
         refused: list[_Routed] = []
@@ -389,6 +396,21 @@ class CampaignTicker:
         self._release(routed)
         self.deps.store.cancel_attempts([r.call_uuid for r in routed], self._claimer, now)
         self.stats.cancelled += len(routed)
+
+    def _cancel_unsent(self, routed: list[_Routed], now: datetime) -> None:
+        """`_cancel` when the backend of the reservations may be away: the rows are cancelled
+        in the database; a line that cannot be freed now is rebuilt or lapses with its slot
+        lease (`TickConfig.slot_lease_s`)."""
+        if not routed:
+            return
+        self.deps.store.cancel_attempts([r.call_uuid for r in routed], self._claimer, now)
+        self.stats.cancelled += len(routed)
+        try:
+            self._release(routed)
+        except Exception as exc:
+            log.warning(
+                "campaign %s: lines of unsent calls not freed: %s", self.lease.campaign_id, exc
+            )
 
     def _fail(self, routed: list[_Routed], now: datetime) -> None:
         """Leads whose originate can never be built end ``failed``: retrying cannot help."""

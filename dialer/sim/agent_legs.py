@@ -61,11 +61,15 @@ class AgentLegs:
         merged = dict(global_vars)
         merged.update(ep.leg_vars)
         merged.update(leg.variables)
-        uuid = merged.pop("origination_uuid", "") or self._new_uuid()
+        # an originate's own origination_uuid stays a variable of the leg (u1); one in the
+        # contact is only the leg's uuid
+        uuid = merged.get("origination_uuid", "") or self._new_uuid()
+        if "origination_uuid" not in leg.variables:
+            merged.pop("origination_uuid", None)
         user = ep.target.split("@")[0]
         name = f"sofia/{ep.name}/{ep.target}" if ep.kind == "profile" else ep.raw
         cid_num = merged.get("origination_caller_id_number", "0000000000")
-        cid_name = merged.get("origination_caller_id_name", "Outbound Call")
+        cid_name = merged.get("origination_caller_id_name", leg.caller_id_name)
         base = [("sip_profile_name", ep.name), ("video_media_flow", "disabled")]
         ch = self._channels.create_leg(uuid, name, cid_name, cid_num, user, merged, base)
         ch.kind = "agent"

@@ -18,7 +18,14 @@ from dialer.sim.clock import SimClock, Timer
 __all__ = ["ChannelTable", "is_truthy"]
 
 _RECENT_KEPT = 256
-_CALLSTATE_NUMBERS = {"DOWN": 0, "RINGING": 2, "EARLY": 4, "ACTIVE": 5, "HANGUP": 10}
+_CALLSTATE_NUMBERS = {
+    "DOWN": 0,
+    "RINGING": 2,
+    "EARLY": 4,
+    "ACTIVE": 5,
+    "RING_WAIT": 6,
+    "HANGUP": 10,
+}
 
 
 def is_truthy(value: str | None) -> bool:

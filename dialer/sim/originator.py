@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from dialer.sim.admission import REFUSAL_CAUSE
+from dialer.sim.agent_first import AgentFirst, is_agent_first
 from dialer.sim.carrier import CarrierLegs, OnceReply, Reply, sip_variables
 from dialer.sim.channel import Channel
 from dialer.sim.originate_parse import OriginateRequest
@@ -22,7 +23,17 @@ from dialer.sim.routing import flip_cid, transfer_to_dialplan
 from dialer.sim.sip import SIP_FAILURES, ring_limit
 from dialer.sim.switch import SimSwitch
 
-__all__ = ["DialplanRunner", "SimOriginator"]
+__all__ = ["DialplanRunner", "LegHooks", "SimOriginator"]
+
+
+class LegHooks(Protocol):
+    """A leg originated by an application (``bridge``) rather than by ``originate``."""
+
+    def created(self, ch: Channel) -> None:
+        """The leg exists; none of its events went out yet."""
+
+    def answered(self, ch: Channel) -> None:
+        """The far end answered the leg."""
 
 
 class DialplanRunner(Protocol):
@@ -41,6 +52,7 @@ class SimOriginator:
         self.dialplan = dialplan
         self._kill_replies: dict[str, OnceReply] = {}
         self._script_positions: dict[int, int] = {}
+        self.agent_first = AgentFirst(switch, self._originate_gateway)
 
     def originate(self, req: OriginateRequest, reply: Reply) -> None:
         """Start an originate; ``reply`` gets ``+OK <uuid>`` / ``-ERR <CAUSE>`` once."""
@@ -61,7 +73,9 @@ class SimOriginator:
             sw.clock.call_later(0.0, lambda: reply(f"-ERR {REFUSAL_CAUSE}\n"))
             return
         sw.records.add(record)
-        if ep.kind == "gateway":
+        if is_agent_first(req):
+            self.agent_first.originate(req, variables, record, reply)
+        elif ep.kind == "gateway":
             self._originate_gateway(req, variables, record, reply)
         else:
             self._originate_local(req, variables, record, reply)
@@ -81,8 +95,15 @@ class SimOriginator:
         return True
 
     def _originate_gateway(
-        self, req: OriginateRequest, variables: dict[str, str], record: CallRecord, reply: Reply
+        self,
+        req: OriginateRequest,
+        variables: dict[str, str],
+        record: CallRecord,
+        reply: Reply,
+        leg: LegHooks | None = None,
     ) -> None:
+        """A gateway leg; ``leg`` (a bridge's b-leg) sets the leg up before its first event
+        and takes it once answered, instead of the originate's own destination."""
         sw = self.sw
         ep = req.endpoint
         gw = sw.scenario.gateways.get(ep.name)
@@ -101,6 +122,8 @@ class SimOriginator:
             record.uuid, name, cid_name, cid_num, ep.target, variables, base
         )
         ch.gateway = ep.name
+        if leg is not None:
+            leg.created(ch)
         ch.variables["sip_destination_url"] = f"sip:{ep.target}@{proxy}"
         ch.variables["originate_endpoint"] = "sofia"
         sw.gateway_stats.call_placed(ep.name)
@@ -141,7 +164,11 @@ class SimOriginator:
         else:
             once = OnceReply(record, reply)
             self._kill_replies[ch.uuid] = once
-            on_up = lambda: self._after_originate(ch, req, record)  # noqa: E731
+            on_up = (
+                (lambda: leg.answered(ch))
+                if leg is not None
+                else (lambda: self._after_originate(ch, req, record))
+            )
             carrier.ring(ch, record, plan, (timeout_s, timeout_cause), once, on_up)
 
     def _gateway_down(self, ch: Channel, record: CallRecord, cause: str, reply: Reply) -> None:

@@ -78,13 +78,16 @@ class AgentLegRequest:
     the leg failed, after its hangup events, with FreeSWITCH's cause name (``USER_BUSY``,
     ``ALLOTTED_TIMEOUT`` for ``leg_timeout`` expiry, ``NO_ANSWER``, ``LOSE_RACE`` /
     ``ORIGINATOR_CANCEL`` / ``NORMAL_CLEARING`` when the engine itself hung it up with
-    `SwitchPort.hangup`, ...). Exactly one of the two runs, once.
+    `SwitchPort.hangup`, ...). Exactly one of the two runs, once. ``caller_id_name`` is the
+    leg's caller ID name when ``origination_caller_id_name`` is not set (None: none, as an
+    ``originate`` that sets none, transcript u1).
     """
 
     contact: str
     variables: Mapping[str, str]
     on_answer: Callable[[str], None]
     on_fail: Callable[[str, str], None]
+    caller_id_name: str | None = "Outbound Call"
 
 
 class TimerHandle(Protocol):

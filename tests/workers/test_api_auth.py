@@ -54,6 +54,31 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/v1/agents/{name}/tiers"): _MANAGER,
     ("DELETE", "/v1/agents/{name}/tiers/{queue}"): _MANAGER,
     ("POST", "/v1/agents/{name}/status"): _MANAGER_OR_AGENT,
+    ("POST", "/v1/calls"): frozenset({Role.SYSTEM}),
+    ("POST", "/v1/callbacks"): frozenset({Role.SYSTEM}),
+    ("GET", "/v1/calls/{call_uuid}"): frozenset({Role.SYSTEM, Role.MANAGER}),
+    **{
+        route: _MANAGER
+        for route in (
+            ("POST", "/v1/campaigns"),
+            ("GET", "/v1/campaigns"),
+            ("GET", "/v1/campaigns/{name}"),
+            ("PATCH", "/v1/campaigns/{name}"),
+            ("GET", "/v1/campaigns/{name}/report"),
+            ("GET", "/v1/campaigns/{name}/preflight"),
+            ("POST", "/v1/campaigns/{name}/start"),
+            ("POST", "/v1/campaigns/{name}/pause"),
+            ("POST", "/v1/campaigns/{name}/stop"),
+            ("GET", "/v1/dnc"),
+            ("POST", "/v1/dnc"),
+            ("DELETE", "/v1/dnc/{entry_id}"),
+            ("POST", "/v1/campaigns/{name}/lead-lists"),
+            ("GET", "/v1/campaigns/{name}/lead-lists"),
+            ("GET", "/v1/campaigns/{name}/lead-lists/{lead_list_id}"),
+            ("GET", "/v1/campaigns/{name}/lead-lists/{lead_list_id}/rejects"),
+            ("DELETE", "/v1/campaigns/{name}/lead-lists/{lead_list_id}"),
+        )
+    },
 }
 
 
@@ -123,3 +148,14 @@ def test_the_openapi_document_and_its_pages_are_served_and_name_the_bearer_schem
     missing = client.get("/v1/no-such-thing")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_a_nul_character_anywhere_in_a_request_is_refused_naming_its_field(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    headers = bearer(issue_test_keys(sessions)[Role.MANAGER])
+    got = client.get("/v1/me", params={"x": "a\x00b"}, headers=headers)
+    assert got.status_code == 422 and got.json()["errors"][0]["field"] == "query.x"
+    got = client.post("/v1/dnc", json={"number": "138\x00", "note": {"k\x00": 1}}, headers=headers)
+    assert got.status_code == 422
+    assert [e["field"] for e in got.json()["errors"]] == ["body.number", "body.note.k\x00"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -15,11 +14,13 @@ from campaigns.describe import (
     describe_calling_window,
     describe_retry_policy,
 )
-from campaigns.domain import CampaignStatus, DialMode, LeadStatus, RetryOrder
+from campaigns.domain import CampaignStatus, DialMode, RetryOrder
 from campaigns.models import Campaign
-from campaigns.report import campaign_report
+from campaigns.report import live_report
 from campaigns.service import CampaignError
 from dialer.runner.preflight import Verdict
+from dialer.runner.start import start_campaign
+from dialer.runner.wiring import esl_switch_probe
 from workers.cli.common import console, err_console, format_time, report_table, user_errors
 from workers.cli.preflight import campaign_preflight, print_findings
 from workers.context import app_context
@@ -187,9 +188,8 @@ def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> No
         ctx = app_context()
         with ctx.sessions() as session:
             c = service.get_campaign(session, name)
-            since = ctx.clock.now() - timedelta(days=c.abandon_window_days)
-            report = campaign_report(session, c.id, since)
-        leads = {status.value: report.leads_by_status.get(status.value, 0) for status in LeadStatus}
+            live = live_report(session, c, ctx.clock.now())
+        leads = live.leads
         table = Table(show_header=False)
         for key, value in (
             ("name", c.name), ("status", _status_text(c, ctx.settings.timezone)),
@@ -207,7 +207,7 @@ def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> No
         ):  # fmt: skip
             table.add_row(key, value)
         console.print(table)
-        console.print(report_table(report, f"calls of the last {c.abandon_window_days} days"))
+        console.print(report_table(live.report, f"calls of the last {live.window_days} days"))
 
 
 def _status_text(campaign: Campaign, zone: str) -> str:
@@ -247,19 +247,19 @@ def start(
 ) -> None:
     """Start (or resume) a campaign, after the checks of ``campaigns check`` pass."""
     with user_errors(CampaignError):
-        with app_context().sessions() as session:
-            # what no check can fix (its mode, its status) is refused first, and not applied
-            service.transition(session, name, "start")
-            session.rollback()
-        result = campaign_preflight(name)
+        ctx = app_context()
+        settings = ctx.settings
+        probe = esl_switch_probe(settings.freeswitch_nodes, settings.esl_client)
+        started = start_campaign(ctx.sessions, name, probe, ctx.clock, settings.timezone, force)
+    result = started.preflight
     print_findings(tuple(f for f in result.findings if f.verdict is not Verdict.PASS), err_console)
-    if not result.ok and not force:
+    if not started.started:
         n = len(result.failures)
         err_console.print(f"[red]error:[/red] campaign {name} not started: {n} check"
                           f"{'s' if n > 1 else ''} failed (fix them, or --force)",
                           highlight=False, soft_wrap=True)  # fmt: skip
         raise typer.Exit(1)
-    _transition(name, "start")
+    console.print(f"campaign [bold]{name}[/bold] is {started.status}")
 
 
 @app.command("pause")

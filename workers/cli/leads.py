@@ -26,7 +26,7 @@ from campaigns.lead_lists import (
 from campaigns.service import CampaignError
 from workers.cli.common import console, format_time, parse_time, print_whole, user_errors
 from workers.context import app_context
-from workers.tasks_imports import IMPORT_TASK
+from workers.tasks_imports import enqueue_import
 
 app = typer.Typer(
     help="Lead lists: import files, list, delete or archive them; do-not-call entries.",
@@ -119,14 +119,17 @@ def _enqueue(
             f"`dialer up` or `dialer worker --queues {IMPORTS_QUEUE} --pool prefork`, "
             "or import without --queue"
         )
-    result = celery.tasks[IMPORT_TASK].apply_async(
-        (str(file.resolve()), campaign, region, phone_column,
-         str(rejects.resolve()) if rejects else None, dedupe_across_campaigns, sheet, force),
-    )  # fmt: skip
-    if result.backend is not None:  # None: run at once (eager)
-        # Nothing here waits for the result: stop listening for it while the broker is up.
-        result.backend.remove_pending_result(result)
-    console.print(f"queued import of {file} into {campaign}: task {result.id}")
+    options = ImportOptions(
+        campaign=campaign,
+        region=region,
+        phone_column=phone_column,
+        rejects_path=rejects.resolve() if rejects else None,
+        dedupe_across_campaigns=dedupe_across_campaigns,
+        sheet=sheet,
+        force=force,
+    )
+    task_id = enqueue_import(celery, file.resolve(), options)
+    console.print(f"queued import of {file} into {campaign}: task {task_id}")
 
 
 def print_summary(summary: ImportSummary, elapsed_s: float) -> None:

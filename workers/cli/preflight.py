@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from dialer.runner.adapters import campaign_facts
 from dialer.runner.preflight import Finding, Preflight, Verdict
-from dialer.runner.service import preflight
+from dialer.runner.start import check_campaign
 from dialer.runner.wiring import esl_switch_probe
 from workers.cli.common import console
 from workers.context import app_context
@@ -18,11 +17,9 @@ _MARK = {Verdict.PASS: "[green]pass[/green]", Verdict.WARN: "[yellow]warn[/yello
 def campaign_preflight(name: str) -> Preflight:
     """Every check of campaign ``name``: its rows now, then every configured node."""
     ctx = app_context()
-    with ctx.sessions() as session:
-        facts = campaign_facts(session, name, ctx.clock.now())
     settings = ctx.settings
     probe = esl_switch_probe(settings.freeswitch_nodes, settings.esl_client)
-    return preflight(facts, probe, settings.timezone)
+    return check_campaign(ctx.sessions, name, probe, ctx.clock, settings.timezone)
 
 
 def print_findings(findings: tuple[Finding, ...], out: Console = console) -> None:

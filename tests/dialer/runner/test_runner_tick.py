@@ -15,7 +15,7 @@ from dialer.routing.model import Trunk
 from dialer.routing.ratedeck import RateDeck, RateEntry
 from dialer.routing.table import RoutingTable
 from dialer.runner.fakes import MemoryCampaignStore, MemoryLeaseStore, MemoryLiveView, MemorySwitch
-from dialer.runner.ports import CampaignPlan, EndedAttempt
+from dialer.runner.ports import CampaignPlan, EndedAttempt, Lease
 from dialer.runner.service import lapsed_campaigns, pace_slice
 from dialer.runner.snapshot import InFlight, outcomes_of
 from dialer.runner.tick import CampaignTicker, TickDeps
@@ -144,6 +144,28 @@ def test_lease_lost_between_claim_and_originate_cancels_everything() -> None:
     assert stealing.dialing() == set()
     assert {a.outcome for a in stealing.attempts.values()} == {"not_dialled"}
     assert deps.reservations.usage(["t1"])["t1"].in_flight == 0
+
+
+def test_redis_lost_between_claim_and_originate_returns_the_leads_at_once() -> None:
+    """A tick whose lease check fails on the backend (Redis gone) after its attempt rows were
+    written sends nothing: it must not leave those rows open (their leads would stay dialling
+    until the listener gives up on calls nobody placed)."""
+    deps, store, switch, leases, _ = setup()
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+
+    class GoneLeases(MemoryLeaseStore):
+        def is_current(self, lease: Lease) -> bool:
+            raise ConnectionError("Redis is gone")
+
+    deps.leases = GoneLeases(deps.clock)  # type: ignore[arg-type]
+    deps.leases.renew = leases.renew  # type: ignore[method-assign]
+    ticker = CampaignTicker(lease, FixedPacer(4), deps)
+    with pytest.raises(ConnectionError):
+        ticker.tick()
+    assert switch.sent == []
+    assert store.dialing() == set()
+    assert {a.outcome for a in store.attempts.values()} == {"not_dialled"}
 
 
 def test_node_down_returns_the_leads() -> None:

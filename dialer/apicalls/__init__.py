@@ -1,0 +1,1 @@
+"""Calls that business systems place through the API: click-to-call and callbacks."""
