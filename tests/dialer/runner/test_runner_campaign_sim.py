@@ -258,7 +258,13 @@ def check_attempts(
     assert len(dialled) == len(switched)
     assert set(dialled) == set(switched)
     abandoned = {a.call_uuid for a in attempts if a.abandoned}
-    assert abandoned == {r.uuid for r in records if r.abandoned}
+    true_abandons = {r.uuid for r in records if r.abandoned}
+    by_uuid = {a.call_uuid: a for a in attempts}
+    assert abandoned == true_abandons, [
+        (u, by_uuid[u].outcome, by_uuid[u].disposition, by_uuid[u].hangup_cause,
+         next((r.to_dict() for r in records if r.uuid == u), None))
+        for u in abandoned ^ true_abandons
+    ]  # fmt: skip
     assert abandoned  # two agents never answer: the rate compared is not trivially 0
     people = [r for r in records if r.answered_s is not None and not r.machine]
     assert (report.answered, report.abandoned) == (len(people), len(abandoned))
