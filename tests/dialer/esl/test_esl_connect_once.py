@@ -50,10 +50,17 @@ def test_a_switch_that_is_there_answers() -> None:
 def test_a_wrong_password_is_one_attempt_then_one_line(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
     with SimulatorServer(LAB) as sim:
-        node = FsNode(name="fs1", host=sim.sim.host, port=sim.sim.port_number, password="nope")
+        # a name of its own: clients other tests left retrying log "connect failed" too
+        node = FsNode(
+            name="fs-wrong-password", host=sim.sim.host, port=sim.sim.port_number, password="nope"
+        )
         started = time.monotonic()
         with pytest.raises(EslDisconnected, match="did not accept the connection within 1 s"):
             connect_once("own", node)
         assert time.monotonic() - started < 2.0
-    attempts = [r for r in caplog.records if "connect failed" in r.getMessage()]
+    attempts = [
+        r
+        for r in caplog.records
+        if "connect failed" in r.getMessage() and "fs-wrong-password" in r.getMessage()
+    ]
     assert len(attempts) == 1
