@@ -301,8 +301,11 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
             progressed=state.progressed or progress_us > 0,
             answered_at_us=state.answered_at_us or answered_us,
             # the leg's own record of its agent bridge: a listener that missed
-            # bridge-agent-start (down, or restarted mid-call) still sees the connection
-            connected_at_us=state.connected_at_us or _agent_bridged_us(event),
+            # bridge-agent-start (down, or restarted mid-call) still sees the connection,
+            # and one that saw it for a caller gone before the bridge sees none
+            connected_at_us=0
+            if _never_bridged(event)
+            else state.connected_at_us or _agent_bridged_us(event),
             cancel_reason=state.cancel_reason or event.var("cc_cancel_reason"),
             agent=state.agent or event.var("cc_agent"),
             machine=state.machine or event.var("amd_result").upper() == "MACHINE",
@@ -312,6 +315,15 @@ def _step(state: CallState, event: Event) -> tuple[CallState, CallEnd | None]:
         q850 = _int(event.var("hangup_cause_q850"))
         return state, _finish(state, cause, ts, sip_status=sip_status, q850=q850)
     return state, None
+
+
+def _never_bridged(event: Event) -> bool:
+    """The leg's hangup says it was never bridged: no ``cc_agent_bridged=true`` and a
+    ``Caller-Channel-Bridged-Time`` of 0. mod_callcenter announces bridge-agent-start when
+    the agent answers, before it bridges the caller; a caller who hung up in between was
+    never connected (its bridge-agent-end says ``CC-Agent-Bridged: false``)."""
+    bridged_time = event.get("Caller-Channel-Bridged-Time", "")
+    return bridged_time == "0" and event.var("cc_agent_bridged") != "true"
 
 
 def _agent_bridged_us(event: Event) -> int:

@@ -316,3 +316,44 @@ def test_a_job_failure_long_after_the_watch_began_ends_its_call_at_once() -> Non
     held = CallBook()
     held.watching_since(job.timestamp_us - 29_000_000)
     assert held.apply(job) is None and held.calls[leg].start_unseen
+
+
+@pytest.mark.parametrize(
+    ("bridged_time", "cc_agent_bridged", "outcome"),
+    [
+        ("0", "", AB),  # the caller hung up between the agent's answer and the bridge
+        ("1000500", "true", C),  # bridged: the leg's own record agrees
+        ("1000500", "", C),
+    ],
+)
+def test_bridge_agent_start_counts_only_if_the_callers_leg_was_bridged(
+    bridged_time: str, cc_agent_bridged: str, outcome: AttemptOutcome
+) -> None:
+    call = "00000000-0000-4000-8000-00000000000b"
+    ids = {"Unique-ID": call, "variable_dialer_campaign_id": "1",
+           "variable_dialer_lead_id": "2", "variable_dialer_attempt_id": "3"}  # fmt: skip
+    book = CallBook()
+    seq = [
+        Event({"Event-Name": "CHANNEL_ANSWER", "Event-Date-Timestamp": "1000000", **ids}),
+        Event(
+            {
+                "Event-Name": "CUSTOM",
+                "Event-Subclass": "callcenter::info",
+                "CC-Action": "bridge-agent-start",
+                "CC-Agent": "agent1@default",
+                "CC-Member-Session-UUID": call,
+                "Event-Date-Timestamp": "1000400",
+            }
+        ),
+        Event(
+            {
+                "Event-Name": "CHANNEL_HANGUP_COMPLETE",
+                "Hangup-Cause": "NORMAL_CLEARING",
+                "Caller-Channel-Bridged-Time": bridged_time,
+                "variable_cc_agent_bridged": cc_agent_bridged,
+                **ids,
+            }
+        ),
+    ]
+    [end] = [x for e in seq if (x := book.apply(e)) is not None]
+    assert end.outcome is outcome and end.abandoned is (outcome is AB)
