@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dialer.sim.bridge import announce_bridged
 from dialer.sim.carrier import Reply
-from dialer.sim.channel import Channel, ordered_profile
+from dialer.sim.channel import TIME_FIELDS, Channel, ordered_profile
 from dialer.sim.originate_parse import OriginateRequest, parse_dial_string
 from dialer.sim.ports import AgentLegRequest
 from dialer.sim.records import CallRecord
@@ -40,19 +41,7 @@ __all__ = ["AgentFirst", "DialGateway", "is_agent_first"]
 _DIALSTATUS = {"USER_BUSY": "BUSY", "NO_ANSWER": "NOANSWER", "CALL_REJECTED": "BUSY"}
 """``DIALSTATUS`` FreeSWITCH sets for a failed bridge (u2: USER_BUSY -> BUSY)."""
 
-_TIMES = (
-    "Profile-Created-Time",
-    "Channel-Created-Time",
-    "Channel-Answered-Time",
-    "Channel-Progress-Time",
-    "Channel-Progress-Media-Time",
-    "Channel-Hangup-Time",
-    "Channel-Transfer-Time",
-    "Channel-Resurrect-Time",
-    "Channel-Bridged-Time",
-    "Channel-Last-Hold",
-    "Channel-Hold-Accum",
-)
+_TIMES = ("Profile-Created-Time", "Channel-Created-Time", *TIME_FIELDS)
 
 DialGateway = Callable[[OriginateRequest, dict[str, str], CallRecord, Reply, "_CustomerLeg"], None]
 """`dialer.sim.originator.SimOriginator._originate_gateway`: a gateway leg with hooks."""
@@ -204,18 +193,7 @@ class AgentFirst:
             prefix=[("Bridge-A-Unique-ID", agent.uuid), ("Bridge-B-Unique-ID", customer.uuid)],
         )
         sw.channels.set_state(customer, "CS_EXCHANGE_MEDIA")
-        for leg, other in ((customer, agent), (agent, customer)):
-            sw.bus.channel_event(
-                leg,
-                "CALL_UPDATE",
-                prefix=[
-                    ("Direction", "SEND"),
-                    ("Sent-Callee-ID-Name", other.cid_name),
-                    ("Sent-Callee-ID-Number", other.cid_num),
-                    ("Bridged-To", other.uuid),
-                ],
-                site_key="CALL_UPDATE_SOFIA",
-            )
+        announce_bridged(sw.bus, customer, agent)
         sw.hangups.on_hangup(customer.uuid, lambda cause: self._customer_left(agent, cause))
 
     def _customer_left(self, agent: Channel, cause: str) -> None:

@@ -11,12 +11,30 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dialer.sim.bus import EventBus
+from dialer.sim.channel import Channel
 from dialer.sim.channel_table import ChannelTable
 from dialer.sim.clock import SimClock
 from dialer.sim.hangup import Hangups
 from dialer.sim.records import Records
 
 __all__ = ["Bridges"]
+
+
+def announce_bridged(bus: EventBus, a: Channel, b: Channel) -> None:
+    """The CALL_UPDATE each leg of a new bridge sends, naming the other (``a`` first), as
+    mod_sofia does once two legs are bridged."""
+    for leg, other in ((a, b), (b, a)):
+        bus.channel_event(
+            leg,
+            "CALL_UPDATE",
+            prefix=[
+                ("Direction", "SEND"),
+                ("Sent-Callee-ID-Name", other.cid_name),
+                ("Sent-Callee-ID-Number", other.cid_num),
+                ("Bridged-To", other.uuid),
+            ],
+            site_key="CALL_UPDATE_SOFIA",
+        )
 
 
 class Bridges:
@@ -74,18 +92,7 @@ class Bridges:
             prefix=[("Bridge-A-Unique-ID", member_uuid), ("Bridge-B-Unique-ID", agent_uuid)],
         )
         channels.set_state(agent, "CS_EXCHANGE_MEDIA")
-        for leg, other in ((member, agent), (agent, member)):
-            self._bus.channel_event(
-                leg,
-                "CALL_UPDATE",
-                prefix=[
-                    ("Direction", "SEND"),
-                    ("Sent-Callee-ID-Name", other.cid_name),
-                    ("Sent-Callee-ID-Number", other.cid_num),
-                    ("Bridged-To", other.uuid),
-                ],
-                site_key="CALL_UPDATE_SOFIA",
-            )
+        announce_bridged(self._bus, member, agent)
         record = self._records.get(member_uuid)
         if record is not None:
             record.bridged_s = self._clock.now_s()

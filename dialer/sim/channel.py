@@ -74,7 +74,7 @@ _PROFILE_FIELDS = (
     "Privacy-Hide-Name",
     "Privacy-Hide-Number",
 )
-_TIME_FIELDS = (
+TIME_FIELDS = (  # a caller profile's times after its creation: "0" until they happen
     "Channel-Answered-Time",
     "Channel-Progress-Time",
     "Channel-Progress-Media-Time",
@@ -169,7 +169,7 @@ def new_profile(
     profile["Profile-Index"] = "1"
     profile["Profile-Created-Time"] = str(created_us)
     profile["Channel-Created-Time"] = str(created_us)
-    for name in _TIME_FIELDS:
+    for name in TIME_FIELDS:
         profile[name] = "0"
     profile["Screen-Bit"] = "true"
     profile["Privacy-Hide-Name"] = "false"
