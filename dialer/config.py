@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///dialer.db"
+    # PostgreSQL connections a process keeps open (its pool); more are opened while busy and
+    # closed after. The API's request threads each hold one while they work, so a pool
+    # smaller than its concurrency opens and closes a connection per request.
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
     redis_url: str = f"{EMBEDDED_REDIS_SCHEME}:///dialer.rdb"
     freeswitch_nodes: list[FsNode] = Field(default_factory=lambda: [FsNode()])
     # "greenswitch" for workers run under gevent; see docs/esl.md "Which client to choose"

@@ -110,12 +110,13 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         return SqlApiCallStore(context.sessions)
 
     manage = manage_deps(context)
+    # the business systems' calls first: routes are matched in order, and that one is hot
     return [
+        calls_router(auth, deps, store),
         keys_router(auth),
         campaigns_router(manage, auth),
         dnc_router(manage, auth),
         lead_lists_router(lead_list_deps(context), auth),
-        calls_router(auth, deps, store),
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
         routing_router(auth, routing),
         agents_router(auth, agents),

@@ -60,7 +60,9 @@ class AppContext:
         with self._lock:
             if self._sessions is None:
                 upgrade(self.settings.database_url)
-                self._sessions = make_session_factory(make_engine(self.settings.database_url))
+                url = self.settings.database_url
+                pooled = {} if url.startswith("sqlite") else {"pool_size": self.settings.db_pool_size}
+                self._sessions = make_session_factory(make_engine(url, **pooled))
             return self._sessions
 
     @property

@@ -329,6 +329,7 @@ class SqlDirectory:
         self._cost_band = cost_band
         self._ttl_s = table_ttl_s
         self._table: tuple[float, RoutingTable] | None = None
+        self._agents: tuple[float, dict[str, AgentFacts]] | None = None
         self._facts_cache: dict[tuple[str, str], tuple[float, object]] = {}
         self._lock = threading.Lock()
 
@@ -347,16 +348,28 @@ class SqlDirectory:
         return value
 
     def agent(self, name: str) -> AgentFacts | None:
-        return self._cached(("agent", name), lambda: self._load_agent(name))
+        """Every agent is read in one query, again when older than ``table_ttl_s`` (one
+        query per agent cost more than the call); one not found is looked up alone, so that
+        one added is found at once."""
+        with self._lock:
+            now_s = time.monotonic()
+            if self._agents is None or now_s - self._agents[0] > self._ttl_s:
+                self._agents = (now_s, self._load_agents(None))
+            found = self._agents[1].get(name)
+        if found is None:
+            found = self._load_agents(name).get(name)
+        return found
 
-    def _load_agent(self, name: str) -> AgentFacts | None:
+    def _load_agents(self, name: str | None) -> dict[str, AgentFacts]:
+        """Agents by name: all of them, or the one named ``name``."""
+        query = select(AgentRow).options(selectinload(AgentRow.tiers))
+        if name is not None:
+            query = query.where(AgentRow.name == name)
         with self._sessions() as session:
-            row = session.scalar(
-                select(AgentRow).options(selectinload(AgentRow.tiers)).where(AgentRow.name == name)
-            )
-            if row is None:
-                return None
-            return AgentFacts(row.name, row.contact, tuple(t.queue for t in row.tiers))
+            return {
+                row.name: AgentFacts(row.name, row.contact, tuple(t.queue for t in row.tiers))
+                for row in session.scalars(query)
+            }
 
     def agents_of_queue(self, queue: str) -> list[AgentFacts]:
         with self._sessions() as session:
@@ -396,7 +409,7 @@ class SqlDirectory:
     def dnc_listed(self, number_e164: str, campaign_id: int | None, now: datetime) -> bool:
         params = {"number": number_e164, "campaign_id": campaign_id or 0, "now": now}
         with self._sessions() as session:
-            return bool(session.scalar(_DNC_QUERY, params))
+            return bool(session.connection().execute(_DNC_QUERY, params).scalar())
 
     def routing_table(self) -> RoutingTable:
         with self._lock:

@@ -31,7 +31,9 @@ from dialer.apicalls.service import (
     CallbackRequest,
     CallDeps,
     CallRefused,
+    Target,
     agent_of,
+    earlier_call,
     ext_checked,
     originate_call,
     release_line,
@@ -58,25 +60,11 @@ def schedule_callback(
     nor agent, a time in the past or outside the callee's calling hours, and every refusal
     of a click-to-call."""
     sha = request_sha256(CallKind.CALLBACK, request)
-    if idempotency_key:
-        found = deps.store.by_idempotency_key(key_id, idempotency_key)
-        if found is not None:
-            return same_request(found, sha), False
-    ext_checked(request.ext)
     now = deps.clock.now()
-    if request.campaign is None and request.agent is None:
-        raise CallRefused(422, "name a campaign (its queue takes the call) or an agent", "body")
-    due = request.at or now
-    if due.tzinfo is None:
-        raise CallRefused(422, "the time needs an offset (e.g. +08:00 or Z)", "body.at")
-    if due < now:
-        raise CallRefused(422, f"{due.isoformat()} is in the past", "body.at")
-    agent = agent_of(deps.directory, request.agent) if request.agent else None
-    target = target_of(deps, request.number, request.campaign, request.trunks, now)
-    if not _calling_window(target.campaign).is_open(",".join(target.number.time_zones), due):
-        raise CallRefused(
-            422, f"{due.isoformat()} is outside the callee's calling hours", "body.at"
-        )
+    try:
+        due, agent, target = _checked_callback(deps, request, now)
+    except CallRefused as refused:
+        return earlier_call(deps, key_id, idempotency_key, sha, refused), False
     new = NewApiCall(
         call_uuid=deps.ids.new_id(),
         kind=CallKind.CALLBACK,
@@ -97,6 +85,28 @@ def schedule_callback(
     if not created:
         return same_request((call, first_sha), sha), False
     return call, True
+
+
+def _checked_callback(
+    deps: CallDeps, request: CallbackRequest, now: datetime
+) -> tuple[datetime, AgentFacts | None, Target]:
+    """When the callback is due, its agent (if named) and target; `CallRefused` naming what
+    is wrong."""
+    ext_checked(request.ext)
+    if request.campaign is None and request.agent is None:
+        raise CallRefused(422, "name a campaign (its queue takes the call) or an agent", "body")
+    due = request.at or now
+    if due.tzinfo is None:
+        raise CallRefused(422, "the time needs an offset (e.g. +08:00 or Z)", "body.at")
+    if due < now:
+        raise CallRefused(422, f"{due.isoformat()} is in the past", "body.at")
+    agent = agent_of(deps.directory, request.agent) if request.agent else None
+    target = target_of(deps, request.number, request.campaign, request.trunks, now)
+    if not _calling_window(target.campaign).is_open(",".join(target.number.time_zones), due):
+        raise CallRefused(
+            422, f"{due.isoformat()} is outside the callee's calling hours", "body.at"
+        )
+    return due, agent, target
 
 
 def free_agents(agents: Sequence[AgentState]) -> dict[str, AgentState]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -119,6 +120,7 @@ class CallDeps:
     lines: LineRebuilder | None = None
     usage_ttl_s: float = 0.25
     usage_cache: tuple[float, tuple[str, ...], UsageSnapshot] | None = None
+    usage_lock: threading.Lock = field(default_factory=threading.Lock)
     _node_cursor: int = 0
 
     def next_node(self) -> str | None:
@@ -207,11 +209,18 @@ def _usage(deps: CallDeps, table: RoutingTable) -> UsageSnapshot:
     cached = deps.usage_cache
     if cached is not None and cached[1] == names and now_s - cached[0] < deps.usage_ttl_s:
         return cached[2]
-    if deps.lines is not None:
-        deps.lines.ensure(names)
-    health = {} if deps.health is None else deps.health.snapshot(names)
-    usage = UsageSnapshot(trunks=deps.reservations.usage(names), health=health)
-    deps.usage_cache = (now_s, names, usage)
+    # one request thread reads; the others rank with the snapshot they have meanwhile
+    # (every request thread reading at the same moment cost more than the rest of a call)
+    if not deps.usage_lock.acquire(blocking=cached is None or cached[1] != names):
+        return cached[2] if cached is not None else UsageSnapshot()
+    try:
+        if deps.lines is not None:
+            deps.lines.ensure(names)
+        health = {} if deps.health is None else deps.health.snapshot(names)
+        usage = UsageSnapshot(trunks=deps.reservations.usage(names), health=health)
+        deps.usage_cache = (deps.clock.monotonic_s(), names, usage)
+    finally:
+        deps.usage_lock.release()
     return usage
 
 
@@ -260,6 +269,22 @@ def same_request(found: tuple[ApiCall, str], sha: str) -> ApiCall:
     return call
 
 
+def earlier_call(
+    deps: CallDeps, key_id: str, idempotency_key: str | None, sha: str, refused: CallRefused
+) -> ApiCall:
+    """The call of an earlier request with the same ``idempotency_key``; ``refused`` is
+    raised when there is none.
+
+    Asked only when a request is refused, not before every request: a new request pays no
+    lookup, a retry gets its first call even if it would be refused now (its number since
+    put on the DNC list, its trunks full). A retry that passes the checks reserves a line
+    and frees it when the store finds the first call (`ApiCallStore.insert`)."""
+    found = deps.store.by_idempotency_key(key_id, idempotency_key) if idempotency_key else None
+    if found is None:
+        raise refused
+    return same_request(found, sha)
+
+
 # --- click-to-call --------------------------------------------------------------------------
 
 
@@ -269,19 +294,18 @@ def place_call(
     """Place a click-to-call: (the call, True), or (the first request's call, False) for a
     retry with the same ``idempotency_key``. Raises `CallRefused`."""
     sha = request_sha256(CallKind.CLICK_TO_CALL, request)
-    if idempotency_key:
-        found = deps.store.by_idempotency_key(key_id, idempotency_key)
-        if found is not None:
-            return same_request(found, sha), False
-    ext_checked(request.ext)
     now = deps.clock.now()
-    agent = agent_of(deps.directory, request.agent)
-    target = target_of(deps, request.number, request.campaign, request.trunks, now)
-    node = deps.next_node()
-    if node is None:
-        raise CallRefused(503, "no switch is connected")
     call_uuid = deps.ids.new_id()
-    candidate = reserve_line(deps, target, call_uuid, now)
+    try:
+        ext_checked(request.ext)
+        agent = agent_of(deps.directory, request.agent)
+        target = target_of(deps, request.number, request.campaign, request.trunks, now)
+        node = deps.next_node()
+        if node is None:
+            raise CallRefused(503, "no switch is connected")
+        candidate = reserve_line(deps, target, call_uuid, now)
+    except CallRefused as refused:
+        return earlier_call(deps, key_id, idempotency_key, sha, refused), False
     new = NewApiCall(
         call_uuid=call_uuid,
         kind=CallKind.CLICK_TO_CALL,
@@ -301,7 +325,7 @@ def place_call(
         node=node,
     )
     call, first_sha, created = deps.store.insert(new)
-    if not created:  # a concurrent request with the same key stored its call first
+    if not created:  # an earlier request with the same key stored its call
         release_line(deps, candidate.trunk, call_uuid)
         return same_request((call, first_sha), sha), False
     originate_call(deps, call, agent, candidate, node)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.apikeys.orm import ApiKeyRow
@@ -14,6 +14,19 @@ from dialer.db.base import transaction
 
 def _key(row: ApiKeyRow) -> ApiKey:
     return ApiKey(row.key_id, Role(row.role), row.agent, row.label, row.created_at, row.revoked_at)
+
+
+# Every API request reads its key: one Core statement built once, read on the session's
+# connection (the ORM's identity map and row objects cost more CPU than the query).
+_GET_KEY = select(
+    ApiKeyRow.key_id,
+    ApiKeyRow.role,
+    ApiKeyRow.agent,
+    ApiKeyRow.label,
+    ApiKeyRow.created_at,
+    ApiKeyRow.revoked_at,
+    ApiKeyRow.secret_sha256,
+).where(ApiKeyRow.key_id == bindparam("key_id"))
 
 
 class SqlKeyStore:
@@ -34,8 +47,13 @@ class SqlKeyStore:
 
     def get(self, key_id: str) -> tuple[ApiKey, str] | None:
         with self._sessions() as session:
-            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id))
-            return (_key(row), row.secret_sha256) if row is not None else None
+            row = session.connection().execute(_GET_KEY, {"key_id": key_id}).first()
+        if row is None:
+            return None
+        key = ApiKey(
+            row.key_id, Role(row.role), row.agent, row.label, row.created_at, row.revoked_at
+        )
+        return key, row.secret_sha256
 
     def all(self) -> list[ApiKey]:
         with self._sessions() as session:

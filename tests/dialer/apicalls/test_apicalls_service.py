@@ -139,6 +139,22 @@ def test_a_retry_returns_the_first_call_and_another_request_with_its_key_is_refu
     assert refused.value.field == "header.Idempotency-Key"
 
 
+def test_a_retry_gets_its_first_call_though_it_would_be_refused_now_and_keeps_no_line() -> None:
+    deps = make_deps(trunk("wide", "0.01", max_concurrency=5))
+    first, _ = place_call(deps, "sys", "k", CallRequest(NUMBER, AGENT.name))
+    again, created = place_call(deps, "sys", "k", CallRequest(NUMBER, AGENT.name))
+    assert not created and again.call_uuid == first.call_uuid
+    assert deps.reservations.usage(["wide"])["wide"].in_flight == 1  # the retry's line freed
+    assert isinstance(deps.directory, MemoryDirectory)
+    deps.directory.dnc.add("+86138")
+    again, created = place_call(deps, "sys", "k", CallRequest(NUMBER, AGENT.name))
+    assert not created and again.call_uuid == first.call_uuid
+    assert len(sent(deps)) == 1
+    with pytest.raises(CallRefused) as refused:  # no earlier call: the refusal stands
+        place_call(deps, "sys", "k2", CallRequest(NUMBER, AGENT.name))
+    assert "do-not-call" in refused.value.detail
+
+
 def test_callbacks_refuse_the_past_and_hours_outside_the_callees_window() -> None:
     deps = make_deps()
     past = CallbackRequest(NUMBER, T0 - timedelta(minutes=1), agent=AGENT.name)
