@@ -61,8 +61,8 @@ class AppContext:
             if self._sessions is None:
                 upgrade(self.settings.database_url)
                 url = self.settings.database_url
-                pooled = {} if url.startswith("sqlite") else {"pool_size": self.settings.db_pool_size}
-                self._sessions = make_session_factory(make_engine(url, **pooled))
+                pool = {} if url.startswith("sqlite") else {"pool_size": self.settings.db_pool_size}
+                self._sessions = make_session_factory(make_engine(url, **pool))
             return self._sessions
 
     @property
