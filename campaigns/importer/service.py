@@ -29,7 +29,7 @@ from campaigns.importer.classify import (
 from campaigns.importer.pipeline import classified, default_workers
 from campaigns.importer.ports import ImportTarget, LeadBatch, LeadListProgress, LeadStore
 from campaigns.importer.rejects import RejectsFile
-from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table
+from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table, workbook_sheets
 from dialer.clock import Clock
 
 BATCH_ROWS = 5000
@@ -126,7 +126,7 @@ def check_file(store: LeadStore, path: Path, options: ImportOptions) -> CheckedF
     try:
         layout = find_layout(first, options.phone_column, region)
     except LayoutError as exc:
-        raise ImportError_(f"{path}: {exc}") from None
+        raise ImportError_(f"{path}: {exc}{_other_sheets(path, options.sheet)}") from None
     data: Iterator[TableRow | BadRow] = (
         rows if layout.has_header else itertools.chain([TableRow(1, first)], rows)
     )
@@ -134,6 +134,15 @@ def check_file(store: LeadStore, path: Path, options: ImportOptions) -> CheckedF
     if peeked is None:
         raise ImportError_(f"{path}: the file has a header row but no data rows")
     return CheckedFile(target, region, layout, _closing_chain(peeked, data, rows))
+
+
+def _other_sheets(path: Path, sheet: str | None) -> str:
+    """When no ``--sheet`` was given and the workbook has others than the first one read, a
+    hint naming them: its columns may well be on another sheet."""
+    names = workbook_sheets(path) if sheet is None else []
+    if len(names) < 2:
+        return ""
+    return f"; sheet {names[0]!r} was read, of {names}: pick the sheet with --sheet"
 
 
 def _closing_chain(
