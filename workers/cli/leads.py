@@ -159,7 +159,13 @@ def dnc_cmd(
     value: Annotated[str, typer.Argument(help="a number, or with --prefix a +prefix")],
     prefix: bool = typer.Option(False, "--prefix", help="VALUE is an E.164 prefix (+86138)"),
     campaign: Annotated[str | None, typer.Option(help="only for this campaign")] = None,
-    region: Annotated[str, typer.Option(help="region of a number without +country code")] = "CN",
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="region of a number without +country (default: the campaign's, else "
+            "DIALER_DEFAULT_REGION)"
+        ),
+    ] = None,
     reason: Annotated[str, typer.Option(help="why, kept with the entry")] = "",
     expires: Annotated[
         str | None,
@@ -174,7 +180,9 @@ def dnc_cmd(
         zone = ctx.settings.timezone
         expires_at = parse_time(expires, zone, "--expires") if expires else None
         with ctx.sessions.begin() as session:
-            campaign_id = service.get_campaign(session, campaign).id if campaign else None
+            found = service.get_campaign(session, campaign) if campaign else None
+            campaign_id = found.id if found else None
+            region = region or (found.default_region if found else ctx.settings.default_region)
             added = add_entry(
                 session, value, region=region, now=ctx.clock.now(), is_prefix=prefix,
                 campaign_id=campaign_id, reason=reason, expires_at=expires_at,
