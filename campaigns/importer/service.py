@@ -65,7 +65,9 @@ class ImportOptions:
 @dataclass(slots=True)
 class ImportSummary:
     """What an import did; with ``already_imported`` nothing was: ``lead_list_id``,
-    ``list_name`` and the counts are the earlier import's, and no rejects file was written."""
+    ``list_name`` and the counts are the earlier import's, and no rejects file was written.
+    ``phone_column`` and ``region``: where the numbers were read and the region they were read
+    in (empty when nothing was read)."""
 
     lead_list_id: int
     rows: int = 0
@@ -74,6 +76,14 @@ class ImportSummary:
     already_imported: bool = False
     resumed_from_row: int = 0
     list_name: str = ""
+    phone_column: str = ""
+    region: str = ""
+
+    @property
+    def none_accepted(self) -> bool:
+        """Rows were read and every one was invalid: most likely the wrong phone column or
+        region, not a list of bad numbers."""
+        return self.rows > 0 and self.counts[RowOutcome.INVALID] == self.rows
 
     @classmethod
     def of(
@@ -195,7 +205,10 @@ def import_file(
                 writer.checkpoint(lead_list_id, batch[-1].row_no, counts)
             on_rows(len(batch))
     final = store.finish(lead_list_id, deps.clock.now())
-    return ImportSummary.of(final, rejects_path, resumed_from_row=rows_done)
+    column = layout.columns[layout.phone_index]
+    return ImportSummary.of(
+        final, rejects_path, resumed_from_row=rows_done, phone_column=column, region=region
+    )
 
 
 @dataclass(frozen=True, slots=True)

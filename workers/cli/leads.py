@@ -152,6 +152,15 @@ def print_summary(summary: ImportSummary, elapsed_s: float) -> None:
     console.print(table)
     rate = summary.rows / elapsed_s if elapsed_s > 0 else 0.0
     console.print(f"{elapsed_s:.1f} s, {rate:,.0f} rows/s; rejected rows: {summary.rejects_path}")
+    if summary.none_accepted and not summary.already_imported:
+        console.print(
+            f"[yellow]no row was accepted: every phone number in column "
+            f"{summary.phone_column!r} (read in region {summary.region}) is invalid (reasons in "
+            f"{summary.rejects_path}). A wrong --phone-column or --region? Then `dialer leads "
+            f"delete-list {summary.lead_list_id}` and import the file again[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("dnc")
