@@ -60,13 +60,15 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 @dataclass(frozen=True, slots=True)
 class ManageDeps:
     """What the manager's routes work with: the database, the clock, the operation's time
-    zone (naive times in requests are read in it) and a probe of the switch nodes (made per
-    check: it holds connections only while it asks)."""
+    zone (naive times in requests are read in it), a probe of the switch nodes (made per
+    check: it holds connections only while it asks) and the region of numbers without
+    +country where neither the request nor a campaign gives one (DIALER_DEFAULT_REGION)."""
 
     sessions: sessionmaker[Session]
     clock: Clock
     zone: str
     probe: Callable[[], SwitchProbe]
+    default_region: str = "CN"
 
 
 def campaign_problem(exc: CampaignError) -> Problem:
@@ -184,6 +186,8 @@ def campaigns_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
     @router.post("", status_code=201, response_model=CampaignOut)
     def create(spec: CampaignSpec, key: ApiKey = Depends(manager)) -> CampaignOut:
         """Create a campaign in draft status (the settings of ``dialer campaigns create``)."""
+        if "default_region" not in spec.model_fields_set:
+            spec = spec.model_copy(update={"default_region": deps.default_region})
         try:
             with deps.sessions.begin() as session:
                 created = CampaignOut.of(service.create_campaign(session, spec))
@@ -294,7 +298,8 @@ def campaigns_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
 
 class DncIn(BaseModel):
     """A number (normalized to E.164 as the lead import does; without ``+country`` it is read
-    in ``region``) or, with ``prefix``, an E.164 prefix. ``campaign``: only for that campaign
+    in ``region``, else the campaign's, else DIALER_DEFAULT_REGION) or, with ``prefix``, an
+    E.164 prefix. ``campaign``: only for that campaign
     (default: every campaign). ``expires_at``: when it lapses (no offset: the operation's
     time zone); never when absent."""
 
@@ -303,14 +308,14 @@ class DncIn(BaseModel):
     number: str = Field(min_length=1, max_length=40)
     prefix: bool = False
     campaign: str | None = None
-    region: str = "CN"
+    region: str | None = None
     reason: str = Field(default="", max_length=1000)
     expires_at: datetime | None = None
 
     @field_validator("region")
     @classmethod
-    def _region(cls, region: str) -> str:
-        return known_region(region)
+    def _region(cls, region: str | None) -> str | None:
+        return None if region is None else known_region(region)
 
 
 class DncOut(BaseModel):
@@ -351,13 +356,17 @@ def dnc_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
     router = APIRouter(prefix="/dnc", tags=["dnc"])
     manager = auth.require(Role.MANAGER)
 
-    def _campaign_id(session: Session, name: str | None, field: str) -> int | None:
+    def _campaign(session: Session, name: str | None, field: str) -> Campaign | None:
         if name is None:
             return None
         try:
-            return service.get_campaign(session, name).id
+            return service.get_campaign(session, name)
         except CampaignNotFound as exc:
             raise Problem(422, str(exc), [{"field": field, "detail": str(exc)}]) from None
+
+    def _campaign_id(session: Session, name: str | None, field: str) -> int | None:
+        found = _campaign(session, name, field)
+        return found.id if found else None
 
     @router.get("", response_model=DncPageOut)
     def list_entries(
@@ -385,9 +394,13 @@ def dnc_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
             raise Problem(422, detail, [{"field": "body.expires_at", "detail": detail}])
         try:
             with deps.sessions.begin() as session:
-                campaign_id = _campaign_id(session, entry.campaign, "body.campaign")
+                campaign = _campaign(session, entry.campaign, "body.campaign")
+                campaign_id = campaign.id if campaign else None
+                region = entry.region or (
+                    campaign.default_region if campaign else deps.default_region
+                )
                 added = dnc.add_entry(
-                    session, entry.number, region=entry.region, now=deps.clock.now(),
+                    session, entry.number, region=region, now=deps.clock.now(),
                     is_prefix=entry.prefix, campaign_id=campaign_id, source="api",
                     reason=entry.reason, expires_at=expires_at,
                 )  # fmt: skip

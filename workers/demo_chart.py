@@ -4,19 +4,37 @@ against its target and the dial level, over the switch's simulated time."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workers.demo import DEMO_CAMPAIGN, DemoRun
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def write_chart(run: DemoRun, out_dir: Path) -> Path:
     """Draw ``run`` into ``out_dir/demo.png`` (the directory is made) and return its path."""
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig = chart_figure(run)
+    path = out_dir / "demo.png"
+    try:
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def chart_figure(run: DemoRun) -> Figure:
+    """The chart of ``run`` (at least one sample), on matplotlib's Agg backend; the caller
+    closes it (``plt.close``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     samples = run.samples
-    out_dir.mkdir(parents=True, exist_ok=True)
     t = [s.t_s for s in samples]
     fig, (agents, lines, abandon, level) = plt.subplots(4, 1, figsize=(10, 11), sharex=True)
     fig.suptitle(
@@ -48,8 +66,5 @@ def write_chart(run: DemoRun, out_dir: Path) -> Path:
     for ax in (agents, lines, abandon, level):
         ax.legend(loc="upper left", fontsize="small")
         ax.grid(alpha=0.3)
-    path = out_dir / "demo.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return fig

@@ -23,7 +23,9 @@ def manage_deps(context: AppContext) -> ManageDeps:
     def probe() -> SwitchProbe:
         return esl_switch_probe(settings.freeswitch_nodes, settings.esl_client)
 
-    return ManageDeps(context.sessions, context.clock, settings.timezone, probe)
+    return ManageDeps(
+        context.sessions, context.clock, settings.timezone, probe, settings.default_region
+    )
 
 
 def lead_list_deps(context: AppContext) -> LeadListDeps:

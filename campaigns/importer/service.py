@@ -29,7 +29,7 @@ from campaigns.importer.classify import (
 from campaigns.importer.pipeline import classified, default_workers
 from campaigns.importer.ports import ImportTarget, LeadBatch, LeadListProgress, LeadStore
 from campaigns.importer.rejects import RejectsFile
-from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table
+from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table, workbook_sheets
 from dialer.clock import Clock
 
 BATCH_ROWS = 5000
@@ -65,7 +65,9 @@ class ImportOptions:
 @dataclass(slots=True)
 class ImportSummary:
     """What an import did; with ``already_imported`` nothing was: ``lead_list_id``,
-    ``list_name`` and the counts are the earlier import's, and no rejects file was written."""
+    ``list_name`` and the counts are the earlier import's, and no rejects file was written.
+    ``phone_column`` and ``region``: where the numbers were read and the region they were read
+    in (empty when nothing was read)."""
 
     lead_list_id: int
     rows: int = 0
@@ -74,6 +76,14 @@ class ImportSummary:
     already_imported: bool = False
     resumed_from_row: int = 0
     list_name: str = ""
+    phone_column: str = ""
+    region: str = ""
+
+    @property
+    def none_accepted(self) -> bool:
+        """Rows were read and every one was invalid: most likely the wrong phone column or
+        region, not a list of bad numbers."""
+        return self.rows > 0 and self.counts[RowOutcome.INVALID] == self.rows
 
     @classmethod
     def of(
@@ -126,7 +136,7 @@ def check_file(store: LeadStore, path: Path, options: ImportOptions) -> CheckedF
     try:
         layout = find_layout(first, options.phone_column, region)
     except LayoutError as exc:
-        raise ImportError_(f"{path}: {exc}") from None
+        raise ImportError_(f"{path}: {exc}{_other_sheets(path, options.sheet)}") from None
     data: Iterator[TableRow | BadRow] = (
         rows if layout.has_header else itertools.chain([TableRow(1, first)], rows)
     )
@@ -134,6 +144,15 @@ def check_file(store: LeadStore, path: Path, options: ImportOptions) -> CheckedF
     if peeked is None:
         raise ImportError_(f"{path}: the file has a header row but no data rows")
     return CheckedFile(target, region, layout, _closing_chain(peeked, data, rows))
+
+
+def _other_sheets(path: Path, sheet: str | None) -> str:
+    """When no ``--sheet`` was given and the workbook has others than the first one read, a
+    hint naming them: its columns may well be on another sheet."""
+    names = workbook_sheets(path) if sheet is None else []
+    if len(names) < 2:
+        return ""
+    return f"; sheet {names[0]!r} was read, of {names}: pick the sheet with --sheet"
 
 
 def _closing_chain(
@@ -186,7 +205,10 @@ def import_file(
                 writer.checkpoint(lead_list_id, batch[-1].row_no, counts)
             on_rows(len(batch))
     final = store.finish(lead_list_id, deps.clock.now())
-    return ImportSummary.of(final, rejects_path, resumed_from_row=rows_done)
+    column = layout.columns[layout.phone_index]
+    return ImportSummary.of(
+        final, rejects_path, resumed_from_row=rows_done, phone_column=column, region=region
+    )
 
 
 @dataclass(frozen=True, slots=True)

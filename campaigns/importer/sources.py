@@ -309,6 +309,24 @@ def choose_sheet(names: Sequence[str], wanted: str | None) -> str:
     raise SourceError(f"--sheet {wanted!r}: no such sheet; the sheets are {list(names)}")
 
 
+def workbook_sheets(path: Path) -> list[str]:
+    """The sheets of the XLSX/XLS workbook at ``path``, in order; empty for any other file
+    or a workbook that cannot be read (its import says why)."""
+    try:
+        with path.open("rb") as probe:
+            head = probe.read(len(_XLS_MAGIC))
+        if head.startswith(_XLSX_MAGIC):
+            with zipfile.ZipFile(path) as archive:
+                return sheet_names(archive)
+        if head.startswith(_XLS_MAGIC):
+            from python_calamine import CalamineWorkbook
+
+            return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:  # a broken workbook: the import itself names its problem
+        return []
+    return []
+
+
 def _checked_sheet(path: Path, wanted: str | None, limits: SheetLimits) -> SheetFacts:
     """The XLSX sheet ``wanted``, checked against ``limits`` from the zip before calamine
     loads anything of the workbook (it reads the shared strings when it opens it)."""

@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 
 MAX_EXT_BYTES = 4096
 """The largest ``ext`` accepted, as compact JSON in UTF-8."""
-DEFAULT_REGION = "CN"
 
 
 class CallRefused(Exception):
@@ -74,7 +73,7 @@ class CallRefused(Exception):
 @dataclass(frozen=True, slots=True)
 class CallRequest:
     """``POST /v1/calls``: ring ``agent``, then dial ``number`` (read in the campaign's
-    region, else ``DEFAULT_REGION``), through one of ``trunks`` if any are named."""
+    region, else DIALER_DEFAULT_REGION), through one of ``trunks`` if any are named."""
 
     number: str
     agent: str
@@ -114,6 +113,8 @@ class CallDeps:
     slot_lease_s: float = 3_600.0
     failover_depth: int = 3
     agent_ring_s: int = 20
+    # a number without +country and without a campaign is read in it (DIALER_DEFAULT_REGION)
+    default_region: str = "CN"
     router: RouterState = field(default_factory=RouterState)
     # rebuilds the lines in use of trunks whose reservations Redis lost (as the pacer does),
     # so that API calls go out when no pacer runs; None: pending trunks stay full
@@ -179,7 +180,7 @@ def target_of(
     and routing it is dialled with; `CallRefused` naming what is wrong."""
     directory = deps.directory
     campaign = campaign_of(directory, campaign_name)
-    region = campaign.default_region if campaign else DEFAULT_REGION
+    region = campaign.default_region if campaign else deps.default_region
     parsed = normalize(number, region)
     if isinstance(parsed, Invalid):
         raise CallRefused(422, f"{number!r} is not a phone number: {parsed.reason}", "body.number")

@@ -153,4 +153,5 @@ def call_deps(
         live=LiveStateView(live_state(client, namespace), [n.name for n in nodes]),
         slot_lease_s=SLOT_LEASE_S,
         lines=lines,
+        default_region=settings.default_region,
     )

@@ -114,6 +114,33 @@ def test_a_sheet_is_chosen_by_name_or_index(
         import_file(deps, book, ImportOptions("spring", force=True))
 
 
+def test_no_phone_column_on_the_first_sheet_names_the_workbooks_other_sheets(
+    sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
+) -> None:
+    book = write_xlsx(
+        tmp_path / "book.xlsx",
+        {
+            "Notes": rows({1: [cell("A1", "nothing to dial here")]}),
+            "Leads": rows({1: [cell("A1", "phone")], 2: [cell("A2", "13800138000")]}),
+        },
+    )
+    with pytest.raises(ImportError_) as refused:
+        import_file(deps, book, ImportOptions("spring"))
+    assert str(refused.value).endswith(
+        "; sheet 'Notes' was read, of ['Notes', 'Leads']: pick the sheet with --sheet"
+    )
+    with pytest.raises(ImportError_, match=r"of \['Notes', 'Leads'\]: pick the sheet"):
+        import_file(deps, book, ImportOptions("spring", phone_column="mobile"))
+    with pytest.raises(ImportError_) as named:  # the sheet was chosen: no hint
+        import_file(deps, book, ImportOptions("spring", sheet="Notes"))
+    assert "--sheet" not in str(named.value)
+    single = write_xlsx(tmp_path / "one.xlsx", {"Notes": rows({1: [cell("A1", "nothing")]})})
+    with pytest.raises(ImportError_) as alone:
+        import_file(deps, single, ImportOptions("spring"))
+    assert "--sheet" not in str(alone.value)
+    assert _nothing_written(sessions)
+
+
 def test_a_text_file_named_xlsx_is_not_an_xlsx_file(
     sessions: sessionmaker[Session], tmp_path: Path, deps: ImportDeps
 ) -> None:

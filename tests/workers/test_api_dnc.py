@@ -98,3 +98,22 @@ def test_entries_are_listed_a_page_at_a_time_newest_first_and_removed(
     gone = client.delete(f"/v1/dnc/{ids[0]}")
     assert gone.status_code == 404 and gone.headers["content-type"] == "application/problem+json"
     assert client.get("/v1/dnc").json()["total"] == 5
+
+
+def test_numbers_without_country_follow_the_default_region_setting(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    settings = load_settings(upload_dir=str(tmp_path / "up"), default_region="US")
+    app = create_app(AppContext(settings, sessions=sessions), notify=None, trunks=MemoryTrunks())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers.update(bearer(issue_test_keys(sessions)[Role.MANAGER]))
+        made = client.post("/v1/campaigns", json={"name": "spring", "queue_name": "sales"})
+        assert made.status_code == 201 and made.json()["default_region"] == "US", made.text
+        gb = {"name": "autumn", "queue_name": "sales", "default_region": "GB"}
+        assert client.post("/v1/campaigns", json=gb).json()["default_region"] == "GB"
+        listed = client.post("/v1/dnc", json={"number": "650 253 0000"})
+        assert listed.json()["entry"]["number"] == "+16502530000", listed.text
+        own = client.post("/v1/dnc", json={"number": "020 7946 0018", "campaign": "autumn"})
+        assert own.json()["entry"]["number"] == "+442079460018", own.text
+        given = client.post("/v1/dnc", json={"number": "13800138000", "region": "CN"})
+        assert given.json()["entry"]["number"] == "+8613800138000", given.text

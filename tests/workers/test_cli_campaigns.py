@@ -135,3 +135,25 @@ def test_retry_order_is_set_at_creation_changed_and_shown(cli: CliRunner) -> Non
     assert wrong.exit_code == 2
     missing = cli.invoke(app, ["campaigns", "update", "nope", "--retry-order", "due_order"])
     assert missing.exit_code == 1 and "no campaign named 'nope'" in missing.output
+
+
+def test_numbers_without_country_follow_the_default_region_setting(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALER_DEFAULT_REGION", "US")
+    app_context.cache_clear()
+    created = cli.invoke(app, ["campaigns", "create", "spring", "--queue", "sales@default"])
+    assert created.exit_code == 0, created.output
+    shown = cli.invoke(app, ["campaigns", "show", "spring"], env={"COLUMNS": "200"})
+    assert re.search(r"default region\s+│ US\s", shown.output), shown.output
+    listed = cli.invoke(app, ["leads", "dnc", "650 253 0000"])
+    assert listed.exit_code == 0, listed.output
+    assert "DNC number +16502530000 added" in listed.output
+    # a campaign's own entry is read in that campaign's region
+    made = cli.invoke(app, ["campaigns", "create", "autumn", "--queue", "q", "--region", "GB"])
+    assert made.exit_code == 0, made.output
+    own = cli.invoke(app, ["leads", "dnc", "020 7946 0018", "--campaign", "autumn"])
+    assert own.exit_code == 0, own.output
+    assert "DNC number +442079460018 added" in own.output
+    given = cli.invoke(app, ["leads", "dnc", "13800138000", "--region", "CN"])
+    assert "DNC number +8613800138000 added" in given.output, given.output

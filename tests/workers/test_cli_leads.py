@@ -49,6 +49,12 @@ def test_a_wrong_column_import_can_be_redone_and_lists_deleted_or_archived(
     code, out = _run("leads", "import", str(small), "--campaign", "spring", "--phone-column",
                      "name")  # fmt: skip
     assert code == 0 and "invalid │ 3" in out
+    assert (
+        "no row was accepted: every phone number in column 'name' (read in region CN) is "
+        "invalid (reasons in "
+        f"{small}.rejects.csv). A wrong --phone-column or --region? Then `dialer leads "
+        "delete-list 1` and import the file again" in out
+    ), out
     code, out = _run("leads", "import", str(small), "--campaign", "spring")
     assert code == 0 and "as lead list #1 (small.csv: 0 accepted" in out and "--force" in out
     copy = tmp_path / "copy.csv"

@@ -50,7 +50,12 @@ def create(
     name: Annotated[str, typer.Argument(help="the campaign's name, unique")],
     queue: Annotated[str, typer.Option(help="mod_callcenter queue answered calls enter")],
     mode: Annotated[DialMode, typer.Option(help="dial mode")] = DialMode.PREDICTIVE,
-    region: Annotated[str, typer.Option(help="default region of lead numbers")] = "CN",
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="region of its numbers without +country (default: DIALER_DEFAULT_REGION)"
+        ),
+    ] = None,
     window: Annotated[
         str | None,
         typer.Option(
@@ -81,7 +86,7 @@ def create(
             "name": name,
             "queue_name": queue,
             "dial_mode": mode,
-            "default_region": region,
+            "default_region": region or app_context().settings.default_region,
             "abandon_target_pct": abandon_target_pct,
             "abandon_window_days": abandon_window_days,
             "abandon_run_limit": abandon_run_limit,

@@ -152,6 +152,15 @@ def print_summary(summary: ImportSummary, elapsed_s: float) -> None:
     console.print(table)
     rate = summary.rows / elapsed_s if elapsed_s > 0 else 0.0
     console.print(f"{elapsed_s:.1f} s, {rate:,.0f} rows/s; rejected rows: {summary.rejects_path}")
+    if summary.none_accepted and not summary.already_imported:
+        console.print(
+            f"[yellow]no row was accepted: every phone number in column "
+            f"{summary.phone_column!r} (read in region {summary.region}) is invalid (reasons in "
+            f"{summary.rejects_path}). A wrong --phone-column or --region? Then `dialer leads "
+            f"delete-list {summary.lead_list_id}` and import the file again[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("dnc")
@@ -159,7 +168,13 @@ def dnc_cmd(
     value: Annotated[str, typer.Argument(help="a number, or with --prefix a +prefix")],
     prefix: bool = typer.Option(False, "--prefix", help="VALUE is an E.164 prefix (+86138)"),
     campaign: Annotated[str | None, typer.Option(help="only for this campaign")] = None,
-    region: Annotated[str, typer.Option(help="region of a number without +country code")] = "CN",
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="region of a number without +country (default: the campaign's, else "
+            "DIALER_DEFAULT_REGION)"
+        ),
+    ] = None,
     reason: Annotated[str, typer.Option(help="why, kept with the entry")] = "",
     expires: Annotated[
         str | None,
@@ -174,7 +189,9 @@ def dnc_cmd(
         zone = ctx.settings.timezone
         expires_at = parse_time(expires, zone, "--expires") if expires else None
         with ctx.sessions.begin() as session:
-            campaign_id = service.get_campaign(session, campaign).id if campaign else None
+            found = service.get_campaign(session, campaign) if campaign else None
+            campaign_id = found.id if found else None
+            region = region or (found.default_region if found else ctx.settings.default_region)
             added = add_entry(
                 session, value, region=region, now=ctx.clock.now(), is_prefix=prefix,
                 campaign_id=campaign_id, reason=reason, expires_at=expires_at,

@@ -114,6 +114,14 @@ def test_a_number_in_every_trunks_blind_area_or_on_dnc_is_refused_with_the_reaso
     assert sent(deps) == []
 
 
+def test_a_number_without_country_and_campaign_is_read_in_the_default_region() -> None:
+    us = Trunk(name="us", proxy_host="192.0.2.1", rates=RateDeck.of([RateEntry("1", Decimal(1))]))
+    deps = make_deps(us)
+    deps.default_region = "US"
+    call, _ = place_call(deps, "sys", None, CallRequest("650 253 0000", AGENT.name))
+    assert call.number == "+16502530000" and call.trunk == "us"
+
+
 def test_an_originate_that_does_not_leave_fails_the_call_and_frees_its_line() -> None:
     deps = make_deps()
     assert isinstance(deps.switch, MemorySwitch)
