@@ -180,13 +180,12 @@ def import_file(
     campaign_id, region, layout, data = (
         checked.target.campaign_id, checked.region, checked.layout, checked.rows,
     )  # fmt: skip
-    rejects_path = options.rejects_path or path.with_name(path.name + ".rejects.csv")
-
     progress = store.open_list(campaign_id, path.name, file_sha256(path), again=options.force)
     lead_list_id, rows_done = progress.lead_list_id, progress.rows_done
     if progress.complete:
         checked.close()
         return ImportSummary.of(progress, None, already_imported=True)
+    rejects_path = options.rejects_path or default_rejects_path(path, lead_list_id, options.force)
     prefixes = DncPrefixes.of(store.dnc_prefixes(campaign_id, deps.clock.now()))
 
     batches = _batches((r for r in data if r.row_no > rows_done), options.batch_rows)
@@ -229,6 +228,14 @@ def _batches(rows: Iterator[TableRow | BadRow], size: int) -> Iterator[list[Tabl
 def _auto_workers(path: Path) -> int:
     """Worker processes pay off only when a file is large enough to amortize their start."""
     return default_workers() if path.stat().st_size > _PARALLEL_MIN_BYTES else 0
+
+
+def default_rejects_path(path: Path, lead_list_id: int, force: bool) -> Path:
+    """``FILE.rejects.csv``; for a file imported again with ``force``,
+    ``FILE.list<ID>.rejects.csv``, so that the earlier list's rejects are kept."""
+    if force:
+        return path.with_name(f"{path.name}.list{lead_list_id}.rejects.csv")
+    return path.with_name(path.name + ".rejects.csv")
 
 
 def _import_batch(

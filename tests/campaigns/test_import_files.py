@@ -282,3 +282,17 @@ def test_shared_strings_over_their_bound_are_refused(tmp_path: Path) -> None:
         open_table(book, limits=SheetLimits(max_shared_bytes=10_000))
     header, rows_after = open_table(book)
     assert header == ["phone"] and len(list(rows_after)) == 1
+
+
+def test_a_file_imported_again_with_force_keeps_the_earlier_lists_rejects(
+    tmp_path: Path, deps: ImportDeps
+) -> None:
+    src = tmp_path / "leads.csv"
+    src.write_text("phone,name\n13800138000,a\nnot a number,b\n", encoding="utf-8")
+    first = import_file(deps, src, ImportOptions(campaign="spring"))
+    assert first.rejects_path is not None
+    earlier = first.rejects_path.read_text(encoding="utf-8-sig")
+    again = import_file(deps, src, ImportOptions(campaign="spring", force=True))
+    assert again.rejects_path is not None and again.rejects_path != first.rejects_path
+    assert first.rejects_path.read_text(encoding="utf-8-sig") == earlier
+    assert "not a number" in again.rejects_path.read_text(encoding="utf-8-sig")
