@@ -1,5 +1,6 @@
 """Tasks of the API calls: ``dialer.api_call_ended(call_uuid)`` (queue ``post-call``): the
-``call.ended`` webhook of an ended API call, retried after the delay the service chose;
+first try of an ended API call's ``call.ended`` webhook (a failed try is left in the delivery
+store for beat's ``dialer.webhook_sweep``, as a campaign call's: no Celery countdown);
 ``dialer.dispatch_callbacks`` (queue ``pacing``, run by beat every
 `DISPATCH_CALLBACKS_EVERY_S`): dial the callbacks due now whose agent is free.
 
@@ -10,12 +11,12 @@ Both are thin: decode, call `dialer.apicalls`, return.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from celery import Celery
 
 from dialer.apicalls.callbacks import dispatch_callbacks
 from dialer.apicalls.webhook import deliver_call_webhook
+from workers.tasks_post_call import logged
 from workers.worker import root_of
 
 API_CALL_ENDED_TASK = "dialer.api_call_ended"
@@ -32,16 +33,10 @@ def enqueue_api_call_ended(call_uuid: str) -> None:
 
 
 def register_api_call_tasks(app: Celery) -> None:
-    def api_call_ended(task: Any, call_uuid: str) -> str:
+    def api_call_ended(call_uuid: str) -> str:
         root = root_of(app)
-        deps = root.post_call()
-        result = deliver_call_webhook(
-            call_uuid, root.api_calls().store, deps.sender, deps.clock, deps.max_tries
-        )
-        if result.retry_in_s is not None:
-            log.info("webhook of API call %s: retry in %d s", call_uuid, result.retry_in_s)
-            raise task.retry(countdown=result.retry_in_s)
-        return result.state
+        result = deliver_call_webhook(call_uuid, root.api_calls().store, root.post_call())
+        return logged(f"API call {call_uuid}", result)
 
     def dispatch() -> int:
         from workers.tasks import worker_id
@@ -49,6 +44,5 @@ def register_api_call_tasks(app: Celery) -> None:
         stats = dispatch_callbacks(root_of(app).api_calls(), worker_id())
         return stats.dialled
 
-    options = {"bind": True, "acks_late": True, "ignore_result": True, "max_retries": None}
-    app.task(name=API_CALL_ENDED_TASK, **options)(api_call_ended)
+    app.task(name=API_CALL_ENDED_TASK, acks_late=True, ignore_result=True)(api_call_ended)
     app.task(name=DISPATCH_CALLBACKS_TASK, ignore_result=True)(dispatch)

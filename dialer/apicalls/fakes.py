@@ -16,10 +16,8 @@ from dialer.apicalls.ports import (
     CampaignFacts,
     NewApiCall,
     Placed,
-    WebhookTarget,
 )
 from dialer.calls.agent_first import AgentFirstEnd
-from dialer.postcall.ports import Target
 from dialer.routing.table import RoutingTable
 
 __all__ = ["MemoryApiCallStore", "MemoryDirectory"]
@@ -35,8 +33,6 @@ class MemoryApiCallStore:
         self._keys: dict[tuple[str, str], tuple[str, str]] = {}
         self._claims: dict[str, tuple[str, datetime]] = {}
         self._campaigns = campaigns or {}
-        self.webhook_targets: dict[str, Target] = {}  # by the key id that placed the call
-        self.webhooks: dict[str, tuple[int, str | None]] = {}
         self._lock = threading.Lock()
 
     def insert(self, call: NewApiCall) -> tuple[ApiCall, str, bool]:
@@ -152,16 +148,6 @@ class MemoryApiCallStore:
 
     def agents_in_calls(self) -> set[str]:
         return {c.agent for c in self.calls.values() if c.status is CallStatus.DIALING and c.agent}
-
-    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
-        call = self.calls.get(call_uuid)
-        if call is None or call.status is not CallStatus.ENDED:
-            return None
-        tries, state = self.webhooks.get(call_uuid, (0, None))
-        return WebhookTarget(call, self.webhook_targets.get(call.key_id), tries, state)
-
-    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
-        self.webhooks[call_uuid] = (tries, state)
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:
         with self._lock:

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 from campaigns.rules import CallingWindow
 from dialer.calls.agent_first import AgentFirstEnd
-from dialer.postcall.ports import Target
 from dialer.routing.model import CampaignRouting
 from dialer.routing.table import RoutingTable
 
@@ -116,18 +115,6 @@ class Placed:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookTarget:
-    """An ended call's webhook: ``target`` is the webhook of the system key that placed the
-    call (`dialer.postcall.adapters.call_target`), None when it has none; ``tries`` so far;
-    ``state`` None before the first try."""
-
-    call: ApiCall
-    target: Target | None
-    tries: int = 0
-    state: str | None = None
-
-
 class ApiCallStore(Protocol):
     def insert(self, call: NewApiCall) -> tuple[ApiCall, str, bool]:
         """Store ``call``; (the stored call, its request's SHA-256, True). When its
@@ -169,14 +156,6 @@ class ApiCallStore(Protocol):
 
     def agents_in_calls(self) -> set[str]:
         """Agents with an API call being dialled or talked (status ``dialing``)."""
-        ...
-
-    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
-        """The ended call and where its ``call.ended`` goes (None: no such ended call)."""
-        ...
-
-    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
-        """The delivery's tries so far and its state (delivered, retrying, failed)."""
         ...
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:

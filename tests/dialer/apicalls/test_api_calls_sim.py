@@ -41,6 +41,7 @@ from dialer.esl.adapters.own import EslClient
 from dialer.esl.ports import Subscription
 from dialer.listener.wiring import node_listeners
 from dialer.postcall.adapters import HttpxSender
+from dialer.postcall.wiring import post_call_deps
 from dialer.routing.model import CallerIdPolicy, Trunk
 from dialer.routing.ratedeck import RateEntry
 from dialer.routing.service import add_trunk, import_rates
@@ -115,6 +116,15 @@ class Rig:
         body: dict[str, Any] = got.json()
         return body
 
+    def deliveries(self, call_uuid: str) -> list[dict[str, Any]]:
+        got = httpx.get(
+            f"{self.base}/v1/calls/{call_uuid}/deliveries",
+            headers=bearer(self.tokens[Role.SYSTEM]),
+        )
+        assert got.status_code == 200, got.text
+        listed: list[dict[str, Any]] = got.json()["deliveries"]
+        return listed
+
     def ended(self, call_uuid: str) -> dict[str, Any]:
         assert wait_until(lambda: self.get(call_uuid)["status"] == "ended", 30)
         return self.get(call_uuid)
@@ -172,9 +182,10 @@ def rig(request: pytest.FixtureRequest, redis_urls: Any) -> Iterator[Rig]:
         trunks = redis_trunk_state(client, NAMESPACE)
         store = SqlApiCallStore(sessions, trunks.reservations)
         sender = HttpxSender()
+        post_call = post_call_deps(sessions, context.clock, sender)
 
         def webhook(call_uuid: str) -> None:  # what the api_call_ended task does
-            deliver_call_webhook(call_uuid, store, sender, context.clock)
+            deliver_call_webhook(call_uuid, store, post_call)
 
         # the listener process's own wiring, its notifier delivering the webhook at once
         (listener,) = node_listeners(
@@ -237,6 +248,13 @@ def test_click_to_call_rings_the_agent_then_the_customer_through_the_routed_trun
     (hook,) = rig.receiver.bodies
     assert hook["event"] == "call.ended" and hook["call_uuid"] == call["uuid"]
     assert hook["ext"] == EXT and hook["outcome"] == "connected"
+    # kept in the one delivery store of every webhook: listed as a campaign call's are
+    assert wait_until(lambda: len(rig.deliveries(call["uuid"])) == 1, 10)
+    (delivery,) = rig.deliveries(call["uuid"])
+    assert (delivery["event"], delivery["delivery"], delivery["state"]) == (
+        "call.ended", call["uuid"], "delivered",
+    )  # fmt: skip
+    assert [t["status_code"] for t in delivery["tries"]] == [204]
 
     again = rig.post("/v1/calls", body, key="order-4711")
     assert again.status_code == 200 and again.json()["uuid"] == call["uuid"]
