@@ -1,6 +1,7 @@
 """Tasks of the API calls: ``dialer.api_call_ended(call_uuid)`` (queue ``post-call``): the
-first try of an ended API call's ``call.ended`` webhook (a failed try is left in the delivery
-store for beat's ``dialer.webhook_sweep``, as a campaign call's: no Celery countdown);
+ended API call's agent takes queue calls again (`dialer.apicalls.holds`), and the first try
+of its ``call.ended`` webhook (a failed try is left in the delivery store for beat's
+``dialer.webhook_sweep``, as a campaign call's: no Celery countdown);
 ``dialer.dispatch_callbacks`` (queue ``pacing``, run by beat every
 `DISPATCH_CALLBACKS_EVERY_S`): dial the callbacks due now whose agent is free.
 
@@ -10,11 +11,10 @@ Both are thin: decode, call `dialer.apicalls`, return.
 
 from __future__ import annotations
 
-import logging
-
 from celery import Celery
 
 from dialer.apicalls.callbacks import dispatch_callbacks
+from dialer.apicalls.holds import release_agent_of
 from dialer.apicalls.webhook import deliver_call_webhook
 from workers.tasks_post_call import logged
 from workers.worker import root_of
@@ -22,7 +22,6 @@ from workers.worker import root_of
 API_CALL_ENDED_TASK = "dialer.api_call_ended"
 DISPATCH_CALLBACKS_TASK = "dialer.dispatch_callbacks"
 DISPATCH_CALLBACKS_EVERY_S = 2.0
-log = logging.getLogger(__name__)
 
 
 def enqueue_api_call_ended(call_uuid: str) -> None:
@@ -35,7 +34,9 @@ def enqueue_api_call_ended(call_uuid: str) -> None:
 def register_api_call_tasks(app: Celery) -> None:
     def api_call_ended(call_uuid: str) -> str:
         root = root_of(app)
-        result = deliver_call_webhook(call_uuid, root.api_calls().store, root.post_call())
+        calls = root.api_calls()
+        release_agent_of(calls.store, calls.holds, call_uuid)
+        result = deliver_call_webhook(call_uuid, calls.store, root.post_call())
         return logged(f"API call {call_uuid}", result)
 
     def dispatch() -> int:

@@ -205,3 +205,20 @@ class MemoryDirectory:
 
     def routing_table(self) -> RoutingTable:
         return self.table
+
+
+class MemoryAgentHolds:
+    """`dialer.apicalls.ports.AgentHolds` in a set: ``held`` the agents held now, ``log``
+    every (``hold`` | ``release``, agent) in order."""
+
+    def __init__(self) -> None:
+        self.held: set[str] = set()
+        self.log: list[tuple[str, str]] = []
+
+    def hold(self, agent: str) -> None:
+        self.held.add(agent)
+        self.log.append(("hold", agent))
+
+    def release(self, agent: str) -> None:
+        self.held.discard(agent)
+        self.log.append(("release", agent))

@@ -204,3 +204,21 @@ class Directory(Protocol):
     def routing_table(self) -> RoutingTable:
         """The trunks with their rates (may be a few seconds old)."""
         ...
+
+
+class AgentHolds(Protocol):
+    """Keeps an agent on an API call from mod_callcenter's queue calls, on every node (each
+    node's mod_callcenter has its own agents): mod_callcenter does not see a call it did not
+    place, and would offer the agent a queue call while its phone is on the API call."""
+
+    def hold(self, agent: str) -> None:
+        """Before the agent leg is placed: offer the agent no queue call (state ``Idle``,
+        `dialer.agent_admin.hold_command`). Does not wait for the switches; never raises (a
+        node that refuses is logged)."""
+        ...
+
+    def release(self, agent: str) -> None:
+        """After the call: the agent takes queue calls again where it is still held and
+        ``Available`` (`dialer.agent_admin.resume`); a status changed meanwhile (a break, a
+        logout) stands. Never raises (a node that cannot be told is logged)."""
+        ...

@@ -1,5 +1,6 @@
 """The API call tasks through Celery (eager): ``dialer.api_call_ended`` on ``post-call``
-makes the first try of the ended call's webhook with its ``ext``; a failed try is left in the
+lets the ended call's agent take queue calls again and makes the first try of its webhook
+with its ``ext``; a failed try is left in the
 delivery store, retried by the sweep's ``dialer.webhook_retry`` on the schedule of every
 webhook, never by a Celery countdown; ``dialer.dispatch_callbacks`` on ``pacing`` is in
 beat's schedule and dials a due callback for a free agent."""
@@ -13,7 +14,7 @@ import pytest
 
 from campaigns.rules import CallingWindow
 from dialer.agent_state import AgentState
-from dialer.apicalls.fakes import MemoryApiCallStore, MemoryDirectory
+from dialer.apicalls.fakes import MemoryAgentHolds, MemoryApiCallStore, MemoryDirectory
 from dialer.apicalls.ports import AgentFacts, CallKind, CallStatus, CampaignFacts, NewApiCall
 from dialer.apicalls.service import CallDeps
 from dialer.calls.agent_first import AgentFirstEnd
@@ -135,9 +136,12 @@ def test_the_webhook_carries_ext_and_a_failed_try_is_left_for_the_sweep(
     deps, sender, post_call = install([TryResult(503), TryResult(200)])
     deliveries = post_call.store
     assert isinstance(deps.store, MemoryApiCallStore) and isinstance(deliveries, MemoryDeliveries)
+    holds = deps.holds = MemoryAgentHolds()
+    holds.hold(AGENT.name)  # as its placing did
     call_uuid = _ended_call(deps.store, deliveries)
     ended = app.tasks[tasks_api_calls.API_CALL_ENDED_TASK]
     assert ended.apply(args=(call_uuid,)).get() == "retrying"
+    assert not holds.held  # the agent takes queue calls again
     assert len(sender.sent) == 1  # no Celery retry: the try waits in the delivery store
     url, body, headers = sender.sent[0]
     assert url == HOOK.url and headers["X-Dialer-Delivery"] == call_uuid
