@@ -230,9 +230,9 @@ class SqlApiCallStore:
             )
             return bool(getattr(done, "rowcount", 0))
 
-    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+    def settle_stale(self, originated_before: datetime, at: datetime) -> list[str]:
         with transaction(self._sessions) as session:
-            done = session.execute(
+            done = session.scalars(
                 update(ApiCallRow)
                 .where(
                     ApiCallRow.status == "dialing",
@@ -244,8 +244,9 @@ class SqlApiCallStore:
                     disposition="its end was never seen",
                     ended_at=at,
                 )
+                .returning(ApiCallRow.call_uuid)
             )
-            return int(getattr(done, "rowcount", 0) or 0)
+            return sorted(done)
 
     def agents_in_calls(self) -> set[str]:
         with self._sessions() as session:

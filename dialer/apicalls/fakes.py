@@ -127,7 +127,7 @@ class MemoryApiCallStore:
             )
             return True
 
-    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+    def settle_stale(self, originated_before: datetime, at: datetime) -> list[str]:
         with self._lock:
             stale = [
                 c
@@ -144,7 +144,7 @@ class MemoryApiCallStore:
                     disposition="its end was never seen",
                     ended_at=at,
                 )
-            return len(stale)
+            return sorted(c.call_uuid for c in stale)
 
     def agents_in_calls(self) -> set[str]:
         return {c.agent for c in self.calls.values() if c.status is CallStatus.DIALING and c.agent}

@@ -148,10 +148,10 @@ class ApiCallStore(Protocol):
         written) when it is no longer ``claimer``'s."""
         ...
 
-    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+    def settle_stale(self, originated_before: datetime, at: datetime) -> list[str]:
         """End every call still ``dialing`` that was originated before ``originated_before``
         (its end was never recorded: the API died before its originate, or the listener
-        lost it across a restart) with outcome ``unknown``; how many."""
+        lost it across a restart) with outcome ``unknown``; their uuids, sorted."""
         ...
 
     def agents_in_calls(self) -> set[str]:

@@ -158,9 +158,9 @@ def test_calls_dialing_for_hours_are_settled_unknown(store: ApiCallStore) -> Non
     store.insert(new("old"))
     store.insert(new("new", created_at=T0 + timedelta(hours=5)))
     later = T0 + timedelta(hours=5, minutes=1)
-    assert store.settle_stale(T0 + timedelta(hours=1), later) == 1
+    assert store.settle_stale(T0 + timedelta(hours=1), later) == ["old"]
     old, fresh = store.get("old"), store.get("new")
     assert old is not None and old.status is CallStatus.ENDED and old.outcome == "unknown"
     assert old.ended_at == later
     assert fresh is not None and fresh.status is CallStatus.DIALING
-    assert store.settle_stale(T0 + timedelta(hours=1), later) == 0
+    assert store.settle_stale(T0 + timedelta(hours=1), later) == []

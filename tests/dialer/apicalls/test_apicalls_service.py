@@ -16,7 +16,7 @@ from dialer.agent_state import AgentState
 from dialer.apicalls.callbacks import dispatch_callbacks, schedule_callback
 from dialer.apicalls.fakes import MemoryAgentHolds, MemoryApiCallStore, MemoryDirectory
 from dialer.apicalls.holds import release_agent_of
-from dialer.apicalls.ports import AgentFacts, CallStatus, CampaignFacts
+from dialer.apicalls.ports import STALE_AFTER, AgentFacts, CallStatus, CampaignFacts
 from dialer.apicalls.service import (
     CallbackRequest,
     CallDeps,
@@ -210,3 +210,19 @@ def test_the_agent_is_held_from_queue_calls_before_its_phone_rings() -> None:
     deps.store.fail(call.call_uuid, "ended", T0)
     assert release_agent_of(deps.store, holds, call.call_uuid)
     assert not holds.held
+
+
+def test_an_agent_whose_call_end_was_lost_is_released_when_the_call_is_settled() -> None:
+    deps = make_deps()
+    holds = deps.holds = MemoryAgentHolds()
+    call, _ = place_call(deps, "sys", None, CallRequest(NUMBER, AGENT.name))
+    assert holds.held == {AGENT.name}
+    assert isinstance(deps.clock, FakeClock)
+    deps.clock.advance(STALE_AFTER.total_seconds() - 1)
+    dispatch_callbacks(deps, "beat")
+    assert holds.held == {AGENT.name}  # not stale yet
+    deps.clock.advance(2)
+    dispatch_callbacks(deps, "beat")
+    assert not holds.held
+    stale = deps.store.get(call.call_uuid)
+    assert stale is not None and stale.outcome == "unknown"
