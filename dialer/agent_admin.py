@@ -183,13 +183,17 @@ def add(
     apply(conn, add_commands(name, contact, tier), timeout_s)
 
 
-def set_status(conn: EslConnection, name: str, verb: str, timeout_s: float = 5.0) -> None:
-    """``login`` / ``logout`` / ``break`` / ``ready`` (see the module docstring)."""
+def set_status(
+    conn: EslConnection, name: str, verb: str, timeout_s: float = 5.0, held: bool = False
+) -> None:
+    """``login`` / ``logout`` / ``break`` / ``ready`` (see the module docstring); ``held``: the
+    agent is on a call mod_callcenter did not place, so ``ready`` leaves it ``Idle`` (`resume`
+    makes it ``Waiting`` after that call)."""
     status = VERB_STATUS.get(verb)
     if status is None:
         raise AgentError(f"unknown agent action {verb!r}")
     apply(conn, [_set_status_command(name, status)], timeout_s)
-    if status == STATUS_AVAILABLE:
+    if status == STATUS_AVAILABLE and not held:
         state = _api(conn, _get_state_command(name), timeout_s).strip()
         if state == STATE_IDLE:
             apply(conn, [_set_state_command(name, STATE_WAITING)], timeout_s)
