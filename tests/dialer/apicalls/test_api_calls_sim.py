@@ -3,12 +3,12 @@ simulator over TCP and a listener against it.
 
 A click-to-call reaches the switch as an agent leg, then (once the agent answered) a customer
 leg through the routed trunk; the call's end and its ``ext`` come back in GET and in the
-``call.ended`` webhook, whose delivery is listed as a campaign call's; a retried request with the same Idempotency-Key, also two at once,
-places no second call. A callback reserved for an agent is not dialled while the listener
-sees that agent on break, and when it is dialled the agent answers before the customer is
-called: it cannot be abandoned. While an agent is on an API call, mod_callcenter offers it
-no queue call: a campaign's caller waiting in its queue is bridged to it only after the API
-call ended."""
+``call.ended`` webhook, whose delivery is listed as a campaign call's; a retried request with
+the same Idempotency-Key, also two at once, places no second call. A callback reserved for an
+agent is not dialled while the listener sees that agent on break, and when it is dialled the
+agent answers before the customer is called: it cannot be abandoned. While an agent is on an
+API call, mod_callcenter offers it no queue call: a campaign's caller waiting in its queue is
+bridged to it only after the API call ended."""
 
 from __future__ import annotations
 
