@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Enum,
     Float,
     ForeignKey,
@@ -243,21 +244,27 @@ class CallAttempt(Base):
 
 
 class WebhookDelivery(Base):
-    """The campaign webhook's delivery of one event of an attempt: ``call.ended``, or
-    ``campaign.paused`` when the attempt's end paused its campaign; one row per attempt and
-    event, updated by every try (each also logged in ``webhook_tries``). ``state``:
-    ``retrying`` (due at ``next_try_at``), ``delivered`` or ``failed``; ``status_code``
-    (NULL: no HTTP response) and ``error`` are those of the last try."""
+    """The delivery of one event of a call: a campaign call's (``attempt_id``:
+    ``call.ended``, or ``campaign.paused`` when the attempt's end paused its campaign) or an
+    API call's (``api_call_id``: its ``call.ended``); exactly one of the two is set. One row
+    per call and event, updated by every try (each also logged in ``webhook_tries``).
+    ``state``: ``retrying`` (due at ``next_try_at``), ``delivered`` or ``failed``;
+    ``status_code`` (NULL: no HTTP response) and ``error`` are those of the last try."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("attempt_id", "event"),
+        UniqueConstraint("api_call_id", "event"),
+        CheckConstraint("(attempt_id IS NULL) <> (api_call_id IS NULL)", name="one_call"),
         # the sweep of due retries reads retrying rows in next_try_at order
         Index("ix_webhook_deliveries_state_next_try_at", "state", "next_try_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("call_attempts.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("call_attempts.id", ondelete="CASCADE")
+    )
+    api_call_id: Mapped[int | None] = mapped_column(ForeignKey("api_calls.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(
         String(32), default="call.ended", server_default="call.ended"
     )

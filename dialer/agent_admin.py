@@ -10,6 +10,14 @@ Nothing about agents lives in callcenter.conf.xml: ``queue load|reload`` would r
   ``Idle`` (mod_callcenter offers calls to Available agents in state Waiting; the state of an
   agent in a call is never touched).
 
+An agent on a call mod_callcenter did not place (an API call's agent leg, which rings first)
+is held from queue calls with state ``Idle`` (`hold_command`), its status left alone:
+mod_callcenter offers a member only to agents whose state is ``Waiting`` (the agents
+``SELECT`` of ``members_callback`` / ``agents_callback`` in mod_callcenter.c). After the
+call `resume` makes it ``Waiting`` again if it is still ``Idle`` and ``Available``; an agent
+that went on a break or logged out meanwhile keeps that status (``ready`` then sets
+``Waiting``, as above).
+
 Replies are mod_callcenter's (transcript m): ``+OK``, ``-ERR Agent not found!``, ...; bare
 values for ``agent get``. Statuses holding a blank are single-quoted, as FreeSWITCH's argument
 splitter expects (transcript i). Names and contacts are checked against strict patterns so that
@@ -132,6 +140,16 @@ def _get_state_command(name: str) -> str:
     return f"{_API} agent get state {check_name(name)}"
 
 
+def _get_status_command(name: str) -> str:
+    return f"{_API} agent get status {check_name(name)}"
+
+
+def hold_command(name: str) -> str:
+    """``agent set state <name> Idle``: no queue call is offered to the agent until its state
+    is ``Waiting`` again (`resume`, or ``ready``); its status is untouched."""
+    return _set_state_command(name, STATE_IDLE)
+
+
 AGENT_LIST_COMMAND = f"{_API} agent list"
 TIER_LIST_COMMAND = f"{_API} tier list"
 QUEUE_LIST_COMMAND = f"{_API} queue list"
@@ -165,16 +183,32 @@ def add(
     apply(conn, add_commands(name, contact, tier), timeout_s)
 
 
-def set_status(conn: EslConnection, name: str, verb: str, timeout_s: float = 5.0) -> None:
-    """``login`` / ``logout`` / ``break`` / ``ready`` (see the module docstring)."""
+def set_status(
+    conn: EslConnection, name: str, verb: str, timeout_s: float = 5.0, held: bool = False
+) -> None:
+    """``login`` / ``logout`` / ``break`` / ``ready`` (see the module docstring); ``held``: the
+    agent is on a call mod_callcenter did not place, so ``ready`` leaves it ``Idle`` (`resume`
+    makes it ``Waiting`` after that call)."""
     status = VERB_STATUS.get(verb)
     if status is None:
         raise AgentError(f"unknown agent action {verb!r}")
     apply(conn, [_set_status_command(name, status)], timeout_s)
-    if status == STATUS_AVAILABLE:
+    if status == STATUS_AVAILABLE and not held:
         state = _api(conn, _get_state_command(name), timeout_s).strip()
         if state == STATE_IDLE:
             apply(conn, [_set_state_command(name, STATE_WAITING)], timeout_s)
+
+
+def resume(conn: EslConnection, name: str, timeout_s: float = 5.0) -> bool:
+    """The agent held by `hold_command` is ``Waiting`` again when it is still ``Idle`` and
+    ``Available``; True when it was set so. A state mod_callcenter (or ``ready``) moved on,
+    or a status changed to On Break or Logged Out meanwhile, is left as it is."""
+    if _api(conn, _get_state_command(name), timeout_s).strip() != STATE_IDLE:
+        return False
+    if _api(conn, _get_status_command(name), timeout_s).strip() != STATUS_AVAILABLE:
+        return False
+    apply(conn, [_set_state_command(name, STATE_WAITING)], timeout_s)
+    return True
 
 
 def list_agents(conn: EslConnection, timeout_s: float = 5.0) -> list[AgentState]:

@@ -98,6 +98,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         settings.freeswitch_nodes,
         settings.esl_client,
         cache(lambda: live_state(context.redis, context.namespace)),
+        lambda name: name in SqlApiCallStore(context.sessions).agents_in_calls(),
     )
 
     def deps() -> CallDeps:

@@ -1,5 +1,7 @@
 """Tasks of the API calls: ``dialer.api_call_ended(call_uuid)`` (queue ``post-call``): the
-``call.ended`` webhook of an ended API call, retried after the delay the service chose;
+ended API call's agent takes queue calls again (`dialer.apicalls.holds`), and the first try
+of its ``call.ended`` webhook (a failed try is left in the delivery store for beat's
+``dialer.webhook_sweep``, as a campaign call's: no Celery countdown);
 ``dialer.dispatch_callbacks`` (queue ``pacing``, run by beat every
 `DISPATCH_CALLBACKS_EVERY_S`): dial the callbacks due now whose agent is free.
 
@@ -9,19 +11,17 @@ Both are thin: decode, call `dialer.apicalls`, return.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from celery import Celery
 
 from dialer.apicalls.callbacks import dispatch_callbacks
+from dialer.apicalls.holds import release_agent_of
 from dialer.apicalls.webhook import deliver_call_webhook
+from workers.tasks_post_call import logged
 from workers.worker import root_of
 
 API_CALL_ENDED_TASK = "dialer.api_call_ended"
 DISPATCH_CALLBACKS_TASK = "dialer.dispatch_callbacks"
 DISPATCH_CALLBACKS_EVERY_S = 2.0
-log = logging.getLogger(__name__)
 
 
 def enqueue_api_call_ended(call_uuid: str) -> None:
@@ -32,16 +32,12 @@ def enqueue_api_call_ended(call_uuid: str) -> None:
 
 
 def register_api_call_tasks(app: Celery) -> None:
-    def api_call_ended(task: Any, call_uuid: str) -> str:
+    def api_call_ended(call_uuid: str) -> str:
         root = root_of(app)
-        deps = root.post_call()
-        result = deliver_call_webhook(
-            call_uuid, root.api_calls().store, deps.sender, deps.clock, deps.max_tries
-        )
-        if result.retry_in_s is not None:
-            log.info("webhook of API call %s: retry in %d s", call_uuid, result.retry_in_s)
-            raise task.retry(countdown=result.retry_in_s)
-        return result.state
+        calls = root.api_calls()
+        release_agent_of(calls.store, calls.holds, call_uuid)
+        result = deliver_call_webhook(call_uuid, calls.store, root.post_call())
+        return logged(f"API call {call_uuid}", result)
 
     def dispatch() -> int:
         from workers.tasks import worker_id
@@ -49,6 +45,5 @@ def register_api_call_tasks(app: Celery) -> None:
         stats = dispatch_callbacks(root_of(app).api_calls(), worker_id())
         return stats.dialled
 
-    options = {"bind": True, "acks_late": True, "ignore_result": True, "max_retries": None}
-    app.task(name=API_CALL_ENDED_TASK, **options)(api_call_ended)
+    app.task(name=API_CALL_ENDED_TASK, acks_late=True, ignore_result=True)(api_call_ended)
     app.task(name=DISPATCH_CALLBACKS_TASK, ignore_result=True)(dispatch)

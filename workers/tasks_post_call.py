@@ -60,7 +60,8 @@ def enqueue_campaign_paused(notice: PauseNotice) -> None:
     app.send_task(CAMPAIGN_PAUSED_TASK, (notice.call_uuid, notice.reason, paused_at))
 
 
-def _logged(what: str, result: PostCallResult) -> str:
+def logged(what: str, result: PostCallResult) -> str:
+    """Log a try that failed (its retry, or the give-up); the result's state."""
     if result.retry_in_s is not None:
         log.info(
             "webhook of %s: try %d failed (%s), next try in %d s",
@@ -83,19 +84,19 @@ def sweep_due(app: Celery, deps: PostCallDeps) -> int:
 def register_post_call_task(app: Celery) -> None:
     def post_call(attempt_id: int) -> str:
         result = deliver_webhook(int(attempt_id), root_of(app).post_call())
-        return _logged(f"attempt {attempt_id}", result)
+        return logged(f"attempt {attempt_id}", result)
 
     def campaign_paused(call_uuid: str, reason: str, paused_at: str) -> str:
         at = datetime.fromisoformat(paused_at)
         result = deliver_pause_webhook(call_uuid, reason, at, root_of(app).post_call())
-        return _logged(f"the pause after call {call_uuid}", result)
+        return logged(f"the pause after call {call_uuid}", result)
 
     def webhook_sweep() -> int:
         return sweep_due(app, root_of(app).post_call())
 
     def webhook_retry(delivery_id: int, tries: int) -> str:
         result = retry_delivery(int(delivery_id), int(tries), root_of(app).post_call())
-        return _logged(f"delivery {delivery_id}", result)
+        return logged(f"delivery {delivery_id}", result)
 
     options: dict[str, Any] = {"acks_late": True, "ignore_result": True}
     app.task(name=POST_CALL_TASK, **options)(post_call)

@@ -53,6 +53,8 @@ class AgentsApi:
     nodes: Sequence[FsNode]
     esl_client: EslClientKind
     live: Callable[[], LiveState]
+    # whether the agent is on an API call (then ``ready`` keeps it from queue calls)
+    on_api_call: Callable[[str], bool] | None = None
 
 
 class TierIn(BaseModel):
@@ -259,7 +261,7 @@ def agents_router(auth: KeyAuth, api: AgentsApi) -> APIRouter:
         ensure_self(key, name)
         _checked(name)
         with _refusals(), connections() as conns:
-            status = service.set_status(conns, name, body.status)
+            status = service.set_status(conns, name, body.status, on_api_call=api.on_api_call)
         return StatusOut(agent=name, status=status)
 
     return router

@@ -279,17 +279,26 @@ def remove_agent(
     store.remove(name)
 
 
-def set_status(conns: Sequence[EslConnection], name: str, verb: str, timeout_s: float = 5.0) -> str:
+def set_status(
+    conns: Sequence[EslConnection],
+    name: str,
+    verb: str,
+    timeout_s: float = 5.0,
+    on_api_call: Callable[[str], bool] | None = None,
+) -> str:
     """``login`` / ``ready`` / ``break`` / ``logout`` the agent on every node in turn
     (`dialer.agent_admin.set_status`); the status it now has. Values are checked before any
     node is asked; the first node that refuses is the `AgentError` (a status is no
-    configuration: nothing is undone, the next change sets it again)."""
+    configuration: nothing is undone, the next change sets it again). An agent
+    ``on_api_call`` (its phone is on an API call) made ``ready`` stays held from queue calls
+    until that call ended (`dialer.apicalls.holds`)."""
     agent_admin.check_name(name)
     status = agent_admin.VERB_STATUS.get(verb)
     if status is None:
         raise AgentError(f"unknown agent action {verb!r} (login, ready, break, logout)")
+    held = status == agent_admin.STATUS_AVAILABLE and on_api_call is not None and on_api_call(name)
     for conn in conns:
-        agent_admin.set_status(conn, name, verb, timeout_s)
+        agent_admin.set_status(conn, name, verb, timeout_s, held)
     return status
 
 

@@ -29,11 +29,9 @@ from dialer.apicalls.ports import (
     CampaignFacts,
     NewApiCall,
     Placed,
-    WebhookTarget,
 )
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.db.base import UtcDateTime, transaction
-from dialer.postcall.adapters import call_target
 from dialer.routing.orm import campaign_routing_of
 from dialer.routing.ports import CapacityReservations
 from dialer.routing.service import load_routing_table
@@ -126,7 +124,6 @@ class SqlApiCallStore:
             "node": call.node,
             "created_at": call.created_at,
             "originated_at": originated_at,
-            "webhook_tries": 0,
         }
         try:
             with transaction(self._sessions) as session:
@@ -233,9 +230,9 @@ class SqlApiCallStore:
             )
             return bool(getattr(done, "rowcount", 0))
 
-    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+    def settle_stale(self, originated_before: datetime, at: datetime) -> list[str]:
         with transaction(self._sessions) as session:
-            done = session.execute(
+            done = session.scalars(
                 update(ApiCallRow)
                 .where(
                     ApiCallRow.status == "dialing",
@@ -247,8 +244,9 @@ class SqlApiCallStore:
                     disposition="its end was never seen",
                     ended_at=at,
                 )
+                .returning(ApiCallRow.call_uuid)
             )
-            return int(getattr(done, "rowcount", 0) or 0)
+            return sorted(done)
 
     def agents_in_calls(self) -> set[str]:
         with self._sessions() as session:
@@ -258,22 +256,6 @@ class SqlApiCallStore:
                 )
             )
             return {name for name in rows if name}
-
-    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
-        with self._sessions() as session:
-            row = session.scalar(select(ApiCallRow).where(ApiCallRow.call_uuid == call_uuid))
-            if row is None or row.status != "ended":
-                return None
-            target = call_target(session, row.key_id, row.campaign_id)
-            return WebhookTarget(_read(session, row), target, row.webhook_tries, row.webhook_state)
-
-    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
-        with transaction(self._sessions) as session:
-            session.execute(
-                update(ApiCallRow)
-                .where(ApiCallRow.call_uuid == call_uuid)
-                .values(webhook_tries=tries, webhook_state=state)
-            )
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:
         with transaction(self._sessions) as session:

@@ -17,6 +17,7 @@ from datetime import datetime
 from campaigns.rules import CallingWindow
 from dialer.agent_admin import STATE_WAITING, STATUS_AVAILABLE
 from dialer.agent_state import AgentState
+from dialer.apicalls.holds import release_agent_of
 from dialer.apicalls.ports import (
     STALE_AFTER,
     AgentFacts,
@@ -127,8 +128,9 @@ def dispatch_callbacks(deps: CallDeps, claimer: str, limit: int = 50) -> Dispatc
     free agent takes one callback per pass."""
     stats = DispatchStats()
     now = deps.clock.now()
-    # calls whose end was lost would keep their agents from callbacks for ever
-    deps.store.settle_stale(now - STALE_AFTER, now)
+    # calls whose end was lost would keep their agents from callbacks and queue calls for ever
+    for call_uuid in deps.store.settle_stale(now - STALE_AFTER, now):
+        release_agent_of(deps.store, deps.holds, call_uuid)
     due = deps.store.claim_due_callbacks(now, limit, claimer)
     if not due:
         return stats

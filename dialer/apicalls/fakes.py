@@ -16,10 +16,8 @@ from dialer.apicalls.ports import (
     CampaignFacts,
     NewApiCall,
     Placed,
-    WebhookTarget,
 )
 from dialer.calls.agent_first import AgentFirstEnd
-from dialer.postcall.ports import Target
 from dialer.routing.table import RoutingTable
 
 __all__ = ["MemoryApiCallStore", "MemoryDirectory"]
@@ -35,8 +33,6 @@ class MemoryApiCallStore:
         self._keys: dict[tuple[str, str], tuple[str, str]] = {}
         self._claims: dict[str, tuple[str, datetime]] = {}
         self._campaigns = campaigns or {}
-        self.webhook_targets: dict[str, Target] = {}  # by the key id that placed the call
-        self.webhooks: dict[str, tuple[int, str | None]] = {}
         self._lock = threading.Lock()
 
     def insert(self, call: NewApiCall) -> tuple[ApiCall, str, bool]:
@@ -131,7 +127,7 @@ class MemoryApiCallStore:
             )
             return True
 
-    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+    def settle_stale(self, originated_before: datetime, at: datetime) -> list[str]:
         with self._lock:
             stale = [
                 c
@@ -148,20 +144,10 @@ class MemoryApiCallStore:
                     disposition="its end was never seen",
                     ended_at=at,
                 )
-            return len(stale)
+            return sorted(c.call_uuid for c in stale)
 
     def agents_in_calls(self) -> set[str]:
         return {c.agent for c in self.calls.values() if c.status is CallStatus.DIALING and c.agent}
-
-    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
-        call = self.calls.get(call_uuid)
-        if call is None or call.status is not CallStatus.ENDED:
-            return None
-        tries, state = self.webhooks.get(call_uuid, (0, None))
-        return WebhookTarget(call, self.webhook_targets.get(call.key_id), tries, state)
-
-    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
-        self.webhooks[call_uuid] = (tries, state)
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:
         with self._lock:
@@ -219,3 +205,20 @@ class MemoryDirectory:
 
     def routing_table(self) -> RoutingTable:
         return self.table
+
+
+class MemoryAgentHolds:
+    """`dialer.apicalls.ports.AgentHolds` in a set: ``held`` the agents held now, ``log``
+    every (``hold`` | ``release``, agent) in order."""
+
+    def __init__(self) -> None:
+        self.held: set[str] = set()
+        self.log: list[tuple[str, str]] = []
+
+    def hold(self, agent: str) -> None:
+        self.held.add(agent)
+        self.log.append(("hold", agent))
+
+    def release(self, agent: str) -> None:
+        self.held.discard(agent)
+        self.log.append(("release", agent))

@@ -1,4 +1,5 @@
-"""Table of the API calls context: one row per click-to-call or callback."""
+"""Table of the API calls context: one row per click-to-call or callback (its webhook
+deliveries are ``webhook_deliveries`` rows, `dialer.postcall`)."""
 
 from __future__ import annotations
 
@@ -49,5 +50,3 @@ class ApiCallRow(Base):
     connected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recording_path: Mapped[str | None] = mapped_column(Text)
-    webhook_tries: Mapped[int] = mapped_column(Integer, default=0)
-    webhook_state: Mapped[str | None] = mapped_column(String(16))

@@ -19,7 +19,6 @@ from typing import Any, Protocol
 
 from campaigns.rules import CallingWindow
 from dialer.calls.agent_first import AgentFirstEnd
-from dialer.postcall.ports import Target
 from dialer.routing.model import CampaignRouting
 from dialer.routing.table import RoutingTable
 
@@ -116,18 +115,6 @@ class Placed:
     at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookTarget:
-    """An ended call's webhook: ``target`` is the webhook of the system key that placed the
-    call (`dialer.postcall.adapters.call_target`), None when it has none; ``tries`` so far;
-    ``state`` None before the first try."""
-
-    call: ApiCall
-    target: Target | None
-    tries: int = 0
-    state: str | None = None
-
-
 class ApiCallStore(Protocol):
     def insert(self, call: NewApiCall) -> tuple[ApiCall, str, bool]:
         """Store ``call``; (the stored call, its request's SHA-256, True). When its
@@ -161,22 +148,14 @@ class ApiCallStore(Protocol):
         written) when it is no longer ``claimer``'s."""
         ...
 
-    def settle_stale(self, originated_before: datetime, at: datetime) -> int:
+    def settle_stale(self, originated_before: datetime, at: datetime) -> list[str]:
         """End every call still ``dialing`` that was originated before ``originated_before``
         (its end was never recorded: the API died before its originate, or the listener
-        lost it across a restart) with outcome ``unknown``; how many."""
+        lost it across a restart) with outcome ``unknown``; their uuids, sorted."""
         ...
 
     def agents_in_calls(self) -> set[str]:
         """Agents with an API call being dialled or talked (status ``dialing``)."""
-        ...
-
-    def webhook_job(self, call_uuid: str) -> WebhookTarget | None:
-        """The ended call and where its ``call.ended`` goes (None: no such ended call)."""
-        ...
-
-    def record_webhook_try(self, call_uuid: str, tries: int, state: str) -> None:
-        """The delivery's tries so far and its state (delivered, retrying, failed)."""
         ...
 
     def record_end(self, node: str, end: AgentFirstEnd) -> ApiCall | None:
@@ -224,4 +203,22 @@ class Directory(Protocol):
 
     def routing_table(self) -> RoutingTable:
         """The trunks with their rates (may be a few seconds old)."""
+        ...
+
+
+class AgentHolds(Protocol):
+    """Keeps an agent on an API call from mod_callcenter's queue calls, on every node (each
+    node's mod_callcenter has its own agents): mod_callcenter does not see a call it did not
+    place, and would offer the agent a queue call while its phone is on the API call."""
+
+    def hold(self, agent: str) -> None:
+        """Before the agent leg is placed: offer the agent no queue call (state ``Idle``,
+        `dialer.agent_admin.hold_command`). Does not wait for the switches; never raises (a
+        node that refuses is logged)."""
+        ...
+
+    def release(self, agent: str) -> None:
+        """After the call: the agent takes queue calls again where it is still held and
+        ``Available`` (`dialer.agent_admin.resume`); a status changed meanwhile (a break, a
+        logout) stands. Never raises (a node that cannot be told is logged)."""
         ...

@@ -34,8 +34,10 @@ from datetime import datetime
 from typing import Any
 
 from campaigns.numbers import Invalid, Normalized, normalize
+from dialer.apicalls.holds import release_agent
 from dialer.apicalls.ports import (
     AgentFacts,
+    AgentHolds,
     ApiCall,
     ApiCallStore,
     CallKind,
@@ -122,6 +124,8 @@ class CallDeps:
     usage_ttl_s: float = 0.25
     usage_cache: tuple[float, tuple[str, ...], UsageSnapshot] | None = None
     usage_lock: threading.Lock = field(default_factory=threading.Lock)
+    # keeps an agent on an API call from mod_callcenter's queue calls; None: not kept
+    holds: AgentHolds | None = None
     _node_cursor: int = 0
 
     def next_node(self) -> str | None:
@@ -354,8 +358,11 @@ def originate_call(
         raise CallRefused(
             422, f"agent {agent.name!r} cannot be dialled: {exc}", "body.agent"
         ) from None
+    if deps.holds is not None:  # before the agent's phone rings: no queue call meanwhile
+        deps.holds.hold(agent.name)
     if not deps.switch.originate(node, args):
         fail_call(deps, call, candidate.trunk, f"switch {node} disconnected")
+        release_agent(deps.store, deps.holds, agent.name)
         raise CallRefused(503, f"the switch {node} is not connected")
 
 

@@ -1,8 +1,9 @@
 """The ``call.ended`` webhook of an API call: its document (with the caller's ``ext``,
-unchanged) and one delivery try, retried with the same rules as a campaign call's
-(`dialer.postcall.webhooks.verdict`), each signed as theirs are
-(`dialer.postcall.service.try_headers`). It goes to the webhook of the system key that placed
-the call (`dialer keys webhook`).
+unchanged) and its first try. It goes to the webhook of the system key that placed the call
+(`dialer keys webhook`) and is kept in the one delivery store of every webhook
+(`dialer.postcall.ports.DeliveryStore`, owner `ApiCallRef`): signed, retried by beat's sweep
+on the same schedule and ``Retry-After`` rules, listed by ``GET /v1/calls/{uuid}/deliveries``
+as a campaign call's.
 
 Delivery is at least once; receivers dedupe on ``X-Dialer-Delivery`` (the call uuid).
 """
@@ -13,10 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialer.apicalls.ports import ApiCall, ApiCallStore
-from dialer.clock import Clock
-from dialer.postcall.ports import WebhookSender
-from dialer.postcall.service import PostCallResult, try_headers
-from dialer.postcall.webhooks import EVENT, MAX_TRIES, RetryIn, delivery_state, encode, verdict
+from dialer.postcall.service import PostCallDeps, PostCallResult, try_once
+from dialer.postcall.webhooks import EVENT, encode
 
 __all__ = ["call_document", "deliver_call_webhook"]
 
@@ -50,29 +49,20 @@ def call_document(call: ApiCall) -> dict[str, Any]:
     }
 
 
-def deliver_call_webhook(
-    call_uuid: str,
-    store: ApiCallStore,
-    sender: WebhookSender,
-    clock: Clock,
-    max_tries: int = MAX_TRIES,
-) -> PostCallResult:
-    """One try at the call's ``call.ended`` webhook, recorded; ``state`` as
-    `dialer.postcall.service.deliver_webhook`'s (``no attempt``: no such ended call)."""
-    job = store.webhook_job(call_uuid)
-    if job is None:
+def deliver_call_webhook(call_uuid: str, calls: ApiCallStore, deps: PostCallDeps) -> PostCallResult:
+    """Make the first try at the ended API call's ``call.ended`` and record it; a failed try
+    is left due at its next try time for the sweep (`dialer.postcall.service.retry_delivery`).
+    ``state`` as `dialer.postcall.service.deliver_webhook`'s (``no attempt``: no such ended
+    API call). Idempotent: nothing is sent once a try is recorded."""
+    job = deps.store.api_call_job(call_uuid)
+    call = calls.get(call_uuid) if job is not None else None
+    if job is None or call is None:
         return PostCallResult("no attempt")
     if job.target is None:
         return PostCallResult("no webhook")
-    if job.state == "delivered":
+    if job.delivered:
         return PostCallResult("delivered before", job.tries)
-    at = clock.now()
-    body = encode(call_document(job.call))
-    headers = try_headers(EVENT, call_uuid, job.target.secret, at, body)
-    result = sender.post(job.target.url, body, headers)
-    tries = job.tries + 1
-    outcome = verdict(result, tries, at, max_tries)
-    store.record_webhook_try(call_uuid, tries, delivery_state(outcome))
-    delay_s = outcome.delay_s if isinstance(outcome, RetryIn) else None
-    detail = f"HTTP {result.status_code}" if result.status_code is not None else result.error
-    return PostCallResult(delivery_state(outcome), tries, delay_s, detail)
+    if job.tries:
+        return PostCallResult("tried before", job.tries)
+    body = encode(call_document(call))
+    return try_once(deps, job.owner, call_uuid, EVENT, job.target, 0, body)

@@ -19,7 +19,8 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.apicalls.adapters import SqlApiCallStore, SqlDirectory
-from dialer.apicalls.ports import ApiCallStore
+from dialer.apicalls.hold_adapters import EslAgentHolds
+from dialer.apicalls.ports import AgentHolds, ApiCallStore
 from dialer.apicalls.service import CallDeps
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.clock import Clock, IdSource
@@ -131,9 +132,11 @@ def call_deps(
     namespace: str,
     switch: Originator | None = None,
     trunks: TrunkState | None = None,
+    holds: AgentHolds | None = None,
 ) -> CallDeps:
     """API calls over the deployment's database, Redis ``namespace`` and switches (or
-    ``switch``)."""
+    ``switch``); agents on API calls held from queue calls on every switch (or by ``holds``;
+    with a ``switch`` given and no ``holds``, not held)."""
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     nodes = settings.freeswitch_nodes
     lines = None
@@ -142,6 +145,7 @@ def call_deps(
         holder = f"api:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         lines = LineRebuilder(shared.reservations, lazy.connections, holder, SLOT_LEASE_S)
         switch = lazy
+        holds = holds if holds is not None else EslAgentHolds(lazy.connections)
     return CallDeps(
         store=SqlApiCallStore(sessions, shared.reservations),
         directory=SqlDirectory(sessions),
@@ -154,4 +158,5 @@ def call_deps(
         slot_lease_s=SLOT_LEASE_S,
         lines=lines,
         default_region=settings.default_region,
+        holds=holds,
     )

@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.dnc import add_entry
 from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery, WebhookTry
+from dialer.apicalls.orm import ApiCallRow
 from dialer.apikeys.orm import ApiKeyRow
 from dialer.db.base import transaction
 from dialer.postcall.call_log import (
@@ -29,10 +30,13 @@ from dialer.postcall.dispositions import (
     LeadChange,
 )
 from dialer.postcall.ports import (
+    ApiCallJob,
+    ApiCallRef,
     CallDeliveries,
     Decide,
     DeliveryLog,
     DueTry,
+    Owner,
     PauseJob,
     RetryJob,
     Target,
@@ -118,8 +122,8 @@ def campaign_target(sessions: sessionmaker[Session], name: str) -> Target | None
 
 class SqlDeliveryStore:
     """`dialer.postcall.ports.DeliveryStore`: call_attempts joined with their campaign and
-    lead; one ``webhook_deliveries`` row per attempt and event, one ``webhook_tries`` row
-    per try."""
+    lead, and api_calls; one ``webhook_deliveries`` row per call (attempt or API call) and
+    event, one ``webhook_tries`` row per try."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -141,6 +145,22 @@ class SqlDeliveryStore:
             delivered = delivery is not None and delivery.delivered_at is not None
             return WebhookJob(_record(attempt, campaign, number), target, tries, delivered)
 
+    def api_call_job(self, call_uuid: str) -> ApiCallJob | None:
+        with self._sessions() as session:
+            row = session.execute(
+                select(ApiCallRow.id, ApiCallRow.status, ApiCallRow.key_id).where(
+                    ApiCallRow.call_uuid == call_uuid
+                )
+            ).one_or_none()
+            if row is None or row.status != "ended":
+                return None
+            owner = ApiCallRef(row.id)
+            target = call_target(session, row.key_id, None)
+            delivery = _delivery(session, owner, EVENT)
+            tries = delivery.tries if delivery else 0
+            delivered = delivery is not None and delivery.delivered_at is not None
+            return ApiCallJob(owner, target, tries, delivered)
+
     def pause_job(self, call_uuid: str) -> PauseJob | None:
         with self._sessions() as session:
             row = session.execute(
@@ -159,7 +179,7 @@ class SqlDeliveryStore:
 
     def record_try(
         self,
-        attempt_id: int,
+        owner: Owner,
         sent: TrySent,
         result: TryResult,
         verdict: Verdict,
@@ -170,9 +190,13 @@ class SqlDeliveryStore:
             at + timedelta(seconds=verdict.delay_s) if isinstance(verdict, RetryIn) else None
         )
         with transaction(self._sessions) as session:
-            row = _delivery(session, attempt_id, event, lock=True)
+            row = _delivery(session, owner, event, lock=True)
             if row is None:
-                row = WebhookDelivery(attempt_id=attempt_id, event=event, tries=0)
+                row = WebhookDelivery(event=event, tries=0)
+                if isinstance(owner, ApiCallRef):
+                    row.api_call_id = owner.api_call_id
+                else:
+                    row.attempt_id = owner
                 session.add(row)
             if row.body is None:
                 row.body = sent.body.decode("utf-8")
@@ -223,40 +247,60 @@ class SqlDeliveryStore:
 
     def retry_job(self, delivery_id: int) -> RetryJob | None:
         with self._sessions() as session:
-            row = session.execute(
-                select(WebhookDelivery, CallAttempt)
-                .join(CallAttempt, CallAttempt.id == WebhookDelivery.attempt_id)
-                .where(WebhookDelivery.id == delivery_id)
-            ).one_or_none()
-            if row is None:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
                 return None
-            delivery, attempt = row
-            if delivery.event == EVENT:
-                target = call_target(session, attempt.api_key_id, attempt.campaign_id)
-            else:  # the campaign's own events go to the campaign's webhook
-                target = call_target(session, None, attempt.campaign_id)
+            owner: Owner
+            if delivery.api_call_id is not None:  # an API call's goes to its key's webhook
+                owner = ApiCallRef(delivery.api_call_id)
+                call = session.get(ApiCallRow, delivery.api_call_id)
+                assert call is not None  # the foreign key cascades deletes
+                call_uuid, target = call.call_uuid, call_target(session, call.key_id, None)
+            else:
+                attempt = session.get(CallAttempt, delivery.attempt_id)
+                assert attempt is not None  # the foreign key cascades deletes
+                owner, call_uuid = attempt.id, attempt.call_uuid
+                # the campaign's own events go to the campaign's webhook
+                key_id = attempt.api_key_id if delivery.event == EVENT else None
+                target = call_target(session, key_id, attempt.campaign_id)
             return RetryJob(
-                delivery.id, attempt.id, attempt.call_uuid, delivery.event,
+                delivery.id, owner, call_uuid, delivery.event,
                 (delivery.body or "").encode("utf-8"), target, delivery.tries, delivery.state,
                 delivery.url,
             )  # fmt: skip
 
     def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:
         with self._sessions() as session:
-            attempt = session.execute(
-                select(CallAttempt.id, CallAttempt.api_key_id).where(
-                    CallAttempt.call_uuid == call_uuid
-                )
-            ).one_or_none()
-            if attempt is None:
+            found = _call_of(session, call_uuid)
+            if found is None:
                 return None
+            owner, api_key_id = found
             deliveries = session.scalars(
                 select(WebhookDelivery)
-                .where(WebhookDelivery.attempt_id == attempt.id)
+                .where(_owned_by(owner))
                 .order_by(WebhookDelivery.event != EVENT, WebhookDelivery.id)
             ).all()
             logs = [_delivery_log(session, call_uuid, d) for d in deliveries]
-            return CallDeliveries(call_uuid, attempt.api_key_id, logs)
+            return CallDeliveries(call_uuid, api_key_id, logs)
+
+
+def _call_of(session: Session, call_uuid: str) -> tuple[Owner, str | None] | None:
+    """The campaign call or API call with that uuid, and the system key that placed it."""
+    attempt = session.execute(
+        select(CallAttempt.id, CallAttempt.api_key_id).where(CallAttempt.call_uuid == call_uuid)
+    ).one_or_none()
+    if attempt is not None:
+        return attempt.id, attempt.api_key_id
+    api_call = session.execute(
+        select(ApiCallRow.id, ApiCallRow.key_id).where(ApiCallRow.call_uuid == call_uuid)
+    ).one_or_none()
+    return None if api_call is None else (ApiCallRef(api_call.id), api_call.key_id)
+
+
+def _owned_by(owner: Owner) -> ColumnElement[bool]:
+    if isinstance(owner, ApiCallRef):
+        return WebhookDelivery.api_call_id == owner.api_call_id
+    return WebhookDelivery.attempt_id == owner
 
 
 def _delivery_log(session: Session, call_uuid: str, row: WebhookDelivery) -> DeliveryLog:
@@ -277,11 +321,9 @@ def _delivery_log(session: Session, call_uuid: str, row: WebhookDelivery) -> Del
 
 
 def _delivery(
-    session: Session, attempt_id: int, event: str, lock: bool = False
+    session: Session, owner: Owner, event: str, lock: bool = False
 ) -> WebhookDelivery | None:
-    query = select(WebhookDelivery).where(
-        WebhookDelivery.attempt_id == attempt_id, WebhookDelivery.event == event
-    )
+    query = select(WebhookDelivery).where(_owned_by(owner), WebhookDelivery.event == event)
     return session.scalar(query.with_for_update() if lock else query)
 
 

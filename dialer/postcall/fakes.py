@@ -16,10 +16,13 @@ from dialer.postcall.dispositions import (
     LeadChange,
 )
 from dialer.postcall.ports import (
+    ApiCallJob,
+    ApiCallRef,
     CallDeliveries,
     Decide,
     DeliveryLog,
     DueTry,
+    Owner,
     PauseJob,
     RetryJob,
     Target,
@@ -44,7 +47,7 @@ class _Delivery:
     """A delivery as `MemoryDeliveries` keeps it."""
 
     id: int
-    attempt_id: int
+    owner: Owner
     event: str
     url: str
     body: bytes
@@ -57,28 +60,38 @@ class _Delivery:
 
 @dataclass
 class MemoryDeliveries:
-    """In-memory `DeliveryStore`: ``jobs`` by attempt id and ``pause_jobs`` by call uuid
-    as given (their ``target`` is the call's webhook, whichever URL a try went to; their
-    tries and delivery are read from the deliveries kept); ``owners`` the system key of a
-    call placed through the API, by call uuid. ``tries`` logs every try of a ``call.ended``,
-    ``pause_tries`` of a ``campaign.paused``."""
+    """In-memory `DeliveryStore`: ``jobs`` by attempt id, ``pause_jobs`` and ``api_jobs``
+    (ended API calls) by call uuid as given (their ``target`` is the call's webhook,
+    whichever URL a try went to; their tries and delivery are read from the deliveries
+    kept); ``api_calls`` every API call's row id by call uuid, ended or not; ``owners`` the
+    system key of a call placed through the API, by call uuid. ``tries`` logs every try of
+    a ``call.ended``, ``pause_tries`` of a ``campaign.paused``."""
 
     jobs: dict[int, WebhookJob] = field(default_factory=dict)
-    tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
+    tries: list[tuple[Owner, TryResult, Verdict, datetime]] = field(default_factory=list)
     pause_jobs: dict[str, PauseJob] = field(default_factory=dict)
-    pause_tries: list[tuple[int, TryResult, Verdict, datetime]] = field(default_factory=list)
+    pause_tries: list[tuple[Owner, TryResult, Verdict, datetime]] = field(default_factory=list)
     owners: dict[str, str] = field(default_factory=dict)
+    api_jobs: dict[str, ApiCallJob] = field(default_factory=dict)
+    api_calls: dict[str, int] = field(default_factory=dict)
     deliveries: dict[int, _Delivery] = field(default_factory=dict)
 
-    def _find(self, attempt_id: int, event: str) -> _Delivery | None:
+    def _find(self, owner: Owner, event: str) -> _Delivery | None:
         return next(
-            (d for d in self.deliveries.values() if (d.attempt_id, d.event) == (attempt_id, event)),
+            (d for d in self.deliveries.values() if (d.owner, d.event) == (owner, event)),
             None,
         )
 
-    def _counted(self, attempt_id: int, event: str) -> tuple[int, bool]:
-        found = self._find(attempt_id, event)
+    def _counted(self, owner: Owner, event: str) -> tuple[int, bool]:
+        found = self._find(owner, event)
         return (0, False) if found is None else (found.tries, found.delivered_at is not None)
+
+    def api_call_job(self, call_uuid: str) -> ApiCallJob | None:
+        job = self.api_jobs.get(call_uuid)
+        if job is None:
+            return None
+        tries, delivered = self._counted(job.owner, EVENT)
+        return replace(job, tries=tries, delivered=delivered)
 
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
         job = self.jobs.get(attempt_id)
@@ -96,16 +109,16 @@ class MemoryDeliveries:
 
     def record_try(
         self,
-        attempt_id: int,
+        owner: Owner,
         sent: TrySent,
         result: TryResult,
         verdict: Verdict,
         at: datetime,
         event: str = EVENT,
     ) -> None:
-        row = self._find(attempt_id, event)
+        row = self._find(owner, event)
         if row is None:
-            row = _Delivery(len(self.deliveries) + 1, attempt_id, event, sent.url, sent.body)
+            row = _Delivery(len(self.deliveries) + 1, owner, event, sent.url, sent.body)
             self.deliveries[row.id] = row
         row.url = sent.url
         row.tries += 1
@@ -119,7 +132,7 @@ class MemoryDeliveries:
             row.state, row.next_try_at = "delivered", None
         row.log.append(TryLine(at, sent.url, result.status_code, result.error, row.next_try_at))
         log = self.tries if event == EVENT else self.pause_tries
-        log.append((attempt_id, result, verdict, at))
+        log.append((owner, result, verdict, at))
 
     def claim_due(self, now: datetime, lease_s: int, limit: int) -> list[DueTry]:
         due = sorted(
@@ -137,28 +150,34 @@ class MemoryDeliveries:
             return None
         call_uuid, target = self._call_of(row)
         return RetryJob(
-            row.id, row.attempt_id, call_uuid, row.event, row.body, target, row.tries,
+            row.id, row.owner, call_uuid, row.event, row.body, target, row.tries,
             row.state, row.url,
         )  # fmt: skip
 
     def _call_of(self, row: _Delivery) -> tuple[str, Target | None]:
-        job = self.jobs.get(row.attempt_id)
+        if isinstance(row.owner, ApiCallRef):
+            uuid, api_job = next((u, j) for u, j in self.api_jobs.items() if j.owner == row.owner)
+            return uuid, api_job.target
+        job = self.jobs.get(row.owner)
         if row.event == EVENT and job is not None:
             return job.record.call_uuid, job.target
-        uuid, paused = next(
-            (u, p) for u, p in self.pause_jobs.items() if p.attempt_id == row.attempt_id
-        )
+        uuid, paused = next((u, p) for u, p in self.pause_jobs.items() if p.attempt_id == row.owner)
         return uuid, paused.target
 
-    def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:
-        attempt_id = next(
+    def _owner_of(self, call_uuid: str) -> Owner | None:
+        if call_uuid in self.api_calls:
+            return ApiCallRef(self.api_calls[call_uuid])
+        return next(
             (a for a, j in self.jobs.items() if j.record.call_uuid == call_uuid),
             self.pause_jobs[call_uuid].attempt_id if call_uuid in self.pause_jobs else None,
         )
-        if attempt_id is None:
+
+    def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:
+        owner = self._owner_of(call_uuid)
+        if owner is None:
             return None
         rows = sorted(
-            (d for d in self.deliveries.values() if d.attempt_id == attempt_id),
+            (d for d in self.deliveries.values() if d.owner == owner),
             key=lambda d: (d.event != EVENT, d.id),
         )
         logs = [
@@ -170,8 +189,8 @@ class MemoryDeliveries:
         ]  # fmt: skip
         return CallDeliveries(call_uuid, self.owners.get(call_uuid), logs)
 
-    def state(self, attempt_id: int) -> str:
-        found = self._find(attempt_id, EVENT)
+    def state(self, owner: Owner) -> str:
+        found = self._find(owner, EVENT)
         return "none" if found is None else found.state
 
 

@@ -27,6 +27,17 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiCallRef:
+    """An API call (its ``api_calls`` row id) as the call a delivery belongs to."""
+
+    api_call_id: int
+
+
+Owner = int | ApiCallRef
+"""The call a delivery belongs to: a campaign call's attempt (its id) or an API call."""
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookJob:
     """An ended attempt and its webhook: ``target`` None when it has none; ``tries`` made
     so far; ``delivered`` once a try succeeded."""
@@ -51,6 +62,17 @@ class PauseJob:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiCallJob:
+    """An ended API call's ``call.ended`` delivery: ``target`` the webhook of the system key
+    that placed the call (None: it has none); ``tries`` and ``delivered`` as `WebhookJob`'s."""
+
+    owner: ApiCallRef
+    target: Target | None
+    tries: int = 0
+    delivered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class DueTry:
     """A delivery claimed for its next try, with the ``tries`` it had when claimed: a try
     made for a claim whose count has moved on since is a duplicate and is not made."""
@@ -61,13 +83,13 @@ class DueTry:
 
 @dataclass(frozen=True, slots=True)
 class RetryJob:
-    """A delivery's next try: the ``body`` its first try sent (sent again unchanged; empty
-    for a delivery first tried before bodies were kept), the call's current ``target``
-    (None: its webhook was removed), ``tries`` so far, ``state`` (``retrying``,
-    ``delivered``, ``failed``) and the URL of the last try."""
+    """A delivery's next try: the call it belongs to (``owner``), the ``body`` its first try
+    sent (sent again unchanged; empty for a delivery first tried before bodies were kept),
+    the call's current ``target`` (None: its webhook was removed), ``tries`` so far,
+    ``state`` (``retrying``, ``delivered``, ``failed``) and the URL of the last try."""
 
     delivery_id: int
-    attempt_id: int
+    owner: Owner
     call_uuid: str
     event: str
     body: bytes
@@ -122,11 +144,17 @@ class TrySent:
 
 
 class DeliveryStore(Protocol):
-    """Deliveries are kept per attempt and event (``call.ended``, ``campaign.paused``); a
-    retrying delivery is due at its ``next_try_at``, which is all a restarted worker needs."""
+    """Deliveries are kept per call and event: a campaign call's attempt (``call.ended``,
+    ``campaign.paused``) or an API call (``call.ended``); a retrying delivery is due at its
+    ``next_try_at``, which is all a restarted worker needs."""
 
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
         """None when there is no such attempt, or it has not ended."""
+        ...
+
+    def api_call_job(self, call_uuid: str) -> ApiCallJob | None:
+        """The ``call.ended`` delivery of the API call; None when there is no such API
+        call, or it has not ended."""
         ...
 
     def pause_job(self, call_uuid: str) -> PauseJob | None:
@@ -135,14 +163,14 @@ class DeliveryStore(Protocol):
 
     def record_try(
         self,
-        attempt_id: int,
+        owner: Owner,
         sent: TrySent,
         result: TryResult,
         verdict: Verdict,
         at: datetime,
         event: str = EVENT,
     ) -> None:
-        """Count one more try of the attempt's ``event`` and log it with its result;
+        """Count one more try of the ``event`` of ``owner``'s call and log it with its result;
         ``verdict`` gives the state (retrying, due at ``at`` + its delay; delivered;
         failed). The first try's body is kept; a later try's is not stored again."""
         ...
@@ -158,7 +186,8 @@ class DeliveryStore(Protocol):
         ...
 
     def call_deliveries(self, call_uuid: str) -> CallDeliveries | None:
-        """None when there is no call with that uuid."""
+        """The deliveries of the campaign call or API call with that uuid; None when there
+        is neither."""
         ...
 
 

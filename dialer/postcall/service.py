@@ -17,11 +17,13 @@ from dialer.postcall.dispositions import (
     lead_change,
 )
 from dialer.postcall.ports import (
+    ApiCallRef,
     CallDeliveries,
     CallLog,
     DeliveryStore,
     DispositionStore,
     DueTry,
+    Owner,
     Target,
     TrySent,
     WebhookSender,
@@ -90,7 +92,7 @@ def deliver_webhook(attempt_id: int, deps: PostCallDeps) -> PostCallResult:
     if job.tries:
         return PostCallResult("tried before", job.tries)
     body = encode(document(job.record))
-    return _try(deps, attempt_id, job.record.call_uuid, EVENT, job.target, 0, body)
+    return try_once(deps, attempt_id, job.record.call_uuid, EVENT, job.target, 0, body)
 
 
 def deliver_pause_webhook(
@@ -111,7 +113,7 @@ def deliver_pause_webhook(
         return PostCallResult("tried before", job.tries)
     record = PauseRecord(call_uuid, job.campaign_id, job.campaign, reason, paused_at)
     body = encode(pause_document(record))
-    return _try(deps, job.attempt_id, call_uuid, PAUSED_EVENT, job.target, 0, body)
+    return try_once(deps, job.attempt_id, call_uuid, PAUSED_EVENT, job.target, 0, body)
 
 
 def claim_due_retries(deps: PostCallDeps, limit: int = CLAIM_LIMIT) -> list[DueTry]:
@@ -129,20 +131,23 @@ def retry_delivery(delivery_id: int, tries_claimed: int, deps: PostCallDeps) -> 
         return PostCallResult("no delivery")
     if job.state != "retrying" or job.tries != tries_claimed:
         return PostCallResult("stale", job.tries)
-    body = job.body or _rebuilt_body(deps.store, job.attempt_id, job.event)
+    body = job.body or _rebuilt_body(deps.store, job.owner, job.event)
     if job.target is None or body is None:
         why = "the webhook was removed" if job.target is None else "its body was not kept"
         gone, at = GiveUp(why), deps.clock.now()
         sent = TrySent(job.last_url, job.body)
-        deps.store.record_try(job.attempt_id, sent, TryResult(None, why), gone, at, job.event)
+        deps.store.record_try(job.owner, sent, TryResult(None, why), gone, at, job.event)
         return PostCallResult("failed", job.tries + 1, None, why)
-    return _try(deps, job.attempt_id, job.call_uuid, job.event, job.target, job.tries, body)
+    return try_once(deps, job.owner, job.call_uuid, job.event, job.target, job.tries, body)
 
 
-def _rebuilt_body(store: DeliveryStore, attempt_id: int, event: str) -> bytes | None:
-    """The ``call.ended`` body of a delivery first tried before bodies were kept (made again
-    from the attempt); None for other events, whose facts were not kept."""
-    job = store.webhook_job(attempt_id) if event == EVENT else None
+def _rebuilt_body(store: DeliveryStore, owner: Owner, event: str) -> bytes | None:
+    """The ``call.ended`` body of an attempt's delivery first tried before bodies were kept
+    (made again from the attempt); None for other events, whose facts were not kept, and
+    for API calls (their deliveries always kept their body)."""
+    if isinstance(owner, ApiCallRef) or event != EVENT:
+        return None
+    job = store.webhook_job(owner)
     return encode(document(job.record)) if job is not None else None
 
 
@@ -159,28 +164,29 @@ def try_headers(
     }
 
 
-def _try(
+def try_once(
     deps: PostCallDeps,
-    attempt_id: int,
+    owner: Owner,
     call_uuid: str,
     event: str,
     target: Target,
     tries_before: int,
     body: bytes,
 ) -> PostCallResult:
-    """POST ``body`` once, signed, and record the try of the attempt's ``event``."""
+    """POST ``body`` once, signed, and record the try of the ``event`` of ``owner``'s call
+    (a failed try is left due at its next try time, for the sweep's `retry_delivery`)."""
     at = deps.clock.now()
     if not target.secret:  # never sent unsigned: the stores keep a secret with every URL
         unsigned = GiveUp("the webhook has no signing secret")
         result = TryResult(None, unsigned.reason)
-        deps.store.record_try(attempt_id, TrySent(target.url, body), result, unsigned, at, event)
+        deps.store.record_try(owner, TrySent(target.url, body), result, unsigned, at, event)
         return PostCallResult("failed", tries_before + 1, None, unsigned.reason)
     sent_headers = try_headers(event, call_uuid, target.secret, at, body)
     result = deps.sender.post(target.url, body, sent_headers)
     tries = tries_before + 1
     outcome = verdict(result, tries, at, deps.max_tries)
     sent = TrySent(target.url, body)
-    deps.store.record_try(attempt_id, sent, result, outcome, at, event=event)
+    deps.store.record_try(owner, sent, result, outcome, at, event=event)
     delay_s = outcome.delay_s if isinstance(outcome, RetryIn) else None
     detail = f"HTTP {result.status_code}" if result.status_code is not None else result.error
     return PostCallResult(delivery_state(outcome), tries, delay_s, detail)

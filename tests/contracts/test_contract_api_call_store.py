@@ -154,24 +154,13 @@ def test_the_first_end_stands_and_a_failed_call_stays_failed(store: ApiCallStore
     assert store.agents_in_calls() == set()
 
 
-def test_an_ended_calls_webhook_job_counts_its_tries(store: ApiCallStore) -> None:
-    store.insert(new("u-1"))
-    assert store.webhook_job("u-1") is None  # not ended yet
-    store.record_end("fs1", end("u-1"))
-    job = store.webhook_job("u-1")
-    assert job is not None and job.target is None and job.tries == 0 and job.state is None
-    store.record_webhook_try("u-1", 1, "retrying")
-    job = store.webhook_job("u-1")
-    assert job is not None and (job.tries, job.state) == (1, "retrying")
-
-
 def test_calls_dialing_for_hours_are_settled_unknown(store: ApiCallStore) -> None:
     store.insert(new("old"))
     store.insert(new("new", created_at=T0 + timedelta(hours=5)))
     later = T0 + timedelta(hours=5, minutes=1)
-    assert store.settle_stale(T0 + timedelta(hours=1), later) == 1
+    assert store.settle_stale(T0 + timedelta(hours=1), later) == ["old"]
     old, fresh = store.get("old"), store.get("new")
     assert old is not None and old.status is CallStatus.ENDED and old.outcome == "unknown"
     assert old.ended_at == later
     assert fresh is not None and fresh.status is CallStatus.DIALING
-    assert store.settle_stale(T0 + timedelta(hours=1), later) == 0
+    assert store.settle_stale(T0 + timedelta(hours=1), later) == []

@@ -2,7 +2,8 @@
 `SqlDeliveryStore` on SQLite and PostgreSQL. Which attempts have a job, what a job carries
 (the campaign's webhook, or the placing system key's), how tries are counted and logged; a
 ``campaign.paused`` delivery beside an attempt's ``call.ended``; claims of due retries (once
-each, again after the lease), a retry's job, a call's deliveries."""
+each, again after the lease), a retry's job, a call's deliveries; an API call's deliveries in
+the same store, claimed, retried and listed as an attempt's."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery
+from dialer.apicalls.orm import ApiCallRow
 from dialer.apikeys.orm import ApiKeyRow
 from dialer.db.base import transaction
 from dialer.postcall.adapters import SqlDeliveryStore
 from dialer.postcall.fakes import MemoryDeliveries
 from dialer.postcall.ports import (
+    ApiCallJob,
+    ApiCallRef,
+    CallDeliveries,
     DeliveryStore,
     DueTry,
     PauseJob,
@@ -45,6 +50,7 @@ SECRET = "whsec_contract-secret-0001"
 TARGET = Target(URL, SECRET)
 KEY_TARGET = Target("http://crm.test/key-hook", "whsec_key-secret-000000001")
 KEY_ID = "a1b2c3d4e5f6"
+BARE_KEY_ID = "0f9e8d7c6b5a"  # a system key without a webhook
 BODY = b'{"event":"call.ended","n":"\xc3\xa9"}'
 
 
@@ -80,6 +86,11 @@ class Harness(Protocol):
         any try (the memory store is given it)."""
         ...
 
+    def api_call(self, uuid: str, ended: bool = True, key_id: str = KEY_ID) -> ApiCallRef:
+        """An API call placed by ``key_id`` (`KEY_ID`: webhook `KEY_TARGET`; `BARE_KEY_ID`:
+        none), ended or still dialling."""
+        ...
+
 
 class MemoryHarness:
     def __init__(self) -> None:
@@ -108,6 +119,15 @@ class MemoryHarness:
         self.memory.pause_jobs[ended.call_uuid] = job
         return job
 
+    def api_call(self, uuid: str, ended: bool = True, key_id: str = KEY_ID) -> ApiCallRef:
+        ref = ApiCallRef(len(self.memory.api_calls) + 1)
+        self.memory.api_calls[uuid] = ref.api_call_id
+        self.memory.owners[uuid] = key_id
+        if ended:
+            target = KEY_TARGET if key_id == KEY_ID else None
+            self.memory.api_jobs[uuid] = ApiCallJob(ref, target)
+        return ref
+
 
 class SqlHarness:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
@@ -121,6 +141,12 @@ class SqlHarness:
                 ApiKeyRow(
                     key_id=KEY_ID, secret_sha256="0" * 64, role="system", agent="", label="",
                     created_at=T0, webhook_url=KEY_TARGET.url, webhook_secret=KEY_TARGET.secret,
+                )
+            )  # fmt: skip
+            session.add(
+                ApiKeyRow(
+                    key_id=BARE_KEY_ID, secret_sha256="1" * 64, role="system", agent="",
+                    label="", created_at=T0,
                 )
             )  # fmt: skip
 
@@ -167,6 +193,18 @@ class SqlHarness:
 
     def pause_of(self, ended: AttemptRecord) -> PauseJob:
         return PauseJob(ended.attempt_id, self.campaign_id, "campaign", TARGET)
+
+    def api_call(self, uuid: str, ended: bool = True, key_id: str = KEY_ID) -> ApiCallRef:
+        with transaction(self.sessions) as session:
+            row = ApiCallRow(
+                call_uuid=uuid, kind="click_to_call", key_id=key_id, request_sha256="",
+                number="+8613800000000", agent="1001", trunks="", ext={"ticket": 1},
+                status="ended" if ended else "dialing", created_at=T0, originated_at=T0,
+                ended_at=T0 + timedelta(seconds=70) if ended else None,
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            return ApiCallRef(row.id)
 
 
 @pytest.fixture
@@ -272,7 +310,7 @@ def test_due_retries_are_claimed_once_earliest_first_and_again_after_the_lease(
     assert [c.tries for c in claims] == [1, 1] and len({c.delivery_id for c in claims}) == 2
     first, second = (h.store.retry_job(c.delivery_id) for c in claims)
     assert first is not None and second is not None
-    assert (first.attempt_id, second.attempt_id) == (early.attempt_id, late.attempt_id)
+    assert (first.owner, second.owner) == (early.attempt_id, late.attempt_id)
     assert h.store.claim_due(at, 300, 10) == []  # claimed: not twice
     assert h.store.claim_due(at + timedelta(seconds=299), 300, 10) == []
     again = h.store.claim_due(at + timedelta(seconds=300), 300, 10)  # the tries were lost
@@ -329,3 +367,44 @@ def test_a_calls_deliveries_list_every_try_with_its_next_try(h: Harness) -> None
     empty = h.store.call_deliveries(quiet.call_uuid)
     assert empty is not None and empty.deliveries == []
     assert h.store.call_deliveries("no-such-call") is None
+
+
+def test_an_ended_api_call_is_a_job_with_its_keys_webhook(h: Harness) -> None:
+    ref = h.api_call("api-1")
+    assert h.store.api_call_job("api-1") == ApiCallJob(ref, KEY_TARGET, 0, False)
+    bare = h.api_call("api-bare", key_id=BARE_KEY_ID)
+    assert h.store.api_call_job("api-bare") == ApiCallJob(bare, None, 0, False)
+    h.api_call("api-open", ended=False)
+    assert h.store.api_call_job("api-open") is None  # not ended yet
+    assert h.store.api_call_job("no-such-call") is None
+    # a call still dialling has no deliveries yet, and is its key's
+    assert h.store.call_deliveries("api-open") == CallDeliveries("api-open", KEY_ID, [])
+
+
+def test_an_api_calls_delivery_is_claimed_retried_and_listed_as_an_attempts(h: Harness) -> None:
+    ended = h.ended_attempt()
+    ref = h.api_call("api-1")
+    h.store.record_try(ref, sent(KEY_TARGET.url), TryResult(503, "busy"), RetryIn(30), T0)
+    assert h.store.api_call_job("api-1") == ApiCallJob(ref, KEY_TARGET, 1, False)
+    # the attempt's own delivery is another one
+    assert h.store.webhook_job(ended.attempt_id) == WebhookJob(ended, TARGET, 0, False)
+    [claim] = h.store.claim_due(T0 + timedelta(seconds=30), 300, 10)
+    assert claim.tries == 1
+    assert h.store.retry_job(claim.delivery_id) == RetryJob(
+        claim.delivery_id, ref, "api-1", "call.ended", BODY, KEY_TARGET, 1, "retrying",
+        KEY_TARGET.url,
+    )  # fmt: skip
+    t1 = T0 + timedelta(seconds=31)
+    h.store.record_try(ref, sent(KEY_TARGET.url), TryResult(200), Delivered(), t1)
+    assert h.store.api_call_job("api-1") == ApiCallJob(ref, KEY_TARGET, 2, True)
+    found = h.store.call_deliveries("api-1")
+    assert found is not None and found.api_key_id == KEY_ID
+    [log] = found.deliveries
+    assert (log.event, log.delivery, log.state, log.delivered_at) == (
+        "call.ended", "api-1", "delivered", t1,
+    )  # fmt: skip
+    assert log.tries == [
+        TryLine(T0, KEY_TARGET.url, 503, "busy", T0 + timedelta(seconds=30)),
+        TryLine(t1, KEY_TARGET.url, 200, "", None),
+    ]
+    assert h.store.call_deliveries(ended.call_uuid) == CallDeliveries(ended.call_uuid, None, [])

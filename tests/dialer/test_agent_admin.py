@@ -216,3 +216,31 @@ def test_add_and_ready_over_tcp(sim_client: Callable[[], EslClient]) -> None:
     agent_admin.set_status(conn, "agent9@default", "logout")
     listed = {a.name: a.status for a in agent_admin.list_agents(conn)}
     assert listed["agent9@default"] == "Logged Out"
+
+
+def _nine(conn: FakeEslConnection) -> tuple[str, str]:
+    nine = {a.name: a for a in agent_admin.list_agents(conn)}["agent9@default"]
+    return nine.status, nine.state
+
+
+def test_a_held_agent_is_idle_and_resumes_waiting_only_when_still_available() -> None:
+    conn = simulated_switch()
+    agent_admin.add(conn, "agent9@default", CONTACT, agent_admin.Tier("sales@default"))
+    agent_admin.set_status(conn, "agent9@default", "ready")
+    assert agent_admin.hold_command("agent9@default") == (
+        "callcenter_config agent set state agent9@default Idle"
+    )
+    agent_admin.apply(conn, [agent_admin.hold_command("agent9@default")])
+    assert _nine(conn) == ("Available", "Idle")  # its status is its own: untouched
+    assert agent_admin.resume(conn, "agent9@default")
+    assert _nine(conn) == ("Available", "Waiting")
+    assert not agent_admin.resume(conn, "agent9@default")  # not held: nothing to do
+    # a break taken during the call stands; ready later makes it Waiting
+    agent_admin.apply(conn, [agent_admin.hold_command("agent9@default")])
+    agent_admin.set_status(conn, "agent9@default", "break")
+    assert not agent_admin.resume(conn, "agent9@default")
+    assert _nine(conn) == ("On Break", "Idle")
+    agent_admin.set_status(conn, "agent9@default", "ready")
+    assert _nine(conn) == ("Available", "Waiting")
+    with pytest.raises(agent_admin.AgentNotFound):
+        agent_admin.resume(conn, "nosuch@default")

@@ -1,7 +1,9 @@
 """The API call tasks through Celery (eager): ``dialer.api_call_ended`` on ``post-call``
-delivers the ended call's webhook with its ``ext`` and is retried with the service's
-delays; ``dialer.dispatch_callbacks`` on ``pacing`` is in beat's schedule and dials a due
-callback for a free agent."""
+lets the ended call's agent take queue calls again and makes the first try of its webhook
+with its ``ext``; a failed try is left in the
+delivery store, retried by the sweep's ``dialer.webhook_retry`` on the schedule of every
+webhook, never by a Celery countdown; ``dialer.dispatch_callbacks`` on ``pacing`` is in
+beat's schedule and dials a due callback for a free agent."""
 
 from __future__ import annotations
 
@@ -12,15 +14,15 @@ import pytest
 
 from campaigns.rules import CallingWindow
 from dialer.agent_state import AgentState
-from dialer.apicalls.fakes import MemoryApiCallStore, MemoryDirectory
+from dialer.apicalls.fakes import MemoryAgentHolds, MemoryApiCallStore, MemoryDirectory
 from dialer.apicalls.ports import AgentFacts, CallKind, CallStatus, CampaignFacts, NewApiCall
 from dialer.apicalls.service import CallDeps
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.config import load_settings
 from dialer.postcall.fakes import MemoryDeliveries, ScriptedSender
-from dialer.postcall.ports import Target
+from dialer.postcall.ports import ApiCallJob, ApiCallRef, Target
 from dialer.postcall.service import PostCallDeps
-from dialer.postcall.webhooks import MAX_TRIES, TryResult
+from dialer.postcall.webhooks import MAX_TRIES, RETRY_DELAYS_S, RetryIn, TryResult
 from dialer.routing.fakes import InMemoryReservations
 from dialer.routing.model import CampaignRouting
 from dialer.routing.table import RoutingTable
@@ -47,17 +49,17 @@ def eager() -> Iterator[None]:
     app.conf.update(task_always_eager=False)
 
 
-Install = Callable[[list[TryResult]], tuple[CallDeps, ScriptedSender]]
+Install = Callable[[list[TryResult]], tuple[CallDeps, ScriptedSender, PostCallDeps]]
+HOOK = Target("https://crm.example/hook", "s3cret")
 
 
 @pytest.fixture
 def install() -> Iterator[Install]:
     from workers.celery_app import app
 
-    def go(results: list[TryResult]) -> tuple[CallDeps, ScriptedSender]:
+    def go(results: list[TryResult]) -> tuple[CallDeps, ScriptedSender, PostCallDeps]:
         clock = FakeClock(NOW)
         store = MemoryApiCallStore({7: "spring"})
-        store.webhook_targets["sys"] = Target("https://crm.example/hook", "s3cret")
         live = MemoryLiveView(agent_states=[AgentState(AGENT.name, "Available", "Waiting")])
         deps = CallDeps(
             store=store,
@@ -72,13 +74,14 @@ def install() -> Iterator[Install]:
         post_call = PostCallDeps(MemoryDeliveries({}), sender, clock, MAX_TRIES)
         root = WorkerRoot(AppContext(load_settings()), post_call=post_call, api_calls=deps)
         install_root(app, root)
-        return deps, sender
+        return deps, sender, post_call
 
     yield go
     install_root(app, None)
 
 
-def _ended_call(store: MemoryApiCallStore) -> str:
+def _ended_call(store: MemoryApiCallStore, deliveries: MemoryDeliveries) -> str:
+    """An ended API call of key ``sys``, whose webhook is `HOOK`."""
     store.insert(
         NewApiCall(
             call_uuid="u-1",
@@ -110,6 +113,8 @@ def _ended_call(store: MemoryApiCallStore) -> str:
             602,
         ),
     )
+    deliveries.api_calls["u-1"] = 1
+    deliveries.api_jobs["u-1"] = ApiCallJob(ApiCallRef(1), HOOK)
     return "u-1"
 
 
@@ -123,22 +128,32 @@ def test_the_tasks_are_routed_and_dispatch_is_in_beats_schedule() -> None:
     assert schedule["dispatch-callbacks"]["task"] == tasks_api_calls.DISPATCH_CALLBACKS_TASK
 
 
-def test_the_webhook_carries_ext_and_is_retried_until_delivered(
+def test_the_webhook_carries_ext_and_a_failed_try_is_left_for_the_sweep(
     eager: None, install: Install
 ) -> None:
     from workers.celery_app import app
 
-    deps, sender = install([TryResult(503), TryResult(200)])
-    assert isinstance(deps.store, MemoryApiCallStore)
-    call_uuid = _ended_call(deps.store)
-    app.tasks[tasks_api_calls.API_CALL_ENDED_TASK].apply(args=(call_uuid,))
-    assert len(sender.sent) == 2
-    url, body, headers = sender.sent[-1]
-    assert url == "https://crm.example/hook" and headers["X-Dialer-Delivery"] == call_uuid
+    deps, sender, post_call = install([TryResult(503), TryResult(200)])
+    deliveries = post_call.store
+    assert isinstance(deps.store, MemoryApiCallStore) and isinstance(deliveries, MemoryDeliveries)
+    holds = deps.holds = MemoryAgentHolds()
+    holds.hold(AGENT.name)  # as its placing did
+    call_uuid = _ended_call(deps.store, deliveries)
+    ended = app.tasks[tasks_api_calls.API_CALL_ENDED_TASK]
+    assert ended.apply(args=(call_uuid,)).get() == "retrying"
+    assert not holds.held  # the agent takes queue calls again
+    assert len(sender.sent) == 1  # no Celery retry: the try waits in the delivery store
+    url, body, headers = sender.sent[0]
+    assert url == HOOK.url and headers["X-Dialer-Delivery"] == call_uuid
     assert body["ext"] == EXT and body["outcome"] == "agent_no_answer"
-    assert deps.store.webhooks[call_uuid] == (2, "delivered")
-    again = app.tasks[tasks_api_calls.API_CALL_ENDED_TASK].apply(args=(call_uuid,))
-    assert again.get() == "delivered before" and len(sender.sent) == 2
+    assert [v for _, _, v, _ in deliveries.tries] == [RetryIn(RETRY_DELAYS_S[0])]
+    assert isinstance(post_call.clock, FakeClock)
+    post_call.clock.advance(RETRY_DELAYS_S[0])
+    [claim] = deliveries.claim_due(post_call.clock.now(), 300, 10)
+    retry = app.tasks["dialer.webhook_retry"]
+    assert retry.apply(args=(claim.delivery_id, claim.tries)).get() == "delivered"
+    assert len(sender.sent) == 2 and sender.raw[1] == sender.raw[0]  # the first body again
+    assert ended.apply(args=(call_uuid,)).get() == "delivered before" and len(sender.sent) == 2
 
 
 def test_beats_dispatch_dials_a_due_callback_for_a_free_agent(
@@ -146,7 +161,7 @@ def test_beats_dispatch_dials_a_due_callback_for_a_free_agent(
 ) -> None:
     from workers.celery_app import app
 
-    deps, _ = install([TryResult(200)])
+    deps, _, _ = install([TryResult(200)])
     assert isinstance(deps.store, MemoryApiCallStore) and isinstance(deps.switch, MemorySwitch)
     deps.store.insert(
         NewApiCall(

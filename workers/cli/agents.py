@@ -17,6 +17,7 @@ from dialer.agent_state import AgentState
 from dialer.agents import service
 from dialer.agents.ports import AgentRecord, AgentStore, Tier
 from dialer.agents.wiring import connect_node, every_node, select_nodes, sql_agent_store
+from dialer.apicalls.adapters import SqlApiCallStore
 from dialer.config import FsNode
 from dialer.esl.ports import EslConnection, EslError
 from workers.cli.common import console, err_console, print_whole, user_errors
@@ -163,8 +164,9 @@ def _status_command(verb: str, doc: str) -> None:
     def command(name: NameArgument, node: NodeOption = None) -> None:
         with user_errors(*_ERRORS):
             agent_admin.check_name(name)
+            on_call = SqlApiCallStore(app_context().sessions).agents_in_calls
             with _every_node(node) as conns:
-                status = service.set_status(conns, name, verb)
+                status = service.set_status(conns, name, verb, on_api_call=lambda a: a in on_call())
         console.print(f"agent {name}: {status}", highlight=False)
 
     command.__doc__ = doc

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from dialer import agent_admin
 from dialer.agent_admin import AgentError, AgentNotFound
 from dialer.agent_state import AgentState
 from dialer.agents import service
@@ -226,3 +227,19 @@ def test_record_problems_name_each_field() -> None:
     ]  # fmt: skip
     assert service.record_problems(NINE) == []
     assert service.tier_problem(Tier("sales@default", 2**31)) is not None
+
+
+def test_ready_leaves_an_agent_on_an_api_call_held_from_queue_calls() -> None:
+    fs1, fs2, store = lab_node("fs1"), lab_node("fs2"), MemoryAgentStore()
+    service.add_agent(store, [fs1, fs2], NINE)
+    service.set_status([fs1, fs2], NINE.name, "break")
+    for conn in (fs1, fs2):  # its API call's agent leg was placed
+        agent_admin.apply(conn, [agent_admin.hold_command(NINE.name)])
+    on_call = {NINE.name}
+    service.set_status([fs1, fs2], NINE.name, "ready", on_api_call=on_call.__contains__)
+    for conn in (fs1, fs2):
+        nine = _agents(conn)[NINE.name]
+        assert (nine.status, nine.state) == ("Available", "Idle")  # no queue call yet
+    on_call.clear()  # the call ended; ready (or the release) makes it Waiting
+    service.set_status([fs1, fs2], NINE.name, "ready", on_api_call=on_call.__contains__)
+    assert {_agents(c)[NINE.name].state for c in (fs1, fs2)} == {"Waiting"}

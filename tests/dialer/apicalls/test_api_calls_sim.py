@@ -3,10 +3,12 @@ simulator over TCP and a listener against it.
 
 A click-to-call reaches the switch as an agent leg, then (once the agent answered) a customer
 leg through the routed trunk; the call's end and its ``ext`` come back in GET and in the
-``call.ended`` webhook; a retried request with the same Idempotency-Key, also two at once,
-places no second call. A callback reserved for an agent is not dialled while the listener
-sees that agent on break, and when it is dialled the agent answers before the customer is
-called: it cannot be abandoned."""
+``call.ended`` webhook, whose delivery is listed as a campaign call's; a retried request with
+the same Idempotency-Key, also two at once, places no second call. A callback reserved for an
+agent is not dialled while the listener sees that agent on break, and when it is dialled the
+agent answers before the customer is called: it cannot be abandoned. While an agent is on an
+API call, mod_callcenter offers it no queue call: a campaign's caller waiting in its queue is
+bridged to it only after the API call ended."""
 
 from __future__ import annotations
 
@@ -30,9 +32,10 @@ from campaigns.rules import CallingWindow
 from dialer.agents.orm import AgentRow, AgentTierRow
 from dialer.apicalls.adapters import SqlApiCallStore
 from dialer.apicalls.callbacks import dispatch_callbacks
+from dialer.apicalls.holds import release_agent_of
 from dialer.apicalls.service import CallDeps
 from dialer.apicalls.webhook import deliver_call_webhook
-from dialer.apicalls.wiring import call_deps
+from dialer.apicalls.wiring import LazySwitch, call_deps
 from dialer.apikeys.adapters import SqlKeyStore
 from dialer.apikeys.ports import Role
 from dialer.config import FsNode, Settings
@@ -41,10 +44,12 @@ from dialer.esl.adapters.own import EslClient
 from dialer.esl.ports import Subscription
 from dialer.listener.wiring import node_listeners
 from dialer.postcall.adapters import HttpxSender
+from dialer.postcall.wiring import post_call_deps
 from dialer.routing.model import CallerIdPolicy, Trunk
 from dialer.routing.ratedeck import RateEntry
 from dialer.routing.service import add_trunk, import_rates
 from dialer.routing.wiring import redis_trunk_state
+from dialer.sim.population import Dist, PopulationRule
 from dialer.sim.records import CallRecord
 from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
@@ -60,6 +65,11 @@ LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 NAMESPACE = "test:apicalls"
 AGENT = "agent1@default"
 CONTACT = "[leg_timeout=15]sofia/external/agent1@127.0.0.1:5094"
+QUEUE_CALLERS = "6138000"
+QUEUE_CALL = (  # a campaign's call as the pacer sends it, answered into sales@default
+    "originate {origination_caller_id_number=20220601,originate_timeout=20,"
+    "ignore_early_media=true}sofia/gateway/carrier_a/%s cc_sales XML campaign"
+)
 EXT = {"order": 4711, "tags": ["vip", "回拨"], "nested": {"ok": True, "none": None}}
 
 
@@ -115,13 +125,30 @@ class Rig:
         body: dict[str, Any] = got.json()
         return body
 
+    def deliveries(self, call_uuid: str) -> list[dict[str, Any]]:
+        got = httpx.get(
+            f"{self.base}/v1/calls/{call_uuid}/deliveries",
+            headers=bearer(self.tokens[Role.SYSTEM]),
+        )
+        assert got.status_code == 200, got.text
+        listed: list[dict[str, Any]] = got.json()["deliveries"]
+        return listed
+
     def ended(self, call_uuid: str) -> dict[str, Any]:
         assert wait_until(lambda: self.get(call_uuid)["status"] == "ended", 30)
         return self.get(call_uuid)
 
-    def agent_status(self, status: str) -> None:
-        reply = self.esl.api(f"callcenter_config agent set status {AGENT} '{status}'")
+    def agent_status(self, status: str, agent: str = AGENT) -> None:
+        reply = self.esl.api(f"callcenter_config agent set status {agent} '{status}'")
         assert reply.startswith("+OK"), reply
+
+    def agent_state(self) -> str:
+        return self.esl.api(f"callcenter_config agent get state {AGENT}").strip()
+
+    def record(self, number: str) -> CallRecord:
+        """The switch's record of the call to ``number`` (an empty one before it exists)."""
+        found = [r for r in self.records() if r.number == number]
+        return found[0] if found else CallRecord("", "", number, 0.0)
 
 
 def _seed(sessions: sessionmaker[Session], webhook_url: str) -> None:
@@ -156,7 +183,10 @@ def rig(request: pytest.FixtureRequest, redis_urls: Any) -> Iterator[Rig]:
     client: redis.Redis[str] = redis.Redis.from_url(redis_urls.default, decode_responses=True)
     for key in client.scan_iter(f"{NAMESPACE}:*"):
         client.delete(key)
-    scenario = replace(load_scenario(LAB), speed=4.0)
+    lab = load_scenario(LAB)
+    # the queue's callers (numbers 6138000...) stay on the line 30 s, on hold or talking
+    waiting = PopulationRule(prefix=QUEUE_CALLERS, talk_time_s=Dist("fixed", 30.0))
+    scenario = replace(lab, speed=4.0, population=(waiting, *lab.population))
     receiver = Receiver()
     with (
         migrated_database("postgresql", request) as url,
@@ -172,9 +202,14 @@ def rig(request: pytest.FixtureRequest, redis_urls: Any) -> Iterator[Rig]:
         trunks = redis_trunk_state(client, NAMESPACE)
         store = SqlApiCallStore(sessions, trunks.reservations)
         sender = HttpxSender()
+        post_call = post_call_deps(sessions, context.clock, sender)
+        deps = call_deps(
+            settings, sessions, client, context.clock, context.ids, namespace=NAMESPACE
+        )
 
-        def webhook(call_uuid: str) -> None:  # what the api_call_ended task does
-            deliver_call_webhook(call_uuid, store, sender, context.clock)
+        def ended(call_uuid: str) -> None:  # what the api_call_ended task does
+            release_agent_of(store, deps.holds, call_uuid)
+            deliver_call_webhook(call_uuid, store, post_call)
 
         # the listener process's own wiring, its notifier delivering the webhook at once
         (listener,) = node_listeners(
@@ -185,16 +220,13 @@ def rig(request: pytest.FixtureRequest, redis_urls: Any) -> Iterator[Rig]:
             None,
             namespace=NAMESPACE,
             reconcile_every_s=3600,
-            notify_api_call=webhook,
+            notify_api_call=ended,
         )
         esl = EslClient(
             "fs1", sim.host, sim.port_number, "ClueCon", Subscription(events=()), lambda e: None
         ).start()
         assert listener.client.wait_connected(5) and esl.wait_connected(5)
         app = create_app(context, notify=None, trunks=trunks.reservations)
-        deps = call_deps(
-            settings, sessions, client, context.clock, context.ids, namespace=NAMESPACE
-        )
         try:
             with served(app) as base:
                 tokens = issue_test_keys(sessions)
@@ -204,6 +236,8 @@ def rig(request: pytest.FixtureRequest, redis_urls: Any) -> Iterator[Rig]:
                 )
                 yield Rig(base, tokens, sim_server, receiver, deps, esl)
         finally:
+            assert isinstance(deps.switch, LazySwitch)
+            deps.switch.close()
             esl.close()
             listener.stop()
             sender.close()
@@ -237,6 +271,13 @@ def test_click_to_call_rings_the_agent_then_the_customer_through_the_routed_trun
     (hook,) = rig.receiver.bodies
     assert hook["event"] == "call.ended" and hook["call_uuid"] == call["uuid"]
     assert hook["ext"] == EXT and hook["outcome"] == "connected"
+    # kept in the one delivery store of every webhook: listed as a campaign call's are
+    assert wait_until(lambda: len(rig.deliveries(call["uuid"])) == 1, 10)
+    (delivery,) = rig.deliveries(call["uuid"])
+    assert (delivery["event"], delivery["delivery"], delivery["state"]) == (
+        "call.ended", call["uuid"], "delivered",
+    )  # fmt: skip
+    assert [t["status_code"] for t in delivery["tries"]] == [204]
 
     again = rig.post("/v1/calls", body, key="order-4711")
     assert again.status_code == 200 and again.json()["uuid"] == call["uuid"]
@@ -301,3 +342,21 @@ def test_refusals_name_the_field_and_write_nothing(rig: Rig) -> None:
     got = rig.post("/v1/callbacks", past)
     assert got.status_code == 422 and "body.at" in got.text
     assert rig.records() == []
+
+
+def test_an_agent_on_an_api_call_is_offered_no_queue_call_until_the_call_ended(rig: Rig) -> None:
+    rig.agent_status("Logged Out", "agent2@default")  # agent1 alone takes sales@default's
+    placed = rig.post("/v1/calls", {"number": "13800138004", "agent": AGENT})
+    assert placed.status_code == 201, placed.text
+    uuid = placed.json()["uuid"]
+    assert wait_until(lambda: rig.agent_state() == "Idle", 5)  # held before its phone rang
+    # a campaign's call answered meanwhile waits in the agent's queue ...
+    rig.esl.bgapi(QUEUE_CALL % "6138000005")
+    assert wait_until(lambda: rig.record("6138000005").queue_joined_s is not None, 10)
+    assert rig.ended(uuid)["outcome"] == "connected"
+    # ... and is bridged to the agent only once the API call ended and released it
+    assert wait_until(lambda: rig.record("6138000005").bridged_s is not None, 10)
+    queue_call = rig.record("6138000005")
+    (agent_leg,) = [r for r in rig.records() if r.uuid == uuid]
+    assert queue_call.agent == AGENT and agent_leg.hangup_s is not None
+    assert queue_call.bridged_s is not None and queue_call.bridged_s > agent_leg.hangup_s

@@ -14,8 +14,9 @@ import pytest
 from campaigns.rules import CallingWindow
 from dialer.agent_state import AgentState
 from dialer.apicalls.callbacks import dispatch_callbacks, schedule_callback
-from dialer.apicalls.fakes import MemoryApiCallStore, MemoryDirectory
-from dialer.apicalls.ports import AgentFacts, CallStatus, CampaignFacts
+from dialer.apicalls.fakes import MemoryAgentHolds, MemoryApiCallStore, MemoryDirectory
+from dialer.apicalls.holds import release_agent_of
+from dialer.apicalls.ports import STALE_AFTER, AgentFacts, CallStatus, CampaignFacts
 from dialer.apicalls.service import (
     CallbackRequest,
     CallDeps,
@@ -214,3 +215,38 @@ def test_the_trunks_per_number_cap_and_cps_apply_as_to_campaign_calls() -> None:
         place_call(deps, "sys", None, CallRequest("13800138002", AGENT.name))
     assert "cps" in throttled.value.detail
     assert len(sent(deps)) == 2
+
+
+def test_the_agent_is_held_from_queue_calls_before_its_phone_rings() -> None:
+    deps = make_deps()
+    holds = deps.holds = MemoryAgentHolds()
+    assert isinstance(deps.switch, MemorySwitch)
+    deps.switch.refusing.add("fs1")
+    with pytest.raises(CallRefused):
+        place_call(deps, "sys", None, CallRequest(NUMBER, AGENT.name))
+    # the originate never left: held, then let go at once
+    assert holds.log == [("hold", AGENT.name), ("release", AGENT.name)] and not holds.held
+    deps.switch.refusing.clear()
+    call, _ = place_call(deps, "sys", None, CallRequest("13800138001", AGENT.name))
+    assert holds.held == {AGENT.name} and len(sent(deps)) == 1
+    assert not release_agent_of(deps.store, holds, call.call_uuid)  # still being dialled
+    assert holds.held == {AGENT.name}
+    deps.store.fail(call.call_uuid, "ended", T0)
+    assert release_agent_of(deps.store, holds, call.call_uuid)
+    assert not holds.held
+
+
+def test_an_agent_whose_call_end_was_lost_is_released_when_the_call_is_settled() -> None:
+    deps = make_deps()
+    holds = deps.holds = MemoryAgentHolds()
+    call, _ = place_call(deps, "sys", None, CallRequest(NUMBER, AGENT.name))
+    assert holds.held == {AGENT.name}
+    assert isinstance(deps.clock, FakeClock)
+    deps.clock.advance(STALE_AFTER.total_seconds() - 1)
+    dispatch_callbacks(deps, "beat")
+    assert holds.held == {AGENT.name}  # not stale yet
+    deps.clock.advance(2)
+    dispatch_callbacks(deps, "beat")
+    assert not holds.held
+    stale = deps.store.get(call.call_uuid)
+    assert stale is not None and stale.outcome == "unknown"

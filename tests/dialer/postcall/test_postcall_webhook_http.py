@@ -2,7 +2,8 @@
 loopback: each try verifies with the recipe docs/api/webhooks.md prints (and a tampered body,
 another secret or a stale timestamp does not); a system key's call goes to the key's
 webhook; ``Retry-After`` (both forms) sets the next try, on an injected clock; the retries
-of a failing receiver span more than a day and are listed per call."""
+of a failing receiver span more than a day and are listed per call, an API call's as a
+campaign call's (one delivery store, one sweep, one schedule)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.domain import AttemptOutcome
 from campaigns.models import CallAttempt, Campaign, Lead
 from campaigns.service import create_campaign, parse_spec
+from dialer.apicalls.adapters import SqlApiCallStore
+from dialer.apicalls.ports import CallKind, CallStatus, NewApiCall
+from dialer.apicalls.webhook import deliver_call_webhook
 from dialer.apikeys.adapters import SqlKeyStore
 from dialer.apikeys.ports import Role
 from dialer.apikeys.service import issue_key, set_key_webhook
+from dialer.calls.agent_first import AgentFirstEnd
 from dialer.calls.machine import CallEnd
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.db.base import transaction
@@ -195,3 +200,60 @@ def test_the_retries_of_a_failing_receiver_span_over_a_day_and_are_listed(
         assert verify(secret, request.headers["x-dialer-signature"], request.body, stamp)
     with sessions() as session:
         assert session.scalar(select(Campaign.webhook_secret)) == secret
+
+
+def ended_api_call(sessions: sessionmaker[Session], hook_url: str) -> tuple[SqlApiCallStore, str]:
+    """A system key whose webhook is ``hook_url`` and an ended click-to-call it placed, with
+    ``ext``, recorded as the listener records one: (the API call store, the key's secret)."""
+    keys = SqlKeyStore(sessions)
+    key = issue_key(keys, FakeClock(T0), Role.SYSTEM).key
+    secret = set_key_webhook(keys, key.key_id, hook_url)
+    assert secret is not None
+    store = SqlApiCallStore(sessions)
+    store.insert(
+        NewApiCall(
+            call_uuid="api-1", kind=CallKind.CLICK_TO_CALL, key_id=key.key_id,
+            number="+8613800138000", status=CallStatus.DIALING, created_at=T0,
+            agent="1001@default", ext={"ticket": 4711}, trunk="carrier1", node="fs1",
+        )
+    )  # fmt: skip
+    end = AgentFirstEnd(
+        "api-1", 1, AttemptOutcome.CONNECTED, "x", "NORMAL_CLEARING", "carrier1", "",
+        T0, T0, T0, T0 + timedelta(seconds=60), "200", 16,
+    )  # fmt: skip
+    assert store.record_end("fs1", end) is not None
+    return store, secret
+
+
+def test_an_api_calls_failing_webhook_is_retried_by_the_sweep_on_the_same_schedule(
+    sessions: sessionmaker[Session], receiver: Receiver, sender: HttpxSender
+) -> None:
+    store, secret = ended_api_call(sessions, f"{receiver.base_url}/crm")
+    receiver.script(Reply(503, "down"))
+    clock = FakeClock(T0)
+    first = deliver_call_webhook("api-1", store, deps(sessions, sender, clock))
+    assert (first.state, first.retry_in_s) == ("retrying", RETRY_DELAYS_S[0])
+    swept = 0
+    while True:
+        listed = call_deliveries(deps(sessions, sender, clock).store, "api-1")
+        [line] = listed.deliveries
+        if line.next_try_at is None:
+            break
+        clock.set(line.next_try_at)
+        for claim in claim_due_retries(deps(sessions, sender, clock)):
+            retry_delivery(claim.delivery_id, claim.tries, deps(sessions, sender, clock))
+            swept += 1
+    assert listed.api_key_id is not None and line.delivery == "api-1"
+    assert (line.state, len(line.tries), swept) == ("failed", MAX_TRIES, MAX_TRIES - 1)
+    times = [t.tried_at for t in line.tries]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == list(RETRY_DELAYS_S)
+    assert len(receiver.requests) == MAX_TRIES
+    assert len({r.body for r in receiver.requests}) == 1  # the first body every time
+    assert json.loads(receiver.requests[0].body)["ext"] == {"ticket": 4711}
+    for request, at in zip(receiver.requests, times, strict=True):
+        assert request.path == "/crm"
+        assert verify(
+            secret, request.headers["x-dialer-signature"], request.body, int(at.timestamp())
+        )
+    again = deliver_call_webhook("api-1", store, deps(sessions, sender, clock))
+    assert again.state == "tried before" and len(receiver.requests) == MAX_TRIES
