@@ -26,6 +26,7 @@ from dialer.clock import Clock, IdSource
 from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, EslConnection
 from dialer.listener.wiring import live_state
+from dialer.nodes.wiring import node_placer
 from dialer.routing.lines import LineRebuilder
 from dialer.routing.ports import CapacityReservations
 from dialer.routing.wiring import TrunkState, redis_trunk_state
@@ -137,11 +138,15 @@ def call_deps(
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     nodes = settings.freeswitch_nodes
     lines = None
+    connections: Mapping[str, EslConnection] | None = None
     if switch is None:
         lazy = LazySwitch(nodes, 5.0, settings.esl_client)
         holder = f"api:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         lines = LineRebuilder(shared.reservations, lazy.connections, holder, SLOT_LEASE_S)
         switch = lazy
+        connections = lazy.connections
+    elif isinstance(switch, EslSwitch):
+        connections = switch.connections
     return CallDeps(
         store=SqlApiCallStore(sessions, shared.reservations),
         directory=SqlDirectory(sessions),
@@ -153,4 +158,5 @@ def call_deps(
         live=LiveStateView(live_state(client, namespace), [n.name for n in nodes]),
         slot_lease_s=SLOT_LEASE_S,
         lines=lines,
+        placer=node_placer(nodes, client, connections, clock, namespace=namespace),
     )

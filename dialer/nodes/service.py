@@ -125,7 +125,8 @@ class NodePlacer:
             log.warning("node %s: status reply not understood: %r", node, reply[:200])
             return False
         at_s = self._clock.now().timestamp()
-        self.store.record(node, Reading(status.sessions, status.sps, status.max_sessions, mark, at_s))
+        reading = Reading(status.sessions, status.sps, status.max_sessions, mark, at_s)
+        self.store.record(node, reading)
         return True
 
     def snapshot(self, connected: Sequence[str]) -> NodesSnapshot:
@@ -146,7 +147,8 @@ class NodePlacer:
         if limits.sps is not None:
             bucket = bucket_for(limits.sps)
             held = bucket.burst if record.tokens is None else record.tokens
-            tokens = refill(held, now_s if record.tokens_at_s is None else record.tokens_at_s, now_s, bucket)
+            since_s = now_s if record.tokens_at_s is None else record.tokens_at_s
+            tokens = refill(held, since_s, now_s, bucket)
         return NodeView(
             name=record.name,
             connected=connected,

@@ -39,16 +39,16 @@ def redis_node_store(client: redis.Redis[Any], namespace: str) -> RedisNodeStore
 def node_placer(
     nodes: Sequence[FsNode],
     client: redis.Redis[Any],
-    connections: Mapping[str, EslConnection],
+    connections: Mapping[str, EslConnection] | None,
     clock: Clock,
     *,
     namespace: str,
 ) -> NodePlacer:
     """Placement over the namespace's shared node state, reading ``status`` over
-    ``connections`` (the process's originate connections)."""
+    ``connections`` (the process's originate connections; None: not read here)."""
     return NodePlacer(
         redis_node_store(client, namespace),
-        ConnectionStatusReader(connections),
+        None if connections is None else ConnectionStatusReader(connections),
         node_configs(nodes),
         clock,
     )

@@ -18,11 +18,7 @@ from tests.support.transcripts import transcript_frames
 
 
 def api_replies(name: str) -> list[str]:
-    return [
-        f.body.decode()
-        for f in transcript_frames(name)
-        if f.content_type == "api/response"
-    ]
+    return [f.body.decode() for f in transcript_frames(name) if f.content_type == "api/response"]
 
 
 def test_status_replies_of_the_transcripts() -> None:
