@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-__all__ = ["NodeView", "NodesSnapshot", "choose"]
+__all__ = ["NodeView", "NodesSnapshot", "choose", "room"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +87,22 @@ def choose(snapshot: NodesSnapshot, trunk: str | None) -> str | None:
     if not eligible:
         return None
     return min(eligible, key=NodeView.headroom).name
+
+
+def room(snapshot: NodesSnapshot) -> int | None:
+    """How many calls the nodes of ``snapshot`` take now, whatever their trunk (an upper
+    bound when trunks are bound to nodes); None: no bound (an eligible node has neither a
+    sessions nor an sps bound)."""
+    total = 0
+    for v in snapshot.nodes:
+        if not v.takes(None, snapshot.sessions_per_call):
+            continue
+        bounds = []
+        if v.tokens is not None:
+            bounds.append(math.floor(v.tokens))
+        if v.max_sessions is not None:
+            bounds.append((v.max_sessions - v.sessions) // max(snapshot.sessions_per_call, 1))
+        if not bounds:
+            return None
+        total += min(bounds)
+    return total

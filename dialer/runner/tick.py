@@ -27,7 +27,7 @@ from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
-from dialer.nodes.placement import NodesSnapshot
+from dialer.nodes.placement import NodesSnapshot, room
 from dialer.nodes.service import NodePlacer
 from dialer.pacing import (
     AbandonBudget,
@@ -202,6 +202,9 @@ class CampaignTicker:
         self.stats.decided += launch
         if launch <= 0 or not nodes:
             return True
+        launch = self._node_room(nodes, launch)
+        if launch <= 0:
+            return True
         leads = deps.store.claim(plan.campaign_id, launch, now, self._claimer)
         routed, unroutable = self._route(plan, leads, nodes, now, usage)
         return self._launch(plan, routed, unroutable, now)
@@ -272,7 +275,6 @@ class CampaignTicker:
         deps = self.deps
         routed: list[_Routed] = []
         unrouted = _Unrouted()
-        self._nodes = None
         for lead in leads:
             decision = route(
                 lead.phone_e164,
@@ -310,6 +312,15 @@ class CampaignTicker:
                 continue
             routed.append(_Routed(lead, call_uuid, got.candidate, node))
         return routed, unrouted
+
+    def _node_room(self, nodes: list[str], launch: int) -> int:
+        """``launch`` bounded by the calls the nodes take now (`dialer.nodes.placement.room`),
+        so that no lead is claimed only to go back; the nodes' snapshot is kept for
+        `_node_for`."""
+        placer = self.deps.placer
+        self._nodes = None if placer is None else placer.snapshot(nodes)
+        most = None if self._nodes is None else room(self._nodes)
+        return launch if most is None else min(launch, most)
 
     def _node_for(self, trunk: str, nodes: list[str]) -> str | None:
         """The node of one call over ``trunk``: placed by load (`dialer.nodes`), the tick's

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dialer.nodes.placement import NodesSnapshot, NodeView, choose
+from dialer.nodes.placement import NodesSnapshot, NodeView, choose, room
 
 
 def place_many(snapshot: NodesSnapshot, calls: int, trunk: str | None = None) -> Counter[str]:
@@ -80,3 +80,19 @@ def test_unknown_capacity_spreads_evenly_and_deterministically() -> None:
     snapshot = NodesSnapshot((NodeView("fs2"), NodeView("fs1"), NodeView("fs3")))
     assert [choose(snapshot, None) for _ in range(2)] == ["fs1", "fs1"]
     assert place_many(snapshot, 9) == {"fs1": 3, "fs2": 3, "fs3": 3}
+
+
+def test_room_is_what_the_eligible_nodes_take_now() -> None:
+    snapshot = NodesSnapshot(
+        (
+            NodeView("a", sessions=10, max_sessions=20, tokens=9.5),  # 5 by sessions
+            NodeView("b", max_sessions=100, tokens=3.9),  # 3 by rate
+            NodeView("c", draining=True, max_sessions=100),
+            NodeView("d", connected=False),
+        ),
+        sessions_per_call=2,
+    )
+    assert room(snapshot) == 8
+    assert room(snapshot) == sum(place_many(snapshot, 100).values())
+    assert room(NodesSnapshot((NodeView("a", max_sessions=10), NodeView("e")))) is None
+    assert room(NodesSnapshot()) == 0
