@@ -130,16 +130,24 @@ class NodePlacer:
         return True
 
     def snapshot(self, connected: Sequence[str]) -> NodesSnapshot:
-        """Every node as now (a node not in ``connected`` is not placed on); the connected
-        ones read first when their reading is due."""
-        for node in connected:
-            self.read(node)
+        """Every node as now (a node not in ``connected`` is not placed on); a connected
+        node whose reading is ``refresh_s`` old is read first (by one process: the one that
+        wins `NodeStore.claim_refresh`)."""
         now_s = self._clock.now().timestamp()
         names = self.names(connected)
         records = self.store.records(names)
+        stale = [n for n in connected if self._stale(records[n], now_s)]
+        refreshed = [n for n in stale if self.read(n)]
+        if refreshed:
+            records.update(self.store.records(refreshed))
+            now_s = self._clock.now().timestamp()
         up = set(connected)
         views = tuple(self._view(records[n], n in up, now_s) for n in names)
         return NodesSnapshot(views, self._per_call)
+
+    def _stale(self, record: NodeRecord, now_s: float) -> bool:
+        reading = record.reading
+        return reading is None or now_s - reading.at_s >= self._refresh_s
 
     def _view(self, record: NodeRecord, connected: bool, now_s: float) -> NodeView:
         limits = self.limits(record)

@@ -113,3 +113,15 @@ def test_fsctl_sets_the_switch_limits() -> None:
     reader = ScriptedStatusReader(lambda _node, command: replies[command])
     assert set_switch_limits(reader, "a", sps=50, max_sessions=200) == (50, 200)
     assert reader.asked == [("a", "fsctl sps 50"), ("a", "fsctl max_sessions 200")]
+
+
+def test_a_node_is_read_once_per_refresh_period() -> None:
+    reader = ScriptedStatusReader({"a": status(0, 1000, 1000)})
+    p, _, clock = placer(reader)
+    for _ in range(3):
+        p.snapshot(["a"])
+        clock.advance(0.3)
+    assert reader.asked == [("a", "status")]
+    clock.advance(0.2)
+    p.snapshot(["a"])
+    assert reader.asked == [("a", "status")] * 2
