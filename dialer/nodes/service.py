@@ -157,9 +157,12 @@ class NodePlacer:
             held = bucket.burst if record.tokens is None else record.tokens
             since_s = now_s if record.tokens_at_s is None else record.tokens_at_s
             tokens = refill(held, since_s, now_s, bucket)
+        # a node is placed on once its capacity is known: another process may be reading it
+        # now, and its limits unknown would let every call through
+        known = record.reading is not None or self._reader is None
         return NodeView(
             name=record.name,
-            connected=connected,
+            connected=connected and known,
             draining=record.draining,
             sessions=record.in_use(self._per_call),
             max_sessions=limits.max_sessions,

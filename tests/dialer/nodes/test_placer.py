@@ -125,3 +125,13 @@ def test_a_node_is_read_once_per_refresh_period() -> None:
     clock.advance(0.2)
     p.snapshot(["a"])
     assert reader.asked == [("a", "status")] * 2
+
+
+def test_a_node_not_read_yet_gets_no_call_while_another_process_reads_it() -> None:
+    reader = ScriptedStatusReader({"a": status(0, 11, 60)})
+    p, store, clock = placer(reader)
+    assert store.claim_refresh("a", 1.0)  # another process is asking its status
+    assert place_tick(p, ["a"], 100) == {}
+    assert reader.asked == []
+    clock.advance(1.0)
+    assert place_tick(p, ["a"], 100) == {"a": 5}  # read now: its bucket holds 5.5
