@@ -56,7 +56,9 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 SCENARIO = ROOT / "scenarios" / "sim" / "campaign.yaml"
 # node: (fsctl sps, fsctl max_sessions)
 NODES = {"fs1": (61, 200), "fs2": (41, 120), "fs3": (21, 80), "fs4": (11, 60)}
-TRUNKS = {"cheap_cn": 400, "premium_cn": 100}  # gateways of the scenario: max lines
+# gateways of the scenario: max lines. No listener runs here, so no line is freed at hangup:
+# the trunks bound the calls of the whole run, and are sized above what the nodes take.
+TRUNKS = {"cheap_cn": 1_500, "premium_cn": 300}
 LEADS_PER_CAMPAIGN = 2_000
 
 
