@@ -31,6 +31,11 @@ class FsNode(BaseModel):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8021
     password: str = "ClueCon"
+    # The dialer's own bounds on the node, below the switch's (`status`): None keeps the
+    # switch's; see docs/scaling.md. `trunks`: the only trunks this node may carry (None: all).
+    max_sessions: Annotated[int, Field(ge=0)] | None = None
+    sps: Annotated[int, Field(ge=0)] | None = None
+    trunks: list[str] | None = None
 
 
 class Settings(BaseSettings):

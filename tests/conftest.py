@@ -198,6 +198,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "lease_store": ("redis",),
     "live_state": ("redis",),
     "live_view": ("redis",),
+    "node_store": ("redis",),
     "pacer_state_store": ("redis",),
     "reservations": ("redis",),
     "safety_store": ("sqlite", "postgresql"),

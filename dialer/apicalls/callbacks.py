@@ -178,10 +178,13 @@ def _dispatch_one(
     if not _calling_window(campaign).is_open(",".join(target.number.time_zones), now):
         return False
     agent = _free_agent_for(deps, call, campaign, free)
-    node = deps.next_node()
-    if agent is None or node is None:
+    if agent is None or not deps.switch.nodes():
         return False
     candidate = reserve_line(deps, target, call.call_uuid, now)
+    node = deps.next_node(candidate.trunk)
+    if node is None:
+        release_line(deps, candidate.trunk, call.call_uuid)
+        return False
     placed = Placed(agent.name, candidate.trunk, candidate.caller_id, node, now)
     if not deps.store.start_callback(call.call_uuid, claimer, placed):
         release_line(deps, candidate.trunk, call.call_uuid)

@@ -48,6 +48,7 @@ from dialer.apicalls.ports import (
 )
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import AgentFirstSpec, UnsafeValue, build_agent_first
+from dialer.nodes.service import NodePlacer
 from dialer.routing.claim import claim
 from dialer.routing.lines import LineRebuilder
 from dialer.routing.model import CampaignRouting, UsageSnapshot
@@ -126,12 +127,17 @@ class CallDeps:
     usage_lock: threading.Lock = field(default_factory=threading.Lock)
     # keeps an agent on an API call from mod_callcenter's queue calls; None: not kept
     holds: AgentHolds | None = None
+    # places each call on the node with the most headroom (`dialer.nodes`); None: in turn
+    placer: NodePlacer | None = None
     _node_cursor: int = 0
 
-    def next_node(self) -> str | None:
+    def next_node(self, trunk: str | None = None) -> str | None:
+        """The node of one call over ``trunk``; None when no node takes it now."""
         nodes = self.switch.nodes()
         if not nodes:
             return None
+        if self.placer is not None:
+            return self.placer.place(self.placer.snapshot(nodes), trunk)[0]
         self._node_cursor += 1
         return nodes[self._node_cursor % len(nodes)]
 
@@ -305,10 +311,11 @@ def place_call(
         ext_checked(request.ext)
         agent = agent_of(deps.directory, request.agent)
         target = target_of(deps, request.number, request.campaign, request.trunks, now)
-        node = deps.next_node()
-        if node is None:
-            raise CallRefused(503, "no switch is connected")
         candidate = reserve_line(deps, target, call_uuid, now)
+        node = deps.next_node(candidate.trunk)
+        if node is None:
+            release_line(deps, candidate.trunk, call_uuid)
+            raise CallRefused(503, "no switch can take the call now (connected, not full)")
     except CallRefused as refused:
         return earlier_call(deps, key_id, idempotency_key, sha, refused), False
     new = NewApiCall(

@@ -27,6 +27,7 @@ from dialer.clock import Clock, IdSource
 from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, EslConnection
 from dialer.listener.wiring import live_state
+from dialer.nodes.wiring import node_placer
 from dialer.routing.lines import LineRebuilder
 from dialer.routing.ports import CapacityReservations
 from dialer.routing.wiring import TrunkState, redis_trunk_state
@@ -140,12 +141,16 @@ def call_deps(
     shared = trunks if trunks is not None else redis_trunk_state(client, namespace)
     nodes = settings.freeswitch_nodes
     lines = None
+    connections: Mapping[str, EslConnection] | None = None
     if switch is None:
         lazy = LazySwitch(nodes, 5.0, settings.esl_client)
         holder = f"api:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         lines = LineRebuilder(shared.reservations, lazy.connections, holder, SLOT_LEASE_S)
         switch = lazy
         holds = holds if holds is not None else EslAgentHolds(lazy.connections)
+        connections = lazy.connections
+    elif isinstance(switch, EslSwitch):
+        connections = switch.connections
     return CallDeps(
         store=SqlApiCallStore(sessions, shared.reservations),
         directory=SqlDirectory(sessions),
@@ -159,4 +164,5 @@ def call_deps(
         lines=lines,
         default_region=settings.default_region,
         holds=holds,
+        placer=node_placer(nodes, client, connections, clock, namespace=namespace),
     )

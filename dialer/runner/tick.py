@@ -27,6 +27,8 @@ from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
+from dialer.nodes.placement import NodesSnapshot, room
+from dialer.nodes.service import NodePlacer
 from dialer.pacing import (
     AbandonBudget,
     AgentPhase,
@@ -96,6 +98,9 @@ class TickDeps:
     lines: LineRebuilder | None = None
     # Where a slice hands its pacer's state to the next; None: every slice relearns.
     pacer_states: PacerStateStore | None = None
+    # Places each call on the node with the most headroom (`dialer.nodes`); None: the
+    # connected nodes in turn.
+    placer: NodePlacer | None = None
 
 
 @dataclass
@@ -162,6 +167,7 @@ class CampaignTicker:
         self._claimer = f"{lease.owner}#{lease.token}"
         self._router_state = RouterState()
         self._node_cursor = 0
+        self._nodes: NodesSnapshot | None = None
         self.feed = OutcomeFeed(deps.store, lease.campaign_id, self.in_flight)
         plan = deps.store.plan(lease.campaign_id)
         window_s = plan.abandon_window_s if plan else 30 * 86_400.0
@@ -195,6 +201,9 @@ class CampaignTicker:
         launch = self.pacer.decide(snapshot).launch
         self.stats.decided += launch
         if launch <= 0 or not nodes:
+            return True
+        launch = self._node_room(nodes, launch)
+        if launch <= 0:
             return True
         leads = deps.store.claim(plan.campaign_id, launch, now, self._claimer)
         routed, unroutable = self._route(plan, leads, nodes, now, usage)
@@ -295,10 +304,36 @@ class CampaignTicker:
                 aside = unrouted.unreachable if decision.unreachable() else unrouted.busy
                 aside.append(lead.id)
                 continue
-            node = nodes[self._node_cursor % len(nodes)]
-            self._node_cursor += 1
+            node = self._node_for(got.candidate.trunk, nodes)
+            if node is None:  # every node full, draining or at its sps: the lead waits
+                self._release([_Routed(lead, call_uuid, got.candidate, "")])
+                self.stats.refused("node")
+                unrouted.busy.append(lead.id)
+                continue
             routed.append(_Routed(lead, call_uuid, got.candidate, node))
         return routed, unrouted
+
+    def _node_room(self, nodes: list[str], launch: int) -> int:
+        """``launch`` bounded by the calls the nodes take now (`dialer.nodes.placement.room`),
+        so that no lead is claimed only to go back; the nodes' snapshot is kept for
+        `_node_for`."""
+        placer = self.deps.placer
+        self._nodes = None if placer is None else placer.snapshot(nodes)
+        most = None if self._nodes is None else room(self._nodes)
+        return launch if most is None else min(launch, most)
+
+    def _node_for(self, trunk: str, nodes: list[str]) -> str | None:
+        """The node of one call over ``trunk``: placed by load (`dialer.nodes`), the tick's
+        calls counted in one snapshot of the nodes; without a placer, the nodes in turn."""
+        placer = self.deps.placer
+        if placer is None:
+            node = nodes[self._node_cursor % len(nodes)]
+            self._node_cursor += 1
+            return node
+        if self._nodes is None:
+            self._nodes = placer.snapshot(nodes)
+        placed, self._nodes = placer.place(self._nodes, trunk)
+        return placed
 
     def _set_aside(self, unrouted: _Unrouted, now: datetime) -> None:
         store = self.deps.store

@@ -6,9 +6,10 @@ and the trunk state in Redis under one key namespace (`dialer.routing.wiring`); 
 `EslSwitch` also rebuilds, over the same connections, the lines in use of trunks whose
 reservations Redis lost (`dialer.routing.lines`). `memory_tick_deps` is the same shape on the
 in-memory twins, for tests and benchmarks that need neither a database nor Redis.
-`esl_switch` opens a pacing process's originate connections, one per node;
-`esl_switch_probe` asks the nodes what they have loaded (the preflight of a campaign), over a
-short connection per node.
+Calls are placed on nodes by load (`dialer.nodes.wiring.node_placer`, each node's
+``status`` read over the same connections). `esl_switch` opens a pacing process's originate
+connections, one per node; `esl_switch_probe` asks the nodes what they have loaded (the
+preflight of a campaign), over a short connection per node.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from dialer.esl.ports import (
 )
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.wiring import live_state
+from dialer.nodes.wiring import memory_node_placer, node_placer
 from dialer.routing.fakes import InMemoryReservations
 from dialer.routing.lines import LineRebuilder
 from dialer.routing.service import load_routing_table
@@ -87,6 +89,10 @@ def tick_deps(
         ids,
         RedisPacerStates(client),
     )
+    connections = switch.connections if isinstance(switch, EslSwitch) else None
+    deps.placer = node_placer(
+        settings.freeswitch_nodes, client, connections, clock, namespace=namespace
+    )
     if isinstance(switch, EslSwitch):
         holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         deps.lines = LineRebuilder(
@@ -108,9 +114,10 @@ def memory_tick_deps(
     pacer_states: PacerStateStore | None = None,
 ) -> TickDeps:
     """A tick's dependencies on the in-memory twins (on ``clock``), each replaceable; no
-    trunk table and no trunk health unless given; pacer states kept under ``leases``."""
+    trunk table and no trunk health unless given; pacer states kept under ``leases``; nodes
+    placed in memory with no limits known."""
     lease_store = leases if leases is not None else MemoryLeaseStore(clock)
-    return _assemble(
+    deps = _assemble(
         store if store is not None else MemoryCampaignStore(),
         live if live is not None else MemoryLiveView(),
         switch if switch is not None else MemorySwitch(),
@@ -121,6 +128,8 @@ def memory_tick_deps(
         ids,
         pacer_states if pacer_states is not None else MemoryPacerStates(lease_store),
     )
+    deps.placer = memory_node_placer(clock)
+    return deps
 
 
 def _assemble(
