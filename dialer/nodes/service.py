@@ -137,7 +137,9 @@ class NodePlacer:
         names = self.names(connected)
         records = self.store.records(names)
         stale = [n for n in connected if self._stale(records[n], now_s)]
-        refreshed = [n for n in stale if self.read(n)]
+        # a node never read is read by every process that needs it (not only the one that
+        # won the refresh): until then it takes no call, and a cold start would refuse calls
+        refreshed = [n for n in stale if self.read(n, force=records[n].reading is None)]
         if refreshed:
             records.update(self.store.records(refreshed))
             now_s = self._clock.now().timestamp()
