@@ -143,3 +143,19 @@ def remove_entry(session: Session, entry_id: int) -> bool:
     (see the module)."""
     result = session.execute(delete(DncEntry).where(DncEntry.id == entry_id))
     return bool(getattr(result, "rowcount", 0))
+
+
+def global_entries(session: Session, now: datetime) -> tuple[list[str], list[str]]:
+    """The global (every campaign) entries in force at ``now``: (numbers, prefixes), sorted.
+    What the switch's own guard lists (`fs_conf.dnc`)."""
+    rows = session.execute(
+        select(DncEntry.number, DncEntry.is_prefix).where(
+            DncEntry.campaign_id.is_(None),
+            (DncEntry.expires_at.is_(None)) | (DncEntry.expires_at > now),
+        )
+    )
+    numbers: set[str] = set()
+    prefixes: set[str] = set()
+    for number, is_prefix in rows:
+        (prefixes if is_prefix else numbers).add(number)
+    return sorted(numbers), sorted(prefixes)

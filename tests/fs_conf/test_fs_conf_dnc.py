@@ -64,7 +64,10 @@ def test_the_campaign_extension_runs_the_guard_before_it_queues() -> None:
     # the form transcript x checked with eval: ${blacklist(check <list> <number>)} -> true
     assert listed.get("field") == f"${{blacklist(check {DNC_LIST} ${{callee_id_number}})}}"
     assert listed.get("expression") == "^true$"
-    assert [(a.tag, a.get("data")) for a in listed][0] == ("action", DNC_HANGUP_CAUSE)
+    assert [(a.tag, a.get("data")) for a in listed] == [
+        ("action", DNC_HANGUP_CAUSE),
+        ("anti-action", f"DEBUG {DNC_LIST}: ${{callee_id_number}} not listed"),
+    ]
     prefix = extensions[DNC_PREFIX_EXTENSION].findall("condition")[1]
     assert prefix.get("field") == "${callee_id_number}" and prefix.get("expression") == regex
     without = dialplan_xml([("sales", "sales@default")])

@@ -8,10 +8,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from campaigns.dnc import global_entries
 from campaigns.models import Campaign
 from dialer.routing.service import load_trunks
 from fs_conf.dialplan import DEFAULT_SAFE_HARBOR, DialplanError, DialplanOptions
+from fs_conf.dnc import switch_dnc
 from fs_conf.switch import CdrPosting, QueueSettings, SwitchOptions, write_switch_conf
+from fs_conf.targets import pgsql_dsn, redis_target
 from workers.cli.common import console, err_console, user_errors
 from workers.context import app_context
 
@@ -36,7 +39,11 @@ def render_switch_conf(
     strategy: Annotated[str, typer.Option(help="mod_callcenter strategy")] = "longest-idle-agent",
     moh: Annotated[str, typer.Option(help="music on hold while queued")] = "local_stream://moh",
     lcr_dsn: Annotated[
-        str, typer.Option(help="mod_lcr database, e.g. pgsql://hostaddr=10.0.0.3 dbname=lcr ...")
+        str,
+        typer.Option(
+            help="mod_lcr database, e.g. pgsql://hostaddr=10.0.0.3 dbname=lcr ... (default: "
+            "the dialer's own when it is PostgreSQL; with SQLite mod_lcr is left out)"
+        ),
     ] = "",
     callcenter_dsn: Annotated[
         str, typer.Option(help="mod_callcenter database (default: its own SQLite)")
@@ -71,7 +78,8 @@ def render_switch_conf(
         str, typer.Option(help="mod_xml_cdr err-log-dir (relative: under FreeSWITCH's log dir)")
     ] = "xml_cdr_err",
 ) -> None:
-    """Write event socket + ACL, modules, SIP profile + gateways, queues, dialplan and the
+    """Write event socket + ACL, modules (each with its configuration, or left out with the
+    reason), SIP profile + gateways, queues, dialplan with the DNC guard, the DNC list and the
     CDR posting (xml_cdr) under OUT.
 
     With several nodes configured (DIALER_FREESWITCH_NODES), each gets OUT/<node name>.
@@ -85,6 +93,7 @@ def render_switch_conf(
         with ctx.sessions() as session:
             trunks = load_trunks(session)
             campaigns = [(c.name, c.queue_name) for c in session.scalars(select(Campaign))]
+            dnc_numbers, dnc_prefixes = global_entries(session, ctx.clock.now())
         queue = QueueSettings(strategy=strategy, moh_sound=moh, max_wait_time_s=max_wait_s)
         settings = ctx.settings
         cdr = CdrPosting(
@@ -97,11 +106,13 @@ def render_switch_conf(
             esl_password=esl_password,
             esl_acl=acl,
             allow_default_password=allow_default_password,
-            lcr_odbc_dsn=lcr_dsn,
+            lcr_odbc_dsn=lcr_dsn or pgsql_dsn(settings.database_url) or "",
             callcenter_odbc_dsn=callcenter_dsn,
             queue=queue,
             dialplan=DialplanOptions(safe_harbor=safe_harbor, amd=amd),
             cdr=cdr,
+            redis=redis_target(settings.redis_url),
+            dnc=switch_dnc(dnc_numbers, dnc_prefixes, trunks),
         )
         several = len(ctx.settings.freeswitch_nodes) > 1
         for n in nodes:
