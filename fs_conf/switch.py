@@ -16,6 +16,8 @@
   are not in the XML: ``callcenter_config`` manages them (`dialer.agent_admin`), and a
   ``queue load|reload`` would reset XML agents (transcript m);
 - ``dialplan/campaign.xml``: `fs_conf.dialplan`;
+- ``autoload_configs/xml_curl.conf.xml`` (with `XmlCurlBinding`): mod_xml_curl asks the
+  dialer's API for the dialplan, directory and configuration first (`fs_conf.xml_curl`);
 - ``autoload_configs/xml_cdr.conf.xml``: mod_xml_cdr posts every customer leg's CDR to the
   dialer's ``/fsapi/cdr`` (`CdrPosting`): basic auth (``cred``), ``retries`` after the first
   try ``delay`` seconds apart, then the CDR is written to ``err-log-dir`` (``a_<uuid>.cdr.xml``,
@@ -38,6 +40,7 @@ from fs_conf.dialplan import DialplanOptions, check_queue_name, dialplan_xml
 from fs_conf.dnc import DNC_LIST, DNC_LIST_PATH, SwitchDnc
 from fs_conf.modules import ModulePlan, plan_modules
 from fs_conf.render import render_template, write_all
+from fs_conf.xml_curl import XmlCurlBinding, xml_curl_conf_xml
 
 STRATEGIES = frozenset(
     {
@@ -163,6 +166,7 @@ class SwitchOptions:
     media_timeout_s: int = 300
     media_hold_timeout_s: int = 1800
     dnc: SwitchDnc = field(default_factory=lambda: SwitchDnc((), ""))
+    xml_curl: XmlCurlBinding | None = None  # None: no mod_xml_curl
 
 
 def queues_for(queue_names: Iterable[str], settings: QueueSettings) -> list[Queue]:
@@ -250,6 +254,7 @@ def module_plan(options: SwitchOptions) -> ModulePlan:
         ),
         lcr=bool(options.lcr_odbc_dsn),
         hiredis=options.redis is not None,
+        xml_curl=options.xml_curl is not None,
     )
 
 
@@ -277,10 +282,18 @@ def python_xml() -> str:
     return render_template("python.conf.xml.j2")
 
 
-def external_profile_xml(options: SwitchOptions, profile: str = "external") -> str:
+def external_profile_xml(
+    options: SwitchOptions,
+    profile: str = "external",
+    inline_gateways: Iterable[Trunk] | None = None,
+) -> str:
+    """The ``external`` profile: its ``<gateways>`` include ``external/*.xml`` (the rendered
+    gateway files), or with ``inline_gateways`` hold those gateways themselves (what the API
+    serves over mod_xml_curl, where an include would read the switch's own files)."""
     return render_template(
         "external.xml.j2",
         profile=profile,
+        inline_gateways=None if inline_gateways is None else list(inline_gateways),
         sip_port=options.sip_port,
         sip_ip=options.sip_ip,
         rtp_ip=options.sip_ip,
@@ -350,6 +363,8 @@ def write_switch_conf(
         files[Path(DNC_LIST_PATH)] = options.dnc.list_text()
     if "mod_python3" in loaded:
         files[Path("autoload_configs/python.conf.xml")] = python_xml()
+    if options.xml_curl is not None:
+        files[Path("autoload_configs/xml_curl.conf.xml")] = xml_curl_conf_xml(options.xml_curl)
     if options.redis is not None and "mod_hiredis" in loaded:
         files[Path("autoload_configs/hiredis.conf.xml")] = hiredis_xml(options.redis)
     written = write_all(trunks, out_dir, node_name)

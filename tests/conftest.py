@@ -203,6 +203,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "safety_store": ("sqlite", "postgresql"),
     "switch": ("switch_sim",),
     "switch_probe": ("switch_sim",),
+    "switch_data": ("sqlite", "postgresql"),
     "trunk_health": ("redis",),
     "heartbeat_store": ("files",),
     "webhook_sender": ("http",),

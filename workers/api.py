@@ -48,6 +48,8 @@ from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import webhook_api_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
+from dialer.xmlcurl.http import xml_curl_router
+from dialer.xmlcurl.wiring import xml_curl_deps
 from workers.context import AppContext, app_context
 from workers.manage import lead_list_deps, manage_deps
 from workers.tasks_post_call import enqueue_post_call
@@ -147,6 +149,10 @@ def create_app(
     deps = cdr_deps(context.sessions, context.clock, notify, trunks)
     install_problem_handlers(app)
     app.include_router(fsapi_router(deps, settings.fsapi_credentials), include_in_schema=False)
+    app.include_router(
+        xml_curl_router(xml_curl_deps(context.sessions, context.clock), settings.fsapi_credentials),
+        include_in_schema=False,
+    )
     if v1_routers is None:
         v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
     v1 = APIRouter(

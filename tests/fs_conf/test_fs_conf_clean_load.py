@@ -15,6 +15,7 @@ from dialer.routing.model import Trunk
 from fs_conf.dnc import DNC_LIST, DNC_LIST_PATH, switch_dnc
 from fs_conf.modules import MODULE_CONFIGS, STOCK_FIT, UNCHECKED
 from fs_conf.switch import RedisTarget, SwitchOptions, write_switch_conf
+from fs_conf.xml_curl import XmlCurlBinding
 
 NODE = FsNode(password="s3cret")
 CAMPAIGNS = [("sales", "sales@default")]
@@ -28,6 +29,7 @@ OPTION_SETS = {
         lcr_odbc_dsn="pgsql://hostaddr=10.0.0.3 dbname=dialer user=fs",
         redis=RedisTarget("10.0.0.4", 6380, "pw"),
         dnc=switch_dnc(["+16138000005"], ["+1900"], TRUNKS),
+        xml_curl=XmlCurlBinding("http://10.0.0.2:8080/fsapi/xml_curl?node=fs1", "fs1:pw"),
     ),
 }
 
@@ -91,6 +93,7 @@ def test_databases_exist_or_the_module_is_left_out(tmp_path: Path) -> None:
         "pw",
     )
     assert "mod_redis" not in loaded
+    assert "mod_xml_curl" in loaded and "xml_curl.conf" in pg
 
 
 def test_fail2ban_and_blacklist_files_are_there(tmp_path: Path) -> None:

@@ -172,3 +172,28 @@ def test_render_points_mod_lcr_and_mod_hiredis_at_the_dialers_servers(
     assert (hiredis["hostname"], hiredis["port"], hiredis["password"]) == ("10.0.0.4", "6380", "pw")
     loaded = [m.get("module") for m in ET.parse(conf / "modules.conf.xml").iter("load")]
     assert loaded[0] == "mod_pgsql" and "mod_lcr" in loaded and "mod_hiredis" in loaded
+
+
+def test_render_points_mod_xml_curl_at_the_api_per_node(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALER_FSAPI_CREDENTIALS", "fs1:s3cret")
+    monkeypatch.setenv("DIALER_API_PORT", "8099")
+    app_context.cache_clear()
+    _ok(cli, "campaigns", "create", "spring", "--queue", "sales@default")
+    _ok(cli, "fsconf", "render", "--out", "conf", "--allow-default-password")
+    conf = tmp_path / "conf/autoload_configs"
+    binding = ET.parse(conf / "xml_curl.conf.xml").find("bindings/binding")
+    assert binding is not None
+    params = {p.get("name"): p for p in binding.iter("param")}
+    url = params["gateway-url"]
+    assert url.get("value") == "http://127.0.0.1:8099/fsapi/xml_curl?node=fs1"
+    assert url.get("bindings") == "dialplan|directory|configuration"
+    assert params["gateway-credentials"].get("value") == "fs1:s3cret"
+    assert params["auth-scheme"].get("value") == "basic"
+    loaded = [m.get("module") for m in ET.parse(conf / "modules.conf.xml").iter("load")]
+    assert "mod_xml_curl" in loaded
+    _ok(cli, "fsconf", "render", "--out", "off", "--no-xml-curl", "--allow-default-password")
+    assert not (tmp_path / "off/autoload_configs/xml_curl.conf.xml").exists()
+    off = ET.parse(tmp_path / "off/autoload_configs/modules.conf.xml")
+    assert "mod_xml_curl" not in [m.get("module") for m in off.iter("load")]

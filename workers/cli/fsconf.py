@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from fs_conf.dialplan import DEFAULT_SAFE_HARBOR, DialplanError, DialplanOptions
 from fs_conf.dnc import switch_dnc
 from fs_conf.switch import CdrPosting, QueueSettings, SwitchOptions, write_switch_conf
 from fs_conf.targets import pgsql_dsn, redis_target
+from fs_conf.xml_curl import XmlCurlBinding
 from workers.cli.common import console, err_console, user_errors
 from workers.context import app_context
 
@@ -77,6 +80,20 @@ def render_switch_conf(
     cdr_err_dir: Annotated[
         str, typer.Option(help="mod_xml_cdr err-log-dir (relative: under FreeSWITCH's log dir)")
     ] = "xml_cdr_err",
+    xml_curl: Annotated[
+        bool,
+        typer.Option(
+            help="mod_xml_curl fetches the campaign dialplan, queues, gateways and agents' "
+            "users from the API first (the rendered files stay the fallback)"
+        ),
+    ] = True,
+    xml_curl_url: Annotated[
+        str | None,
+        typer.Option(
+            help="where the switch fetches (default: http://DIALER_API_HOST:PORT/fsapi/xml_curl;"
+            " ?node=NAME is added)"
+        ),
+    ] = None,
 ) -> None:
     """Write event socket + ACL, modules (each with its configuration, or left out with the
     reason), SIP profile + gateways, queues, dialplan with the DNC guard, the DNC list and the
@@ -115,9 +132,18 @@ def render_switch_conf(
             dnc=switch_dnc(dnc_numbers, dnc_prefixes, trunks),
         )
         several = len(ctx.settings.freeswitch_nodes) > 1
+        fetch_url = xml_curl_url or f"http://{settings.api_host}:{settings.api_port}/fsapi/xml_curl"
         for n in nodes:
             target = out / n.name if several else out
-            for path in write_switch_conf(target, trunks, campaigns, n, options, node_name=n.name):
+            binding = XmlCurlBinding(
+                f"{fetch_url}{'&' if '?' in fetch_url else '?'}node={quote(n.name)}",
+                settings.fsapi_credentials,
+            )
+            node_options = replace(options, xml_curl=binding if xml_curl else None)
+            written = write_switch_conf(
+                target, trunks, campaigns, n, node_options, node_name=n.name
+            )
+            for path in written:
                 console.print(str(path), highlight=False)
             if esl_password is not None and esl_password != n.password:
                 err_console.print(
@@ -130,5 +156,6 @@ def render_switch_conf(
         if not cdr.credentials:
             err_console.print(
                 "[yellow]warning:[/yellow] DIALER_FSAPI_CREDENTIALS is not set: the API "
-                "refuses CDR posts, which then pile up in the err-log-dir"
+                "refuses CDR posts, which then pile up in the err-log-dir, and xml_curl "
+                "fetches, which fall back to the rendered files"
             )
