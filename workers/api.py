@@ -34,7 +34,8 @@ from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
-from dialer.cdr.wiring import cdr_deps
+from dialer.cdr.report_http import reports_router
+from dialer.cdr.wiring import cdr_deps, cost_report_api
 from dialer.http_problems import (
     PROBLEM_RESPONSES,
     install_problem_handlers,
@@ -122,6 +123,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
         routing_router(auth, routing),
         agents_router(auth, agents),
+        reports_router(auth, cost_report_api(context.sessions, context.clock, settings.timezone)),
     ]
 
 

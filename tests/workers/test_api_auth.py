@@ -47,6 +47,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/v1/trunks/{name}/rates"): _MANAGER,
     ("GET", "/v1/trunks/{name}/rates"): _MANAGER,
     ("GET", "/v1/route"): _MANAGER,
+    ("GET", "/v1/reports/cost"): _MANAGER,
     ("GET", "/v1/agents"): _MANAGER,
     ("POST", "/v1/agents"): _MANAGER,
     ("GET", "/v1/agents/{name}"): _MANAGER_OR_AGENT,
