@@ -204,6 +204,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "switch": ("switch_sim",),
     "switch_probe": ("switch_sim",),
     "switch_data": ("sqlite", "postgresql"),
+    "node_api": ("switch_sim",),
     "trunk_health": ("redis",),
     "heartbeat_store": ("files",),
     "webhook_sender": ("http",),

@@ -45,6 +45,8 @@ from dialer.listener.ports import TrunkRelease
 from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
+from dialer.nodes.http import nodes_router
+from dialer.nodes.wiring import nodes_api
 from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import webhook_api_deps
 from dialer.routing.http import RoutingApi, routing_router
@@ -124,6 +126,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         routing_router(auth, routing),
         agents_router(auth, agents),
         reports_router(auth, cost_report_api(context.sessions, context.clock, settings.timezone)),
+        nodes_router(auth, nodes_api(settings, context.sessions)),
     ]
 
 

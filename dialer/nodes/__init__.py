@@ -1,0 +1,1 @@
+"""What each FreeSWITCH node reports now: its gateways' status, its registrations."""
