@@ -205,6 +205,7 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "switch_probe": ("switch_sim",),
     "switch_data": ("sqlite", "postgresql"),
     "node_api": ("switch_sim",),
+    "recording_storage": ("files",),
     "trunk_health": ("redis",),
     "heartbeat_store": ("files",),
     "webhook_sender": ("http",),

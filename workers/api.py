@@ -49,6 +49,8 @@ from dialer.nodes.http import nodes_router
 from dialer.nodes.wiring import nodes_api
 from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import webhook_api_deps
+from dialer.recordings.http import downloads_router, recordings_router, upload_router
+from dialer.recordings.wiring import recording_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from dialer.xmlcurl.http import xml_curl_router
@@ -127,6 +129,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         agents_router(auth, agents),
         reports_router(auth, cost_report_api(context.sessions, context.clock, settings.timezone)),
         nodes_router(auth, nodes_api(settings, context.sessions)),
+        recordings_router(auth, recording_deps(settings, context.clock)),
     ]
 
 
@@ -158,6 +161,11 @@ def create_app(
         xml_curl_router(xml_curl_deps(context.sessions, context.clock), settings.fsapi_credentials),
         include_in_schema=False,
     )
+    recordings = recording_deps(settings, context.clock)
+    app.include_router(
+        upload_router(recordings, settings.fsapi_credentials), include_in_schema=False
+    )
+    app.include_router(downloads_router(recordings), include_in_schema=False)
     if v1_routers is None:
         v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
     v1 = APIRouter(

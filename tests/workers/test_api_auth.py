@@ -50,6 +50,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/v1/reports/cost"): _MANAGER,
     ("GET", "/v1/nodes/{node}/gateways"): _MANAGER,
     ("GET", "/v1/nodes/{node}/extensions"): _MANAGER,
+    ("GET", "/v1/recordings/{call_uuid}"): _MANAGER,
     ("GET", "/v1/agents"): _MANAGER,
     ("POST", "/v1/agents"): _MANAGER,
     ("GET", "/v1/agents/{name}"): _MANAGER_OR_AGENT,

@@ -15,6 +15,7 @@ from workers.cli import (
     health,
     keys,
     leads,
+    recordings,
     report,
     run,
     sim,
@@ -45,5 +46,6 @@ app.add_typer(calls.app, name="calls")
 app.add_typer(cdr.app, name="cdr")
 app.add_typer(keys.app, name="keys")
 app.add_typer(report.app, name="report")
+app.add_typer(recordings.app, name="recordings")
 app.command("health")(health.health)
 run.register_process_commands(app)
