@@ -122,13 +122,16 @@ def plan_modules(
     a Redis the switch can reach (``hiredis.conf.xml`` rendered); ``pgsql``: some DSN is
     ``pgsql://`` (mod_pgsql loaded first)."""
     groups: list[tuple[str, tuple[str, ...]]] = [("Databases", ("mod_pgsql",))] if pgsql else []
+    # XML interfaces right after the loggers, as FreeSWITCH's stock modules.conf has them:
+    # with mod_xml_curl loaded first, the modules after it fetch their configuration from
+    # the API at load (and fall back to the files on "not found")
     groups += [
         ("Loggers", ("mod_console", "mod_logfile")),
+        ("XML interfaces", ("mod_xml_curl", "mod_xml_cdr") if xml_curl else ("mod_xml_cdr",)),
         ("Event handlers", ("mod_event_socket",)),
         ("Endpoints", ("mod_sofia", "mod_loopback")),
         ("Applications", ("mod_commands", "mod_dptools", "mod_callcenter", "mod_distributor")),
         ("Dialplan", ("mod_dialplan_xml",)),
-        ("XML interfaces", ("mod_xml_cdr", "mod_xml_curl") if xml_curl else ("mod_xml_cdr",)),
         ("Formats", ("mod_sndfile", "mod_native_file", "mod_local_stream", "mod_tone_stream")),
     ]
     left: list[tuple[str, str]] = []

@@ -192,7 +192,8 @@ def test_render_points_mod_xml_curl_at_the_api_per_node(
     assert params["gateway-credentials"].get("value") == "fs1:s3cret"
     assert params["auth-scheme"].get("value") == "basic"
     loaded = [m.get("module") for m in ET.parse(conf / "modules.conf.xml").iter("load")]
-    assert "mod_xml_curl" in loaded
+    # loaded before the modules whose configuration it serves
+    assert loaded.index("mod_xml_curl") < loaded.index("mod_callcenter")
     _ok(cli, "fsconf", "render", "--out", "off", "--no-xml-curl", "--allow-default-password")
     assert not (tmp_path / "off/autoload_configs/xml_curl.conf.xml").exists()
     off = ET.parse(tmp_path / "off/autoload_configs/modules.conf.xml")
