@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.domain import LeadStatus
@@ -143,3 +143,32 @@ def remove_entry(session: Session, entry_id: int) -> bool:
     (see the module)."""
     result = session.execute(delete(DncEntry).where(DncEntry.id == entry_id))
     return bool(getattr(result, "rowcount", 0))
+
+
+def _global_in_force(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        DncEntry.campaign_id.is_(None),
+        (DncEntry.expires_at.is_(None)) | (DncEntry.expires_at > now),
+    )
+
+
+def global_entries(session: Session, now: datetime) -> tuple[list[str], list[str]]:
+    """The global (every campaign) entries in force at ``now``: (numbers, prefixes), sorted.
+    What the switch's own guard lists (`fs_conf.dnc`)."""
+    rows = session.execute(
+        select(DncEntry.number, DncEntry.is_prefix).where(*_global_in_force(now))
+    )
+    numbers: set[str] = set()
+    prefixes: set[str] = set()
+    for number, is_prefix in rows:
+        (prefixes if is_prefix else numbers).add(number)
+    return sorted(numbers), sorted(prefixes)
+
+
+def global_prefixes(session: Session, now: datetime) -> list[str]:
+    """The global prefixes in force at ``now``, sorted (`global_entries` without the
+    numbers, which may be many)."""
+    rows = session.scalars(
+        select(DncEntry.number).where(DncEntry.is_prefix, *_global_in_force(now))
+    )
+    return sorted(set(rows))

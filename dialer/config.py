@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     # the `imports` workers, which must see the same path; an upload over the size is a 413
     upload_dir: str = "dialer-uploads"
     upload_max_bytes: Annotated[int, Field(ge=1)] = 1 << 30
+    # call recordings the switch uploads (POST /fsapi/upload_audio), kept this many days;
+    # their download URLs are signed with recordings_secret (empty: none are handed out)
+    recordings_dir: str = "dialer-recordings"
+    recordings_retention_days: Annotated[int, Field(ge=1)] = 90
+    recordings_url_ttl_s: Annotated[int, Field(ge=1)] = 3600
+    recordings_secret: str = ""
+    recording_max_bytes: Annotated[int, Field(ge=1)] = 200 << 20
 
     @field_validator("fsapi_credentials")
     @classmethod

@@ -3,6 +3,9 @@
 Every campaign's calls are originated to ``<extension> XML campaign`` (`dialplan_entry`), an
 extension of context ``campaign`` that runs, in order (transcripts j/k, lab ``cc_sales2s``):
 
+0. ``execute_extension dialer_dnc`` (and ``dialer_dnc_prefix`` when there are DNC
+   prefixes): a dialled number on the do-not-call list is hung up ``CALL_REJECTED`` before
+   it is queued, even on a call originated by hand (`fs_conf.dnc`);
 1. ``answer`` (a no-op on the answered outbound leg) and ``set hangup_after_bridge=true``;
 2. optionally ``amd`` (mod_amd, sets ``amd_result``), then ``execute_extension dialer_amd``,
    which hangs up a ``MACHINE`` and only logs otherwise;
@@ -27,12 +30,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fs_conf.dnc import DNC_EXTENSION, DNC_HANGUP_CAUSE, DNC_LIST
 from fs_conf.render import render_template
 
 CAMPAIGN_CONTEXT = "campaign"
 EXTENSION_PREFIX = "cc_"
 AFTER_QUEUE_EXTENSION = "dialer_after_queue"
 AMD_EXTENSION = "dialer_amd"
+DNC_PREFIX_EXTENSION = "dialer_dnc_prefix"
 ABANDON_REASONS = ("TIMEOUT", "NO_AGENT_TIMEOUT")
 DEFAULT_SAFE_HARBOR = "$${sounds_dir}/dialer/safe_harbor.wav"
 # campaigns.service's name and queue patterns; the extension must also fit the originate
@@ -58,10 +63,13 @@ class DialplanEntry:
 
 @dataclass(frozen=True, slots=True)
 class DialplanOptions:
-    """``safe_harbor``: what ``playback`` plays to an abandoned caller (file or stream)."""
+    """``safe_harbor``: what ``playback`` plays to an abandoned caller (file or stream);
+    ``dnc_prefix_regex``: the DNC prefixes over the dialled number (`fs_conf.dnc`), empty
+    for none."""
 
     safe_harbor: str = DEFAULT_SAFE_HARBOR
     amd: bool = False
+    dnc_prefix_regex: str = ""
 
 
 def check_queue_name(queue: str) -> str:
@@ -100,6 +108,11 @@ def dialplan_xml(
         after_queue_extension=AFTER_QUEUE_EXTENSION,
         abandon_reasons=ABANDON_REASONS,
         safe_harbor=options.safe_harbor,
+        dnc_extension=DNC_EXTENSION,
+        dnc_prefix_extension=DNC_PREFIX_EXTENSION,
+        dnc_list=DNC_LIST,
+        dnc_cause=DNC_HANGUP_CAUSE,
+        dnc_prefix_regex=options.dnc_prefix_regex,
     )
 
 

@@ -71,10 +71,6 @@ class _List:
     name: str
     nodes: tuple[_Node, ...]
 
-    @property
-    def total_weight(self) -> int:
-        return sum(n.weight for n in self.nodes)
-
 
 def distributor_xml(trunks: Iterable[Trunk]) -> str:
     usable = sorted((t for t in trunks if t.enabled and t.weight > 0), key=lambda t: t.name)

@@ -6,13 +6,18 @@
 - ``autoload_configs/acl.conf.xml``: the networks allowed to connect to it (loopback only
   unless given), plus the stock ``domains`` list;
 - ``autoload_configs/modules.conf.xml``: what the dialplan and the dialer use, plus the
-  call-center set of seed 000;
+  call-center set of seed 000, each with a working configuration or left out with the reason
+  (`fs_conf.modules`): ``fail2ban.conf.xml``, ``blacklist.conf.xml`` (the DNC list,
+  `fs_conf.dnc`), ``python.conf.xml``, ``hiredis.conf.xml`` (a Redis the switch can reach),
+  ``lcr.conf.xml`` (a PostgreSQL DSN);
 - ``sip_profiles/external.xml``: the ``external`` profile, including the trunks' gateway
   files (``sip_profiles/external/<trunk>.xml``, `fs_conf.render.gateway_xml`);
 - ``autoload_configs/callcenter.conf.xml``: one queue per distinct campaign queue. Agents and tiers
   are not in the XML: ``callcenter_config`` manages them (`dialer.agent_admin`), and a
   ``queue load|reload`` would reset XML agents (transcript m);
 - ``dialplan/campaign.xml``: `fs_conf.dialplan`;
+- ``autoload_configs/xml_curl.conf.xml`` (with `XmlCurlBinding`): mod_xml_curl asks the
+  dialer's API for the dialplan, directory and configuration first (`fs_conf.xml_curl`);
 - ``autoload_configs/xml_cdr.conf.xml``: mod_xml_cdr posts every customer leg's CDR to the
   dialer's ``/fsapi/cdr`` (`CdrPosting`): basic auth (``cred``), ``retries`` after the first
   try ``delay`` seconds apart, then the CDR is written to ``err-log-dir`` (``a_<uuid>.cdr.xml``,
@@ -26,13 +31,16 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dialer.esl.ports import EslEndpoint
 from dialer.routing.model import Trunk
 from fs_conf.dialplan import DialplanOptions, check_queue_name, dialplan_xml
+from fs_conf.dnc import DNC_LIST, DNC_LIST_PATH, SwitchDnc
+from fs_conf.modules import ModulePlan, plan_modules
 from fs_conf.render import render_template, write_all
+from fs_conf.xml_curl import XmlCurlBinding, xml_curl_conf_xml
 
 STRATEGIES = frozenset(
     {
@@ -48,34 +56,6 @@ STRATEGIES = frozenset(
     }
 )
 
-# Modules the campaign dialplan and the dialer use (ESL, SIP, apps, sound files, queues).
-CORE_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Loggers", ("mod_console", "mod_logfile")),
-    ("Event handlers", ("mod_event_socket",)),
-    ("Endpoints", ("mod_sofia", "mod_loopback")),
-    ("Applications", ("mod_commands", "mod_dptools", "mod_callcenter", "mod_distributor")),
-    ("Dialplan", ("mod_dialplan_xml",)),
-    ("XML interfaces", ("mod_xml_cdr",)),
-    ("Formats", ("mod_sndfile", "mod_native_file", "mod_local_stream", "mod_tone_stream")),
-)
-# Seed 000's call-center set: each module reads its own autoload_configs file.
-CALLCENTER_MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Event handlers (call center)", ("mod_fail2ban",)),
-    (
-        "Applications (call center)",
-        (
-            "mod_blacklist",
-            "mod_curl",
-            "mod_hiredis",
-            "mod_redis",
-            "mod_lcr",
-            "mod_cidlookup",
-            "mod_nibblebill",
-        ),
-    ),
-    ("Languages", ("mod_python3",)),
-)
-AMD_MODULE = "mod_amd"
 # mod_event_socket's password when none (or an empty one) is configured
 DEFAULT_ESL_PASSWORD = "ClueCon"
 # the acl.conf.xml list that event_socket.conf.xml applies to inbound connections
@@ -151,6 +131,17 @@ class CdrPosting:
 
 
 @dataclass(frozen=True, slots=True)
+class RedisTarget:
+    """The Redis mod_hiredis connects to (profile ``default``); ``timeout_ms`` per command."""
+
+    host: str
+    port: int = 6379
+    password: str = ""
+    timeout_ms: int = 500
+    max_connections: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchOptions:
     """Everything of a node's configuration that is not a trunk or a campaign."""
 
@@ -164,10 +155,18 @@ class SwitchOptions:
     codecs: str = "PCMA,PCMU"
     queue: QueueSettings = QueueSettings()
     callcenter_odbc_dsn: str = ""
-    lcr_odbc_dsn: str = ""  # empty: no lcr.conf.xml (mod_lcr reads the lcr.sql tables there)
+    lcr_odbc_dsn: str = ""  # empty: mod_lcr left out; else lcr.conf.xml (the lcr.sql tables)
     dialplan: DialplanOptions = field(default_factory=DialplanOptions)
     callcenter_modules: bool = True
     cdr: CdrPosting = CdrPosting()
+    redis: RedisTarget | None = None  # None: mod_hiredis left out
+    fail2ban_logfile: str = "$${log_dir}/fail2ban.log"
+    # sofia profile params (seconds) that replace the deprecated rtp-timeout-sec /
+    # rtp-hold-timeout-sec: a call without RTP that long is hung up
+    media_timeout_s: int = 300
+    media_hold_timeout_s: int = 1800
+    dnc: SwitchDnc = field(default_factory=lambda: SwitchDnc((), ""))
+    xml_curl: XmlCurlBinding | None = None  # None: no mod_xml_curl
 
 
 def queues_for(queue_names: Iterable[str], settings: QueueSettings) -> list[Queue]:
@@ -245,26 +244,64 @@ def acl_conf_xml(access: EventSocketAccess) -> str:
     return render_template("acl.conf.xml.j2", acl_list=ESL_ACL_LIST, cidrs=access.acl_cidrs)
 
 
-def modules_xml(*, amd: bool = False, callcenter_modules: bool = True, pgsql: bool = False) -> str:
-    groups: list[tuple[str, tuple[str, ...]]] = [("Databases", (PGSQL_MODULE,))] if pgsql else []
-    groups += CORE_MODULES
-    if callcenter_modules:
-        groups += CALLCENTER_MODULES
-    if amd:
-        groups.append(("Answering machine detection", (AMD_MODULE,)))
-    return render_template("modules.conf.xml.j2", groups=groups)
+def module_plan(options: SwitchOptions) -> ModulePlan:
+    return plan_modules(
+        amd=options.dialplan.amd,
+        callcenter_modules=options.callcenter_modules,
+        pgsql=any(
+            dsn.startswith(PGSQL_DSN_PREFIX)
+            for dsn in (options.lcr_odbc_dsn, options.callcenter_odbc_dsn)
+        ),
+        lcr=bool(options.lcr_odbc_dsn),
+        hiredis=options.redis is not None,
+        xml_curl=options.xml_curl is not None,
+    )
 
 
-def external_profile_xml(options: SwitchOptions, profile: str = "external") -> str:
+def modules_xml(plan: ModulePlan) -> str:
+    """modules.conf.xml: the plan's groups, then one comment per module left out, with why."""
+    return render_template("modules.conf.xml.j2", groups=plan.groups, left_out=plan.left_out)
+
+
+def fail2ban_xml(logfile: str) -> str:
+    return render_template("fail2ban.conf.xml.j2", logfile=logfile)
+
+
+def blacklist_xml() -> str:
+    """mod_blacklist's lists: ``dialer_dnc``, the rendered ``blacklists/dialer_dnc.list``."""
+    lists = [{"name": DNC_LIST, "filename": f"$${{conf_dir}}/{DNC_LIST_PATH}"}]
+    return render_template("blacklist.conf.xml.j2", lists=lists)
+
+
+def hiredis_xml(redis: RedisTarget) -> str:
+    return render_template("hiredis.conf.xml.j2", redis=redis)
+
+
+def python_xml() -> str:
+    """An empty python.conf: mod_python3 loads without "Open of python.conf failed"."""
+    return render_template("python.conf.xml.j2")
+
+
+def external_profile_xml(
+    options: SwitchOptions,
+    profile: str = "external",
+    inline_gateways: Iterable[Trunk] | None = None,
+) -> str:
+    """The ``external`` profile: its ``<gateways>`` include ``external/*.xml`` (the rendered
+    gateway files), or with ``inline_gateways`` hold those gateways themselves (what the API
+    serves over mod_xml_curl, where an include would read the switch's own files)."""
     return render_template(
         "external.xml.j2",
         profile=profile,
+        inline_gateways=None if inline_gateways is None else list(inline_gateways),
         sip_port=options.sip_port,
         sip_ip=options.sip_ip,
         rtp_ip=options.sip_ip,
         ext_ip=options.ext_ip,
         codecs=options.codecs,
         moh_sound=options.queue.moh_sound,
+        media_timeout_s=options.media_timeout_s,
+        media_hold_timeout_s=options.media_hold_timeout_s,
     )
 
 
@@ -303,26 +340,33 @@ def write_switch_conf(
         acl=options.esl_acl,
         allow_default_password=options.allow_default_password,
     )
+    plan = module_plan(options)
+    dialplan = replace(options.dialplan, dnc_prefix_regex=options.dnc.prefix_regex)
     files = {
         Path("autoload_configs/event_socket.conf.xml"): event_socket_xml(access),
         Path("autoload_configs/acl.conf.xml"): acl_conf_xml(access),
-        Path("autoload_configs/modules.conf.xml"): modules_xml(
-            amd=options.dialplan.amd,
-            callcenter_modules=options.callcenter_modules,
-            pgsql=any(
-                dsn.startswith(PGSQL_DSN_PREFIX)
-                for dsn in (options.lcr_odbc_dsn, options.callcenter_odbc_dsn)
-            ),
-        ),
+        Path("autoload_configs/modules.conf.xml"): modules_xml(plan),
         Path("autoload_configs/callcenter.conf.xml"): callcenter_xml(
             queues_for((q for _, q in campaign_list), options.queue), options.callcenter_odbc_dsn
         ),
         Path("sip_profiles/external.xml"): external_profile_xml(options),
-        Path("dialplan/campaign.xml"): dialplan_xml(campaign_list, options.dialplan),
+        Path("dialplan/campaign.xml"): dialplan_xml(campaign_list, dialplan),
         Path("autoload_configs/xml_cdr.conf.xml"): xml_cdr_xml(options.cdr),
     }
-    if options.lcr_odbc_dsn:
+    loaded = set(plan.loaded)
+    if "mod_lcr" in loaded:
         files[Path("autoload_configs/lcr.conf.xml")] = lcr_conf_xml(options.lcr_odbc_dsn)
+    if "mod_fail2ban" in loaded:
+        files[Path("autoload_configs/fail2ban.conf.xml")] = fail2ban_xml(options.fail2ban_logfile)
+    if "mod_blacklist" in loaded:
+        files[Path("autoload_configs/blacklist.conf.xml")] = blacklist_xml()
+        files[Path(DNC_LIST_PATH)] = options.dnc.list_text()
+    if "mod_python3" in loaded:
+        files[Path("autoload_configs/python.conf.xml")] = python_xml()
+    if options.xml_curl is not None:
+        files[Path("autoload_configs/xml_curl.conf.xml")] = xml_curl_conf_xml(options.xml_curl)
+    if options.redis is not None and "mod_hiredis" in loaded:
+        files[Path("autoload_configs/hiredis.conf.xml")] = hiredis_xml(options.redis)
     written = write_all(trunks, out_dir, node_name)
     for relative, text in files.items():
         path = out_dir / relative

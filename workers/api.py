@@ -34,7 +34,8 @@ from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
-from dialer.cdr.wiring import cdr_deps
+from dialer.cdr.report_http import reports_router
+from dialer.cdr.wiring import cdr_deps, cost_report_api
 from dialer.http_problems import (
     PROBLEM_RESPONSES,
     install_problem_handlers,
@@ -44,10 +45,16 @@ from dialer.listener.ports import TrunkRelease
 from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
+from dialer.nodes.http import nodes_router
+from dialer.nodes.wiring import nodes_api
 from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import webhook_api_deps
+from dialer.recordings.http import downloads_router, recordings_router, upload_router
+from dialer.recordings.wiring import recording_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
+from dialer.xmlcurl.http import xml_curl_router
+from dialer.xmlcurl.wiring import xml_curl_deps
 from workers.context import AppContext, app_context
 from workers.manage import lead_list_deps, manage_deps
 from workers.tasks_post_call import enqueue_post_call
@@ -121,6 +128,9 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
         routing_router(auth, routing),
         agents_router(auth, agents),
+        reports_router(auth, cost_report_api(context.sessions, context.clock, settings.timezone)),
+        nodes_router(auth, nodes_api(settings, context.sessions)),
+        recordings_router(auth, recording_deps(settings, context.clock)),
     ]
 
 
@@ -148,6 +158,15 @@ def create_app(
     deps = cdr_deps(context.sessions, context.clock, notify, trunks)
     install_problem_handlers(app)
     app.include_router(fsapi_router(deps, settings.fsapi_credentials), include_in_schema=False)
+    app.include_router(
+        xml_curl_router(xml_curl_deps(context.sessions, context.clock), settings.fsapi_credentials),
+        include_in_schema=False,
+    )
+    recordings = recording_deps(settings, context.clock)
+    app.include_router(
+        upload_router(recordings, settings.fsapi_credentials), include_in_schema=False
+    )
+    app.include_router(downloads_router(recordings), include_in_schema=False)
     if v1_routers is None:
         v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
     v1 = APIRouter(

@@ -19,13 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from dialer.cdr.parse import MAX_CDR_BYTES, CdrError
 from dialer.cdr.service import CdrDeps, receive_cdr
 
-__all__ = ["FSAPI_PREFIX", "fsapi_router"]
+__all__ = ["FSAPI_PREFIX", "fsapi_authorized", "fsapi_router"]
 
 FSAPI_PREFIX = "/fsapi"
 log = logging.getLogger(__name__)
 
 
-def _authorized(header: str, credentials: str) -> bool:
+def fsapi_authorized(header: str, credentials: str) -> bool:
     """``Authorization: Basic ...`` carrying exactly ``credentials`` (``user:pass``)."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "basic" or not credentials:
@@ -46,7 +46,7 @@ def fsapi_router(deps: CdrDeps, credentials: str) -> APIRouter:
     async def post_cdr(request: Request) -> Response:
         if not credentials:
             return _text(503, "CDR credentials are not configured (DIALER_FSAPI_CREDENTIALS)")
-        if not _authorized(request.headers.get("authorization", ""), credentials):
+        if not fsapi_authorized(request.headers.get("authorization", ""), credentials):
             return _text(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="fsapi"'})
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_CDR_BYTES:

@@ -64,6 +64,19 @@ class CdrFacts:
     cancel_reason: str
     machine: bool
     recording_path: str
+    # mod_callcenter's whole-second epochs (0: never): the member joined the queue, and left
+    # it bridged (cc_queue_answered_epoch) or cancelled (cc_queue_canceled_epoch)
+    queue_joined_s: int = 0
+    queue_left_s: int = 0
+
+    @property
+    def queue_wait_s(self) -> int | None:
+        """Seconds in the queue (None: never queued); a member still queued when the call
+        ended (the caller hung up) waited until the end."""
+        if not self.queue_joined_s:
+            return None
+        left = self.queue_left_s or self.ended_us // 1_000_000
+        return max(left - self.queue_joined_s, 0)
 
 
 def cdr_xml_of(content_type: str, body: bytes) -> str:
@@ -155,6 +168,9 @@ def parse_cdr(xml_text: str) -> CdrFacts:
         cancel_reason=v.get("cc_cancel_reason", ""),
         machine=v.get("amd_result", "").upper() == "MACHINE",
         recording_path=v.get("dialer_recording_path", ""),
+        queue_joined_s=_int(v.get("cc_queue_joined_epoch", "")),
+        queue_left_s=_int(v.get("cc_queue_answered_epoch", ""))
+        or _int(v.get("cc_queue_canceled_epoch", "")),
     )
 
 

@@ -18,11 +18,13 @@ from typing import Any
 
 import redis
 
-from dialer.esl.ports import EslConnection, EslDisconnected
+from dialer.config import FsNode
+from dialer.esl.ports import EslClientKind, EslConnection, EslDisconnected
+from dialer.esl.wiring import connect_once
 from dialer.nodes.capacity import Limits
 from dialer.nodes.ports import NodeRecord, NodeRefusal, Reading
 
-__all__ = ["ConnectionStatusReader", "RedisNodeStore"]
+__all__ = ["ConnectionStatusReader", "EslNodeApi", "RedisNodeStore"]
 
 # KEYS: node hash; ARGV: now_s, max_sessions (-1: none), sps (-1: none), sessions per call.
 # Mirrors `dialer.nodes.fakes.MemoryNodeStore.take` and `dialer.nodes.capacity.bucket_for`.
@@ -156,3 +158,26 @@ class ConnectionStatusReader:
         if connection is None:
             raise EslDisconnected(f"no connection to node {node}")
         return connection.api(command, self._timeout_s)
+
+
+class EslNodeApi:
+    """`NodeApi` over the Event Socket: one short connection per command
+    (`dialer.esl.wiring.connect_once`)."""
+
+    def __init__(
+        self, kind: EslClientKind, nodes: Sequence[FsNode], timeout_s: float = 5.0
+    ) -> None:
+        self._kind = kind
+        self._nodes = {n.name: n for n in nodes}
+        self._timeout_s = timeout_s
+
+    def names(self) -> list[str]:
+        return list(self._nodes)
+
+    def api(self, node: str, command: str) -> str:
+        endpoint = self._nodes[node]
+        conn = connect_once(self._kind, endpoint, self._timeout_s)
+        try:
+            return conn.api(command, self._timeout_s)
+        finally:
+            conn.close()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from dialer.clock import Clock
 from dialer.esl.ports import EslDisconnected
 from dialer.nodes.capacity import Limits, bucket_for, refill
 from dialer.nodes.ports import NodeRecord, NodeRefusal, Reading
 
-__all__ = ["MemoryNodeStore", "ScriptedStatusReader"]
+__all__ = ["MemoryNodeStore", "ScriptedNodeApi", "ScriptedStatusReader"]
 
 
 class MemoryNodeStore:
@@ -99,3 +99,20 @@ class ScriptedStatusReader:
         if callable(self._replies):
             return self._replies(node, command)
         return self._replies.get(node, "")
+
+
+@dataclass
+class ScriptedNodeApi:
+    """Scripted `NodeApi`: the reply of each (node, command) as given; an unreachable node
+    raises as the adapter does."""
+
+    replies: dict[str, dict[str, str]] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)
+
+    def names(self) -> list[str]:
+        return list(self.replies) + [n for n in self.down if n not in self.replies]
+
+    def api(self, node: str, command: str) -> str:
+        if node in self.down:
+            raise EslDisconnected(f"{node}: no Event Socket (connection refused)")
+        return self.replies[node].get(command, "-ERR no reply")

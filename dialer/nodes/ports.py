@@ -10,7 +10,7 @@ from typing import Protocol
 
 from dialer.nodes.capacity import Limits
 
-__all__ = ["NodeRecord", "NodeRefusal", "NodeStore", "Reading", "StatusReader"]
+__all__ = ["NodeApi", "NodeRecord", "NodeRefusal", "NodeStore", "Reading", "StatusReader"]
 
 
 class NodeRefusal(StrEnum):
@@ -91,4 +91,13 @@ class StatusReader(Protocol):
 
     def api(self, node: str, command: str) -> str:
         """The reply of ``api <command>`` on ``node`` (``status``, ``fsctl sps 30``)."""
+        ...
+
+
+class NodeApi(StatusReader, Protocol):
+    """`StatusReader` over the configured nodes, each command on a connection of its own
+    (the API's and the CLI's one-shot questions)."""
+
+    def names(self) -> list[str]:
+        """The configured nodes (``DIALER_FREESWITCH_NODES``), in order."""
         ...

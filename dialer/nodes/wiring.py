@@ -1,22 +1,33 @@
 """Wiring of the nodes context: the placer every pacer and API process builds over the
-deployment's Redis (``<namespace>:node:*``) and its own node connections."""
+deployment's Redis (``<namespace>:node:*``) and its own node connections; the API's view
+of each node's gateways and registrations over one-shot connections."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import redis
+from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
-from dialer.config import FsNode
-from dialer.esl.ports import EslConnection
-from dialer.nodes.adapters import ConnectionStatusReader, RedisNodeStore
+from dialer.config import FsNode, Settings
+from dialer.esl.ports import EslClientKind, EslConnection
+from dialer.nodes.adapters import ConnectionStatusReader, EslNodeApi, RedisNodeStore
 from dialer.nodes.fakes import MemoryNodeStore
-from dialer.nodes.ports import NodeStore
+from dialer.nodes.http import NodesApi
+from dialer.nodes.ports import NodeApi, NodeStore
 from dialer.nodes.service import NodeConfig, NodePlacer
 
-__all__ = ["memory_node_placer", "node_configs", "node_placer", "redis_node_store"]
+__all__ = [
+    "esl_node_api",
+    "memory_node_placer",
+    "node_configs",
+    "node_placer",
+    "nodes_api",
+    "redis_node_store",
+]
 
 
 def node_configs(nodes: Sequence[FsNode]) -> list[NodeConfig]:
@@ -61,4 +72,15 @@ def memory_node_placer(clock: Clock, store: NodeStore | None = None) -> NodePlac
         None,
         (),
         clock,
+    )
+
+
+def esl_node_api(kind: EslClientKind, nodes: Sequence[FsNode]) -> NodeApi:
+    return EslNodeApi(kind, nodes)
+
+
+def nodes_api(settings: Settings, sessions: sessionmaker[Session]) -> NodesApi:
+    """The routes' view of the settings' nodes (connections made per request)."""
+    return NodesApi(
+        cache(lambda: esl_node_api(settings.esl_client, settings.freeswitch_nodes)), sessions
     )

@@ -93,13 +93,19 @@ def _live(sw: SimSwitch) -> list[Channel]:
 
 
 def show_reply(sw: SimSwitch, args: str) -> str:
-    """``show channels|calls [as json]``."""
+    """``show channels|calls|registrations [as json]``; no phone registers with the
+    simulator, so ``registrations`` is always the empty table (transcript x)."""
     words = args.split()
-    if not words or words[0] not in ("channels", "calls"):
+    if not words or words[0] not in ("channels", "calls", "registrations"):
         return _SHOW_USAGE
     as_json = words[-2:] == ["as", "json"]
     hostname = sw.scenario.hostname
-    rows = _calls(sw) if words[0] == "calls" else [_row(ch, hostname) for ch in _live(sw)]
+    if words[0] == "registrations":
+        rows: list[dict[str, str]] = []
+    elif words[0] == "calls":
+        rows = _calls(sw)
+    else:
+        rows = [_row(ch, hostname) for ch in _live(sw)]
     if as_json:
         if not rows:
             return '{"row_count": 0}\n'

@@ -1,4 +1,5 @@
-"""The campaign dialplan: ``answer``, ``set hangup_after_bridge=true``, ``callcenter <queue>``,
+"""The campaign dialplan: the DNC guard (a listed dialled number is hung up CALL_REJECTED),
+``answer``, ``set hangup_after_bridge=true``, ``callcenter <queue>``,
 then (when the member left the queue without an agent) a safe-harbor ``playback`` and
 ``hangup NORMAL_CLEARING`` — as the lab's ``cc_sales2s`` extension in the transcripts.
 
@@ -8,10 +9,13 @@ hangs the channel up with DESTINATION_OUT_OF_ORDER ("Invalid Application").
 
 from __future__ import annotations
 
+import re
+
 from dialer.sim.channel import Channel
 from dialer.sim.records import CallRecord
 from dialer.sim.scenario import Extension
 from dialer.sim.switch import SimSwitch
+from fs_conf.dnc import DNC_EXTENSION, DNC_HANGUP_CAUSE
 
 __all__ = ["Dialplan"]
 
@@ -30,6 +34,11 @@ class Dialplan:
         if ext is None:
             sw.hangups.hang_up(ch, "NO_ROUTE_DESTINATION")
             return
+        if self._dnc_listed(ext, record.number):
+            sw.channels.run_briefly(ch, "execute_extension", f"{DNC_EXTENSION} XML {context}")
+            sw.channels.execute(ch, "hangup", DNC_HANGUP_CAUSE)
+            sw.hangups.hang_up(ch, DNC_HANGUP_CAUSE)
+            return
         if ext.answer:
             sw.channels.run_briefly(ch, "answer", "")
         if ext.hangup_after_bridge:
@@ -47,6 +56,14 @@ class Dialplan:
         record.queue = ext.queue
         record.queue_joined_s = sw.now_s()
         engine.enter_queue(ch.uuid, ext.queue, lambda cause: self._left_queue(ch, ext, cause))
+
+    def _dnc_listed(self, ext: Extension, number: str) -> bool:
+        """The DNC guard of fs_conf.dnc: the list (whole entries, as mod_blacklist matches)
+        or the prefixes' regular expression, over the dialled number."""
+        listed = self.sw.scenario.blacklists.get(ext.dnc_list or "", frozenset())
+        if number in listed:
+            return True
+        return bool(ext.dnc_prefix_regex and re.match(ext.dnc_prefix_regex, number))
 
     def _after_bridge(self, ch: Channel) -> None:
         """The agent left and the customer stays (``hangup_after_bridge`` false): the

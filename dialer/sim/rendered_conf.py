@@ -9,12 +9,20 @@ the simulated switch runs the queues and the campaign dialplan a real switch wou
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from fs_conf.dialplan import AFTER_QUEUE_EXTENSION, DialplanError, destination_of
+from fs_conf.dialplan import (
+    AFTER_QUEUE_EXTENSION,
+    DNC_PREFIX_EXTENSION,
+    DialplanError,
+    destination_of,
+)
+from fs_conf.dnc import DNC_EXTENSION
 
-__all__ = ["scenario_extensions", "scenario_queues"]
+__all__ = ["scenario_blacklist", "scenario_extensions", "scenario_queues"]
+_BLACKLIST_CHECK = re.compile(r"\$\{blacklist\(check (\S+) \$\{callee_id_number\}\)\}")
 
 # callcenter.conf.xml param -> the simulator's QueueConfig field and its type
 _QUEUE_FIELDS: dict[str, tuple[str, type]] = {
@@ -68,6 +76,9 @@ def scenario_extensions(dialplan_xml: str, safe_harbor_s: float = 2.0) -> list[d
     extensions = {e.get("name", ""): e for e in context.findall("extension")}
     after = extensions.get(AFTER_QUEUE_EXTENSION)
     playback = [d for a, d in _actions(after) if a == "playback"] if after is not None else []
+    dnc_list = _second_field(extensions.get(DNC_EXTENSION))
+    listed = _BLACKLIST_CHECK.fullmatch(dnc_list[0]) if dnc_list else None
+    prefixes = _second_field(extensions.get(DNC_PREFIX_EXTENSION))
     entries = []
     for ext in extensions.values():
         actions = _actions(ext)
@@ -84,6 +95,37 @@ def scenario_extensions(dialplan_xml: str, safe_harbor_s: float = 2.0) -> list[d
                 "hangup_after_bridge": ("set", "hangup_after_bridge=true") in actions,
                 "after_queue_playback": playback[0] if playback else None,
                 "after_queue_playback_s": safe_harbor_s,
+                **_guard(actions, context.get("name", ""), listed, prefixes),
             }
         )
     return entries
+
+
+def _second_field(extension: ET.Element | None) -> tuple[str, str] | None:
+    """(field, expression) of an extension's second condition (its test)."""
+    if extension is None:
+        return None
+    conditions = extension.findall("condition")
+    if len(conditions) < 2:
+        return None
+    return conditions[1].get("field", ""), conditions[1].get("expression", "")
+
+
+def _guard(
+    actions: list[tuple[str, str]],
+    context: str,
+    listed: re.Match[str] | None,
+    prefixes: tuple[str, str] | None,
+) -> dict[str, str]:
+    """The DNC guard an extension runs (``execute_extension dialer_dnc[_prefix]``)."""
+    guard: dict[str, str] = {}
+    if listed and ("execute_extension", f"{DNC_EXTENSION} XML {context}") in actions:
+        guard["dnc_list"] = listed.group(1)
+    if prefixes and ("execute_extension", f"{DNC_PREFIX_EXTENSION} XML {context}") in actions:
+        guard["dnc_prefix_regex"] = prefixes[1]
+    return guard
+
+
+def scenario_blacklist(list_text: str) -> list[str]:
+    """The entries of a mod_blacklist list file (one a line, as its load_list reads it)."""
+    return [line.rstrip("\r") for line in list_text.split("\n") if line.rstrip("\r")]

@@ -69,6 +69,11 @@ class Extension:
     after_queue_playback: str | None = "tone_stream://%(2000,0,440)"
     after_queue_playback_s: float = 2.0
     hangup_after_bridge: bool = True
+    # the switch-side DNC guard (fs_conf.dnc): a dialled number in mod_blacklist's list
+    # ``dnc_list`` of the scenario's ``blacklists``, or matching ``dnc_prefix_regex``, is hung
+    # up CALL_REJECTED before the extension answers and queues
+    dnc_list: str | None = None
+    dnc_prefix_regex: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class Scenario:
     agent_endpoints: tuple[AgentEndpoint, ...] = ()
     extensions: tuple[Extension, ...] = ()
     callcenter: dict[str, Any] = field(default_factory=dict)
+    # mod_blacklist's lists: name -> entries (the lines of its list file)
+    blacklists: dict[str, frozenset[str]] = field(default_factory=dict)
     heartbeat_s: float = 20.0
     start_epoch_s: float | None = None
 
@@ -136,6 +143,8 @@ def scenario_from_dict(raw: Mapping[str, Any]) -> Scenario:
             after_queue_playback=e.get("after_queue_playback", "tone_stream://%(2000,0,440)"),
             after_queue_playback_s=float(e.get("after_queue_playback_s", 2.0)),
             hangup_after_bridge=bool(e.get("hangup_after_bridge", True)),
+            dnc_list=e.get("dnc_list"),
+            dnc_prefix_regex=e.get("dnc_prefix_regex"),
         )
         for e in raw.get("dialplan", [])
     )
@@ -152,6 +161,10 @@ def scenario_from_dict(raw: Mapping[str, Any]) -> Scenario:
         agent_endpoints=endpoints,
         extensions=extensions,
         callcenter=dict(raw.get("callcenter") or {}),
+        blacklists={
+            str(name): frozenset(str(v) for v in entries)
+            for name, entries in (raw.get("blacklists") or {}).items()
+        },
     )
 
 

@@ -27,6 +27,7 @@ from dialer.sim.ports import CallcenterEngine, CallcenterEngineFactory, TimerHan
 from dialer.sim.records import Records
 from dialer.sim.scenario import Scenario, load_scenario, scenario_from_dict
 from dialer.sim.switch import SimSwitch
+from dialer.sim.xml_curl_fetch import XmlCurlSource, fetch_config
 
 __all__ = [
     "Simulator",
@@ -237,9 +238,13 @@ async def serve_forever(
     seed: int | None = None,
     records_path: Path | None = None,
     cdr: CdrPosting | None = None,
+    xml_curl: XmlCurlSource | None = None,
 ) -> None:
-    """The ``dialer sim serve`` process: run until cancelled, then dump records."""
+    """The ``dialer sim serve`` process: run until cancelled, then dump records;
+    ``xml_curl``: the campaign dialplan and queues are fetched from there first."""
     scenario = load_scenario(scenario_path)
+    if xml_curl is not None:
+        scenario = await asyncio.to_thread(fetch_config, scenario, xml_curl)
     if speed is not None or seed is not None:
         scenario = replace(
             scenario,

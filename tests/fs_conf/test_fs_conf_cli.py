@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
+from campaigns.models import DncEntry
 from workers.cli import app
 from workers.context import app_context
 
@@ -120,3 +123,78 @@ def test_render_refuses_the_default_password_and_applies_an_acl(
         ["fsconf", "render", "--out", "c2", "--esl-password", "x", "--esl-listen-ip", "0.0.0.0"],
     )
     assert open_port.exit_code == 1 and "--esl-acl" in open_port.output
+
+
+def test_render_lists_the_global_dnc_for_the_switch_and_leaves_lcr_out_on_sqlite(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    _ok(cli, "campaigns", "create", "spring", "--queue", "sales@default")
+    _ok(cli, "trunks", "add", "carrier_a", "--proxy", "192.0.2.1:5080")
+    _ok(cli, "leads", "dnc", "+8613800138000")
+    _ok(cli, "leads", "dnc", "+86139", "--prefix")
+    _ok(cli, "leads", "dnc", "+8613700137000", "--campaign", "spring")  # the dialer's own check
+    _ok(cli, "leads", "dnc", "+8613600136000", "--expires", "2100-01-01T00:00")
+    with app_context().sessions.begin() as session:  # lapsed since
+        session.execute(
+            update(DncEntry)
+            .where(DncEntry.number == "+8613600136000")
+            .values(expires_at=datetime(2001, 1, 1, tzinfo=UTC))
+        )
+    _ok(cli, "fsconf", "render", "--out", "conf", "--allow-default-password")
+    conf = tmp_path / "conf"
+    listed = (conf / "blacklists/dialer_dnc.list").read_text().splitlines()
+    assert listed == ["13800138000", "8613800138000"]
+    plan = (conf / "dialplan/campaign.xml").read_text()
+    assert 'expression="^(0?139|86139)"' in plan
+    modules = (conf / "autoload_configs/modules.conf.xml").read_text()
+    assert '<load module="mod_lcr"/>' not in modules and "mod_lcr left out" in modules
+    assert not (conf / "autoload_configs/lcr.conf.xml").exists()
+    assert not (conf / "autoload_configs/hiredis.conf.xml").exists()
+
+
+def test_render_points_mod_lcr_and_mod_hiredis_at_the_dialers_servers(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ok(cli, "campaigns", "create", "spring", "--queue", "sales@default")
+    # the database stays SQLite for the test; the settings' URLs are what the render reads
+    from workers.cli import fsconf
+
+    monkeypatch.setattr(fsconf, "pgsql_dsn", lambda _url: "pgsql://host='10.0.0.3' dbname='d'")
+    monkeypatch.setenv("DIALER_REDIS_URL", "redis://:pw@10.0.0.4:6380/2")
+    app_context.cache_clear()
+    _ok(cli, "fsconf", "render", "--out", "conf", "--allow-default-password")
+    conf = tmp_path / "conf/autoload_configs"
+    lcr = {p.get("name"): p.get("value") for p in ET.parse(conf / "lcr.conf.xml").iter("param")}
+    assert lcr["odbc-dsn"] == "pgsql://host='10.0.0.3' dbname='d'"
+    hiredis = {
+        p.get("name"): p.get("value") for p in ET.parse(conf / "hiredis.conf.xml").iter("param")
+    }
+    assert (hiredis["hostname"], hiredis["port"], hiredis["password"]) == ("10.0.0.4", "6380", "pw")
+    loaded = [m.get("module") for m in ET.parse(conf / "modules.conf.xml").iter("load")]
+    assert loaded[0] == "mod_pgsql" and "mod_lcr" in loaded and "mod_hiredis" in loaded
+
+
+def test_render_points_mod_xml_curl_at_the_api_per_node(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIALER_FSAPI_CREDENTIALS", "fs1:s3cret")
+    monkeypatch.setenv("DIALER_API_PORT", "8099")
+    app_context.cache_clear()
+    _ok(cli, "campaigns", "create", "spring", "--queue", "sales@default")
+    _ok(cli, "fsconf", "render", "--out", "conf", "--allow-default-password")
+    conf = tmp_path / "conf/autoload_configs"
+    binding = ET.parse(conf / "xml_curl.conf.xml").find("bindings/binding")
+    assert binding is not None
+    params = {p.get("name"): p for p in binding.iter("param")}
+    url = params["gateway-url"]
+    assert url.get("value") == "http://127.0.0.1:8099/fsapi/xml_curl?node=fs1"
+    assert url.get("bindings") == "dialplan|directory|configuration"
+    assert params["gateway-credentials"].get("value") == "fs1:s3cret"
+    assert params["auth-scheme"].get("value") == "basic"
+    loaded = [m.get("module") for m in ET.parse(conf / "modules.conf.xml").iter("load")]
+    # loaded before the modules whose configuration it serves
+    assert loaded.index("mod_xml_curl") < loaded.index("mod_callcenter")
+    _ok(cli, "fsconf", "render", "--out", "off", "--no-xml-curl", "--allow-default-password")
+    assert not (tmp_path / "off/autoload_configs/xml_curl.conf.xml").exists()
+    off = ET.parse(tmp_path / "off/autoload_configs/modules.conf.xml")
+    assert "mod_xml_curl" not in [m.get("module") for m in off.iter("load")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,12 @@ from fs_conf.dialplan import (
     dialplan_entry,
     dialplan_xml,
 )
+from fs_conf.dnc import DNC_EXTENSION
 from fs_conf.switch import (
-    CALLCENTER_MODULES,
     ESL_ACL_LIST,
     CdrPosting,
     QueueSettings,
+    RedisTarget,
     SwitchOptions,
     acl_conf_xml,
     callcenter_xml,
@@ -48,6 +50,7 @@ from fs_conf.switch import (
     event_socket_xml,
     external_profile_xml,
     lcr_conf_xml,
+    module_plan,
     modules_xml,
     queues_for,
     write_switch_conf,
@@ -158,21 +161,38 @@ def test_event_socket_password_is_escaped() -> None:
     assert params["listen-ip"] == "127.0.0.1"
 
 
+def _loaded(options: SwitchOptions) -> list[str | None]:
+    return [m.get("module") for m in ET.fromstring(modules_xml(module_plan(options))).iter("load")]
+
+
+FULL = SwitchOptions(lcr_odbc_dsn="pgsql://dbname=dialer", redis=RedisTarget("10.0.0.4"))
+LEFT_OUT_ALWAYS = {"mod_redis", "mod_cidlookup", "mod_nibblebill"}
+
+
 def test_modules_are_the_call_center_set_plus_what_the_dialplan_needs() -> None:
-    text = modules_xml()
+    text = modules_xml(module_plan(FULL))
     loaded = [m.get("module") for m in ET.fromstring(text).iter("load")]
     assert len(loaded) == len(set(loaded))
     assert all(m is not None and re.fullmatch(r"mod_[a-z0-9_]+", m) for m in loaded)
-    assert set(loaded) >= SEED_000 | DIALPLAN_NEEDS
+    assert set(loaded) >= (SEED_000 - LEFT_OUT_ALWAYS) | DIALPLAN_NEEDS
+    assert not set(loaded) & LEFT_OUT_ALWAYS
+    for module in LEFT_OUT_ALWAYS:  # each with its reason beside the list
+        assert f"<!-- {module} left out: " in text
     assert "mod_amd" not in loaded
     _golden("modules.conf.xml", text)
-    with_amd = [m.get("module") for m in ET.fromstring(modules_xml(amd=True)).iter("load")]
+    with_amd = _loaded(replace(FULL, dialplan=DialplanOptions(amd=True)))
     assert "mod_amd" in with_amd
-    lean = {
-        m.get("module") for m in ET.fromstring(modules_xml(callcenter_modules=False)).iter("load")
-    }
-    seed_only = {m for _, group in CALLCENTER_MODULES for m in group}
+    lean = set(_loaded(replace(FULL, callcenter_modules=False)))
+    seed_only = SEED_000 - {"mod_callcenter", "mod_distributor"}
     assert lean >= DIALPLAN_NEEDS - seed_only and not lean & seed_only
+
+
+def test_lcr_and_hiredis_are_left_out_without_a_database_and_a_reachable_redis() -> None:
+    text = modules_xml(module_plan(SwitchOptions()))
+    loaded = {m.get("module") for m in ET.fromstring(text).iter("load")}
+    assert "mod_lcr" not in loaded and "mod_hiredis" not in loaded
+    assert "<!-- mod_lcr left out: mod_lcr needs a database server" in text
+    assert "<!-- mod_hiredis left out: no Redis the switch can reach" in text
 
 
 def test_callcenter_has_one_queue_per_campaign_queue_and_no_agents() -> None:
@@ -225,11 +245,13 @@ def test_dialplan_enters_the_campaign_queue_then_safe_harbor() -> None:
         "cc_debts.2026",
         "cc_sales",
         AFTER_QUEUE_EXTENSION,
+        DNC_EXTENSION,
     ]
     assert destination_of(extensions["cc_debts.2026"]) == "cc_debts.2026"
     sales = extensions["cc_sales"]
     actions = [(a.get("application"), a.get("data")) for a in sales.iter("action")]
     assert actions == [
+        ("execute_extension", f"{DNC_EXTENSION} XML {CAMPAIGN_CONTEXT}"),
         ("answer", None),
         ("set", "hangup_after_bridge=true"),
         ("callcenter", "sales@default"),
@@ -351,11 +373,15 @@ def test_write_switch_conf_lays_out_the_conf_dir(tmp_path: Path) -> None:
     relative = sorted(str(p.relative_to(tmp_path)) for p in paths)
     assert relative == [
         "autoload_configs/acl.conf.xml",
+        "autoload_configs/blacklist.conf.xml",
         "autoload_configs/callcenter.conf.xml",
         "autoload_configs/distributor.conf.xml",
         "autoload_configs/event_socket.conf.xml",
+        "autoload_configs/fail2ban.conf.xml",
         "autoload_configs/modules.conf.xml",
+        "autoload_configs/python.conf.xml",
         "autoload_configs/xml_cdr.conf.xml",
+        "blacklists/dialer_dnc.list",
         "dialplan/campaign.xml",
         "lcr.sql",
         "sip_profiles/external.xml",
@@ -461,7 +487,7 @@ def test_xml_cdr_posts_to_the_dialer_with_retries_and_an_error_log_dir() -> None
     assert (params["log-b-leg"], params["prefix-a-leg"]) == ("false", "true")
     _golden("xml_cdr.conf.xml", text)
     assert "cred" not in _params(ET.fromstring(xml_cdr_xml(CdrPosting())))
-    assert "mod_xml_cdr" in {m.get("module") for m in ET.fromstring(modules_xml()).iter("load")}
+    assert "mod_xml_cdr" in set(_loaded(SwitchOptions()))
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from workers.cli import (
     keys,
     leads,
     nodes,
+    recordings,
+    report,
     run,
     sim,
     trunks,
@@ -45,5 +47,7 @@ app.add_typer(calls.app, name="calls")
 app.add_typer(cdr.app, name="cdr")
 app.add_typer(keys.app, name="keys")
 app.add_typer(nodes.app, name="nodes")
+app.add_typer(report.app, name="report")
+app.add_typer(recordings.app, name="recordings")
 app.command("health")(health.health)
 run.register_process_commands(app)

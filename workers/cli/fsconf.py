@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 from sqlalchemy import select
 
+from campaigns.dnc import global_entries
 from campaigns.models import Campaign
 from dialer.routing.service import load_trunks
 from fs_conf.dialplan import DEFAULT_SAFE_HARBOR, DialplanError, DialplanOptions
+from fs_conf.dnc import switch_dnc
 from fs_conf.switch import CdrPosting, QueueSettings, SwitchOptions, write_switch_conf
+from fs_conf.targets import pgsql_dsn, redis_target
+from fs_conf.xml_curl import XmlCurlBinding
 from workers.cli.common import console, err_console, user_errors
 from workers.context import app_context
 
@@ -36,7 +42,11 @@ def render_switch_conf(
     strategy: Annotated[str, typer.Option(help="mod_callcenter strategy")] = "longest-idle-agent",
     moh: Annotated[str, typer.Option(help="music on hold while queued")] = "local_stream://moh",
     lcr_dsn: Annotated[
-        str, typer.Option(help="mod_lcr database, e.g. pgsql://hostaddr=10.0.0.3 dbname=lcr ...")
+        str,
+        typer.Option(
+            help="mod_lcr database, e.g. pgsql://hostaddr=10.0.0.3 dbname=lcr ... (default: "
+            "the dialer's own when it is PostgreSQL; with SQLite mod_lcr is left out)"
+        ),
     ] = "",
     callcenter_dsn: Annotated[
         str, typer.Option(help="mod_callcenter database (default: its own SQLite)")
@@ -70,8 +80,23 @@ def render_switch_conf(
     cdr_err_dir: Annotated[
         str, typer.Option(help="mod_xml_cdr err-log-dir (relative: under FreeSWITCH's log dir)")
     ] = "xml_cdr_err",
+    xml_curl: Annotated[
+        bool,
+        typer.Option(
+            help="mod_xml_curl fetches the campaign dialplan, queues, gateways and agents' "
+            "users from the API first (the rendered files stay the fallback)"
+        ),
+    ] = True,
+    xml_curl_url: Annotated[
+        str | None,
+        typer.Option(
+            help="where the switch fetches (default: http://DIALER_API_HOST:PORT/fsapi/xml_curl;"
+            " ?node=NAME is added)"
+        ),
+    ] = None,
 ) -> None:
-    """Write event socket + ACL, modules, SIP profile + gateways, queues, dialplan and the
+    """Write event socket + ACL, modules (each with its configuration, or left out with the
+    reason), SIP profile + gateways, queues, dialplan with the DNC guard, the DNC list and the
     CDR posting (xml_cdr) under OUT.
 
     With several nodes configured (DIALER_FREESWITCH_NODES), each gets OUT/<node name>.
@@ -85,6 +110,7 @@ def render_switch_conf(
         with ctx.sessions() as session:
             trunks = load_trunks(session)
             campaigns = [(c.name, c.queue_name) for c in session.scalars(select(Campaign))]
+            dnc_numbers, dnc_prefixes = global_entries(session, ctx.clock.now())
         queue = QueueSettings(strategy=strategy, moh_sound=moh, max_wait_time_s=max_wait_s)
         settings = ctx.settings
         cdr = CdrPosting(
@@ -97,16 +123,27 @@ def render_switch_conf(
             esl_password=esl_password,
             esl_acl=acl,
             allow_default_password=allow_default_password,
-            lcr_odbc_dsn=lcr_dsn,
+            lcr_odbc_dsn=lcr_dsn or pgsql_dsn(settings.database_url) or "",
             callcenter_odbc_dsn=callcenter_dsn,
             queue=queue,
             dialplan=DialplanOptions(safe_harbor=safe_harbor, amd=amd),
             cdr=cdr,
+            redis=redis_target(settings.redis_url),
+            dnc=switch_dnc(dnc_numbers, dnc_prefixes, trunks),
         )
         several = len(ctx.settings.freeswitch_nodes) > 1
+        fetch_url = xml_curl_url or f"http://{settings.api_host}:{settings.api_port}/fsapi/xml_curl"
         for n in nodes:
             target = out / n.name if several else out
-            for path in write_switch_conf(target, trunks, campaigns, n, options, node_name=n.name):
+            binding = XmlCurlBinding(
+                f"{fetch_url}{'&' if '?' in fetch_url else '?'}node={quote(n.name)}",
+                settings.fsapi_credentials,
+            )
+            node_options = replace(options, xml_curl=binding if xml_curl else None)
+            written = write_switch_conf(
+                target, trunks, campaigns, n, node_options, node_name=n.name
+            )
+            for path in written:
                 console.print(str(path), highlight=False)
             if esl_password is not None and esl_password != n.password:
                 err_console.print(
@@ -119,5 +156,6 @@ def render_switch_conf(
         if not cdr.credentials:
             err_console.print(
                 "[yellow]warning:[/yellow] DIALER_FSAPI_CREDENTIALS is not set: the API "
-                "refuses CDR posts, which then pile up in the err-log-dir"
+                "refuses CDR posts, which then pile up in the err-log-dir, and xml_curl "
+                "fetches, which fall back to the rendered files"
             )

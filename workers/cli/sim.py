@@ -51,14 +51,27 @@ def serve(
     cdr_err_dir: Annotated[
         Path | None, typer.Option(help="Where CDRs no post delivered are written.")
     ] = None,
+    xml_curl_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Fetch the campaign dialplan and the queues there first, as mod_xml_curl "
+            "does (the API's /fsapi/xml_curl?node=NAME)."
+        ),
+    ] = None,
+    xml_curl_credentials: Annotated[
+        str, typer.Option(help="USER:PASSWORD sent with the fetches (HTTP basic auth).")
+    ] = "",
 ) -> None:
     """Serve the Event Socket (inbound mode) until interrupted."""
     from dialer.sim.cdr_post import CdrPosting
     from dialer.sim.simulator import serve_forever
+    from dialer.sim.xml_curl_fetch import XmlCurlSource
 
-    if cdr_url is not None and not cdr_url.startswith(("http://", "https://")):
-        raise typer.BadParameter(f"expected an http:// or https:// URL, got {cdr_url!r}")
     cdr = CdrPosting(cdr_url, cdr_credentials, err_dir=cdr_err_dir) if cdr_url else None
+    for url in (cdr_url, xml_curl_url):
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"expected an http:// or https:// URL, got {url!r}")
+    fetch = XmlCurlSource(xml_curl_url, xml_curl_credentials) if xml_curl_url else None
 
     host, port = _split_listen(listen)
     console.print(f"switch simulator listening on {host}:{port} (scenario {scenario})")
@@ -73,6 +86,7 @@ def serve(
                 seed=seed,
                 records_path=records,
                 cdr=cdr,
+                xml_curl=fetch,
             )
         )
     except KeyboardInterrupt:

@@ -21,10 +21,12 @@ from dialer.esl.adapters.own import EslClient
 from dialer.esl.events import Event
 from dialer.esl.originate import OriginateSpec, build_originate
 from dialer.esl.ports import Subscription
+from dialer.routing.model import Trunk
 from dialer.sim.records import CallRecord
-from dialer.sim.rendered_conf import scenario_extensions, scenario_queues
+from dialer.sim.rendered_conf import scenario_blacklist, scenario_extensions, scenario_queues
 from dialer.sim.simulator import SimulatorServer
 from fs_conf.dialplan import DialplanOptions, dialplan_entry, dialplan_xml
+from fs_conf.dnc import DNC_HANGUP_CAUSE, DNC_LIST, switch_dnc
 from fs_conf.switch import QueueSettings, callcenter_xml, queues_for
 from tests.support.esl import EventLog
 
@@ -51,6 +53,7 @@ def test_rendered_config_maps_to_scenario_entries() -> None:
             "hangup_after_bridge": True,
             "after_queue_playback": "/s.wav",
             "after_queue_playback_s": 1.5,
+            "dnc_list": DNC_LIST,
         },
         {
             "name": "cc_sales",
@@ -60,6 +63,7 @@ def test_rendered_config_maps_to_scenario_entries() -> None:
             "hangup_after_bridge": True,
             "after_queue_playback": "/s.wav",
             "after_queue_playback_s": 1.5,
+            "dnc_list": DNC_LIST,
         },
     ]
     queues = scenario_queues(callcenter_xml(queues_for(["sales@default"], QueueSettings())))
@@ -82,13 +86,19 @@ class RenderedSwitch:
         return rec
 
 
+# the global DNC as the switch holds it: a number, and a prefix, as carrier_a dials them
+DNC = switch_dnc(["+16138000005"], ["+1613800001"], [Trunk(name="carrier_a", proxy_host="h")])
+
+
 def rendered_scenario() -> dict[str, Any]:
     raw: dict[str, Any] = yaml.safe_load(LAB.read_text(encoding="utf-8"))
     raw["speed"] = 10.0
     raw["population"][0]["talk_time_s"] = 20.0
     campaigns = [("spring", QUEUE), ("other", "other@default")]
-    plan = dialplan_xml(campaigns, DialplanOptions(safe_harbor=SAFE_HARBOR))
+    options = DialplanOptions(safe_harbor=SAFE_HARBOR, dnc_prefix_regex=DNC.prefix_regex)
+    plan = dialplan_xml(campaigns, options)
     raw["dialplan"] = scenario_extensions(plan, safe_harbor_s=2.0)
+    raw["blacklists"] = {DNC_LIST: scenario_blacklist(DNC.list_text())}
     queues = callcenter_xml(queues_for([QUEUE, "other@default"], QueueSettings()))
     raw["callcenter"] = {"queues": scenario_queues(queues), "agents": [], "tiers": []}
     return raw
@@ -107,12 +117,12 @@ def switch() -> Iterator[RenderedSwitch]:
             conn.close()
 
 
-def originate(sw: RenderedSwitch) -> str:
+def originate(sw: RenderedSwitch, number: str = "6138000000") -> str:
     entry = dialplan_entry("spring", QUEUE)
     call_uuid = str(uuid.uuid4())
     spec = OriginateSpec(
         call_uuid=call_uuid,
-        dial_string="sofia/gateway/carrier_a/6138000000",
+        dial_string=f"sofia/gateway/carrier_a/{number}",
         caller_id="20220601",
         extension=entry.extension,
         context=entry.context,
@@ -167,3 +177,16 @@ def test_ready_agent_takes_the_call(switch: RenderedSwitch) -> None:
     assert bridged.get("CC-Agent") == "agent1@default"
     rec = switch.record(call_uuid)
     assert rec.queue == QUEUE and not rec.abandoned and rec.agent == "agent1@default"
+
+
+@pytest.mark.parametrize("number", ["6138000005", "6138000012"])
+def test_a_dnc_number_originated_by_hand_is_refused_by_the_switch(
+    switch: RenderedSwitch, number: str
+) -> None:
+    # listed (6138000005) or under a listed prefix (+1613800001): never answered into the queue
+    call_uuid = originate(switch, number)
+    end = switch.wait_for(_of(call_uuid, "CHANNEL_HANGUP_COMPLETE"))
+    assert end.get("Hangup-Cause") == DNC_HANGUP_CAUSE
+    apps = [e.get("Application") for e in switch.log.events if _of(call_uuid, "CHANNEL_EXECUTE")(e)]
+    assert "callcenter" not in apps and apps[0] == "execute_extension"
+    assert switch.record(call_uuid).queue == ""

@@ -1,5 +1,47 @@
--- mod_lcr data (tables of mod_lcr/sql/postgres-8.3.sql), replacing what was there.
+-- mod_lcr data, replacing what was there. The tables are those of FreeSWITCH's
+-- src/mod/applications/mod_lcr/sql/postgres-8.3.sql, created when missing, with the lrn column
+-- mod_lcr would otherwise add itself at load (ALTER TABLE) already in place.
 BEGIN;
+CREATE TABLE IF NOT EXISTS carriers (
+  id serial NOT NULL,
+  carrier_name VARCHAR(255) NOT NULL,
+  enabled boolean NOT NULL DEFAULT 'true',
+  CONSTRAINT carriers_pkey PRIMARY KEY (id)
+);
+CREATE TABLE IF NOT EXISTS carrier_gateway (
+  id serial NOT NULL,
+  carrier_id integer REFERENCES carriers(id),
+  prefix VARCHAR(128) NOT NULL DEFAULT '',
+  suffix VARCHAR(128) NOT NULL DEFAULT '',
+  codec VARCHAR(128) NOT NULL DEFAULT '',
+  enabled boolean NOT NULL DEFAULT 'true',
+  CONSTRAINT carrier_gateway_pkey PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS gateway ON carrier_gateway (prefix, suffix);
+CREATE TABLE IF NOT EXISTS lcr (
+  id serial NOT NULL,
+  digits NUMERIC(20, 0),
+  rate numeric(11,5) NOT NULL,
+  intrastate_rate numeric(11,5) NOT NULL,
+  intralata_rate numeric(11,5) NOT NULL,
+  carrier_id integer NOT NULL REFERENCES carriers(id),
+  lead_strip integer NOT NULL DEFAULT 0,
+  trail_strip integer NOT NULL DEFAULT 0,
+  prefix VARCHAR(16) NOT NULL DEFAULT '',
+  suffix VARCHAR(16) NOT NULL DEFAULT '',
+  lcr_profile INTEGER NOT NULL DEFAULT 0,
+  date_start timestamp with time zone NOT NULL DEFAULT '1970-01-01',
+  date_end timestamp with time zone NOT NULL DEFAULT '2030-12-31',
+  quality numeric(10,6) NOT NULL DEFAULT 0,
+  reliability numeric(10,6) NOT NULL DEFAULT 0,
+  cid VARCHAR(32) NOT NULL DEFAULT '',
+  enabled boolean NOT NULL DEFAULT 'true',
+  lrn BOOLEAN NOT NULL DEFAULT false,
+  CONSTRAINT lcr_pkey PRIMARY KEY (id)
+);
+CREATE INDEX IF NOT EXISTS digits_rate ON lcr USING btree (digits, rate);
+CREATE INDEX IF NOT EXISTS profile_digits_15 ON lcr (digits, lcr_profile);
+CREATE INDEX IF NOT EXISTS unique_route ON lcr (digits, carrier_id);
 DELETE FROM lcr;
 DELETE FROM carrier_gateway;
 DELETE FROM carriers;

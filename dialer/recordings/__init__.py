@@ -1,0 +1,1 @@
+"""Call recordings: uploaded by the switch after hangup, kept, served by expiring URLs."""

@@ -1,0 +1,48 @@
+"""``POST /fsapi/xml_curl``: mod_xml_curl's fetches, thin over `dialer.xmlcurl.service`.
+
+The switch authenticates as it does for CDRs: HTTP basic auth with
+``DIALER_FSAPI_CREDENTIALS`` (mod_xml_curl's ``gateway-credentials``, ``auth-scheme`` basic).
+The form is ``application/x-www-form-urlencoded`` (transcript w1); ``?node=NAME`` in the
+binding's URL names the node, whose trunks the external profile gets. Anything but a 200
+makes mod_xml_curl log the error and FreeSWITCH use its own files.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from dialer.cdr.http import FSAPI_PREFIX, fsapi_authorized
+from dialer.xmlcurl.service import XmlCurlDeps, answer
+
+__all__ = ["MAX_FETCH_BYTES", "xml_curl_router"]
+
+MAX_FETCH_BYTES = 1 << 20  # a dialplan fetch carries every channel variable (w1: 7.4 KB)
+
+
+def xml_curl_router(deps: XmlCurlDeps, credentials: str) -> APIRouter:
+    """``credentials`` (``user:pass``) empty: every fetch is refused (503)."""
+    router = APIRouter(prefix=FSAPI_PREFIX)
+
+    @router.post("/xml_curl")
+    async def post_xml_curl(request: Request) -> Response:
+        if not credentials:
+            return _text(503, "credentials are not configured (DIALER_FSAPI_CREDENTIALS)")
+        if not fsapi_authorized(request.headers.get("authorization", ""), credentials):
+            return _text(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="fsapi"'})
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_FETCH_BYTES:
+            return _text(413, f"fetch over {MAX_FETCH_BYTES} bytes")
+        body = await request.body()
+        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        node = request.query_params.get("node")
+        text = await run_in_threadpool(answer, deps, fields, node)
+        return Response(text, media_type="text/xml")
+
+    return router
+
+
+def _text(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(text + "\n", status_code=status, media_type="text/plain", headers=headers)
