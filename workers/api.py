@@ -3,7 +3,8 @@
 `create_app` builds the app from a context's wiring: the switch-facing routes under
 ``/fsapi`` (the CDR endpoint, `dialer.cdr.http`) and the public API under ``/v1``
 (`public_routers`: one router per context, every route behind an API key of the right role,
-`dialer.apikeys.http`). Errors are RFC 9457 problem documents (`dialer.http_problems`); the
+`dialer.apikeys.http`), and the web console's pages (`dialer.web.pages`, docs/web.md).
+Errors are RFC 9457 problem documents (`dialer.http_problems`); the
 OpenAPI document is served at ``/openapi.json``, its pages at ``/docs``.
 ``python -m workers.api`` serves it on ``DIALER_API_HOST:DIALER_API_PORT`` until
 SIGINT/SIGTERM. While it serves, a task on the server's own event loop beats loop
@@ -35,6 +36,8 @@ from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
+from dialer.desk.http import DeskApi, desk_router
+from dialer.desk.wiring import desk_bus, lead_cards
 from dialer.http_problems import (
     PROBLEM_RESPONSES,
     install_problem_handlers,
@@ -45,9 +48,10 @@ from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
 from dialer.postcall.http import webhooks_router
-from dialer.postcall.wiring import webhook_api_deps
+from dialer.postcall.wiring import disposition_store, webhook_api_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
+from dialer.web.pages import static_files, web_router
 from workers.context import AppContext, app_context
 from workers.manage import lead_list_deps, manage_deps
 from workers.tasks_post_call import enqueue_post_call
@@ -110,6 +114,11 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         return SqlApiCallStore(context.sessions)
 
     manage = manage_deps(context)
+    desk = DeskApi(
+        cache(lambda: desk_bus(context.redis, context.namespace)),
+        lead_cards(context.sessions), disposition_store(context.sessions), auth.store,
+        context.clock, settings.timezone,
+    )  # fmt: skip
     # the business systems' calls first: routes are matched in order, and that one is hot
     return [
         calls_router(auth, deps, store),
@@ -120,6 +129,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         webhooks_router(webhook_api_deps(context.sessions, context.clock), auth),
         routing_router(auth, routing),
         agents_router(auth, agents),
+        desk_router(auth, desk),
     ]
 
 
@@ -157,6 +167,9 @@ def create_app(
     for router in v1_routers:
         v1.include_router(router)
     app.include_router(v1)
+    # the web console and desk (docs/web.md): pages over the /v1 routes above
+    app.include_router(web_router(sql_key_store(context.sessions)))
+    app.mount("/static", static_files(), name="static")
     return app
 
 

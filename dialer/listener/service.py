@@ -45,11 +45,13 @@ from dialer.cdr.parse import CdrFacts
 from dialer.cdr.ports import CdrLookup
 from dialer.cdr.settle import end_from_cdr, unsettled_end
 from dialer.clock import SYSTEM_CLOCK, Clock
+from dialer.desk.service import desk_event
 from dialer.esl.events import Event
 from dialer.esl.ports import EslConnection, EslError, Subscription
 from dialer.listener.ports import (
     ApiCallSink,
     AttemptSink,
+    DeskPublisher,
     LiveState,
     TrunkHealthFeed,
     TrunkRelease,
@@ -131,8 +133,10 @@ class NodeListener:
         beat_every_s: float = 5.0,
         transient: Callable[[BaseException], bool] = is_backend_error,
         backoff: Backoff = DEFAULT_BACKOFF,
+        desk: DeskPublisher | None = None,
     ) -> None:
         self.node = node
+        self._desk = desk
         self._safety = safety
         self._api_calls = api_calls
         self._cdrs = cdrs
@@ -315,6 +319,7 @@ class NodeListener:
             if agent is not None:
                 self.agents[agent.name] = agent
                 self._durably("agent", lambda: self._live.put_agent(self.node, agent))
+            self._publish_to_desk(event)
         api_key = self.book.agent_first_key(event)
         api_end = self.book.apply_agent_first(event)
         if api_end is not None:
@@ -334,6 +339,18 @@ class NodeListener:
             self._last_seq[key] = seq
             self._durably("call", lambda: self._live.put_call(self.node, state))
         return None
+
+    def _publish_to_desk(self, event: Event) -> None:
+        """An agent's event to its desk, once: a screen pop is live or useless, so a failed
+        publish is logged, not retried (the desk can read the card again)."""
+        found = desk_event(event) if self._desk is not None else None
+        if found is None or self._desk is None:
+            return
+        try:
+            self._desk.publish(found)
+        except Exception as exc:
+            log.warning("listener %s: desk event for %s not published: %s", self.node,
+                        found.agent, exc)  # fmt: skip
 
     def _finish(self, end: CallEnd) -> None:
         self._last_seq.pop(end.call_uuid, None)

@@ -54,6 +54,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/v1/agents/{name}/tiers"): _MANAGER,
     ("DELETE", "/v1/agents/{name}/tiers/{queue}"): _MANAGER,
     ("POST", "/v1/agents/{name}/status"): _MANAGER_OR_AGENT,
+    ("POST", "/v1/agents/{name}/dispositions"): _MANAGER_OR_AGENT,
     ("POST", "/v1/calls"): frozenset({Role.SYSTEM}),
     ("POST", "/v1/callbacks"): frozenset({Role.SYSTEM}),
     ("GET", "/v1/calls/{call_uuid}"): frozenset({Role.SYSTEM, Role.MANAGER}),
