@@ -311,7 +311,9 @@ function deskPage() {
     $("#lead-campaign").textContent = lead ? lead.campaign : "-";
     $("#lead-attempts").textContent = lead ? lead.attempts : "-";
     $("#lead-fields tbody").replaceChildren(...Object.entries(lead ? lead.custom_fields : {}).map(([k, v]) => row([k, v])));
-    $("#lead-earlier tbody").replaceChildren(...(lead ? lead.earlier : []).map(e => row([`#${e.attempt_no}`, e.originated_at, e.outcome, e.disposition])));
+    const earlier = lead ? lead.earlier : [];
+    $("#lead-earlier tbody").replaceChildren(...(earlier.length ? earlier.map(e => row([`#${e.attempt_no}`, e.originated_at, e.outcome, e.disposition]))
+      : [row(["none: this is the first call"])]));
   };
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
