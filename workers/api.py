@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Response
 
 from campaigns.http import campaigns_router, dnc_router
 from campaigns.importer.http import lead_lists_router
@@ -47,6 +47,7 @@ from dialer.listener.ports import TrunkRelease
 from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
+from dialer.metrics import CONTENT_TYPE_LATEST, exposition
 from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import disposition_store, webhook_api_deps
 from dialer.routing.http import RoutingApi, routing_router
@@ -167,10 +168,19 @@ def create_app(
     for router in v1_routers:
         v1.include_router(router)
     app.include_router(v1)
+    _metrics_route(app)
     # the web console and desk (docs/web.md): pages over the /v1 routes above
     app.include_router(web_router(sql_key_store(context.sessions)))
     app.mount("/static", static_files(), name="static")
     return app
+
+
+def _metrics_route(app: FastAPI) -> None:
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """The process's Prometheus metrics (docs/metrics.md); open, as scrapers expect:
+        counts and names only, no lead or key data."""
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 def main() -> None:

@@ -30,6 +30,7 @@ from dialer.clock import Clock
 from dialer.desk.ports import DeskBus, DeskEvent, DeskEventKind, LeadCards
 from dialer.desk.service import card_json
 from dialer.http_problems import Problem
+from dialer.metrics import DESK_SOCKETS
 from dialer.postcall.dispositions import Disposition, DispositionError, DispositionRequest
 from dialer.postcall.ports import DispositionStore
 from dialer.postcall.service import set_disposition
@@ -124,6 +125,7 @@ def desk_router(auth: KeyAuth, api: DeskApi) -> APIRouter:
             await socket.close(code=POLICY_VIOLATION)
             return
         feed = await api.bus().subscribe(name)
+        DESK_SOCKETS.inc()
         try:
             await socket.accept()
             while True:
@@ -135,6 +137,7 @@ def desk_router(auth: KeyAuth, api: DeskApi) -> APIRouter:
         except (WebSocketDisconnect, RuntimeError):  # the client went away
             pass
         finally:
+            DESK_SOCKETS.dec()
             feed.close()
 
     return router

@@ -65,6 +65,7 @@ from dialer.listener.switch_state import (
     reconciled,
 )
 from dialer.liveness.service import LoopBeat
+from dialer.metrics import ABANDONS, DESK_EVENTS, ESL_CONNECTS, OUTCOMES
 from dialer.retry import DEFAULT_BACKOFF, Backoff, retry_transient
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ class NodeListener:
         self._put(event)
 
     def on_connect(self) -> None:
+        ESL_CONNECTS.labels(self.node).inc()
         self._put(_CONNECTED)
 
     def stop(self) -> None:
@@ -348,6 +350,7 @@ class NodeListener:
             return
         try:
             self._desk.publish(found)
+            DESK_EVENTS.labels(found.kind.value).inc()
         except Exception as exc:
             log.warning("listener %s: desk event for %s not published: %s", self.node,
                         found.agent, exc)  # fmt: skip
@@ -363,6 +366,12 @@ class NodeListener:
             self._safety.check(end)
         self._live.drop_call(self.node, end.call_uuid)
         self.stats.ended += 1
+        # counted once the whole end is written (a retried write would count twice)
+        campaign = str(end.campaign_id or "")
+        outcome = end.outcome.value if end.outcome is not None else "none"
+        OUTCOMES.labels(campaign, outcome, end.hangup_cause or "").inc()
+        if end.abandoned:
+            ABANDONS.labels(campaign).inc()
 
     def _finish_agent_first(self, end: AgentFirstEnd) -> None:
         """An agent-first call ended: its line freed, its trunk's health fed (as a campaign

@@ -27,6 +27,7 @@ from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
+from dialer.metrics import DIAL_LEVEL, ORIGINATES, TICK_SECONDS, TRUNK_LINES
 from dialer.pacing import (
     AbandonBudget,
     AgentPhase,
@@ -178,6 +179,10 @@ class CampaignTicker:
             self.pacer.observe(outcome)
 
     def tick(self) -> bool:
+        with TICK_SECONDS.labels(str(self.lease.campaign_id)).time():
+            return self._tick()
+
+    def _tick(self) -> bool:
         deps = self.deps
         self.stats.ticks += 1
         if not deps.leases.renew(self.lease, deps.config.lease_ttl_ms):
@@ -194,6 +199,7 @@ class CampaignTicker:
         snapshot = self._snapshot(plan, now, agents, live_calls, usage, bool(nodes))
         launch = self.pacer.decide(snapshot).launch
         self.stats.decided += launch
+        _measure(plan.campaign_id, snapshot, launch, usage)
         if launch <= 0 or not nodes:
             return True
         leads = deps.store.claim(plan.campaign_id, launch, now, self._claimer)
@@ -354,6 +360,7 @@ class CampaignTicker:
         for r in written:
             sent = self._originate(plan, r, attempt_ids[r.call_uuid], now)
             if sent is _Sent.SENT:
+                ORIGINATES.labels(str(plan.campaign_id), r.candidate.trunk).inc()
                 self.in_flight.launch(r.call_uuid, now.timestamp())
                 self.stats.launched += 1
             else:
@@ -419,3 +426,13 @@ class CampaignTicker:
         self._release(routed)
         self.deps.store.fail_attempts([r.call_uuid for r in routed], self._claimer, now)
         self.stats.unsafe += len(routed)
+
+
+def _measure(campaign_id: int, snapshot: Snapshot, launch: int, usage: UsageSnapshot) -> None:
+    """The tick's figures for /metrics: dial level (calls up and launched per staffed agent;
+    0 with no agent staffed) and each trunk's lines in use as read."""
+    staffed = sum(1 for a in snapshot.agents if a.phase is not AgentPhase.AWAY)
+    level = (len(snapshot.calls) + launch) / staffed if staffed else 0.0
+    DIAL_LEVEL.labels(str(campaign_id)).set(level)
+    for trunk, used in usage.trunks.items():
+        TRUNK_LINES.labels(trunk).set(used.in_flight)

@@ -12,6 +12,7 @@ state in the database changed accordingly. Each page's screenshot is written und
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -37,7 +38,6 @@ from dialer.sim.scenario import load_scenario
 from dialer.sim.simulator import SimulatorServer
 from tests.conftest import migrated_database
 from tests.support.api import bearer, issue_test_keys, served
-from tests.support.clock import FakeClock
 from workers.api import create_app
 from workers.context import AppContext
 from workers.listener import start_listeners
@@ -224,6 +224,13 @@ def test_a_manager_runs_a_campaign_and_an_agent_gets_its_screen_pop(
                 _shot(manager, shot)
             stop.set()
             pacer.join(timeout=60)
+            # the same process's metrics: what the pacer, listener and importer counted
+            metrics = manager_api.get("/metrics").text
+            assert re.search(r'dialer_originates_total\{campaign="\d+",trunk="carrier1"\} [1-9]',
+                             metrics)  # fmt: skip
+            assert re.search(r'dialer_import_rows_total\{campaign="\d+",outcome="accepted"\} [1-9]',
+                             metrics)  # fmt: skip
+            assert re.search(r'dialer_tick_seconds_count\{campaign="\d+"\} [1-9]', metrics)
         with sessions() as session:
             attempt = session.scalars(
                 select(CallAttempt).where(CallAttempt.call_uuid == call_uuid)
