@@ -272,9 +272,11 @@ async function agentsPage() {
     $("#agents tbody").replaceChildren(...agents.map(a => {
       const node = a.nodes[0] || { status: "-", state: "-" };
       const key = `${node.status}|${node.state}`;
+      // the listener's time of the change; else since this page saw it
       if (!since[a.name] || since[a.name].key !== key) since[a.name] = { key, at: Date.now() };
+      const at = node.since ? Date.parse(node.since) : since[a.name].at;
       count[node.status] = (count[node.status] || 0) + 1;
-      const secs = Math.round((Date.now() - since[a.name].at) / 1000);
+      const secs = Math.max(0, Math.round((Date.now() - at) / 1000));
       return row([a.name, a.tiers.map(t => t.queue).join(", "), node.status, node.state, `${secs} s`,
         el("a", "desk", { href: `/desk/${encodeURIComponent(a.name)}` })]);
     }));
