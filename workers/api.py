@@ -52,6 +52,8 @@ from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import disposition_store, webhook_api_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
+from dialer.runner.adapters import LiveStateView
+from dialer.runner.http import LiveApi, live_router
 from dialer.web.pages import static_files, web_router
 from workers.context import AppContext, app_context
 from workers.manage import lead_list_deps, manage_deps
@@ -115,6 +117,12 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         return SqlApiCallStore(context.sessions)
 
     manage = manage_deps(context)
+    nodes = [n.name for n in settings.freeswitch_nodes]
+    live = LiveApi(
+        context.sessions,
+        cache(lambda: LiveStateView(live_state(context.redis, context.namespace), nodes)),
+        context.clock,
+    )
     desk = DeskApi(
         cache(lambda: desk_bus(context.redis, context.namespace)),
         lead_cards(context.sessions), disposition_store(context.sessions), auth.store,
@@ -124,6 +132,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     return [
         calls_router(auth, deps, store),
         keys_router(auth),
+        live_router(auth, live),
         campaigns_router(manage, auth),
         dnc_router(manage, auth),
         lead_lists_router(lead_list_deps(context), auth),

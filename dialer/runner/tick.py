@@ -45,6 +45,7 @@ from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.carry import Carried
 from dialer.runner.feed import OutcomeFeed
+from dialer.runner.live import dial_level
 from dialer.runner.ports import (
     CampaignPlan,
     CampaignStore,
@@ -199,7 +200,7 @@ class CampaignTicker:
         snapshot = self._snapshot(plan, now, agents, live_calls, usage, bool(nodes))
         launch = self.pacer.decide(snapshot).launch
         self.stats.decided += launch
-        _measure(plan.campaign_id, snapshot, launch, usage)
+        _measure(plan.campaign_id, snapshot, len(live_calls) + launch, usage)
         if launch <= 0 or not nodes:
             return True
         leads = deps.store.claim(plan.campaign_id, launch, now, self._claimer)
@@ -428,11 +429,10 @@ class CampaignTicker:
         self.stats.unsafe += len(routed)
 
 
-def _measure(campaign_id: int, snapshot: Snapshot, launch: int, usage: UsageSnapshot) -> None:
-    """The tick's figures for /metrics: dial level (calls up and launched per staffed agent;
-    0 with no agent staffed) and each trunk's lines in use as read."""
+def _measure(campaign_id: int, snapshot: Snapshot, lines: int, usage: UsageSnapshot) -> None:
+    """The tick's figures for /metrics: dial level (``lines``, the calls up and launched, per
+    staffed agent: `dialer.runner.live.dial_level`) and each trunk's lines in use as read."""
     staffed = sum(1 for a in snapshot.agents if a.phase is not AgentPhase.AWAY)
-    level = (len(snapshot.calls) + launch) / staffed if staffed else 0.0
-    DIAL_LEVEL.labels(str(campaign_id)).set(level)
+    DIAL_LEVEL.labels(str(campaign_id)).set(dial_level(lines, staffed))
     for trunk, used in usage.trunks.items():
         TRUNK_LINES.labels(trunk).set(used.in_flight)

@@ -66,6 +66,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
             ("GET", "/v1/campaigns/{name}"),
             ("PATCH", "/v1/campaigns/{name}"),
             ("GET", "/v1/campaigns/{name}/report"),
+            ("GET", "/v1/campaigns/{name}/live"),
             ("GET", "/v1/campaigns/{name}/preflight"),
             ("POST", "/v1/campaigns/{name}/start"),
             ("POST", "/v1/campaigns/{name}/pause"),

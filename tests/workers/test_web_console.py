@@ -18,13 +18,17 @@ from starlette.websockets import WebSocketDisconnect
 
 from campaigns.domain import LeadStatus
 from campaigns.models import CallAttempt, Lead
+from campaigns.service import get_campaign
+from dialer.agent_state import AgentState
 from dialer.apikeys.http import SESSION_COOKIE
 from dialer.apikeys.ports import Role
+from dialer.calls.machine import CallState
 from dialer.config import load_settings
 from dialer.db.base import transaction
 from dialer.desk.ports import DeskEvent, DeskEventKind
 from dialer.desk.wiring import desk_bus
 from dialer.listener.fakes import MemoryTrunks
+from dialer.listener.wiring import live_state
 from tests.conftest import seed_running_campaign
 from tests.support.api import bearer, issue_test_keys
 from workers.api import create_app
@@ -165,3 +169,28 @@ def test_an_agents_socket_gets_its_screen_pop_and_the_disposition_moves_the_lead
     again = client.post(f"/v1/agents/{AGENT}/dispositions", headers=console,
                         json={"call_uuid": "u2", "disposition": "dnc"})  # fmt: skip
     assert again.status_code == 409
+
+
+def test_a_campaigns_live_figures_are_read_from_the_listeners_live_state(
+    client: TestClient, sessions: sessionmaker[Session], redis_client: redis.Redis[str]
+) -> None:
+    seed_running_campaign(sessions, 1, {})
+    headers = bearer(issue_test_keys(sessions)[Role.MANAGER])
+    live = live_state(redis_client)
+    live.put_agent("fs1", AgentState("1001@default", "Available", "In a queue call",
+                                     queues=("campaign@default",)))  # fmt: skip
+    live.put_agent("fs1", AgentState("1002@default", "On Break", "Idle",
+                                     queues=("campaign@default",)))  # fmt: skip
+    with sessions() as session:
+        campaign_id = get_campaign(session, "campaign").id
+    live.put_call("fs1", CallState("u1", campaign_id, 1, 1, "t", created=True))
+    live.put_call("fs1", CallState("u2", campaign_id, 1, 2, "t", answered_at_us=1,
+                                   connected_at_us=2, agent="1001@default"))  # fmt: skip
+    live.put_call("fs1", CallState("u3", campaign_id + 1, 1, 3, "t", created=True))
+    got = client.get("/v1/campaigns/campaign/live", headers=headers)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["agents_by_phase"]["talking"] == 1 and body["agents_by_phase"]["away"] == 1
+    assert (body["ringing"], body["waiting"], body["talking"]) == (1, 0, 1)
+    assert body["dial_level"] == 2.0
+    assert client.get("/v1/campaigns/nope/live", headers=headers).status_code == 404

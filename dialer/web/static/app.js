@@ -70,14 +70,13 @@ function drawChart(svg, points, target) {
   const top = Math.max(1, target || 0, ...values) * 1.1;
   const xs = i => (points.length < 2 ? 0 : (300 * i) / (points.length - 1));
   const ys = v => 100 - (100 * v) / top;
-  const line = el("polyline", null, {
+  const ns = "http://www.w3.org/2000/svg";
+  const line = document.createElementNS(ns, "polyline");
+  Object.entries({
     points: points.map((p, i) => `${xs(i).toFixed(1)},${ys(p[1]).toFixed(1)}`).join(" "),
     fill: "none", stroke: "#1f6feb", "stroke-width": "1.5",
-  });
-  const ns = "http://www.w3.org/2000/svg";
-  const svgLine = document.createElementNS(ns, "polyline");
-  for (const a of line.getAttributeNames()) svgLine.setAttribute(a, line.getAttribute(a));
-  svg.appendChild(svgLine);
+  }).forEach(([k, v]) => line.setAttribute(k, v));
+  svg.appendChild(line);
   if (target) {
     const t = document.createElementNS(ns, "line");
     Object.entries({ x1: 0, x2: 300, y1: ys(target), y2: ys(target), stroke: "#d1242f", "stroke-dasharray": "4 3" })
@@ -85,7 +84,8 @@ function drawChart(svg, points, target) {
     svg.appendChild(t);
   }
   const label = document.createElementNS(ns, "text");
-  label.setAttribute("x", "2"); label.setAttribute("y", "10"); label.setAttribute("font-size", "9");
+  label.setAttribute("x", "296"); label.setAttribute("y", "10"); label.setAttribute("font-size", "9");
+  label.setAttribute("text-anchor", "end");
   label.textContent = values.length ? String(values[values.length - 1]) : "";
   svg.appendChild(label);
 }
@@ -137,11 +137,12 @@ async function transition(name, action, force) {
 async function campaignPage() {
   const name = $("#campaign").dataset.name;
   const base = `/campaigns/${encodeURIComponent(name)}`;
-  const series = { answered: [], abandon: [], connected: [] };
+  const series = { answer: [], abandon: [], level: [], busy: [] };
   let settings = null;
   const push = (s, v) => { s.push([Date.now(), v]); if (s.length > CHART_POINTS) s.shift(); };
   every(REFRESH_MS, async () => {
-    const [c, r] = await Promise.all([api("GET", base), api("GET", base + "/report")]);
+    const [c, r, live, trunks] = await Promise.all([api("GET", base), api("GET", base + "/report"),
+      api("GET", base + "/live"), api("GET", "/trunks")]);
     $("#status").textContent = c.status;
     const reason = $("#paused-reason");
     reason.hidden = !c.pause_reason; reason.textContent = c.pause_reason ? `Paused by the dialer: ${c.pause_reason}` : "";
@@ -154,12 +155,27 @@ async function campaignPage() {
     $("#figures").replaceChildren(...figures.map(([k, v]) => {
       const d = el("div", null, { class: "figure" }); d.append(el("span", k), el("strong", v)); return d;
     }));
+    const phases = live.agents_by_phase;
+    const liveFigures = [["Ringing", live.ringing], ["Waiting for an agent", live.waiting], ["Talking", live.talking],
+      ["Dial level", live.dial_level.toFixed(2)], ["Agents ready", phases.ready], ["Agents talking", phases.talking],
+      ["Agents in wrap-up", phases.wrap_up], ["Agents away", phases.away]];
+    $("#live").replaceChildren(...liveFigures.map(([k, v]) => {
+      const d = el("div", null, { class: "figure" }); d.append(el("span", k), el("strong", v)); return d;
+    }));
+    $("#campaign-trunks tbody").replaceChildren(...trunks.map(t => row([t.name,
+      t.health ? `${t.health.state}${t.health.why ? ": " + t.health.why : ""}` : "not seen",
+      `${t.lines_in_use ?? "-"} / ${t.max_concurrency || "∞"}`, `${t.calls_last_second ?? "-"} / ${t.max_cps || "∞"}`])));
     $("#leads tbody").replaceChildren(...Object.entries(r.leads_by_status).map(([k, v]) => row([k, v])));
     $("#outcomes tbody").replaceChildren(...Object.entries(r.calls_by_outcome).map(([k, v]) => row([k, v])));
-    push(series.answered, r.answered); push(series.abandon, +(100 * r.abandon_rate).toFixed(2)); push(series.connected, r.connected);
-    drawChart($("#chart-answered"), series.answered);
+    const ended = dialled - (r.calls_by_outcome["in flight"] || 0);
+    push(series.answer, ended ? +((100 * r.answered) / ended).toFixed(1) : 0);
+    push(series.abandon, +(100 * r.abandon_rate).toFixed(2));
+    push(series.level, +live.dial_level.toFixed(2));
+    push(series.busy, phases.talking);
+    drawChart($("#chart-answer"), series.answer);
     drawChart($("#chart-abandon"), series.abandon, c.abandon_target_pct);
-    drawChart($("#chart-connected"), series.connected);
+    drawChart($("#chart-level"), series.level);
+    drawChart($("#chart-busy"), series.busy);
     if (settings === null) {
       settings = {};
       for (const k of ["queue_name", "dial_mode", "default_region", "calling_window", "retry_rules", "abandon_target_pct",
