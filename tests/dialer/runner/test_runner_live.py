@@ -29,10 +29,19 @@ def test_agents_by_phase_calls_by_stage_and_the_dial_level() -> None:
     ]
     figures = live_figures(agents, calls, Q, now_s=200.0)
     assert figures == LiveFigures(
-        agents_by_phase={"ready": 1, "offered": 0, "previewing": 0, "talking": 1,
-                         "wrap_up": 0, "away": 1},  # fmt: skip
-        ringing=2, waiting=1, talking=1, dial_level=2.0,
-    )  # fmt: skip
+        agents_by_phase={
+            "ready": 1,
+            "offered": 0,
+            "previewing": 0,
+            "talking": 1,
+            "wrap_up": 0,
+            "away": 1,
+        },
+        ringing=2,
+        waiting=1,
+        talking=1,
+        dial_level=2.0,
+    )
 
 
 def test_no_staffed_agent_is_a_dial_level_of_zero() -> None:
