@@ -4,6 +4,7 @@ serves them all at /metrics in Prometheus's text format."""
 
 from __future__ import annotations
 
+import httpx
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,8 @@ from dialer.desk.fakes import MemoryDeskBus
 from dialer.esl.fakes import FakeEslConnection
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
+from dialer.metrics import serve_metrics
+from tests.support.net import free_port
 from tests.support.transcripts import transcript_events
 from workers.api import create_app
 from workers.context import AppContext
@@ -64,3 +67,11 @@ def test_the_api_serves_every_metric_in_prometheus_text_format(
                  "dialer_esl_connects_total", "dialer_trunk_lines_in_use",
                  "dialer_import_rows_total", "dialer_desk_sockets"):  # fmt: skip
         assert f"# TYPE {name} " in got.text, name
+
+
+def test_a_process_serves_its_metrics_on_its_own_port_and_port_0_serves_none() -> None:
+    assert serve_metrics(0) is False
+    port = free_port()
+    assert serve_metrics(port, "127.0.0.1", "test") is True
+    got = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert got.status_code == 200 and "# TYPE dialer_originates_total counter" in got.text
