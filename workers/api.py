@@ -34,6 +34,7 @@ from dialer.apicalls.service import CallDeps
 from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
+from dialer.calls.machine import CallState
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.wiring import cdr_deps
 from dialer.desk.http import DeskApi, desk_router
@@ -123,8 +124,13 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         cache(lambda: LiveStateView(live_state(context.redis, context.namespace), nodes)),
         context.clock,
     )
+    def calls_up() -> list[CallState]:
+        live_calls = live_state(context.redis, context.namespace)
+        return [c for name in nodes for c in live_calls.calls(name).values()]
+
     desk = DeskApi(
         cache(lambda: desk_bus(context.redis, context.namespace)),
+        calls_up,
         lead_cards(context.sessions), disposition_store(context.sessions), auth.store,
         context.clock, settings.timezone,
     )  # fmt: skip

@@ -2,7 +2,8 @@
 
 ``WS /v1/agents/{name}/events``: the key as ``Authorization: Bearer`` or the console's
 session cookie; an agent key only on itself, a manager key on any agent. Each event of the
-agent published on the desk bus after the socket opened is sent as one JSON text message;
+agent published on the desk bus after the socket opened is sent as one JSON text message,
+after the call the agent is on when it opens (from the listener's live state), if any;
 a ``call`` event carries the lead's card (``lead``, null when the call is not a dialer
 lead's). A refused key closes the socket before it opens (code 1008).
 
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import redis
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -26,9 +28,10 @@ from starlette.concurrency import run_in_threadpool
 from dialer.apikeys.http import KeyAuth, ensure_self, token_of
 from dialer.apikeys.ports import ApiKey, KeyStore, Role
 from dialer.apikeys.service import authenticate
+from dialer.calls.machine import CallState
 from dialer.clock import Clock
 from dialer.desk.ports import DeskBus, DeskEvent, DeskEventKind, LeadCards
-from dialer.desk.service import card_json
+from dialer.desk.service import card_json, current_call
 from dialer.http_problems import Problem
 from dialer.metrics import DESK_SOCKETS
 from dialer.postcall.dispositions import Disposition, DispositionError, DispositionRequest
@@ -44,10 +47,12 @@ _IDLE_S = 15.0
 
 @dataclass(frozen=True, slots=True)
 class DeskApi:
-    """The bus (built on first use), the lead cards, the disposition store, the clock and
-    the operation's time zone (a callback time without an offset is read in it)."""
+    """The bus (built on first use), the calls up on every node (the listener's live
+    state), the lead cards, the disposition store, the keys, the clock and the operation's
+    time zone (a callback time without an offset is read in it)."""
 
     bus: Callable[[], DeskBus]
+    calls: Callable[[], list[CallState]]
     cards: LeadCards
     dispositions: DispositionStore
     keys: KeyStore
@@ -86,6 +91,13 @@ async def _message(api: DeskApi, event: DeskEvent) -> dict[str, Any]:
             card = await run_in_threadpool(api.cards.by_call, event.call_uuid)
         message["lead"] = None if card is None else card_json(card)
     return message
+
+
+def _current(api: DeskApi, agent: str) -> DeskEvent | None:
+    try:
+        return current_call(api.calls(), agent)
+    except (redis.RedisError, OSError):  # no live state: the next call pops up all the same
+        return None
 
 
 def desk_router(auth: KeyAuth, api: DeskApi) -> APIRouter:
@@ -128,6 +140,9 @@ def desk_router(auth: KeyAuth, api: DeskApi) -> APIRouter:
         DESK_SOCKETS.inc()
         try:
             await socket.accept()
+            now_on = await run_in_threadpool(_current, api, name)
+            if now_on is not None:
+                await socket.send_json(await _message(api, now_on))
             while True:
                 event = await feed.next_event(_IDLE_S)
                 if event is None:

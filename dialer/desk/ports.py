@@ -72,7 +72,7 @@ class DeskFeed(Protocol):
 class DeskBus(Protocol):
     """Publish an agent's events (any thread, any process); subscribe to them (an event
     loop). An event published while nobody listens is lost: a screen pop is live or
-    useless, the card can be read again (``GET /v1/agents/{name}/call``)."""
+    useless (a desk opened during a call is sent that call from the live state instead)."""
 
     def publish(self, event: DeskEvent) -> None: ...
 

@@ -9,13 +9,14 @@ dialer's call uuid.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from dialer.calls.machine import CC_SUBCLASS
+from dialer.calls.machine import CC_SUBCLASS, CallState
 from dialer.desk.ports import DeskEvent, DeskEventKind, LeadCard
 from dialer.esl.events import Event
 
-__all__ = ["card_json", "desk_event"]
+__all__ = ["card_json", "current_call", "desk_event"]
 
 _KINDS = {
     "bridge-agent-start": DeskEventKind.CALL,
@@ -61,3 +62,16 @@ def card_json(card: LeadCard) -> dict[str, Any]:
             for e in card.earlier
         ],
     }  # fmt: skip
+
+
+def current_call(calls: Iterable[CallState], agent: str) -> DeskEvent | None:
+    """The call the agent is on now, as the listener's live state holds it (a desk opened
+    during a call shows it): the latest bridged to it, as a ``call`` event; None if none."""
+    mine = [c for c in calls if c.agent == agent and c.connected_at_us]
+    if not mine:
+        return None
+    call = max(mine, key=lambda c: c.connected_at_us)
+    return DeskEvent(
+        agent, DeskEventKind.CALL, call_uuid=call.call_uuid, attempt_id=call.attempt_id,
+        lead_id=call.lead_id, campaign_id=call.campaign_id, at_us=call.connected_at_us,
+    )  # fmt: skip

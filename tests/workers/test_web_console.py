@@ -138,6 +138,18 @@ def test_an_agents_socket_gets_its_screen_pop_and_the_disposition_moves_the_lead
     _login(client, tokens[Role.AGENT])
     bus = desk_bus(redis_client)
     with client.websocket_connect(f"/v1/agents/{AGENT}/events") as socket:
+        bus.publish(DeskEvent(AGENT, DeskEventKind.STATE, value="Waiting"))
+        assert socket.receive_json()["value"] == "Waiting"
+    # a desk opened during a call is shown that call first (the listener's live state)
+    with sessions() as session:
+        campaign_id = session.get(CallAttempt, attempt_id).campaign_id  # type: ignore[union-attr]
+    live_state(redis_client).put_call("fs1", CallState(
+        "u2", campaign_id, lead_id, attempt_id, "t", answered_at_us=1, connected_at_us=2,
+        agent=AGENT))  # fmt: skip
+    with client.websocket_connect(f"/v1/agents/{AGENT}/events") as socket:
+        current = socket.receive_json()
+        assert (current["type"], current["call_uuid"]) == ("call", "u2")
+        assert current["lead"]["name"] == "Li Lei"
         bus.publish(DeskEvent("1002@default", DeskEventKind.STATUS, value="Available"))
         bus.publish(DeskEvent(AGENT, DeskEventKind.CALL, call_uuid="u2", attempt_id=attempt_id,
                               lead_id=lead_id, campaign_id=1))  # fmt: skip
