@@ -124,6 +124,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         cache(lambda: LiveStateView(live_state(context.redis, context.namespace), nodes)),
         context.clock,
     )
+
     def calls_up() -> list[CallState]:
         live_calls = live_state(context.redis, context.namespace)
         return [c for name in nodes for c in live_calls.calls(name).values()]
