@@ -5,7 +5,7 @@ session cookie; an agent key only on itself, a manager key on any agent. Each ev
 agent published on the desk bus after the socket opened is sent as one JSON text message,
 after the call the agent is on when it opens (from the listener's live state), if any;
 a ``call`` event carries the lead's card (``lead``, null when the call is not a dialer
-lead's). A refused key closes the socket before it opens (code 1008).
+lead's). A refused key closes the socket as soon as it opens (code 1008).
 
 ``POST /v1/agents/{name}/dispositions``: the disposition of a call put through to the agent,
 through `dialer.postcall.service.set_disposition` (what ``dialer calls disposition`` calls);
@@ -134,7 +134,9 @@ def desk_router(auth: KeyAuth, api: DeskApi) -> APIRouter:
             key.role is Role.MANAGER or (key.role is Role.AGENT and key.agent == name)
         )
         if not allowed:
-            await socket.close(code=POLICY_VIOLATION)
+            # accepted, then closed: a browser sees the code (a refused handshake is 1006)
+            await socket.accept()
+            await socket.close(code=POLICY_VIOLATION, reason="not this agent's key")
             return
         feed = await api.bus().subscribe(name)
         DESK_SOCKETS.inc()

@@ -132,8 +132,11 @@ def test_an_agents_socket_gets_its_screen_pop_and_the_disposition_moves_the_lead
     attempt_id, lead_id = _seed_call(sessions, AGENT)
     for agent, role in (("1002@default", Role.AGENT), (AGENT, Role.SYSTEM)):
         url = f"/v1/agents/{agent}/events"
-        with pytest.raises(WebSocketDisconnect) as refused:
-            client.websocket_connect(url, headers=bearer(tokens[role])).__enter__()
+        with (
+            client.websocket_connect(url, headers=bearer(tokens[role])) as socket,
+            pytest.raises(WebSocketDisconnect) as refused,
+        ):
+            socket.receive_json()
         assert refused.value.code == 1008
     _login(client, tokens[Role.AGENT])
     bus = desk_bus(redis_client)

@@ -337,7 +337,11 @@ function deskPage() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/v1${path}/events`);
     socket.onopen = () => { $("#socket").textContent = "live"; };
-    socket.onclose = () => { $("#socket").textContent = "offline"; setTimeout(connect, 1000); };
+    socket.onclose = e => {
+      $("#socket").textContent = "offline";
+      if (e.code === 1008) window.location = "/login?next=" + encodeURIComponent(location.pathname); // the session ended
+      else setTimeout(connect, 1000);
+    };
     socket.onmessage = m => {
       const message = JSON.parse(m.data);
       if (message.type === "call") show(message.lead, message);
