@@ -94,10 +94,9 @@ function drawChart(svg, points, target) {
 async function campaignsPage() {
   const body = $("#campaigns tbody");
   every(REFRESH_MS * 2, async () => {
-    const campaigns = await api("GET", "/campaigns");
-    const reports = await Promise.all(campaigns.map(c => api("GET", `/campaigns/${encodeURIComponent(c.name)}/report`)));
-    body.replaceChildren(...campaigns.map((c, i) => {
-      const r = reports[i];
+    const campaigns = await api("GET", "/campaigns?report=true");
+    body.replaceChildren(...campaigns.map(c => {
+      const r = c.report;
       const dialled = Object.values(r.calls_by_outcome).reduce((a, b) => a + b, 0);
       const link = el("a", c.name, { href: `/console/campaigns/${encodeURIComponent(c.name)}` });
       const actions = el("span");
