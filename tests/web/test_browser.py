@@ -217,11 +217,21 @@ def test_a_manager_runs_a_campaign_and_an_agent_gets_its_screen_pop(
                     break
             assert desk.inner_text("#disposition-result") == "saved: lead done"
             _shot(desk, "desk-disposition")
-            for page, shot in (("/console", "campaigns"), ("/console/agents", "agents"),
-                               ("/console/trunks", "trunks"), ("/console/dnc", "dnc")):  # fmt: skip
+            # every other page shows its data (a row naming what this run made)
+            for page, table, shown in (
+                ("/console", "#campaigns", "spring"),
+                ("/console/agents", "#agents", AGENT),
+                ("/console/trunks", "#trunks", "carrier1"),
+            ):
                 manager.goto(base + page)
-                manager.wait_for_timeout(1500)
-                _shot(manager, shot)
+                manager.wait_for_selector(f"{table} tbody tr >> text={shown}")
+                _shot(manager, page.rsplit("/", 1)[-1])
+            manager.goto(base + "/console/dnc")
+            manager.fill("#dnc-add input[name=number]", "13900000000")
+            manager.fill("#dnc-add input[name=reason]", "asked on the phone")
+            manager.click("#dnc-add button[type=submit]")
+            manager.wait_for_selector("#dnc tbody tr >> text=+8613900000000")
+            _shot(manager, "dnc")
             stop.set()
             pacer.join(timeout=60)
             # the same process's metrics: what the pacer, listener and importer counted
