@@ -27,9 +27,9 @@ from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import UnsafeValue, build_originate, spec_for
+from dialer.metrics import DIAL_LEVEL, ORIGINATES, TICK_SECONDS, TRUNK_LINES
 from dialer.nodes.placement import NodesSnapshot, room
 from dialer.nodes.service import NodePlacer
-from dialer.metrics import DIAL_LEVEL, ORIGINATES, TICK_SECONDS, TRUNK_LINES
 from dialer.pacing import (
     AbandonBudget,
     AgentPhase,
