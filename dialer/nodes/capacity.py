@@ -36,7 +36,7 @@ __all__ = [
 _SESSIONS = re.compile(r"^(\d+) session\(s\) - peak \d+", re.MULTILINE)
 _PER_SEC = re.compile(r"^(\d+) session\(s\) per Sec out of max (\d+)", re.MULTILINE)
 _MAX = re.compile(r"^(\d+) session\(s\) max\s*$", re.MULTILINE)
-_FSCTL = re.compile(r"^\+OK (?:sessions per second|max sessions): (\d+)\s*$")
+_FSCTL = re.compile(r"\+OK (?:sessions per second|max sessions): (\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def parse_status(reply: str) -> SwitchStatus | None:
 
 def parse_fsctl(reply: str) -> int | None:
     """The value an ``fsctl sps`` / ``fsctl max_sessions`` reply says is in force."""
-    found = _FSCTL.match(reply.strip())
+    found = _FSCTL.fullmatch(reply.strip())
     return int(found.group(1)) if found else None
 
 

@@ -63,7 +63,8 @@ class Dialplan:
         listed = self.sw.scenario.blacklists.get(ext.dnc_list or "", frozenset())
         if number in listed:
             return True
-        return bool(ext.dnc_prefix_regex and re.match(ext.dnc_prefix_regex, number))
+        # FreeSWITCH runs a condition's expression as a PCRE search; the rendered one is anchored
+        return bool(ext.dnc_prefix_regex and re.search(ext.dnc_prefix_regex, number))
 
     def _after_bridge(self, ch: Channel) -> None:
         """The agent left and the customer stays (``hangup_after_bridge`` false): the
