@@ -7,7 +7,7 @@ wrong value fails at start-up with a :class:`SettingsError` that names the setti
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     recordings_url_ttl_s: Annotated[int, Field(ge=1)] = 3600
     recordings_secret: str = ""
     recording_max_bytes: Annotated[int, Field(ge=1)] = 200 << 20
+    # what the switch does for a campaign with ``record``: records each answered call into
+    # <recordings_switch_dir>/<date>/<call uuid>.<recording_format> on its own disk, then
+    # uploads it to recording_upload_url (empty: this API's /fsapi/upload_audio at
+    # api_host:api_port, with fsapi_credentials)
+    recordings_switch_dir: str = "/var/lib/freeswitch/recordings"
+    recording_format: Literal["wav", "mp3"] = "wav"
+    recording_upload_url: str = ""
 
     @field_validator("fsapi_credentials")
     @classmethod

@@ -29,6 +29,8 @@ QUEUES = (PACING_QUEUE, ORIGINATE_QUEUE, IMPORTS_QUEUE, POST_CALL_QUEUE)
 SUPERVISE_EVERY_S = 2.0
 WEBHOOK_SWEEP_EVERY_S = 15.0
 DISPATCH_CALLBACKS_EVERY_S = 2.0
+PURGE_RECORDINGS_EVERY_S = 3600.0
+"""Recordings past their retention are deleted within the hour (the retention is in days)."""
 
 # Clients of embedded servers this process started: freeing one would stop its server.
 _EMBEDDED: list[Any] = []
@@ -60,6 +62,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dialer.webhook_retry": {"queue": POST_CALL_QUEUE},
             "dialer.api_call_ended": {"queue": POST_CALL_QUEUE},
             "dialer.dispatch_callbacks": {"queue": PACING_QUEUE},
+            "dialer.purge_recordings": {"queue": POST_CALL_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.
@@ -78,6 +81,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dispatch-callbacks": {
                 "task": "dialer.dispatch_callbacks",
                 "schedule": DISPATCH_CALLBACKS_EVERY_S,
+            },
+            "purge-recordings": {
+                "task": "dialer.purge_recordings",
+                "schedule": PURGE_RECORDINGS_EVERY_S,
+                "options": {"expires": PURGE_RECORDINGS_EVERY_S},
             },
         },
         "timezone": "UTC",

@@ -23,6 +23,7 @@ from dialer.recordings.ports import RecordingStorage, StoredRecording
 
 __all__ = [
     "DOWNLOAD_PREFIX",
+    "UPLOAD_PATH",
     "RecordingDeps",
     "RecordingError",
     "download_url",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 DOWNLOAD_PREFIX = "/files/recordings"
+UPLOAD_PATH = "/fsapi/upload_audio"
+"""Where the switch uploads (`dialer.recordings.http.upload_router`)."""
 FORMATS = frozenset({"wav", "mp3"})
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

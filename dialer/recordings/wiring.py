@@ -1,4 +1,5 @@
-"""Wiring of the recordings context: a local directory, the settings' secret and limits."""
+"""Wiring of the recordings context: a local directory, the settings' secret and limits, and
+what the originate of a recorded call asks of the switch."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from pathlib import Path
 
 from dialer.clock import Clock
 from dialer.config import Settings
+from dialer.esl.originate import Recording
 from dialer.recordings.adapters import LocalRecordingStorage
-from dialer.recordings.service import RecordingDeps
+from dialer.recordings.service import UPLOAD_PATH, RecordingDeps
 
-__all__ = ["recording_deps"]
+__all__ = ["recording_deps", "switch_recording", "upload_url"]
 
 
 def recording_deps(settings: Settings, clock: Clock) -> RecordingDeps:
@@ -20,4 +22,22 @@ def recording_deps(settings: Settings, clock: Clock) -> RecordingDeps:
         settings.recordings_url_ttl_s,
         settings.recordings_retention_days,
         settings.recording_max_bytes,
+    )
+
+
+def upload_url(settings: Settings) -> str:
+    """Where the switch uploads a recording: ``DIALER_RECORDING_UPLOAD_URL``, else this API's
+    ``/fsapi/upload_audio`` with the switch's credentials as the URL's user and password."""
+    if settings.recording_upload_url:
+        return settings.recording_upload_url
+    auth = f"{settings.fsapi_credentials}@" if settings.fsapi_credentials else ""
+    return f"http://{auth}{settings.api_host}:{settings.api_port}{UPLOAD_PATH}"
+
+
+def switch_recording(settings: Settings) -> Recording:
+    """What the originate of a call of a recording campaign sets (seed 001's template)."""
+    return Recording(
+        directory=settings.recordings_switch_dir,
+        file_format=settings.recording_format,
+        upload_url=upload_url(settings),
     )
