@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     recordings_switch_dir: str = "/var/lib/freeswitch/recordings"
     recording_format: Literal["wav", "mp3"] = "wav"
     recording_upload_url: str = ""
+    # an answered call of a recording campaign: its webhook waits this long after the call
+    # ended for the CDR and the recording, then goes without what is missing
+    recording_webhook_wait_s: Annotated[float, Field(ge=0)] = 300.0
+    # the API's address as the webhook receivers reach it (recording URLs in webhooks);
+    # empty: http://api_host:api_port
+    public_url: str = ""
 
     @field_validator("fsapi_credentials")
     @classmethod

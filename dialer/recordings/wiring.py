@@ -11,7 +11,7 @@ from dialer.esl.originate import Recording
 from dialer.recordings.adapters import LocalRecordingStorage
 from dialer.recordings.service import UPLOAD_PATH, RecordingDeps
 
-__all__ = ["recording_deps", "switch_recording", "upload_url"]
+__all__ = ["public_url", "recording_deps", "switch_recording", "upload_url"]
 
 
 def recording_deps(settings: Settings, clock: Clock) -> RecordingDeps:
@@ -32,6 +32,11 @@ def upload_url(settings: Settings) -> str:
         return settings.recording_upload_url
     auth = f"{settings.fsapi_credentials}@" if settings.fsapi_credentials else ""
     return f"http://{auth}{settings.api_host}:{settings.api_port}{UPLOAD_PATH}"
+
+
+def public_url(settings: Settings) -> str:
+    """The API's base URL as outsiders reach it (``DIALER_PUBLIC_URL``, else api_host:port)."""
+    return settings.public_url or f"http://{settings.api_host}:{settings.api_port}"
 
 
 def switch_recording(settings: Settings) -> Recording:
