@@ -18,7 +18,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from functools import cache
+from functools import cache, partial
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -50,7 +50,8 @@ from dialer.nodes.wiring import nodes_api
 from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import webhook_api_deps
 from dialer.recordings.http import downloads_router, recordings_router, upload_router
-from dialer.recordings.wiring import recording_deps
+from dialer.recordings.service import recording_link
+from dialer.recordings.wiring import public_url, recording_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from dialer.xmlcurl.http import xml_curl_router
@@ -118,9 +119,11 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         return SqlApiCallStore(context.sessions)
 
     manage = manage_deps(context)
+    recordings = recording_deps(settings, context.clock)
+    link = partial(recording_link, recordings, public_url=public_url(settings))
     # the business systems' calls first: routes are matched in order, and that one is hot
     return [
-        calls_router(auth, deps, store),
+        calls_router(auth, deps, store, link),
         keys_router(auth),
         campaigns_router(manage, auth),
         dnc_router(manage, auth),
@@ -130,7 +133,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         agents_router(auth, agents),
         reports_router(auth, cost_report_api(context.sessions, context.clock, settings.timezone)),
         nodes_router(auth, nodes_api(settings, context.sessions)),
-        recordings_router(auth, recording_deps(settings, context.clock)),
+        recordings_router(auth, recordings),
     ]
 
 

@@ -45,7 +45,7 @@ from dialer.postcall.webhooks import (
     recording_wait_s,
     verdict,
 )
-from dialer.recordings.service import RecordingDeps, RecordingError, download_url
+from dialer.recordings.service import RecordingDeps, recording_link
 
 CLAIM_LEASE_S = 300
 """A claimed retry whose try is not recorded within this (the worker died) is due again."""
@@ -116,13 +116,9 @@ def deliver_webhook(attempt_id: int, deps: PostCallDeps) -> PostCallResult:
 def recording_url(deps: PostCallDeps, call_uuid: str) -> str | None:
     """A URL of the call's recording that expires (`dialer.recordings.service.download_url`);
     None without recordings, a recording or a signing secret."""
-    if deps.recordings is None or deps.recordings.storage.get(call_uuid) is None:
+    if deps.recordings is None:
         return None
-    try:
-        path, _ = download_url(deps.recordings, call_uuid)
-    except RecordingError:
-        return None
-    return deps.public_url.rstrip("/") + path
+    return recording_link(deps.recordings, call_uuid, deps.public_url)
 
 
 def deliver_pause_webhook(
