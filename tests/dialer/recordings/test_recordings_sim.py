@@ -46,6 +46,7 @@ from workers.context import AppContext
 
 LAB = Path(__file__).resolve().parents[3] / "scenarios" / "sim" / "lab.yaml"
 CREDENTIALS = "fs1:s3cret"
+HOOK_SECRET = "whsec_recording-test-0"
 
 
 @pytest.mark.integration
