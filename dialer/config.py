@@ -92,6 +92,19 @@ class Settings(BaseSettings):
     # empty: http://api_host:api_port
     public_url: str = ""
 
+    @field_validator("recording_upload_url")
+    @classmethod
+    def _upload_url(cls, value: str) -> str:
+        # checked here, not at each originate: a URL the hook cannot carry would fail calls
+        from dialer.esl.originate import UPLOAD_URL_RE
+
+        if value and not UPLOAD_URL_RE.fullmatch(value):
+            raise ValueError(
+                "expected http(s)://[user:password@]host[:port]/path with only letters, "
+                "digits and ._~%:@/+- (percent-encode the rest)"
+            )
+        return value
+
     @field_validator("fsapi_credentials")
     @classmethod
     def _user_colon_password(cls, value: str) -> str:

@@ -4,6 +4,7 @@ what the originate of a recorded call asks of the switch."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from dialer.clock import Clock
 from dialer.config import Settings
@@ -27,10 +28,14 @@ def recording_deps(settings: Settings, clock: Clock) -> RecordingDeps:
 
 def upload_url(settings: Settings) -> str:
     """Where the switch uploads a recording: ``DIALER_RECORDING_UPLOAD_URL``, else this API's
-    ``/fsapi/upload_audio`` with the switch's credentials as the URL's user and password."""
+    ``/fsapi/upload_audio`` with the switch's credentials as the URL's user and password
+    (percent-encoded: curl decodes them, and the shell the hook runs in sees none of them)."""
     if settings.recording_upload_url:
         return settings.recording_upload_url
-    auth = f"{settings.fsapi_credentials}@" if settings.fsapi_credentials else ""
+    auth = ""
+    if settings.fsapi_credentials:
+        user, _, password = settings.fsapi_credentials.partition(":")
+        auth = f"{quote(user, safe='')}:{quote(password, safe='')}@"
     return f"http://{auth}{settings.api_host}:{settings.api_port}{UPLOAD_PATH}"
 
 
