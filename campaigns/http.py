@@ -177,6 +177,23 @@ class ReportOut(BaseModel):
     talk_s: float
 
 
+class CampaignListItem(CampaignOut):
+    """A campaign of the list; with ``?report=true`` also its live figures."""
+
+    report: ReportOut | None = None
+
+
+def _report_out(session: Session, c: Campaign, now: datetime) -> ReportOut:
+    live = live_report(session, c, now)
+    r = live.report
+    return ReportOut(
+        campaign=c.name, status=c.status, since=live.since, window_days=live.window_days,
+        leads_by_status=live.leads, calls_by_outcome=r.attempts_by_outcome,
+        answered=r.answered, abandoned=r.abandoned, abandon_rate=r.abandon_rate,
+        connected=r.connected, talk_s=r.talk_s,
+    )  # fmt: skip
+
+
 def _findings(found: tuple[Finding, ...]) -> list[FindingOut]:
     return [FindingOut(check=f.check, verdict=f.verdict, message=f.message) for f in found]
 
@@ -200,11 +217,24 @@ def campaigns_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
             raise campaign_problem(taken) from None
         return created
 
-    @router.get("", response_model=list[CampaignOut])
-    def list_all(key: ApiKey = Depends(manager)) -> list[CampaignOut]:
-        """Every campaign, by name."""
+    @router.get("", response_model=list[CampaignListItem])
+    def list_all(
+        report: Annotated[
+            bool, Query(description="add each campaign's live figures (as GET .../report)")
+        ] = False,
+        key: ApiKey = Depends(manager),
+    ) -> list[CampaignListItem]:
+        """Every campaign, by name; with ``report`` each with its live figures, read in one
+        request (the console's list)."""
         with deps.sessions() as session:
-            return [CampaignOut.of(c) for c in service.list_campaigns(session)]
+            now = deps.clock.now()
+            return [
+                CampaignListItem(
+                    **CampaignOut.of(c).model_dump(),
+                    report=_report_out(session, c, now) if report else None,
+                )
+                for c in service.list_campaigns(session)
+            ]
 
     @router.get("/{name}", response_model=CampaignOut)
     def read(name: str, key: ApiKey = Depends(manager)) -> CampaignOut:
@@ -232,18 +262,9 @@ def campaigns_router(deps: ManageDeps, auth: KeyAuth) -> APIRouter:
         """The live figures: ``dialer campaigns show``'s counts, from one read."""
         try:
             with deps.sessions() as session:
-                c = service.get_campaign(session, name)
-                live = live_report(session, c, deps.clock.now())
-                status = c.status
+                return _report_out(session, service.get_campaign(session, name), deps.clock.now())
         except CampaignError as exc:
             raise campaign_problem(exc) from None
-        r = live.report
-        return ReportOut(
-            campaign=name, status=status, since=live.since, window_days=live.window_days,
-            leads_by_status=live.leads, calls_by_outcome=r.attempts_by_outcome,
-            answered=r.answered, abandoned=r.abandoned, abandon_rate=r.abandon_rate,
-            connected=r.connected, talk_s=r.talk_s,
-        )  # fmt: skip
 
     @router.get("/{name}/preflight", response_model=list[FindingOut])
     def preflight(name: str, key: ApiKey = Depends(manager)) -> list[FindingOut]:

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: Annotated[int, Field(ge=1, le=65535)] = 8080
     fsapi_credentials: str = ""
+    # Prometheus /metrics of the listener and of the pacing worker on these ports (0: none;
+    # the API serves its own at /metrics); docs/metrics.md
+    listener_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
+    worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
+    metrics_host: str = "127.0.0.1"
     # seconds a call gone from its switch waits for its CDR before it is settled without one
     cdr_wait_s: Annotated[float, Field(ge=0)] = 120.0
     # lead files uploaded to the API (POST /v1/campaigns/NAME/lead-lists) are kept here for

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 
 __all__ = [
     "PROBLEM_JSON",
@@ -156,13 +157,15 @@ def _nul_fields(value: Any, path: str) -> list[str]:
     return []
 
 
-async def refuse_nul_characters(request: Request) -> None:
+async def refuse_nul_characters(request: HTTPConnection) -> None:
     """A router dependency: a NUL in the path, the query or a JSON body is refused (422
     naming the field) before any handler runs. No stored text may hold one (PostgreSQL's
-    text types cannot), and none of ours needs one; uploaded files are not looked into."""
+    text types cannot), and none of ours needs one; uploaded files are not looked into.
+    A WebSocket (no body) has its path and query checked."""
     fields = [f"path.{k}" for k, v in request.path_params.items() if _NUL in str(v)]
     fields += [f"query.{k}" for k, v in request.query_params.multi_items() if _NUL in k + v]
-    if request.headers.get("content-type", "").startswith("application/json"):
+    json_body = request.headers.get("content-type", "").startswith("application/json")
+    if isinstance(request, Request) and json_body:
         body = await request.body()
         if b"\\u0000" in body or b"\x00" in body:
             with contextlib.suppress(ValueError):  # not JSON: its own validation names it

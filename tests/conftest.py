@@ -193,6 +193,8 @@ CONTRACT_BACKENDS: dict[str, tuple[str, ...]] = {
     "cdr_store": ("sqlite", "postgresql"),
     "delivery_store": ("sqlite", "postgresql"),
     "disposition_store": ("sqlite", "postgresql"),
+    "desk_bus": ("redis",),
+    "lead_cards": ("sqlite", "postgresql"),
     "esl_connection": ("own", "greenswitch"),
     "lead_store": ("sqlite", "postgresql"),
     "lease_store": ("redis",),

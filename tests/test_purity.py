@@ -51,6 +51,8 @@ PURE_MODULES = (
     "dialer.cdr.ports",
     "dialer.cdr.settle",
     "dialer.clock",
+    "dialer.desk.ports",
+    "dialer.desk.service",
     "dialer.esl.events",
     "dialer.esl.fakes",
     "dialer.esl.frames",

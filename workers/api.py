@@ -3,7 +3,8 @@
 `create_app` builds the app from a context's wiring: the switch-facing routes under
 ``/fsapi`` (the CDR endpoint, `dialer.cdr.http`) and the public API under ``/v1``
 (`public_routers`: one router per context, every route behind an API key of the right role,
-`dialer.apikeys.http`). Errors are RFC 9457 problem documents (`dialer.http_problems`); the
+`dialer.apikeys.http`), and the web console's pages (`dialer.web.pages`, docs/web.md).
+Errors are RFC 9457 problem documents (`dialer.http_problems`); the
 OpenAPI document is served at ``/openapi.json``, its pages at ``/docs``.
 ``python -m workers.api`` serves it on ``DIALER_API_HOST:DIALER_API_PORT`` until
 SIGINT/SIGTERM. While it serves, a task on the server's own event loop beats loop
@@ -20,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import cache, partial
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Response
 
 from campaigns.http import campaigns_router, dnc_router
 from campaigns.importer.http import lead_lists_router
@@ -33,9 +34,12 @@ from dialer.apicalls.service import CallDeps
 from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
 from dialer.apikeys.wiring import sql_key_store
+from dialer.calls.machine import CallState
 from dialer.cdr.http import fsapi_router
 from dialer.cdr.report_http import reports_router
 from dialer.cdr.wiring import cdr_deps, cost_report_api
+from dialer.desk.http import DeskApi, desk_router
+from dialer.desk.wiring import desk_bus, lead_cards
 from dialer.http_problems import (
     PROBLEM_RESPONSES,
     install_problem_handlers,
@@ -45,15 +49,19 @@ from dialer.listener.ports import TrunkRelease
 from dialer.listener.wiring import live_state
 from dialer.liveness.service import LoopBeat, forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
+from dialer.metrics import CONTENT_TYPE_LATEST, exposition
 from dialer.nodes.http import nodes_router
 from dialer.nodes.wiring import nodes_api
 from dialer.postcall.http import webhooks_router
-from dialer.postcall.wiring import webhook_api_deps
+from dialer.postcall.wiring import disposition_store, webhook_api_deps
 from dialer.recordings.http import downloads_router, recordings_router, upload_router
 from dialer.recordings.service import recording_link
 from dialer.recordings.wiring import public_url, recording_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
+from dialer.runner.adapters import LiveStateView
+from dialer.runner.http import LiveApi, live_router
+from dialer.web.pages import static_files, web_router
 from dialer.xmlcurl.http import xml_curl_router
 from dialer.xmlcurl.wiring import xml_curl_deps
 from workers.context import AppContext, app_context
@@ -121,10 +129,28 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     manage = manage_deps(context)
     recordings = recording_deps(settings, context.clock)
     link = partial(recording_link, recordings, public_url=public_url(settings))
+    nodes = [n.name for n in settings.freeswitch_nodes]
+    live = LiveApi(
+        context.sessions,
+        cache(lambda: LiveStateView(live_state(context.redis, context.namespace), nodes)),
+        context.clock,
+    )
+
+    def calls_up() -> list[CallState]:
+        live_calls = live_state(context.redis, context.namespace)
+        return [c for name in nodes for c in live_calls.calls(name).values()]
+
+    desk = DeskApi(
+        cache(lambda: desk_bus(context.redis, context.namespace)),
+        calls_up,
+        lead_cards(context.sessions), disposition_store(context.sessions), auth.store,
+        context.clock, settings.timezone,
+    )  # fmt: skip
     # the business systems' calls first: routes are matched in order, and that one is hot
     return [
         calls_router(auth, deps, store, link),
         keys_router(auth),
+        live_router(auth, live),
         campaigns_router(manage, auth),
         dnc_router(manage, auth),
         lead_lists_router(lead_list_deps(context), auth),
@@ -134,6 +160,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         reports_router(auth, cost_report_api(context.sessions, context.clock, settings.timezone)),
         nodes_router(auth, nodes_api(settings, context.sessions)),
         recordings_router(auth, recordings),
+        desk_router(auth, desk),
     ]
 
 
@@ -180,7 +207,19 @@ def create_app(
     for router in v1_routers:
         v1.include_router(router)
     app.include_router(v1)
+    _metrics_route(app)
+    # the web console and desk (docs/web.md): pages over the /v1 routes above
+    app.include_router(web_router(sql_key_store(context.sessions)))
+    app.mount("/static", static_files(), name="static")
     return app
+
+
+def _metrics_route(app: FastAPI) -> None:
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """The process's Prometheus metrics (docs/metrics.md); open, as scrapers expect:
+        counts and names only, no lead or key data."""
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 def main() -> None:

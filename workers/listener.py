@@ -22,6 +22,7 @@ from dialer.listener.wiring import RunningListener, node_listeners
 from dialer.liveness.ports import HeartbeatStore
 from dialer.liveness.service import forget_dead, pid_alive
 from dialer.liveness.wiring import heartbeat_store
+from dialer.metrics import serve_metrics
 from workers.context import AppContext, app_context
 from workers.tasks_api_calls import enqueue_api_call_ended
 from workers.tasks_post_call import enqueue_campaign_paused, enqueue_post_call
@@ -65,6 +66,8 @@ def main() -> None:
     context = app_context()
     heartbeats = heartbeat_store(context.settings.health_dir)
     forget_dead(heartbeats, "listener", socket.gethostname(), pid_alive)
+    settings = context.settings
+    serve_metrics(settings.listener_metrics_port, settings.metrics_host, "listener")
     running = start_listeners(context, heartbeats=heartbeats)
     done = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -18,13 +18,14 @@ import threading
 from typing import Any, Protocol
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.importer.service import ImportDeps
 from campaigns.importer.wiring import import_deps
 from dialer.apicalls.service import CallDeps
 from dialer.apicalls.wiring import call_deps
+from dialer.metrics import serve_metrics
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.wiring import post_call_deps
 from dialer.runner.adapters import EslSwitch, RedisLeaseStore, running_campaign_ids
@@ -181,3 +182,13 @@ def _own_root_per_pool_process(sender: Any = None, **_: Any) -> None:
 
 
 worker_process_init.connect(_own_root_per_pool_process, weak=False)
+
+
+def _serve_metrics(sender: Any = None, **_: Any) -> None:
+    # the worker's main process serves /metrics (its pool's processes' too, with
+    # PROMETHEUS_MULTIPROC_DIR: docs/metrics.md)
+    settings = app_context().settings
+    serve_metrics(settings.worker_metrics_port, settings.metrics_host, "worker")
+
+
+worker_init.connect(_serve_metrics, weak=False)

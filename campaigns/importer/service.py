@@ -31,6 +31,7 @@ from campaigns.importer.ports import ImportTarget, LeadBatch, LeadListProgress, 
 from campaigns.importer.rejects import RejectsFile
 from campaigns.importer.sources import BadRow, SourceError, TableRow, open_table, workbook_sheets
 from dialer.clock import Clock
+from dialer.metrics import IMPORT_ROWS
 
 BATCH_ROWS = 5000
 _PARALLEL_MIN_BYTES = 4 << 20
@@ -202,6 +203,8 @@ def import_file(
                 counts = Counter(r.outcome for r in batch_rejects)
                 counts[RowOutcome.ACCEPTED] = len(batch) - len(batch_rejects)
                 writer.checkpoint(lead_list_id, batch[-1].row_no, counts)
+            for outcome, n in counts.items():
+                IMPORT_ROWS.labels(str(campaign_id), str(outcome)).inc(n)
             on_rows(len(batch))
     final = store.finish(lead_list_id, deps.clock.now())
     column = layout.columns[layout.phone_index]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 import redis
@@ -90,6 +91,9 @@ class NodeStatusOut(BaseModel):
     node: str
     status: str
     state: str
+    since: datetime | None = Field(
+        default=None, description="when the agent entered this status and state (if known)"
+    )
 
 
 class TierOut(BaseModel):
@@ -125,7 +129,15 @@ def _out(view: AgentView) -> AgentOut:
         tiers=[TierOut(queue=t.queue, level=t.level, position=t.position) for t in record.tiers]
         if record is not None
         else [],
-        nodes=[NodeStatusOut(node=n.node, status=n.status, state=n.state) for n in view.nodes],
+        nodes=[
+            NodeStatusOut(
+                node=n.node,
+                status=n.status,
+                state=n.state,
+                since=None if n.since_s is None else datetime.fromtimestamp(n.since_s, UTC),
+            )
+            for n in view.nodes
+        ],
     )
 
 

@@ -115,11 +115,13 @@ def record_problems(record: AgentRecord) -> list[tuple[str, str]]:
 class NodeStatus:
     """An agent on one node: mod_callcenter's ``status`` and ``state``; ``?`` when the node
     could not be read; when the node's list lacks the agent, the reader's word for it
-    (``not on the switch``) and state ``-``."""
+    (``not on the switch``) and state ``-``. ``since_s``: when the agent entered that status
+    and state (epoch seconds, as the listener saw it), None when not known."""
 
     node: str
     status: str
     state: str
+    since_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,13 +338,13 @@ NOT_ON_THE_SWITCH = "not on the switch"
 
 def _status_on(
     listed: Sequence[AgentState] | None, name: str, absent: str = NOT_ON_THE_SWITCH
-) -> tuple[str, str]:
+) -> tuple[str, str, float | None]:
     if listed is None:
-        return "?", "?"
+        return "?", "?", None
     agent = next((a for a in listed if a.name == name), None)
     if agent is None:
-        return absent, "-"
-    return agent.status, agent.state
+        return absent, "-", None
+    return agent.status, agent.state, agent.changed_at_s or None
 
 
 def _only_on_switch(
@@ -361,7 +363,7 @@ def agent_lines(
     lines = []
     for node, listed in per_node.items():
         for r in records:
-            status, state = _status_on(listed, r.name)
+            status, state, _ = _status_on(listed, r.name)
             lines.append(AgentLine(node, r.name, r.contact, _tier_text(r.tiers), status, state))
         for a in _only_on_switch(records, listed):
             queues = ", ".join(a.queues) or "-"

@@ -48,6 +48,7 @@ from dialer.apicalls.ports import (
 )
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import AgentFirstSpec, Recording, UnsafeValue, build_agent_first
+from dialer.nodes.placement import NodesSnapshot
 from dialer.nodes.service import NodePlacer
 from dialer.routing.claim import claim
 from dialer.routing.lines import LineRebuilder
@@ -131,6 +132,7 @@ class CallDeps:
     placer: NodePlacer | None = None
     # what the originate of a call for a recording campaign sets; None: nothing is recorded
     recording: Recording | None = None
+    nodes_cache: tuple[float, tuple[str, ...], NodesSnapshot] | None = None
     _node_cursor: int = 0
 
     def next_node(self, trunk: str | None = None) -> str | None:
@@ -139,9 +141,26 @@ class CallDeps:
         if not nodes:
             return None
         if self.placer is not None:
-            return self.placer.place(self.placer.snapshot(nodes), trunk)[0]
+            return self._placed(tuple(nodes), trunk)
         self._node_cursor += 1
         return nodes[self._node_cursor % len(nodes)]
+
+    def _placed(self, nodes: tuple[str, ...], trunk: str | None) -> str | None:
+        """The placer's node, ranked on a snapshot read at most every ``usage_ttl_s`` (as
+        the trunks' usage; each take is still decided in Redis); a snapshot in which no node
+        takes the call is read again before the call is refused."""
+        assert self.placer is not None
+        now_s = self.clock.monotonic_s()
+        cached = self.nodes_cache
+        fresh = cached is not None and cached[1] == nodes and now_s - cached[0] < self.usage_ttl_s
+        if cached is not None and fresh:
+            node, after = self.placer.place(cached[2], trunk)
+            if node is not None:
+                self.nodes_cache = (cached[0], nodes, after)
+                return node
+        node, after = self.placer.place(self.placer.snapshot(nodes), trunk)
+        self.nodes_cache = (now_s, nodes, after)
+        return node
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from dialer.agent_state import AgentState
 from dialer.calls.agent_first import AgentFirstEnd
 from dialer.calls.machine import CallEnd, CallState
 from dialer.calls.safety import SafetyFacts, SafetyLimits
+from dialer.desk.ports import DeskEvent
 from dialer.routing.health import TrunkHealth
 
 
@@ -67,6 +68,13 @@ class ApiCallSink(Protocol):
         """Record ``end`` on its API call (the first end recorded stands); free the call's
         trunk line when ``end`` does not name its trunk."""
         ...
+
+
+class DeskPublisher(Protocol):
+    """The part of `dialer.desk.ports.DeskBus` the listener uses: an agent's events (screen
+    pop) to the API processes."""
+
+    def publish(self, event: DeskEvent) -> None: ...
 
 
 class TrunkRelease(Protocol):

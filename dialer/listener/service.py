@@ -45,11 +45,13 @@ from dialer.cdr.parse import CdrFacts
 from dialer.cdr.ports import CdrLookup
 from dialer.cdr.settle import end_from_cdr, unsettled_end
 from dialer.clock import SYSTEM_CLOCK, Clock
+from dialer.desk.service import desk_event
 from dialer.esl.events import Event
 from dialer.esl.ports import EslConnection, EslError, Subscription
 from dialer.listener.ports import (
     ApiCallSink,
     AttemptSink,
+    DeskPublisher,
     LiveState,
     TrunkHealthFeed,
     TrunkRelease,
@@ -63,6 +65,7 @@ from dialer.listener.switch_state import (
     reconciled,
 )
 from dialer.liveness.service import LoopBeat
+from dialer.metrics import ABANDONS, DESK_EVENTS, ESL_CONNECTS, OUTCOMES
 from dialer.retry import DEFAULT_BACKOFF, Backoff, retry_transient
 
 log = logging.getLogger(__name__)
@@ -131,8 +134,10 @@ class NodeListener:
         beat_every_s: float = 5.0,
         transient: Callable[[BaseException], bool] = is_backend_error,
         backoff: Backoff = DEFAULT_BACKOFF,
+        desk: DeskPublisher | None = None,
     ) -> None:
         self.node = node
+        self._desk = desk
         self._safety = safety
         self._api_calls = api_calls
         self._cdrs = cdrs
@@ -178,6 +183,7 @@ class NodeListener:
         self._put(event)
 
     def on_connect(self) -> None:
+        ESL_CONNECTS.labels(self.node).inc()
         self._put(_CONNECTED)
 
     def stop(self) -> None:
@@ -315,6 +321,7 @@ class NodeListener:
             if agent is not None:
                 self.agents[agent.name] = agent
                 self._durably("agent", lambda: self._live.put_agent(self.node, agent))
+            self._publish_to_desk(event)
         api_key = self.book.agent_first_key(event)
         api_end = self.book.apply_agent_first(event)
         if api_end is not None:
@@ -335,6 +342,19 @@ class NodeListener:
             self._durably("call", lambda: self._live.put_call(self.node, state))
         return None
 
+    def _publish_to_desk(self, event: Event) -> None:
+        """An agent's event to its desk, once: a screen pop is live or useless, so a failed
+        publish is logged, not retried (the desk can read the card again)."""
+        found = desk_event(event) if self._desk is not None else None
+        if found is None or self._desk is None:
+            return
+        try:
+            self._desk.publish(found)
+            DESK_EVENTS.labels(found.kind.value).inc()
+        except Exception as exc:
+            log.warning("listener %s: desk event for %s not published: %s", self.node,
+                        found.agent, exc)  # fmt: skip
+
     def _finish(self, end: CallEnd) -> None:
         self._last_seq.pop(end.call_uuid, None)
         self._awaiting_cdr.pop(end.call_uuid, None)
@@ -346,6 +366,12 @@ class NodeListener:
             self._safety.check(end)
         self._live.drop_call(self.node, end.call_uuid)
         self.stats.ended += 1
+        # counted once the whole end is written (a retried write would count twice)
+        campaign = str(end.campaign_id or "")
+        outcome = end.outcome.value if end.outcome is not None else "none"
+        OUTCOMES.labels(campaign, outcome, end.hangup_cause or "").inc()
+        if end.abandoned:
+            ABANDONS.labels(campaign).inc()
 
     def _finish_agent_first(self, end: AgentFirstEnd) -> None:
         """An agent-first call ended: its line freed, its trunk's health fed (as a campaign

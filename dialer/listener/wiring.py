@@ -25,12 +25,14 @@ from dialer.cdr.adapters import SqlCdrStore
 from dialer.cdr.ports import CdrLookup
 from dialer.clock import SYSTEM_CLOCK, Clock
 from dialer.config import FsNode, Settings
+from dialer.desk.wiring import desk_bus
 from dialer.esl.ports import EslClientKind, EslConnection, ManagedEslConnection
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.adapters import RedisLiveState, SqlAttemptSink, SqlSafetyStore
 from dialer.listener.ports import (
     ApiCallSink,
     AttemptSink,
+    DeskPublisher,
     LiveState,
     TrunkHealthFeed,
     TrunkRelease,
@@ -97,6 +99,7 @@ def start_listener(
     cdrs: CdrLookup | None = None,
     cdr_wait_s: float = 120.0,
     heartbeats: HeartbeatStore | None = None,
+    desk: DeskPublisher | None = None,
 ) -> RunningListener:
     """Start the listener of one node: its worker thread and its persistent connection;
     ``setup`` runs after each (re)connect, before the listener's reconcile (which then reads
@@ -109,7 +112,7 @@ def start_listener(
     listener = NodeListener(
         node.name, live, attempts, trunks,
         reconcile_every_s=reconcile_every_s, clock=clock, health=health, safety=safety,
-        api_calls=api_calls, cdrs=cdrs, cdr_wait_s=cdr_wait_s, heartbeat=beat,
+        api_calls=api_calls, cdrs=cdrs, cdr_wait_s=cdr_wait_s, heartbeat=beat, desk=desk,
     )  # fmt: skip
 
     def connected() -> None:
@@ -149,7 +152,8 @@ def node_listeners(
     the database (the CDRs the API stored there settle the calls a listener lost);
     ``notify(attempt_id)`` hands each recorded attempt to the post-call work,
     ``notify_paused`` each campaign the abandon safety stop paused, ``notify_api_call(uuid)``
-    each API call whose end was recorded (its webhook); each node gets the
+    each API call whose end was recorded (its webhook); each agent's events go to its
+    desk (`dialer.desk`, Redis pub/sub); each node gets the
     database's agents after every (re)connect."""
     live = live_state(client, namespace)
     cdrs = SqlCdrStore(sessions)
@@ -160,6 +164,7 @@ def node_listeners(
     from dialer.apicalls.wiring import api_call_sink
 
     api_calls = api_call_sink(sessions, shared.reservations, notify_api_call)
+    desk = desk_bus(client, namespace)
     return [
         start_listener(
             node,
@@ -176,6 +181,7 @@ def node_listeners(
             cdrs=cdrs,
             cdr_wait_s=settings.cdr_wait_s,
             heartbeats=heartbeats,
+            desk=desk,
         )
         for node in settings.freeswitch_nodes
     ]

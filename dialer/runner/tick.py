@@ -27,6 +27,7 @@ from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import Clock, IdSource
 from dialer.esl.originate import Recording, UnsafeValue, build_originate, spec_for
+from dialer.metrics import DIAL_LEVEL, ORIGINATES, TICK_SECONDS, TRUNK_LINES
 from dialer.nodes.placement import NodesSnapshot, room
 from dialer.nodes.service import NodePlacer
 from dialer.pacing import (
@@ -46,6 +47,7 @@ from dialer.routing.router import Candidate, RouterState, free_lines, route
 from dialer.routing.table import RoutingTable
 from dialer.runner.carry import Carried
 from dialer.runner.feed import OutcomeFeed
+from dialer.runner.live import dial_level
 from dialer.runner.ports import (
     CampaignPlan,
     CampaignStore,
@@ -186,6 +188,10 @@ class CampaignTicker:
             self.pacer.observe(outcome)
 
     def tick(self) -> bool:
+        with TICK_SECONDS.labels(str(self.lease.campaign_id)).time():
+            return self._tick()
+
+    def _tick(self) -> bool:
         deps = self.deps
         self.stats.ticks += 1
         if not deps.leases.renew(self.lease, deps.config.lease_ttl_ms):
@@ -202,6 +208,7 @@ class CampaignTicker:
         snapshot = self._snapshot(plan, now, agents, live_calls, usage, bool(nodes))
         launch = self.pacer.decide(snapshot).launch
         self.stats.decided += launch
+        _measure(plan.campaign_id, snapshot, len(live_calls) + launch, usage)
         if launch <= 0 or not nodes:
             return True
         launch = self._node_room(nodes, launch)
@@ -391,6 +398,7 @@ class CampaignTicker:
         for r in written:
             sent = self._originate(plan, r, attempt_ids[r.call_uuid], now)
             if sent is _Sent.SENT:
+                ORIGINATES.labels(str(plan.campaign_id), r.candidate.trunk).inc()
                 self.in_flight.launch(r.call_uuid, now.timestamp())
                 self.stats.launched += 1
             else:
@@ -457,3 +465,12 @@ class CampaignTicker:
         self._release(routed)
         self.deps.store.fail_attempts([r.call_uuid for r in routed], self._claimer, now)
         self.stats.unsafe += len(routed)
+
+
+def _measure(campaign_id: int, snapshot: Snapshot, lines: int, usage: UsageSnapshot) -> None:
+    """The tick's figures for /metrics: dial level (``lines``, the calls up and launched, per
+    staffed agent: `dialer.runner.live.dial_level`) and each trunk's lines in use as read."""
+    staffed = sum(1 for a in snapshot.agents if a.phase is not AgentPhase.AWAY)
+    DIAL_LEVEL.labels(str(campaign_id)).set(dial_level(lines, staffed))
+    for trunk, used in usage.trunks.items():
+        TRUNK_LINES.labels(trunk).set(used.in_flight)

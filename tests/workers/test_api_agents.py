@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def test_an_agent_key_sets_itself_ready_and_the_listener_sees_it(
     assert created["contact"] == "user/1001" and created["in_database"] is True
     assert created["tiers"] == [{"queue": "sales@default", "level": 1, "position": 1}]
     # the listener is not running yet: its live state lacks the agent
-    unseen = {"node": "fs1", "status": "not seen by the listener", "state": "-"}
+    unseen = {"node": "fs1", "status": "not seen by the listener", "state": "-", "since": None}
     assert created["nodes"] == [unseen]
     assert _status_on_switch(sim, ME) == ("Logged Out", "Waiting")
     with listening(context, sessions):
@@ -161,7 +162,9 @@ def _listened(api: TestClient, agent: dict[str, str], manager: dict[str, str], s
     assert _status_on_switch(sim, ME) == ("On Break", "Waiting")
     assert wait_until(lambda: seen() == [("fs1", "On Break", "Waiting")], 10), seen()
     listed = {a["name"]: a for a in _ok(api.get("/v1/agents", headers=manager))}
-    assert listed[ME]["nodes"] == [{"node": "fs1", "status": "On Break", "state": "Waiting"}]
+    [node] = listed[ME]["nodes"]
+    assert datetime.fromisoformat(node.pop("since")) > datetime.now(UTC) - timedelta(minutes=1)
+    assert node == {"node": "fs1", "status": "On Break", "state": "Waiting"}
     # the lab's own agents (callcenter.conf.xml) are the switch's only
     assert listed["agent1@default"]["in_database"] is False
     assert listed["agent1@default"]["contact"] is None
@@ -291,6 +294,6 @@ def test_without_redis_the_agents_are_listed_with_their_status_unknown(
                 "in_database": True,
                 "contact": "user/1001",
                 "tiers": [{"queue": "sales@default", "level": 1, "position": 1}],
-                "nodes": [{"node": "fs1", "status": "?", "state": "?"}],
+                "nodes": [{"node": "fs1", "status": "?", "state": "?", "since": None}],
             }
         ]

@@ -165,6 +165,12 @@ def test_a_campaign_whose_checks_pass_starts_and_reports_its_live_figures(
     assert (report["answered"], report["abandoned"], report["connected"]) == (2, 1, 1)
     assert report["abandon_rate"] == 0.5 and report["talk_s"] == 120.0
     assert report["window_days"] == 30
+    # the list carries the same figures when asked, and none otherwise
+    [listed] = client.get("/v1/campaigns", params={"report": "true"}).json()
+    # the same figures, read a moment later (``since`` moved with the clock)
+    assert {**listed["report"], "since": None} == {**report, "since": None}
+    assert listed["name"] == "campaign"
+    assert client.get("/v1/campaigns").json()[0]["report"] is None
 
 
 def test_recording_is_a_campaign_field_off_by_default_and_changed_by_patch(

@@ -4,13 +4,17 @@ trunk, so a trunk bound to nodes goes only there; when no node takes the call it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from dialer.apicalls.service import CallDeps, CallRefused, CallRequest, place_call
 from dialer.nodes.fakes import MemoryNodeStore, ScriptedStatusReader
+from dialer.nodes.ports import NodeRecord
 from dialer.nodes.service import NodeConfig, NodePlacer, drain, undrain
 from dialer.runner.fakes import MemorySwitch
 from tests.dialer.apicalls.test_apicalls_service import AGENT, NUMBER, make_deps, trunk
+from tests.support.clock import FakeClock
 
 STATUS = (
     "0 session(s) - peak 0, last 5min 0 \n"
@@ -49,3 +53,25 @@ def test_no_node_for_the_call_refuses_it_and_frees_its_line() -> None:
     undrain(store, "fs2")
     call, _ = place_call(deps, "sys", None, CallRequest(NUMBER, AGENT.name, trunks=("cheap",)))
     assert call.node == "fs2"  # cheap's one line was freed by the refusal
+
+
+def test_calls_within_the_usage_ttl_share_one_snapshot_that_counts_their_placements() -> None:
+    deps, switch, store = placed_deps()
+    reads: list[tuple[str, ...]] = []
+    read_records = store.records
+
+    def counted(nodes: Sequence[str]) -> dict[str, NodeRecord]:
+        reads.append(tuple(nodes))
+        return read_records(nodes)
+
+    store.records = counted  # type: ignore[method-assign]
+    place_call(deps, "sys", None, CallRequest("13800138000", AGENT.name, trunks=("dear",)))
+    first = len(reads)  # the snapshot of the first call (the nodes read, then recorded)
+    for i in range(1, 3):
+        place_call(deps, "sys", None, CallRequest(f"1380013800{i}", AGENT.name, trunks=("dear",)))
+    assert len(reads) == first
+    assert sorted(node for node, _ in switch.sent) == ["fs1", "fs1", "fs2"]  # spread
+    assert isinstance(deps.clock, FakeClock)
+    deps.clock.advance(deps.usage_ttl_s)
+    place_call(deps, "sys", None, CallRequest("13800138009", AGENT.name, trunks=("dear",)))
+    assert len(reads) > first

@@ -1,7 +1,7 @@
 """Per-campaign call recording: answered calls of a campaign with ``record`` are recorded and
 uploaded by the switch after hangup (docs/recordings.md); off for every existing campaign.
 
-Revision ID: 0016_recordings
+Revision ID: 0015_recordings
 Revises: 0014_switch_integrations
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_recordings"
+revision = "0015_recordings"
 down_revision = "0014_switch_integrations"
 branch_labels = None
 depends_on = None
