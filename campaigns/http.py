@@ -107,6 +107,7 @@ class CampaignOut(BaseModel):
     trunk_group: str | None
     caller_id_policy: dict[str, Any]
     webhook_url: str | None
+    record: bool
 
     @classmethod
     def of(cls, c: Campaign) -> CampaignOut:
@@ -133,6 +134,7 @@ class CampaignChanges(BaseModel):
     trunk_group: str | None = None
     caller_id_policy: dict[str, Any] | None = None
     webhook_url: str | None = None
+    record: bool | None = None
 
 
 class StartRequest(BaseModel):

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -92,6 +93,8 @@ class Campaign(Base):
     # when it is not paused by the dialer. Starting the campaign clears both.
     pause_reason: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Answered calls are recorded and uploaded to the API after hangup (docs/recordings.md).
+    record: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LeadList(Base):

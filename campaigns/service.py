@@ -93,6 +93,8 @@ class CampaignSpec(BaseModel):
     webhook_url: str | None = Field(default=None, max_length=2048)
     # signs every delivery to webhook_url; one is made when a URL is set without it
     webhook_secret: str | None = Field(default=None, max_length=200)
+    # record each answered call and keep the file the switch uploads (off by default)
+    record: bool = False
 
     @field_validator("default_region")
     @classmethod

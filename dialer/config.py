@@ -7,7 +7,7 @@ wrong value fails at start-up with a :class:`SettingsError` that names the setti
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -83,6 +83,32 @@ class Settings(BaseSettings):
     recordings_url_ttl_s: Annotated[int, Field(ge=1)] = 3600
     recordings_secret: str = ""
     recording_max_bytes: Annotated[int, Field(ge=1)] = 200 << 20
+    # what the switch does for a campaign with ``record``: records each answered call into
+    # <recordings_switch_dir>/<date>/<call uuid>.<recording_format> on its own disk, then
+    # uploads it to recording_upload_url (empty: this API's /fsapi/upload_audio at
+    # api_host:api_port, with fsapi_credentials)
+    recordings_switch_dir: str = "/var/lib/freeswitch/recordings"
+    recording_format: Literal["wav", "mp3"] = "wav"
+    recording_upload_url: str = ""
+    # an answered call of a recording campaign: its webhook waits this long after the call
+    # ended for the CDR and the recording, then goes without what is missing
+    recording_webhook_wait_s: Annotated[float, Field(ge=0)] = 300.0
+    # the API's address as the webhook receivers reach it (recording URLs in webhooks);
+    # empty: http://api_host:api_port
+    public_url: str = ""
+
+    @field_validator("recording_upload_url")
+    @classmethod
+    def _upload_url(cls, value: str) -> str:
+        # checked here, not at each originate: a URL the hook cannot carry would fail calls
+        from dialer.esl.originate import UPLOAD_URL_RE
+
+        if value and not UPLOAD_URL_RE.fullmatch(value):
+            raise ValueError(
+                "expected http(s)://[user:password@]host[:port]/path with only letters, "
+                "digits and ._~%:@/+- (percent-encode the rest)"
+            )
+        return value
 
     @field_validator("fsapi_credentials")
     @classmethod

@@ -19,7 +19,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from functools import cache
+from functools import cache, partial
 
 from fastapi import APIRouter, Depends, FastAPI, Response
 
@@ -55,7 +55,8 @@ from dialer.nodes.wiring import nodes_api
 from dialer.postcall.http import webhooks_router
 from dialer.postcall.wiring import disposition_store, webhook_api_deps
 from dialer.recordings.http import downloads_router, recordings_router, upload_router
-from dialer.recordings.wiring import recording_deps
+from dialer.recordings.service import recording_link
+from dialer.recordings.wiring import public_url, recording_deps
 from dialer.routing.http import RoutingApi, routing_router
 from dialer.routing.wiring import TrunkState, redis_trunk_state
 from dialer.runner.adapters import LiveStateView
@@ -126,6 +127,8 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         return SqlApiCallStore(context.sessions)
 
     manage = manage_deps(context)
+    recordings = recording_deps(settings, context.clock)
+    link = partial(recording_link, recordings, public_url=public_url(settings))
     nodes = [n.name for n in settings.freeswitch_nodes]
     live = LiveApi(
         context.sessions,
@@ -145,7 +148,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
     )  # fmt: skip
     # the business systems' calls first: routes are matched in order, and that one is hot
     return [
-        calls_router(auth, deps, store),
+        calls_router(auth, deps, store, link),
         keys_router(auth),
         live_router(auth, live),
         campaigns_router(manage, auth),
@@ -156,7 +159,7 @@ def public_routers(context: AppContext, auth: KeyAuth) -> list[APIRouter]:
         agents_router(auth, agents),
         reports_router(auth, cost_report_api(context.sessions, context.clock, settings.timezone)),
         nodes_router(auth, nodes_api(settings, context.sessions)),
-        recordings_router(auth, recording_deps(settings, context.clock)),
+        recordings_router(auth, recordings),
         desk_router(auth, desk),
     ]
 

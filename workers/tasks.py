@@ -28,7 +28,7 @@ from dialer.backend_errors import is_backend_error
 from dialer.liveness.service import LoopBeat
 from dialer.liveness.wiring import heartbeat_store
 from dialer.runner.service import SliceResult, lapsed_campaigns, pace_slice
-from workers import tasks_api_calls, tasks_imports, tasks_post_call
+from workers import tasks_api_calls, tasks_imports, tasks_post_call, tasks_recordings
 from workers.worker import root_of
 
 KICK_TTL_S = 3
@@ -82,3 +82,4 @@ def register_tasks(app: Celery) -> None:
     tasks_imports.register_import_task(app)
     tasks_post_call.register_post_call_task(app)
     tasks_api_calls.register_api_call_tasks(app)
+    tasks_recordings.register_recording_tasks(app)

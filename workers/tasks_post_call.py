@@ -62,7 +62,9 @@ def enqueue_campaign_paused(notice: PauseNotice) -> None:
 
 def logged(what: str, result: PostCallResult) -> str:
     """Log a try that failed (its retry, or the give-up); the result's state."""
-    if result.retry_in_s is not None:
+    if result.state == "waiting":
+        log.info("webhook of %s: waiting for the CDR and recording", what)
+    elif result.retry_in_s is not None:
         log.info(
             "webhook of %s: try %d failed (%s), next try in %d s",
             what, result.tries, result.detail, result.retry_in_s,
@@ -84,6 +86,8 @@ def sweep_due(app: Celery, deps: PostCallDeps) -> int:
 def register_post_call_task(app: Celery) -> None:
     def post_call(attempt_id: int) -> str:
         result = deliver_webhook(int(attempt_id), root_of(app).post_call())
+        if result.state == "waiting":  # for the call's CDR and recording: look again soon
+            app.send_task(POST_CALL_TASK, (attempt_id,), countdown=result.retry_in_s)
         return logged(f"attempt {attempt_id}", result)
 
     def campaign_paused(call_uuid: str, reason: str, paused_at: str) -> str:

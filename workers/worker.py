@@ -142,7 +142,8 @@ class WorkerRoot:
     def post_call(self) -> PostCallDeps:
         with self._lock:
             if self._post_call is None:
-                self._post_call = post_call_deps(self.context.sessions, self.context.clock)
+                ctx = self.context
+                self._post_call = post_call_deps(ctx.sessions, ctx.clock, settings=ctx.settings)
             return self._post_call
 
 

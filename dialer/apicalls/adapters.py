@@ -375,6 +375,7 @@ class SqlDirectory:
             window=CallingWindow.model_validate(window) if window else CallingWindow(),
             routing=campaign_routing_of(row),
             webhook_url=row.webhook_url,
+            record=bool(row.record),
         )
 
     def campaign(self, name: str) -> CampaignFacts | None:

@@ -115,7 +115,8 @@ class CallOut(BaseModel):
     ext: JsonValue
 
 
-def call_out(call: ApiCall) -> CallOut:
+def call_out(call: ApiCall, recording: str | None = None) -> CallOut:
+    """``recording``: the URL of the call's recording (it expires), None when it has none."""
     return CallOut(
         uuid=call.call_uuid,
         kind=call.kind.value,
@@ -137,7 +138,7 @@ def call_out(call: ApiCall) -> CallOut:
         answered_at=call.answered_at,
         connected_at=call.connected_at,
         ended_at=call.ended_at,
-        recording=call.recording_path,
+        recording=recording,
         ext=call.ext,
     )
 
@@ -158,10 +159,14 @@ def _answer(response: Response, call: ApiCall, created: bool) -> CallOut:
 
 
 def calls_router(
-    auth: KeyAuth, deps: Callable[[], CallDeps], store: Callable[[], ApiCallStore]
+    auth: KeyAuth,
+    deps: Callable[[], CallDeps],
+    store: Callable[[], ApiCallStore],
+    recording_url: Callable[[str], str | None] = lambda call_uuid: None,
 ) -> APIRouter:
     """The routes over the `CallDeps` that ``deps()`` builds and the store ``store()``
-    builds (each once, on first use: reading a call needs no switch and no Redis)."""
+    builds (each once, on first use: reading a call needs no switch and no Redis);
+    ``recording_url(call_uuid)`` the URL of a call's recording, None when there is none."""
     router = APIRouter(tags=["calls"])
     system = auth.require(Role.SYSTEM)
     readers = auth.require(Role.SYSTEM, Role.MANAGER)
@@ -219,6 +224,6 @@ def calls_router(
             raise _problem(exc) from None
         if key.role is Role.SYSTEM and call.key_id != key.key_id:
             raise Problem(404, f"no call with uuid {call_uuid}")
-        return call_out(call)
+        return call_out(call, recording_url(call.call_uuid))
 
     return router

@@ -175,6 +175,8 @@ class CampaignFacts:
     window: CallingWindow
     routing: CampaignRouting
     webhook_url: str | None = None
+    record: bool = False
+    """The campaign records its calls: so do the API calls placed for it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from dialer.apicalls.ports import (
     NewApiCall,
 )
 from dialer.clock import Clock, IdSource
-from dialer.esl.originate import AgentFirstSpec, UnsafeValue, build_agent_first
+from dialer.esl.originate import AgentFirstSpec, Recording, UnsafeValue, build_agent_first
 from dialer.nodes.placement import NodesSnapshot
 from dialer.nodes.service import NodePlacer
 from dialer.routing.claim import claim
@@ -130,6 +130,8 @@ class CallDeps:
     holds: AgentHolds | None = None
     # places each call on the node with the most headroom (`dialer.nodes`); None: in turn
     placer: NodePlacer | None = None
+    # what the originate of a call for a recording campaign sets; None: nothing is recorded
+    recording: Recording | None = None
     nodes_cache: tuple[float, tuple[str, ...], NodesSnapshot] | None = None
     _node_cursor: int = 0
 
@@ -376,9 +378,10 @@ def originate_call(
         caller_id=candidate.caller_id,
         call_id=call.id,
         agent_ring_timeout_s=deps.agent_ring_s,
+        recording=_recording_of(deps, call),
     )
     try:
-        args = build_agent_first(spec)
+        args = build_agent_first(spec, deps.clock.now())
     except UnsafeValue as exc:
         fail_call(deps, call, candidate.trunk, f"cannot be dialled: {exc}")
         raise CallRefused(
@@ -390,6 +393,14 @@ def originate_call(
         fail_call(deps, call, candidate.trunk, f"switch {node} disconnected")
         release_agent(deps.store, deps.holds, agent.name)
         raise CallRefused(503, f"the switch {node} is not connected")
+
+
+def _recording_of(deps: CallDeps, call: ApiCall) -> Recording | None:
+    """The recording of a call placed for a campaign that records; None otherwise."""
+    if deps.recording is None or call.campaign_id is None:
+        return None
+    campaign = deps.directory.campaign_by_id(call.campaign_id)
+    return deps.recording if campaign is not None and campaign.record else None
 
 
 def fail_call(deps: CallDeps, call: ApiCall, trunk: str, reason: str) -> None:

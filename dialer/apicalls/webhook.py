@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dialer.apicalls.ports import ApiCall, ApiCallStore
-from dialer.postcall.service import PostCallDeps, PostCallResult, try_once
+from dialer.postcall.service import PostCallDeps, PostCallResult, recording_url, try_once
 from dialer.postcall.webhooks import EVENT, encode
 
 __all__ = ["call_document", "deliver_call_webhook"]
@@ -24,8 +24,9 @@ def _iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat() if at is not None else None
 
 
-def call_document(call: ApiCall) -> dict[str, Any]:
-    """The JSON body POSTed when ``call`` ended; times ISO-8601 in UTC."""
+def call_document(call: ApiCall, recording_url: str | None = None) -> dict[str, Any]:
+    """The JSON body POSTed when ``call`` ended; times ISO-8601 in UTC; ``recording_url``
+    the call's recording (a URL that expires), None when it has none."""
     return {
         "event": EVENT,
         "call_uuid": call.call_uuid,
@@ -44,7 +45,7 @@ def call_document(call: ApiCall) -> dict[str, Any]:
         "hangup_cause": call.hangup_cause,
         "hangup_cause_q850": call.hangup_cause_q850,
         "sip_status": call.sip_status,
-        "recording": call.recording_path,
+        "recording": recording_url,
         "ext": call.ext,
     }
 
@@ -64,5 +65,5 @@ def deliver_call_webhook(call_uuid: str, calls: ApiCallStore, deps: PostCallDeps
         return PostCallResult("delivered before", job.tries)
     if job.tries:
         return PostCallResult("tried before", job.tries)
-    body = encode(call_document(call))
+    body = encode(call_document(call, recording_url(deps, call_uuid)))
     return try_once(deps, job.owner, call_uuid, EVENT, job.target, 0, body)

@@ -28,6 +28,7 @@ from dialer.config import FsNode, Settings
 from dialer.esl.ports import EslClientKind, EslConnection
 from dialer.listener.wiring import live_state
 from dialer.nodes.wiring import node_placer
+from dialer.recordings.wiring import switch_recording
 from dialer.routing.lines import LineRebuilder
 from dialer.routing.ports import CapacityReservations
 from dialer.routing.wiring import TrunkState, redis_trunk_state
@@ -165,4 +166,5 @@ def call_deps(
         default_region=settings.default_region,
         holds=holds,
         placer=node_placer(nodes, client, connections, clock, namespace=namespace),
+        recording=switch_recording(settings),
     )

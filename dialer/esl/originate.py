@@ -54,16 +54,23 @@ class UnsafeValue(ValueError):
     """A value that cannot be carried exactly in an originate string."""
 
 
+UPLOAD_URL_RE = re.compile(r"https?://[A-Za-z0-9._~%:@/+-]{1,400}")
+"""Where the switch uploads a recording (``/fsapi/upload_audio``, credentials as
+``user:pass@``): nothing in it is special to the shell ``system`` runs the hook in."""
+
+
 @dataclass(frozen=True, slots=True)
 class Recording:
     """Record the answered call to ``<directory>/<YYYY-MM-DD>/<call uuid>.<fmt>`` (seed 001:
     ``media_bug_answer_req``, ``record_sample_rate``, ``RECORD_STEREO``, ``record_session``
-    on answer)."""
+    on answer) and, when ``upload_url`` is set, upload the file there after hangup as seed
+    001's ``api_hangup_hook`` does (``curl -XPOST -F "files=@<file>" <url>?uuid=<uuid>``)."""
 
     directory: str
     sample_rate_hz: int = 8000
     stereo: bool = True
     file_format: str = "mp3"
+    upload_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +171,30 @@ def _recording_vars(rec: Recording, call_uuid: str, now: datetime) -> dict[str, 
     directory = _match(_PATH_RE, rec.directory.rstrip("/") or "/", "recording directory")
     fmt = _match(re.compile(r"[a-z0-9]{1,8}"), rec.file_format, "recording format")
     path = f"{directory.rstrip('/')}/{now.date().isoformat()}/{call_uuid}.{fmt}"
-    return {
+    variables = {
         "media_bug_answer_req": "true",
         "record_sample_rate": str(int(rec.sample_rate_hz)),
         "RECORD_STEREO": "true" if rec.stereo else "false",
         "dialer_recording_path": path,
         "execute_on_answer": f"record_session {path}",
+    }
+    if rec.upload_url:
+        variables.update(upload_hook_vars(rec.upload_url, path, call_uuid))
+    return variables
+
+
+def upload_hook_vars(upload_url: str, path: str, call_uuid: str) -> dict[str, str]:
+    """Seed 001's upload after hangup, its ``${cc_record_filename}``, ``${curl_sendfile_url}``
+    and ``${uuid}`` written out (a value from the dialer may not hold ``${``): the hook runs
+    ``curl`` in the background once the channel hung up, when ``record_session`` has closed
+    the file (capture y: RECORD_STOP precedes the upload)."""
+    url = _match(UPLOAD_URL_RE, upload_url, "recording upload URL")
+    _match(_PATH_RE, path, "recording path")
+    _match(UUID_RE, call_uuid, "call uuid")
+    return {
+        "curl_sendfile_url": url,
+        "api_hangup_hook": f'system curl -XPOST -F "files=@{path}" {url}?uuid={call_uuid} &',
+        "session_in_hangup_hook": "true",
     }
 
 
@@ -267,9 +292,10 @@ class AgentFirstSpec:
     caller_id: str | None
     call_id: int
     agent_ring_timeout_s: int = 20
+    recording: Recording | None = None
 
 
-def build_agent_first(spec: AgentFirstSpec) -> str:
+def build_agent_first(spec: AgentFirstSpec, now: datetime | None = None) -> str:
     """The argument string of ``originate`` for ``spec`` (send as ``bgapi originate <this>``),
     in the form of transcript u1::
 
@@ -279,7 +305,9 @@ def build_agent_first(spec: AgentFirstSpec) -> str:
 
     The ``{}`` variables of the originate stay on the agent leg (the bridge's leg does not
     inherit them), so the customer leg gets its own. Every value is checked against a fixed
-    pattern; raises `UnsafeValue` otherwise.
+    pattern; raises `UnsafeValue` otherwise. A ``recording`` (dated by ``now``, aware) records
+    the agent leg from its answer and uploads the file under the call's uuid after hangup,
+    as capture y's agent-first originate of the seed-001 template did.
     """
     _match(UUID_RE, spec.call_uuid, "call uuid")
     contact = _match(AGENT_CONTACT_RE, spec.agent_contact, "agent contact")
@@ -294,6 +322,11 @@ def build_agent_first(spec: AgentFirstSpec) -> str:
         "ignore_early_media=true",
         f"{VAR_CALL}={int(spec.call_id)}",
     ]
+    if spec.recording is not None:
+        if now is None:
+            raise UnsafeValue("a recorded call needs the time that dates its folder")
+        recorded = _recording_vars(spec.recording, spec.call_uuid, now)
+        agent_vars += [f"{name}={escape_value(value)}" for name, value in recorded.items()]
     customer_vars = []
     if spec.caller_id:
         _match(CALLER_ID_RE, spec.caller_id, "caller ID")

@@ -4,6 +4,7 @@ call log; httpx for webhooks (its transport is the seam tests replace with
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
@@ -14,6 +15,7 @@ from campaigns.dnc import add_entry
 from campaigns.models import CallAttempt, Campaign, Lead, WebhookDelivery, WebhookTry
 from dialer.apicalls.orm import ApiCallRow
 from dialer.apikeys.orm import ApiKeyRow
+from dialer.cdr.orm import CdrRow
 from dialer.db.base import transaction
 from dialer.postcall.call_log import (
     CallLine,
@@ -131,19 +133,29 @@ class SqlDeliveryStore:
     def webhook_job(self, attempt_id: int) -> WebhookJob | None:
         with self._sessions() as session:
             row = session.execute(
-                select(CallAttempt, Campaign.name, Lead.phone_e164)
+                select(
+                    CallAttempt, Campaign.name, Lead.phone_e164, Campaign.record,
+                    CdrRow.billsec, CdrRow.cost, CdrRow.id,
+                )
                 .join(Campaign, Campaign.id == CallAttempt.campaign_id)
                 .join(Lead, Lead.id == CallAttempt.lead_id)
+                .outerjoin(CdrRow, CdrRow.call_uuid == CallAttempt.call_uuid)
                 .where(CallAttempt.id == attempt_id)
-            ).one_or_none()
+            ).one_or_none()  # fmt: skip
             if row is None or row[0].outcome is None:
                 return None
-            attempt, campaign, number = row
+            attempt, campaign, number, recorded, billsec, cost, cdr_id = row
+            record = replace(
+                _record(attempt, campaign, number),
+                recorded=bool(recorded),
+                billsec_s=int(billsec) if cdr_id is not None else None,
+                cost=str(cost) if cost is not None else None,
+            )
             target = call_target(session, attempt.api_key_id, attempt.campaign_id)
             delivery = _delivery(session, attempt_id, EVENT)
             tries = delivery.tries if delivery else 0
             delivered = delivery is not None and delivery.delivered_at is not None
-            return WebhookJob(_record(attempt, campaign, number), target, tries, delivered)
+            return WebhookJob(record, target, tries, delivered)
 
     def api_call_job(self, call_uuid: str) -> ApiCallJob | None:
         with self._sessions() as session:

@@ -42,8 +42,10 @@ from dialer.postcall.webhooks import (
     document,
     encode,
     pause_document,
+    recording_wait_s,
     verdict,
 )
+from dialer.recordings.service import RecordingDeps, recording_link
 
 CLAIM_LEASE_S = 300
 """A claimed retry whose try is not recorded within this (the worker died) is due again."""
@@ -58,12 +60,20 @@ class PostCallDeps:
     sender: WebhookSender
     clock: Clock
     max_tries: int
+    # where the recordings are, to put a call's recording URL (``public_url`` + its path) in
+    # its webhook; None: webhooks carry no recording
+    recordings: RecordingDeps | None = None
+    public_url: str = ""
+    # an answered call of a recording campaign waits this long after its end for its CDR and
+    # recording before its webhook goes without what is missing
+    recording_wait_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
 class PostCallResult:
     """``state``: ``no attempt``, ``no webhook``, ``not dialled`` (the node refused the
-    originate: no call took place, nothing is sent), ``delivered before``, ``tried before``
+    originate: no call took place, nothing is sent), ``waiting`` (for the call's CDR and
+    recording: look again in ``retry_in_s``), ``delivered before``, ``tried before``
     (its retries are the sweep's), ``stale`` (a retry already made), or the delivery's state
     after this try (``delivered``, ``retrying`` with ``retry_in_s``, ``failed``)."""
 
@@ -91,8 +101,24 @@ def deliver_webhook(attempt_id: int, deps: PostCallDeps) -> PostCallResult:
         return PostCallResult("delivered before", job.tries)
     if job.tries:
         return PostCallResult("tried before", job.tries)
-    body = encode(document(job.record))
-    return try_once(deps, attempt_id, job.record.call_uuid, EVENT, job.target, 0, body)
+    call_uuid = job.record.call_uuid
+    stored = deps.recordings.storage.get(call_uuid) if deps.recordings is not None else None
+    wait_s = recording_wait_s(
+        job.record, stored is not None, deps.clock.now(), deps.recording_wait_s
+    )
+    if wait_s is not None:
+        return PostCallResult("waiting", 0, wait_s)
+    url = recording_url(deps, call_uuid) if stored is not None else None
+    body = encode(document(job.record, url))
+    return try_once(deps, attempt_id, call_uuid, EVENT, job.target, 0, body)
+
+
+def recording_url(deps: PostCallDeps, call_uuid: str) -> str | None:
+    """A URL of the call's recording that expires (`dialer.recordings.service.download_url`);
+    None without recordings, a recording or a signing secret."""
+    if deps.recordings is None:
+        return None
+    return recording_link(deps.recordings, call_uuid, deps.public_url)
 
 
 def deliver_pause_webhook(

@@ -15,6 +15,7 @@ up to 12 h; `MAX_TRIES` tries over about 27.7 hours), or later when the receiver
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -61,6 +62,13 @@ class AttemptRecord:
     ext: Any = None
     """The ``ext`` JSON a business system gave with an API call, returned unchanged; None for
     campaign calls."""
+    billsec_s: int | None = None
+    """Seconds billed from answer, from the call's CDR; None until the CDR is stored."""
+    cost: str | None = None
+    """What the call cost by its trunk's rate deck (decimal text), from the CDR; None until
+    the CDR is stored or when the deck has no rate for the number."""
+    recorded: bool = False
+    """The campaign records its calls: an answered call's webhook waits for its recording."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +114,9 @@ def _iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat() if at is not None else None
 
 
-def document(record: AttemptRecord) -> dict[str, Any]:
-    """The JSON body POSTed for ``record``; times ISO-8601 in UTC (``+00:00``)."""
+def document(record: AttemptRecord, recording_url: str | None = None) -> dict[str, Any]:
+    """The JSON body POSTed for ``record``; times ISO-8601 in UTC (``+00:00``);
+    ``recording_url`` the call's recording (a URL that expires), None when it has none."""
     return {
         "event": EVENT,
         "call_uuid": record.call_uuid,
@@ -127,8 +136,34 @@ def document(record: AttemptRecord) -> dict[str, Any]:
         "hangup_cause": record.hangup_cause,
         "hangup_cause_q850": record.hangup_cause_q850,
         "sip_status": record.sip_status,
+        "billsec": record.billsec_s,
+        "cost": record.cost,
+        "recording": recording_url,
         "ext": record.ext,
     }
+
+
+RECORDING_POLL_S = 10
+"""How often a webhook waiting for its call's CDR and recording looks again."""
+
+
+def recording_wait_s(
+    record: AttemptRecord, has_recording: bool, now: datetime, wait_s: float
+) -> int | None:
+    """Seconds to wait before the first try of ``record``'s webhook, None to send now.
+
+    An answered call of a recording campaign is sent once both its CDR and its recording are
+    stored (one webhook carries both), or once ``wait_s`` passed since it ended (an upload
+    that never came: sent without it); every other call is sent at once."""
+    if not record.recorded or record.answered_at is None:
+        return None
+    if has_recording and record.billsec_s is not None:
+        return None
+    ended = record.ended_at or now
+    left_s = (ended - now).total_seconds() + wait_s
+    if left_s <= 0:
+        return None
+    return max(1, min(RECORDING_POLL_S, math.ceil(left_s)))
 
 
 def dedupe_key(event: str, call_uuid: str) -> str:

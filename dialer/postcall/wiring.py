@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.apikeys.adapters import SqlKeyStore
 from dialer.clock import Clock
+from dialer.config import Settings
 from dialer.postcall.adapters import (
     HttpxSender,
     SqlCallLog,
@@ -20,6 +21,7 @@ from dialer.postcall.http import WebhookApiDeps
 from dialer.postcall.ports import CallLog, DeliveryStore, DispositionStore, WebhookSender
 from dialer.postcall.service import PostCallDeps
 from dialer.postcall.webhooks import MAX_TRIES
+from dialer.recordings.wiring import public_url, recording_deps
 
 __all__ = [
     "call_log",
@@ -35,14 +37,19 @@ def post_call_deps(
     clock: Clock,
     sender: WebhookSender | None = None,
     max_tries: int = MAX_TRIES,
+    settings: Settings | None = None,
 ) -> PostCallDeps:
     """Deliveries recorded in the database, dated by ``clock``, sent by ``sender`` (a pooled
-    HTTP client unless given), given up after ``max_tries`` tries."""
+    HTTP client unless given), given up after ``max_tries`` tries; with ``settings``, the
+    recordings whose URLs webhooks carry."""
     return PostCallDeps(
         SqlDeliveryStore(sessions),
         sender if sender is not None else HttpxSender(),
         clock,
         max_tries,
+        recordings=recording_deps(settings, clock) if settings is not None else None,
+        public_url=public_url(settings) if settings is not None else "",
+        recording_wait_s=settings.recording_webhook_wait_s if settings is not None else 300.0,
     )
 
 

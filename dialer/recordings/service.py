@@ -23,15 +23,19 @@ from dialer.recordings.ports import RecordingStorage, StoredRecording
 
 __all__ = [
     "DOWNLOAD_PREFIX",
+    "UPLOAD_PATH",
     "RecordingDeps",
     "RecordingError",
     "download_url",
     "purge_expired",
     "receive_upload",
+    "recording_link",
     "signature_ok",
 ]
 
 DOWNLOAD_PREFIX = "/files/recordings"
+UPLOAD_PATH = "/fsapi/upload_audio"
+"""Where the switch uploads (`dialer.recordings.http.upload_router`)."""
 FORMATS = frozenset({"wav", "mp3"})
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -85,6 +89,18 @@ def download_url(deps: RecordingDeps, call_uuid: str) -> tuple[str, datetime]:
     expires_s = int(expires.timestamp())
     query = urlencode({"expires": expires_s, "sig": _sign(deps.secret, call_uuid, expires_s)})
     return f"{DOWNLOAD_PREFIX}/{call_uuid}?{query}", expires
+
+
+def recording_link(deps: RecordingDeps, call_uuid: str, public_url: str) -> str | None:
+    """The call's recording as a whole URL that expires (``public_url`` + `download_url`);
+    None when it has no recording or no URL can be signed (no secret)."""
+    if deps.storage.get(call_uuid) is None:
+        return None
+    try:
+        path, _ = download_url(deps, call_uuid)
+    except RecordingError:
+        return None
+    return public_url.rstrip("/") + path
 
 
 def signature_ok(deps: RecordingDeps, call_uuid: str, expires_s: int, sig: str) -> bool:

@@ -64,6 +64,7 @@ def plan_of(campaign: Campaign) -> CampaignPlan:
         routing=campaign_routing_of(campaign),
         abandon_target=campaign.abandon_target_pct / 100,
         abandon_window_s=campaign.abandon_window_days * 86_400.0,
+        record=bool(campaign.record),
     )
 
 

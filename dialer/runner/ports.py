@@ -57,6 +57,8 @@ class CampaignPlan:
     abandon_window_s: float = 30 * 86_400.0
     ring_timeout_s: int = 30
     max_lines_per_agent: float = 4.0
+    record: bool = False
+    """Record each answered call (`TickDeps.recording` says how)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from campaigns.domain import ClaimedLead
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.clock import Clock, IdSource
-from dialer.esl.originate import UnsafeValue, build_originate, spec_for
+from dialer.esl.originate import Recording, UnsafeValue, build_originate, spec_for
 from dialer.metrics import DIAL_LEVEL, ORIGINATES, TICK_SECONDS, TRUNK_LINES
 from dialer.nodes.placement import NodesSnapshot, room
 from dialer.nodes.service import NodePlacer
@@ -103,6 +103,8 @@ class TickDeps:
     # Places each call on the node with the most headroom (`dialer.nodes`); None: the
     # connected nodes in turn.
     placer: NodePlacer | None = None
+    # What the originate of a recording campaign's call sets; None: nothing is recorded.
+    recording: Recording | None = None
 
 
 @dataclass
@@ -416,6 +418,7 @@ class CampaignTicker:
                 extension=plan.extension,
                 context=plan.context,
                 ring_timeout_s=plan.ring_timeout_s,
+                recording=self.deps.recording if plan.record else None,
             )
             args = build_originate(spec, now)
         except UnsafeValue as exc:

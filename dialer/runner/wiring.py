@@ -35,6 +35,7 @@ from dialer.esl.ports import (
 from dialer.esl.wiring import build_esl_client
 from dialer.listener.wiring import live_state
 from dialer.nodes.wiring import memory_node_placer, node_placer
+from dialer.recordings.wiring import switch_recording
 from dialer.routing.fakes import InMemoryReservations
 from dialer.routing.lines import LineRebuilder
 from dialer.routing.service import load_routing_table
@@ -90,6 +91,7 @@ def tick_deps(
         RedisPacerStates(client),
     )
     connections = switch.connections if isinstance(switch, EslSwitch) else None
+    deps.recording = switch_recording(settings)
     deps.placer = node_placer(
         settings.freeswitch_nodes, client, connections, clock, namespace=namespace
     )

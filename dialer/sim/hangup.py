@@ -70,6 +70,9 @@ class Hangups:
         self.on_report: Callable[[Channel], None] | None = None
         """Set by the CDR posting: a customer leg in CS_REPORTING, its CDR variables set,
         before its CHANNEL_HANGUP_COMPLETE (mod_xml_cdr's place, transcript v)."""
+        self.on_hangup_hook: Callable[[Channel], None] | None = None
+        """Set by the simulator: a leg with an ``api_hangup_hook`` entering CS_HANGUP (where
+        FreeSWITCH runs the hook, after the leg's media bugs, its recording, are closed)."""
 
     def hangup(self, uuid: str, cause: str) -> None:
         """Hang a live channel up locally (a no-op for unknown or hung-up channels)."""
@@ -162,6 +165,8 @@ class Hangups:
             self._channels.execute_complete(leg, leg.application, leg.application_data)
         self._channels.set_state(leg, "CS_HANGUP")
         self._channels.set_callstate(leg, "HANGUP")
+        if self.on_hangup_hook is not None and leg.variables.get("api_hangup_hook"):
+            self.on_hangup_hook(leg)
         self._channels.set_state(leg, "CS_REPORTING")
         self._report_vars(leg)
         if self.on_report is not None and leg.kind == "customer":

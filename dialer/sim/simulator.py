@@ -24,6 +24,7 @@ from dialer.sim.dialplan import Dialplan
 from dialer.sim.esl_server import EslServer
 from dialer.sim.originator import SimOriginator
 from dialer.sim.ports import CallcenterEngine, CallcenterEngineFactory, TimerHandle
+from dialer.sim.recording_upload import UploadHooks, parse_upload_hook
 from dialer.sim.records import Records
 from dialer.sim.scenario import Scenario, load_scenario, scenario_from_dict
 from dialer.sim.switch import SimSwitch
@@ -74,6 +75,17 @@ class Simulator:
         if cdr is not None:
             self.cdr_poster = CdrPoster(replace(cdr, speed=scenario.speed))
             self.switch.hangups.on_report = self._post_cdr
+        self.upload_hooks: UploadHooks | None = None
+        self.switch.hangups.on_hangup_hook = self._run_hangup_hook
+
+    def _run_hangup_hook(self, ch: Channel) -> None:
+        hook = parse_upload_hook(ch.variables.get("api_hangup_hook", ""))
+        recorded = ch.variables.get("execute_on_answer", "").startswith("record_session ")
+        if hook is None or not (recorded and ch.answered):
+            return  # another command, or no file: curl would find nothing to send
+        if self.upload_hooks is None:
+            self.upload_hooks = UploadHooks()
+        self.upload_hooks.run(hook)
 
     def _post_cdr(self, ch: Channel) -> None:
         assert self.cdr_poster is not None
@@ -144,6 +156,8 @@ class Simulator:
         await self.server.stop()
         if self.cdr_poster is not None:
             await asyncio.to_thread(self.cdr_poster.close)
+        if self.upload_hooks is not None:
+            await asyncio.to_thread(self.upload_hooks.close)
 
 
 def _as_scenario(scenario: Scenario | Mapping[str, Any] | Path | str) -> Scenario:

@@ -171,3 +171,18 @@ def test_a_campaign_whose_checks_pass_starts_and_reports_its_live_figures(
     assert {**listed["report"], "since": None} == {**report, "since": None}
     assert listed["name"] == "campaign"
     assert client.get("/v1/campaigns").json()[0]["report"] is None
+
+
+def test_recording_is_a_campaign_field_off_by_default_and_changed_by_patch(
+    api: tuple[TestClient, str],
+) -> None:
+    client, _ = api
+    made = client.post("/v1/campaigns", json={"name": "spring", "queue_name": "q"})
+    assert made.status_code == 201 and made.json()["record"] is False, made.text
+    on = client.patch("/v1/campaigns/spring", json={"record": True})
+    assert on.status_code == 200 and on.json()["record"] is True, on.text
+    assert client.get("/v1/campaigns/spring").json()["record"] is True
+    recorded = client.post("/v1/campaigns", json={"name": "a", "queue_name": "q", "record": True})
+    assert recorded.json()["record"] is True
+    wrong = client.patch("/v1/campaigns/spring", json={"record": "sometimes"})
+    assert wrong.status_code == 422 and _fields(wrong.json()) == ["body.record"]

@@ -178,3 +178,25 @@ def test_beats_dispatch_dials_a_due_callback_for_a_free_agent(
     assert app.tasks[tasks_api_calls.DISPATCH_CALLBACKS_TASK].apply().get() == 1
     assert len(deps.switch.sent) == 1
     assert app.tasks[tasks_api_calls.DISPATCH_CALLBACKS_TASK].apply().get() == 0
+
+
+def test_an_api_calls_webhook_carries_its_recording_url(eager: None, install: Install) -> None:
+    from dataclasses import replace
+
+    from dialer.recordings.fakes import MemoryRecordingStorage
+    from dialer.recordings.service import RecordingDeps
+    from workers.celery_app import app
+
+    deps, sender, post_call = install([TryResult(200)])
+    storage = MemoryRecordingStorage()
+    recordings = RecordingDeps(storage, post_call.clock, secret="s3cret")
+    with_recordings = replace(post_call, recordings=recordings, public_url="https://d.example")
+    install_root(app, WorkerRoot(AppContext(load_settings()), post_call=with_recordings,
+                                 api_calls=deps))  # fmt: skip
+    deliveries = post_call.store
+    assert isinstance(deps.store, MemoryApiCallStore) and isinstance(deliveries, MemoryDeliveries)
+    call_uuid = _ended_call(deps.store, deliveries)
+    storage.put(call_uuid, "wav", b"RIFF", NOW)
+    assert app.tasks[tasks_api_calls.API_CALL_ENDED_TASK].apply(args=(call_uuid,)).get()
+    ((_, body, _),) = sender.sent
+    assert body["recording"].startswith(f"https://d.example/files/recordings/{call_uuid}?")

@@ -203,3 +203,19 @@ def test_a_worker_killed_between_tries_loses_no_delivery(
     assert receiver.requests[0].body == receiver.requests[1].body
     for request in receiver.requests:
         assert verify(secret, request.headers["x-dialer-signature"], request.body, int(time.time()))
+
+
+def test_a_webhook_waiting_for_its_recording_looks_again_later(
+    eager: None, use: Use, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from workers.celery_app import app
+
+    store, sender, _ = use([TryResult(200)])
+    store.jobs[7] = WebhookJob(replace(job().record, recorded=True), TARGET)
+    queued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(app, "send_task", lambda name, args, **kw: queued.append((name, args, kw)))
+    assert app.tasks[tasks_post_call.POST_CALL_TASK].apply((7,)).get() == "waiting"
+    assert queued == [(tasks_post_call.POST_CALL_TASK, (7,), {"countdown": 10})]
+    assert sender.sent == []

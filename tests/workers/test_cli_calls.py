@@ -175,3 +175,20 @@ def test_a_calls_webhook_deliveries_are_printed_try_by_try(cli: CliRunner) -> No
     assert quiet.exit_code == 0 and "no webhook deliveries" in quiet.output
     missing = cli.invoke(app, ["calls", "deliveries", "u-nope"])
     assert missing.exit_code == 1 and "no call with uuid u-nope" in missing.output
+
+
+def test_show_gives_the_calls_recording_as_a_url_that_expires(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dialer.recordings.adapters import LocalRecordingStorage
+
+    monkeypatch.setenv("DIALER_RECORDINGS_DIR", str(tmp_path / "rec"))
+    monkeypatch.setenv("DIALER_RECORDINGS_SECRET", "s3cret")
+    monkeypatch.setenv("DIALER_PUBLIC_URL", "https://dialer.example")
+    app_context.cache_clear()
+    LocalRecordingStorage(tmp_path / "rec").put("u-ended", "wav", b"RIFF", datetime.now(UTC))
+    shown = cli.invoke(app, ["calls", "show", "u-ended"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "https://dialer.example/files/recordings/u-ended?expires=" in shown.output
+    none = cli.invoke(app, ["calls", "show", "u-live"], terminal_width=200)
+    assert "/files/recordings/" not in none.output and "recording" in none.output

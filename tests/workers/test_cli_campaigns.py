@@ -157,3 +157,19 @@ def test_numbers_without_country_follow_the_default_region_setting(
     assert "DNC number +442079460018 added" in own.output
     given = cli.invoke(app, ["leads", "dnc", "13800138000", "--region", "CN"])
     assert "DNC number +8613800138000 added" in given.output, given.output
+
+
+def test_recording_is_off_by_default_switched_on_at_creation_or_later_and_shown(
+    cli: CliRunner,
+) -> None:
+    assert cli.invoke(app, ["campaigns", "create", "spring", "--queue", "q"]).exit_code == 0
+    assert "│ recording      │ off" in cli.invoke(app, ["campaigns", "show", "spring"]).output
+    on = cli.invoke(app, ["campaigns", "update", "spring", "--record"])
+    assert on.exit_code == 0 and "record True" in on.output, on.output
+    assert "│ recording      │ on" in cli.invoke(app, ["campaigns", "show", "spring"]).output
+    off = cli.invoke(app, ["campaigns", "update", "spring", "--no-record"])
+    assert off.exit_code == 0 and "record False" in off.output, off.output
+    assert "│ recording      │ off" in cli.invoke(app, ["campaigns", "show", "spring"]).output
+    made = ["campaigns", "create", "autumn", "--queue", "q", "--record"]
+    assert cli.invoke(app, made).exit_code == 0
+    assert "│ recording      │ on" in cli.invoke(app, ["campaigns", "show", "autumn"]).output

@@ -12,6 +12,8 @@ from dialer.postcall.call_log import DEFAULT_CALLS_LISTED, KNOWN_OUTCOMES, CallL
 from dialer.postcall.dispositions import DispositionError, DispositionRequest, parse_code
 from dialer.postcall.service import call_deliveries, list_calls, set_disposition, show_call
 from dialer.postcall.wiring import call_log, delivery_store, disposition_store
+from dialer.recordings.service import recording_link
+from dialer.recordings.wiring import public_url, recording_deps
 from workers.cli.common import console, format_time, parse_time, print_whole, user_errors
 from workers.context import app_context
 
@@ -62,14 +64,17 @@ def show(
     call_uuid: Annotated[str, typer.Argument(help="the call's uuid (dialer calls list)")],
 ) -> None:
     """Show one call: how it went and why it ended (trunk, hangup cause, Q.850 code, SIP
-    status), its disposition and its webhook delivery."""
+    status), its disposition, its recording (a URL that expires) and its webhook delivery."""
     with user_errors(CallLogError):
         ctx = app_context()
         record = show_call(call_log(ctx.sessions), call_uuid)
+        recordings = recording_deps(ctx.settings, ctx.clock)
+        link = recording_link(recordings, call_uuid, public_url(ctx.settings))
         table = Table(show_header=False)
         for label, value in _record_rows(record, ctx.settings.timezone):
             table.add_row(label, value)
-        console.print(table)
+        table.add_row("recording", link or "-")
+        print_whole(table)
 
 
 def _record_rows(record: CallRecord, zone: str) -> list[tuple[str, str]]:

@@ -78,6 +78,9 @@ def create(
     ] = None,
     webhook_url: Annotated[str | None, WebhookUrlOption] = None,
     webhook_secret: Annotated[str | None, WebhookSecretOption] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="record answered calls (docs/recordings.md)")
+    ] = False,
 ) -> None:
     """Create a campaign in draft status. With a webhook URL and no secret, a secret is made
     and printed (this once)."""
@@ -95,6 +98,7 @@ def create(
             "trunk_group": trunk_group,
             "webhook_url": webhook_url,
             "webhook_secret": webhook_secret,
+            "record": record,
         }
         if window:
             fields["calling_window"] = _json_option("--window", window)
@@ -122,13 +126,17 @@ def update(
     no_webhook: Annotated[
         bool, typer.Option("--no-webhook", help="remove the webhook (and its secret)")
     ] = False,
+    record: Annotated[
+        bool | None,
+        typer.Option("--record/--no-record", help="record answered calls, or stop recording"),
+    ] = None,
 ) -> None:
     """Change a campaign's settings; those not given stay as they are. A secret the dialer
     makes (a new webhook URL without --webhook-secret, or --new-webhook-secret) is printed
     this once."""
     given = {
         "retry_order": retry_order, "abandon_run_limit": abandon_run_limit,
-        "webhook_url": webhook_url, "webhook_secret": webhook_secret,
+        "webhook_url": webhook_url, "webhook_secret": webhook_secret, "record": record,
     }  # fmt: skip
     changes: dict[str, object] = {f: v for f, v in given.items() if v is not None}
     with user_errors(CampaignError):
@@ -204,6 +212,7 @@ def show(name: Annotated[str, typer.Argument(help="the campaign's name")]) -> No
                 f"pause after {c.abandon_run_limit} abandoned in a row"),
             ("max attempts", str(c.max_attempts)), ("trunk group", c.trunk_group or "-"),
             ("webhook", f"{c.webhook_url} (signed)" if c.webhook_url else "-"),
+            ("recording", "on" if c.record else "off"),
             ("calling window", describe_calling_window(service.calling_window_of(c))),
             ("retry rules", "\n".join(
                 describe_retry_policy(service.retry_policy_of(c), c.max_attempts))),

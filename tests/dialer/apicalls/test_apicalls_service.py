@@ -250,3 +250,30 @@ def test_an_agent_whose_call_end_was_lost_is_released_when_the_call_is_settled()
     assert not holds.held
     stale = deps.store.get(call.call_uuid)
     assert stale is not None and stale.outcome == "unknown"
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_a_call_for_a_recording_campaign_is_recorded_and_uploaded_others_are_not(
+    record: bool,
+) -> None:
+    from dataclasses import replace
+
+    from dialer.esl.originate import Recording
+    from dialer.sim.originate_parse import OriginateRequest, parse_originate
+
+    deps = make_deps()
+    deps.directory = MemoryDirectory(
+        RoutingTable([trunk("cheap", "0.01", callee_prefix="6")]),
+        [AGENT],
+        [replace(SPRING, record=record)],
+    )
+    deps.recording = Recording("/rec", file_format="wav", upload_url="http://u:p@h:1/up")
+    call, _ = place_call(deps, "sys", None, CallRequest(NUMBER, AGENT.name, campaign="spring"))
+    alone, _ = place_call(deps, "sys", None, CallRequest("13800138001", AGENT.name))
+    (_, args), (_, args_alone) = sent(deps)
+    req, req_alone = parse_originate(args), parse_originate(args_alone)
+    assert isinstance(req, OriginateRequest) and isinstance(req_alone, OriginateRequest)
+    path = f"/rec/{T0.date().isoformat()}/{call.call_uuid}.wav"
+    hook = f'system curl -XPOST -F "files=@{path}" http://u:p@h:1/up?uuid={call.call_uuid} &'
+    assert req.global_vars.get("api_hangup_hook") == (hook if record else None)
+    assert "api_hangup_hook" not in req_alone.global_vars and alone.campaign is None

@@ -256,3 +256,51 @@ def test_spec_for_claimed_lead_and_router_candidate() -> None:
     )
     assert "dialer_missing" not in v
     assert parsed(s).endpoint.target == "9913800138000"
+
+
+def _seed_hook_template() -> str:
+    """Capture y's ``api_hangup_hook`` as the real switch was sent it (seed 001's form)."""
+    from tests.support.transcripts import ESL_TRANSCRIPTS_DIR
+
+    sent = (ESL_TRANSCRIPTS_DIR / "y_recording_upload.sent.txt").read_text(encoding="utf-8")
+    return sent.split("set:api_hangup_hook=", 1)[1].split(",set:", 1)[0]
+
+
+def test_the_upload_after_hangup_is_the_seed_hook_with_its_variables_written_out() -> None:
+    url = "http://switch:secret@10.0.0.5:8080/fsapi/upload_audio"
+    rec = Recording("/var/lib/recordings", file_format="wav", upload_url=url)
+    v = parsed(spec(recording=rec)).global_vars
+    path = f"/var/lib/recordings/2026-11-21/{UUID}.wav"
+    expected = (
+        _seed_hook_template()
+        .replace("${cc_record_filename}", path)
+        .replace("${curl_sendfile_url}", url)
+        .replace("${uuid}", UUID)
+    )
+    assert v["api_hangup_hook"] == expected
+    assert expected.startswith("system curl -XPOST -F ") and expected.endswith(" &")
+    assert (v["curl_sendfile_url"], v["session_in_hangup_hook"]) == (url, "true")
+    assert_exactly_intended(spec(recording=rec))
+
+
+def test_no_upload_hook_without_an_upload_url() -> None:
+    v = parsed(spec(recording=Recording("/var/lib/recordings"))).global_vars
+    assert "api_hangup_hook" not in v and "curl_sendfile_url" not in v
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://host/x",
+        "http://host/x;rm -rf /",
+        "http://host/x$(id)",
+        "http://host/x`id`",
+        'http://host/x"',
+        "http://host/x?a=b",
+        "http://host/x&",
+        "http://host/x|y",
+    ],
+)
+def test_an_upload_url_the_shell_would_read_otherwise_is_refused(url: str) -> None:
+    with pytest.raises(UnsafeValue):
+        build_originate(spec(recording=Recording("/rec", upload_url=url)), NOW)

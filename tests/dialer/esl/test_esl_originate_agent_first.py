@@ -61,3 +61,24 @@ def test_values_that_could_add_a_leg_or_an_application_are_refused(
 ) -> None:
     with pytest.raises(UnsafeValue):
         build_agent_first(replace(SPEC, **field))  # type: ignore[arg-type]
+
+
+def test_a_recorded_call_records_the_agent_leg_and_uploads_under_the_call_uuid() -> None:
+    from datetime import UTC, datetime
+
+    from dialer.esl.originate import Recording
+
+    url = "http://switch:secret@127.0.0.1:8080/fsapi/upload_audio"
+    rec = Recording("/rec", file_format="wav", upload_url=url)
+    now = datetime(2026, 12, 3, 9, 7, tzinfo=UTC)
+    req = parse_originate(build_agent_first(replace(SPEC, recording=rec), now))
+    assert isinstance(req, OriginateRequest)
+    path = f"/rec/2026-12-03/{SPEC.call_uuid}.wav"
+    v = req.global_vars
+    assert v["execute_on_answer"] == f"record_session {path}"
+    assert v["api_hangup_hook"] == (
+        f'system curl -XPOST -F "files=@{path}" {url}?uuid={SPEC.call_uuid} &'
+    )
+    assert v["origination_uuid"] == SPEC.call_uuid and req.app_name == "bridge"
+    with pytest.raises(UnsafeValue):
+        build_agent_first(replace(SPEC, recording=rec))  # no time to date the folder

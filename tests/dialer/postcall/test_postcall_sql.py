@@ -199,3 +199,30 @@ def test_campaign_without_webhook_sends_nothing(sessions: sessionmaker[Session])
         attempt_id = s.scalars(select(CallAttempt.id)).one()
     assert deliver_webhook(attempt_id, deps).state == "no webhook"
     assert seen == []
+
+
+def test_the_webhook_job_carries_the_cdr_and_whether_the_campaign_records(
+    sessions: sessionmaker[Session],
+) -> None:
+    from decimal import Decimal
+
+    from dialer.cdr.orm import CdrRow
+    from dialer.postcall.adapters import SqlDeliveryStore
+
+    campaign_id, _, (attempt_id,) = recorded(sessions)
+    store = SqlDeliveryStore(sessions)
+    job = store.webhook_job(attempt_id)
+    assert job is not None
+    assert (job.record.recorded, job.record.billsec_s, job.record.cost) == (False, None, None)
+    with sessions.begin() as s:
+        s.get_one(Campaign, campaign_id).record = True
+        s.add(
+            CdrRow(
+                call_uuid="u-1", received_at=NOW, xml="<cdr/>", campaign_id=campaign_id,
+                billsec=42, billed_s=42, cost=Decimal("0.042"),
+            )
+        )  # fmt: skip
+    job = store.webhook_job(attempt_id)
+    assert job is not None
+    assert (job.record.recorded, job.record.billsec_s) == (True, 42)
+    assert job.record.cost is not None and Decimal(job.record.cost) == Decimal("0.042")

@@ -128,3 +128,17 @@ def test_uploads_are_authenticated_and_checked(client: tuple[TestClient, FakeClo
     assert bad.status_code == 400 and "uuid" in bad.text
     empty = http.post(f"/fsapi/upload_audio?uuid={UUID}", data={"x": "1"}, headers=AUTH)
     assert empty.status_code == 400
+
+
+def test_the_upload_url_is_this_apis_with_the_switchs_credentials_or_the_setting() -> None:
+    from dialer.config import SettingsError, load_settings
+    from dialer.esl.originate import UPLOAD_URL_RE
+    from dialer.recordings.wiring import switch_recording, upload_url
+
+    derived = load_settings(fsapi_credentials="fs1:p&ss w;rd", api_host="10.0.0.2", api_port=8081)
+    assert upload_url(derived) == "http://fs1:p%26ss%20w%3Brd@10.0.0.2:8081/fsapi/upload_audio"
+    assert UPLOAD_URL_RE.fullmatch(upload_url(derived))
+    given = load_settings(recording_upload_url="https://u:p@api.example/fsapi/upload_audio")
+    assert switch_recording(given).upload_url == "https://u:p@api.example/fsapi/upload_audio"
+    with pytest.raises(SettingsError, match="DIALER_RECORDING_UPLOAD_URL"):
+        load_settings(recording_upload_url="http://api.example/x;reboot")

@@ -183,3 +183,16 @@ def test_a_tick_whose_claims_were_taken_over_writes_and_sends_nothing(
         assert session.scalars(select(CallAttempt)).all() == []
         claims = session.execute(select(Lead.status, Lead.claimed_by)).all()
     assert set(claims) == {(LeadStatus.DIALING, newer[0])}
+
+
+def test_the_plan_says_whether_the_campaign_records(sessions: sessionmaker[Session]) -> None:
+    from campaigns.service import update_campaign
+
+    cid = seed(sessions)
+    store = SqlCampaignStore(sessions)
+    plan = store.plan(cid)
+    assert plan is not None and plan.record is False
+    with transaction(sessions) as session:
+        update_campaign(session, "spring", {"record": True})
+    plan = store.plan(cid)
+    assert plan is not None and plan.record is True

@@ -350,3 +350,30 @@ def test_a_number_no_trunk_reaches_is_parked_and_does_not_crowd_out_others() -> 
     next_slice = CampaignTicker(later, FixedPacer(2), deps)
     assert next_slice.tick()  # due again after the delay, and still unreachable
     assert (next_slice.stats.parked, next_slice.stats.launched) == (1, 1)
+
+
+@pytest.mark.parametrize("record", [True, False])
+def test_only_a_recording_campaigns_calls_are_recorded_and_uploaded(record: bool) -> None:
+    from dataclasses import replace
+
+    from dialer.esl.originate import Recording
+    from dialer.sim.originate_parse import OriginateRequest, parse_originate
+
+    deps, store, switch, leases, _ = setup(leads=2)
+    store.plans[CID] = replace(store.plans[CID], record=record)
+    deps.recording = Recording("/rec", file_format="wav", upload_url="http://u:p@h:1/up")
+    lease = leases.acquire(CID, "w1", 10_000)
+    assert lease is not None
+    assert CampaignTicker(lease, FixedPacer(2), deps).tick()
+    assert len(switch.sent) == 2
+    for _, args in switch.sent:
+        req = parse_originate(args)
+        assert isinstance(req, OriginateRequest)
+        uuid = req.global_vars["origination_uuid"]
+        hook = req.global_vars.get("api_hangup_hook")
+        if record:
+            path = f"/rec/{T0.date().isoformat()}/{uuid}.wav"
+            assert req.global_vars["execute_on_answer"] == f"record_session {path}"
+            assert hook == f'system curl -XPOST -F "files=@{path}" http://u:p@h:1/up?uuid={uuid} &'
+        else:
+            assert hook is None and "execute_on_answer" not in req.global_vars
