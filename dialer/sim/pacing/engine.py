@@ -197,6 +197,7 @@ class Simulation:
             due_lead_ids=tuple(f"L{self.tally.launched + i}" for i in range(len(self._ready)))
             if self.pacer.mode is Mode.PREVIEW
             else (),
+            now_s=now,
         )
 
     def _connected_now(self) -> int:
