@@ -17,7 +17,9 @@ snapshot time (`BudgetTrack`), so it also knows what happened in the last minute
   marginal risk turns into fewer abandons, may dial harder).
 * **Guard**: in the last ``guard_window_s`` the abandons must stay under ``guard_target`` of
   the answers (counted as at least ``guard_min_answers``); boldness is scaled down to 0 over
-  the last ``guard_ramp`` abandons before that limit, so a drift cannot burst.
+  the last ``guard_ramp`` abandons before that limit (at least ``guard_ramp_share`` of what
+  the limit allows: calls in flight still abandon after the pacer holds back), so a drift
+  cannot burst.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ class BudgetPolicy:
     """How boldness (0 = progressive only, 1 = nominal, up to ``max_boldness``) follows the
     plan and the guard (module docstring). Times in seconds; shares and targets fractions."""
 
-    soft_share: float = 0.75
-    hard_share: float = 0.95
+    soft_share: float = 0.8
+    hard_share: float = 0.97
     max_boldness: float = 4.0
     share_window_s: float = 4 * 3_600.0
     share_prior_answers: float = 50.0
@@ -44,6 +46,7 @@ class BudgetPolicy:
     guard_target: float = 0.05
     guard_min_answers: float = 40.0
     guard_ramp: float = 1.5
+    guard_ramp_share: float = 0.3
     sample_s: float = 60.0
 
 
@@ -121,5 +124,6 @@ def boldness(track: BudgetTrack, now_s: float, budget: AbandonBudget) -> float:
     by_share = (policy.hard_share - share) / (policy.hard_share - policy.soft_share)
     _, guard_answered, guard_abandoned = track.recent(now_s, budget, policy.guard_window_s)
     allowed = policy.guard_target * max(float(guard_answered), policy.guard_min_answers)
-    guard = min(1.0, max(0.0, (allowed - guard_abandoned) / policy.guard_ramp))
+    ramp = max(policy.guard_ramp, policy.guard_ramp_share * allowed)
+    guard = min(1.0, max(0.0, (allowed - guard_abandoned) / ramp))
     return max(0.0, min(policy.max_boldness, by_share)) * guard

@@ -33,11 +33,15 @@ class AnswerRate:
     The value is a decayed mean (half-life ``half_life_s``). A two-sided CUSUM watches the
     outcomes against it: each outcome adds its standardised distance from the value, less
     ``cusum_k``, to the side it leans to (a side never goes below 0; the outcomes since a side
-    last left 0 are counted). When a side passes ``cusum_h`` the rate has changed: the value
+    last left 0 are counted). When a side passes its threshold (``cusum_h_up`` for a rise,
+    the dangerous way: more answers than agents; ``cusum_h`` for a fall) the rate has changed:
+    the value
     restarts from the outcomes counted by that side, plus ``keep_weight`` outcomes at the old
     value, so a rise or a fall is learnt within a few dozen outcomes instead of a half-life;
     the small weight also tells the pacer to be cautious until more come in. ``changes``
-    counts such restarts.
+    counts such restarts. The CUSUM is armed after ``arm_after`` outcomes: a new campaign's
+    first answers come before its first unanswered calls end (ring times are shorter than the
+    no-answer timeout), which is learning, not a change.
     """
 
     def __init__(
@@ -45,11 +49,14 @@ class AnswerRate:
         half_life_s: float,
         cusum_k: float = 0.3,
         cusum_h: float = 12.0,
+        cusum_h_up: float = 8.0,
         keep_weight: float = 20.0,
+        arm_after: int = 100,
     ) -> None:
         self._half_life_s = half_life_s
+        self._arm_after = arm_after
         self._k = cusum_k
-        self._h = cusum_h
+        self._h = (cusum_h_up, cusum_h)
         self._keep = keep_weight
         self.yes = 0.0
         self.total = 0.0
@@ -64,7 +71,8 @@ class AnswerRate:
         self.yes, self.total = probability * weight, weight
 
     def add(self, yes: bool, at_s: float | None = None) -> None:
-        self._watch(yes)
+        if self.count >= self._arm_after:
+            self._watch(yes)
         factor = decay(self.last_s, at_s, self._half_life_s)
         self.yes = self.yes * factor + yes
         self.total = self.total * factor + 1.0
@@ -75,13 +83,13 @@ class AnswerRate:
     def _watch(self, yes: bool) -> None:
         p = self.value
         z = (float(yes) - p) / math.sqrt(max(p * (1.0 - p), 0.01))
-        for side, sign in zip(self.sides, (1.0, -1.0), strict=True):
+        for side, sign, h in zip(self.sides, (1.0, -1.0), self._h, strict=True):
             if side[0] <= 0.0:
                 side[1] = side[2] = 0.0
             side[0] = max(0.0, side[0] + sign * z - self._k)
             side[1] += yes
             side[2] += 1.0
-            if side[0] > self._h:
+            if side[0] > h:
                 self.yes = side[1] + self._keep * p
                 self.total = side[2] + self._keep
                 self.sides = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]

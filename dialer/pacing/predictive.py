@@ -39,7 +39,8 @@ class PredictiveConfig:
     """Tuning of the predictive mode; half-lives in seconds of snapshot time.
 
     The answer probability (`AnswerRate`) forgets with ``answer_half_life_s`` and restarts
-    when its CUSUM (``answer_cusum_k``, ``answer_cusum_h``) sees a change. The risk taken is
+    when its CUSUM (``answer_cusum_k``; thresholds ``answer_cusum_h_up`` for a rise,
+    ``answer_cusum_h`` for a fall) sees a change. The risk taken is
     shrunk by ``confidence``: answered calls behind the answer estimate over themselves plus
     ``confidence_answers``.
     """
@@ -47,6 +48,7 @@ class PredictiveConfig:
     answer_half_life_s: float = 1_800.0
     answer_cusum_k: float = 0.3
     answer_cusum_h: float = 12.0
+    answer_cusum_h_up: float = 8.0
     duration_half_life_s: float = 3_600.0
     confidence_answers: float = 10.0
     max_marginal_risk: float = 0.025
@@ -71,7 +73,9 @@ class PredictivePacer:
         cfg = self.config
         start = priors or default_priors(cfg.priors)
         self.now_s: float | None = None
-        self.answer = AnswerRate(cfg.answer_half_life_s, cfg.answer_cusum_k, cfg.answer_cusum_h)
+        self.answer = AnswerRate(
+            cfg.answer_half_life_s, cfg.answer_cusum_k, cfg.answer_cusum_h, cfg.answer_cusum_h_up
+        )
         self.answer.seed(start.answer_probability, start.answer_weight)
         self.ring = DecayingHistogram(cfg.priors.max_ring_s, cfg.duration_half_life_s)
         self.talk = DecayingHistogram(cfg.priors.max_talk_s, cfg.duration_half_life_s)

@@ -8,10 +8,11 @@ decayed weights), and the pool is scaled down to at most ``max_answer_weight`` o
 ``max_duration_weight`` calls, so that the new campaign's own outcomes soon dominate.
 
 `default_priors` is for a campaign with nothing to pool: a high answer probability (0.5: the
-pacer expects many answers, so it dials few calls), quick answers, long talks and wrap-ups,
-all worth few observations. The pacer shrinks the risk it takes by how little its answer
-estimate rests on (`PredictivePacer.confidence`), so it is predictive from the first tick but
-cautious until its own outcomes come in.
+pacer expects many answers, so it dials few calls), answers spread over the whole ring time (a
+call ringing long still may answer), long talks and wrap-ups, all worth few observations. The
+pacer shrinks the risk it takes by how little its answer estimate rests on
+(`PredictivePacer.confidence`), so it is predictive from the first tick but cautious until its
+own outcomes come in.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def default_priors(limits: PriorLimits | None = None) -> PacerPriors:
     return PacerPriors(
         answer_probability=0.5,
         answer_weight=10.0,
-        ring=_law(uniform_bins(2.0, 15.0, lim.max_ring_s, 5.0)),
+        ring=_law(uniform_bins(1.0, 25.0, lim.max_ring_s, 5.0)),
         talk=_law(lognormal_bins(180.0, 120.0, lim.max_talk_s, 5.0)),
         wrap=_law(lognormal_bins(15.0, 5.0, lim.max_wrap_s, 5.0)),
     )

@@ -67,12 +67,14 @@ def test_answer_rate_learns_a_rise_within_minutes() -> None:
     with_cusum = sorted(_learn_rise(AnswerRate(1_800.0), 3_600.0, seed) for seed in seeds)
     assert with_cusum[2] < 120.0
     # without the change detection the half-life alone takes most of an hour
-    without = sorted(_learn_rise(AnswerRate(1_800.0, cusum_h=1e9), 3_600.0, s) for s in seeds)
+    without = sorted(
+        _learn_rise(AnswerRate(1_800.0, cusum_h=1e9, cusum_h_up=1e9), 3_600.0, s) for s in seeds
+    )
     assert without[2] > 1_200.0
 
 
 def test_answer_rate_forgets_by_seconds_not_outcomes() -> None:
-    few, many = AnswerRate(600.0, cusum_h=1e9), AnswerRate(600.0, cusum_h=1e9)
+    few, many = AnswerRate(600.0, arm_after=10**9), AnswerRate(600.0, arm_after=10**9)
     for rate, per_s in ((few, 0.1), (many, 1.0)):
         t = 0.0
         while t < 3_600.0:
@@ -176,7 +178,7 @@ def test_guard_stops_a_burst_in_a_short_window() -> None:
 def test_share_steers_by_recent_abandons_against_the_plan() -> None:
     track = _track((0.0, 0, 0))
     under = AbandonBudget(answered_in_window=2_000, abandoned_in_window=10)  # 0.5 %
-    nominal = AbandonBudget(answered_in_window=2_000, abandoned_in_window=45)  # 2.25 %
+    nominal = AbandonBudget(answered_in_window=2_000, abandoned_in_window=48)  # 2.4 %
     assert boldness(track, 3_600.0, under) > 2.5
     assert boldness(track, 3_600.0, nominal) == pytest.approx(1.0, abs=0.05)
 
