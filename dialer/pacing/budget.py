@@ -20,6 +20,11 @@ snapshot time (`BudgetTrack`), so it also knows what happened in the last minute
   the last ``guard_ramp`` abandons before that limit (at least ``guard_ramp_share`` of what
   the limit allows: calls in flight still abandon after the pacer holds back), so a drift
   cannot burst.
+* **Running rate** (``hold_running_rate``, on by default): the campaign's safety stop
+  (docs/runner.md) pauses it when an abandon leaves the window's rate above the target, so
+  boldness is also scaled by the abandons the window can take now, ``target * A - B``, over
+  ``running_ramp``: an empty window is dialled progressively, and one with fewer than
+  ``running_ramp / target`` answers (a new campaign's first ones) cautiously.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ class BudgetPolicy:
     guard_ramp: float = 1.5
     guard_ramp_share: float = 0.3
     sample_s: float = 60.0
+    hold_running_rate: bool = True
+    running_ramp: float = 1.0
 
 
 Sample = tuple[float, int, int]  # (snapshot time s, answered, abandoned) in the window
@@ -126,4 +133,7 @@ def boldness(track: BudgetTrack, now_s: float, budget: AbandonBudget) -> float:
     allowed = policy.guard_target * max(float(guard_answered), policy.guard_min_answers)
     ramp = max(policy.guard_ramp, policy.guard_ramp_share * allowed)
     guard = min(1.0, max(0.0, (allowed - guard_abandoned) / ramp))
+    if policy.hold_running_rate:
+        headroom = budget.target * budget.answered_in_window - budget.abandoned_in_window
+        guard *= min(1.0, max(0.0, headroom / policy.running_ramp))
     return max(0.0, min(policy.max_boldness, by_share)) * guard

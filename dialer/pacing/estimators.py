@@ -27,17 +27,39 @@ def decay(since_s: float | None, at_s: float | None, half_life_s: float) -> floa
     return float(2.0 ** (-(at_s - since_s) / half_life_s))
 
 
+RECENT_OUTCOMES = 256
+
+
+def changed_at(outcomes: str, p: float, min_after: int = 10) -> int:
+    """Where in ``outcomes`` ("1" yes, "0" no, oldest first) a rate ``p`` most likely changed:
+    the start of the suffix (at least ``min_after`` long when possible) whose own rate is the
+    likeliest against ``p`` (largest log-likelihood ratio)."""
+    best, best_ratio = 0, -1.0
+    yes = 0
+    for start in range(len(outcomes) - 1, -1, -1):
+        yes += outcomes[start] == "1"
+        n = len(outcomes) - start
+        if n < min_after and start > 0:
+            continue
+        q = min(max(yes / n, 1e-9), 1.0 - 1e-9)
+        ratio = yes * math.log(q / p) + (n - yes) * math.log((1.0 - q) / (1.0 - p))
+        if ratio > best_ratio:
+            best, best_ratio = start, ratio
+    return best
+
+
 class AnswerRate:
     """Probability of a yes/no event that forgets by time and detects changes (CUSUM).
 
-    The value is a decayed mean (half-life ``half_life_s``). A two-sided CUSUM watches the
-    outcomes against it: each outcome adds its standardised distance from the value, less
-    ``cusum_k``, to the side it leans to (a side never goes below 0; the outcomes since a side
-    last left 0 are counted). When a side passes its threshold (``cusum_h_up`` for a rise,
+    The value ``p`` is a decayed mean (half-life ``half_life_s``). A two-sided Bernoulli CUSUM
+    watches the outcomes against it: each side adds the log-likelihood ratio of the outcome
+    under ``p`` shifted up (resp. down) by ``max(cusum_k, min(p, 1 - p) / 2)`` against ``p``
+    (a side never goes below 0); its threshold in nats is about the log of the outcomes
+    between false alarms. When a side passes its threshold (``cusum_h_up`` for a rise,
     the dangerous way: more answers than agents; ``cusum_h`` for a fall) the rate has changed:
-    the value
-    restarts from the outcomes counted by that side, plus ``keep_weight`` outcomes at the old
-    value, so a rise or a fall is learnt within a few dozen outcomes instead of a half-life;
+    the value restarts from the outcomes since the likeliest moment of the change among the
+    latest ``RECENT_OUTCOMES`` (`changed_at`), plus ``keep_weight`` outcomes at the old value,
+    so a rise or a fall is learnt within a few dozen outcomes instead of a half-life;
     the small weight also tells the pacer to be cautious until more come in. ``changes``
     counts such restarts. The CUSUM is armed after ``arm_after`` outcomes: a new campaign's
     first answers come before its first unanswered calls end (ring times are shorter than the
@@ -47,10 +69,10 @@ class AnswerRate:
     def __init__(
         self,
         half_life_s: float,
-        cusum_k: float = 0.3,
-        cusum_h: float = 12.0,
-        cusum_h_up: float = 8.0,
-        keep_weight: float = 20.0,
+        cusum_k: float = 0.05,
+        cusum_h: float = 11.0,
+        cusum_h_up: float = 9.0,
+        keep_weight: float = 5.0,
         arm_after: int = 100,
     ) -> None:
         self._half_life_s = half_life_s
@@ -60,8 +82,8 @@ class AnswerRate:
         self._keep = keep_weight
         self.yes = 0.0
         self.total = 0.0
-        # per side (up, down): [sum, yes since it left 0, outcomes since it left 0]
-        self.sides: list[list[float]] = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+        self.sides = [0.0, 0.0]  # CUSUM of a rise, of a fall
+        self.recent = ""  # the latest outcomes, "1" yes "0" no, oldest first
         self.last_s: float | None = None
         self.count = 0
         self.changes = 0
@@ -81,18 +103,19 @@ class AnswerRate:
         self.count += 1
 
     def _watch(self, yes: bool) -> None:
-        p = self.value
-        z = (float(yes) - p) / math.sqrt(max(p * (1.0 - p), 0.01))
-        for side, sign, h in zip(self.sides, (1.0, -1.0), self._h, strict=True):
-            if side[0] <= 0.0:
-                side[1] = side[2] = 0.0
-            side[0] = max(0.0, side[0] + sign * z - self._k)
-            side[1] += yes
-            side[2] += 1.0
-            if side[0] > h:
-                self.yes = side[1] + self._keep * p
-                self.total = side[2] + self._keep
-                self.sides = [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+        p = min(max(self.value, 0.01), 0.99)
+        self.recent = (self.recent + ("1" if yes else "0"))[-RECENT_OUTCOMES:]
+        shift = max(self._k, 0.5 * min(p, 1.0 - p))
+        for index, other in enumerate((p + shift, p - shift)):
+            other = min(max(other, 0.005), 0.995)
+            # log-likelihood ratio of the shifted rate against the current one
+            step = math.log(other / p) if yes else math.log((1.0 - other) / (1.0 - p))
+            self.sides[index] = max(0.0, self.sides[index] + step)
+            if self.sides[index] > self._h[index]:
+                after = self.recent[changed_at(self.recent, p) :]
+                self.yes = after.count("1") + self._keep * p
+                self.total = len(after) + self._keep
+                self.sides = [0.0, 0.0]
                 self.changes += 1
                 return
 
@@ -110,7 +133,8 @@ class AnswerRate:
         return {
             "yes": self.yes,
             "total": self.total,
-            "cusum": [list(side) for side in self.sides],
+            "cusum": list(self.sides),
+            "recent": self.recent,
             "last_s": self.last_s,
             "count": self.count,
             "changes": self.changes,
@@ -119,10 +143,11 @@ class AnswerRate:
     def load(self, data: Mapping[str, Any]) -> None:
         self.yes = float(data["yes"])
         self.total = float(data["total"])
-        sides = [[float(x) for x in side] for side in data["cusum"]]
-        if len(sides) != 2 or any(len(side) != 3 for side in sides):
-            raise ValueError("cusum of two sides of three numbers expected")
-        self.sides = sides
+        sides = [float(x) for x in data["cusum"]]
+        recent = str(data["recent"])
+        if len(sides) != 2 or set(recent) - {"0", "1"}:
+            raise ValueError("cusum of two sides and recent outcomes as 0/1 expected")
+        self.sides, self.recent = sides, recent
         last = data["last_s"]
         self.last_s = None if last is None else float(last)
         self.count = int(data["count"])

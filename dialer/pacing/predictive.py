@@ -46,9 +46,9 @@ class PredictiveConfig:
     """
 
     answer_half_life_s: float = 1_800.0
-    answer_cusum_k: float = 0.3
-    answer_cusum_h: float = 12.0
-    answer_cusum_h_up: float = 8.0
+    answer_cusum_k: float = 0.05
+    answer_cusum_h: float = 11.0
+    answer_cusum_h_up: float = 9.0
     duration_half_life_s: float = 3_600.0
     confidence_answers: float = 10.0
     max_marginal_risk: float = 0.025

@@ -71,6 +71,8 @@ def test_a_pacer_from_pooled_priors_is_bolder_than_from_defaults() -> None:
     agents = tuple(AgentView(f"r{i}", AgentPhase.READY, 0.0) for i in range(10)) + tuple(
         AgentView(f"t{i}", AgentPhase.TALKING, 110.0) for i in range(10)
     )
-    snapshot = Snapshot(agents=agents, calls=(), budget=AbandonBudget())
+    # a window with room for an abandon (an empty one is dialled progressively)
+    budget = AbandonBudget(answered_in_window=100, abandoned_in_window=1)
+    snapshot = Snapshot(agents=agents, calls=(), budget=budget)
     progressive = ProgressivePacer().decide(snapshot).launch
     assert warm.decide(snapshot).launch > cold.decide(snapshot).launch > progressive
