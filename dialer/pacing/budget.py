@@ -22,7 +22,7 @@ snapshot time (`BudgetTrack`), so it also knows what happened in the last minute
   cannot burst.
 * **Running rate** (``hold_running_rate``, on by default): the campaign's safety stop
   (docs/runner.md) pauses it when an abandon leaves the window's rate above the target, so
-  boldness is also scaled by the abandons the window can take now, ``target * A - B``, over
+  boldness is also at most the abandons the window can take now, ``target * A - B``, over
   ``running_ramp``: an empty window is dialled progressively, and one with fewer than
   ``running_ramp / target`` answers (a new campaign's first ones) cautiously.
 """
@@ -44,7 +44,7 @@ class BudgetPolicy:
     hard_share: float = 0.97
     max_boldness: float = 4.0
     share_window_s: float = 4 * 3_600.0
-    share_prior_answers: float = 50.0
+    share_prior_answers: float = 150.0
     plan_min_answers: float = 200.0
     plan_max_share: float = 1.0
     guard_window_s: float = 1_800.0
@@ -54,7 +54,7 @@ class BudgetPolicy:
     guard_ramp_share: float = 0.3
     sample_s: float = 60.0
     hold_running_rate: bool = True
-    running_ramp: float = 1.0
+    running_ramp: float = 2.0
 
 
 Sample = tuple[float, int, int]  # (snapshot time s, answered, abandoned) in the window
@@ -133,7 +133,8 @@ def boldness(track: BudgetTrack, now_s: float, budget: AbandonBudget) -> float:
     allowed = policy.guard_target * max(float(guard_answered), policy.guard_min_answers)
     ramp = max(policy.guard_ramp, policy.guard_ramp_share * allowed)
     guard = min(1.0, max(0.0, (allowed - guard_abandoned) / ramp))
+    cap = policy.max_boldness
     if policy.hold_running_rate:
         headroom = budget.target * budget.answered_in_window - budget.abandoned_in_window
-        guard *= min(1.0, max(0.0, headroom / policy.running_ramp))
-    return max(0.0, min(policy.max_boldness, by_share)) * guard
+        cap = min(cap, headroom / policy.running_ramp)
+    return max(0.0, min(cap, by_share)) * guard

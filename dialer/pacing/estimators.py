@@ -61,9 +61,11 @@ class AnswerRate:
     latest ``RECENT_OUTCOMES`` (`changed_at`), plus ``keep_weight`` outcomes at the old value,
     so a rise or a fall is learnt within a few dozen outcomes instead of a half-life;
     the small weight also tells the pacer to be cautious until more come in. ``changes``
-    counts such restarts. The CUSUM is armed after ``arm_after`` outcomes: a new campaign's
-    first answers come before its first unanswered calls end (ring times are shorter than the
-    no-answer timeout), which is learning, not a change.
+    counts such restarts. The CUSUM is armed after ``arm_after`` outcomes and ``arm_after_s``
+    seconds from the first: a new campaign's first answers come before its first unanswered
+    calls end (ring times are shorter than the no-answer timeout), which is learning, not a
+    change. The CUSUM watches outcomes by launch cohort (`_settle`): those of calls launched in
+    the same second, once ``settle_s`` (more than the no-answer timeout) has passed.
     """
 
     def __init__(
@@ -74,9 +76,16 @@ class AnswerRate:
         cusum_h_up: float = 9.0,
         keep_weight: float = 5.0,
         arm_after: int = 100,
+        arm_after_s: float = 300.0,
+        settle_s: float = 40.0,
     ) -> None:
         self._half_life_s = half_life_s
         self._arm_after = arm_after
+        self._arm_after_s = arm_after_s
+        self.first_s: float | None = None
+        self._settle_s = settle_s
+        # outcomes waiting for their launch second's cohort to settle: launch s -> [yes, all]
+        self.pending: dict[int, list[int]] = {}
         self._k = cusum_k
         self._h = (cusum_h_up, cusum_h)
         self._keep = keep_weight
@@ -92,9 +101,18 @@ class AnswerRate:
         """Start from ``probability`` worth ``weight`` outcomes (a prior)."""
         self.yes, self.total = probability * weight, weight
 
-    def add(self, yes: bool, at_s: float | None = None) -> None:
-        if self.count >= self._arm_after:
-            self._watch(yes)
+    def add(self, yes: bool, at_s: float | None = None, after_s: float = 0.0) -> None:
+        """One outcome known at ``at_s``, of a call launched ``after_s`` before."""
+        if at_s is not None and self.first_s is None:
+            self.first_s = at_s
+        if at_s is None:
+            if self._armed(at_s):
+                self._watch(int(yes), 1)
+        else:
+            cohort = self.pending.setdefault(math.floor(at_s - after_s), [0, 0])
+            cohort[0] += int(yes)
+            cohort[1] += 1
+            self._settle(at_s)
         factor = decay(self.last_s, at_s, self._half_life_s)
         self.yes = self.yes * factor + yes
         self.total = self.total * factor + 1.0
@@ -102,14 +120,31 @@ class AnswerRate:
             self.last_s = at_s if self.last_s is None else max(self.last_s, at_s)
         self.count += 1
 
-    def _watch(self, yes: bool) -> None:
+    def _armed(self, at_s: float | None) -> bool:
+        if self.count < self._arm_after:
+            return False
+        return at_s is None or self.first_s is None or at_s - self.first_s >= self._arm_after_s
+
+    def _settle(self, now_s: float) -> None:
+        """Watch the cohorts launched ``settle_s`` or more before ``now_s``, oldest first.
+
+        The outcomes of calls launched together do not arrive mixed: the answers within the
+        ring time, the unanswered ones together at the timeout. Watched in arrival order, a
+        large launch reads as a run of answers then a run of no-answers: false changes."""
+        for launched in sorted(k for k in self.pending if k <= now_s - self._settle_s):
+            yes, total = self.pending.pop(launched)
+            if self._armed(now_s):
+                self._watch(yes, total)
+
+    def _watch(self, yes: int, total: int) -> None:
         p = min(max(self.value, 0.01), 0.99)
-        self.recent = (self.recent + ("1" if yes else "0"))[-RECENT_OUTCOMES:]
+        ones = "1" * yes + "0" * (total - yes)
+        self.recent = (self.recent + ones)[-RECENT_OUTCOMES:]
         shift = max(self._k, 0.5 * min(p, 1.0 - p))
         for index, other in enumerate((p + shift, p - shift)):
             other = min(max(other, 0.005), 0.995)
             # log-likelihood ratio of the shifted rate against the current one
-            step = math.log(other / p) if yes else math.log((1.0 - other) / (1.0 - p))
+            step = yes * math.log(other / p) + (total - yes) * math.log((1.0 - other) / (1.0 - p))
             self.sides[index] = max(0.0, self.sides[index] + step)
             if self.sides[index] > self._h[index]:
                 after = self.recent[changed_at(self.recent, p) :]
@@ -134,7 +169,9 @@ class AnswerRate:
             "yes": self.yes,
             "total": self.total,
             "cusum": list(self.sides),
+            "pending": [[k, y, n] for k, (y, n) in sorted(self.pending.items())],
             "recent": self.recent,
+            "first_s": self.first_s,
             "last_s": self.last_s,
             "count": self.count,
             "changes": self.changes,
@@ -148,6 +185,9 @@ class AnswerRate:
         if len(sides) != 2 or set(recent) - {"0", "1"}:
             raise ValueError("cusum of two sides and recent outcomes as 0/1 expected")
         self.sides, self.recent = sides, recent
+        self.pending = {int(k): [int(y), int(n)] for k, y, n in data["pending"]}
+        first = data["first_s"]
+        self.first_s = None if first is None else float(first)
         last = data["last_s"]
         self.last_s = None if last is None else float(last)
         self.count = int(data["count"])

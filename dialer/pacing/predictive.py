@@ -91,10 +91,10 @@ class PredictivePacer:
     def observe(self, outcome: Outcome) -> None:
         at_s = self.now_s
         if outcome.kind is OutcomeKind.ANSWERED:
-            self.answer.add(True, at_s)
+            self.answer.add(True, at_s, outcome.after_s)
             self.ring.add(outcome.after_s, at_s)
         elif outcome.kind in (OutcomeKind.NO_ANSWER, OutcomeKind.MACHINE):
-            self.answer.add(False, at_s)
+            self.answer.add(False, at_s, outcome.after_s)
         elif outcome.kind is OutcomeKind.HANDLED:
             self.talk.add(outcome.talk_s, at_s)
             self.wrap.add(outcome.wrap_s, at_s)

@@ -9,8 +9,9 @@ starts afresh. Configuration (half-lives, budget policy) is code, not state: a r
 keeps the configuration it is built with.
 
 Version 2 (time-based forgetting): the predictive mode holds ``now_s`` (its clock, the latest
-snapshot's), ``answer`` (decayed ``yes``/``total``, ``cusum`` as two sides of ``[sum, yes,
-outcomes]``, ``last_s``, ``count``, ``changes``), ``ring``/``talk``/``wrap`` (decayed 1-s bins as
+snapshot's), ``answer`` (decayed ``yes``/``total``; ``cusum``, its two sides; ``pending``
+cohorts as ``[launch_s, yes, all]``; ``recent`` outcomes as a 0/1 string; ``first_s``,
+``last_s``, ``count``, ``changes``), ``ring``/``talk``/``wrap`` (decayed 1-s bins as
 ``[index, weight]``, ``sum_s``, ``last_s``, ``count``, ``max_s``) and ``budget`` (``samples``
 of ``[now_s, answered, abandoned]``). Version 1 states (forgetting by outcomes) are refused.
 """

@@ -76,6 +76,25 @@ def test_answer_rate_learns_a_rise_within_minutes() -> None:
     assert without[2] > 1_200.0
 
 
+def _batches(rate: AnswerRate, launches: int) -> AnswerRate:
+    """Every 40 s, 150 calls launched at once at 15 %: their answers come 4-20 s later, the
+    unanswered ones all together at the 25-s timeout (as a large team's launches do)."""
+    rng = random.Random(11)
+    for batch in range(launches):
+        start = batch * 40.0
+        rings = [rng.uniform(4, 20) if rng.random() < 0.15 else 25.0 for _ in range(150)]
+        for ring_s in sorted(rings):
+            rate.add(ring_s < 25.0, start + ring_s, ring_s)
+    return rate
+
+
+def test_answer_rate_watches_launch_cohorts_not_the_order_outcomes_arrive_in() -> None:
+    assert _batches(AnswerRate(1_800.0), 200).changes == 0
+    assert _batches(AnswerRate(1_800.0), 200).value == pytest.approx(0.15, abs=0.03)
+    # watched in arrival order, each batch reads as a run of answers then of no-answers
+    assert _batches(AnswerRate(1_800.0, settle_s=-1e9), 200).changes > 5
+
+
 def test_answer_rate_forgets_by_seconds_not_outcomes() -> None:
     few, many = AnswerRate(600.0, arm_after=10**9), AnswerRate(600.0, arm_after=10**9)
     for rate, per_s in ((few, 0.1), (many, 1.0)):
