@@ -22,9 +22,10 @@ snapshot time (`BudgetTrack`), so it also knows what happened in the last minute
   cannot burst.
 * **Running rate** (``hold_running_rate``, on by default): the campaign's safety stop
   (docs/runner.md) pauses it when an abandon leaves the window's rate above the target, so
-  boldness is also at most the abandons the window can take now, ``target * A - B``, over
-  ``running_ramp``: an empty window is dialled progressively, and one with fewer than
-  ``running_ramp / target`` answers (a new campaign's first ones) cautiously.
+  boldness is also at most the abandons the window can take now, ``target * A - B``, less
+  ``running_reserve`` (calls in flight abandon after the pacer held back), over
+  ``running_ramp``: a window that can take fewer than ``running_reserve`` abandons (a new
+  campaign's first 50 answers) is dialled progressively, one with a few more cautiously.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class BudgetPolicy:
     guard_ramp_share: float = 0.3
     sample_s: float = 60.0
     hold_running_rate: bool = True
+    running_reserve: float = 1.5
     running_ramp: float = 2.0
 
 
@@ -136,5 +138,5 @@ def boldness(track: BudgetTrack, now_s: float, budget: AbandonBudget) -> float:
     cap = policy.max_boldness
     if policy.hold_running_rate:
         headroom = budget.target * budget.answered_in_window - budget.abandoned_in_window
-        cap = min(cap, headroom / policy.running_ramp)
+        cap = min(cap, (headroom - policy.running_reserve) / policy.running_ramp)
     return max(0.0, min(cap, by_share)) * guard

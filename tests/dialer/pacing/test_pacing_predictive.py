@@ -245,10 +245,11 @@ def test_predictive_from_the_first_tick_but_cautious() -> None:
 
 
 def test_an_empty_window_is_dialled_cautiously_while_the_safety_stop_could_fire() -> None:
-    # one abandon among fewer than 34 answers would pause the campaign (docs/runner.md)
+    # one abandon among fewer than 34 answers would pause the campaign (docs/runner.md): an
+    # abandon and a half are kept in reserve for calls in flight
     agents = _agents(AgentPhase.READY, 3, 0.0) + _agents(AgentPhase.WRAP_UP, 10, 9.0)
     launches = []
-    for answered in (0, 10, 40):
+    for answered in (40, 80, 200):
         budget = AbandonBudget(answered_in_window=answered)
         snapshot = Snapshot(agents=agents, calls=(), budget=budget)
         launches.append(_trained(0.5).decide(snapshot).launch)
