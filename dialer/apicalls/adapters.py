@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import BigInteger, String, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -296,6 +296,35 @@ _DNC_QUERY = select(
 _T = TypeVar("_T")
 
 
+class _Refreshed(Generic[_T]):
+    """``load()``'s value, read again when older than ``ttl_s``: one thread reads while the
+    others go on with the value they have; only the first read is waited for (a reload
+    under a lock every thread waited on stalled every request in flight)."""
+
+    def __init__(self, load: Callable[[], _T], ttl_s: float) -> None:
+        self._load = load
+        self._ttl_s = ttl_s
+        self._held: tuple[float, _T] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> _T:
+        held = self._held
+        if held is not None and time.monotonic() - held[0] <= self._ttl_s:
+            return held[1]
+        if held is not None and not self._lock.acquire(blocking=False):
+            return held[1]  # another thread is reading it
+        if held is None:
+            self._lock.acquire()
+        try:
+            held = self._held
+            if held is None or time.monotonic() - held[0] > self._ttl_s:
+                held = (time.monotonic(), self._load())
+                self._held = held
+            return held[1]
+        finally:
+            self._lock.release()
+
+
 class SqlDirectory:
     """`dialer.apicalls.ports.Directory` on the database. The routing table, and agents and
     campaigns found, are read again when older than ``table_ttl_s`` (a change shows up
@@ -310,8 +339,8 @@ class SqlDirectory:
         self._sessions = sessions
         self._cost_band = cost_band
         self._ttl_s = table_ttl_s
-        self._table: tuple[float, RoutingTable] | None = None
-        self._agents: tuple[float, dict[str, AgentFacts]] | None = None
+        self._table = _Refreshed(self._load_table, table_ttl_s)
+        self._agents = _Refreshed(lambda: self._load_agents(None), table_ttl_s)
         self._facts_cache: dict[tuple[str, str], tuple[float, object]] = {}
         self._lock = threading.Lock()
 
@@ -333,11 +362,7 @@ class SqlDirectory:
         """Every agent is read in one query, again when older than ``table_ttl_s`` (one
         query per agent cost more than the call); one not found is looked up alone, so that
         one added is found at once."""
-        with self._lock:
-            now_s = time.monotonic()
-            if self._agents is None or now_s - self._agents[0] > self._ttl_s:
-                self._agents = (now_s, self._load_agents(None))
-            found = self._agents[1].get(name)
+        found = self._agents.get().get(name)
         if found is None:
             found = self._load_agents(name).get(name)
         return found
@@ -395,10 +420,8 @@ class SqlDirectory:
             return bool(session.connection().execute(_DNC_QUERY, params).scalar())
 
     def routing_table(self) -> RoutingTable:
-        with self._lock:
-            now_s = time.monotonic()
-            if self._table is None or now_s - self._table[0] > self._ttl_s:
-                with self._sessions() as session:
-                    table = load_routing_table(session, self._cost_band)
-                self._table = (now_s, table)
-            return self._table[1]
+        return self._table.get()
+
+    def _load_table(self) -> RoutingTable:
+        with self._sessions() as session:
+            return load_routing_table(session, self._cost_band)

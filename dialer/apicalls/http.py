@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from dialer.apicalls.callbacks import schedule_callback
@@ -181,8 +182,10 @@ def calls_router(
         )
     }
 
+    # The business systems' hot path: async, so that the service runs in one worker thread
+    # and the answer is serialized on the event loop (a sync route hands both to threads).
     @router.post("/calls", response_model=CallOut, status_code=201, responses=refusals)
-    def click_to_call(
+    async def click_to_call(
         body: CallIn,
         response: Response,
         idempotency_key: IdempotencyKey = None,
@@ -193,7 +196,9 @@ def calls_router(
             body.number, body.agent, body.campaign, _trunks(body.trunks), body.ext
         )
         try:
-            call, created = place_call(built(), key.key_id, idempotency_key, request)
+            call, created = await run_in_threadpool(
+                place_call, built(), key.key_id, idempotency_key, request
+            )
         except CallRefused as exc:
             raise _problem(exc) from None
         return _answer(response, call, created)
