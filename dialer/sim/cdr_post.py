@@ -15,7 +15,6 @@ so the switch's loop never waits for the receiver.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+
+from dialer.sim.posting import PostingThread
 
 __all__ = ["CdrPoster", "CdrPosting", "cdr_document", "cdr_form_body"]
 
@@ -112,35 +113,26 @@ class CdrPoster:
         self.delivered = 0
         self.written = 0
         self.lost = 0
-        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         auth = tuple(posting.credentials.split(":", 1)) if posting.credentials else None
-        self._client = httpx.Client(
+        client = httpx.Client(
             timeout=posting.timeout_s,
             auth=auth,  # type: ignore[arg-type]
             headers={"User-Agent": "freeswitch-xml/1.0", "Accept": "*/*"},
         )
-        self._thread = threading.Thread(target=self._run, name="sim-cdr-poster", daemon=True)
-        self._thread.start()
+        self._posting: PostingThread[tuple[str, str]] = PostingThread(
+            client, lambda item: self._deliver(*item), "sim-cdr-poster"
+        )
 
     def post(self, call_uuid: str, xml_text: str) -> None:
         """Queue one leg's CDR (never blocks)."""
-        self._queue.put((call_uuid, xml_text))
+        self._posting.put((call_uuid, xml_text))
 
     def pending(self) -> int:
-        return self._queue.qsize()
+        return self._posting.pending()
 
     def close(self, wait_s: float = 10.0) -> None:
         """Post what is queued (within ``wait_s``), then stop."""
-        self._queue.put(None)
-        self._thread.join(timeout=wait_s)
-        self._client.close()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            self._deliver(*item)
+        self._posting.close(wait_s)
 
     def _deliver(self, call_uuid: str, xml_text: str) -> None:
         p = self.posting
@@ -150,7 +142,7 @@ class CdrPoster:
             if attempt:
                 threading.Event().wait(p.delay_s / max(p.speed, 1e-9))
             try:
-                reply = self._client.post(
+                reply = self._posting.client.post(
                     p.url, params={"uuid": f"a_{call_uuid}"}, content=body, headers=headers
                 )
                 if reply.status_code == 200:

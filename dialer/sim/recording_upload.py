@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import io
 import logging
-import queue
 import re
-import threading
 import wave
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import httpx
+
+from dialer.sim.posting import PostingThread
 
 __all__ = ["UploadHook", "UploadHooks", "parse_upload_hook", "small_wav"]
 
@@ -72,36 +72,25 @@ class UploadHooks:
     def __init__(self, timeout_s: float = 10.0) -> None:
         self.uploaded: list[str] = []
         self.failed = 0
-        self._queue: queue.Queue[UploadHook | None] = queue.Queue()
-        self._client = httpx.Client(timeout=timeout_s, headers={"User-Agent": CURL_USER_AGENT})
-        self._thread = threading.Thread(target=self._run, name="sim-upload-hook", daemon=True)
-        self._thread.start()
+        client = httpx.Client(timeout=timeout_s, headers={"User-Agent": CURL_USER_AGENT})
+        self._posting = PostingThread(client, self._upload, "sim-upload-hook")
 
     def run(self, hook: UploadHook) -> None:
         """Queue one upload (never blocks)."""
-        self._queue.put(hook)
+        self._posting.put(hook)
 
     def pending(self) -> int:
-        return self._queue.qsize()
+        return self._posting.pending()
 
     def close(self, wait_s: float = 10.0) -> None:
         """Make the queued uploads (within ``wait_s``), then stop."""
-        self._queue.put(None)
-        self._thread.join(timeout=wait_s)
-        self._client.close()
-
-    def _run(self) -> None:
-        while True:
-            hook = self._queue.get()
-            if hook is None:
-                return
-            self._upload(hook)
+        self._posting.close(wait_s)
 
     def _upload(self, hook: UploadHook) -> None:
         name = PurePosixPath(hook.path).name
         files = {"files": (name, small_wav(), "application/octet-stream")}
         try:
-            reply = self._client.post(hook.url, params={"uuid": hook.uuid}, files=files)
+            reply = self._posting.client.post(hook.url, params={"uuid": hook.uuid}, files=files)
         except httpx.HTTPError as exc:
             self.failed += 1
             log.error("recording upload of %s to %s failed: %s", hook.uuid, hook.url, exc)
