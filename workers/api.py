@@ -34,6 +34,7 @@ from dialer.apicalls.ports import ApiCallStore
 from dialer.apicalls.service import CallDeps
 from dialer.apicalls.wiring import call_deps
 from dialer.apikeys.http import KeyAuth, keys_router
+from dialer.apikeys.ports import Role
 from dialer.apikeys.wiring import sql_key_store
 from dialer.calls.machine import CallState
 from dialer.cdr.http import fsapi_router
@@ -198,8 +199,9 @@ def create_app(
         upload_router(recordings, settings.fsapi_credentials), include_in_schema=False
     )
     app.include_router(downloads_router(recordings), include_in_schema=False)
+    auth = KeyAuth(sql_key_store(context.sessions))
     if v1_routers is None:
-        v1_routers = public_routers(context, KeyAuth(sql_key_store(context.sessions)))
+        v1_routers = public_routers(context, auth)
     v1 = APIRouter(
         prefix=V1_PREFIX,
         responses=PROBLEM_RESPONSES,
@@ -208,18 +210,22 @@ def create_app(
     for router in v1_routers:
         v1.include_router(router)
     app.include_router(v1)
-    _metrics_route(app)
+    _metrics_route(app, auth)
     # the web console and desk (docs/web.md): pages over the /v1 routes above
     app.include_router(web_router(sql_key_store(context.sessions)))
     app.mount("/static", static_files(), name="static")
     return app
 
 
-def _metrics_route(app: FastAPI) -> None:
-    @app.get("/metrics", include_in_schema=False)
+def _metrics_route(app: FastAPI, auth: KeyAuth) -> None:
+    # behind a key as every route of the API (Prometheus sends one: `authorization` in its
+    # scrape configuration); the listener's and worker's listen on loopback by default
+    readers = auth.require(Role.MANAGER, Role.SYSTEM)
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(readers)])
     def metrics() -> Response:
-        """The process's Prometheus metrics (docs/metrics.md); open, as scrapers expect:
-        counts and names only, no lead or key data."""
+        """The process's Prometheus metrics (docs/metrics.md): counts and names, no lead
+        or key data."""
         return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -9,12 +9,14 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session, sessionmaker
 
+from dialer.apikeys.ports import Role
 from dialer.config import load_settings
 from dialer.desk.fakes import MemoryDeskBus
 from dialer.esl.fakes import FakeEslConnection
 from dialer.listener.fakes import MemoryAttempts, MemoryLiveState, MemoryTrunks
 from dialer.listener.service import LISTENER_SUBSCRIPTION, NodeListener
 from dialer.metrics import serve_metrics
+from tests.support.api import bearer, issue_test_keys
 from tests.support.net import free_port
 from tests.support.transcripts import transcript_events
 from workers.api import create_app
@@ -58,8 +60,11 @@ def test_the_api_serves_every_metric_in_prometheus_text_format(
 ) -> None:
     app = create_app(AppContext(load_settings(), sessions=sessions), notify=None,
                      trunks=MemoryTrunks())  # fmt: skip
+    keys = issue_test_keys(sessions)
     with TestClient(app) as client:
-        got = client.get("/metrics")
+        assert client.get("/metrics").status_code == 401  # behind a key as every route
+        assert client.get("/metrics", headers=bearer(keys[Role.AGENT])).status_code == 403
+        got = client.get("/metrics", headers=bearer(keys[Role.MANAGER]))
     assert got.status_code == 200
     assert got.headers["content-type"].startswith("text/plain; version=")
     for name in ("dialer_originates_total", "dialer_call_outcomes_total",
