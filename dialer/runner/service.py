@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from dialer.pacing import Mode, PacerPriors, pooled_priors
 from dialer.retry import Backoff
@@ -37,8 +36,6 @@ from dialer.runner.ticker import SliceReport, run_slice
 
 log = logging.getLogger(__name__)
 
-# Longer than any tick, so that a slow but live pacer's fresh claims are never taken back.
-ORPHAN_AFTER_S = 60.0
 # Peers (same queue, newest first) whose learnt pacing a new campaign starts from.
 PEERS_POOLED = 10
 # Pauses after failed ticks stay well inside the lease TTL (5 s): a slice whose backend came
@@ -88,10 +85,11 @@ def pace_slice(
     if plan is None or not plan.running:
         deps.leases.release(lease)
         return SliceResult(None, "campaign not running")
-    if token is None:
-        # A fresh lease: the previous holder may have died between claiming and dialling.
-        claimed_before = deps.clock.now() - timedelta(seconds=ORPHAN_AFTER_S)
-        deps.store.release_orphans(campaign_id, claimed_before, f"{owner}#{lease.token}")
+    # Leads another claimer holds without an attempt are orphans: a holder that died between
+    # claiming and dialling (a slice redelivered to this worker keeps its token, so a fresh
+    # lease is not the only way in). Only the lease's holder claims, and a claim given back
+    # is fenced (no attempt can be written for it after), so none is kept however recent.
+    deps.store.release_orphans(campaign_id, deps.clock.now(), f"{owner}#{lease.token}")
     ticker = open_ticker(lease, plan.mode, deps, transient)
 
     def give_back_claims() -> None:

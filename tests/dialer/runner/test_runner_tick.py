@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from campaigns.domain import LeadStatus
 from dialer.agent_state import AgentState
 from dialer.calls.machine import CallState
 from dialer.pacing import Decision, Mode, Outcome, OutcomeKind, Snapshot
@@ -377,3 +378,17 @@ def test_only_a_recording_campaigns_calls_are_recorded_and_uploaded(record: bool
             assert hook == f'system curl -XPOST -F "files=@{path}" http://u:p@h:1/up?uuid={uuid} &'
         else:
             assert hook is None and "execute_on_answer" not in req.global_vars
+
+
+def test_a_new_holder_gives_back_the_claims_a_dead_holder_left_however_recent() -> None:
+    deps, store, _, leases, clock = setup(leads=5, agents=0)
+    old = leases.acquire(CID, "w1", 5_000)
+    assert old is not None
+    dead = f"w1#{old.token}"
+    store.claim(CID, 3, clock.now(), dead)  # then killed before its attempt rows
+    clock.advance(6)  # its lease lapses; the supervisor starts the campaign elsewhere
+    result = pace_slice(CID, "w2", None, deps, period_s=1.0, slice_s=1.0)
+    assert result.lease is not None and result.lease.token > old.token
+    members = store.leads[CID].values()
+    assert [m.claimed_by for m in members if m.claimed_by == dead] == []
+    assert sum(m.status is LeadStatus.PENDING for m in members) == 5  # no agent: none dialled
