@@ -3,11 +3,6 @@
 Run: .venv/bin/python benchmarks/bench_pacing.py [--workers 2] [--only a20_p30,...]
 Prints one row per scenario and pacer (mean over seeds, worst seed's abandon rate) and a
 pass/fail line per target.
-
-``--issue15 matrix,drift,history`` prints instead the figures of issue 15 for the predictive
-pacer (`benchmarks/pacing_issue15.py`): per run the abandon rate, the worst 30-minute window
-after the first, talk minutes per agent-hour over the run and in hour 1; the matrix is agents
-``--agents`` x answer ``--answers`` x ``--hours``, seeds ``--seeds``.
 """
 
 from __future__ import annotations
@@ -18,8 +13,6 @@ import time
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
-
-from pacing_issue15 import run_issue15  # a sibling script: benchmarks/ is on sys.path
 
 from dialer.sim.pacing.records import Figures
 from dialer.sim.pacing.runner import PACERS, compare_pacers
@@ -75,16 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="")
-    parser.add_argument("--issue15", default="", help="matrix,drift,history")
-    parser.add_argument("--agents", default="3,5,10,20,50,100")
-    parser.add_argument("--answers", default="15,30,50")
-    parser.add_argument("--hours", default="4,8")
-    parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--no-fixed", action="store_true", help="drift: skip the fixed ratios")
     args = parser.parse_args()
-    if args.issue15:
-        run_issue15(args)
-        return
     paths = sorted(MATRIX.glob("*.yaml"))
     if args.only:
         paths = [p for p in paths if p.stem in args.only.split(",")]

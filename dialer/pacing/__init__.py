@@ -1,6 +1,6 @@
 """Pure pacing core: snapshot in, decision out, outcomes fed back (see docs/pacing.md)."""
 
-from dialer.pacing.budget import BudgetPolicy, BudgetTrack, boldness, planned_rate
+from dialer.pacing.budget import BudgetPolicy, aggressiveness, remaining_abandons
 from dialer.pacing.capacity import free_capacity, progressive_launches
 from dialer.pacing.model import (
     AbandonBudget,
@@ -19,7 +19,6 @@ from dialer.pacing.model import (
 )
 from dialer.pacing.modes import Pacer, PreviewPacer, ProgressivePacer
 from dialer.pacing.predictive import PredictiveConfig, PredictivePacer
-from dialer.pacing.priors import PacerPriors, PriorLimits, default_priors, pooled_priors
 from dialer.pacing.state import (
     PACER_STATE_VERSION,
     PacerStateError,
@@ -28,14 +27,13 @@ from dialer.pacing.state import (
 )
 
 
-def make_pacer(mode: Mode, ratio: float = 1.0, priors: PacerPriors | None = None) -> Pacer:
-    """The pacer for a campaign mode; ``ratio`` only matters for progressive, ``priors``
-    (default: `default_priors`) for predictive."""
+def make_pacer(mode: Mode, ratio: float = 1.0) -> Pacer:
+    """The pacer for a campaign mode; ``ratio`` only matters for progressive."""
     if mode is Mode.PREVIEW:
         return PreviewPacer()
     if mode is Mode.PROGRESSIVE:
         return ProgressivePacer(ratio)
-    return PredictivePacer(priors=priors)
+    return PredictivePacer()
 
 
 __all__ = [
@@ -45,7 +43,6 @@ __all__ = [
     "AgentView",
     "Assignment",
     "BudgetPolicy",
-    "BudgetTrack",
     "CallStage",
     "CallView",
     "Decision",
@@ -54,22 +51,18 @@ __all__ = [
     "Outcome",
     "OutcomeKind",
     "Pacer",
-    "PacerPriors",
     "PacerStateError",
     "PredictiveConfig",
     "PredictivePacer",
     "PreviewPacer",
-    "PriorLimits",
     "ProgressivePacer",
     "Snapshot",
-    "boldness",
-    "default_priors",
+    "aggressiveness",
     "free_capacity",
     "make_pacer",
     "pacer_state",
     "phase_from_callcenter",
-    "planned_rate",
-    "pooled_priors",
     "progressive_launches",
+    "remaining_abandons",
     "restore_pacer",
 ]

@@ -82,9 +82,6 @@ class AbandonBudget:
 
     ``target`` is a fraction (0.03 = 3 %) of answered-by-a-person calls; ``window_s`` is the legal
     window (30 days FTC/FCC, 1 day Ofcom); the counts are those inside that window so far.
-    ``plan_left_s`` is the dialling time left in the planning horizon (the rest of the legal
-    window's calling hours); 0 when unknown (the plan then expects as many answers again as
-    the window holds, `dialer.pacing.budget`).
     """
 
     target: float = 0.03
@@ -92,17 +89,11 @@ class AbandonBudget:
     answered_in_window: int = 0
     abandoned_in_window: int = 0
     grace_s: float = 2.0
-    plan_left_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything a pacer may look at for one decision.
-
-    ``now_s`` is the moment of the snapshot in seconds on any fixed origin (the live runner
-    uses the epoch, the simulator its virtual time); the pacer uses only differences of it,
-    to forget by time and to look back on its budget.
-    """
+    """Everything a pacer may look at for one decision."""
 
     agents: tuple[AgentView, ...]
     calls: tuple[CallView, ...]
@@ -110,7 +101,6 @@ class Snapshot:
     budget: AbandonBudget = field(default_factory=AbandonBudget)
     no_answer_timeout_s: float = 25.0
     due_lead_ids: tuple[str, ...] = ()  # preview mode: leads in dialling order
-    now_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

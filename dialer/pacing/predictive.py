@@ -5,9 +5,8 @@ law conditioned on how long they have been talking or wrapping up; ringing calls
 per the estimated answer probability and time-to-answer law conditioned on their ring age.
 Calls are added one at a time while each added call raises the expected abandons by at most
 ``max_marginal_risk * p_answer * boldness``, where boldness (0 to ``max_boldness``) follows the
-abandon budget's plan and guard, shrunk while the answer estimate rests on little; at boldness
-0 the pacer is progressive. Never fewer launches than progressive 1:1. It starts from priors
-(`dialer.pacing.priors`) and predicts from the first tick.
+abandon budget; at boldness 0 the pacer is progressive. Never fewer launches than progressive
+1:1.
 """
 
 from __future__ import annotations
@@ -17,10 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dialer.pacing.budget import BudgetPolicy, BudgetTrack
-from dialer.pacing.budget import boldness as budget_boldness
+from dialer.pacing.budget import BudgetPolicy, aggressiveness
 from dialer.pacing.capacity import free_capacity, progressive_launches
-from dialer.pacing.estimators import AnswerRate, DecayingHistogram, FloatArray
+from dialer.pacing.estimators import FloatArray, ForgettingHistogram, ForgettingRate
 from dialer.pacing.model import (
     AgentPhase,
     CallStage,
@@ -30,92 +28,60 @@ from dialer.pacing.model import (
     OutcomeKind,
     Snapshot,
 )
-from dialer.pacing.priors import PacerPriors, PriorLimits, default_priors
 from dialer.pacing.risk import bernoulli_sum, conditional_done, marginal_launches
 
 
 @dataclass(frozen=True, slots=True)
 class PredictiveConfig:
-    """Tuning of the predictive mode; half-lives in seconds of snapshot time.
+    """Tuning of the predictive mode; half-lives count outcomes, not seconds."""
 
-    The answer probability (`AnswerRate`) forgets with ``answer_half_life_s`` and restarts
-    when its CUSUM (``answer_cusum_k``; thresholds ``answer_cusum_h_up`` for a rise,
-    ``answer_cusum_h`` for a fall) sees a change. The risk taken is
-    shrunk by ``confidence``: answered calls behind the answer estimate over themselves plus
-    ``confidence_answers``.
-    """
-
-    answer_half_life_s: float = 1_800.0
-    answer_cusum_k: float = 0.05
-    answer_cusum_h: float = 11.0
-    answer_cusum_h_up: float = 9.0
-    duration_half_life_s: float = 3_600.0
-    confidence_answers: float = 10.0
+    answer_half_life: float = 600.0
+    duration_half_life: float = 400.0
+    prior_answer: float = 0.2
+    min_outcomes: int = 50
+    min_handled: int = 10
     max_marginal_risk: float = 0.025
-    priors: PriorLimits = field(default_factory=PriorLimits)
+    max_talk_s: int = 3_600
+    max_wrap_s: int = 900
+    max_ring_s: int = 180
     budget: BudgetPolicy = field(default_factory=BudgetPolicy)
 
 
 class PredictivePacer:
-    """Adaptive pacer; deterministic given the snapshots and outcomes it has been fed.
-
-    Its clock is the ``now_s`` of the latest snapshot: an outcome observed after it counts as
-    of that moment (the simulator feeds outcomes as they happen between ticks, the live runner
-    at the next tick before deciding: both stamp them alike).
-    """
+    """Adaptive pacer; deterministic given the snapshots and outcomes it has been fed."""
 
     mode = Mode.PREDICTIVE
 
-    def __init__(
-        self, config: PredictiveConfig | None = None, priors: PacerPriors | None = None
-    ) -> None:
+    def __init__(self, config: PredictiveConfig | None = None) -> None:
         self.config = config or PredictiveConfig()
         cfg = self.config
-        start = priors or default_priors(cfg.priors)
-        self.now_s: float | None = None
-        self.answer = AnswerRate(
-            cfg.answer_half_life_s, cfg.answer_cusum_k, cfg.answer_cusum_h, cfg.answer_cusum_h_up
-        )
-        self.answer.seed(start.answer_probability, start.answer_weight)
-        self.ring = DecayingHistogram(cfg.priors.max_ring_s, cfg.duration_half_life_s)
-        self.talk = DecayingHistogram(cfg.priors.max_talk_s, cfg.duration_half_life_s)
-        self.wrap = DecayingHistogram(cfg.priors.max_wrap_s, cfg.duration_half_life_s)
-        for histogram, law in (
-            (self.ring, start.ring),
-            (self.talk, start.talk),
-            (self.wrap, start.wrap),
-        ):
-            histogram.seed(law.bins, law.sum_s)
-        self.track = BudgetTrack(cfg.budget)
+        self.answer = ForgettingRate(cfg.answer_half_life, cfg.prior_answer, 5.0)
+        self.ring = ForgettingHistogram(cfg.max_ring_s, cfg.answer_half_life)
+        self.talk = ForgettingHistogram(cfg.max_talk_s, cfg.duration_half_life)
+        self.wrap = ForgettingHistogram(cfg.max_wrap_s, cfg.duration_half_life)
 
     def observe(self, outcome: Outcome) -> None:
-        at_s = self.now_s
         if outcome.kind is OutcomeKind.ANSWERED:
-            self.answer.add(True, at_s, outcome.after_s)
-            self.ring.add(outcome.after_s, at_s)
+            self.answer.add(True)
+            self.ring.add(outcome.after_s)
         elif outcome.kind in (OutcomeKind.NO_ANSWER, OutcomeKind.MACHINE):
-            self.answer.add(False, at_s, outcome.after_s)
+            self.answer.add(False)
         elif outcome.kind is OutcomeKind.HANDLED:
-            self.talk.add(outcome.talk_s, at_s)
-            self.wrap.add(outcome.wrap_s, at_s)
+            self.talk.add(outcome.talk_s)
+            self.wrap.add(outcome.wrap_s)
 
-    def confidence(self) -> float:
-        """In (0, 1): answered calls behind the answer estimate (priors included) over themselves
-        plus ``confidence_answers``."""
-        answers = self.answer.yes
-        return answers / (answers + self.config.confidence_answers)
-
-    def boldness(self, snapshot: Snapshot) -> float:
-        """The budget's boldness (`dialer.pacing.budget`) shrunk by ``confidence``."""
-        return budget_boldness(self.track, snapshot.now_s, snapshot.budget) * self.confidence()
+    def warmed_up(self) -> bool:
+        return (
+            self.answer.count >= self.config.min_outcomes
+            and self.ring.count > 0
+            and self.talk.count >= self.config.min_handled
+        )
 
     def decide(self, snapshot: Snapshot) -> Decision:
-        self.now_s = snapshot.now_s
-        self.track.record(snapshot.now_s, snapshot.budget)
         floor = progressive_launches(snapshot)
         cap = free_capacity(snapshot)
-        bold = self.boldness(snapshot) if cap > floor else 0.0
-        if bold <= 0.0:
+        boldness = aggressiveness(snapshot.budget, self.config.budget)
+        if cap <= floor or boldness <= 0.0 or not self.warmed_up():
             return Decision(launch=floor)
         p_answer = self.answer.value
         horizon = math.ceil(snapshot.no_answer_timeout_s) + 3
@@ -136,7 +102,7 @@ class PredictivePacer:
             demand_var + s_var,
             new_call,
             cap,
-            self.config.max_marginal_risk * p_answer * bold,
+            self.config.max_marginal_risk * p_answer * boldness,
         )
         if launch <= floor:
             return Decision(launch=floor)

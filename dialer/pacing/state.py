@@ -7,13 +7,6 @@ it makes the same decisions as the one that was saved. Data of another version o
 that does not fit (a histogram of another size), raises `PacerStateError`: the caller then
 starts afresh. Configuration (half-lives, budget policy) is code, not state: a restored pacer
 keeps the configuration it is built with.
-
-Version 2 (time-based forgetting): the predictive mode holds ``now_s`` (its clock, the latest
-snapshot's), ``answer`` (decayed ``yes``/``total``; ``cusum``, its two sides; ``pending``
-cohorts as ``[launch_s, yes, all]``; ``recent`` outcomes as a 0/1 string; ``first_s``,
-``last_s``, ``count``, ``changes``), ``ring``/``talk``/``wrap`` (decayed 1-s bins as
-``[index, weight]``, ``sum_s``, ``last_s``, ``count``, ``max_s``) and ``budget`` (``samples``
-of ``[now_s, answered, abandoned]``). Version 1 states (forgetting by outcomes) are refused.
 """
 
 from __future__ import annotations
@@ -24,11 +17,10 @@ from typing import Any
 from dialer.pacing.model import Mode
 from dialer.pacing.modes import Pacer, PreviewPacer, ProgressivePacer
 from dialer.pacing.predictive import PredictiveConfig, PredictivePacer
-from dialer.pacing.priors import PACER_STATE_VERSION
+
+PACER_STATE_VERSION = 1
 
 _ESTIMATORS = ("ring", "talk", "wrap")
-
-__all__ = ["PACER_STATE_VERSION", "PacerStateError", "pacer_state", "restore_pacer"]
 
 
 class PacerStateError(ValueError):
@@ -39,11 +31,9 @@ def pacer_state(pacer: Pacer) -> dict[str, Any]:
     """The learnt state of ``pacer`` (only the predictive mode learns anything)."""
     data: dict[str, Any] = {"version": PACER_STATE_VERSION, "mode": pacer.mode.value}
     if isinstance(pacer, PredictivePacer):
-        data["now_s"] = pacer.now_s
         data["answer"] = pacer.answer.to_dict()
         for name in _ESTIMATORS:
             data[name] = getattr(pacer, name).to_dict()
-        data["budget"] = {"samples": pacer.track.to_list()}
     return data
 
 
@@ -65,12 +55,9 @@ def restore_pacer(
         return ProgressivePacer(ratio)
     pacer = PredictivePacer(config)
     try:
-        now_s = data["now_s"]
-        pacer.now_s = None if now_s is None else float(now_s)
         pacer.answer.load(data["answer"])
         for name in _ESTIMATORS:
             getattr(pacer, name).load(data[name])
-        pacer.track.load(list(data["budget"]["samples"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise PacerStateError(f"pacer state does not fit: {exc}") from exc
     return pacer

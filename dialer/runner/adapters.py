@@ -91,19 +91,6 @@ class SqlCampaignStore:
             campaign = session.get(Campaign, campaign_id)
             return None if campaign is None else plan_of(campaign)
 
-    def peers(self, campaign_id: int, limit: int) -> list[int]:
-        with self._sessions() as session:
-            campaign = session.get(Campaign, campaign_id)
-            if campaign is None or not campaign.queue_name:
-                return []
-            rows = session.scalars(
-                select(Campaign.id)
-                .where(Campaign.queue_name == campaign.queue_name, Campaign.id != campaign_id)
-                .order_by(Campaign.id.desc())
-                .limit(limit)
-            )
-            return list(rows)
-
     def count_due(self, campaign_id: int, now: datetime, cap: int) -> int:
         with self._sessions() as session:
             campaign = session.get(Campaign, campaign_id)

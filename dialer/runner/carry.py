@@ -21,15 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.pacing import (
-    Mode,
-    Pacer,
-    PacerPriors,
-    PacerStateError,
-    make_pacer,
-    pacer_state,
-    restore_pacer,
-)
+from dialer.pacing import Mode, Pacer, PacerStateError, make_pacer, pacer_state, restore_pacer
 
 CARRY_VERSION = 1
 
@@ -71,38 +63,16 @@ class Carried:
             raise PacerStateError(f"carried state does not fit: {exc}") from exc
 
 
-def resume(
-    mode: Mode, saved: Mapping[str, Any] | None, priors: PacerPriors | None = None
-) -> tuple[Pacer, Carried | None]:
-    """The pacer of ``mode`` holding ``saved``'s state, and the rest of it; a fresh pacer
-    (from ``priors``, default `dialer.pacing.default_priors`) and None when nothing usable was
-    saved (none, another version or mode: start afresh)."""
+def resume(mode: Mode, saved: Mapping[str, Any] | None) -> tuple[Pacer, Carried | None]:
+    """The pacer of ``mode`` holding ``saved``'s state, and the rest of it; a fresh pacer and
+    None when nothing usable was saved (none, another version or mode: start afresh)."""
     if saved is not None:
         try:
             carried = Carried.from_dict(saved)
             return restore_pacer(mode, carried.pacer), carried
         except PacerStateError:
             pass
-    return make_pacer(mode, priors=priors), None
-
-
-def usable(saved: Mapping[str, Any] | None) -> bool:
-    """Whether ``saved`` is a state `resume` can restore (of this version)."""
-    if saved is None:
-        return False
-    try:
-        Carried.from_dict(saved)
-    except PacerStateError:
-        return False
-    return True
-
-
-def pacer_of(saved: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The pacer's part of a saved state, None if the state is not usable."""
-    try:
-        return Carried.from_dict(saved).pacer
-    except PacerStateError:
-        return None
+    return make_pacer(mode), None
 
 
 def carry(pacer: Pacer, rest: Carried) -> Carried:

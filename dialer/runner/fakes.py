@@ -82,13 +82,6 @@ class MemoryCampaignStore:
     def plan(self, campaign_id: int) -> CampaignPlan | None:
         return self.plans.get(campaign_id)
 
-    def peers(self, campaign_id: int, limit: int) -> list[int]:
-        own = self.plans.get(campaign_id)
-        if own is None or not own.queue:
-            return []
-        same = [c for c, p in self.plans.items() if p.queue == own.queue and c != campaign_id]
-        return sorted(same, reverse=True)[:limit]
-
     def _due(self, campaign_id: int, now: datetime) -> list[MemoryLead]:
         due = [
             m

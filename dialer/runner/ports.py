@@ -145,11 +145,6 @@ class CampaignStore(Protocol):
         (what a pacer relearns from: the newest outcomes, never the oldest)."""
         ...
 
-    def peers(self, campaign_id: int, limit: int) -> list[int]:
-        """Up to ``limit`` other campaigns on the same mod_callcenter queue, newest first:
-        those whose learnt pacing a new campaign starts from (`dialer.pacing.pooled_priors`)."""
-        ...
-
     def budget_counts(self, campaign_id: int, since: datetime) -> tuple[int, int]:
         """(answered by a person, abandoned) among attempts originated since ``since``."""
         ...

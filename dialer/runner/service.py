@@ -25,9 +25,9 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from dialer.pacing import Mode, PacerPriors, pooled_priors
+from dialer.pacing import Mode
 from dialer.retry import Backoff
-from dialer.runner.carry import pacer_of, resume, usable
+from dialer.runner.carry import resume
 from dialer.runner.ports import Lease, LeaseStore, SwitchProbe
 from dialer.runner.preflight import CampaignFacts, Preflight, evaluate
 from dialer.runner.survive import SurvivingTick
@@ -36,8 +36,6 @@ from dialer.runner.ticker import SliceReport, run_slice
 
 log = logging.getLogger(__name__)
 
-# Peers (same queue, newest first) whose learnt pacing a new campaign starts from.
-PEERS_POOLED = 10
 # Pauses after failed ticks stay well inside the lease TTL (5 s): a slice whose backend came
 # back soon enough still holds its lease when it next ticks.
 TICK_BACKOFF = Backoff(initial_s=0.2, max_s=1.0)
@@ -128,37 +126,19 @@ def open_ticker(
 ) -> CampaignTicker:
     """The ticker of a slice under ``lease``, its pacer restored from what the previous slice
     handed on (`hand_on`); a pacer that relearns from the newest outcomes when nothing usable
-    was saved or the state store is down (``transient``). A predictive pacer that starts
-    afresh starts from the priors pooled over the campaign's peers (`peer_priors`)."""
+    was saved or the state store is down (``transient``)."""
     saved = None
-    priors = None
     if deps.pacer_states is not None:
         try:
             saved = deps.pacer_states.load(lease.campaign_id)
-            if mode is Mode.PREDICTIVE and not usable(saved):
-                priors = peer_priors(deps, lease.campaign_id)
         except Exception as exc:
             if not transient(exc):
                 raise
             log.warning("pacer state of campaign %s not read: %s", lease.campaign_id, exc)
-    pacer, carried = resume(mode, saved, priors)
+    pacer, carried = resume(mode, saved)
     if saved is not None and carried is None:
         log.warning("pacer state of campaign %s not usable: relearning", lease.campaign_id)
     return CampaignTicker(lease, pacer, deps, carried)
-
-
-def peer_priors(deps: TickDeps, campaign_id: int) -> PacerPriors | None:
-    """Priors pooled from what the campaign's peers (same queue, newest ``PEERS_POOLED``)
-    learnt, as their last saved states hold it (states expire unsaved after a week); None
-    when none has a usable state: the pacer then starts from conservative defaults."""
-    assert deps.pacer_states is not None
-    states = []
-    for peer in deps.store.peers(campaign_id, PEERS_POOLED):
-        saved = deps.pacer_states.load(peer)
-        pacer = None if saved is None else pacer_of(saved)
-        if pacer is not None:
-            states.append(pacer)
-    return pooled_priors(states) if states else None
 
 
 def hand_on(ticker: CampaignTicker, deps: TickDeps) -> bool:

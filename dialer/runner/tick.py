@@ -254,7 +254,6 @@ class CampaignTicker:
             limits=limits,
             budget=budget,
             no_answer_timeout_s=float(plan.ring_timeout_s),
-            now_s=now.timestamp(),
         )
 
     def _usage(self) -> UsageSnapshot:

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.domain import ClaimedLead, DncRule, LeadStatus, RetryOrder
 from campaigns.models import CallAttempt, Campaign, DncEntry, Lead
-from dialer.pacing import Mode
 from dialer.runner.adapters import SqlCampaignStore
 from dialer.runner.fakes import MemoryCampaignStore
-from dialer.runner.ports import CampaignPlan, CampaignStore, EndedAttempt, NewAttempt
+from dialer.runner.ports import CampaignStore, EndedAttempt, NewAttempt
 from tests.conftest import Backend, seed_running_campaign
 
 PORT = "campaign_store"
@@ -62,10 +61,6 @@ class Harness(Protocol):
         """The listener ended the attempt (as it records a hangup)."""
         ...
 
-    def add_campaign(self, name: str, queue: str) -> int:
-        """Another campaign on ``queue`` (the campaign's own is ``campaign@default``)."""
-        ...
-
 
 class MemoryHarness:
     def __init__(self) -> None:
@@ -101,19 +96,6 @@ class MemoryHarness:
         a.outcome = outcome
         ended = EndedAttempt(a.attempt_id, outcome, False, self.now, ended_at, call_uuid=call_uuid)
         self.memory.ended.append((a.row.campaign_id, ended))
-
-    def add_campaign(self, name: str, queue: str) -> int:
-        if self.campaign_id not in self.memory.plans:
-            self.memory.plans[self.campaign_id] = _plan(self.campaign_id, "campaign@default")
-        new_id = max(self.memory.plans) + 1
-        self.memory.plans[new_id] = _plan(new_id, queue)
-        return new_id
-
-
-def _plan(campaign_id: int, queue: str) -> CampaignPlan:
-    return CampaignPlan(
-        campaign_id, f"c{campaign_id}", True, Mode.PREDICTIVE, "x", "default", queue
-    )
 
 
 class SqlHarness:
@@ -180,13 +162,6 @@ class SqlHarness:
                 .where(CallAttempt.call_uuid == call_uuid)
                 .values(outcome=outcome, ended_at=ended_at)
             )
-
-    def add_campaign(self, name: str, queue: str) -> int:
-        with self.sessions.begin() as session:
-            campaign = Campaign(name=name, queue_name=queue)
-            session.add(campaign)
-            session.flush()
-            return campaign.id
 
 
 @pytest.fixture
@@ -393,13 +368,3 @@ def test_the_latest_ended_attempts_are_the_newest_oldest_first(h: Harness) -> No
     later = h.store.latest_ended(h.campaign_id, h.now + timedelta(seconds=35), 10)
     assert [e.call_uuid for e in later] == [rows[0].call_uuid]
     assert h.store.latest_ended(h.other_campaign_id, h.now, 10) == []
-
-
-def test_peers_are_the_campaigns_on_the_same_queue_newest_first(h: Harness) -> None:
-    first = h.add_campaign("first", "campaign@default")
-    h.add_campaign("elsewhere", "sales@default")
-    second = h.add_campaign("second", "campaign@default")
-    assert h.store.peers(h.campaign_id, 5) == [second, first]
-    assert h.store.peers(h.campaign_id, 1) == [second]
-    assert h.store.peers(second, 5) == [first, h.campaign_id]
-    assert h.store.peers(999_999, 5) == []

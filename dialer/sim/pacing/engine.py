@@ -189,17 +189,14 @@ class Simulation:
             budget=AbandonBudget(
                 target=scen.abandon.target,
                 window_s=scen.abandon.window_s,
-                answered_in_window=self.tally.window_answered.get(window, 0)
-                + (scen.abandon.history_answered if window == 0 else 0),
-                abandoned_in_window=self.tally.window_abandoned.get(window, 0)
-                + (scen.abandon.history_abandoned if window == 0 else 0),
+                answered_in_window=self.tally.window_answered.get(window, 0),
+                abandoned_in_window=self.tally.window_abandoned.get(window, 0),
                 grace_s=scen.abandon.grace_s,
             ),
             no_answer_timeout_s=scen.no_answer_timeout_s,
             due_lead_ids=tuple(f"L{self.tally.launched + i}" for i in range(len(self._ready)))
             if self.pacer.mode is Mode.PREVIEW
             else (),
-            now_s=now,
         )
 
     def _connected_now(self) -> int:

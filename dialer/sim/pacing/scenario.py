@@ -72,15 +72,9 @@ class Duration(_Frozen):
 
 
 class AbandonRule(_Frozen):
-    """``history_answered``/``history_abandoned``: counts already in the first legal window
-    when the day starts (earlier days of a 30-day window); the pacer sees them in its
-    budget, the day's figures do not count them."""
-
     target: float = Field(default=0.03, gt=0, lt=1)
     window_s: float = Field(default=86_400.0, gt=0)
     grace_s: float = Field(default=2.0, ge=0)
-    history_answered: int = Field(default=0, ge=0)
-    history_abandoned: int = Field(default=0, ge=0)
 
 
 class CampaignLimits(_Frozen):

@@ -5,15 +5,13 @@ lost it relearns from the newest outcomes, and answers are learnt when they happ
 from __future__ import annotations
 
 import json
-import random
-from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer.calls.machine import CallState
-from dialer.pacing import Mode, Outcome, OutcomeKind, PredictivePacer, pacer_state
+from dialer.pacing import Mode, OutcomeKind, PredictivePacer, pacer_state
 from dialer.runner.carry import Carried, resume
 from dialer.runner.fakes import MemoryCampaignStore, MemoryPacerStates
 from dialer.runner.ports import CampaignPlan, EndedAttempt
@@ -208,41 +206,6 @@ def test_the_carried_state_round_trips_through_json(
     assert back == carried
     restored, rest = resume(Mode.PREDICTIVE, carried.to_dict())
     assert rest == carried and pacer_state(restored) == carried.pacer
-    fresh, none = resume(Mode.PREDICTIVE, {**carried.to_dict(), "version": 99})
+    fresh, none = resume(Mode.PREDICTIVE, {**carried.to_dict(), "version": 2})
     assert none is None and pacer_state(fresh) == pacer_state(PredictivePacer())
     assert resume(Mode.PROGRESSIVE, carried.to_dict())[1] is None  # the mode changed
-
-
-def _learnt(answer_p: float, calls: int) -> PredictivePacer:
-    pacer = PredictivePacer()
-    rng = random.Random(7)
-    for _ in range(calls):
-        yes = rng.random() < answer_p
-        pacer.observe(Outcome(OutcomeKind.ANSWERED if yes else OutcomeKind.NO_ANSWER, after_s=9))
-        if yes:
-            pacer.observe(Outcome(OutcomeKind.HANDLED, talk_s=90, wrap_s=10))
-    return pacer
-
-
-def test_a_new_campaign_starts_from_what_its_queue_peers_learnt() -> None:
-    deps, store, _, leases, _ = setup()
-    store.plans[CID] = PREDICTIVE
-    peer, elsewhere = CID + 1, CID + 2
-    store.plans[peer] = replace(PREDICTIVE, campaign_id=peer, name="peer")
-    store.plans[elsewhere] = replace(PREDICTIVE, campaign_id=elsewhere, queue="other@default")
-    states = deps.pacer_states
-    assert isinstance(states, MemoryPacerStates)
-    for campaign_id, answer_p in ((peer, 0.2), (elsewhere, 0.6)):
-        lease = leases.acquire(campaign_id, "w0", 10_000)
-        assert lease is not None
-        states.save(lease, Carried(pacer_state(_learnt(answer_p, 2_000)), 0.0).to_dict(), 60)
-    lease = leases.acquire(CID, "w1", 10_000)
-    assert lease is not None
-    pacer = open_ticker(lease, Mode.PREDICTIVE, deps).pacer
-    assert isinstance(pacer, PredictivePacer)
-    assert pacer.answer.value < 0.3  # the peer's 0.2, not the default 0.5 nor the 0.6 elsewhere
-    assert pacer.confidence() > 0.8
-    # without peers: the conservative defaults
-    del store.plans[peer]
-    alone = open_ticker(lease, Mode.PREDICTIVE, deps).pacer
-    assert isinstance(alone, PredictivePacer) and alone.answer.value == 0.5
