@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from dialer.apikeys.http import KeyAuth
 from dialer.apikeys.ports import ApiKey, Role
-from dialer.cdr.http import FSAPI_PREFIX, fsapi_authorized
+from dialer.cdr.http import FSAPI_PREFIX, fsapi_refusal, fsapi_text
 from dialer.http_problems import Problem
 from dialer.recordings.service import (
     DOWNLOAD_PREFIX,
@@ -36,32 +36,26 @@ __all__ = ["downloads_router", "recordings_router", "upload_router"]
 _MEDIA = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
 
-def _text(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(text + "\n", status_code=status, media_type="text/plain", headers=headers)
-
-
 def upload_router(deps: RecordingDeps, credentials: str) -> APIRouter:
     router = APIRouter(prefix=FSAPI_PREFIX)
 
     @router.post("/upload_audio")
     async def upload_audio(request: Request, uuid: str = "") -> Response:
-        if not credentials:
-            return _text(503, "credentials are not configured (DIALER_FSAPI_CREDENTIALS)")
-        if not fsapi_authorized(request.headers.get("authorization", ""), credentials):
-            return _text(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="fsapi"'})
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > deps.max_bytes + 64 * 1024:
-            return _text(413, f"recording over {deps.max_bytes} bytes")
+        # the multipart form around the file may add up to 64 KiB
+        too_large = f"recording over {deps.max_bytes} bytes"
+        refused = fsapi_refusal(request, credentials, deps.max_bytes + 64 * 1024, too_large)
+        if refused is not None:
+            return refused
         form = await request.form()
         part = form.get("files")
         if not isinstance(part, UploadFile):
-            return _text(400, "no multipart part named files")
+            return fsapi_text(400, "no multipart part named files")
         data = await part.read()
         try:
             await run_in_threadpool(receive_upload, deps, uuid, part.filename or "", data)
         except RecordingError as exc:
-            return _text(400, str(exc))
-        return _text(200, "OK")
+            return fsapi_text(400, str(exc))
+        return fsapi_text(200, "OK")
 
     return router
 
@@ -111,13 +105,13 @@ def downloads_router(deps: RecordingDeps) -> APIRouter:
         try:
             check_uuid(call_uuid)
         except RecordingError:
-            return _text(404, "no such recording")
+            return fsapi_text(404, "no such recording")
         if not signature_ok(deps, call_uuid, expires, sig):
-            return _text(403, "this recording URL is not valid or has expired")
+            return fsapi_text(403, "this recording URL is not valid or has expired")
         found = deps.storage.get(call_uuid)
         data = deps.storage.read(call_uuid) if found else None
         if found is None or data is None:
-            return _text(404, "no such recording")
+            return fsapi_text(404, "no such recording")
         return Response(data, media_type=_MEDIA.get(found.file_format, "application/octet-stream"))
 
     return router

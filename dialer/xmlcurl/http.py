@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from dialer.cdr.http import FSAPI_PREFIX, fsapi_authorized
+from dialer.cdr.http import FSAPI_PREFIX, fsapi_refusal
 from dialer.xmlcurl.service import XmlCurlDeps, answer
 
 __all__ = ["MAX_FETCH_BYTES", "xml_curl_router"]
@@ -28,13 +28,10 @@ def xml_curl_router(deps: XmlCurlDeps, credentials: str) -> APIRouter:
 
     @router.post("/xml_curl")
     async def post_xml_curl(request: Request) -> Response:
-        if not credentials:
-            return _text(503, "credentials are not configured (DIALER_FSAPI_CREDENTIALS)")
-        if not fsapi_authorized(request.headers.get("authorization", ""), credentials):
-            return _text(401, "unauthorized", {"WWW-Authenticate": 'Basic realm="fsapi"'})
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_FETCH_BYTES:
-            return _text(413, f"fetch over {MAX_FETCH_BYTES} bytes")
+        too_large = f"fetch over {MAX_FETCH_BYTES} bytes"
+        refused = fsapi_refusal(request, credentials, MAX_FETCH_BYTES, too_large)
+        if refused is not None:
+            return refused
         body = await request.body()
         fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         node = request.query_params.get("node")
@@ -42,7 +39,3 @@ def xml_curl_router(deps: XmlCurlDeps, credentials: str) -> APIRouter:
         return Response(text, media_type="text/xml")
 
     return router
-
-
-def _text(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(text + "\n", status_code=status, media_type="text/plain", headers=headers)
