@@ -57,7 +57,10 @@ def test_bridged_and_abandoned_calls_in_ground_truth(tmp_path: Path) -> None:
     assert second.queue == "sales2s@default" and second.cc_cancel_reason == "TIMEOUT"
     assert second.abandoned and second.bridged_s is None
     waited = (second.queue_left_s or 0) - (second.queue_joined_s or 0)
-    assert 1.4 <= waited <= 2.3
+    # max-wait-time 2 compares whole epoch seconds, so the member goes once floor(now) is
+    # floor(joined) + 2: more than 1 s after the join however late a 0.5-s check runs (a
+    # busy machine delays them, and at 5x a 0.2-s delay is a simulated second)
+    assert 1.0 < waited <= 2.3
     sim.records.dump(tmp_path / "r.csv")
     sim.records.dump(tmp_path / "r.json")
     rows = list(csv.DictReader((tmp_path / "r.csv").open()))
